@@ -1,0 +1,191 @@
+"""Command line: ``python -m dashboard COMMAND``. Every job the dashboard does can be scripted from here.
+
+The database is ``OUTREACH_DB_URL`` (default: the embedded SQLite file). Exit status: 0 on success, 1 when
+a file is refused (the report says why), 2 for a wrong command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .core import db, districts, ingest, kpi
+from .core.messages import ERROR, Problem
+
+MAX_PRINTED_PROBLEMS = 50
+
+
+def _say(zh: str, en: str, lang: str) -> str:
+    return {"zh": zh, "en": en}.get(lang, f"{zh} / {en}")
+
+
+def _problem_line(p: Problem, lang: str) -> str:
+    mark = "✗" if p.severity == ERROR else "!"
+    where = []
+    if p.row is not None:
+        where.append(_say(f"第{p.row}行", f"row {p.row}", lang))
+    if p.column:
+        where.append(p.column)
+    prefix = f"{mark} {' · '.join(where)}: " if where else f"{mark} "
+    return prefix + _say(p.zh, p.en, lang)
+
+
+def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
+    status = {
+        "written": ("已导入", "imported"),
+        "dry_run": ("检查通过（试运行，未写入）", "valid (dry run, nothing written)"),
+        "refused": ("未导入：发现错误，数据库没有任何改动", "refused: errors found, the database is unchanged"),
+        "unreadable": ("未导入：无法读取文件", "refused: the file cannot be read"),
+    }[report.status]
+    print(f"{source.name}: {_say(*status, lang)}")
+    if report.status != "unreadable":
+        c = report.counts()
+        print(
+            _say(
+                f"共 {c['total']} 行：新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}，拒绝 {c['rejected']}"
+                + (f"；新建点位 {c['new_sites']}" if c["new_sites"] else ""),
+                f"{c['total']} rows: {c['inserted']} inserted, {c['updated']} updated, {c['unchanged']} unchanged, "
+                f"{c['rejected']} rejected" + (f"; {c['new_sites']} new sites" if c["new_sites"] else ""),
+                lang,
+            )
+        )
+    errors = report.errors
+    for p in errors[:MAX_PRINTED_PROBLEMS]:
+        print(_problem_line(p, lang))
+    # warnings of one kind are summarised: a thousand identical lines hide the one that matters
+    by_code: dict[str, list[Problem]] = {}
+    for p in report.problems:
+        if p.severity != ERROR:
+            by_code.setdefault(p.code, []).append(p)
+    for group in by_code.values():
+        for p in group[:3]:
+            print(_problem_line(p, lang))
+        if len(group) > 3:
+            rows = [p.row for p in group if p.row is not None]
+            print(_say(f"! 同类提示另有 {len(group) - 3} 行", f"! {len(group) - 3} more rows with the same note", lang)
+                  + (f" ({rows[3]}–{rows[-1]})" if len(rows) > 3 else ""))
+    if len(errors) > MAX_PRINTED_PROBLEMS and source.is_file():
+        path = source.with_name(source.stem + ".problems.csv")
+        pd.DataFrame([p.as_dict() for p in report.problems]).to_csv(path, index=False, encoding="utf-8-sig")
+        more = len(errors) - MAX_PRINTED_PROBLEMS
+        print(_say(f"……另有 {more} 个错误，完整列表见 {path}", f"... and {more} more errors; the full list is in {path}", lang))
+    elif len(errors) > MAX_PRINTED_PROBLEMS:
+        print(_say(f"……另有 {len(errors) - MAX_PRINTED_PROBLEMS} 个错误", f"... and {len(errors) - MAX_PRINTED_PROBLEMS} more errors", lang))
+    if report.status == "written" and len(report.rejected_rows) and source.is_file():
+        path = source.with_name(source.stem + ".rejected.csv")
+        report.rejected_rows.to_csv(path, index=False, encoding="utf-8-sig")
+        print(_say(f"被拒绝的行及原因已写入 {path}", f"rejected rows and their reasons were written to {path}", lang))
+
+
+def _engine():
+    engine = db.make_engine()
+    if not db.is_current(engine):
+        db.upgrade(engine)
+    return engine
+
+
+def cmd_init(args) -> int:
+    engine = db.make_engine()
+    before, after = db.upgrade(engine)
+    if before == after:
+        print(_say(f"数据库已是最新版本（{after}）", f"database already at the newest version ({after})", args.lang))
+    else:
+        print(_say(f"数据库已从 {before or '空'} 升级到 {after}", f"database upgraded from {before or 'empty'} to {after}", args.lang))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from data import sample
+
+    engine = _engine()
+    reports = sample.load(engine, seed=args.seed, user=args.user)
+    for report in reports:
+        _print_report(report, Path(report.file_name), args.lang)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def cmd_import(args) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(_say(f"找不到文件：{path}", f"no such file: {path}", args.lang), file=sys.stderr)
+        return 1
+    engine = _engine()
+    common = dict(dry_run=args.dry_run, skip_invalid=args.skip_invalid, user=args.user)
+    if args.what == "sites":
+        report = ingest.import_sites(engine, path.read_bytes(), path.name, coords=args.coords, **common)
+    else:
+        report = ingest.import_sessions(engine, path.read_bytes(), path.name, **common)
+    _print_report(report, path, args.lang)
+    return 0 if report.ok else 1
+
+
+def _district_arg(value: str) -> str:
+    code = districts.resolve(value)
+    if code is None:
+        raise argparse.ArgumentTypeError(f"未知的区 / unknown district: {value}")
+    return code
+
+
+def cmd_kpi(args) -> int:
+    engine = _engine()
+    result = kpi.totals(engine, district=args.district, date_from=args.date_from, date_to=args.date_to)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    labels = {
+        "worker_sessions": ("职工沟通会场次", "worker sessions"),
+        "consultations": ("现场咨询人数", "consultations"),
+        "applications": ("现场申请入会人数", "on-site applications"),
+        "enterprise_sessions": ("企业沟通会场次", "enterprise sessions"),
+        "enterprises_reached": ("涉及企业数", "enterprises reached"),
+        "unions_founded": ("建会企业数", "unions founded"),
+        "members_total": ("发展会员数", "members developed"),
+        "members_from_worker_sessions": ("其中：职工沟通会", "of which: worker sessions"),
+        "members_from_enterprise_sessions": ("其中：企业建会", "of which: founded unions"),
+    }
+    for key, value in result.items():
+        print(f"{_say(*labels[key], args.lang):<40} {value:>12,}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs")
+    parser.add_argument("--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create or upgrade the database schema").set_defaults(func=cmd_init)
+
+    p = sub.add_parser("sample", help="load the reproducible sample data (sites and 2018-2026 sessions)")
+    p.add_argument("--seed", type=int, default=20180401)
+    p.add_argument("--user", default="sample")
+    p.set_defaults(func=cmd_sample)
+
+    for what in ("sites", "sessions"):
+        group = sub.add_parser(what, help=f"{what} files").add_subparsers(dest="action", required=True)
+        p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
+        p.add_argument("file")
+        p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+        p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, write the rejected ones beside the file")
+        p.add_argument("--user", default=getpass.getuser(), help="who imports (for the audit log)")
+        if what == "sites":
+            p.add_argument("--coords", choices=("wgs84", "gcj02"), default="wgs84", help="coordinate system of lat/lon (gcj02: copied from Gaode)")
+        p.set_defaults(func=cmd_import, what=what)
+
+    p = sub.add_parser("kpi", help="headline totals")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--district", type=_district_arg, help="朝阳区, 朝阳 or 110105")
+    p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, help="first date, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="last date, YYYY-MM-DD (inclusive)")
+    p.set_defaults(func=cmd_kpi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

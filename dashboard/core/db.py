@@ -1,0 +1,112 @@
+"""Database connection and schema upgrades.
+
+The embedded default is a SQLite file that needs no set-up; ``OUTREACH_DB_URL`` (any SQLAlchemy URL, e.g.
+``postgresql+psycopg://user@host/db``) overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from . import districts as districts_mod
+from .schema import districts
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE = ROOT / "data" / "outreach.sqlite"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def default_url() -> str:
+    """``OUTREACH_DB_URL`` if set, else the embedded SQLite file ``data/outreach.sqlite``."""
+    return os.environ.get("OUTREACH_DB_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def normalise_url(url: str) -> str:
+    """Let people write ``postgresql://`` and still get the psycopg 3 driver we ship."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str | None = None) -> sa.Engine:
+    """Create an engine for ``url`` (default: :func:`default_url`).
+
+    SQLite gets WAL journaling (readers do not block the writer), a busy timeout instead of instant
+    "database is locked" errors, and enforced foreign keys.
+    """
+    url = normalise_url(url or default_url())
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The schema version a database is at; ``None`` for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Create the schema or upgrade it in place to ``revision``; return (before, after) versions.
+
+    Upgrades run in one transaction per step and keep every row. Reference rows (the 16 districts) are
+    written or refreshed afterwards.
+    """
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+    after = current_revision(engine)
+    if "districts" in sa.inspect(engine).get_table_names():
+        seed_districts(engine)
+    return before, after
+
+
+def seed_districts(engine: sa.Engine) -> None:
+    """Insert or refresh the 16 districts with their areas (the table the foreign keys point to)."""
+    areas = districts_mod.boundaries().set_index("adcode")["area_km2"].to_dict()
+    rows = [
+        {"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en, "area_km2": round(areas.get(d.adcode, 0), 3)}
+        for d in districts_mod.DISTRICTS
+    ]
+    with engine.begin() as conn:
+        have = {r[0] for r in conn.execute(sa.select(districts.c.adcode))}
+        new = [r for r in rows if r["adcode"] not in have]
+        if new:
+            conn.execute(districts.insert(), new)
+        for r in rows:
+            if r["adcode"] in have:
+                conn.execute(districts.update().where(districts.c.adcode == r["adcode"]).values(**r))
+
+
+def is_current(engine: sa.Engine) -> bool:
+    return current_revision(engine) == head_revision()

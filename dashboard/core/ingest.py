@@ -1,0 +1,288 @@
+"""Import sessions and sites: read, validate, then write all rows in one transaction or none.
+
+Re-importing is safe: every session has a key (its ``session_id``, or type|date|start|site), and a row whose
+key exists is updated only when its values changed. Each import leaves one audit row in ``uploads``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import districts
+from .columns import SESSION_COLUMNS, SITE_COLUMNS
+from .gcj02 import gcj_to_wgs
+from .messages import ERROR, Problem, problem
+from .schema import sessions, sites, uploads
+from .tabular import RawTable, UnreadableFile, read_table, sha256
+from .validate import Validation, validate_sessions, validate_sites
+
+_KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
+_WRITE_CHUNK = 10000
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+_TIMES = [dt.time(m // 60, m % 60) for m in range(24 * 60)]
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import, for the command line and the upload page alike.
+
+    ``status`` is ``written``, ``dry_run`` (validated, nothing written), ``refused`` (errors, nothing
+    written) or ``unreadable`` (not a table).
+    """
+
+    kind: str
+    file_name: str
+    status: str
+    total: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    new_sites: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    upload_id: int | None = None
+    rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("written", "dry_run")
+
+    def counts(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("total", "inserted", "updated", "unchanged", "rejected", "new_sites")}
+
+
+def _rejected_frame(raw: RawTable, validation: Validation) -> pd.DataFrame:
+    """The rejected rows as the user wrote them, with their row number and every reason in both languages."""
+    if not validation.rejected_rows:
+        return pd.DataFrame()
+    mask = raw.row_numbers.isin(validation.rejected_rows)
+    out = raw.data[mask].rename(columns=raw.headers)
+    out.insert(0, "行号 row", raw.row_numbers[mask].values)
+    reasons: dict[int, list[Problem]] = {}
+    for p in validation.errors:
+        if p.row is not None:
+            reasons.setdefault(p.row, []).append(p)
+    out["问题"] = [("；".join(f"{p.column}：{p.zh}" for p in reasons.get(r, []))) for r in out["行号 row"]]
+    out["problem"] = [("; ".join(f"{p.column}: {p.en}" for p in reasons.get(r, []))) for r in out["行号 row"]]
+    return out.reset_index(drop=True)
+
+
+def _seen_before(conn: sa.Connection, kind: str, digest: str) -> Problem | None:
+    when = conn.execute(
+        sa.select(sa.func.min(uploads.c.uploaded_at)).where(uploads.c.kind == kind, uploads.c.sha256 == digest)
+    ).scalar()
+    if when is None:
+        return None
+    if when.tzinfo is None:  # SQLite keeps no zone; we always write UTC
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return problem("file_seen_before", value=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
+
+
+def _existing(conn: sa.Connection, key_col: sa.Column, hash_col, keys: list[str]) -> dict[str, tuple]:
+    found: dict[str, tuple] = {}
+    for i in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[i : i + _KEY_CHUNK]
+        for row in conn.execute(sa.select(key_col, *hash_col).where(key_col.in_(chunk))):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+def _none(value):
+    return None if value is pd.NA or value is None or (isinstance(value, float) and value != value) else value
+
+
+def _session_records(rows: pd.DataFrame, upload_id: int | None) -> list[dict]:
+    frame = rows.drop(columns=["_row"]).copy()
+    frame["date"] = frame["date"].dt.date
+    frame["start_time"] = [_TIMES[m] for m in frame.pop("start_min")]
+    frame["end_time"] = [_TIMES[m] if m < 1440 else dt.time(23, 59) for m in frame.pop("end_min")]
+    frame["upload_id"] = upload_id
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.to_dict("records")
+
+
+def _audit(conn, kind, file_name, digest, user, report) -> int:
+    result = conn.execute(
+        uploads.insert().values(
+            kind=kind,
+            file_name=file_name[:255],
+            sha256=digest,
+            uploaded_at=dt.datetime.now(dt.timezone.utc),
+            uploaded_by=user,
+            rows_total=report.total,
+            rows_inserted=report.inserted,
+            rows_updated=report.updated,
+            rows_unchanged=report.unchanged,
+            rows_rejected=report.rejected,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def _known_sites(conn: sa.Connection) -> pd.DataFrame:
+    return pd.DataFrame(conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district)).all(), columns=["site_id", "name", "district"])
+
+
+def import_sessions(
+    engine: sa.Engine,
+    data: bytes,
+    file_name: str,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    user: str | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Validate and import a sessions file (CSV or .xlsx, Chinese or English headers).
+
+    Parameters
+    ----------
+    engine : Engine
+        The database, at the current schema version.
+    data, file_name : bytes, str
+        The file's content and its name (for messages and the audit row).
+    dry_run : bool
+        Validate and count what would happen; write nothing.
+    skip_invalid : bool
+        Import the valid rows even when others are rejected (default: one error refuses the whole file).
+    user : str, optional
+        Who imported it, for the audit row.
+    today : date, optional
+        Dates after this are refused (default: today).
+
+    Returns
+    -------
+    ImportReport
+    """
+    try:
+        raw = read_table(data, file_name, SESSION_COLUMNS)
+    except UnreadableFile as exc:
+        return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
+    with engine.connect() as conn:
+        known = _known_sites(conn)
+    validation = validate_sessions(raw, known, today)
+    return _write(
+        engine, "sessions", raw, validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data)
+    )
+
+
+def import_sites(
+    engine: sa.Engine,
+    data: bytes,
+    file_name: str,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    user: str | None = None,
+    coords: str = "wgs84",
+) -> ImportReport:
+    """Validate and import a sites file; ``coords="gcj02"`` converts Gaode (GCJ-02) coordinates to WGS-84."""
+    try:
+        raw = read_table(data, file_name, SITE_COLUMNS)
+    except UnreadableFile as exc:
+        return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
+    if coords == "gcj02":
+        for col in ("lat", "lon"):
+            if col not in raw.data:
+                break
+        else:
+            lat = pd.to_numeric(raw.data["lat"], errors="coerce")
+            lon = pd.to_numeric(raw.data["lon"], errors="coerce")
+            ok = lat.notna() & lon.notna()
+            wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
+            raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
+            raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
+    validation = validate_sites(raw, districts.boundaries())
+    return _write(engine, "sites", raw, validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data))
+
+
+def _write(engine, kind, raw, validation, *, dry_run, skip_invalid, user, digest) -> ImportReport:
+    report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
+    report.rejected = len(validation.rejected_rows)
+    report.rejected_rows = _rejected_frame(raw, validation)
+    report.preview = validation.rows
+    has_rows = len(validation.rows) > 0
+    file_level_error = any(p.row is None for p in validation.errors)
+    if file_level_error or (validation.errors and not skip_invalid) or (not has_rows and validation.errors):
+        return report
+
+    rows = validation.rows
+    table, key_col = (sessions, sessions.c.session_key) if kind == "sessions" else (sites, sites.c.site_id)
+    key_name = key_col.name
+    hash_cols = (table.c.id, table.c.row_hash) if kind == "sessions" else (table.c.name, table.c.district, table.c.street, table.c.lat, table.c.lon, table.c.site_type, table.c.workers_nearby)
+
+    with engine.begin() as conn:
+        seen = _seen_before(conn, kind, digest)
+        if seen:
+            report.problems.insert(0, seen)
+        existing = _existing(conn, key_col, hash_cols, rows[key_name].tolist())
+        if kind == "sessions":
+            old = rows[key_name].map(lambda k: existing.get(k, (None, None))[1])
+            is_new = old.isna()
+            changed = ~is_new & (old != rows["row_hash"])
+            new_sites = validation.new_sites
+            report.new_sites = len(new_sites)
+        else:
+            values = rows[["name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]].astype(object)
+            values = values.where(values.notna(), None)
+            current = [tuple(_none(v) for v in t) for t in values.itertuples(index=False)]
+            is_new = ~rows[key_name].isin(existing.keys())
+            changed = pd.Series(
+                [k in existing and _differs(existing[k], c) for k, c in zip(rows[key_name], current)], index=rows.index
+            )
+        report.inserted = int(is_new.sum())
+        report.updated = int(changed.sum())
+        report.unchanged = int(len(rows) - report.inserted - report.updated)
+        if dry_run:
+            report.status = "dry_run"
+            conn.rollback()
+            return report
+
+        upload_id = _audit(conn, kind, raw.file_name, digest, user, report)
+        report.upload_id = upload_id
+        if kind == "sessions":
+            if len(new_sites):
+                site_rows = new_sites.assign(upload_id=upload_id).astype(object)
+                conn.execute(sites.insert(), site_rows.where(site_rows.notna(), None).to_dict("records"))
+            records = _session_records(rows, upload_id)
+            inserts = [r for r, n in zip(records, is_new) if n]
+            for i in range(0, len(inserts), _WRITE_CHUNK):
+                conn.execute(sessions.insert(), inserts[i : i + _WRITE_CHUNK])
+            updates = [r for r, c in zip(records, changed) if c]
+            if updates:
+                stmt = sessions.update().where(sessions.c.session_key == sa.bindparam("_key"))
+                params = [{**{k: v for k, v in r.items() if k != "session_key"}, "_key": r["session_key"]} for r in updates]
+                conn.execute(stmt, params)  # SET columns come from the parameter keys
+        else:
+            records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
+            records = records.where(records.notna(), None).to_dict("records")
+            inserts = [r for r, n in zip(records, is_new) if n]
+            if inserts:
+                conn.execute(sites.insert(), inserts)
+            updates = [{**{k: v for k, v in r.items() if k != "site_id"}, "_key": r["site_id"]} for r, c in zip(records, changed) if c]
+            if updates:
+                conn.execute(sites.update().where(sites.c.site_id == sa.bindparam("_key")), updates)
+    report.status = "written"
+    return report
+
+
+def _differs(old: tuple, new: tuple) -> bool:
+    for a, b in zip(old, new):
+        if isinstance(a, float) or isinstance(b, float):
+            if a is None or b is None:
+                if a is not b:
+                    return True
+            elif abs(float(a) - float(b)) > 1e-9:
+                return True
+        elif a != b:
+            return True
+    return False

@@ -1,0 +1,76 @@
+"""Headline totals over the stored sessions, with optional district and date filters.
+
+The dashboard's KPI page and ``python -m dashboard kpi`` both call :func:`totals`, so their numbers agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from .schema import sessions
+
+KPI_FIELDS = (
+    "worker_sessions",
+    "consultations",
+    "applications",
+    "enterprise_sessions",
+    "enterprises_reached",
+    "unions_founded",
+    "members_total",
+    "members_from_worker_sessions",
+    "members_from_enterprise_sessions",
+)
+
+
+def totals(
+    engine: sa.Engine,
+    *,
+    district: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, int]:
+    """Sum the sessions between ``date_from`` and ``date_to`` (both inclusive) in ``district`` (an adcode).
+
+    Returns
+    -------
+    dict
+        ``worker_sessions, consultations, applications, enterprise_sessions, enterprises_reached,
+        unions_founded, members_total`` (members joined over all sessions) and the members split by type.
+    """
+    worker = sessions.c.session_type == "worker"
+    enterprise = sessions.c.session_type == "enterprise"
+
+    def total(col, where):
+        return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
+
+    query = sa.select(
+        total(1, worker).label("worker_sessions"),
+        total(sessions.c.consultations, worker).label("consultations"),
+        total(sessions.c.applications, worker).label("applications"),
+        total(1, enterprise).label("enterprise_sessions"),
+        total(sessions.c.enterprises_reached, enterprise).label("enterprises_reached"),
+        total(sessions.c.unions_founded, enterprise).label("unions_founded"),
+        sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members_total"),
+        total(sessions.c.members_joined, worker).label("members_from_worker_sessions"),
+        total(sessions.c.members_joined, enterprise).label("members_from_enterprise_sessions"),
+    )
+    if district:
+        query = query.where(sessions.c.district == district)
+    if date_from:
+        query = query.where(sessions.c.date >= date_from)
+    if date_to:
+        query = query.where(sessions.c.date <= date_to)
+    with engine.connect() as conn:
+        row = conn.execute(query).one()
+    return {k: int(v or 0) for k, v in row._mapping.items()}
+
+
+def date_range(engine: sa.Engine) -> tuple[dt.date | None, dt.date | None]:
+    """First and last session date stored."""
+    with engine.connect() as conn:
+        lo, hi = conn.execute(sa.select(sa.func.min(sessions.c.date), sa.func.max(sessions.c.date))).one()
+    if isinstance(lo, str):  # SQLite aggregate returns text
+        lo, hi = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
+    return lo, hi

@@ -1,0 +1,88 @@
+"""The database schema, as SQLAlchemy Core tables.
+
+The tables here describe the newest schema version. Databases are created and upgraded by the Alembic
+migrations in ``dashboard/core/migrations`` (see :mod:`dashboard.core.db`); a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+SESSION_TYPES = ("worker", "enterprise")
+
+districts = sa.Table(
+    "districts",
+    metadata,
+    sa.Column("adcode", sa.String(6), primary_key=True),
+    sa.Column("name_zh", sa.String(16), nullable=False),
+    sa.Column("name_en", sa.String(32), nullable=False),
+    sa.Column("area_km2", sa.Float),
+)
+
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # sessions | sites | sample
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("uploaded_by", sa.String(64)),
+    sa.Column("rows_total", sa.Integer, nullable=False),
+    sa.Column("rows_inserted", sa.Integer, nullable=False),
+    sa.Column("rows_updated", sa.Integer, nullable=False),
+    sa.Column("rows_unchanged", sa.Integer, nullable=False),
+    sa.Column("rows_rejected", sa.Integer, nullable=False),
+)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    sa.Column("street", sa.String(100)),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("site_type", sa.String(64)),
+    sa.Column("workers_nearby", sa.Integer),
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # session_id when the file has one, else type|date|start|site-or-district: the key that makes
+    # re-imports update instead of duplicate.
+    sa.Column("session_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("session_id", sa.String(100)),
+    sa.Column("session_type", sa.String(16), nullable=False),
+    sa.Column("date", sa.Date, nullable=False, index=True),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("end_time", sa.Time, nullable=False),
+    sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.site_id"), index=True),
+    sa.Column("staff", sa.Integer),
+    sa.Column("consultations", sa.Integer),
+    sa.Column("applications", sa.Integer),
+    sa.Column("members_joined", sa.Integer),
+    sa.Column("enterprises_reached", sa.Integer),
+    sa.Column("unions_founded", sa.Integer),
+    sa.Column("notes", sa.Text),
+    # hash of the stored values, so a re-import can tell "unchanged" from "updated" without comparing columns
+    sa.Column("row_hash", sa.String(32), nullable=False),
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
+    sa.CheckConstraint("session_type in ('worker', 'enterprise')", name="session_type"),
+    sa.CheckConstraint("end_time > start_time", name="end_after_start"),
+)

@@ -1,0 +1,197 @@
+"""Turn the bytes of an uploaded CSV or Excel file into a table of strings, or refuse it with a plain reason.
+
+Everything is read as text so that nothing is silently converted (leading zeros, dates typed three ways);
+the validators decide what each cell means. Spreadsheet row numbers are kept, so every message can say
+"row 7" and mean the row the user sees in Excel.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .columns import Column, header_lookup, normalise_header
+from .messages import Problem, problem
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported
+HEADER_SEARCH_ROWS = 15  # a title line or two above the header is common in planners' sheets
+
+
+class UnreadableFile(ValueError):
+    """The file is not a table we can read; ``problem`` says why and what to do, in both languages."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.en)
+        self.problem = problem
+
+
+@dataclass
+class RawTable:
+    """A file's cells as strings under canonical column names, with the row numbers the user sees."""
+
+    data: pd.DataFrame  # canonical column names, str values ("" for blank)
+    row_numbers: pd.Series  # 1-based spreadsheet row of each data row, aligned with ``data``
+    headers: dict[str, str]  # canonical name -> header as written in the file
+    unknown_headers: list[str]
+    encoding: str  # "xlsx" for Excel files
+    sha256: str
+    file_name: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: BOM, then strict UTF-8, then GB18030 (a superset of GBK/GB2312), else refuse.
+
+    charset detection libraries guess short Chinese files wrongly (GBK as UTF-16); this fixed chain does not.
+    """
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc), enc
+    if b"\x00" in data[:4096]:
+        raise UnreadableFile(problem("binary_file"))
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UnreadableFile(problem("bad_encoding")) from None
+    # GB18030 decodes almost any byte soup; real text has few control characters.
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\r\n\t")
+    if controls > 8:
+        raise UnreadableFile(problem("binary_file"))
+    return text, "gb18030"
+
+
+def _cell_to_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.date().isoformat()
+        if value.date() == dt.date(1899, 12, 30) or value.year < 1901:  # a time typed into Excel
+            return value.strftime("%H:%M:%S")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    import openpyxl  # defusedxml, when installed, hardens openpyxl's XML parsing
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for a broken zip
+        raise UnreadableFile(problem("broken_xlsx")) from None
+    try:
+        ws = wb.worksheets[0]
+        return [[_cell_to_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
+    finally:
+        wb.close()
+
+
+def _find_header(rows: list[list[str]], lookup: dict[str, str]) -> int | None:
+    best, best_hits = None, 1
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = len({lookup[k] for k in (normalise_header(c) for c in row) if k in lookup})
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best
+
+
+def _sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", "\t", ";", "，")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawTable:
+    """Read a CSV or .xlsx file into a :class:`RawTable` for ``columns``.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    file_name : str
+        Used in messages and the upload audit only; the format is decided from the content.
+    columns : tuple of Column
+        The expected columns (sessions or sites); headers may be English or Chinese, in any order.
+
+    Raises
+    ------
+    UnreadableFile
+        Empty, binary, legacy .xls, undecodable, or no recognisable header row.
+    """
+    if not data or not data.strip():
+        raise UnreadableFile(problem("empty_file"))
+    if data.startswith(OLE2_MAGIC):
+        raise UnreadableFile(problem("legacy_xls"))
+    lookup = header_lookup(columns)
+    if data.startswith(XLSX_MAGIC):
+        rows = _read_xlsx(data)
+        encoding = "xlsx"
+        header_idx = _find_header(rows, lookup)
+        if header_idx is None:
+            raise UnreadableFile(problem("no_header"))
+        width = len(rows[header_idx])
+        body = [(r + [""] * width)[:width] for r in rows[header_idx + 1 :]]
+        frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width))
+        header_cells = rows[header_idx]
+    else:
+        text, encoding = decode_text(data)
+        head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+        delim = _sniff_delimiter("\n".join(head_lines))
+        head_rows = list(csv.reader(head_lines, delimiter=delim))
+        header_idx = _find_header(head_rows, lookup)
+        if header_idx is None:
+            raise UnreadableFile(problem("no_header"))
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                header=None,
+                skiprows=header_idx + 1,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                engine="c",
+                names=range(len(head_rows[header_idx])),
+                index_col=False,
+            )
+        except (pd.errors.ParserError, ValueError):
+            raise UnreadableFile(problem("not_a_table")) from None
+        header_cells = head_rows[header_idx]
+
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    keep: dict[int, str] = {}
+    for pos, cell in enumerate(header_cells):
+        key = lookup.get(normalise_header(cell))
+        if key and key not in headers:
+            headers[key] = str(cell).strip()
+            keep[pos] = key
+        elif str(cell).strip():
+            unknown.append(str(cell).strip())
+    frame = frame[list(keep)].rename(columns=keep)
+    frame = frame.fillna("").astype(str)
+    for col in frame.columns:
+        frame[col] = frame[col].str.strip()
+    row_numbers = pd.Series(frame.index + header_idx + 2, index=frame.index)
+    blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
+    frame, row_numbers = frame[~blank].reset_index(drop=True), row_numbers[~blank].reset_index(drop=True)
+    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name)

@@ -1,0 +1,346 @@
+"""Validate a :class:`~dashboard.core.tabular.RawTable` of sessions or sites, all rows at once.
+
+Validation is pure: it reads the table and what is already known (the site list) and returns clean rows,
+the problems of every bad row, and the sites the file would create. Nothing is written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import districts
+from .columns import (
+    ENTERPRISE_COUNTS,
+    SESSION_COLUMNS,
+    SITE_COLUMNS,
+    WORKER_COUNTS,
+    Column,
+    is_known_site_type,
+    session_type_key,
+    site_type_key,
+)
+from .messages import ERROR, Problem, problem
+from .parsing import parse_counts, parse_dates, parse_floats, parse_times
+from .tabular import RawTable
+
+BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
+PROGRAMME_START = pd.Timestamp("2018-01-01")
+COUNT_COLUMNS = ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")
+
+_BY_NAME = {c.name: c for c in SESSION_COLUMNS + SITE_COLUMNS}
+
+
+@dataclass
+class Validation:
+    """What validating a file found.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        The valid rows in canonical form, one per distinct record, with ``_row`` (spreadsheet row).
+    problems : list of Problem
+        Errors and warnings, each against its row and column.
+    rejected_rows : set of int
+        Spreadsheet rows with at least one error.
+    new_sites : DataFrame
+        Sites the file refers to that do not exist yet (sessions only).
+    """
+
+    rows: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    rejected_rows: set[int] = field(default_factory=set)
+    new_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    total_rows: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Checker:
+    """Collects problems for masks over a table, remembering which rows are rejected."""
+
+    def __init__(self, raw: RawTable):
+        self.raw = raw
+        self.problems: list[Problem] = []
+        self.bad = pd.Series(False, index=raw.data.index)
+
+    def header(self, name: str) -> str:
+        return self.raw.headers.get(name, _BY_NAME[name].label)
+
+    def flag(self, mask: pd.Series, code: str, name: str, values: pd.Series | None = None) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        col = _BY_NAME[name]
+        shown = values if values is not None else self.raw.data.get(name, pd.Series("", index=mask.index))
+        for idx in mask[mask].index:
+            p = problem(code, row=int(self.raw.row_numbers[idx]), column=self.header(name), value=shown[idx], label=col.label, label_en=col.label_en)
+            self.problems.append(p)
+        if problem(code).severity == ERROR:
+            self.bad |= mask
+
+    def col(self, name: str) -> pd.Series:
+        data = self.raw.data
+        return data[name] if name in data.columns else pd.Series("", index=data.index, dtype=str)
+
+    def missing_columns(self, columns: tuple[Column, ...]) -> bool:
+        missing = [c for c in columns if c.required and c.name not in self.raw.data.columns]
+        for c in missing:
+            self.problems.append(problem("missing_column", column=c.name, label=c.label, label_en=c.label_en))
+        if self.raw.unknown_headers:
+            self.problems.append(problem("unknown_columns", value="、".join(self.raw.unknown_headers)))
+        if self.raw.data.empty:
+            self.problems.append(problem("no_rows"))
+            return True
+        return bool(missing)
+
+    def counts(self, name: str) -> pd.Series:
+        counts, non_numeric, negative, fractional = parse_counts(self.col(name))
+        self.flag(non_numeric, "bad_count", name)
+        self.flag(negative, "negative_count", name)
+        self.flag(fractional, "fractional_count", name)
+        return counts
+
+    def district(self) -> pd.Series:
+        raw = self.col("district")
+        codes = districts.resolve_series(raw)
+        self.flag(raw == "", "required_blank", "district")
+        self.flag((raw != "") & codes.isna(), "unknown_district", "district")
+        return codes
+
+    def coordinates(self) -> tuple[pd.Series, pd.Series]:
+        lat, bad_lat = parse_floats(self.col("lat"))
+        lon, bad_lon = parse_floats(self.col("lon"))
+        self.flag(bad_lat, "bad_coord", "lat")
+        self.flag(bad_lon, "bad_coord", "lon")
+        self.flag(lat.isna() != lon.isna(), "coord_half", "lat")
+        both = lat.notna() & lon.notna()
+        inside = lat.between(*BEIJING_BBOX["lat"]) & lon.between(*BEIJING_BBOX["lon"])
+        pair = lat.astype(str) + ", " + lon.astype(str)
+        self.flag(both & ~inside, "coord_outside", "lat", pair)
+        keep = both & inside
+        return lat.where(keep), lon.where(keep)
+
+    def duplicates(self, key: pd.Series, digest: pd.Series, code_conflict: str, name: str, shown: pd.Series) -> pd.Series:
+        """Flag repeated keys; return a mask of the rows to drop (later copies of identical rows)."""
+        dup = key.duplicated(keep=False) & ~self.bad
+        drop = pd.Series(False, index=key.index)
+        if not dup.any():
+            return drop
+        for _, group in key[dup].groupby(key[dup]):
+            idx = group.index
+            rows = "、".join(str(int(self.raw.row_numbers[i])) for i in idx)
+            same = digest[idx].nunique() == 1
+            for i in idx:
+                code = "duplicate_same" if same else code_conflict
+                self.problems.append(problem(code, row=int(self.raw.row_numbers[i]), column=self.header(name), value=shown[i], rows=rows))
+            if same:
+                drop[idx[1:]] = True
+            else:
+                self.bad[idx] = True
+        return drop
+
+    def result(self, rows: pd.DataFrame, new_sites: pd.DataFrame | None = None) -> Validation:
+        rejected = set(int(r) for r in self.raw.row_numbers[self.bad])
+        self.problems.sort(key=lambda p: (p.row or 0, p.severity != ERROR))
+        return Validation(
+            rows=rows,
+            problems=self.problems,
+            rejected_rows=rejected,
+            new_sites=new_sites if new_sites is not None else pd.DataFrame(),
+            total_rows=len(self.raw.data),
+        )
+
+
+def _digest(frame: pd.DataFrame) -> pd.Series:
+    """A content hash per row, computed on the values' text so that dtypes do not change it.
+
+    Uses pandas' vectorised SipHash with its fixed key; were a future pandas to hash differently, a re-import
+    would report rows as "updated" once (rewriting the same values), never duplicate them.
+    """
+    text = pd.DataFrame({c: frame[c].astype("string").fillna("\x00") for c in frame.columns})
+    hashed = pd.util.hash_pandas_object(text, index=False)
+    return hashed.map("{:016x}".format)
+
+
+def _site_id_for(district_code: str, name: str) -> str:
+    return "S" + hashlib.sha1(f"{district_code}|{name}".encode()).hexdigest()[:10].upper()
+
+
+def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, today: dt.date | None = None) -> Validation:
+    """Validate a sessions file.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as read by :func:`~dashboard.core.tabular.read_table` with ``SESSION_COLUMNS``.
+    known_sites : DataFrame, optional
+        Existing sites with columns ``site_id, name, district``.
+    today : date, optional
+        Dates after this are refused as "in the future" (default: today).
+
+    Returns
+    -------
+    Validation
+    """
+    chk = _Checker(raw)
+    if chk.missing_columns(SESSION_COLUMNS):
+        return chk.result(pd.DataFrame())
+    data = raw.data
+    today = pd.Timestamp(today or dt.date.today())
+
+    type_raw = chk.col("session_type")
+    stype = type_raw.map(session_type_key)
+    chk.flag(type_raw == "", "required_blank", "session_type")
+    chk.flag((type_raw != "") & stype.isna(), "unknown_session_type", "session_type")
+
+    dates, unrecognised, impossible = parse_dates(chk.col("date"))
+    chk.flag(chk.col("date") == "", "required_blank", "date")
+    chk.flag(unrecognised, "bad_date", "date")
+    chk.flag(impossible, "impossible_date", "date")
+    chk.flag(dates > today, "future_date", "date")
+    chk.flag(dates < PROGRAMME_START, "early_date", "date")
+
+    start, bad_start = parse_times(chk.col("start_time"))
+    end, bad_end = parse_times(chk.col("end_time"))
+    for name, bad in (("start_time", bad_start), ("end_time", bad_end)):
+        chk.flag(chk.col(name) == "", "required_blank", name)
+        chk.flag(bad, "bad_time", name)
+    chk.flag(start.notna() & end.notna() & (end <= start), "end_before_start", "end_time")
+
+    district = chk.district()
+    counts = {name: chk.counts(name) for name in COUNT_COLUMNS}
+    lat, lon = chk.coordinates()
+
+    worker = stype == "worker"
+    enterprise = stype == "enterprise"
+    for name in WORKER_COUNTS:
+        chk.flag(worker & (chk.col(name) == ""), "required_blank", name)
+    for name in ENTERPRISE_COUNTS:
+        chk.flag(enterprise & (chk.col(name) == ""), "required_blank", name)
+    chk.flag(counts["unions_founded"] > counts["enterprises_reached"], "unions_exceed_enterprises", "unions_founded")
+    chk.flag(worker & (counts["applications"] > counts["consultations"]), "applications_exceed_consultations", "applications")
+
+    # Sites: a worker session needs one; a new site is created when the row names it.
+    site_id = chk.col("site_id")
+    site_name = chk.col("site_name")
+    known = known_sites if known_sites is not None and len(known_sites) else pd.DataFrame(columns=["site_id", "name", "district"])
+    known_ids = dict(zip(known["site_id"].astype(str), known["district"].astype(str)))
+    by_name = {(d, n): s for s, n, d in zip(known["site_id"], known["name"], known["district"])}
+    chk.flag(worker & (site_id == "") & (site_name == ""), "site_missing", "site_id")
+    resolved = site_id.copy()
+    no_id = (site_id == "") & (site_name != "")
+    if no_id.any():
+        keys = list(zip(district[no_id].fillna(""), site_name[no_id]))
+        resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k) for k in keys]
+    exists = resolved.isin(known_ids.keys())
+    chk.flag((site_id != "") & ~exists & (site_name == ""), "unknown_site", "site_id")
+    registered = resolved.map(known_ids)
+    chk.flag(exists & district.notna() & (registered != district), "site_other_district", "site_id", resolved)
+    creating = (resolved != "") & ~exists & (site_name != "") & district.notna() & ~chk.bad
+    new_sites = pd.DataFrame(
+        {"site_id": resolved[creating], "name": site_name[creating], "district": district[creating], "lat": lat[creating], "lon": lon[creating]}
+    ).drop_duplicates("site_id")
+    if len(new_sites):
+        first = new_sites.index
+        chk.flag(pd.Series(data.index.isin(first), index=data.index), "new_site", "site_name", site_name + "（" + resolved + "）")
+
+    session_id = chk.col("session_id")
+    hhmm = lambda m: (m // 60).astype("Int64").astype(str).str.zfill(2) + ":" + (m % 60).astype("Int64").astype(str).str.zfill(2)  # noqa: E731
+    start_txt = hhmm(start.fillna(0))
+    date_txt = dates.dt.strftime("%Y-%m-%d").fillna("")
+    place = resolved.where(resolved != "", "d" + district.fillna("").astype(str))
+    natural = stype.fillna("").astype(str) + "|" + date_txt + "|" + start_txt + "|" + place
+    key = ("id:" + session_id).where(session_id != "", natural)
+    rows = pd.DataFrame(
+        {
+            "session_key": key,
+            "session_id": session_id.where(session_id != "", None),
+            "session_type": stype,
+            "date": dates,
+            "start_min": start,
+            "end_min": end,
+            "district": district,
+            "site_id": resolved.where(resolved != "", None),
+            **{name: counts[name] for name in COUNT_COLUMNS},
+            "notes": chk.col("notes").where(chk.col("notes") != "", None),
+        }
+    )
+    rows["row_hash"] = _digest(rows.drop(columns=["session_key"]))
+    drop = chk.duplicates(key, rows["row_hash"], "duplicate_conflict", "session_id" if "session_id" in data else "date", session_id.where(session_id != "", natural))
+    rows["_row"] = raw.row_numbers
+    good = rows[~chk.bad & ~drop].copy()
+    good["start_min"] = good["start_min"].astype(int)
+    good["end_min"] = good["end_min"].astype(int)
+    new_sites = new_sites[new_sites["site_id"].isin(good["site_id"])]
+    return chk.result(good.reset_index(drop=True), new_sites.reset_index(drop=True))
+
+
+def validate_sites(raw: RawTable, boundaries=None) -> Validation:
+    """Validate a sites file.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as read with ``SITE_COLUMNS``.
+    boundaries : GeoDataFrame, optional
+        District boundaries; when given, coordinates outside their stated district are warned about.
+    """
+    chk = _Checker(raw)
+    if chk.missing_columns(SITE_COLUMNS):
+        return chk.result(pd.DataFrame())
+    name = chk.col("site_name")
+    chk.flag(name == "", "required_blank", "site_name")
+    district = chk.district()
+    lat, lon = chk.coordinates()
+    workers = chk.counts("workers_nearby")
+    type_raw = chk.col("site_type")
+    stype = type_raw.map(site_type_key).where(type_raw != "", None)
+    chk.flag((type_raw != "") & ~type_raw.map(is_known_site_type), "unknown_site_type", "site_type")
+
+    site_id = chk.col("site_id")
+    site_id = site_id.where(site_id != "", [_site_id_for(d or "", n) for d, n in zip(district.fillna(""), name)])
+    if boundaries is not None and (lat.notna() & district.notna()).any():
+        import geopandas as gpd
+
+        located = lat.notna() & district.notna()
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon[located], lat[located]), index=lat[located].index, crs=districts.CRS)
+        polys = boundaries.set_index("adcode").geometry
+        inside = pd.Series([polys[d].contains(p) if d in polys.index else True for d, p in zip(district[located], pts)], index=pts.index)
+        pair = lat.astype(str) + ", " + lon.astype(str)
+        chk.flag(~inside.reindex(lat.index, fill_value=True), "coord_other_district", "lat", pair)
+
+    rows = pd.DataFrame(
+        {
+            "site_id": site_id,
+            "name": name,
+            "district": district,
+            "street": chk.col("street").where(chk.col("street") != "", None),
+            "lat": lat,
+            "lon": lon,
+            "site_type": stype,
+            "workers_nearby": workers,
+        }
+    )
+    digest = _digest(rows)
+    drop = chk.duplicates(site_id, digest, "duplicate_site", "site_id", site_id)
+    rows["_row"] = raw.row_numbers
+    return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
+
+
+def as_float_or_none(x):
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA else float(x)

@@ -1,0 +1,1 @@
+"""Reference data, its regeneration scripts and the sample-data generator."""

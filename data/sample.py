@@ -1,0 +1,451 @@
+"""Reproducible sample data: candidate sites around Beijing's employment centres and a session history
+from April 2018 to October 2026, generated from a known ground truth.
+
+The slice April 2018 - 30 April 2023 reproduces the published programme totals (27,100 worker sessions,
+609,800 consultations, 160,100 applications, 17,300 enterprise sessions, 21,700 enterprises, 14,800 unions,
+1,193,500 members) within 1%. Everything else is synthetic but shaped by the sourced facts in
+``shared/reference/domain.md``: worker groups' rest hours, the official calendar (holidays and 调休 make-up
+days), seasons, the pilot roll-out (11 districts from April 2018, citywide from October 2018), COVID pauses,
+and planners' habit of going back to familiar sites on weekday mornings.
+
+The ground truth (:class:`Truth`) is kept so the recommender can be judged against what really drives yield:
+``Truth.expected(...)`` gives the true expected consultations and applications of any (site, date, window).
+
+Usage::
+
+    python -m dashboard sample            # load into the database
+    python data/sample.py OUTDIR          # write sites.csv and sessions.csv (UTF-8 with BOM)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard.core import calendar as cal  # noqa: E402
+from dashboard.core import districts  # noqa: E402
+
+DEFAULT_SEED = 20180401
+HISTORY_START = dt.date(2018, 4, 1)
+HISTORY_END = dt.date(2026, 10, 31)
+PUBLISHED_END = dt.date(2023, 4, 30)
+PUBLISHED = {
+    "worker_sessions": 27_100,
+    "consultations": 609_800,
+    "applications": 160_100,
+    "enterprise_sessions": 17_300,
+    "enterprises_reached": 21_700,
+    "unions_founded": 14_800,
+    "members_total": 1_193_500,
+}
+PILOT_DISTRICTS = ("110101", "110102", "110105", "110106", "110107", "110108", "110111", "110112", "110113", "110114", "110115")
+CITYWIDE_FROM = dt.date(2018, 10, 1)
+N_SITES = 600
+
+# Legal-entity units in 2018 (10k), domain.md; n/a filled with 2.0. Drives how many sites a district has.
+UNITS = {
+    "110101": 4.4, "110102": 4.6, "110105": 21.5, "110106": 8.9, "110107": 3.0, "110108": 15.9, "110109": 2.1,
+    "110111": 5.1, "110112": 5.6, "110113": 3.7, "110114": 5.7, "110115": 4.9, "110116": 2.5, "110117": 2.0,
+    "110118": 2.0, "110119": 0.9,
+}  # fmt: skip
+
+TYPES = ("office_cluster", "logistics_park", "industrial_park", "commercial_street", "delivery_station", "transport_hub", "residential_community", "construction_site")
+_MIX_DEFAULT = (0.10, 0.08, 0.12, 0.15, 0.17, 0.06, 0.20, 0.12)
+_MIX_OFFICE = (0.40, 0.00, 0.03, 0.20, 0.17, 0.06, 0.09, 0.05)
+_MIX_LOGISTICS = (0.03, 0.40, 0.10, 0.05, 0.20, 0.10, 0.07, 0.05)
+_MIX_INDUSTRY = (0.12, 0.10, 0.40, 0.08, 0.10, 0.04, 0.08, 0.08)
+
+# Employment centres (lat, lon WGS-84, spread km, type mix), from domain.md; others use the district's centre.
+CENTRES = {
+    "110101": [("王府井", 39.915, 116.418, 2.0, _MIX_OFFICE)],
+    "110102": [("金融街", 39.915, 116.357, 2.0, _MIX_OFFICE)],
+    "110105": [("国贸", 39.909, 116.456, 2.0, _MIX_OFFICE), ("望京", 39.996, 116.477, 2.0, _MIX_OFFICE), ("酒仙桥", 39.97, 116.49, 2.0, _MIX_INDUSTRY), ("朝阳东部", 39.93, 116.55, 3.5, _MIX_DEFAULT)],
+    "110106": [("丽泽", 39.865, 116.31, 2.0, _MIX_OFFICE), ("新发地", 39.82, 116.39, 2.5, _MIX_LOGISTICS)],
+    "110107": [("首钢园", 39.91, 116.20, 2.5, _MIX_DEFAULT)],
+    "110108": [("中关村", 39.983, 116.316, 2.0, _MIX_OFFICE), ("上地西二旗", 40.051, 116.30, 2.0, _MIX_OFFICE)],
+    "110112": [("副中心", 39.91, 116.70, 3.0, _MIX_DEFAULT), ("马驹桥", 39.76, 116.55, 2.5, _MIX_LOGISTICS)],
+    "110113": [("空港", 40.07, 116.58, 3.0, _MIX_LOGISTICS)],
+    "110114": [("回龙观", 40.07, 116.33, 2.5, _MIX_DEFAULT), ("未来科学城", 40.10, 116.44, 2.5, _MIX_INDUSTRY)],
+    "110115": [("亦庄", 39.80, 116.50, 3.0, _MIX_INDUSTRY), ("大兴机场", 39.51, 116.41, 3.0, _MIX_LOGISTICS)],
+    "110111": [("良乡", 39.73, 116.14, 3.0, _MIX_DEFAULT)],
+    "110117": [("马坊", 40.06, 117.00, 2.5, _MIX_LOGISTICS)],
+}
+
+# Availability 0-5 by hour of day for each worker group (domain.md's table spread to hours, night added).
+_BANDS = [(7, 9), (9, 11), (11, 13), (13, 14), (14, 17), (17, 19.5), (19.5, 21)]
+_GROUP_TABLE = {
+    "rider": ([1, 3, 0, 1, 5, 0, 2], 1.0),
+    "courier": ([2, 1, 2, 3, 2, 1, 2], 0.8),
+    "truck": ([2, 4, 4, 4, 4, 2, 1], 1.0),
+    "ridehail": ([0, 2, 2, 3, 3, 0, 1], 1.0),
+    "factory": ([3, 1, 4, 2, 1, 4, 2], 0.7),
+    "office": ([1, 0, 5, 3, 0, 2, 1], 0.2),
+    "construction": ([2, 0, 4, 3, 0, 3, 4], 0.8),
+    "retail": ([1, 3, 0, 2, 4, 0, 1], 0.5),
+}
+TYPE_GROUPS = {
+    "office_cluster": {"office": 1.0},
+    "logistics_park": {"truck": 0.5, "courier": 0.5},
+    "industrial_park": {"factory": 1.0},
+    "commercial_street": {"retail": 1.0},
+    "delivery_station": {"rider": 1.0},
+    "transport_hub": {"ridehail": 0.6, "courier": 0.4},
+    "residential_community": {"courier": 0.4, "rider": 0.3, "retail": 0.3},
+    "construction_site": {"construction": 1.0},
+}
+# Share of consultations that apply on the spot, by type (rescaled to the published 26%).
+CONVERSION = {"office_cluster": 0.16, "logistics_park": 0.30, "industrial_park": 0.30, "commercial_street": 0.24, "delivery_station": 0.36, "transport_hub": 0.28, "residential_community": 0.26, "construction_site": 0.34}
+OUTDOOR = {"delivery_station", "construction_site", "logistics_park", "transport_hub"}
+MIGRANT = {"delivery_station", "construction_site", "logistics_park", "residential_community"}
+WORKERS_MEDIAN = {"office_cluster": 8000, "logistics_park": 2500, "industrial_park": 5000, "commercial_street": 1500, "delivery_station": 150, "transport_hub": 4000, "residential_community": 1500, "construction_site": 400}
+TYPE_BASE = {"office_cluster": 1.0, "logistics_park": 1.1, "industrial_park": 1.0, "commercial_street": 0.9, "delivery_station": 1.2, "transport_hub": 1.0, "residential_community": 0.8, "construction_site": 1.1}
+SATURATION_DEPTH = 0.55  # a site visited yesterday yields 45% of a fresh one
+SATURATION_DAYS = 21.0  # e-folding time of the recovery
+COVID_PAUSES = [(dt.date(2020, 1, 24), dt.date(2020, 5, 10), 0.1), (dt.date(2022, 4, 25), dt.date(2022, 6, 10), 0.3), (dt.date(2022, 11, 10), dt.date(2022, 12, 31), 0.2)]
+
+
+def _hour_profile(group: str) -> np.ndarray:
+    """Availability per half hour (48 slots), 0-5, for a worker group."""
+    scores, _ = _GROUP_TABLE[group]
+    prof = np.full(48, 0.3)  # the small hours: hardly anyone, but not nobody
+    for (a, b), s in zip(_BANDS, scores):
+        prof[int(a * 2) : int(b * 2)] = s
+    prof[12:14] = max(prof[14] * 0.5, 0.3)  # 6-7h: shifts start
+    prof[42:44] = prof[41] * 0.6  # 21-22h: tailing off
+    if group == "truck":
+        prof[:12] = 3.0  # lorries wait for the 0-6h window at the hubs
+        prof[44:] = 2.5
+    return prof
+
+
+PROFILES = {g: _hour_profile(g) for g in _GROUP_TABLE}
+TYPE_PROFILES = {t: sum(w * PROFILES[g] for g, w in mix.items()) for t, mix in TYPE_GROUPS.items()}
+WEEKEND_FACTOR = {t: sum(w * _GROUP_TABLE[g][1] for g, w in mix.items()) for t, mix in TYPE_GROUPS.items()}
+
+
+@dataclass
+class Truth:
+    """The hidden process behind the sample history. Everything the recommender should learn is here."""
+
+    sites: pd.DataFrame  # site_id, site_type, district, level (the site's own multiplier)
+    consult_scale: float
+    apply_scale: float
+    year_heat: dict[int, float]
+
+    def expected(self, site_ids, dates, start_min, end_min, days_since_visit=None) -> tuple[np.ndarray, np.ndarray]:
+        """True expected consultations and on-site applications.
+
+        Parameters
+        ----------
+        site_ids, dates, start_min, end_min : array-like
+            The candidate sessions: site, date, start and end in minutes after midnight.
+        days_since_visit : array-like, optional
+            Days since the site's previous session (NaN or absent: not visited for a long time).
+        """
+        idx = self.sites.set_index("site_id").loc[list(site_ids)]
+        stypes = idx["site_type"].to_numpy()
+        level = idx["level"].to_numpy()
+        dates = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
+        start = np.asarray(start_min, dtype=float)
+        end = np.asarray(end_min, dtype=float)
+        dtypes = cal.day_types(dates)["day_type"].to_numpy()
+        months = dates.dt.month.to_numpy()
+        years = dates.dt.year.to_numpy()
+        doy = dates.dt.dayofyear.to_numpy()
+        n = len(stypes)
+        volume = np.zeros(n)
+        conv = np.zeros(n)
+        for t in TYPES:
+            m = stypes == t
+            if not m.any():
+                continue
+            prof = TYPE_PROFILES[t]
+            cum = np.concatenate([[0.0], np.cumsum(prof) * 0.5])  # hours x availability
+            s_slot, e_slot = start[m] / 30.0, end[m] / 30.0
+            volume[m] = np.interp(e_slot, np.arange(49), cum) - np.interp(s_slot, np.arange(49), cum)
+            conv[m] = CONVERSION[t]
+            day = np.ones(m.sum())
+            dt_m = dtypes[m]
+            day[dt_m == cal.WEEKEND] = WEEKEND_FACTOR[t]
+            day[dt_m == cal.HOLIDAY] = WEEKEND_FACTOR[t] ** 1.5 * 0.8
+            season = np.ones(m.sum())
+            mo = months[m]
+            if t in OUTDOOR:
+                season *= np.where(np.isin(mo, [12, 1, 2]), 0.8, 1.0)
+                heat = np.array([self.year_heat.get(int(y), 1.0) for y in years[m]])
+                midday = (start[m] < 15 * 60) & (end[m] > 11 * 60)
+                season *= np.where(np.isin(mo, [7, 8]) & midday, 1.0 / heat, 1.0)
+            if t in MIGRANT:  # workers home for Spring Festival: late January to late February
+                season *= np.where((doy[m] >= 20) & (doy[m] <= 55), 0.55, 1.0)
+            season *= np.where(np.isin(mo, [3, 4, 5, 9, 10]), 1.08, 1.0)  # mild months bring people out
+            volume[m] *= TYPE_BASE[t] * day * season
+        sat = np.ones(n)
+        if days_since_visit is not None:
+            ds = np.asarray(days_since_visit, dtype=float)
+            sat = np.where(np.isnan(ds), 1.0, 1.0 - SATURATION_DEPTH * np.exp(-np.nan_to_num(ds, nan=1e9) / SATURATION_DAYS))
+        covid = np.ones(n)
+        d = dates.dt.date.to_numpy()
+        for a, b, f in COVID_PAUSES:
+            covid = np.where((d >= a) & (d <= b), np.minimum(covid, max(f, 0.5)), covid)
+        consult = self.consult_scale * level * volume * sat * covid
+        p = np.clip(self.apply_scale * conv, 0, 0.95)
+        return consult, consult * p
+
+
+@dataclass
+class Sample:
+    sites: pd.DataFrame  # import format (English headers)
+    sessions: pd.DataFrame  # import format (English headers)
+    truth: Truth
+
+
+def _place_sites(rng: np.random.Generator) -> pd.DataFrame:
+    import shapely
+
+    bounds = districts.boundaries().set_index("adcode")
+    weights = pd.Series(UNITS)
+    counts = np.maximum(8, np.round(weights / weights.sum() * N_SITES)).astype(int)
+    rows = []
+    for adcode, n in counts.items():
+        poly = bounds.geometry[adcode]
+        shapely.prepare(poly)
+        centres = CENTRES.get(adcode) or []
+        if not centres:
+            p = poly.representative_point()
+            centres = [(districts.name(adcode)[:-1] + "城区", p.y, p.x, 5.0, _MIX_DEFAULT)]
+        centre_of = rng.integers(0, len(centres), size=n)
+        for i in range(n):
+            label, lat0, lon0, km, mix = centres[centre_of[i]]
+            for _ in range(200):
+                lat = lat0 + rng.normal(0, km / 111.0)
+                lon = lon0 + rng.normal(0, km / 85.0)
+                if poly.contains(shapely.Point(lon, lat)):
+                    break
+            else:
+                pt = poly.representative_point()
+                lat, lon = pt.y, pt.x
+            stype = TYPES[rng.choice(len(TYPES), p=np.array(mix) / sum(mix))]
+            rows.append((adcode, label, lat, lon, stype))
+    frame = pd.DataFrame(rows, columns=["district", "centre", "lat", "lon", "site_type"])
+    frame["n"] = frame.groupby(["centre", "site_type"]).cumcount() + 1
+    from dashboard.core.columns import SITE_TYPES
+
+    frame["site_name"] = frame["centre"] + frame["site_type"].map(SITE_TYPES) + frame["n"].astype(str) + "号"
+    frame["site_id"] = frame["district"] + "-" + (frame.groupby("district").cumcount() + 1).map("{:03d}".format)
+    med = frame["site_type"].map(WORKERS_MEDIAN)
+    frame["workers_nearby"] = np.round(med * np.exp(rng.normal(0, 0.6, len(frame))), -1).clip(lower=20).astype(int)
+    frame["lat"] = frame["lat"].round(5)
+    frame["lon"] = frame["lon"].round(5)
+    frame["street"] = None
+    return frame[["site_id", "site_name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]]
+
+
+def _monthly_plan(kind: str) -> pd.Series:
+    """Sessions per month (before calibration): pilot, roll-out, COVID pauses, steady state."""
+    months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
+    level = []
+    for m in months:
+        start = m.start_time.date()
+        v = 1.0
+        if start < CITYWIDE_FROM:
+            v = 0.55
+        elif start < dt.date(2019, 3, 1):
+            v = 0.85
+        if start > PUBLISHED_END:
+            v = 0.9 if kind == "worker" else 0.75
+        if m.month == 2:
+            v *= 0.6  # Spring Festival
+        for a, b, f in COVID_PAUSES:
+            if a <= start <= b or a <= m.end_time.date() <= b:
+                v *= f
+        level.append(v)
+    return pd.Series(level, index=months)
+
+
+def _schedule(rng, kind: str, n_published: int, site_frame: pd.DataFrame) -> pd.DataFrame:
+    """Where and when sessions happened: planners' habits, not the optimum."""
+    plan = _monthly_plan(kind)
+    published = plan[plan.index.start_time.date <= PUBLISHED_END]
+    per_month = plan / published.sum() * n_published
+    counts = np.floor(per_month).astype(int)
+    short = n_published - counts[published.index].sum()  # make the published slice exact
+    counts[published.index[rng.choice(len(published), short, replace=False)]] += 1
+    all_days = pd.date_range(HISTORY_START, HISTORY_END, freq="D")
+    dtypes = cal.day_types(all_days)["day_type"].to_numpy()
+    day_weight = np.select([dtypes == cal.WORKDAY, dtypes == cal.MAKEUP, dtypes == cal.WEEKEND], [1.0, 0.8, 0.22], 0.04)
+    if kind == "worker":
+        day_weight = day_weight * np.where(all_days.day == 12, 2.0, 1.0)  # monthly communication days
+    sites = site_frame.reset_index(drop=True)
+    district_w = sites.groupby("district").size()
+    # habit: each district's planners favour a few sites (Zipf over a random order)
+    fav = np.zeros(len(sites))
+    for d, idx in sites.groupby("district").groups.items():
+        order = rng.permutation(len(idx))
+        fav[np.asarray(idx)] = 1.0 / (order + 1.0) ** 0.9
+    out = []
+    month_of_day = all_days.to_period("M")
+    for month, n in counts.items():
+        if n <= 0:
+            continue
+        mask = month_of_day == month
+        days = all_days[mask]
+        w = day_weight[mask]
+        chosen_days = days[rng.choice(len(days), n, p=w / w.sum())]
+        active = list(PILOT_DISTRICTS) if month.start_time.date() < CITYWIDE_FROM else list(district_w.index)
+        dw = district_w[active].to_numpy(dtype=float)
+        if kind == "enterprise":
+            dw = np.array([UNITS[d] for d in active])
+        chosen_d = np.array(active)[rng.choice(len(active), n, p=dw / dw.sum())]
+        out.append(pd.DataFrame({"date": chosen_days, "district": chosen_d}))
+    frame = pd.concat(out, ignore_index=True).sort_values("date", kind="stable").reset_index(drop=True)
+    n = len(frame)
+    if kind == "worker":
+        site_pick = np.empty(n, dtype=object)
+        for d, idx in frame.groupby("district").groups.items():
+            pool = np.where(sites["district"].to_numpy() == d)[0]
+            p = fav[pool] / fav[pool].sum()
+            # most of the time the habit; sometimes a site picked at random (exploration, new staff)
+            habit = rng.choice(pool, len(idx), p=p)
+            explore = rng.choice(pool, len(idx))
+            site_pick[np.asarray(idx)] = np.where(rng.random(len(idx)) < 0.7, habit, explore)
+        frame["site_idx"] = site_pick.astype(int)
+        starts = np.array([9 * 60, 9 * 60 + 30, 10 * 60, 12 * 60, 14 * 60, 18 * 60 + 30])
+        habit_start = rng.choice(starts, n, p=[0.45, 0.15, 0.15, 0.1, 0.1, 0.05])
+        random_start = rng.integers(7 * 2, 20 * 2, n) * 30
+        frame["start_min"] = np.where(rng.random(n) < 0.75, habit_start, random_start)
+        frame["dur"] = rng.choice([90, 120, 180], n, p=[0.15, 0.7, 0.15])
+    else:
+        frame["start_min"] = rng.choice([9 * 60 + 30, 10 * 60, 14 * 60 + 30, 15 * 60], n)
+        frame["dur"] = rng.choice([60, 90, 120], n, p=[0.3, 0.5, 0.2])
+    frame["end_min"] = np.minimum(frame["start_min"] + frame["dur"], 23 * 60 + 30)
+    return frame
+
+
+def _hhmm(minutes) -> list[str]:
+    return [f"{int(m) // 60:02d}:{int(m) % 60:02d}" for m in minutes]
+
+
+def generate(seed: int = DEFAULT_SEED) -> Sample:
+    """Generate the sample sites, sessions and ground truth for ``seed`` (same seed, same data)."""
+    rng = np.random.default_rng(seed)
+    site_frame = _place_sites(rng)
+    levels = np.exp(rng.normal(0, 0.45, len(site_frame))) * (
+        site_frame["workers_nearby"] / site_frame["site_type"].map(WORKERS_MEDIAN)
+    ).to_numpy() ** 0.3
+    truth_sites = pd.DataFrame(
+        {"site_id": site_frame["site_id"], "site_type": site_frame["site_type"], "district": site_frame["district"], "level": levels}
+    )
+    year_heat = {y: float(np.exp(rng.normal(0.25, 0.2))) for y in range(2018, 2031)}
+    truth = Truth(truth_sites, 1.0, 1.0, year_heat)
+
+    # --- worker sessions
+    w = _schedule(rng, "worker", PUBLISHED["worker_sessions"], site_frame)
+    w["site_id"] = site_frame["site_id"].to_numpy()[w["site_idx"]]
+    w = w.sort_values(["date", "start_min"], kind="stable").reset_index(drop=True)
+    last = w.groupby("site_id")["date"].shift()
+    w["days_since"] = (w["date"] - last).dt.days
+    w.loc[w["days_since"] == 0, "days_since"] = 0.5  # two sessions the same day
+    consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
+    in_pub = (w["date"].dt.date <= PUBLISHED_END).to_numpy()
+    truth.consult_scale = PUBLISHED["consultations"] / consult[in_pub].sum()
+    truth.apply_scale = PUBLISHED["applications"] / apps[in_pub].sum()
+    for _ in range(3):  # conversion is clipped at 0.95, so settle the scale by a few fixed-point steps
+        consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
+        truth.apply_scale *= PUBLISHED["applications"] / apps[in_pub].sum()
+    consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
+    k = 6.0  # negative-binomial dispersion: real sessions vary far more than Poisson
+    c = rng.poisson(consult * rng.gamma(k, 1.0 / k, len(w)))
+    p = np.divide(apps, consult, out=np.zeros_like(apps), where=consult > 0)
+    a = rng.binomial(c, np.clip(p, 0, 1))
+    workers = pd.DataFrame(
+        {
+            "session_id": ["W" + d.strftime("%Y%m%d") + f"-{i:05d}" for i, d in enumerate(w["date"])],
+            "session_type": "worker",
+            "date": w["date"].dt.strftime("%Y-%m-%d"),
+            "start_time": _hhmm(w["start_min"]),
+            "end_time": _hhmm(w["end_min"]),
+            "district": w["district"],
+            "site_id": w["site_id"],
+            "site_name": "",
+            "staff": rng.integers(2, 7, len(w)),
+            "consultations": c,
+            "applications": a,
+            "members_joined": a,
+            "enterprises_reached": "",
+            "unions_founded": "",
+            "notes": "",
+        }
+    )
+
+    # --- enterprise sessions
+    e = _schedule(rng, "enterprise", PUBLISHED["enterprise_sessions"], site_frame)
+    e_pub = (e["date"].dt.date <= PUBLISHED_END).to_numpy()
+    # the published slice reaches exactly the published number of enterprises; later sessions vary freely
+    extra_rate = PUBLISHED["enterprises_reached"] / PUBLISHED["enterprise_sessions"] - 1
+    reached = 1 + rng.poisson(extra_rate, len(e))
+    pub_idx = np.flatnonzero(e_pub)
+    extra = np.bincount(rng.choice(len(pub_idx), PUBLISHED["enterprises_reached"] - len(pub_idx)), minlength=len(pub_idx))
+    reached[pub_idx] = 1 + extra
+    founded = rng.binomial(reached, PUBLISHED["unions_founded"] / PUBLISHED["enterprises_reached"])
+    size = np.exp(rng.normal(0, 0.8, founded.sum()))
+    per_session = np.bincount(np.repeat(np.arange(len(e)), founded), weights=size, minlength=len(e))
+    target = PUBLISHED["members_total"] - workers.loc[in_pub, "members_joined"].sum()
+    members = np.round(per_session * target / per_session[e_pub].sum()).astype(int)
+    enterprises = pd.DataFrame(
+        {
+            "session_id": ["E" + d.strftime("%Y%m%d") + f"-{i:05d}" for i, d in enumerate(e["date"])],
+            "session_type": "enterprise",
+            "date": e["date"].dt.strftime("%Y-%m-%d"),
+            "start_time": _hhmm(e["start_min"]),
+            "end_time": _hhmm(e["end_min"]),
+            "district": e["district"],
+            "site_id": "",
+            "site_name": "",
+            "staff": rng.integers(1, 4, len(e)),
+            "consultations": "",
+            "applications": "",
+            "members_joined": members,
+            "enterprises_reached": reached,
+            "unions_founded": founded,
+            "notes": "",
+        }
+    )
+    sessions = pd.concat([workers, enterprises], ignore_index=True).sort_values(["date", "start_time"], kind="stable")
+    return Sample(site_frame, sessions.reset_index(drop=True), truth)
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def load(engine, seed: int = DEFAULT_SEED, user: str = "sample") -> list:
+    """Load the sample into ``engine`` through the ordinary validated import (so it is idempotent too)."""
+    from dashboard.core import ingest
+
+    sample = generate(seed)
+    sites = ingest.import_sites(engine, to_csv_bytes(sample.sites), f"sample-sites-{seed}.csv", user=user)
+    sessions = ingest.import_sessions(
+        engine, to_csv_bytes(sample.sessions), f"sample-sessions-{seed}.csv", user=user, today=HISTORY_END
+    )
+    return [sites, sessions]
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    s = generate(int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_SEED)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sites.csv").write_bytes(to_csv_bytes(s.sites))
+    (out / "sessions.csv").write_bytes(to_csv_bytes(s.sessions))
+    print(f"wrote {len(s.sites)} sites and {len(s.sessions)} sessions to {out}")
