@@ -161,7 +161,7 @@ class Truth:
         dtypes = cal.day_types(dates)["day_type"].to_numpy()
         months = dates.dt.month.to_numpy()
         years = dates.dt.year.to_numpy()
-        doy = dates.dt.dayofyear.to_numpy()
+        doy = dates.dt.day_of_year.to_numpy()
         n = len(stypes)
         volume = np.zeros(n)
         conv = np.zeros(n)

@@ -83,8 +83,21 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str]
     written or refreshed afterwards.
     """
     before = current_revision(engine)
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # SQLite alters a table by copying it; with foreign keys on, dropping the old copy fails. The pragma
+            # only takes effect outside a transaction, and the check afterwards proves nothing was orphaned.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            command.upgrade(_alembic_config(conn), revision)
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+            if broken:
+                raise RuntimeError(f"schema upgrade left broken references: {broken[:5]}")
     after = current_revision(engine)
     if "districts" in sa.inspect(engine).get_table_names():
         seed_districts(engine)

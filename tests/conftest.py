@@ -1,0 +1,61 @@
+"""Shared fixtures: a fresh database per test, on SQLite always and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.core import db  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("OUTREACH_TEST_PG_URL")
+
+
+def _pg_engine(schema: str) -> sa.Engine:
+    url = db.normalise_url(PG_URL)
+    return sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request, tmp_path):
+    """An engine on an empty database (no schema yet)."""
+    if request.param == "sqlite":
+        engine = db.make_engine(f"sqlite:///{tmp_path / 'test.sqlite'}")
+        yield engine
+        engine.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("OUTREACH_TEST_PG_URL is not set: PostgreSQL tests need a server (CI sets it)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(db.normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine = _pg_engine(schema)
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine):
+    """An engine on a database at the newest schema, districts loaded, no sites or sessions."""
+    db.upgrade(empty_engine)
+    return empty_engine
+
+
+@pytest.fixture
+def fixture_bytes():
+    def read(name: str) -> bytes:
+        return (FIXTURES / name).read_bytes()
+
+    return read
