@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -90,10 +91,10 @@ def resolve(value) -> str | None:
 
 
 def resolve_series(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`resolve`: unknown or blank values become ``None``."""
-    keys = values.astype("string").str.replace(r"[\s\u3000]+", "", regex=True).str.lower()
-    keys = keys.str.removesuffix(".0")
-    return keys.map(_lookup()).astype(object).where(lambda s: s.notna(), None)
+    """Vectorised :func:`resolve` (each distinct spelling resolved once): unknown or blank values become ``None``."""
+    codes, uniques = pd.factorize(values.astype(str).to_numpy(dtype=object), use_na_sentinel=False)
+    resolved = np.array([resolve(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(resolved[codes], index=values.index, dtype=object)
 
 
 def name(adcode: str, lang: str = "zh") -> str:

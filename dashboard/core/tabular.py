@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -116,8 +117,24 @@ def _find_header(rows: list[list[str]], lookup: dict[str, str]) -> int | None:
 
 
 def _sniff_delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", "\t", ";", "，")}
+    counts = {d: line.count(d) for d in (",", "\t", ";")}
     return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx: int, width: int) -> pd.DataFrame:
+    """Parse the CSV body as strings, fast (pyarrow) unless blank lines would shift the row numbers."""
+    common = dict(sep=delim, header=None, skiprows=header_idx + 1, dtype=str, keep_default_na=False, names=list(range(width)))
+    has_blank_lines = re.search(r"\n[ \t]*\r?\n(?=.)", text, flags=re.S) is not None
+    if not has_blank_lines and len(delim) == 1:
+        body = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+        try:
+            return pd.read_csv(io.BytesIO(body), engine="pyarrow", **common)
+        except Exception:  # pyarrow is strict about ragged rows; the C parser below says what is wrong
+            pass
+    try:
+        return pd.read_csv(io.StringIO(text), engine="c", skip_blank_lines=False, index_col=False, **common)
+    except (pd.errors.ParserError, ValueError):
+        raise UnreadableFile(problem("not_a_table")) from None
 
 
 def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawTable:
@@ -160,21 +177,7 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
         header_idx = _find_header(head_rows, lookup)
         if header_idx is None:
             raise UnreadableFile(problem("no_header"))
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=delim,
-                header=None,
-                skiprows=header_idx + 1,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                engine="c",
-                names=range(len(head_rows[header_idx])),
-                index_col=False,
-            )
-        except (pd.errors.ParserError, ValueError):
-            raise UnreadableFile(problem("not_a_table")) from None
+        frame = _read_csv_text(data, text, encoding, delim, header_idx, len(head_rows[header_idx]))
         header_cells = head_rows[header_idx]
 
     headers: dict[str, str] = {}

@@ -166,6 +166,14 @@ class _Checker:
         )
 
 
+def _lookup(values: pd.Series, mapping) -> pd.Series:
+    """``values`` mapped through a dict or function, one call per distinct value (None where missing)."""
+    codes, uniques = pd.factorize(values.astype(str).to_numpy(dtype=object), use_na_sentinel=False)
+    get = mapping.get if isinstance(mapping, dict) else mapping
+    mapped = np.array([get(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def _digest(frame: pd.DataFrame) -> pd.Series:
     """A content hash per row, computed on the values' text so that dtypes do not change it.
 
@@ -204,7 +212,7 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     today = pd.Timestamp(today or dt.date.today())
 
     type_raw = chk.col("session_type")
-    stype = type_raw.map(session_type_key)
+    stype = _lookup(type_raw, session_type_key)
     chk.flag(type_raw == "", "required_blank", "session_type")
     chk.flag((type_raw != "") & stype.isna(), "unknown_session_type", "session_type")
 
@@ -247,9 +255,9 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     if no_id.any():
         keys = list(zip(district[no_id].fillna(""), site_name[no_id]))
         resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k) for k in keys]
-    exists = resolved.isin(known_ids.keys())
+    registered = _lookup(resolved, known_ids)
+    exists = registered.notna()
     chk.flag((site_id != "") & ~exists & (site_name == ""), "unknown_site", "site_id")
-    registered = resolved.map(known_ids)
     chk.flag(exists & district.notna() & (registered != district), "site_other_district", "site_id", resolved)
     creating = (resolved != "") & ~exists & (site_name != "") & district.notna() & ~chk.bad
     new_sites = pd.DataFrame(
@@ -286,7 +294,7 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     good = rows[~chk.bad & ~drop].copy()
     good["start_min"] = good["start_min"].astype(int)
     good["end_min"] = good["end_min"].astype(int)
-    new_sites = new_sites[new_sites["site_id"].isin(good["site_id"])]
+    new_sites = new_sites[new_sites["site_id"].isin(set(good["site_id"].dropna()))]
     return chk.result(good.reset_index(drop=True), new_sites.reset_index(drop=True))
 
 

@@ -94,17 +94,25 @@ def test_failure_mid_write_leaves_the_database_unchanged(with_sites, fixture_byt
     ingest.import_sessions(engine, fixture_bytes("sessions/valid_en.csv"), "first.csv", today=TODAY)
     before = snapshot(engine)
     monkeypatch.setattr(ingest, "_WRITE_CHUNK", 2)  # several insert batches: fail after the first one landed
-    real_execute = sa.Connection.execute
     calls = {"inserts": 0}
 
-    def failing_execute(self, statement, *args, **kwargs):
-        if getattr(statement, "is_insert", False) and statement.table is sessions:
-            calls["inserts"] += 1
-            if calls["inserts"] == 2:
-                raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+    def fail_on_second_insert(is_session_insert):
+        calls["inserts"] += is_session_insert
+        if is_session_insert and calls["inserts"] == 2:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+
+    real_execute, real_driver_sql = sa.Connection.execute, sa.Connection.exec_driver_sql
+
+    def execute(self, statement, *args, **kwargs):
+        fail_on_second_insert(getattr(statement, "is_insert", False) and statement.table is sessions)
         return real_execute(self, statement, *args, **kwargs)
 
-    monkeypatch.setattr(sa.Connection, "execute", failing_execute)
+    def exec_driver_sql(self, sql, *args, **kwargs):
+        fail_on_second_insert(sql.upper().startswith("INSERT INTO SESSIONS"))
+        return real_driver_sql(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "execute", execute)
+    monkeypatch.setattr(sa.Connection, "exec_driver_sql", exec_driver_sql)
     with pytest.raises(sa.exc.OperationalError):
         ingest.import_sessions(engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY)
     monkeypatch.undo()

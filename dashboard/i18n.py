@@ -1,0 +1,16 @@
+"""Chinese first, English second: the language switch and a helper to pick a text."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANGS = {"zh": "中文", "en": "English"}
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(zh: str, en: str) -> str:
+    """The text for the current language."""
+    return en if lang() == "en" else zh
