@@ -239,17 +239,14 @@ def import_sites(
         raw = read_table(data, file_name, SITE_COLUMNS)
     except UnreadableFile as exc:
         return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
-    if coords == "gcj02":
-        for col in ("lat", "lon"):
-            if col not in raw.data:
-                break
-        else:
-            lat = pd.to_numeric(raw.data["lat"], errors="coerce")
-            lon = pd.to_numeric(raw.data["lon"], errors="coerce")
-            ok = lat.notna() & lon.notna()
-            wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
-            raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
-            raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
+    if coords == "gcj02" and {"lat", "lon"} <= set(raw.data.columns):
+        # converted before validation, so the range and district checks see WGS-84
+        lat = pd.to_numeric(raw.data["lat"], errors="coerce")
+        lon = pd.to_numeric(raw.data["lon"], errors="coerce")
+        ok = lat.notna() & lon.notna()
+        wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
+        raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
+        raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
     validation = validate_sites(raw, districts.boundaries())
     return _write(engine, "sites", raw, validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data))
 

@@ -24,6 +24,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "no_rows": (ERROR, "表头下面没有数据行。", "There are no data rows below the header."),
     "missing_column": (ERROR, "缺少必需的列“{label}”。请在表头行加上这一列。", "Required column {label_en} is missing. Add it to the header row."),
     "unknown_columns": (WARNING, "以下列不认识，已忽略：{value}。", "These columns are not recognised and were ignored: {value}."),
+    "cells_beyond_header": (WARNING, "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。", "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header."),
     "file_seen_before": (WARNING, "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。", "This exact file was already imported on {value}; importing it again does not count anything twice."),
     # cell problems
     "required_blank": (ERROR, "“{label}”不能为空。请填写。", "{label_en} must not be blank. Fill it in."),

@@ -121,7 +121,3 @@ def parse_floats(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(s.where(s != ""), errors="coerce")
     return num, (s != "") & num.isna()
 
-
-def minutes_to_hhmm(minutes) -> pd.Series:
-    m = pd.Series(minutes).astype(int)
-    return (m // 60).map("{:02d}".format) + ":" + (m % 60).map("{:02d}".format)

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -44,6 +44,7 @@ class RawTable:
     encoding: str  # "xlsx" for Excel files
     sha256: str
     file_name: str
+    notes: list[Problem] = field(default_factory=list)  # warnings about the file's shape
 
 
 def sha256(data: bytes) -> str:
@@ -128,9 +129,16 @@ def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx
     if not has_blank_lines and len(delim) == 1:
         body = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
         try:
-            return pd.read_csv(io.BytesIO(body), engine="pyarrow", **common)
-        except Exception:  # pyarrow is strict about ragged rows; the C parser below says what is wrong
-            pass
+            frame = pd.read_csv(io.BytesIO(body), engine="pyarrow", **common)
+        except Exception:  # pyarrow is strict about ragged rows; the C parser below copes or says what is wrong
+            frame = None
+        # When rows hold one cell more than the header, pandas makes the first column the index and shifts every
+        # value left, silently. Only a plain row range means the columns are where the header says.
+        if frame is not None and isinstance(frame.index, pd.RangeIndex):
+            return frame
+    # Ragged rows: size the table by its widest row so no cell is lost; cells past the header are reported.
+    widest = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)), default=width)
+    common["names"] = list(range(max(width, widest)))
     try:
         return pd.read_csv(io.StringIO(text), engine="c", skip_blank_lines=False, index_col=False, **common)
     except (pd.errors.ParserError, ValueError):
@@ -190,6 +198,12 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
             keep[pos] = key
         elif str(cell).strip():
             unknown.append(str(cell).strip())
+    notes: list[Problem] = []
+    beyond = [c for c in frame.columns if c >= len(header_cells)]
+    if beyond:
+        spill = (frame[beyond].fillna("").astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)
+        for i in spill[spill].index:
+            notes.append(problem("cells_beyond_header", row=int(i) + header_idx + 2))
     frame = frame[list(keep)].rename(columns=keep)
     frame = frame.fillna("").astype(str)
     for col in frame.columns:
@@ -197,4 +211,4 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
     row_numbers = pd.Series(frame.index + header_idx + 2, index=frame.index)
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
     frame, row_numbers = frame[~blank].reset_index(drop=True), row_numbers[~blank].reset_index(drop=True)
-    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name)
+    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes)

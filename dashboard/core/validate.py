@@ -32,6 +32,7 @@ BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
 PROGRAMME_START = pd.Timestamp("2018-01-01")
 COUNT_COLUMNS = ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")
 
+_HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
 _BY_NAME = {c.name: c for c in SESSION_COLUMNS + SITE_COLUMNS}
 
 
@@ -75,7 +76,7 @@ class _Checker:
 
     def __init__(self, raw: RawTable):
         self.raw = raw
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = list(raw.notes)
         self.bad = pd.Series(False, index=raw.data.index)
 
     def header(self, name: str) -> str:
@@ -268,9 +269,8 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
         chk.flag(pd.Series(data.index.isin(first), index=data.index), "new_site", "site_name", site_name + "（" + resolved + "）")
 
     session_id = chk.col("session_id")
-    hhmm = lambda m: (m // 60).astype("Int64").astype(str).str.zfill(2) + ":" + (m % 60).astype("Int64").astype(str).str.zfill(2)  # noqa: E731
-    start_txt = hhmm(start.fillna(0))
-    date_txt = dates.dt.strftime("%Y-%m-%d").fillna("")
+    start_txt = pd.Series(_HHMM[start.fillna(0).astype(int).to_numpy()], index=start.index)
+    date_txt = pd.Series(dates.to_numpy().astype("datetime64[D]").astype(str), index=dates.index).replace("NaT", "")
     place = resolved.where(resolved != "", "d" + district.fillna("").astype(str))
     natural = stype.fillna("").astype(str) + "|" + date_txt + "|" + start_txt + "|" + place
     key = ("id:" + session_id).where(session_id != "", natural)
@@ -349,6 +349,3 @@ def validate_sites(raw: RawTable, boundaries=None) -> Validation:
     rows["_row"] = raw.row_numbers
     return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
 
-
-def as_float_or_none(x):
-    return None if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA else float(x)

@@ -24,16 +24,22 @@ span = st.date_input(t("日期范围", "Date range"), (first, last), min_value=d
 date_from, date_to = (span[0], span[1]) if isinstance(span, tuple) and len(span) == 2 else (first, last)
 k = resources.totals(district, date_from, date_to)
 
-st.subheader(t("职工沟通会", "Worker sessions"))
-c = st.columns(4)
-c[0].metric(t("场次", "Sessions"), f"{k['worker_sessions']:,}")
-c[1].metric(t("现场咨询人数", "Consultations"), f"{k['consultations']:,}")
-c[2].metric(t("现场申请入会人数", "On-site applications"), f"{k['applications']:,}")
-c[3].metric(t("发展会员数（合计）", "Members developed (all)"), f"{k['members_total']:,}")
-st.subheader(t("企业沟通会", "Enterprise sessions"))
-c = st.columns(4)
-c[0].metric(t("场次", "Sessions"), f"{k['enterprise_sessions']:,}")
-c[1].metric(t("涉及企业数", "Enterprises reached"), f"{k['enterprises_reached']:,}")
-c[2].metric(t("建会企业数", "Unions founded"), f"{k['unions_founded']:,}")
-c[3].metric(t("建会发展会员", "Members via founded unions"), f"{k['members_from_enterprise_sessions']:,}")
+CARDS = {
+    t("职工沟通会", "Worker sessions"): [
+        (t("场次", "Sessions"), "worker_sessions"),
+        (t("现场咨询人数", "Consultations"), "consultations"),
+        (t("现场申请入会人数", "On-site applications"), "applications"),
+        (t("发展会员数（合计）", "Members developed (all)"), "members_total"),
+    ],
+    t("企业沟通会", "Enterprise sessions"): [
+        (t("场次", "Sessions"), "enterprise_sessions"),
+        (t("涉及企业数", "Enterprises reached"), "enterprises_reached"),
+        (t("建会企业数", "Unions founded"), "unions_founded"),
+        (t("建会发展会员", "Members via founded unions"), "members_from_enterprise_sessions"),
+    ],
+}
+for heading, cards in CARDS.items():
+    st.subheader(heading)
+    for column, (label, key) in zip(st.columns(len(cards)), cards):
+        column.metric(label, f"{k[key]:,}")
 st.caption(t(f"数据范围：{first} 至 {last}", f"Data from {first} to {last}"))
