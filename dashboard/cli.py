@@ -154,6 +154,63 @@ def cmd_kpi(args) -> int:
     return 0
 
 
+def _hours_arg(value: str) -> tuple[int, int]:
+    try:
+        a, b = value.replace("–", "-").split("-")
+        to_min = lambda t: int(t.split(":")[0]) * 60 + (int(t.split(":")[1]) if ":" in t else 0)  # noqa: E731
+        return to_min(a), to_min(b)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"时段应写成 06:00-22:00 / hours look like 06:00-22:00, not {value}") from None
+
+
+def cmd_train(args) -> int:
+    from .core import store
+
+    engine = _engine()
+    loaded = store.train(engine, progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
+    card = loaded.card
+    bt = card["backtest"]
+    print(_say(f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）", f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)", args.lang))
+    print(_say(f"回测（{bt['test_from']} 至 {bt['test_to']}，{bt['test_sessions']:,} 场）：", f"backtest ({bt['test_from']} to {bt['test_to']}, {bt['test_sessions']:,} sessions):", args.lang))
+    for name, sc in bt["scores"].items():
+        print(f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit {sc['top10_hit_applications']:.2f}")
+    return 0
+
+
+def cmd_recommend(args) -> int:
+    from .core import planner, recommend
+
+    engine = _engine()
+    request = planner.PlanRequest(
+        start=args.start,
+        days=args.days,
+        teams=args.teams,
+        per_team_per_day=args.per_team,
+        length_min=args.length,
+        hours=args.hours,
+        district=args.district,
+        exclude=set(args.exclude or []),
+    )
+    try:
+        request.validate()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    plan, messages = recommend.recommend(engine, request)
+    for m in messages:
+        print(m)
+    if args.out:
+        from .core.export import write_csv
+
+        write_csv(plan, Path(args.out), lang=args.lang)
+        print(_say(f"计划已写入 {args.out}（{len(plan)} 场）", f"plan written to {args.out} ({len(plan)} sessions)", args.lang))
+    else:
+        cols = ["team", "date", "start_time", "end_time", "site_id", "site_name", "district", "expected_applications", "applications_low", "applications_high", "reason"]
+        with pd.option_context("display.max_rows", 500, "display.width", 250, "display.max_colwidth", 60):
+            print(plan[cols].to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs")
     parser.add_argument("--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)")
@@ -183,6 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, help="first date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="last date, YYYY-MM-DD (inclusive)")
     p.set_defaults(func=cmd_kpi)
+
+    sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/").set_defaults(func=cmd_train)
+
+    p = sub.add_parser("recommend", help="plan where and when teams should hold worker sessions")
+    p.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--teams", type=int, default=4)
+    p.add_argument("--per-team", type=int, default=1, help="sessions per team per day (default 1)")
+    p.add_argument("--length", type=int, default=120, help="session length in minutes (default 120)")
+    p.add_argument("--hours", type=_hours_arg, default=(6 * 60, 22 * 60), help="allowed hours (default 06:00-22:00)")
+    p.add_argument("--district", type=_district_arg, help="only sites in this district")
+    p.add_argument("--exclude", nargs="*", metavar="SITE_ID", help="site ids to leave out")
+    p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
+    p.set_defaults(func=cmd_recommend)
     return parser
 
 

@@ -202,6 +202,13 @@ class Truth:
         return consult, consult * p
 
 
+    def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
+        """The planner's predictor interface, answered with the truth: an oracle for judging plans."""
+        since = frame["days_since"] if "days_since" in frame else None
+        consult, apps = self.expected(frame["site_id"], frame["date"], frame["start_min"], frame["end_min"], since)
+        return apps if target == "applications" else consult
+
+
 @dataclass
 class Sample:
     sites: pd.DataFrame  # import format (English headers)

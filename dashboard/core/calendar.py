@@ -84,3 +84,32 @@ def day_types(dates, overrides: dict[dt.date, str] | None = None) -> pd.DataFram
         },
         index=pd.Series(dates).index,
     )
+
+
+def load_overrides(engine) -> dict[dt.date, str]:
+    """The administrators' overrides stored in the database."""
+    import sqlalchemy as sa
+
+    from .schema import calendar_overrides
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(calendar_overrides.c.date, calendar_overrides.c.day_type)).all()
+    return {(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))): t for d, t in rows}
+
+
+def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user: str | None = None) -> None:
+    """Set (or with ``day_type=None`` remove) the override for ``day``."""
+    import sqlalchemy as sa
+
+    from .schema import calendar_overrides
+
+    if day_type is not None and day_type not in DAY_TYPES:
+        raise ValueError(f"day_type must be one of {DAY_TYPES}")
+    with engine.begin() as conn:
+        conn.execute(calendar_overrides.delete().where(calendar_overrides.c.date == day))
+        if day_type is not None:
+            conn.execute(
+                calendar_overrides.insert().values(
+                    date=day, day_type=day_type, note=note, set_by=user, set_at=dt.datetime.now(dt.timezone.utc)
+                )
+            )

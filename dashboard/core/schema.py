@@ -86,3 +86,14 @@ sessions = sa.Table(
     sa.CheckConstraint("session_type in ('worker', 'enterprise')", name="session_type"),
     sa.CheckConstraint("end_time > start_time", name="end_after_start"),
 )
+
+calendar_overrides = sa.Table(
+    "calendar_overrides",
+    metadata,
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("day_type", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(200)),
+    sa.Column("set_by", sa.String(64)),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("day_type in ('workday', 'weekend', 'holiday', 'makeup_workday')", name="day_type"),
+)

@@ -1,0 +1,294 @@
+"""Plan the coming days: which team stands where, on which day, from when to when.
+
+The planner scores every (site, day, window) with a predictor of expected on-site applications and picks greedily
+by *marginal* gain: after each pick it re-scores that site's other days, because a visit saturates a site for the
+weeks after it (a pick before an already chosen visit is charged for what it takes from that visit). So no two
+teams pile onto one site, and a site comes back only when it has recovered enough to be worth it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import calendar as cal
+from .columns import SITE_TYPES
+from .districts import name as district_name
+
+PLAN_COLUMNS = [
+    "team", "date", "start_time", "end_time", "site_id", "site_name", "district",
+    "expected_consultations", "consultations_low", "consultations_high",
+    "expected_applications", "applications_low", "applications_high",
+    "day_type", "provisional", "reason", "reason_en",
+]  # fmt: skip
+
+
+@dataclass
+class PlanRequest:
+    """What a planner asks for.
+
+    Times are minutes after midnight; ``hours`` bounds every session (start and end).
+    """
+
+    start: dt.date
+    days: int = 7
+    teams: int = 4
+    per_team_per_day: int = 1
+    length_min: int = 120
+    hours: tuple[int, int] = (6 * 60, 22 * 60)
+    step_min: int = 30
+    gap_min: int = 30  # between two sessions of one team on one day: travel and set-up
+    district: str | None = None
+    exclude: set[str] = field(default_factory=set)
+    booked: pd.DataFrame | None = None  # site_id, date, start_min, end_min of sessions already arranged
+
+    def validate(self) -> None:
+        if self.days < 1 or self.teams < 1 or self.per_team_per_day < 1:
+            raise ValueError("days, teams and sessions per team per day must be at least 1")
+        if not (0 <= self.hours[0] < self.hours[1] <= 24 * 60):
+            raise ValueError("allowed hours must lie within one day, start before end")
+        if self.length_min < self.step_min or self.length_min > self.hours[1] - self.hours[0]:
+            raise ValueError("the session length must fit inside the allowed hours")
+
+    def windows(self) -> np.ndarray:
+        return np.arange(self.hours[0], self.hours[1] - self.length_min + 1, self.step_min)
+
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+
+class Predictor:
+    """Anything with ``predict_mean(frame, target)``; the planner needs only expected applications."""
+
+    def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _candidate_frame(sites: pd.DataFrame, dates: list[dt.date], windows: np.ndarray, length: int) -> pd.DataFrame:
+    n_s, n_d, n_w = len(sites), len(dates), len(windows)
+    s_idx = np.repeat(np.arange(n_s), n_d * n_w)
+    d_idx = np.tile(np.repeat(np.arange(n_d), n_w), n_s)
+    w_idx = np.tile(np.arange(n_w), n_s * n_d)
+    frame = sites.iloc[s_idx][["site_id", "model_type", "district", "workers_nearby"]].reset_index(drop=True)
+    frame["date"] = pd.to_datetime(np.array(dates, dtype="datetime64[D]")[d_idx])
+    frame["start_min"] = windows[w_idx]
+    frame["end_min"] = windows[w_idx] + length
+    return frame
+
+
+def _days_since(day: dt.date, visits: list[dt.date]) -> float:
+    before = [v for v in visits if v < day]
+    return float((day - max(before)).days) if before else np.nan
+
+
+def plan(
+    predictor,
+    sites: pd.DataFrame,
+    last_visits: dict[str, dt.date],
+    request: PlanRequest,
+    overrides: dict | None = None,
+) -> pd.DataFrame:
+    """Choose sessions maximising expected applications over the whole plan.
+
+    Parameters
+    ----------
+    predictor : object
+        Has ``predict_mean(frame, target="applications")`` for frames of candidate sessions (columns site_id,
+        model_type, district, workers_nearby, date, start_min, end_min, days_since); the trained model or, for
+        judging plans, the sample generator's ground truth.
+    sites : DataFrame
+        Candidate sites (as from :func:`features.load_sites`).
+    last_visits : dict
+        Each site's latest past session date.
+    request : PlanRequest
+
+    Returns
+    -------
+    DataFrame
+        One row per chosen session (team, date, start/end minutes, site_id, expected applications, ...), sorted by
+        date, team and start. Expected values here are the predictor's, with every pick's saturation counted.
+    """
+    request.validate()
+    pool = sites
+    if request.district:
+        pool = pool[pool["district"] == request.district]
+    pool = pool[~pool["site_id"].isin(request.exclude)].reset_index(drop=True)
+    dates, windows = request.dates(), request.windows()
+    n_s, n_d, n_w = len(pool), len(dates), len(windows)
+    if n_s == 0:
+        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications"])
+
+    visits: dict[int, list[dt.date]] = {i: ([last_visits[s]] if s in last_visits else []) for i, s in enumerate(pool["site_id"])}
+    blocked = np.zeros((n_s, n_d), dtype=bool)  # a site-day already taken (by a pick or a booking)
+    if request.booked is not None and len(request.booked):
+        where = {s: i for i, s in enumerate(pool["site_id"])}
+        for row in request.booked.itertuples():
+            i = where.get(row.site_id)
+            day = pd.Timestamp(row.date).date()
+            if i is None:
+                continue
+            visits[i].append(day)
+            if day in dates:
+                blocked[i, dates.index(day)] = True
+
+    frame = _candidate_frame(pool, dates, windows, request.length_min)
+    frame["days_since"] = [_days_since(d, visits[i]) for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date)]
+    gain = predictor.predict_mean(frame, "applications").reshape(n_s, n_d, n_w).astype(float)
+    gain[blocked] = -np.inf
+
+    capacity = request.teams * request.per_team_per_day
+    schedule: list[list[list[tuple[int, int]]]] = [[[] for _ in range(request.teams)] for _ in range(n_d)]
+    picks: list[dict] = []
+    chosen: dict[int, dict[int, int]] = {}  # site -> {day: window}
+    day_full = np.zeros(n_d, dtype=bool)
+    while len(picks) < capacity * n_d:
+        masked = np.where(day_full[None, :, None], -np.inf, gain)
+        flat = int(np.argmax(masked))
+        s, d, w = np.unravel_index(flat, gain.shape)
+        if not np.isfinite(masked[s, d, w]):
+            break
+        start = int(windows[w])
+        team = _free_team(schedule[d], start, start + request.length_min, request.per_team_per_day, request.gap_min)
+        if team is None:  # every team is busy then: this window is impossible on this day
+            gain[s, d, w] = -np.inf
+            continue
+        schedule[d][team].append((start, start + request.length_min))
+        picks.append({"team": team + 1, "day": d, "site": s, "window": w, "gain": float(masked[s, d, w])})
+        chosen.setdefault(s, {})[d] = w
+        visits[s].append(dates[d])
+        gain[s, d, :] = -np.inf
+        day_full[d] = sum(len(t) for t in schedule[d]) >= capacity
+        _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked)
+
+    if not picks:
+        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications"])
+    out = pd.DataFrame(
+        {
+            "team": [p["team"] for p in picks],
+            "date": [dates[p["day"]] for p in picks],
+            "start_min": [int(windows[p["window"]]) for p in picks],
+            "site_id": [pool["site_id"].iloc[p["site"]] for p in picks],
+        }
+    )
+    out["end_min"] = out["start_min"] + request.length_min
+    # final expected values with the plan's own saturation: each pick after the visit before it
+    merged = out.merge(pool[["site_id", "model_type", "district", "workers_nearby"]], on="site_id")
+    merged["days_since"] = [_days_since(d, [v for v in visits[_index(pool, s)] if v != d]) for s, d in zip(merged["site_id"], merged["date"])]
+    merged["date"] = pd.to_datetime(merged["date"])
+    merged["expected_applications"] = predictor.predict_mean(merged, "applications")
+    merged["date"] = merged["date"].dt.date
+    return merged.sort_values(["date", "team", "start_min"]).reset_index(drop=True)
+
+
+def _index(pool: pd.DataFrame, site_id: str) -> int:
+    return int(np.flatnonzero(pool["site_id"].to_numpy() == site_id)[0])
+
+
+def _free_team(day_schedule, start, end, per_day, gap) -> int | None:
+    for team, taken in enumerate(day_schedule):
+        if len(taken) >= per_day:
+            continue
+        if all(end + gap <= a or start >= b + gap for a, b in taken):
+            return team
+    return None
+
+
+def _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked) -> None:
+    """Re-score site ``s`` on its open days given its visits, charging each for the visit it would saturate."""
+    open_days = [d for d in range(len(dates)) if np.isfinite(gain[s, d]).any() and not blocked[s, d]]
+    if not open_days:
+        return
+    base = pool.iloc[[s]][["site_id", "model_type", "district", "workers_nearby"]]
+    rows, penalties = [], []
+    for d in open_days:
+        day = dates[d]
+        for w in windows:
+            rows.append((day, int(w), _days_since(day, visits[s])))
+        # the site's next chosen visit after this day loses what a visit here takes from it
+        later = sorted(dd for dd in chosen.get(s, {}) if dd > d)
+        if later:
+            nd = later[0]
+            penalties.append((d, dates[nd], int(windows[chosen[s][nd]]), _days_since(dates[nd], visits[s]), float((dates[nd] - day).days)))
+    frame = pd.concat([base] * len(rows), ignore_index=True)
+    frame["date"] = pd.to_datetime([r[0] for r in rows])
+    frame["start_min"] = [r[1] for r in rows]
+    frame["end_min"] = frame["start_min"] + request.length_min
+    frame["days_since"] = [r[2] for r in rows]
+    if penalties:
+        pen = pd.concat([base] * (2 * len(penalties)), ignore_index=True)
+        pen["date"] = pd.to_datetime([p[1] for p in penalties for _ in (0, 1)])
+        pen["start_min"] = [p[2] for p in penalties for _ in (0, 1)]
+        pen["end_min"] = pen["start_min"] + request.length_min
+        pen["days_since"] = [v for p in penalties for v in (p[3], p[4])]
+        frame = pd.concat([frame, pen], ignore_index=True)
+    values = predictor.predict_mean(frame, "applications")
+    own = values[: len(rows)].reshape(len(open_days), len(windows))
+    loss = {}
+    if penalties:
+        pv = values[len(rows) :].reshape(len(penalties), 2)
+        loss = {p[0]: pv[i, 0] - pv[i, 1] for i, p in enumerate(penalties)}
+    for i, d in enumerate(open_days):
+        still_open = np.isfinite(gain[s, d])
+        gain[s, d] = np.where(still_open, own[i] - loss.get(d, 0.0), -np.inf)
+
+
+def describe(plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFrame, best_hours: dict, overrides: dict | None = None) -> pd.DataFrame:
+    """Turn planner picks into the table planners read: names, times, intervals and a reason in Chinese.
+
+    ``best_hours`` maps (site type, day type) to the window start the model rates highest for that kind of place
+    on that kind of day, so a reason can say when a pick sits in the learned peak.
+    """
+    info = sites.set_index("site_id")
+    out = []
+    for row, pred in zip(plan_rows.itertuples(), predicted.itertuples()):
+        site = info.loc[row.site_id]
+        day = cal.day_info(row.date, overrides)
+        type_zh = SITE_TYPES.get(site["site_type"], site["site_type"] or "点位")
+        window = f"{_hhmm(row.start_min)}–{_hhmm(row.end_min)}"
+        peak = best_hours.get((site["model_type"], day.day_type))
+        in_peak = peak is not None and row.start_min <= peak < row.end_min
+        day_zh = cal.DAY_TYPE_LABELS[day.day_type]
+        zh = [f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"]
+        en = [f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}" if in_peak else f"{window} is this site's best window that day"]
+        since = row.days_since
+        if pd.isna(since):
+            zh.append("从未开展过，按同类点位估计")
+            en.append("never visited: estimated from similar sites")
+        elif since >= 30:
+            zh.append(f"近{int(since)}天未去过")
+            en.append(f"not visited for {int(since)} days")
+        else:
+            zh.append(f"距上次{int(since)}天，已计入回访减少")
+            en.append(f"visited {int(since)} days before; the smaller yield is counted")
+        if day.provisional:
+            zh.append(f"{row.date.year}年节假日安排尚未公布，日历为推算")
+            en.append(f"the official {row.date.year} holiday schedule is not published yet: calendar provisional")
+        out.append(
+            {
+                "team": row.team,
+                "date": row.date,
+                "start_time": _hhmm(row.start_min),
+                "end_time": _hhmm(row.end_min),
+                "site_id": row.site_id,
+                "site_name": site["name"],
+                "district": district_name(site["district"]),
+                "expected_consultations": round(pred.consultations, 1),
+                "consultations_low": int(pred.consultations_low),
+                "consultations_high": int(pred.consultations_high),
+                "expected_applications": round(pred.applications, 1),
+                "applications_low": int(pred.applications_low),
+                "applications_high": int(pred.applications_high),
+                "day_type": day.day_type,
+                "provisional": bool(day.provisional),
+                "reason": "；".join(zh),
+                "reason_en": "; ".join(en),
+            }
+        )
+    return pd.DataFrame(out, columns=PLAN_COLUMNS)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"

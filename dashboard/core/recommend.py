@@ -1,0 +1,78 @@
+"""The recommendation service: model + sites + history + calendar -> a described plan for the coming days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from . import calendar as cal
+from . import features, planner, store
+from .schema import sessions
+
+
+class CalendarPredictor:
+    """The trained model seen through the calendar the planner should use (official data plus overrides)."""
+
+    def __init__(self, model, overrides: dict | None):
+        self.model, self.overrides = model, overrides
+
+    def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
+        return self.model.predict_mean(frame, target, features.build(frame, self.overrides))
+
+
+def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
+    query = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date)).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {s: (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))) for s, d in rows}
+
+
+def best_hours(model, sites: pd.DataFrame, dates: list[dt.date], length_min: int, windows: np.ndarray, overrides: dict | None = None) -> dict:
+    """For each (site type, day type) among ``dates``, the window start the model rates best for a typical site.
+
+    A typical site is the type's median size in its most common district, never visited recently; this is what the
+    model has learned about when that kind of place is worth a stall, not a rule written here.
+    """
+    reps = sites.groupby("model_type").agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median")).reset_index()
+    day_of_type: dict[str, dt.date] = {}
+    for d in dates:
+        day_of_type.setdefault(cal.day_info(d, overrides).day_type, d)
+    rows = [
+        {"site_id": f"__typical_{r.model_type}", "model_type": r.model_type, "district": r.district, "workers_nearby": r.workers_nearby, "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + length_min, "day_type": t}
+        for r in reps.itertuples()
+        for t, day in day_of_type.items()
+        for w in windows
+    ]
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows)
+    frame["value"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
+    best = frame.loc[frame.groupby(["model_type", "day_type"])["value"].idxmax()]
+    return {(r.model_type, r.day_type): int(r.start_min) for r in best.itertuples()}
+
+
+def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loaded | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model retrained, calendar provisional)."""
+    loaded = loaded or store.load(engine)
+    overrides = cal.load_overrides(engine)
+    sites = features.load_sites(engine)
+    predictor = CalendarPredictor(loaded.model, overrides)
+    picks = planner.plan(predictor, sites, last_visits(engine), request, overrides)
+    messages = list(loaded.messages)
+    if picks.empty:
+        return pd.DataFrame(columns=planner.PLAN_COLUMNS), messages + ["没有可选的点位（检查区和排除条件） / No candidate sites (check the district and exclusions)"]
+    frame = picks.merge(sites[["site_id"]], on="site_id")
+    frame["date"] = pd.to_datetime(frame["date"])
+    predicted = loaded.model.predict(frame, overrides)
+    hours = best_hours(loaded.model, sites, request.dates(), request.length_min, request.windows(), overrides)
+    described = planner.describe(picks, predicted, sites, hours, overrides)
+    years = sorted({d.year for d in request.dates() if cal.day_info(d, overrides).provisional})
+    if years:
+        messages.append(
+            f"{'、'.join(map(str, years))}年的节假日与调休安排尚未收录，计划按推算日历（管理员可设置日期）。"
+            f" / The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a provisional calendar (an admin can set dates)."
+        )
+    return described, messages

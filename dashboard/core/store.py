@@ -1,0 +1,142 @@
+"""Train, save and load the recommender, with the metadata that says what it was trained on.
+
+A model file sits in ``models/`` (or ``OUTREACH_MODEL_DIR``) beside a JSON card: training data range and hash,
+library versions, backtest scores. A model that is missing, unreadable, from another library or feature version,
+or trained on other data than the database now holds, is retrained, and the reason is reported, never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+import sqlalchemy as sa
+
+from . import calendar as cal
+from . import evaluation, features
+from .model import OutreachModel
+from .schema import sessions, sites
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_NAME = "recommender"
+
+
+def model_dir() -> Path:
+    return Path(os.environ.get("OUTREACH_MODEL_DIR") or ROOT / "models")
+
+
+def versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+        "feature_version": str(features.FEATURE_VERSION),
+    }
+
+
+def data_hash(engine: sa.Engine) -> str:
+    """A digest of what training reads: worker sessions (by key and content) and the sites' attributes."""
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(sessions.c.session_key, sessions.c.row_hash).where(sessions.c.session_type == "worker").order_by(sessions.c.session_key)):
+            digest.update(f"{row[0]}\x1f{row[1]}\n".encode())
+        for row in conn.execute(sa.select(sites.c.site_id, sites.c.district, sites.c.site_type, sites.c.workers_nearby).order_by(sites.c.site_id)):
+            digest.update("\x1f".join(map(str, row)).encode() + b"\n")
+    return digest.hexdigest()
+
+
+@dataclass
+class Loaded:
+    model: OutreachModel
+    card: dict
+    messages: list[str]  # what happened (retrained, and why), in Chinese / English
+
+
+def _paths(directory: Path) -> tuple[Path, Path]:
+    return directory / f"{MODEL_NAME}.joblib", directory / f"{MODEL_NAME}.json"
+
+
+def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0) -> Loaded:
+    """Backtest, choose, fit on all history, and save; returns the model and its card."""
+    t0 = time.perf_counter()
+    directory = directory or model_dir()
+    history = features.load_history(engine)
+    overrides = cal.load_overrides(engine)
+    result = evaluation.backtest(history, random_state=random_state, progress=progress)
+    if progress:
+        progress(0.8, "fit on all history")
+    model = OutreachModel(result["chosen"], random_state=random_state).fit(history, overrides)
+    model.dispersion_ = result.pop("model").dispersion_
+    card = {
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "data_from": str(history["date"].min().date()),
+        "data_to": str(history["date"].max().date()),
+        "sessions": int(len(history)),
+        "sites_with_history": int(history["site_id"].nunique()),
+        "data_hash": data_hash(engine),
+        "versions": versions(),
+        "estimator": result["chosen"],
+        "random_state": random_state,
+        "backtest": result,
+        "train_seconds": round(time.perf_counter() - t0, 1),
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path, card_path = _paths(directory)
+    tmp = model_path.with_suffix(".joblib.tmp")
+    joblib.dump(model, tmp)
+    tmp.replace(model_path)  # never leave a half-written model behind
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if progress:
+        progress(1.0, "saved")
+    return Loaded(model, card, [])
+
+
+def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
+    model_path, card_path = _paths(directory)
+    if not model_path.exists() or not card_path.exists():
+        return ("还没有训练好的模型", "no trained model yet")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ("模型说明文件损坏", "the model card is unreadable")
+    if card.get("versions") != versions():
+        return ("模型由其他版本的程序库训练", "the model was trained with other library versions")
+    if card.get("data_hash") != data_hash(engine):
+        return ("导入了新的场次数据", "new session data was imported since training")
+    return None
+
+
+def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None) -> Loaded:
+    """Load the saved model, retraining (with a message saying why) when it is missing, stale or broken."""
+    directory = directory or model_dir()
+    reason = _problem_with(directory, engine)
+    if reason is None:
+        model_path, card_path = _paths(directory)
+        try:
+            with warnings.catch_warnings():
+                # a pickle from another scikit-learn warns and may mispredict: treat it as "retrain"
+                warnings.simplefilter("error", category=sklearn.exceptions.InconsistentVersionWarning)
+                model = joblib.load(model_path)
+            if not isinstance(model, OutreachModel):
+                raise TypeError(type(model).__name__)
+            return Loaded(model, json.loads(card_path.read_text(encoding="utf-8")), [])
+        except Exception as exc:  # any unreadable file means the same thing to the user
+            reason = ("模型文件损坏或无法读取", f"the model file could not be read ({type(exc).__name__})")
+    if not retrain:
+        raise FileNotFoundError(reason[1])
+    loaded = train(engine, directory=directory, progress=progress)
+    loaded.messages.append(f"已重新训练模型：{reason[0]}。 / Model retrained: {reason[1]}.")
+    return loaded
