@@ -122,7 +122,46 @@ def cmd_import(args) -> int:
     else:
         report = ingest.import_sessions(engine, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
+    if args.what == "sessions" and report.status == "written" and (report.inserted or report.updated) and not args.no_retrain:
+        _retrain_if_trained(engine, args.lang)
     return 0 if report.ok else 1
+
+
+def _retrain_if_trained(engine, lang: str) -> None:
+    """New results change what the model should know: refresh a model that exists (training takes under a minute)."""
+    from .core import store
+
+    if not (store.model_dir() / f"{store.MODEL_NAME}.joblib").exists():
+        return
+    print(_say("已导入新结果，正在重新训练推荐模型……", "new results imported: retraining the recommender...", lang), flush=True)
+    try:
+        loaded = store.train(engine)
+    except ValueError as exc:  # the import stands; only the model could not be refreshed
+        print(_say(f"导入已完成，但模型未能重新训练：{exc}", f"the import is done, but the model was not retrained: {exc}", lang))
+        return
+    print(_say(f"模型已更新（数据截至 {loaded.card['data_to']}）", f"model updated (data to {loaded.card['data_to']})", lang))
+
+
+def cmd_calendar(args) -> int:
+    from .core import calendar as cal
+
+    engine = _engine()
+    if args.action == "set":
+        cal.set_override(engine, args.date, args.day_type, note=args.note, user=args.user)
+        print(_say(f"{args.date} 已设为 {cal.DAY_TYPE_LABELS[args.day_type]}", f"{args.date} set to {args.day_type}", args.lang))
+    elif args.action == "unset":
+        cal.set_override(engine, args.date, None)
+        print(_say(f"{args.date} 恢复为官方日历", f"{args.date} back to the official calendar", args.lang))
+    else:
+        overrides = cal.load_overrides(engine)
+        days = pd.date_range(f"{args.year}-01-01", f"{args.year}-12-31", freq="D").date
+        for day in days:
+            info = cal.day_info(day, overrides)
+            weekend = day.weekday() >= 5
+            if info.day_type in (cal.HOLIDAY, cal.MAKEUP) or (info.day_type == cal.WORKDAY and weekend) or day in overrides:
+                flag = _say("（推算）", " (provisional)", args.lang) if info.provisional else ""
+                print(f"{day} {day.strftime('%a')} {_say(cal.DAY_TYPE_LABELS[info.day_type], info.day_type, args.lang)}{flag} {info.holiday_name or ''}")
+    return 0
 
 
 def _district_arg(value: str) -> str:
@@ -230,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
         p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, write the rejected ones beside the file")
         p.add_argument("--user", default=getpass.getuser(), help="who imports (for the audit log)")
+        if what == "sessions":
+            p.add_argument("--no-retrain", action="store_true", help="do not retrain an existing model after the import")
         if what == "sites":
             p.add_argument("--coords", choices=("wgs84", "gcj02"), default="wgs84", help="coordinate system of lat/lon (gcj02: copied from Gaode)")
         p.set_defaults(func=cmd_import, what=what)
@@ -254,6 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", nargs="*", metavar="SITE_ID", help="site ids to leave out")
     p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)
+
+    group = sub.add_parser("calendar", help="official holidays, make-up working days, and admin overrides").add_subparsers(dest="action", required=True)
+    p = group.add_parser("show", help="list a year's holidays and make-up working days")
+    p.add_argument("year", type=int)
+    p.set_defaults(func=cmd_calendar)
+    p = group.add_parser("set", help="override one date (e.g. next year's make-up day before the library knows it)")
+    p.add_argument("date", type=dt.date.fromisoformat)
+    p.add_argument("day_type", choices=("workday", "weekend", "holiday", "makeup_workday"))
+    p.add_argument("--note")
+    p.add_argument("--user", default=getpass.getuser())
+    p.set_defaults(func=cmd_calendar)
+    p = group.add_parser("unset", help="remove an override")
+    p.add_argument("date", type=dt.date.fromisoformat)
+    p.set_defaults(func=cmd_calendar)
     return parser
 
 

@@ -69,13 +69,17 @@ def _paths(directory: Path) -> tuple[Path, Path]:
     return directory / f"{MODEL_NAME}.joblib", directory / f"{MODEL_NAME}.json"
 
 
-def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0) -> Loaded:
-    """Backtest, choose, fit on all history, and save; returns the model and its card."""
+def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0, estimators=None) -> Loaded:
+    """Backtest, choose, fit on all history, and save; returns the model and its card.
+
+    ``estimators`` limits the candidates of the backtest (default: all of :data:`model.ESTIMATORS`).
+    """
     t0 = time.perf_counter()
     directory = directory or model_dir()
     history = features.load_history(engine)
     overrides = cal.load_overrides(engine)
-    result = evaluation.backtest(history, random_state=random_state, progress=progress)
+    kwargs = {"estimators": estimators} if estimators else {}
+    result = evaluation.backtest(history, random_state=random_state, progress=progress, **kwargs)
     if progress:
         progress(0.8, "fit on all history")
     model = OutreachModel(result["chosen"], random_state=random_state).fit(history, overrides)

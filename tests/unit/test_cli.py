@@ -14,7 +14,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "OUTREACH_MODEL_DIR": str(tmp_path / "models")}
 
     def run(*args, cwd=tmp_path):
         return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -23,7 +23,9 @@ def cli(tmp_path):
 
 
 def test_init_then_import_then_kpi(cli):
-    assert "0002" in cli("init").stdout
+    from dashboard.core.db import head_revision
+
+    assert head_revision() in cli("init").stdout
     assert "已是最新" in cli("--lang", "zh", "init").stdout
     sites = cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv"))
     assert sites.returncode == 0, sites.stdout + sites.stderr
@@ -79,3 +81,23 @@ def test_missing_file_and_bad_district(cli):
     assert missing.returncode == 1 and "找不到文件" in missing.stderr
     bad = cli("kpi", "--district", "浦东")
     assert bad.returncode == 2 and "unknown district" in bad.stderr
+
+
+def test_calendar_overrides_from_the_command_line(cli):
+    assert "推算" in cli("--lang", "zh", "calendar", "show", "2027").stdout
+    assert "调休上班日" in cli("--lang", "zh", "calendar", "show", "2026").stdout
+    assert cli("calendar", "set", "2027-02-20", "makeup_workday", "--note", "国务院通知").returncode == 0
+    shown = cli("--lang", "zh", "calendar", "show", "2027").stdout
+    assert "2027-02-20 Sat 调休上班日" in shown
+    assert cli("calendar", "unset", "2027-02-20").returncode == 0
+    assert "2027-02-20" not in cli("calendar", "show", "2027").stdout
+
+
+def test_an_import_stands_even_when_the_model_cannot_be_retrained(cli, tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "recommender.joblib").write_bytes(b"an old model")  # a model exists, so import retrains
+    cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv"))
+    result = cli("--lang", "en", "sessions", "import", str(FIXTURES / "sessions" / "valid_zh.csv"))
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "retraining" in result.stdout and "not retrained: not enough history" in result.stdout
+    assert json.loads(cli("kpi", "--json").stdout)["worker_sessions"] == 3
