@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 from dashboard import resources  # noqa: E402
 from dashboard.i18n import LANGS, t  # noqa: E402
 
-st.set_page_config(page_title="双沟通 外联规划", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="双沟通 外联规划", page_icon=":material/map:", layout="wide")
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
@@ -21,5 +21,11 @@ with st.sidebar:
 resources.engine()  # first start: create the database and load the sample before any page reads it
 
 VIEWS = Path(__file__).parent / "views"
-pages = [st.Page(VIEWS / "overview.py", title=t("总览", "Overview"), icon="📊", default=True)]
+pages = [
+    st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=True),
+    st.Page(VIEWS / "plan.py", title=t("计划", "Plan"), icon=":material/event:", url_path="plan"),
+    st.Page(VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi"),
+    st.Page(VIEWS / "upload.py", title=t("上传", "Upload"), icon=":material/upload_file:", url_path="upload"),
+    st.Page(VIEWS / "model.py", title=t("模型", "Model"), icon=":material/model_training:", url_path="model"),
+]
 st.navigation(pages).run()

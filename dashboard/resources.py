@@ -1,7 +1,8 @@
-"""The one place the app caches: the database engine (a resource) and query results (data).
+"""The one place the app caches: the database engine and the model (resources) and query results (data).
 
-Views call these functions and never build engines or cache by themselves. Cached reads are keyed by simple
-values only; :func:`data_changed` clears them after a write (an upload) so every page shows the new data.
+Views call these functions and never build engines or cache by themselves. Cached reads are keyed by simple values
+(filters and :func:`version`, which changes with every upload); :func:`data_changed` clears them after a write so
+every page shows the new data at once.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import pandas as pd
 import streamlit as st
 
-from dashboard.core import db, kpi
+from dashboard.core import db, districts, kpi, maps, queries, store
 
 
 def _wants_sample(engine) -> bool:
@@ -25,6 +27,7 @@ def _wants_sample(engine) -> bool:
 @st.cache_resource(show_spinner="正在准备数据库… / Preparing the database…")
 def engine():
     """The shared engine; on first start creates the schema and, on an empty embedded database, the sample."""
+    maps.use_local_assets()  # class-level and idempotent: every map from now on loads vendored files only
     eng = db.make_engine()
     db.upgrade(eng)
     if _wants_sample(eng) and kpi.date_range(eng) == (None, None):
@@ -34,16 +37,61 @@ def engine():
     return eng
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def model(version_key: str):
+    """The trained model for this data version, or None when none is trained yet (the Model page trains one)."""
+    try:
+        return store.load(engine(), retrain=False)
+    except FileNotFoundError:
+        return None
+
+
+def version() -> str:
+    return queries.data_version(engine())
+
+
 @st.cache_data(ttl=600, show_spinner=False)
-def totals(district: str | None, date_from: dt.date | None, date_to: dt.date | None) -> dict[str, int]:
+def totals(district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = "") -> dict[str, int]:
     return kpi.totals(engine(), district=district, date_from=date_from, date_to=date_to)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def data_range() -> tuple[dt.date | None, dt.date | None]:
+def data_range(v: str = "") -> tuple[dt.date | None, dt.date | None]:
     return kpi.date_range(engine())
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def district_stats(date_from, date_to, v: str) -> pd.DataFrame:
+    return queries.district_stats(engine(), date_from, date_to)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def site_stats(date_from, date_to, district, v: str) -> pd.DataFrame:
+    return queries.site_stats(engine(), date_from, date_to, district)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def monthly(date_from, date_to, district, v: str) -> pd.DataFrame:
+    return queries.monthly(engine(), date_from, date_to, district)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def site_history(site_id: str, v: str) -> pd.DataFrame:
+    return queries.site_history(engine(), site_id)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def upload_history(v: str) -> pd.DataFrame:
+    return queries.upload_history(engine())
+
+
+@st.cache_resource(show_spinner=False)
+def boundaries():
+    """District boundaries (a GeoDataFrame: a resource, never a hashed argument)."""
+    return districts.boundaries()
+
+
 def data_changed() -> None:
-    """Call after any write: cached query results are stale."""
+    """Call after any write: cached query results and the model handle are stale."""
     st.cache_data.clear()
+    model.clear()

@@ -33,3 +33,24 @@ def write_csv(frame: pd.DataFrame, path: Path, lang: str = "both") -> None:
     if lang != "en":
         out = out.rename(columns=PLAN_HEADERS_ZH)
     out.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx file with one sheet per frame, formula-safe, with a frozen header row."""
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for col in sheet.columns:
+                width = max(len(str(c.value or "")) for c in col[:200])
+                sheet.column_dimensions[col[0].column_letter].width = min(max(8, width * 1.6), 60)
+    return buf.getvalue()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV as Excel wants it: UTF-8 with BOM, formula-safe."""
+    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")

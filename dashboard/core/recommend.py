@@ -76,3 +76,36 @@ def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loa
             f" / The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a provisional calendar (an admin can set dates)."
         )
     return described, messages
+
+
+def site_outlook(model, sites: pd.DataFrame, day: dt.date, length_min: int = 120, windows: np.ndarray | None = None, overrides: dict | None = None, last: dict | None = None) -> pd.DataFrame:
+    """Each site's best window on ``day`` and its expected applications (what the map colours sites by)."""
+    windows = np.arange(6 * 60, 22 * 60 - length_min + 1, 30) if windows is None else windows
+    frame = planner._candidate_frame(sites, [day], windows, length_min)
+    last = last or {}
+    frame["days_since"] = [float((day - last[s]).days) if s in last else np.nan for s in frame["site_id"]]
+    frame["value"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
+    best = frame.loc[frame.groupby("site_id")["value"].idxmax(), ["site_id", "start_min", "value"]]
+    return best.rename(columns={"start_min": "best_start", "value": "expected_applications"}).reset_index(drop=True)
+
+
+def site_profile(model, site: pd.Series, dates_by_type: dict[str, dt.date], length_min: int = 120, overrides: dict | None = None) -> pd.DataFrame:
+    """Expected applications of one site by start hour for each kind of day (the "best hours" chart)."""
+    windows = np.arange(6 * 60, 22 * 60 - length_min + 1, 30)
+    rows = []
+    for day_type, day in dates_by_type.items():
+        for w in windows:
+            rows.append({**site[["site_id", "model_type", "district", "workers_nearby"]].to_dict(), "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + length_min, "day_type": day_type})
+    frame = pd.DataFrame(rows)
+    frame["expected_applications"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
+    frame["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in frame["start_min"]]
+    return frame[["day_type", "start", "start_min", "expected_applications"]]
+
+
+def typical_days(start: dt.date, overrides: dict | None = None, horizon: int = 60) -> dict[str, dt.date]:
+    """The first upcoming date of each day type (for profiles by kind of day)."""
+    found: dict[str, dt.date] = {}
+    for i in range(horizon):
+        day = start + dt.timedelta(days=i)
+        found.setdefault(cal.day_info(day, overrides).day_type, day)
+    return found

@@ -97,3 +97,42 @@ calendar_overrides = sa.Table(
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("day_type in ('workday', 'weekend', 'holiday', 'makeup_workday')", name="day_type"),
 )
+
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("district", sa.String(6), primary_key=True),  # "" for the whole city
+    sa.Column("metric", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+    sa.Column("set_by", sa.String(64)),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("value >= 0", name="non_negative"),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64)),
+    sa.Column("request", sa.Text, nullable=False),  # the planner's inputs, as JSON
+)
+
+plan_rows = sa.Table(
+    "plan_rows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("session_id", sa.String(100), nullable=False, unique=True),  # the key its results are uploaded under
+    sa.Column("team", sa.Integer, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("start_time", sa.Time, nullable=False),
+    sa.Column("end_time", sa.Time, nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("district", sa.String(6), nullable=False),
+    sa.Column("expected_applications", sa.Float),
+    sa.Column("reason", sa.Text),
+    sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+)

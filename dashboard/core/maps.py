@@ -1,0 +1,205 @@
+"""Folium maps that work offline and show user text as text.
+
+* Assets: :func:`use_local_assets` points folium (and the plugins we use) at the vendored files served by Streamlit's
+  static serving, so no request leaves an intranet. Markers are circles (no icon images or fonts needed) and legends
+  are drawn by the page, because any branca colour map makes streamlit-folium inject a CDN script.
+* Escaping: every user string that reaches the map goes through :func:`safe_text` (HTML-escaped, and backticks,
+  ``$`` and backslashes turned into entities, since folium puts tooltips inside JavaScript template literals).
+* Tiles are a setting: none (the map still works), OpenStreetMap, Gaode (then every shape and point is shifted to
+  GCJ-02 so it sits on Gaode's streets), or a custom URL template for an internal tile server.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+from folium.plugins import HeatMap
+
+from .gcj02 import wgs_to_gcj
+
+BEIJING_CENTRE = (40.05, 116.40)
+VENDOR = "/app/static/vendor"
+# Sequential palette (ColorBrewer YlOrRd, 6 classes) used for both the map and the page's legend.
+PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA = "#d9d9d9"
+
+
+def use_local_assets(base: str = VENDOR) -> None:
+    """Serve Leaflet and plugins from ``base`` instead of CDNs (class-level: call once at start-up)."""
+    folium.Map.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
+    folium.Map.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+    HeatMap.default_js = [("leaflet-heat.js", f"{base}/leaflet.heat/leaflet-heat.js")]
+    from folium.plugins import FastMarkerCluster, MarkerCluster
+
+    for cls in (MarkerCluster, FastMarkerCluster):
+        cls.default_js = [("markerclusterjs", f"{base}/leaflet.markercluster/leaflet.markercluster.js")]
+        cls.default_css = [
+            ("markerclustercss", f"{base}/leaflet.markercluster/MarkerCluster.css"),
+            ("markerclusterdefaultcss", f"{base}/leaflet.markercluster/MarkerCluster.Default.css"),
+        ]
+
+
+def safe_text(value) -> str:
+    """Text for a popup or tooltip that can neither inject HTML nor break out of a JavaScript template literal."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """A basemap choice. ``kind``: none | osm | gaode | custom (with ``url`` a {z}/{x}/{y} template)."""
+
+    kind: str = "none"
+    url: str | None = None
+    attribution: str | None = None
+
+    @property
+    def gcj02(self) -> bool:
+        return self.kind == "gaode"
+
+
+GAODE_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def base_map(tiles: Tiles = Tiles(), *, location=BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
+    """An empty map of Beijing with the chosen basemap (or none)."""
+    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, control_scale=True)
+    if tiles.kind == "osm":
+        folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)
+    elif tiles.kind == "gaode":
+        folium.TileLayer(GAODE_URL, attr="© 高德地图 AutoNavi", name="高德", subdomains="1234", max_zoom=18).add_to(m)
+    elif tiles.kind == "custom" and tiles.url:
+        folium.TileLayer(tiles.url, attr=safe_text(tiles.attribution or "internal tiles"), name="tiles", max_zoom=18).add_to(m)
+    if tiles.gcj02:
+        lat, lon = location
+        glon, glat = wgs_to_gcj(lon, lat)
+        m.location = [float(glat), float(glon)]
+    return m
+
+
+def shift_geometry(geom, tiles: Tiles):
+    return shapely.transform(geom, lambda c: np.column_stack(wgs_to_gcj(c[:, 0], c[:, 1]))) if tiles.gcj02 else geom
+
+
+def shift_points(lat, lon, tiles: Tiles):
+    if not tiles.gcj02:
+        return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    glon, glat = wgs_to_gcj(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return glat, glon
+
+
+def classify(values: pd.Series, n: int = len(PALETTE)) -> tuple[pd.Series, list[float]]:
+    """Quantile classes for a choropleth: (class index per value, NaN kept as -1; the class edges)."""
+    finite = values.dropna()
+    if finite.empty:
+        return pd.Series(-1, index=values.index), []
+    edges = sorted(set(np.quantile(finite, np.linspace(0, 1, n + 1)).round(6)))
+    cls = pd.Series(np.searchsorted(edges[1:-1], values.fillna(-np.inf), side="right"), index=values.index)
+    return cls.where(values.notna(), -1), edges
+
+
+def legend(edges: list[float], fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
+    """(colour, label) pairs for the page to draw next to the map."""
+    return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+
+
+def district_layer(gdf, value_col: str, label_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "districts") -> tuple[folium.GeoJson, list]:
+    """A choropleth of ``value_col`` as one GeoJson layer styled per feature (no branca colour map).
+
+    Returns the layer and the legend entries.
+    """
+    cls, edges = classify(gdf[value_col])
+    features = []
+    for (_, row), c in zip(gdf.iterrows(), cls):
+        props = {"adcode": str(row["adcode"]), "_fill": PALETTE[c] if c >= 0 else NO_DATA, "label": safe_text(row[label_col])}
+        for col, title in tooltip_cols.items():
+            v = row[col]
+            props[col] = safe_text(f"{v:,.0f}" if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) else v)
+        features.append({"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(shift_geometry(row.geometry, tiles))})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555555", "weight": 1, "fillOpacity": 0.65},
+        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=["label", *tooltip_cols], aliases=["", *[safe_text(t) for t in tooltip_cols.values()]], sticky=True),
+        smooth_factor=1.0,
+    )
+    return layer, legend(edges)
+
+
+def site_layer(sites: pd.DataFrame, value_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "sites", radius: int = 6) -> tuple[folium.GeoJson, list]:
+    """Sites as circle markers coloured by ``value_col`` in one GeoJson layer (fast, and a click returns the feature).
+
+    ``sites`` needs ``site_id, lat, lon`` and the named columns. Rows without coordinates are skipped.
+    """
+    located = sites.dropna(subset=["lat", "lon"])
+    cls, edges = classify(located[value_col])
+    lat, lon = shift_points(located["lat"], located["lon"], tiles)
+    features = []
+    for i, (row, c) in enumerate(zip(located.itertuples(index=False), cls)):
+        props = {"site_id": safe_text(row.site_id), "_fill": PALETTE[c] if c >= 0 else NO_DATA}
+        for col, title in tooltip_cols.items():
+            v = getattr(row, col)
+            props[col] = safe_text(f"{v:,.1f}" if isinstance(v, (float, np.floating)) and not pd.isna(v) else v)
+        features.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        marker=folium.CircleMarker(radius=radius, weight=1, color="#333333", fill=True, fill_opacity=0.9),
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
+    )
+    return layer, legend(edges, "{:,.1f}")
+
+
+def heat_layer(points: pd.DataFrame, weight_col: str, tiles: Tiles = Tiles(), name: str = "heat") -> HeatMap:
+    """Session history as a heat map (one point per site, weighted by ``weight_col``)."""
+    located = points.dropna(subset=["lat", "lon"])
+    lat, lon = shift_points(located["lat"], located["lon"], tiles)
+    weights = located[weight_col].to_numpy(dtype=float)
+    scale = weights.max() if len(weights) and weights.max() > 0 else 1.0
+    data = [[round(float(a), 5), round(float(b), 5), round(float(w / scale), 4)] for a, b, w in zip(lat, lon, weights)]
+    return HeatMap(data, name=name, radius=14, blur=18, min_opacity=0.25)
+
+
+def map_html(m: folium.Map) -> str:
+    """The complete HTML a browser would load (what tests search for CDN URLs and unescaped text)."""
+    return m.get_root().render()
+
+
+def payload_bytes(m: folium.Map) -> int:
+    return len(map_html(m).encode("utf-8"))
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+TEAM_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4", "#b2df8a")
+
+
+def plan_layer(plan: pd.DataFrame, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "plan") -> folium.GeoJson:
+    """A plan's sessions as circle markers coloured by team (needs ``team, lat, lon`` and the tooltip columns)."""
+    located = plan.dropna(subset=["lat", "lon"])
+    lat, lon = shift_points(located["lat"], located["lon"], tiles)
+    features = []
+    for i, row in enumerate(located.itertuples(index=False)):
+        props = {"_fill": TEAM_COLOURS[(int(row.team) - 1) % len(TEAM_COLOURS)], "site_id": safe_text(row.site_id)}
+        props.update({col: safe_text(getattr(row, col)) for col in tooltip_cols})
+        features.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}})
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        marker=folium.CircleMarker(radius=9, weight=2, color="#222222", fill=True, fill_opacity=0.95),
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
+        popup=folium.GeoJsonPopup(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
+    )

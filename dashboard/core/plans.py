@@ -1,0 +1,109 @@
+"""Saved plans: keep a plan, tick its sessions off, and see their uploaded results beside the expectation.
+
+Each saved row gets a ``session_id`` (P<plan>-<row>). The results template carries it, so when a team uploads its
+results the session links back to the plan row, and uploading twice still counts once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import districts
+from .columns import SESSION_COLUMNS
+from .schema import plan_rows, plans, sessions, sites
+
+
+def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: str | None = None) -> int:
+    """Store a described plan (see planner.PLAN_COLUMNS) and return its id."""
+    by_name = {d.name_zh: d.adcode for d in districts.DISTRICTS}
+    with engine.begin() as conn:
+        plan_id = conn.execute(
+            plans.insert().values(name=name[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=user, request=json.dumps(request, ensure_ascii=False, default=str))
+        ).inserted_primary_key[0]
+        rows = [
+            {
+                "plan_id": plan_id,
+                "session_id": f"P{plan_id}-{i + 1:03d}",
+                "team": int(r.team),
+                "date": r.date,
+                "start_time": dt.time.fromisoformat(r.start_time),
+                "end_time": dt.time.fromisoformat(r.end_time),
+                "site_id": r.site_id,
+                "district": by_name.get(r.district, r.district),
+                "expected_applications": float(r.expected_applications),
+                "reason": r.reason,
+            }
+            for i, r in enumerate(plan.itertuples())
+        ]
+        if rows:
+            conn.execute(plan_rows.insert(), rows)
+    return int(plan_id)
+
+
+def list_plans(engine: sa.Engine) -> pd.DataFrame:
+    q = (
+        sa.select(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, sa.func.count(plan_rows.c.id).label("sessions"), sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"))
+        .join(plan_rows, plan_rows.c.plan_id == plans.c.id, isouter=True)
+        .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by)
+        .order_by(plans.c.id.desc())
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "sessions", "done"])
+
+
+def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
+    """A plan's rows with the site name and, where results were uploaded, the actual counts."""
+    q = (
+        sa.select(
+            plan_rows.c.id, plan_rows.c.session_id, plan_rows.c.team, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time,
+            plan_rows.c.site_id, sites.c.name.label("site_name"), plan_rows.c.district, plan_rows.c.expected_applications,
+            plan_rows.c.reason, plan_rows.c.done, sessions.c.consultations, sessions.c.applications,
+        )
+        .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
+        .join(sessions, sessions.c.session_id == plan_rows.c.session_id, isouter=True)
+        .where(plan_rows.c.plan_id == plan_id)
+        .order_by(plan_rows.c.date, plan_rows.c.team, plan_rows.c.start_time)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).mappings().all())
+    if frame.empty:
+        return frame
+    for col in ("start_time", "end_time"):
+        frame[col] = [t.strftime("%H:%M") for t in frame[col]]
+    frame["reported"] = frame["applications"].notna()
+    frame["done"] = frame["done"].astype(bool) | frame["reported"]
+    return frame
+
+
+def set_done(engine: sa.Engine, row_ids_done: dict[int, bool]) -> None:
+    with engine.begin() as conn:
+        for row_id, done in row_ids_done.items():
+            conn.execute(plan_rows.update().where(plan_rows.c.id == int(row_id)).values(done=bool(done)))
+
+
+def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
+    """A sessions file pre-filled from the plan (Chinese headers): teams fill in the counts and upload it."""
+    frame = rows(engine, plan_id)
+    names = {c.name: c.zh for c in SESSION_COLUMNS}
+    out = pd.DataFrame(
+        {
+            "session_id": frame["session_id"],
+            "session_type": "职工沟通会",
+            "date": frame["date"].astype(str),
+            "start_time": frame["start_time"],
+            "end_time": frame["end_time"],
+            "district": frame["district"].map(lambda c: districts.name(c)),
+            "site_id": frame["site_id"],
+            "site_name": frame["site_name"],
+            "staff": "",
+            "consultations": "",
+            "applications": "",
+            "members_joined": "",
+            "notes": "",
+        }
+    )
+    return out.rename(columns=names)

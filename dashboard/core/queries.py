@@ -1,0 +1,138 @@
+"""Read-only queries behind the pages: district and site statistics, trends, a site's history, upload history.
+
+Each takes plain filter values (so results can be cached by them) and returns a DataFrame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .schema import districts, sessions, sites, uploads
+
+WORKER = sessions.c.session_type == "worker"
+ENTERPRISE = sessions.c.session_type == "enterprise"
+
+
+def _filtered(query, date_from=None, date_to=None, district=None):
+    if date_from:
+        query = query.where(sessions.c.date >= date_from)
+    if date_to:
+        query = query.where(sessions.c.date <= date_to)
+    if district:
+        query = query.where(sessions.c.district == district)
+    return query
+
+
+def _sum(col, where):
+    return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
+
+
+def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None) -> pd.DataFrame:
+    """One row per district: session totals in the period, sites, estimated workers and workers per km²."""
+    q = _filtered(
+        sa.select(
+            sessions.c.district.label("adcode"),
+            _sum(1, WORKER).label("worker_sessions"),
+            _sum(sessions.c.consultations, WORKER).label("consultations"),
+            _sum(sessions.c.applications, WORKER).label("applications"),
+            _sum(1, ENTERPRISE).label("enterprise_sessions"),
+            _sum(sessions.c.enterprises_reached, ENTERPRISE).label("enterprises_reached"),
+            _sum(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
+            sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
+        ).group_by(sessions.c.district),
+        date_from,
+        date_to,
+    )
+    site_q = sa.select(sites.c.district.label("adcode"), sa.func.count().label("sites"), sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers")).group_by(sites.c.district)
+    with engine.connect() as conn:
+        base = pd.DataFrame(conn.execute(sa.select(districts.c.adcode, districts.c.name_zh, districts.c.name_en, districts.c.area_km2)).all(), columns=["adcode", "name_zh", "name_en", "area_km2"])
+        totals = pd.DataFrame(conn.execute(q).mappings().all())
+        site_totals = pd.DataFrame(conn.execute(site_q).mappings().all())
+    frame = base.merge(totals, on="adcode", how="left") if len(totals) else base
+    frame = frame.merge(site_totals, on="adcode", how="left") if len(site_totals) else frame.assign(sites=0, workers=0)
+    counts = ["worker_sessions", "consultations", "applications", "enterprise_sessions", "enterprises_reached", "unions_founded", "members", "sites", "workers"]
+    for col in counts:
+        frame[col] = pd.to_numeric(frame.get(col, 0), errors="coerce").fillna(0).astype(int)
+    frame["workers_per_km2"] = frame["workers"] / frame["area_km2"]
+    frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
+    return frame
+
+
+def site_stats(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+    """One row per site: attributes, sessions and sign-ups in the period, last visit ever."""
+    agg = _filtered(
+        sa.select(
+            sessions.c.site_id,
+            sa.func.count().label("sessions"),
+            sa.func.coalesce(sa.func.sum(sessions.c.consultations), 0).label("consultations"),
+            sa.func.coalesce(sa.func.sum(sessions.c.applications), 0).label("applications"),
+        ).where(WORKER, sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id),
+        date_from,
+        date_to,
+        district,
+    )
+    last = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date).label("last_visit")).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
+    site_q = sa.select(sites.c.site_id, sites.c.name, sites.c.district, sites.c.street, sites.c.lat, sites.c.lon, sites.c.site_type, sites.c.workers_nearby)
+    if district:
+        site_q = site_q.where(sites.c.district == district)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(site_q).mappings().all(), columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"])
+        stats = pd.DataFrame(conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"])
+        lasts = pd.DataFrame(conn.execute(last).mappings().all(), columns=["site_id", "last_visit"])
+    frame = frame.merge(stats, on="site_id", how="left").merge(lasts, on="site_id", how="left")
+    for col in ("sessions", "consultations", "applications"):
+        frame[col] = frame[col].fillna(0).astype(int)
+    frame["last_visit"] = pd.to_datetime(frame["last_visit"]).dt.date
+    return frame
+
+
+def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
+    """Every session held at a site, newest first."""
+    q = (
+        sa.select(sessions.c.date, sessions.c.start_time, sessions.c.end_time, sessions.c.staff, sessions.c.consultations, sessions.c.applications, sessions.c.notes)
+        .where(sessions.c.site_id == site_id)
+        .order_by(sessions.c.date.desc(), sessions.c.start_time.desc())
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).all(), columns=["date", "start_time", "end_time", "staff", "consultations", "applications", "notes"])
+    for col in ("start_time", "end_time"):
+        frame[col] = [t.strftime("%H:%M") for t in frame[col]]
+    return frame
+
+
+def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+    """Totals per calendar month."""
+    q = _filtered(sa.select(sessions.c.date, sessions.c.session_type, sessions.c.consultations, sessions.c.applications, sessions.c.unions_founded, sessions.c.members_joined), date_from, date_to, district)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).all(), columns=["date", "session_type", "consultations", "applications", "unions_founded", "members"])
+    if frame.empty:
+        return pd.DataFrame(columns=["month", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"])
+    frame["month"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
+    frame["worker"] = frame["session_type"] == "worker"
+    frame["enterprise"] = ~frame["worker"]
+    out = frame.groupby("month").agg(
+        worker_sessions=("worker", "sum"),
+        consultations=("consultations", "sum"),
+        applications=("applications", "sum"),
+        enterprise_sessions=("enterprise", "sum"),
+        unions_founded=("unions_founded", "sum"),
+        members=("members", "sum"),
+    )
+    return out.astype(int).reset_index()
+
+
+def upload_history(engine: sa.Engine, limit: int = 200) -> pd.DataFrame:
+    q = sa.select(uploads).order_by(uploads.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in uploads.columns])
+
+
+def data_version(engine: sa.Engine) -> str:
+    """Changes whenever an upload lands: a cheap key for cached reads."""
+    with engine.connect() as conn:
+        last = conn.execute(sa.select(sa.func.max(uploads.c.id))).scalar()
+        count = conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar()
+    return f"{last}-{count}"

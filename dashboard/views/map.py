@@ -1,0 +1,134 @@
+"""地图 Map: worker density by district, session history, candidate sites coloured by predicted yield."""
+
+import datetime as dt
+import html
+import os
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import resources
+from dashboard.core import calendar as cal
+from dashboard.core import districts, maps, recommend
+from dashboard.core.columns import SITE_TYPES
+from dashboard.i18n import lang, t
+
+st.title(t("地图", "Map"))
+eng = resources.engine()
+v = resources.version()
+first, last = resources.data_range(v)
+if first is None:
+    st.info(t("还没有场次数据。请先在“上传”页导入。", "No sessions yet. Import some on the Upload page."))
+    st.stop()
+
+c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+span = c1.date_input(t("日期范围", "Date range"), (max(first, last - dt.timedelta(days=365)), last), min_value=first, max_value=last, key="map_span")
+date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
+district = c2.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="map_district")
+types = c3.multiselect(t("点位类型", "Site types"), list(SITE_TYPES), format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k, key="map_types")
+tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gaode": t("高德", "Gaode"), "custom": t("内网瓦片", "Internal tiles")}
+default_tiles = os.environ.get("OUTREACH_TILES", "none")
+tiles_kind = c4.selectbox(t("底图", "Basemap"), list(tile_kinds), index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0, format_func=tile_kinds.get, key="map_tiles")
+tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))
+if tiles_kind == "custom" and not tiles.url:
+    st.warning(t("未设置内网瓦片地址（环境变量 OUTREACH_TILES_URL），地图不显示底图。", "No internal tile URL set (OUTREACH_TILES_URL): the map has no basemap."))
+
+l1, l2, l3 = st.columns(3)
+show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")
+show_heat = l2.toggle(t("历史场次热力", "Session history heat"), True, key="map_l_heat")
+show_sites = l3.toggle(t("点位预计效果", "Sites by predicted yield"), True, key="map_l_sites")
+
+stats = resources.district_stats(date_from, date_to, v)
+site_frame = resources.site_stats(date_from, date_to, district, v)
+if types:
+    site_frame = site_frame[site_frame["site_type"].isin(types)]
+
+loaded = resources.model(v)
+today = last + dt.timedelta(days=1)
+if loaded is not None:
+    visited = site_frame.dropna(subset=["last_visit"])
+    typed = site_frame.assign(model_type=site_frame["site_type"].where(site_frame["site_type"].isin(SITE_TYPES), "other"))
+    outlook = recommend.site_outlook(loaded.model, typed, today, last=dict(zip(visited["site_id"], visited["last_visit"])))
+    site_frame = site_frame.merge(outlook, on="site_id", how="left")
+    value_col, value_label = "expected_applications", t("预计申请入会（最佳时段）", "Expected applications (best window)")
+else:
+    site_frame["expected_applications"] = (site_frame["applications"] / site_frame["sessions"]).where(site_frame["sessions"] > 0)
+    site_frame["best_start"] = None
+    value_col, value_label = "expected_applications", t("历史场均申请入会", "Historical applications per session")
+    st.caption(t("尚未训练模型：点位按历史场均着色。到“模型”页训练后显示预测。", "No model trained yet: sites are coloured by their historical average. Train one on the Model page."))
+
+m = maps.base_map(tiles)
+legends = []
+if show_density:
+    shown = stats.copy()
+    geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", "worker_sessions", "applications"]], on="adcode")
+    geo["label"] = geo["name_zh"] if lang() == "zh" else geo["name_en"]
+    layer, leg = maps.district_layer(
+        geo, "workers_per_km2", "label",
+        {"workers_per_km2": t("职工/平方公里", "workers/km²"), "worker_sessions": t("职工沟通会", "worker sessions"), "applications": t("申请入会", "applications")},
+        tiles,
+    )  # fmt: skip
+    layer.add_to(m)
+    legends.append((t("职工密度（人/平方公里，按点位周边职工数估计）", "Worker density (per km², estimated from sites' nearby workers)"), leg))
+if show_heat and len(site_frame):
+    maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
+if show_sites and len(site_frame):
+    site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
+    site_frame["best_window"] = site_frame["best_start"].map(lambda s: "" if pd.isna(s) else f"{int(s) // 60:02d}:{int(s) % 60:02d}")
+    layer, leg = maps.site_layer(
+        site_frame, value_col,
+        {"name": t("点位", "Site"), "type_label": t("类型", "Type"), value_col: value_label, "best_window": t("最佳开始时间", "Best start"), "sessions": t("期间场次", "Sessions in period")},
+        tiles,
+    )  # fmt: skip
+    layer.add_to(m)
+    legends.append((value_label, leg))
+
+out = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="main_map")
+
+for title, entries in legends:
+    if entries:
+        chips = "".join(f'<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>' for c, label in entries)
+        st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")
+
+clicked = (out or {}).get("last_active_drawing") or {}
+site_id = html.unescape(clicked.get("properties", {}).get("site_id", "")) if clicked else ""
+if site_id and site_id in set(site_frame["site_id"]):
+    site = site_frame.set_index("site_id").loc[site_id]
+    st.subheader(f"{site['name']}（{site_id}）")
+    st.caption(f"{districts.name(site['district'], lang())} · {site['type_label']} · {t('周边职工', 'workers nearby')} {site['workers_nearby'] or '—'}")
+    history = resources.site_history(site_id, v)
+    h1, h2 = st.columns(2)
+    h1.markdown(t("**历史场次**", "**Past sessions**"))
+    h1.dataframe(history, hide_index=True, height=300)
+    if loaded is not None:
+        row = site.copy()
+        row["site_id"] = site_id
+        row["model_type"] = row["site_type"] if row["site_type"] in SITE_TYPES else "other"
+        profile = recommend.site_profile(loaded.model, row, recommend.typical_days(today))
+        profile["day"] = profile["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
+        h2.markdown(t("**最佳时段（模型预计申请入会，2小时场次）**", "**Best hours (expected applications, 2-hour session)**"))
+        h2.line_chart(profile, x="start", y="expected_applications", color="day", height=300)
+    else:
+        by_hour = history.assign(hour=history["start_time"].str[:2]).groupby("hour")["applications"].mean()
+        h2.markdown(t("**历史按开始时间的场均申请入会**", "**Historical applications by start hour**"))
+        h2.bar_chart(by_hour, height=300)
+else:
+    st.caption(t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours."))
+
+st.subheader(t("各区统计", "By district"))
+table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[["name", "workers_per_km2", "sites", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"]]
+st.dataframe(
+    table.sort_values("workers_per_km2", ascending=False),
+    hide_index=True,
+    column_config={
+        "name": t("区", "District"),
+        "workers_per_km2": st.column_config.NumberColumn(t("职工/平方公里", "Workers/km²"), format="%.0f"),
+        "sites": t("点位", "Sites"),
+        "worker_sessions": t("职工沟通会", "Worker sessions"),
+        "consultations": t("咨询", "Consultations"),
+        "applications": t("申请入会", "Applications"),
+        "enterprise_sessions": t("企业沟通会", "Enterprise sessions"),
+        "unions_founded": t("建会", "Unions founded"),
+    },
+)

@@ -1,0 +1,97 @@
+"""模型 Model: how the recommender did on the held-out year against simple baselines, what it learned, and retraining."""
+
+import datetime as dt
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import resources
+from dashboard.core import calendar as cal
+from dashboard.core import features, recommend, store
+from dashboard.core.columns import SITE_TYPES
+from dashboard.i18n import lang, t
+
+st.title(t("模型", "Model"))
+eng = resources.engine()
+v = resources.version()
+loaded = resources.model(v)
+first, last = resources.data_range(v)
+
+NAMES = {
+    "hgb_poisson": t("梯度提升（泊松）", "Gradient boosting (Poisson)"),
+    "hgb_squared": t("梯度提升（平方误差）", "Gradient boosting (squared error)"),
+    "glm_poisson": t("泊松回归", "Poisson GLM"),
+    "habit": t("基线：点位历史均值（惯例）", "Baseline: site's own average (habit)"),
+    "type_average": t("基线：同类点位均值", "Baseline: site-type average"),
+}
+
+if st.button(t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"):
+    bar = st.progress(0.0, text=t("正在训练……", "Training..."))
+    store.train(eng, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+    resources.model.clear()
+    bar.empty()
+    st.rerun()
+
+if loaded is None:
+    st.info(t("还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。", "No trained model for the current data yet. Press the button above to train one (about half a minute)."))
+    st.stop()
+
+card = loaded.card
+bt = card["backtest"]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("训练数据截至", "Data up to"), card["data_to"])
+c2.metric(t("数据库最新场次", "Newest session stored"), str(last))
+c3.metric(t("训练场次", "Sessions trained on"), f"{card['sessions']:,}")
+c4.metric(t("训练时间(UTC)", "Trained at (UTC)"), card["trained_at"][:16].replace("T", " "))
+if last and str(last) > card["data_to"]:
+    st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
+
+st.subheader(t("回测：用过去预测留出的一年", "Backtest: predicting a held-out year from the years before"))
+st.caption(t(f"训练 {bt['train_from']} 至 {bt['train_to']}（{bt['train_sessions']:,} 场），检验 {bt['test_from']} 至 {bt['test_to']}（{bt['test_sessions']:,} 场）。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
+             f"Trained {bt['train_from']} to {bt['train_to']} ({bt['train_sessions']:,} sessions), tested {bt['test_from']} to {bt['test_to']} ({bt['test_sessions']:,}). Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10."))
+scores = pd.DataFrame(bt["scores"]).T
+scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
+st.dataframe(
+    scores[["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]],
+    column_config={
+        "deviance_applications": st.column_config.NumberColumn(t("偏差·申请入会", "Deviance · applications"), format="%.3f"),
+        "top10_hit_applications": st.column_config.NumberColumn(t("前10命中·申请", "Top-10 hit · applications"), format="percent"),
+        "deviance_consultations": st.column_config.NumberColumn(t("偏差·咨询", "Deviance · consultations"), format="%.3f"),
+        "top10_hit_consultations": st.column_config.NumberColumn(t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"),
+    },
+)
+
+st.subheader(t("模型学到的最佳时段", "Best hours the model learned"))
+sites = features.load_sites(eng)
+start = (last or dt.date.today()) + dt.timedelta(days=1)
+days = recommend.typical_days(start)
+windows = np.arange(6 * 60, 20 * 60 + 1, 30)
+reps = sites.groupby("model_type").agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median")).reset_index()
+rows = [
+    {"site_id": f"__{r.model_type}", "model_type": r.model_type, "district": r.district, "workers_nearby": r.workers_nearby, "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + 120, "day_type": dtp}
+    for r in reps.itertuples() for dtp, day in days.items() for w in windows
+]  # fmt: skip
+grid = pd.DataFrame(rows)
+grid["expected"] = loaded.model.predict_mean(grid, "applications", features.build(grid))
+grid["type"] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
+grid["day"] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
+grid["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
+chart = (
+    alt.Chart(grid)
+    .mark_rect()
+    .encode(
+        x=alt.X("start:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
+        y=alt.Y("type:N", title=None),
+        color=alt.Color("expected:Q", title=t("预计申请", "Expected"), scale=alt.Scale(scheme="yelloworangered")),
+        tooltip=["type", "day", "start", alt.Tooltip("expected:Q", format=".1f")],
+    )
+    .properties(height=220)
+    .facet(row=alt.Row("day:N", title=None))
+)
+st.altair_chart(chart)
+st.caption(t("每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。", "A typical site of each type (median size, its most common district, not visited recently); values are the model's expected on-site applications for one 2-hour session."))
+
+with st.expander(t("模型说明（技术）", "Model card (technical)")):
+    st.json({k: v for k, v in card.items() if k != "backtest"})

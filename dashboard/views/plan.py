@@ -1,0 +1,108 @@
+"""计划 Plan: where and when each team should hold worker sessions next, with reasons; download and save."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import resources
+from dashboard.core import districts, export, ics, maps, planner, plans, recommend, store
+from dashboard.core.export import PLAN_HEADERS_ZH
+from dashboard.i18n import lang, t
+
+st.title(t("计划", "Plan"))
+eng = resources.engine()
+v = resources.version()
+site_frame = resources.site_stats(None, None, None, v)
+today = dt.date.today()
+next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+times = [f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)] + ["24:00"]
+to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
+
+with st.form("plan_form"):
+    c1, c2, c3, c4 = st.columns(4)
+    start = c1.date_input(t("第一天", "First day"), next_monday, key="plan_start")
+    days = c2.number_input(t("天数", "Days"), 1, 31, 7, key="plan_days")
+    teams = c3.number_input(t("小组数", "Teams"), 1, 50, 4, key="plan_teams")
+    per_team = c4.number_input(t("每组每天场次", "Sessions per team per day"), 1, 4, 1, key="plan_per_team")
+    c5, c6, c7 = st.columns([1, 2, 1])
+    length = c5.select_slider(t("每场时长（分钟）", "Session length (min)"), [60, 90, 120, 150, 180, 240], 120, key="plan_length")
+    hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
+    district = c7.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="plan_district")
+    options = site_frame if district is None else site_frame[site_frame["district"] == district]
+    exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
+    submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
+
+if submitted:
+    request = planner.PlanRequest(start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length), hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude))
+    try:
+        request.validate()
+    except ValueError as exc:
+        st.error(t("计划条件有误：", "The request does not work: ") + str(exc))
+        st.stop()
+    loaded = resources.model(v)
+    if loaded is None:
+        bar = st.progress(0.0, text=t("首次使用：正在训练模型（约半分钟）……", "First use: training the model (about half a minute)..."))
+        loaded = store.load(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        resources.model.clear()
+        bar.empty()
+    with st.spinner(t("正在排计划……", "Planning...")):
+        result, messages = recommend.recommend(eng, request, loaded)
+    st.session_state["plan_result"] = (result, messages, request)
+
+if "plan_result" in st.session_state:
+    result, messages, request = st.session_state["plan_result"]
+    for m in messages:
+        st.info(m)
+    if result.empty:
+        st.warning(t("没有得到任何场次。", "The plan is empty."))
+    else:
+        total = result["expected_applications"].sum()
+        m1, m2, m3 = st.columns(3)
+        m1.metric(t("场次", "Sessions"), len(result))
+        m2.metric(t("预计申请入会（合计）", "Expected applications (total)"), f"{total:,.0f}")
+        m3.metric(t("涉及点位", "Sites"), result["site_id"].nunique())
+        shown = result.rename(columns=PLAN_HEADERS_ZH) if lang() == "zh" else result
+        st.dataframe(shown.drop(columns=[PLAN_HEADERS_ZH["reason_en"] if lang() == "zh" else "reason"]), hide_index=True)
+        coords = result.merge(site_frame[["site_id", "lat", "lon"]], on="site_id", how="left")
+        coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
+        coords["team_label"] = t("第", "Team ") + coords["team"].astype(str) + t("组", "")
+        coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]
+        m = maps.base_map()
+        maps.plan_layer(coords, {"site_name": t("点位", "Site"), "team_label": t("小组", "Team"), "when": t("时间", "When"), "expected_applications": t("预计申请", "Expected"), "why": t("理由", "Why")}).add_to(m)
+        st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
+
+        d1, d2, d3 = st.columns(3)
+        zh = result.rename(columns=PLAN_HEADERS_ZH)
+        d1.download_button(t("下载 Excel", "Download Excel"), export.workbook({"计划": zh}), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
+        d2.download_button(t("下载 CSV", "Download CSV"), export.csv_bytes(zh), file_name=f"plan_{request.start}.csv", key="plan_csv")
+        with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
+            for team in sorted(result["team"].unique()):
+                st.download_button(t(f"第{team}组", f"Team {team}"), ics.team_calendar(result, int(team)), file_name=f"team{team}_{request.start}.ics", mime="text/calendar", key=f"plan_ics_{team}")
+        with st.form("save_plan"):
+            name = st.text_input(t("计划名称", "Plan name"), f"{request.start} {t('计划', 'plan')}", max_chars=200)
+            if st.form_submit_button(t("保存计划", "Save the plan")):
+                plan_id = plans.save(eng, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None}, user=st.session_state.get("user"))
+                st.success(t(f"已保存为计划 #{plan_id}：可在下方勾选完成，并下载结果登记表。", f"Saved as plan #{plan_id}: tick sessions off below and download its results sheet."))
+
+st.divider()
+st.subheader(t("已保存的计划", "Saved plans"))
+saved = plans.list_plans(eng)
+if saved.empty:
+    st.caption(t("还没有保存的计划。", "No saved plans yet."))
+else:
+    plan_id = st.selectbox(t("计划", "Plan"), saved["id"].tolist(), format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}", key="saved_plan")
+    rows = plans.rows(eng, int(plan_id))
+    edited = st.data_editor(
+        rows[["id", "done", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"]],
+        hide_index=True,
+        disabled=["id", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"],
+        column_config={"done": st.column_config.CheckboxColumn(t("已完成", "Done")), "applications": t("实际申请入会", "Actual applications"), "expected_applications": t("预计", "Expected")},
+        key=f"plan_rows_{plan_id}",
+    )
+    b1, b2 = st.columns(2)
+    if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
+        plans.set_done(eng, dict(zip(edited["id"], edited["done"])))
+        st.success(t("已保存。", "Saved."))
+    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), export.workbook({"场次": plans.results_template(eng, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")

@@ -1,0 +1,100 @@
+"""上传 Upload: templates, a checked preview with every problem against its row, then an all-or-nothing import."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import resources
+from dashboard.core import ingest, templates
+from dashboard.i18n import t
+
+st.title(t("上传", "Upload"))
+kind = st.radio(t("上传内容", "What to upload"), ["sessions", "sites"], format_func=lambda k: t("场次结果（台账）", "Session results") if k == "sessions" else t("点位表", "Site list"), horizontal=True, key="upload_kind")
+
+with st.expander(t("下载模板", "Download templates"), expanded=False):
+    cols = st.columns(4)
+    for col, (lang_code, fmt) in zip(cols, [("zh", "xlsx"), ("zh", "csv"), ("en", "xlsx"), ("en", "csv")]):
+        name = f"{'场次' if kind == 'sessions' else '点位'}模板_{lang_code}.{fmt}" if lang_code == "zh" else f"{kind}_template.{fmt}"
+        col.download_button(
+            f"{'中文表头' if lang_code == 'zh' else 'English headers'} · {fmt.upper()}",
+            templates.template(kind, lang_code, fmt),
+            file_name=name,
+            key=f"tpl_{kind}_{lang_code}_{fmt}",
+        )
+    st.caption(t("表头中英文皆可、顺序不限；日期可写 2023-05-08、2023/5/8 或 2023年5月8日。", "Headers in Chinese or English, in any order; dates as 2023-05-08, 2023/5/8 or 2023年5月8日."))
+
+skip_invalid = st.checkbox(t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip")
+gcj = kind == "sites" and st.checkbox(t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"), key="upload_gcj")
+upload = st.file_uploader(t("选择CSV或Excel文件", "Choose a CSV or Excel file"), type=["csv", "xlsx", "xls", "txt"], key=f"uploader_{kind}")
+
+
+def run_import(data: bytes, name: str, dry_run: bool) -> ingest.ImportReport:
+    options = dict(dry_run=dry_run, skip_invalid=skip_invalid, user=st.session_state.get("user"))
+    if kind == "sites":
+        return ingest.import_sites(resources.engine(), data, name, coords="gcj02" if gcj else "wgs84", **options)
+    return ingest.import_sessions(resources.engine(), data, name, **options)
+
+
+def problems_table(report: ingest.ImportReport) -> pd.DataFrame:
+    rows = [{"row": p.row, "column": p.column, "value": p.value, "level": "错误 error" if p.severity == "error" else "提示 note", "message": t(p.zh, p.en)} for p in report.problems]
+    return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
+
+
+PROBLEM_COLUMNS = {"row": t("行", "Row"), "column": t("列", "Column"), "value": t("值", "Value"), "level": t("类别", "Level"), "message": t("问题与改法", "Problem and fix")}
+
+if upload is not None:
+    data = upload.getvalue()
+    digest = hashlib.sha256(data + f"{kind}{skip_invalid}{gcj}".encode()).hexdigest()
+    if st.session_state.get("upload_preview_key") != digest:
+        st.session_state["upload_preview_key"] = digest
+        st.session_state["upload_preview"] = run_import(data, upload.name, dry_run=True)
+        st.session_state.pop("upload_result", None)
+    report = st.session_state["upload_preview"]
+    if report.status == "unreadable":
+        st.error(t(report.problems[0].zh, report.problems[0].en))
+    else:
+        c = st.columns(5)
+        for col, (key, zh, en) in zip(c, [("total", "总行数", "Rows"), ("inserted", "将新增", "To insert"), ("updated", "将更新", "To update"), ("unchanged", "未变", "Unchanged"), ("rejected", "有错误", "With errors")]):
+            col.metric(t(zh, en), f"{report.counts()[key]:,}")
+        table = problems_table(report)
+        errors = table[table["level"].str.startswith("错误")]
+        if len(table):
+            st.markdown(t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)"))
+            st.dataframe(table, hide_index=True, column_config=PROBLEM_COLUMNS, height=min(400, 40 + 35 * len(table)))
+        if len(report.rejected_rows):
+            st.markdown(t("**有错误的行**", "**Rows with errors**"))
+            st.dataframe(report.rejected_rows, hide_index=True, height=min(300, 40 + 35 * len(report.rejected_rows)))
+        if len(report.preview):
+            with st.expander(t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")):
+                st.dataframe(report.preview.drop(columns=["row_hash"], errors="ignore").head(500), hide_index=True)
+        blocked = report.status == "refused"
+        if blocked:
+            st.error(t(f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。", f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'."))
+        if st.button(t("确认导入", "Import"), type="primary", disabled=blocked or "upload_result" in st.session_state, key="upload_confirm"):
+            result = run_import(data, upload.name, dry_run=False)
+            st.session_state["upload_result"] = result
+            resources.data_changed()
+            st.rerun()
+    result = st.session_state.get("upload_result")
+    if result is not None:
+        if result.status == "written":
+            c = result.counts()
+            st.success(t(f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 {c['rejected']:,}", f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, {c['rejected']:,} rejected"))
+            if len(result.rejected_rows):
+                from dashboard.core.export import csv_bytes
+
+                st.download_button(t("下载被拒绝的行及原因", "Download the rejected rows with reasons"), csv_bytes(result.rejected_rows), file_name="rejected.csv", key="upload_rejected")
+        else:
+            st.error(t("未导入，数据库没有任何改动。", "Not imported; the database is unchanged."))
+
+st.subheader(t("上传记录", "Upload history"))
+history = resources.upload_history(resources.version())
+st.dataframe(
+    history.drop(columns=["sha256"]),
+    hide_index=True,
+    column_config={
+        "id": "#", "kind": t("类型", "Kind"), "file_name": t("文件", "File"), "uploaded_at": t("时间(UTC)", "Time (UTC)"), "uploaded_by": t("上传人", "By"),
+        "rows_total": t("行数", "Rows"), "rows_inserted": t("新增", "Inserted"), "rows_updated": t("更新", "Updated"), "rows_unchanged": t("未变", "Unchanged"), "rows_rejected": t("拒绝", "Rejected"),
+    },
+)  # fmt: skip
