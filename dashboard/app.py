@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 from dashboard import resources  # noqa: E402
 from dashboard.i18n import LANGS, t  # noqa: E402
 
-st.set_page_config(page_title="双沟通 外联规划", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="双沟通 外联规划", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)

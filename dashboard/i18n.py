@@ -14,3 +14,9 @@ def lang() -> str:
 def t(zh: str, en: str) -> str:
     """The text for the current language."""
     return en if lang() == "en" else zh
+
+
+def md_escape(text) -> str:
+    """User text for a Markdown element (headings, captions): shown literally, never as formatting or HTML."""
+    specials = "\\`*_{}[]<>()#+-.!|~$"
+    return "".join("\\" + ch if ch in specials else ch for ch in str(text))

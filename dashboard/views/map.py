@@ -12,7 +12,7 @@ from dashboard import resources
 from dashboard.core import calendar as cal
 from dashboard.core import districts, maps, recommend
 from dashboard.core.columns import SITE_TYPES
-from dashboard.i18n import lang, t
+from dashboard.i18n import lang, md_escape, t
 
 st.title(t("地图", "Map"))
 eng = resources.engine()
@@ -95,7 +95,7 @@ clicked = (out or {}).get("last_active_drawing") or {}
 site_id = html.unescape(clicked.get("properties", {}).get("site_id", "")) if clicked else ""
 if site_id and site_id in set(site_frame["site_id"]):
     site = site_frame.set_index("site_id").loc[site_id]
-    st.subheader(f"{site['name']}（{site_id}）")
+    st.subheader(f"{md_escape(site['name'])}（{md_escape(site_id)}）")
     st.caption(f"{districts.name(site['district'], lang())} · {site['type_label']} · {t('周边职工', 'workers nearby')} {site['workers_nearby'] or '—'}")
     history = resources.site_history(site_id, v)
     h1, h2 = st.columns(2)

@@ -1,0 +1,131 @@
+"""Real-browser tests: the app in a streamlit server on a free port, Debian's Chromium driven by Playwright.
+
+Every request that is not to the local server is blocked and recorded, so a page that needs the internet fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE = {
+    "XSS-1": ("<img src=x onerror=alert(1)>", 39.9300, 116.4500),
+    "XSS-2": ("反引号`${alert(2)}`点位", 39.9400, 116.4600),
+}
+
+if CHROMIUM is None and os.environ.get("CI"):
+    raise RuntimeError("CI must run the browser tests: install Debian's chromium (.ci/run does)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app on the sample data plus two sites with hostile names, and a trained model."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium")
+    sys.path.insert(0, str(ROOT))
+    from dashboard.core import db, ingest, store
+    from data import sample
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp / 'e2e.sqlite'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    sample.load(engine)
+    rows = "\n".join(f'{sid},"{name.replace(chr(34), chr(34) * 2)}",朝阳区,{lat},{lon},配送站点,150' for sid, (name, lat, lon) in HOSTILE.items())
+    ingest.import_sites(engine, f"点位编号,点位名称,所属区,纬度,经度,点位类型,周边职工数\n{rows}\n".encode(), "hostile.csv")
+    store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
+    port = _free_port()
+    env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(tmp / "models"), "OUTREACH_SAMPLE": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not become healthy: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield {"base": base, "engine": engine}
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+class Visit:
+    """A browser tab that blocks and records every non-local request and collects page errors and dialogs."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith((self.base, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def open(self, path: str = "/"):
+        self.page.goto(self.base + path)
+        self.wait_idle()
+        return self.page
+
+    def wait_idle(self, timeout: float = 120_000):
+        self.page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+    def map_frame(self, index: int = 0):
+        return self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    v = Visit(browser, server["base"])
+    yield v
+    v.close()

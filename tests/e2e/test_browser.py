@@ -1,0 +1,120 @@
+"""What a person does in the browser: open every page offline, read the map, upload, plan, download."""
+
+import re
+
+import pytest
+
+from .conftest import CHROMIUM, HOSTILE
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)")
+
+PAGES = ["/", "/plan", "/kpi", "/upload", "/model"]
+
+FIND_FEATURE = """
+([siteId, front]) => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const found = [];
+  Object.values(window).filter(v => v instanceof L.GeoJSON).forEach(g => g.eachLayer(l => {
+    if (l.feature && l.feature.properties.site_id === siteId) {
+      if (front) l.bringToFront();
+      const p = map.latLngToContainerPoint(l.getLatLng());
+      found.push([p.x, p.y]);
+    }
+  }));
+  return found;
+}
+"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_with_no_request_leaving_the_machine(visit, path):
+    page = visit.open(path)
+    if path in ("/", "/kpi"):
+        visit.map_frame().locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    assert visit.external == []
+    assert visit.errors == []
+    assert not page.locator("[data-testid=stException]").count()
+
+
+def test_the_map_draws_its_layers(visit):
+    page = visit.open("/")
+    frame = visit.map_frame()
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+    assert box["height"] > 400  # a map whose script failed leaves an iframe of height 0
+    shapes = frame.locator("path.leaflet-interactive").count()
+    assert shapes > 16 + 500  # 16 districts and the sites
+    assert frame.locator("canvas.leaflet-heatmap-layer").count() == 1
+
+
+def _point_of(visit, site_id):
+    """The page coordinates of a site's marker (brought to the front so nothing covers it) and the map's frame."""
+    visit.map_frame().locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    frame = next(f for f in visit.page.frames if f != visit.page.main_frame and f.evaluate("typeof L !== 'undefined'"))
+    points = frame.evaluate(FIND_FEATURE, [site_id, True])
+    assert len(points) == 1, f"{site_id} not on the map"
+    box = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+    return frame, box["x"] + points[0][0], box["y"] + points[0][1]
+
+
+@pytest.mark.parametrize("site_id", list(HOSTILE))
+def test_hostile_site_names_show_as_text_when_hovered_and_clicked(visit, site_id):
+    name = HOSTILE[site_id][0]
+    visit.open("/")
+    frame, x, y = _point_of(visit, site_id)
+    visit.page.mouse.move(x, y)
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(timeout=10_000)
+    assert name in tooltip.first.inner_text()
+    assert tooltip.first.locator("img").count() == 0
+    visit.page.mouse.click(x, y)
+    visit.page.wait_for_timeout(500)
+    visit.wait_idle()
+    heading = visit.page.locator("h3").filter(has_text=site_id)
+    heading.first.wait_for(timeout=30_000)
+    assert name in heading.first.inner_text()
+    assert visit.page.locator("img[src=x]").count() == 0
+    assert visit.dialogs == [] and visit.errors == []
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)).first
+    return box.locator("[data-testid=stMetricValue]").inner_text()
+
+
+def test_an_upload_changes_the_kpi_page(visit, server, tmp_path):
+    page = visit.open("/kpi")
+    before = int(_metric(page, "现场申请入会人数").replace(",", ""))
+    data = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\nE2E-1,职工沟通会,2026-10-30,14:00,16:00,朝阳区,110105-001,50,17,17\nE2E-2,职工沟通会,2026-10-30,15:00,17:00,海淀区,110108-001,20,4,4\n"
+    path = tmp_path / "results.csv"
+    path.write_text(data, encoding="utf-8-sig")
+    visit.open("/upload")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))
+    page.get_by_text("将新增").wait_for(timeout=60_000)
+    visit.wait_idle()
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("已导入：新增 2").wait_for(timeout=60_000)
+    visit.open("/kpi")
+    after = int(_metric(page, "现场申请入会人数").replace(",", ""))
+    assert after == before + 21
+    assert visit.external == []
+
+
+def test_a_plan_is_generated_and_downloaded(visit, tmp_path):
+    import openpyxl
+
+    page = visit.open("/plan")
+    page.get_by_role("button", name="生成计划").click()
+    page.get_by_role("button", name="下载 Excel").wait_for(timeout=120_000)
+    visit.wait_idle()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 Excel").click()
+    target = tmp_path / "plan.xlsx"
+    info.value.save_as(target)
+    sheet = openpyxl.load_workbook(target).active
+    rows = list(sheet.values)
+    assert rows[0][:4] == ("小组", "日期", "开始时间", "结束时间")
+    assert len(rows) - 1 == 4 * 7  # the form's defaults: 4 teams, 7 days, one session a day
+    assert all(re.match(r"\d\d:\d\d", r[2]) for r in rows[1:])
+    assert visit.external == []
