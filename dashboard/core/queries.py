@@ -104,24 +104,32 @@ def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
 
 
 def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
-    """Totals per calendar month."""
-    q = _filtered(sa.select(sessions.c.date, sessions.c.session_type, sessions.c.consultations, sessions.c.applications, sessions.c.unions_founded, sessions.c.members_joined), date_from, date_to, district)
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(q).all(), columns=["date", "session_type", "consultations", "applications", "unions_founded", "members"])
-    if frame.empty:
-        return pd.DataFrame(columns=["month", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"])
-    frame["month"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
-    frame["worker"] = frame["session_type"] == "worker"
-    frame["enterprise"] = ~frame["worker"]
-    out = frame.groupby("month").agg(
-        worker_sessions=("worker", "sum"),
-        consultations=("consultations", "sum"),
-        applications=("applications", "sum"),
-        enterprise_sessions=("enterprise", "sum"),
-        unions_founded=("unions_founded", "sum"),
-        members=("members", "sum"),
+    """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
+    year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
+    q = _filtered(
+        sa.select(
+            year.label("y"),
+            month.label("m"),
+            _sum(1, WORKER).label("worker_sessions"),
+            _sum(sessions.c.consultations, WORKER).label("consultations"),
+            _sum(sessions.c.applications, WORKER).label("applications"),
+            _sum(1, ENTERPRISE).label("enterprise_sessions"),
+            _sum(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
+            sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
+        ).group_by(year, month),
+        date_from,
+        date_to,
+        district,
     )
-    return out.astype(int).reset_index()
+    columns = ["month", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"]
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).mappings().all())
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame["month"] = pd.to_datetime({"year": frame["y"].astype(int), "month": frame["m"].astype(int), "day": 1})
+    out = frame[columns].sort_values("month").reset_index(drop=True)
+    out[columns[1:]] = out[columns[1:]].astype(int)
+    return out
 
 
 def upload_history(engine: sa.Engine, limit: int = 200) -> pd.DataFrame:

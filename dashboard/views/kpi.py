@@ -120,4 +120,4 @@ sheets = {
     t("月度", "Monthly"): months,
     t("各区", "Districts"): ranking,
 }
-st.download_button(t("导出 Excel", "Export to Excel"), export.workbook(sheets), file_name=f"kpi_{date_from}_{date_to}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+st.download_button(t("导出 Excel", "Export to Excel"), lambda: export.workbook(sheets), file_name=f"kpi_{date_from}_{date_to}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -75,11 +75,11 @@ if "plan_result" in st.session_state:
 
         d1, d2, d3 = st.columns(3)
         zh = result.rename(columns=PLAN_HEADERS_ZH)
-        d1.download_button(t("下载 Excel", "Download Excel"), export.workbook({"计划": zh}), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
-        d2.download_button(t("下载 CSV", "Download CSV"), export.csv_bytes(zh), file_name=f"plan_{request.start}.csv", key="plan_csv")
+        d1.download_button(t("下载 Excel", "Download Excel"), lambda: export.workbook({"计划": zh}), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
+        d2.download_button(t("下载 CSV", "Download CSV"), lambda: export.csv_bytes(zh), file_name=f"plan_{request.start}.csv", key="plan_csv")
         with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
             for team in sorted(result["team"].unique()):
-                st.download_button(t(f"第{team}组", f"Team {team}"), ics.team_calendar(result, int(team)), file_name=f"team{team}_{request.start}.ics", mime="text/calendar", key=f"plan_ics_{team}")
+                st.download_button(t(f"第{team}组", f"Team {team}"), lambda team=team: ics.team_calendar(result, int(team)), file_name=f"team{team}_{request.start}.ics", mime="text/calendar", key=f"plan_ics_{team}")
         with st.form("save_plan"):
             name = st.text_input(t("计划名称", "Plan name"), f"{request.start} {t('计划', 'plan')}", max_chars=200)
             if st.form_submit_button(t("保存计划", "Save the plan")):
@@ -105,4 +105,4 @@ else:
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
         plans.set_done(eng, dict(zip(edited["id"], edited["done"])))
         st.success(t("已保存。", "Saved."))
-    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), export.workbook({"场次": plans.results_template(eng, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")
+    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), lambda: export.workbook({"场次": plans.results_template(eng, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")

@@ -18,7 +18,7 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
         name = f"{'场次' if kind == 'sessions' else '点位'}模板_{lang_code}.{fmt}" if lang_code == "zh" else f"{kind}_template.{fmt}"
         col.download_button(
             f"{'中文表头' if lang_code == 'zh' else 'English headers'} · {fmt.upper()}",
-            templates.template(kind, lang_code, fmt),
+            lambda lang_code=lang_code, fmt=fmt: templates.template(kind, lang_code, fmt),
             file_name=name,
             key=f"tpl_{kind}_{lang_code}_{fmt}",
         )

@@ -1,0 +1,132 @@
+"""Benchmark: how long each page takes in a real browser, at 1x and 10x the sample history, and the map payload.
+
+For each scale: build a database (10x = ten copies of the sample's sessions under new ids), train the model, start
+the app, then in headless Chromium time every page from navigation to the last element drawn (the script idle and,
+on map pages, the map's shapes on screen). Each page is opened twice and the second (warm-cache) time is reported
+beside the first. Targets: every page under 3 s at 1x and under 5 s at 10x; map payload under 2 MB.
+
+Usage::
+
+    python bench/pages.py [--scales 1 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.core import db, ingest, store  # noqa: E402
+from data import sample  # noqa: E402
+
+PAGES = {"地图 map": "/", "计划 plan": "/plan", "指标 kpi": "/kpi", "上传 upload": "/upload", "模型 model": "/model"}
+MAP_PAGES = {"/", "/kpi"}
+
+
+def build(tmp: Path, scale: int) -> tuple[str, Path]:
+    url = f"sqlite:///{tmp / f'x{scale}.sqlite'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    world = sample.generate()
+    ingest.import_sites(engine, sample.to_csv_bytes(world.sites), "sites.csv")
+    copies = []
+    for k in range(scale):
+        copy = world.sessions.copy()
+        if k:
+            copy["session_id"] = copy["session_id"] + f"-x{k}"
+        copies.append(copy)
+    ingest.import_sessions(engine, sample.to_csv_bytes(pd.concat(copies, ignore_index=True)), "sessions.csv", today=sample.HISTORY_END)
+    store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
+    return url, tmp / f"models{scale}"
+
+
+def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(models), "OUTREACH_SAMPLE": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the app did not start")
+
+
+def time_pages(base: str) -> dict[str, tuple[float, float]]:
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+        page = context.new_page()
+        page.goto(base + "/")  # the first session pays for loading the database and model into the server's caches
+        page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=300_000)
+        for name, path in PAGES.items():
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                page.goto(base + path)
+                page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=120_000)
+                if path in MAP_PAGES:
+                    page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
+                times.append(time.perf_counter() - t0)
+            results[name] = (times[0], times[1])
+        browser.close()
+    return results
+
+
+def map_payload(url: str, models: Path) -> int:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ.update({"OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(models), "OUTREACH_SAMPLE": "0"})
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300).run()
+    return sum(len(c.proto.json_args.encode()) for c in at.get("component_instance"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in args.scales:
+            t0 = time.perf_counter()
+            url, models = build(Path(tmp), scale)
+            built = time.perf_counter() - t0
+            payload = map_payload(url, models)
+            proc, base = serve(url, models)
+            try:
+                results = time_pages(base)
+            finally:
+                proc.terminate()
+            target = 3.0 if scale == 1 else 5.0
+            print(f"\n{scale}x sample history (built and trained in {built:.0f} s); map payload {payload / 1e6:.2f} MB (target < 2 MB)")
+            for name, (first, warm) in results.items():
+                print(f"  {name:<10} first {first:5.2f} s   again {warm:5.2f} s   {'ok' if max(first, warm) < target else 'OVER'} (target < {target:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
