@@ -22,10 +22,11 @@ if first is None:
     st.info(t("还没有场次数据。请先在“上传”页导入。", "No sessions yet. Import some on the Upload page."))
     st.stop()
 
-c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1])
 span = c1.date_input(t("日期范围", "Date range"), (max(first, last - dt.timedelta(days=365)), last), min_value=first, max_value=last, key="map_span")
 date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
 district = c2.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="map_district")
+session_type = c0.selectbox(t("场次类型", "Session type"), ["all", "worker", "enterprise"], format_func={"all": t("全部", "All"), "worker": t("职工沟通会", "Worker"), "enterprise": t("企业沟通会", "Enterprise")}.get, key="map_session_type")
 types = c3.multiselect(t("点位类型", "Site types"), list(SITE_TYPES), format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k, key="map_types")
 tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gaode": t("高德", "Gaode"), "custom": t("内网瓦片", "Internal tiles")}
 default_tiles = os.environ.get("OUTREACH_TILES", "none")
@@ -62,16 +63,19 @@ m = maps.base_map(tiles)
 legends = []
 if show_density:
     shown = stats.copy()
-    geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", "worker_sessions", "applications"]], on="adcode")
+    counts = {"worker_sessions": t("职工沟通会", "worker sessions"), "applications": t("申请入会", "applications")}
+    if session_type == "enterprise":
+        counts = {"enterprise_sessions": t("企业沟通会", "enterprise sessions"), "unions_founded": t("建会", "unions founded")}
+    elif session_type == "all":
+        counts = {**counts, "enterprise_sessions": t("企业沟通会", "enterprise sessions")}
+    geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", *counts]], on="adcode")
     geo["label"] = geo["name_zh"] if lang() == "zh" else geo["name_en"]
-    layer, leg = maps.district_layer(
-        geo, "workers_per_km2", "label",
-        {"workers_per_km2": t("职工/平方公里", "workers/km²"), "worker_sessions": t("职工沟通会", "worker sessions"), "applications": t("申请入会", "applications")},
-        tiles,
-    )  # fmt: skip
+    layer, leg = maps.district_layer(geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles)
     layer.add_to(m)
     legends.append((t("职工密度（人/平方公里，按点位周边职工数估计）", "Worker density (per km², estimated from sites' nearby workers)"), leg))
-if show_heat and len(site_frame):
+if show_heat and session_type == "enterprise":
+    st.caption(t("企业沟通会按区登记、没有点位坐标：热力图只显示职工沟通会，企业沟通会见各区统计。", "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker sessions; see the district table for enterprise sessions."))
+elif show_heat and len(site_frame):
     maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
 if show_sites and len(site_frame):
     site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
@@ -117,7 +121,8 @@ else:
     st.caption(t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours."))
 
 st.subheader(t("各区统计", "By district"))
-table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[["name", "workers_per_km2", "sites", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"]]
+type_columns = {"all": ["worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"], "worker": ["worker_sessions", "consultations", "applications"], "enterprise": ["enterprise_sessions", "enterprises_reached", "unions_founded"]}[session_type]
+table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[["name", "workers_per_km2", "sites", *type_columns]]
 st.dataframe(
     table.sort_values("workers_per_km2", ascending=False),
     hide_index=True,
@@ -129,6 +134,7 @@ st.dataframe(
         "consultations": t("咨询", "Consultations"),
         "applications": t("申请入会", "Applications"),
         "enterprise_sessions": t("企业沟通会", "Enterprise sessions"),
+        "enterprises_reached": t("涉及企业", "Enterprises reached"),
         "unions_founded": t("建会", "Unions founded"),
     },
 )

@@ -177,3 +177,12 @@ def test_an_empty_production_database_says_how_to_import(tmp_path, monkeypatch):
     assert "上传" in at.info[0].value
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_map_session_type_filter_switches_the_district_figures(app, setup):
+    at = open_page(app, "map")
+    at.selectbox(key="map_session_type").set_value("enterprise").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert "unions_founded" in table.columns and "applications" not in table.columns
+    assert any("企业沟通会按区登记" in c.value for c in at.caption)
