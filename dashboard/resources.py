@@ -41,7 +41,7 @@ def engine():
 def model(version_key: str):
     """The trained model for this data version, or None when none is trained yet (the Model page trains one)."""
     try:
-        return store.load(engine(), retrain=False)
+        return store.load(engine(), retrain=False, allow_stale=True)
     except FileNotFoundError:
         return None
 

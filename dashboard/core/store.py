@@ -108,6 +108,9 @@ def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, ra
     return Loaded(model, card, [])
 
 
+STALE_DATA = ("导入了新的场次数据", "new session data was imported since training")
+
+
 def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
     model_path, card_path = _paths(directory)
     if not model_path.exists() or not card_path.exists():
@@ -119,15 +122,20 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
     if card.get("versions") != versions():
         return ("模型由其他版本的程序库训练", "the model was trained with other library versions")
     if card.get("data_hash") != data_hash(engine):
-        return ("导入了新的场次数据", "new session data was imported since training")
+        return STALE_DATA
     return None
 
 
-def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None) -> Loaded:
-    """Load the saved model, retraining (with a message saying why) when it is missing, stale or broken."""
+def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None, allow_stale: bool = False) -> Loaded:
+    """Load the saved model, retraining (with a message saying why) when it is missing, stale or broken.
+
+    ``allow_stale=True`` returns a model trained on older data as it is, with a message saying so (the dashboard
+    keeps showing predictions while a retrain is pending); a missing, broken or incompatible model is never used.
+    """
     directory = directory or model_dir()
     reason = _problem_with(directory, engine)
-    if reason is None:
+    stale = allow_stale and reason == STALE_DATA
+    if reason is None or stale:
         model_path, card_path = _paths(directory)
         try:
             with warnings.catch_warnings():
@@ -136,7 +144,8 @@ def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = Tr
                 model = joblib.load(model_path)
             if not isinstance(model, OutreachModel):
                 raise TypeError(type(model).__name__)
-            return Loaded(model, json.loads(card_path.read_text(encoding="utf-8")), [])
+            note = [f"模型训练后{STALE_DATA[0]}，建议重新训练。 / {STALE_DATA[1].capitalize()}: retrain the model."] if stale else []
+            return Loaded(model, json.loads(card_path.read_text(encoding="utf-8")), note)
         except Exception as exc:  # any unreadable file means the same thing to the user
             reason = ("模型文件损坏或无法读取", f"the model file could not be read ({type(exc).__name__})")
     if not retrain:

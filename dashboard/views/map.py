@@ -46,6 +46,8 @@ if types:
     site_frame = site_frame[site_frame["site_type"].isin(types)]
 
 loaded = resources.model(v)
+for note in loaded.messages if loaded is not None else []:
+    st.caption(note)
 today = last + dt.timedelta(days=1)
 if loaded is not None:
     visited = site_frame.dropna(subset=["last_visit"])

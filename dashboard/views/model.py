@@ -38,6 +38,8 @@ if loaded is None:
     st.info(t("还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。", "No trained model for the current data yet. Press the button above to train one (about half a minute)."))
     st.stop()
 
+for note in loaded.messages:
+    st.warning(note)
 card = loaded.card
 bt = card["backtest"]
 c1, c2, c3, c4 = st.columns(4)

@@ -41,6 +41,19 @@ def problems_table(report: ingest.ImportReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
 
 
+def retrain_after_upload() -> None:
+    """New results change what the model should know: refresh it now (under a minute on the sample)."""
+    from dashboard.core import store
+
+    bar = st.progress(0.0, text=t("已导入新结果，正在重新训练推荐模型……", "New results imported: retraining the recommender..."))
+    try:
+        store.train(resources.engine(), progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+    except ValueError as exc:  # too little history to train: the import stands
+        st.session_state["upload_retrain_note"] = str(exc)
+    resources.model.clear()
+    bar.empty()
+
+
 PROBLEM_COLUMNS = {"row": t("行", "Row"), "column": t("列", "Column"), "value": t("值", "Value"), "level": t("类别", "Level"), "message": t("问题与改法", "Problem and fix")}
 
 if upload is not None:
@@ -75,6 +88,8 @@ if upload is not None:
             result = run_import(data, upload.name, dry_run=False)
             st.session_state["upload_result"] = result
             resources.data_changed()
+            if kind == "sessions" and result.status == "written" and (result.inserted or result.updated):
+                retrain_after_upload()
             st.rerun()
     result = st.session_state.get("upload_result")
     if result is not None:

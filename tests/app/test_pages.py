@@ -128,6 +128,8 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert any("已导入" in s.value for s in at.success)
     after = kpi.totals(engine)
     assert after["applications"] == before["applications"] + 12
+    # the model was retrained on the new results: it loads as current, with no "retrain" note
+    assert store.load(engine, directory=setup[1], retrain=False).messages == []
     # and the KPI page reflects it at once
     at.switch_page("views/kpi.py").run()
     _, last = kpi.date_range(engine)

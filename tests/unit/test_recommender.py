@@ -225,6 +225,9 @@ def test_corrupt_outdated_or_stale_models_are_retrained_with_a_message(trained, 
     card = json.loads((models / "recommender.json").read_text(encoding="utf-8"))
     card["data_hash"] = "0" * 64
     (models / "recommender.json").write_text(json.dumps(card), encoding="utf-8")
+    # the dashboard keeps showing a model trained on older data, saying so, until it is retrained
+    stale = store.load(engine, directory=models, retrain=False, allow_stale=True)
+    assert "retrain the model" in stale.messages[0]
     assert "new session data" in store.load(engine, directory=models).messages[0]
     assert store.load(engine, directory=models).messages == []
 
