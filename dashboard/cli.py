@@ -177,19 +177,9 @@ def cmd_kpi(args) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    labels = {
-        "worker_sessions": ("职工沟通会场次", "worker sessions"),
-        "consultations": ("现场咨询人数", "consultations"),
-        "applications": ("现场申请入会人数", "on-site applications"),
-        "enterprise_sessions": ("企业沟通会场次", "enterprise sessions"),
-        "enterprises_reached": ("涉及企业数", "enterprises reached"),
-        "unions_founded": ("建会企业数", "unions founded"),
-        "members_total": ("发展会员数", "members developed"),
-        "members_from_worker_sessions": ("其中：职工沟通会", "of which: worker sessions"),
-        "members_from_enterprise_sessions": ("其中：企业建会", "of which: founded unions"),
-    }
     for key, value in result.items():
-        print(f"{_say(*labels[key], args.lang):<40} {value:>12,}")
+        zh, en = kpi.LABELS[key]
+        print(f"{_say(zh, en, args.lang):<40} {value:>12,}")
     return 0
 
 

@@ -24,6 +24,24 @@ KPI_FIELDS = (
 )
 
 
+LABELS: dict[str, tuple[str, str]] = {
+    "worker_sessions": ("职工沟通会场次", "Worker sessions"),
+    "consultations": ("现场咨询人数", "Consultations"),
+    "applications": ("现场申请入会人数", "On-site applications"),
+    "members_total": ("发展会员数", "Members developed"),
+    "enterprise_sessions": ("企业沟通会场次", "Enterprise sessions"),
+    "enterprises_reached": ("涉及企业数", "Enterprises reached"),
+    "unions_founded": ("建会企业数", "Unions founded"),
+    "members_from_worker_sessions": ("其中：职工沟通会", "Of which: worker sessions"),
+    "members_from_enterprise_sessions": ("建会发展会员", "Members via founded unions"),
+}
+
+
+def sum_where(col, where):
+    """SUM(col) over the rows matching ``where`` (0 when none): one pass computes many totals."""
+    return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
+
+
 def totals(
     engine: sa.Engine,
     *,
@@ -42,19 +60,16 @@ def totals(
     worker = sessions.c.session_type == "worker"
     enterprise = sessions.c.session_type == "enterprise"
 
-    def total(col, where):
-        return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
-
     query = sa.select(
-        total(1, worker).label("worker_sessions"),
-        total(sessions.c.consultations, worker).label("consultations"),
-        total(sessions.c.applications, worker).label("applications"),
-        total(1, enterprise).label("enterprise_sessions"),
-        total(sessions.c.enterprises_reached, enterprise).label("enterprises_reached"),
-        total(sessions.c.unions_founded, enterprise).label("unions_founded"),
+        sum_where(1, worker).label("worker_sessions"),
+        sum_where(sessions.c.consultations, worker).label("consultations"),
+        sum_where(sessions.c.applications, worker).label("applications"),
+        sum_where(1, enterprise).label("enterprise_sessions"),
+        sum_where(sessions.c.enterprises_reached, enterprise).label("enterprises_reached"),
+        sum_where(sessions.c.unions_founded, enterprise).label("unions_founded"),
         sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members_total"),
-        total(sessions.c.members_joined, worker).label("members_from_worker_sessions"),
-        total(sessions.c.members_joined, enterprise).label("members_from_enterprise_sessions"),
+        sum_where(sessions.c.members_joined, worker).label("members_from_worker_sessions"),
+        sum_where(sessions.c.members_joined, enterprise).label("members_from_enterprise_sessions"),
     )
     if district:
         query = query.where(sessions.c.district == district)

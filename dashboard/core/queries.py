@@ -10,6 +10,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
+from .kpi import sum_where
 from .schema import districts, sessions, sites, uploads
 
 WORKER = sessions.c.session_type == "worker"
@@ -26,21 +27,17 @@ def _filtered(query, date_from=None, date_to=None, district=None):
     return query
 
 
-def _sum(col, where):
-    return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
-
-
 def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None) -> pd.DataFrame:
     """One row per district: session totals in the period, sites, estimated workers and workers per km²."""
     q = _filtered(
         sa.select(
             sessions.c.district.label("adcode"),
-            _sum(1, WORKER).label("worker_sessions"),
-            _sum(sessions.c.consultations, WORKER).label("consultations"),
-            _sum(sessions.c.applications, WORKER).label("applications"),
-            _sum(1, ENTERPRISE).label("enterprise_sessions"),
-            _sum(sessions.c.enterprises_reached, ENTERPRISE).label("enterprises_reached"),
-            _sum(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
+            sum_where(1, WORKER).label("worker_sessions"),
+            sum_where(sessions.c.consultations, WORKER).label("consultations"),
+            sum_where(sessions.c.applications, WORKER).label("applications"),
+            sum_where(1, ENTERPRISE).label("enterprise_sessions"),
+            sum_where(sessions.c.enterprises_reached, ENTERPRISE).label("enterprises_reached"),
+            sum_where(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
             sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
         ).group_by(sessions.c.district),
         date_from,
@@ -110,11 +107,11 @@ def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | Non
         sa.select(
             year.label("y"),
             month.label("m"),
-            _sum(1, WORKER).label("worker_sessions"),
-            _sum(sessions.c.consultations, WORKER).label("consultations"),
-            _sum(sessions.c.applications, WORKER).label("applications"),
-            _sum(1, ENTERPRISE).label("enterprise_sessions"),
-            _sum(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
+            sum_where(1, WORKER).label("worker_sessions"),
+            sum_where(sessions.c.consultations, WORKER).label("consultations"),
+            sum_where(sessions.c.applications, WORKER).label("applications"),
+            sum_where(1, ENTERPRISE).label("enterprise_sessions"),
+            sum_where(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
             sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
         ).group_by(year, month),
         date_from,

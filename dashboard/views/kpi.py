@@ -7,20 +7,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import resources
-from dashboard.core import districts, export, maps, targets
+from dashboard.core import districts, export, kpi, maps, targets
 from dashboard.i18n import lang, t
 
 PILOT_START = dt.date(2018, 4, 1)
-LABELS = {
-    "worker_sessions": ("职工沟通会场次", "Worker sessions"),
-    "consultations": ("现场咨询人数", "Consultations"),
-    "applications": ("现场申请入会人数", "On-site applications"),
-    "members_total": ("发展会员数", "Members developed"),
-    "enterprise_sessions": ("企业沟通会场次", "Enterprise sessions"),
-    "enterprises_reached": ("涉及企业数", "Enterprises reached"),
-    "unions_founded": ("建会企业数", "Unions founded"),
-    "members_from_enterprise_sessions": ("建会发展会员", "Members via founded unions"),
-}
+LABELS = kpi.LABELS
 
 
 def label(key: str) -> str:
