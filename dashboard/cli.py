@@ -220,6 +220,14 @@ def cmd_recommend(args) -> int:
         district=args.district,
         exclude=set(args.exclude or []),
     )
+    if args.booked:
+        from .core import plans
+
+        try:
+            request.booked = plans.read_booked(Path(args.booked).read_bytes())
+        except (OSError, ValueError) as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
     try:
         request.validate()
     except ValueError as exc:
@@ -283,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=_hours_arg, default=(6 * 60, 22 * 60), help="allowed hours (default 06:00-22:00)")
     p.add_argument("--district", type=_district_arg, help="only sites in this district")
     p.add_argument("--exclude", nargs="*", metavar="SITE_ID", help="site ids to leave out")
+    p.add_argument("--booked", metavar="FILE", help="sessions already arranged (site_id, date, start_time, end_time): not repeated, their saturation counted")
     p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)
 

@@ -107,3 +107,28 @@ def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
         }
     )
     return out.rename(columns=names)
+
+
+def booked(engine: sa.Engine, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Sessions of saved plans between ``first`` and ``last`` (site_id, date, start_min, end_min): already arranged."""
+    q = sa.select(plan_rows.c.site_id, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time).where(plan_rows.c.date.between(first, last))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).all(), columns=["site_id", "date", "start_time", "end_time"])
+    frame["start_min"] = [t.hour * 60 + t.minute for t in frame["start_time"]]
+    frame["end_min"] = [t.hour * 60 + t.minute for t in frame["end_time"]]
+    return frame[["site_id", "date", "start_min", "end_min"]]
+
+
+def read_booked(data: bytes) -> pd.DataFrame:
+    """A file of booked sessions (site_id/点位编号, date/日期, start_time/开始时间, end_time/结束时间)."""
+    from .columns import SESSION_COLUMNS
+    from .parsing import parse_dates, parse_times
+    from .tabular import read_table
+
+    raw = read_table(data, "booked", SESSION_COLUMNS).data
+    dates, bad_dates, impossible = parse_dates(raw["date"])
+    start, bad_start = parse_times(raw["start_time"])
+    end, bad_end = parse_times(raw["end_time"])
+    if (bad_dates | impossible | bad_start | bad_end).any() or (raw["site_id"] == "").any():
+        raise ValueError("已安排场次文件需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time and end_time on every row")
+    return pd.DataFrame({"site_id": raw["site_id"], "date": dates.dt.date, "start_min": start.astype(int), "end_min": end.astype(int)})

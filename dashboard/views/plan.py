@@ -32,10 +32,13 @@ with st.form("plan_form"):
     district = c7.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
     exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
+    use_saved = st.toggle(t("已保存计划中的场次视为已安排（不重复、计入回访减少）", "Treat sessions in saved plans as booked (not repeated; their saturation counted)"), True, key="plan_use_saved")
     submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
 
 if submitted:
     request = planner.PlanRequest(start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length), hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude))
+    if use_saved:
+        request.booked = plans.booked(eng, request.start - dt.timedelta(days=60), request.dates()[-1])
     try:
         request.validate()
     except ValueError as exc:

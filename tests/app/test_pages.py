@@ -150,6 +150,11 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     save = [b for b in at.button if b.label == "保存计划"][0]
     save.click().run()
     assert len(plans.list_plans(setup[2])) == before + 1
+    # with the saved plan counted as booked, a new plan for the same days goes elsewhere
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    again = at.dataframe[0].value
+    first_pairs = set(zip(table["日期"].astype(str), table["点位编号"]))
+    assert not first_pairs & set(zip(again["日期"].astype(str), again["点位编号"]))
 
 
 def test_model_page_shows_the_backtest_against_baselines(app):

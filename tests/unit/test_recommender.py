@@ -246,3 +246,23 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
     frame = pd.read_csv(out, encoding="utf-8-sig")
     assert len(frame) == 6 and {"小组", "日期", "开始时间", "点位名称", "预计申请入会人数", "理由"} <= set(frame.columns)
     assert frame["开始时间"].min() >= "08:00" and frame["结束时间"].max() <= "20:00"
+
+
+def test_cli_recommend_respects_a_booked_file(trained, tmp_path):
+    engine, loaded, directory = trained
+    env = {**os.environ, "OUTREACH_DB_URL": str(engine.url), "OUTREACH_MODEL_DIR": str(directory)}
+    run = lambda *extra: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "dashboard", "recommend", "--start", "2026-11-30", "--days", "1", "--teams", "3", "--out", str(tmp_path / "p.csv"), *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run().returncode == 0
+    first = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    booked = tmp_path / "booked.csv"
+    booked.write_text("点位编号,日期,开始时间,结束时间\n" + "\n".join(f"{s},2026-11-30,{a},{b}" for s, a, b in zip(first["点位编号"], first["开始时间"], first["结束时间"])), encoding="utf-8")
+    assert run("--booked", str(booked)).returncode == 0
+    second = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
+    assert not set(second["点位编号"]) & set(first["点位编号"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("点位编号,日期,开始时间,结束时间\nX,明天,9:00,11:00\n", encoding="utf-8")
+    refused = run("--booked", str(bad))
+    assert refused.returncode == 1 and "booked file needs" in refused.stderr
