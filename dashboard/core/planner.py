@@ -48,8 +48,8 @@ class PlanRequest:
     def validate(self) -> None:
         if self.days < 1 or self.teams < 1 or self.per_team_per_day < 1:
             raise ValueError("days, teams and sessions per team per day must be at least 1")
-        if not (0 <= self.hours[0] < self.hours[1] <= 24 * 60):
-            raise ValueError("allowed hours must lie within one day, start before end")
+        if not (0 <= self.hours[0] < self.hours[1] < 24 * 60):
+            raise ValueError("allowed hours must lie within one day (ending by 23:59), start before end")
         if self.length_min < self.step_min or self.length_min > self.hours[1] - self.hours[0]:
             raise ValueError("the session length must fit inside the allowed hours")
 

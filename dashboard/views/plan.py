@@ -17,7 +17,7 @@ v = resources.version()
 site_frame = resources.site_stats(None, None, None, v)
 today = dt.date.today()
 next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
-times = [f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)] + ["24:00"]
+times = [f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)]  # a session must end by 23:30: times of day stop at 23:59
 to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
 
 with st.form("plan_form"):
