@@ -42,6 +42,34 @@ def sum_where(col, where):
     return sa.func.coalesce(sa.func.sum(sa.case((where, col), else_=0)), 0)
 
 
+def aggregates() -> list:
+    """The headline totals as labelled SQL expressions (keys of :data:`KPI_FIELDS`), for any grouping."""
+    worker = sessions.c.session_type == "worker"
+    enterprise = sessions.c.session_type == "enterprise"
+    return [
+        sum_where(1, worker).label("worker_sessions"),
+        sum_where(sessions.c.consultations, worker).label("consultations"),
+        sum_where(sessions.c.applications, worker).label("applications"),
+        sum_where(1, enterprise).label("enterprise_sessions"),
+        sum_where(sessions.c.enterprises_reached, enterprise).label("enterprises_reached"),
+        sum_where(sessions.c.unions_founded, enterprise).label("unions_founded"),
+        sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members_total"),
+        sum_where(sessions.c.members_joined, worker).label("members_from_worker_sessions"),
+        sum_where(sessions.c.members_joined, enterprise).label("members_from_enterprise_sessions"),
+    ]
+
+
+def filtered(query, *, district: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None):
+    """``query`` limited to a district (adcode) and an inclusive date range."""
+    if district:
+        query = query.where(sessions.c.district == district)
+    if date_from:
+        query = query.where(sessions.c.date >= date_from)
+    if date_to:
+        query = query.where(sessions.c.date <= date_to)
+    return query
+
+
 def totals(
     engine: sa.Engine,
     *,
@@ -57,26 +85,7 @@ def totals(
         ``worker_sessions, consultations, applications, enterprise_sessions, enterprises_reached,
         unions_founded, members_total`` (members joined over all sessions) and the members split by type.
     """
-    worker = sessions.c.session_type == "worker"
-    enterprise = sessions.c.session_type == "enterprise"
-
-    query = sa.select(
-        sum_where(1, worker).label("worker_sessions"),
-        sum_where(sessions.c.consultations, worker).label("consultations"),
-        sum_where(sessions.c.applications, worker).label("applications"),
-        sum_where(1, enterprise).label("enterprise_sessions"),
-        sum_where(sessions.c.enterprises_reached, enterprise).label("enterprises_reached"),
-        sum_where(sessions.c.unions_founded, enterprise).label("unions_founded"),
-        sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members_total"),
-        sum_where(sessions.c.members_joined, worker).label("members_from_worker_sessions"),
-        sum_where(sessions.c.members_joined, enterprise).label("members_from_enterprise_sessions"),
-    )
-    if district:
-        query = query.where(sessions.c.district == district)
-    if date_from:
-        query = query.where(sessions.c.date >= date_from)
-    if date_to:
-        query = query.where(sessions.c.date <= date_to)
+    query = filtered(sa.select(*aggregates()), district=district, date_from=date_from, date_to=date_to)
     with engine.connect() as conn:
         row = conn.execute(query).one()
     return {k: int(v or 0) for k, v in row._mapping.items()}

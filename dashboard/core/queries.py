@@ -10,43 +10,23 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from .kpi import sum_where
+from .kpi import aggregates, filtered
 from .schema import districts, sessions, sites, uploads
 
 WORKER = sessions.c.session_type == "worker"
-ENTERPRISE = sessions.c.session_type == "enterprise"
 
 
 def _filtered(query, date_from=None, date_to=None, district=None):
-    if date_from:
-        query = query.where(sessions.c.date >= date_from)
-    if date_to:
-        query = query.where(sessions.c.date <= date_to)
-    if district:
-        query = query.where(sessions.c.district == district)
-    return query
+    return filtered(query, district=district, date_from=date_from, date_to=date_to)
 
 
 def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None) -> pd.DataFrame:
     """One row per district: session totals in the period, sites, estimated workers and workers per km²."""
-    q = _filtered(
-        sa.select(
-            sessions.c.district.label("adcode"),
-            sum_where(1, WORKER).label("worker_sessions"),
-            sum_where(sessions.c.consultations, WORKER).label("consultations"),
-            sum_where(sessions.c.applications, WORKER).label("applications"),
-            sum_where(1, ENTERPRISE).label("enterprise_sessions"),
-            sum_where(sessions.c.enterprises_reached, ENTERPRISE).label("enterprises_reached"),
-            sum_where(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
-            sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
-        ).group_by(sessions.c.district),
-        date_from,
-        date_to,
-    )
+    q = _filtered(sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district), date_from, date_to)
     site_q = sa.select(sites.c.district.label("adcode"), sa.func.count().label("sites"), sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers")).group_by(sites.c.district)
     with engine.connect() as conn:
         base = pd.DataFrame(conn.execute(sa.select(districts.c.adcode, districts.c.name_zh, districts.c.name_en, districts.c.area_km2)).all(), columns=["adcode", "name_zh", "name_en", "area_km2"])
-        totals = pd.DataFrame(conn.execute(q).mappings().all())
+        totals = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
         site_totals = pd.DataFrame(conn.execute(site_q).mappings().all())
     frame = base.merge(totals, on="adcode", how="left") if len(totals) else base
     frame = frame.merge(site_totals, on="adcode", how="left") if len(site_totals) else frame.assign(sites=0, workers=0)
@@ -103,24 +83,10 @@ def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
 def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
     """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
     year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
-    q = _filtered(
-        sa.select(
-            year.label("y"),
-            month.label("m"),
-            sum_where(1, WORKER).label("worker_sessions"),
-            sum_where(sessions.c.consultations, WORKER).label("consultations"),
-            sum_where(sessions.c.applications, WORKER).label("applications"),
-            sum_where(1, ENTERPRISE).label("enterprise_sessions"),
-            sum_where(sessions.c.unions_founded, ENTERPRISE).label("unions_founded"),
-            sa.func.coalesce(sa.func.sum(sessions.c.members_joined), 0).label("members"),
-        ).group_by(year, month),
-        date_from,
-        date_to,
-        district,
-    )
+    q = _filtered(sa.select(year.label("y"), month.label("m"), *aggregates()).group_by(year, month), date_from, date_to, district)
     columns = ["month", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"]
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(q).mappings().all())
+        frame = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame["month"] = pd.to_datetime({"year": frame["y"].astype(int), "month": frame["m"].astype(int), "day": 1})
