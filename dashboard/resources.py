@@ -85,6 +85,24 @@ def upload_history(v: str) -> pd.DataFrame:
     return queries.upload_history(engine())
 
 
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def site_outlook(district: str | None, day: dt.date, v: str) -> pd.DataFrame:
+    """Each site's best window on ``day`` and its expected applications (empty without a model).
+
+    Depends only on the data version, district and day, so map reruns (layers, date range, site types) reuse it.
+    """
+    loaded = model(v)
+    sites = site_stats(None, None, district, v)
+    if loaded is None or sites.empty:
+        return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
+    from dashboard.core import recommend
+    from dashboard.core.columns import SITE_TYPES
+
+    visited = sites.dropna(subset=["last_visit"])
+    typed = sites.assign(model_type=sites["site_type"].where(sites["site_type"].isin(SITE_TYPES), "other"))
+    return recommend.site_outlook(loaded.model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"])))
+
+
 @st.cache_resource(show_spinner=False)
 def boundaries():
     """District boundaries (a GeoDataFrame: a resource, never a hashed argument)."""

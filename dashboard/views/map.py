@@ -50,9 +50,7 @@ for note in loaded.messages if loaded is not None else []:
     st.caption(note)
 today = last + dt.timedelta(days=1)
 if loaded is not None:
-    visited = site_frame.dropna(subset=["last_visit"])
-    typed = site_frame.assign(model_type=site_frame["site_type"].where(site_frame["site_type"].isin(SITE_TYPES), "other"))
-    outlook = recommend.site_outlook(loaded.model, typed, today, last=dict(zip(visited["site_id"], visited["last_visit"])))
+    outlook = resources.site_outlook(district, today, v)
     site_frame = site_frame.merge(outlook, on="site_id", how="left")
     value_col, value_label = "expected_applications", t("预计申请入会（最佳时段）", "Expected applications (best window)")
 else:
