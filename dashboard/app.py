@@ -1,4 +1,4 @@
-"""Entry point: ``python -m streamlit run dashboard/app.py``. A router; the pages live in ``views/``."""
+"""Entry point: ``python -m streamlit run dashboard/app.py``. A router: sign-in first, then the pages of one's role."""
 
 import sys
 from pathlib import Path
@@ -10,8 +10,9 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import resources  # noqa: E402
-from dashboard.i18n import LANGS, t  # noqa: E402
+from dashboard import auth, resources  # noqa: E402
+from dashboard.core.scope import ADMIN, PermissionDenied  # noqa: E402
+from dashboard.i18n import LANGS, lang, t  # noqa: E402
 
 st.set_page_config(page_title="双沟通 外联规划", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
@@ -20,6 +21,14 @@ with st.sidebar:
 
 resources.engine()  # first start: create the database and load the sample before any page reads it
 
+current = auth.require()
+if current is None:
+    st.navigation([st.Page(auth.login_page, title=t("登录", "Sign in"), icon=":material/login:", url_path="login")]).run()
+    st.stop()
+
+with st.sidebar:
+    auth.sidebar(current)
+
 VIEWS = Path(__file__).parent / "views"
 pages = [
     st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=True),
@@ -27,5 +36,12 @@ pages = [
     st.Page(VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi"),
     st.Page(VIEWS / "upload.py", title=t("上传", "Upload"), icon=":material/upload_file:", url_path="upload"),
     st.Page(VIEWS / "model.py", title=t("模型", "Model"), icon=":material/model_training:", url_path="model"),
+    st.Page(VIEWS / "admin.py", title=t("管理", "Admin"), icon=":material/admin_panel_settings:", url_path="admin"),
 ]
-st.navigation(pages).run()
+# Leadership reads and exports but never writes: no planning or upload pages. Only admins manage.
+hidden = {"plan", "upload", "admin"} if not current.can_write else ({"admin"} if current.role != ADMIN else set())
+pages = [p for p in pages if p.url_path not in hidden]
+try:
+    st.navigation(pages).run()
+except PermissionDenied as refused:  # the core refused a read or write outside the caller's scope
+    st.error(refused.text(lang()))

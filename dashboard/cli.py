@@ -1,7 +1,12 @@
 """Command line: ``python -m dashboard COMMAND``. Every job the dashboard does can be scripted from here.
 
-The database is ``OUTREACH_DB_URL`` (default: the embedded SQLite file). Exit status: 0 on success, 1 when
-a file is refused (the report says why), 2 for a wrong command.
+The database is ``OUTREACH_DB_URL`` (default: the embedded SQLite file). Commands run as the server's operator
+(full rights, recorded in the audit log as ``system:<login>``: whoever holds the database URL can change anything
+anyway) or, with ``--as NAME``, as that account with its role and districts (password from ``OUTREACH_PASSWORD``,
+a prompt, or the first line of stdin).
+
+Exit status: 0 on success, 1 when a file or a change is refused (the message says why), 2 for a wrong command,
+3 when sign-in fails or the account may not do this.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import db, districts, ingest, kpi
+from .core import access, accounts, db, districts, ingest, kpi
+from .core.accounts import AccountError
 from .core.messages import ERROR, Problem
+from .core.scope import PermissionDenied, Scope
 
 MAX_PRINTED_PROBLEMS = 50
 
@@ -100,11 +107,36 @@ def cmd_init(args) -> int:
     return 0
 
 
+def _read_password(prompt: str, *, confirm: bool = False) -> str:
+    """A password from ``OUTREACH_PASSWORD``, a prompt that does not echo, or the first line of stdin."""
+    import os
+
+    if os.environ.get("OUTREACH_PASSWORD"):
+        return os.environ["OUTREACH_PASSWORD"]
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("再输入一次 / again: ") != first:
+        raise AccountError("两次输入的密码不一致。", "The two passwords differ.")
+    return first
+
+
+def _scope(args, engine) -> Scope:
+    """Who runs the command: the operator, or with ``--as NAME`` that account after its password is checked."""
+    if not args.as_user:
+        return Scope.operator()
+    result = accounts.authenticate(engine, args.as_user, _read_password(f"{args.as_user} 的密码 / password: "))
+    if result.status != "ok":
+        raise PermissionDenied(result.message("zh"), result.message("en"))
+    return result.account.scope()
+
+
 def cmd_sample(args) -> int:
     from data import sample
 
     engine = _engine()
-    reports = sample.load(engine, seed=args.seed, user=args.user)
+    _scope(args, engine).require_admin()
+    reports = sample.load(engine, seed=args.seed, user=args.as_user or Scope.operator().user)
     for report in reports:
         _print_report(report, Path(report.file_name), args.lang)
     return 0 if all(r.ok for r in reports) else 1
@@ -116,18 +148,21 @@ def cmd_import(args) -> int:
         print(_say(f"找不到文件：{path}", f"no such file: {path}", args.lang), file=sys.stderr)
         return 1
     engine = _engine()
-    common = dict(dry_run=args.dry_run, skip_invalid=args.skip_invalid, user=args.user)
+    scope = _scope(args, engine)
+    common = dict(dry_run=args.dry_run, skip_invalid=args.skip_invalid)
+    if args.max_mb is not None:
+        common["max_bytes"] = int(args.max_mb * 1024 * 1024)
     if args.what == "sites":
-        report = ingest.import_sites(engine, path.read_bytes(), path.name, coords=args.coords, **common)
+        report = access.import_sites(engine, scope, path.read_bytes(), path.name, coords=args.coords, **common)
     else:
-        report = ingest.import_sessions(engine, path.read_bytes(), path.name, **common)
+        report = access.import_sessions(engine, scope, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
     if args.what == "sessions" and report.status == "written" and (report.inserted or report.updated) and not args.no_retrain:
-        _retrain_if_trained(engine, args.lang)
+        _retrain_if_trained(engine, scope, args.lang)
     return 0 if report.ok else 1
 
 
-def _retrain_if_trained(engine, lang: str) -> None:
+def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
     """New results change what the model should know: refresh a model that exists (training takes under a minute)."""
     from .core import store
 
@@ -135,7 +170,7 @@ def _retrain_if_trained(engine, lang: str) -> None:
         return
     print(_say("已导入新结果，正在重新训练推荐模型……", "new results imported: retraining the recommender...", lang), flush=True)
     try:
-        loaded = store.train(engine)
+        loaded = access.retrain(engine, scope, after_import=True)
     except ValueError as exc:  # the import stands; only the model could not be refreshed
         print(_say(f"导入已完成，但模型未能重新训练：{exc}", f"the import is done, but the model was not retrained: {exc}", lang))
         return
@@ -146,14 +181,15 @@ def cmd_calendar(args) -> int:
     from .core import calendar as cal
 
     engine = _engine()
+    scope = _scope(args, engine)
     if args.action == "set":
-        cal.set_override(engine, args.date, args.day_type, note=args.note, user=args.user)
+        access.set_calendar_day(engine, scope, args.date, args.day_type, note=args.note)
         print(_say(f"{args.date} 已设为 {cal.DAY_TYPE_LABELS[args.day_type]}", f"{args.date} set to {args.day_type}", args.lang))
     elif args.action == "unset":
-        cal.set_override(engine, args.date, None)
+        access.set_calendar_day(engine, scope, args.date, None)
         print(_say(f"{args.date} 恢复为官方日历", f"{args.date} back to the official calendar", args.lang))
     else:
-        overrides = cal.load_overrides(engine)
+        overrides = access.calendar_overrides(engine, scope)
         days = pd.date_range(f"{args.year}-01-01", f"{args.year}-12-31", freq="D").date
         for day in days:
             info = cal.day_info(day, overrides)
@@ -173,7 +209,7 @@ def _district_arg(value: str) -> str:
 
 def cmd_kpi(args) -> int:
     engine = _engine()
-    result = kpi.totals(engine, district=args.district, date_from=args.date_from, date_to=args.date_to)
+    result = access.totals(engine, _scope(args, engine), args.district, args.date_from, args.date_to)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -193,10 +229,8 @@ def _hours_arg(value: str) -> tuple[int, int]:
 
 
 def cmd_train(args) -> int:
-    from .core import store
-
     engine = _engine()
-    loaded = store.train(engine, progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
+    loaded = access.retrain(engine, _scope(args, engine), progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
     card = loaded.card
     bt = card["backtest"]
     print(_say(f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）", f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)", args.lang))
@@ -207,9 +241,10 @@ def cmd_train(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from .core import planner, recommend
+    from .core import planner
 
     engine = _engine()
+    scope = _scope(args, engine)
     request = planner.PlanRequest(
         start=args.start,
         days=args.days,
@@ -233,13 +268,14 @@ def cmd_recommend(args) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    plan, messages = recommend.recommend(engine, request)
+    plan, messages = access.recommend(engine, scope, request)
     for m in messages:
         print(m)
     if args.out:
         from .core.export import write_csv
 
         write_csv(plan, Path(args.out), lang=args.lang)
+        access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
         print(_say(f"计划已写入 {args.out}（{len(plan)} 场）", f"plan written to {args.out} ({len(plan)} sessions)", args.lang))
     else:
         cols = ["team", "date", "start_time", "end_time", "site_id", "site_name", "district", "expected_applications", "applications_low", "applications_high", "reason"]
@@ -248,16 +284,76 @@ def cmd_recommend(args) -> int:
     return 0
 
 
+def cmd_users(args) -> int:
+    engine = _engine()
+    scope = _scope(args, engine)
+    lang = args.lang
+    if args.action == "list":
+        frame = access.users(engine, scope)
+        if args.json:
+            print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+        else:
+            with pd.option_context("display.width", 200, "display.max_rows", 1000):
+                print(frame.to_string(index=False) if len(frame) else _say("还没有账号", "no accounts yet", lang))
+        return 0
+    if args.action == "add":
+        password = None if args.no_password else _read_password(f"{args.name} 的新密码 / new password: ", confirm=True)
+        account = access.add_user(engine, scope, args.name, args.role, password, args.district or (), args.sso_email)
+        area = Scope(account.name, account.role, account.districts or None).area(lang if lang != "both" else "zh")
+        print(_say(f"已新建账号 {account.name}（{account.role}，{area}）", f"user {account.name} added ({account.role}, {area})", lang))
+    elif args.action == "change":
+        account = access.change_user(engine, scope, args.name, args.role, args.district)
+        print(_say(f"账号 {account.name} 已修改（{account.role}）", f"user {account.name} changed ({account.role})", lang))
+    elif args.action in ("disable", "enable"):
+        access.set_disabled(engine, scope, args.name, args.action == "disable")
+        print(_say(f"账号 {args.name} 已{'停用' if args.action == 'disable' else '启用'}", f"user {args.name} {args.action}d", lang))
+    elif args.action == "passwd":
+        access.set_password(engine, scope, args.name, _read_password(f"{args.name} 的新密码 / new password: ", confirm=True))
+        print(_say(f"账号 {args.name} 的密码已修改", f"password of {args.name} changed", lang))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    engine = _engine()
+    frame = access.audit_log(engine, _scope(args, engine), limit=args.limit, actor=args.actor, action=args.action)
+    if args.json:
+        print(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    else:
+        with pd.option_context("display.width", 250, "display.max_rows", 10000, "display.max_colwidth", 80):
+            print(frame.to_string(index=False))
+    return 0
+
+
+def cmd_export(args) -> int:
+    """District statistics, monthly trends or site statistics as .xlsx or CSV (formula-safe)."""
+    engine = _engine()
+    scope = _scope(args, engine)
+    if args.what == "districts":
+        frame = access.district_stats(engine, scope, args.date_from, args.date_to)
+    elif args.what == "monthly":
+        frame = access.monthly(engine, scope, args.date_from, args.date_to, args.district)
+    else:
+        frame = access.site_stats(engine, scope, args.date_from, args.date_to, args.district)
+    out = Path(args.out)
+    if out.suffix.lower() == ".xlsx":
+        data = access.export_workbook(engine, scope, args.what, {args.what: frame}, args.district)
+    else:
+        data = access.export_csv(engine, scope, args.what, frame, args.district)
+    out.write_bytes(data)
+    print(_say(f"已导出 {len(frame)} 行到 {out}", f"{len(frame)} rows exported to {out}", args.lang))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs")
     parser.add_argument("--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)")
+    parser.add_argument("--as", dest="as_user", metavar="NAME", help="run as this account, with its role and districts (password from OUTREACH_PASSWORD, a prompt or stdin); default: the server operator")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="create or upgrade the database schema").set_defaults(func=cmd_init)
 
     p = sub.add_parser("sample", help="load the reproducible sample data (sites and 2018-2026 sessions)")
     p.add_argument("--seed", type=int, default=20180401)
-    p.add_argument("--user", default="sample")
     p.set_defaults(func=cmd_sample)
 
     for what in ("sites", "sessions"):
@@ -266,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file")
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
         p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, write the rejected ones beside the file")
-        p.add_argument("--user", default=getpass.getuser(), help="who imports (for the audit log)")
+        p.add_argument("--max-mb", type=float, help="refuse files larger than this (default OUTREACH_MAX_UPLOAD_MB or 20)")
         if what == "sessions":
             p.add_argument("--no-retrain", action="store_true", help="do not retrain an existing model after the import")
         if what == "sites":
@@ -303,14 +399,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date", type=dt.date.fromisoformat)
     p.add_argument("day_type", choices=("workday", "weekend", "holiday", "makeup_workday"))
     p.add_argument("--note")
-    p.add_argument("--user", default=getpass.getuser())
     p.set_defaults(func=cmd_calendar)
     p = group.add_parser("unset", help="remove an override")
     p.add_argument("date", type=dt.date.fromisoformat)
     p.set_defaults(func=cmd_calendar)
+
+    group = sub.add_parser("users", help="accounts: add, list, change, disable, enable, passwd (admin)").add_subparsers(dest="action", required=True)
+    p = group.add_parser("add", help="add an account; the password is asked for (or read from stdin)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=("admin", "leadership", "planner"))
+    p.add_argument("--district", action="append", help="a planner's district (repeat for several): 朝阳区, 朝阳 or 110105")
+    p.add_argument("--sso-email", help="the e-mail a single sign-on identity must have to map to this account")
+    p.add_argument("--no-password", action="store_true", help="sign in only through single sign-on")
+    p.set_defaults(func=cmd_users)
+    p = group.add_parser("list", help="every account with its role, districts and last sign-in")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users)
+    p = group.add_parser("change", help="change an account's role or districts")
+    p.add_argument("name")
+    p.add_argument("--role", choices=("admin", "leadership", "planner"))
+    p.add_argument("--district", action="append")
+    p.set_defaults(func=cmd_users)
+    for action, text in (("disable", "disable an account (its sessions end at once)"), ("enable", "re-enable an account"), ("passwd", "set a new password (asked for, or read from stdin)")):
+        p = group.add_parser(action, help=text)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", help="the audit log: who imported, exported, planned, changed users and targets (admin)")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--actor", help="only this user")
+    p.add_argument("--action", help="only this action (import, export, plan, login_failed, ...)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("export", help="statistics as .xlsx or CSV (formula-safe), within your districts")
+    p.add_argument("what", choices=("districts", "monthly", "sites"))
+    p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+    p.add_argument("--district", type=_district_arg)
+    p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
+    p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
+    p.set_defaults(func=cmd_export)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    lang = args.lang
+    try:
+        return args.func(args)
+    except PermissionDenied as exc:
+        print(_say(exc.zh, exc.en, lang), file=sys.stderr)
+        return 3
+    except AccountError as exc:
+        print(_say(exc.zh, exc.en, lang), file=sys.stderr)
+        return 1

@@ -1,8 +1,9 @@
 """The one place the app caches: the database engine and the model (resources) and query results (data).
 
-Views call these functions and never build engines or cache by themselves. Cached reads are keyed by simple values
-(filters and :func:`version`, which changes with every upload); :func:`data_changed` clears them after a write so
-every page shows the new data at once.
+Views call these functions and never build engines or cache by themselves. Cached reads are keyed by the caller's
+:class:`~dashboard.core.scope.Scope` (so one user never gets another's cached numbers) and simple values (filters and
+:func:`version`, which changes with every upload); :func:`data_changed` clears them after a write so every page shows
+the new data at once. Every read goes through :mod:`dashboard.core.access`, which enforces the scope.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import os
 import pandas as pd
 import streamlit as st
 
-from dashboard.core import db, districts, kpi, maps, queries, store
+from dashboard.core import access, db, districts, maps
+from dashboard.core.scope import Scope
 
 
 def _wants_sample(engine) -> bool:
@@ -30,7 +32,7 @@ def engine():
     maps.use_local_assets()  # class-level and idempotent: every map from now on loads vendored files only
     eng = db.make_engine()
     db.upgrade(eng)
-    if _wants_sample(eng) and kpi.date_range(eng) == (None, None):
+    if _wants_sample(eng) and access.is_empty(eng):
         from data import sample
 
         sample.load(eng, user="sample")
@@ -41,58 +43,58 @@ def engine():
 def model(version_key: str):
     """The trained model for this data version, or None when none is trained yet (the Model page trains one)."""
     try:
-        return store.load(engine(), retrain=False, allow_stale=True)
+        return access.load_model(engine(), retrain=False, allow_stale=True)
     except FileNotFoundError:
         return None
 
 
 def version() -> str:
-    return queries.data_version(engine())
+    return access.data_version(engine())
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def totals(district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = "") -> dict[str, int]:
-    return kpi.totals(engine(), district=district, date_from=date_from, date_to=date_to)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def totals(scope: Scope, district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = "") -> dict[str, int]:
+    return access.totals(engine(), scope, district, date_from, date_to)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def data_range(v: str = "") -> tuple[dt.date | None, dt.date | None]:
-    return kpi.date_range(engine())
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def data_range(scope: Scope, v: str = "") -> tuple[dt.date | None, dt.date | None]:
+    return access.date_range(engine(), scope)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def district_stats(date_from, date_to, v: str) -> pd.DataFrame:
-    return queries.district_stats(engine(), date_from, date_to)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def district_stats(scope: Scope, date_from, date_to, v: str) -> pd.DataFrame:
+    return access.district_stats(engine(), scope, date_from, date_to)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def site_stats(date_from, date_to, district, v: str) -> pd.DataFrame:
-    return queries.site_stats(engine(), date_from, date_to, district)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def site_stats(scope: Scope, date_from, date_to, district, v: str) -> pd.DataFrame:
+    return access.site_stats(engine(), scope, date_from, date_to, district)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def monthly(date_from, date_to, district, v: str) -> pd.DataFrame:
-    return queries.monthly(engine(), date_from, date_to, district)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def monthly(scope: Scope, date_from, date_to, district, v: str) -> pd.DataFrame:
+    return access.monthly(engine(), scope, date_from, date_to, district)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def site_history(site_id: str, v: str) -> pd.DataFrame:
-    return queries.site_history(engine(), site_id)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def site_history(scope: Scope, site_id: str, v: str) -> pd.DataFrame:
+    return access.site_history(engine(), scope, site_id)
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def upload_history(v: str) -> pd.DataFrame:
-    return queries.upload_history(engine())
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def upload_history(scope: Scope, v: str) -> pd.DataFrame:
+    return access.upload_history(engine(), scope)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
-def site_outlook(district: str | None, day: dt.date, v: str) -> pd.DataFrame:
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd.DataFrame:
     """Each site's best window on ``day`` and its expected applications (empty without a model).
 
     Depends only on the data version, district and day, so map reruns (layers, date range, site types) reuse it.
     """
     loaded = model(v)
-    sites = site_stats(None, None, district, v)
+    sites = site_stats(scope, None, None, district, v)
     if loaded is None or sites.empty:
         return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
     from dashboard.core import recommend

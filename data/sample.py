@@ -438,14 +438,19 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def load(engine, seed: int = DEFAULT_SEED, user: str = "sample") -> list:
-    """Load the sample into ``engine`` through the ordinary validated import (so it is idempotent too)."""
-    from dashboard.core import ingest
+    """Load the sample into ``engine`` through the ordinary validated import (so it is idempotent too).
+
+    A database without accounts also gets the demo accounts (see the README), so a newcomer can sign in.
+    """
+    from dashboard.core import accounts, ingest
 
     sample = generate(seed)
-    sites = ingest.import_sites(engine, to_csv_bytes(sample.sites), f"sample-sites-{seed}.csv", user=user)
+    unlimited = dict(user=user, max_bytes=1 << 40)  # the upload size limit is for people's files, not this one
+    sites = ingest.import_sites(engine, to_csv_bytes(sample.sites), f"sample-sites-{seed}.csv", **unlimited)
     sessions = ingest.import_sessions(
-        engine, to_csv_bytes(sample.sessions), f"sample-sessions-{seed}.csv", user=user, today=HISTORY_END
+        engine, to_csv_bytes(sample.sessions), f"sample-sessions-{seed}.csv", today=HISTORY_END, **unlimited
     )
+    accounts.create_demo_accounts(engine)
     return [sites, sessions]
 
 

@@ -97,10 +97,11 @@ def load_overrides(engine) -> dict[dt.date, str]:
     return {(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))): t for d, t in rows}
 
 
-def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user: str | None = None) -> None:
-    """Set (or with ``day_type=None`` remove) the override for ``day``."""
+def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user=None) -> None:
+    """Set (or with ``day_type=None`` remove) the override for ``day``; ``user`` (a Scope) goes to the audit log."""
     import sqlalchemy as sa
 
+    from . import audit
     from .schema import calendar_overrides
 
     if day_type is not None and day_type not in DAY_TYPES:
@@ -110,6 +111,8 @@ def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None
         if day_type is not None:
             conn.execute(
                 calendar_overrides.insert().values(
-                    date=day, day_type=day_type, note=note, set_by=user, set_at=dt.datetime.now(dt.timezone.utc)
+                    date=day, day_type=day_type, note=note, set_by=getattr(user, "user", user), set_at=dt.datetime.now(dt.timezone.utc)
                 )
             )
+        if user is not None and not isinstance(user, str):
+            audit.record(conn, user, "calendar_set", date=day.isoformat(), day_type=day_type, note=note)

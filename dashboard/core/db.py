@@ -57,6 +57,22 @@ def make_engine(url: str | None = None) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+_IMPORT_LOCK = 20180401  # an arbitrary constant naming the import lock among PostgreSQL advisory locks
+
+
+def lock_writes(conn: sa.Connection) -> None:
+    """Take the import lock for the rest of ``conn``'s transaction; concurrent imports wait for each other.
+
+    Must be the transaction's first statement. PostgreSQL: a transaction-scoped advisory lock (readers are not
+    blocked). SQLite: ``BEGIN IMMEDIATE``, which takes the write lock at once and waits out the busy timeout,
+    instead of failing later when a second writer upgrades its read lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})")
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _alembic_config(connection: sa.Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

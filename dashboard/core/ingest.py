@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import districts
+import os
+
+from . import audit, districts
+from .db import lock_writes
 from .columns import SESSION_COLUMNS, SITE_COLUMNS
 from .gcj02 import gcj_to_wgs
 from .messages import ERROR, Problem, problem
@@ -159,14 +162,43 @@ def _session_records(rows: pd.DataFrame, upload_id: int | None) -> list[dict]:
     return frame.to_dict("records")
 
 
-def _audit(conn, kind, file_name, digest, user, report) -> int:
+def max_upload_bytes() -> int:
+    """The largest file accepted, ``OUTREACH_MAX_UPLOAD_MB`` megabytes (default 20, like the upload page's limit)."""
+    return int(float(os.environ.get("OUTREACH_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
+
+
+def _size_problem(data: bytes, limit: int | None) -> Problem | None:
+    limit = max_upload_bytes() if limit is None else limit
+    if len(data) <= limit:
+        return None
+    mb = lambda n: f"{n / 1024 / 1024:.1f} MB"  # noqa: E731
+    return problem("file_too_large", value=mb(len(data)), label=mb(limit))
+
+
+def _scope_problems(raw: RawTable, allowed: tuple[str, ...] | None) -> list[Problem]:
+    """One error per row whose district lies outside ``allowed`` (None: every district is allowed)."""
+    if allowed is None or "district" not in raw.data.columns:
+        return []
+    codes = districts.resolve_series(raw.data["district"])
+    outside = codes.notna() & ~codes.isin(list(allowed))
+    header = raw.headers.get("district", "district")
+    area_zh = "、".join(districts.name(c) for c in allowed)
+    area_en = ", ".join(districts.name(c, "en") for c in allowed)
+    return [
+        problem("out_of_scope", row=int(r), column=header, value=districts.name(c), label=area_zh, label_en=area_en)
+        for r, c in zip(raw.row_numbers[outside.to_numpy()], codes[outside])
+    ]
+
+
+def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
     result = conn.execute(
         uploads.insert().values(
             kind=kind,
             file_name=file_name[:255],
             sha256=digest,
             uploaded_at=dt.datetime.now(dt.timezone.utc),
-            uploaded_by=user,
+            uploaded_by=getattr(user, "user", user),
+            districts=",".join(sorted(codes))[:120] or None,
             rows_total=report.total,
             rows_inserted=report.inserted,
             rows_updated=report.updated,
@@ -188,8 +220,10 @@ def import_sessions(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    user: str | None = None,
+    user=None,
     today: dt.date | None = None,
+    allowed: tuple[str, ...] | None = None,
+    max_bytes: int | None = None,
 ) -> ImportReport:
     """Validate and import a sessions file (CSV or .xlsx, Chinese or English headers).
 
@@ -203,25 +237,30 @@ def import_sessions(
         Validate and count what would happen; write nothing.
     skip_invalid : bool
         Import the valid rows even when others are rejected (default: one error refuses the whole file).
-    user : str, optional
-        Who imported it, for the audit row.
+    user : Scope or str, optional
+        Who imported it, for the upload row and the audit log.
     today : date, optional
         Dates after this are refused (default: today).
+    allowed : tuple of adcodes, optional
+        The importer's districts: a file with any row outside them is refused whole, naming the rows.
+    max_bytes : int, optional
+        Larger files are refused (default :func:`max_upload_bytes`).
 
     Returns
     -------
     ImportReport
     """
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport("sessions", file_name, "unreadable", problems=[too_large])
     try:
         raw = read_table(data, file_name, SESSION_COLUMNS)
     except UnreadableFile as exc:
         return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
-    with engine.connect() as conn:
-        known = _known_sites(conn)
-    validation = validate_sessions(raw, known, today)
-    return _write(
-        engine, "sessions", raw, validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data)
-    )
+
+    def validate(conn):  # under the write lock, so sites another import just created are known
+        return validate_sessions(raw, _known_sites(conn), today)
+
+    return _write(engine, "sessions", raw, validate, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data), allowed=allowed)
 
 
 def import_sites(
@@ -231,10 +270,17 @@ def import_sites(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    user: str | None = None,
+    user=None,
     coords: str = "wgs84",
+    allowed: tuple[str, ...] | None = None,
+    max_bytes: int | None = None,
 ) -> ImportReport:
-    """Validate and import a sites file; ``coords="gcj02"`` converts Gaode (GCJ-02) coordinates to WGS-84."""
+    """Validate and import a sites file; ``coords="gcj02"`` converts Gaode (GCJ-02) coordinates to WGS-84.
+
+    The other parameters are those of :func:`import_sessions`.
+    """
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport("sites", file_name, "unreadable", problems=[too_large])
     try:
         raw = read_table(data, file_name, SITE_COLUMNS)
     except UnreadableFile as exc:
@@ -248,25 +294,38 @@ def import_sites(
         raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
         raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
     validation = validate_sites(raw, districts.boundaries())
-    return _write(engine, "sites", raw, validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data))
+    return _write(engine, "sites", raw, lambda conn: validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data), allowed=allowed)
 
 
-def _write(engine, kind, raw, validation, *, dry_run, skip_invalid, user, digest) -> ImportReport:
-    report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
-    report.rejected = len(validation.rejected_rows)
-    report.rejected_rows = _rejected_frame(raw, validation)
-    report.preview = validation.rows
-    has_rows = len(validation.rows) > 0
-    file_level_error = any(p.row is None for p in validation.errors)
-    if file_level_error or (validation.errors and not skip_invalid) or (not has_rows and validation.errors):
-        return report
+def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, allowed) -> ImportReport:
+    """Validate (through ``validate(conn)``) and write in one transaction.
 
-    rows = validation.rows
+    A real write first takes the database's import lock, so concurrent imports run one after another: each
+    sees every row the others committed, and overlapping files neither duplicate nor lose a row.
+    """
     table, key_col = (sessions, sessions.c.session_key) if kind == "sessions" else (sites, sites.c.site_id)
     key_name = key_col.name
     hash_cols = (table.c.id, table.c.row_hash) if kind == "sessions" else (table.c.name, table.c.district, table.c.street, table.c.lat, table.c.lon, table.c.site_type, table.c.workers_nearby)
 
     with engine.begin() as conn:
+        if not dry_run:
+            lock_writes(conn)
+        validation = validate(conn)
+        report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
+        outside = _scope_problems(raw, allowed)
+        if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
+            report.problems = outside + report.problems
+            report.rejected = len({p.row for p in outside} | set(validation.rejected_rows))
+            report.preview = validation.rows
+            return report
+        report.rejected = len(validation.rejected_rows)
+        report.rejected_rows = _rejected_frame(raw, validation)
+        report.preview = validation.rows
+        has_rows = len(validation.rows) > 0
+        file_level_error = any(p.row is None for p in validation.errors)
+        if file_level_error or (validation.errors and not skip_invalid) or (not has_rows and validation.errors):
+            return report
+        rows = validation.rows
         seen = _seen_before(conn, kind, digest)
         if seen:
             report.problems.insert(0, seen)
@@ -293,8 +352,11 @@ def _write(engine, kind, raw, validation, *, dry_run, skip_invalid, user, digest
             conn.rollback()
             return report
 
-        upload_id = _audit(conn, kind, raw.file_name, digest, user, report)
+        codes = set(rows["district"].dropna().astype(str))
+        upload_id = _audit(conn, kind, raw.file_name, digest, user, report, codes)
         report.upload_id = upload_id
+        if user is not None and not isinstance(user, str):
+            audit.record(conn, user, "import", codes, kind=kind, file=raw.file_name, upload_id=upload_id, **report.counts())
         if kind == "sessions":
             if len(new_sites):
                 site_rows = new_sites.assign(upload_id=upload_id).astype(object)

@@ -59,10 +59,20 @@ def aggregates() -> list:
     ]
 
 
-def filtered(query, *, district: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None):
-    """``query`` limited to a district (adcode) and an inclusive date range."""
-    if district:
-        query = query.where(sessions.c.district == district)
+def in_districts(column, district):
+    """A condition on ``column``: one adcode (a string), any of several (a tuple), or None for no condition."""
+    if district is None or (isinstance(district, str) and not district):
+        return None
+    if isinstance(district, str):
+        return column == district
+    return column.in_(list(district))
+
+
+def filtered(query, *, district=None, date_from: dt.date | None = None, date_to: dt.date | None = None):
+    """``query`` limited to a district (an adcode, or a tuple of adcodes) and an inclusive date range."""
+    condition = in_districts(sessions.c.district, district)
+    if condition is not None:
+        query = query.where(condition)
     if date_from:
         query = query.where(sessions.c.date >= date_from)
     if date_to:
@@ -73,7 +83,7 @@ def filtered(query, *, district: str | None = None, date_from: dt.date | None = 
 def totals(
     engine: sa.Engine,
     *,
-    district: str | None = None,
+    district: str | tuple[str, ...] | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> dict[str, int]:
@@ -91,10 +101,10 @@ def totals(
     return {k: int(v or 0) for k, v in row._mapping.items()}
 
 
-def date_range(engine: sa.Engine) -> tuple[dt.date | None, dt.date | None]:
-    """First and last session date stored."""
+def date_range(engine: sa.Engine, district=None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last session date stored (in ``district``: an adcode or a tuple of them)."""
     with engine.connect() as conn:
-        lo, hi = conn.execute(sa.select(sa.func.min(sessions.c.date), sa.func.max(sessions.c.date))).one()
+        lo, hi = conn.execute(filtered(sa.select(sa.func.min(sessions.c.date), sa.func.max(sessions.c.date)), district=district)).one()
     if isinstance(lo, str):  # SQLite aggregate returns text
         lo, hi = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
     return lo, hi

@@ -25,6 +25,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "missing_column": (ERROR, "缺少必需的列“{label}”。请在表头行加上这一列。", "Required column {label_en} is missing. Add it to the header row."),
     "unknown_columns": (WARNING, "以下列不认识，已忽略：{value}。", "These columns are not recognised and were ignored: {value}."),
     "cells_beyond_header": (WARNING, "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。", "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header."),
+    "file_too_large": (ERROR, "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。", "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each."),
+    "out_of_scope": (ERROR, "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。", "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them."),
     "file_seen_before": (WARNING, "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。", "This exact file was already imported on {value}; importing it again does not count anything twice."),
     # cell problems
     "required_blank": (ERROR, "“{label}”不能为空。请填写。", "{label_en} must not be blank. Fill it in."),

@@ -41,7 +41,7 @@ class PlanRequest:
     hours: tuple[int, int] = (6 * 60, 22 * 60)
     step_min: int = 30
     gap_min: int = 30  # between two sessions of one team on one day: travel and set-up
-    district: str | None = None
+    district: str | tuple[str, ...] | None = None  # an adcode, or several (a planner's districts)
     exclude: set[str] = field(default_factory=set)
     booked: pd.DataFrame | None = None  # site_id, date, start_min, end_min of sessions already arranged
 
@@ -114,7 +114,8 @@ def plan(
     request.validate()
     pool = sites
     if request.district:
-        pool = pool[pool["district"] == request.district]
+        wanted = [request.district] if isinstance(request.district, str) else list(request.district)
+        pool = pool[pool["district"].isin(wanted)]
     pool = pool[~pool["site_id"].isin(request.exclude)].reset_index(drop=True)
     dates, windows = request.dates(), request.windows()
     n_s, n_d, n_w = len(pool), len(dates), len(windows)

@@ -12,18 +12,28 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
-from . import districts
+from . import audit, districts
 from .columns import SESSION_COLUMNS
 from .schema import plan_rows, plans, sessions, sites
 
 
-def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: str | None = None) -> int:
-    """Store a described plan (see planner.PLAN_COLUMNS) and return its id."""
+def district_codes(plan: pd.DataFrame) -> set[str]:
+    """The adcodes of a described plan's rows (its district column holds names)."""
     by_name = {d.name_zh: d.adcode for d in districts.DISTRICTS}
+    return {by_name.get(d, d) for d in plan["district"]}
+
+
+def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=None) -> int:
+    """Store a described plan (see planner.PLAN_COLUMNS) and return its id; ``user`` (a Scope) is audited."""
+    by_name = {d.name_zh: d.adcode for d in districts.DISTRICTS}
+    codes = district_codes(plan)
     with engine.begin() as conn:
         plan_id = conn.execute(
-            plans.insert().values(name=name[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=user, request=json.dumps(request, ensure_ascii=False, default=str))
-        ).inserted_primary_key[0]
+            plans.insert().values(
+                name=name[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=getattr(user, "user", user),
+                request=json.dumps(request, ensure_ascii=False, default=str), districts=",".join(sorted(codes))[:120] or None,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
         rows = [
             {
                 "plan_id": plan_id,
@@ -41,18 +51,38 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
         ]
         if rows:
             conn.execute(plan_rows.insert(), rows)
+        if user is not None and not isinstance(user, str):
+            audit.record(conn, user, "plan_saved", codes, plan_id=int(plan_id), name=name[:200], sessions=len(rows))
     return int(plan_id)
 
 
-def list_plans(engine: sa.Engine) -> pd.DataFrame:
+def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
+    """Saved plans, newest first; with ``district`` (a tuple of adcodes) only plans wholly within them."""
     q = (
-        sa.select(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, sa.func.count(plan_rows.c.id).label("sessions"), sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"))
+        sa.select(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.districts, sa.func.count(plan_rows.c.id).label("sessions"), sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"))
         .join(plan_rows, plan_rows.c.plan_id == plans.c.id, isouter=True)
-        .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by)
+        .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.districts)
         .order_by(plans.c.id.desc())
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "sessions", "done"])
+        frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"])
+    if district is not None:
+        allowed = {district} if isinstance(district, str) else set(district)
+        frame = frame[[bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")]].reset_index(drop=True)
+    return frame.drop(columns=["districts"])
+
+
+def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
+    """The adcodes of a saved plan's rows; None when there is no such plan."""
+    with engine.connect() as conn:
+        if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
+            return None
+        return {r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.plan_id == plan_id).distinct())}
+
+
+def row_districts(engine: sa.Engine, row_ids) -> set[str]:
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.id.in_([int(i) for i in row_ids])).distinct())}
 
 
 def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
@@ -109,9 +139,16 @@ def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     return out.rename(columns=names)
 
 
-def booked(engine: sa.Engine, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Sessions of saved plans between ``first`` and ``last`` (site_id, date, start_min, end_min): already arranged."""
+def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> pd.DataFrame:
+    """Sessions of saved plans between ``first`` and ``last`` (site_id, date, start_min, end_min): already arranged.
+
+    ``district`` (an adcode or a tuple of them) limits them to those districts.
+    """
+    from .kpi import in_districts
+
     q = sa.select(plan_rows.c.site_id, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time).where(plan_rows.c.date.between(first, last))
+    if (condition := in_districts(plan_rows.c.district, district)) is not None:
+        q = q.where(condition)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).all(), columns=["site_id", "date", "start_time", "end_time"])
     frame["start_min"] = [t.hour * 60 + t.minute for t in frame["start_time"]]

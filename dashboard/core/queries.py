@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from .kpi import aggregates, filtered
+from .kpi import aggregates, filtered, in_districts
 from .schema import districts, sessions, sites, uploads
 
 WORKER = sessions.c.session_type == "worker"
@@ -20,9 +20,12 @@ def _filtered(query, date_from=None, date_to=None, district=None):
     return filtered(query, district=district, date_from=date_from, date_to=date_to)
 
 
-def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None) -> pd.DataFrame:
-    """One row per district: session totals in the period, sites, estimated workers and workers per km²."""
-    q = _filtered(sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district), date_from, date_to)
+def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None, district=None) -> pd.DataFrame:
+    """One row per district: session totals in the period, sites, estimated workers and workers per km².
+
+    ``district`` (an adcode or a tuple of them) limits the rows to those districts.
+    """
+    q = _filtered(sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district), date_from, date_to, district)
     site_q = sa.select(sites.c.district.label("adcode"), sa.func.count().label("sites"), sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers")).group_by(sites.c.district)
     with engine.connect() as conn:
         base = pd.DataFrame(conn.execute(sa.select(districts.c.adcode, districts.c.name_zh, districts.c.name_en, districts.c.area_km2)).all(), columns=["adcode", "name_zh", "name_en", "area_km2"])
@@ -35,10 +38,12 @@ def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to:
         frame[col] = pd.to_numeric(frame.get(col, 0), errors="coerce").fillna(0).astype(int)
     frame["workers_per_km2"] = frame["workers"] / frame["area_km2"]
     frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
+    if district:
+        frame = frame[frame["adcode"].isin([district] if isinstance(district, str) else list(district))].reset_index(drop=True)
     return frame
 
 
-def site_stats(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+def site_stats(engine: sa.Engine, date_from=None, date_to=None, district=None) -> pd.DataFrame:
     """One row per site: attributes, sessions and sign-ups in the period, last visit ever."""
     agg = _filtered(
         sa.select(
@@ -53,8 +58,8 @@ def site_stats(engine: sa.Engine, date_from=None, date_to=None, district: str | 
     )
     last = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date).label("last_visit")).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
     site_q = sa.select(sites.c.site_id, sites.c.name, sites.c.district, sites.c.street, sites.c.lat, sites.c.lon, sites.c.site_type, sites.c.workers_nearby)
-    if district:
-        site_q = site_q.where(sites.c.district == district)
+    if (condition := in_districts(sites.c.district, district)) is not None:
+        site_q = site_q.where(condition)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(site_q).mappings().all(), columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"])
         stats = pd.DataFrame(conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"])
@@ -80,7 +85,7 @@ def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
     return frame
 
 
-def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+def monthly(engine: sa.Engine, date_from=None, date_to=None, district=None) -> pd.DataFrame:
     """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
     year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
     q = _filtered(sa.select(year.label("y"), month.label("m"), *aggregates()).group_by(year, month), date_from, date_to, district)
@@ -95,10 +100,23 @@ def monthly(engine: sa.Engine, date_from=None, date_to=None, district: str | Non
     return out
 
 
-def upload_history(engine: sa.Engine, limit: int = 200) -> pd.DataFrame:
-    q = sa.select(uploads).order_by(uploads.c.id.desc()).limit(limit)
+def site_district(engine: sa.Engine, site_id: str) -> str | None:
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in uploads.columns])
+        return conn.execute(sa.select(sites.c.district).where(sites.c.site_id == site_id)).scalar()
+
+
+def upload_history(engine: sa.Engine, limit: int = 200, district=None) -> pd.DataFrame:
+    """The newest uploads first; with ``district`` (a tuple of adcodes) only uploads wholly within them."""
+    q = sa.select(uploads).order_by(uploads.c.id.desc())
+    if district is None:
+        q = q.limit(limit)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in uploads.columns])
+    if district is not None:
+        allowed = {district} if isinstance(district, str) else set(district)
+        inside = [bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")]
+        frame = frame[inside].head(limit).reset_index(drop=True)
+    return frame
 
 
 def data_version(engine: sa.Engine) -> str:

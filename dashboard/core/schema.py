@@ -43,6 +43,8 @@ uploads = sa.Table(
     sa.Column("rows_updated", sa.Integer, nullable=False),
     sa.Column("rows_unchanged", sa.Integer, nullable=False),
     sa.Column("rows_rejected", sa.Integer, nullable=False),
+    # the districts (adcodes, comma-separated) the file's rows belong to: a planner sees the uploads of their districts
+    sa.Column("districts", sa.String(120)),
 )
 
 sites = sa.Table(
@@ -118,6 +120,7 @@ plans = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.String(64)),
     sa.Column("request", sa.Text, nullable=False),  # the planner's inputs, as JSON
+    sa.Column("districts", sa.String(120)),  # adcodes of its rows, comma-separated: who may see it
 )
 
 plan_rows = sa.Table(
@@ -135,4 +138,50 @@ plan_rows = sa.Table(
     sa.Column("expected_applications", sa.Float),
     sa.Column("reason", sa.Text),
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+ROLES = ("admin", "leadership", "planner")
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    # argon2id, salted, in the PHC string format; NULL for an account that signs in only through single sign-on
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("sso_email", sa.String(255), unique=True),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # created by the sample set-up with a published password: the login page warns until it is changed
+    sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("role in ('admin', 'leadership', 'planner')", name="role"),
+)
+
+user_districts = sa.Table(
+    "user_districts",
+    metadata,
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), primary_key=True),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16)),
+    sa.Column("action", sa.String(32), nullable=False, index=True),
+    sa.Column("districts", sa.String(120)),
+    sa.Column("detail", sa.Text),  # JSON
 )

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from . import kpi
+from . import audit, kpi
 from .schema import targets
 
 METRICS = ("worker_sessions", "applications", "enterprise_sessions", "unions_founded", "members_total")
@@ -19,8 +19,11 @@ def get(engine: sa.Engine, year: int, district: str | None = None) -> dict[str, 
     return dict(rows)
 
 
-def set_targets(engine: sa.Engine, year: int, values: dict[str, int | None], district: str | None = None, user: str | None = None) -> None:
-    """Replace the targets of ``year`` (and district); a None or missing value removes that target."""
+def set_targets(engine: sa.Engine, year: int, values: dict[str, int | None], district: str | None = None, user=None) -> None:
+    """Replace the targets of ``year`` (and district); a None or missing value removes that target.
+
+    ``user`` (a :class:`~dashboard.core.scope.Scope`) is recorded in the audit log in the same transaction.
+    """
     for metric, value in values.items():
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}")
@@ -29,9 +32,11 @@ def set_targets(engine: sa.Engine, year: int, values: dict[str, int | None], dis
     now = dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
         conn.execute(targets.delete().where(targets.c.year == year, targets.c.district == (district or "")))
-        rows = [{"year": year, "district": district or "", "metric": m, "value": int(v), "set_by": user, "set_at": now} for m, v in values.items() if v is not None]
+        rows = [{"year": year, "district": district or "", "metric": m, "value": int(v), "set_by": getattr(user, "user", user), "set_at": now} for m, v in values.items() if v is not None]
         if rows:
             conn.execute(targets.insert(), rows)
+        if user is not None:
+            audit.record(conn, user, "targets_set", district, year=year, **{m: v for m, v in values.items()})
 
 
 def progress(engine: sa.Engine, year: int, district: str | None = None, today: dt.date | None = None) -> pd.DataFrame:

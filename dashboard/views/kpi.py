@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import resources
-from dashboard.core import districts, export, kpi, maps, targets
+from dashboard import auth, resources
+from dashboard.core import access, districts, kpi, maps, targets
 from dashboard.i18n import lang, t
 
 PILOT_START = dt.date(2018, 4, 1)
@@ -19,8 +19,9 @@ def label(key: str) -> str:
 
 
 st.title(t("指标", "KPIs"))
+me = auth.scope()
 v = resources.version()
-first, last = resources.data_range(v)
+first, last = resources.data_range(me, v)
 if first is None:
     st.info(t("数据库中还没有场次记录。请在“上传”页导入，或用 `python -m dashboard sessions import 文件`。", "No sessions stored yet. Import them on the Upload page or with `python -m dashboard sessions import FILE`."))
     st.stop()
@@ -41,9 +42,12 @@ if preset == "custom":
 else:
     date_from, date_to = presets[preset][1]
     c2.caption(f"{date_from} – {date_to}")
-district = c3.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="kpi_district")
+mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
+choices = mine if me.districts and len(mine) == 1 else [None] + mine  # a planner sees only their own districts
+whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
+district = c3.selectbox(t("区", "District"), choices, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="kpi_district")
 
-k = resources.totals(district, date_from, date_to, v)
+k = resources.totals(me, district, date_from, date_to, v)
 for group in (("worker_sessions", "consultations", "applications", "members_total"), ("enterprise_sessions", "enterprises_reached", "unions_founded", "members_from_enterprise_sessions")):
     for col, key in zip(st.columns(4), group):
         col.metric(label(key), f"{k[key]:,}")
@@ -59,12 +63,12 @@ f2.bar_chart(enterprise_funnel, x="stage", y="count", horizontal=True, height=16
 f2.caption(t(f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}；每家建会企业发展会员 {k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} 人", f"Enterprise → union founded: {rate(k['unions_founded'], k['enterprises_reached'])}; {k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} members per founded union"))
 
 st.subheader(t("月度趋势", "Monthly trends"))
-months = resources.monthly(date_from, date_to, district, v)
+months = resources.monthly(me, date_from, date_to, district, v)
 metric = st.segmented_control(t("指标", "Measure"), ["applications", "worker_sessions", "unions_founded", "members"], default="applications", format_func=lambda m: label(m) if m in LABELS else t("发展会员数", "Members"), key="kpi_trend_metric")
 st.line_chart(months, x="month", y=metric or "applications", height=260)
 
 st.subheader(t("各区排名", "District ranking"))
-stats = resources.district_stats(date_from, date_to, v)
+stats = resources.district_stats(me, date_from, date_to, v)
 stats["name"] = stats["name_zh"] if lang() == "zh" else stats["name_en"]
 ranking = stats.sort_values("applications", ascending=False)[["name", "worker_sessions", "applications", "conversion", "enterprise_sessions", "unions_founded", "members"]].reset_index(drop=True)
 ranking.index += 1
@@ -88,8 +92,14 @@ with r2:
 
 st.subheader(t("年度目标进度", "Progress against annual targets"))
 year = st.number_input(t("年份", "Year"), min_value=2018, max_value=last.year + 1, value=last.year, step=1, key="kpi_year")
-prog = targets.progress(resources.engine(), int(year), district, today=last)
-if prog["target"].notna().any():
+if district is None and me.districts is not None:
+    st.caption(t("目标按区设置：请在上方选择一个区查看进度。", "Targets are set per district: choose one above to see progress."))
+    prog = None
+else:
+    prog = access.target_progress(resources.engine(), me, int(year), district, today=last)
+if prog is None:
+    pass
+elif prog["target"].notna().any():
     for col, row in zip(st.columns(len(prog)), prog.itertuples()):
         with col:
             st.metric(label(row.metric), f"{row.achieved:,}", f"{t('目标', 'target')} {int(row.target):,}" if pd.notna(row.target) else t("未设目标", "no target"), delta_color="off")
@@ -97,18 +107,19 @@ if prog["target"].notna().any():
                 st.progress(min(row.share, 1.0), text=f"{row.share:.0%} · {t('时间过半' if row.year_elapsed >= 0.5 else '时间进度', 'of year')} {row.year_elapsed:.0%}")
 else:
     st.caption(t("本年度还没有设置目标。", "No targets set for this year."))
-with st.expander(t("设置年度目标", "Set annual targets")):
-    current = targets.get(resources.engine(), int(year), district)
-    with st.form("targets_form"):
-        values = {m: st.number_input(label(m), min_value=0, value=int(current.get(m, 0)), step=10, key=f"target_{m}") for m in targets.METRICS}
-        if st.form_submit_button(t("保存目标", "Save targets")):
-            targets.set_targets(resources.engine(), int(year), {m: (x or None) for m, x in values.items()}, district, user=st.session_state.get("user"))
-            resources.data_changed()
-            st.rerun()
+if me.is_admin:  # targets are set by admins only; everyone sees progress against them
+    with st.expander(t("设置年度目标", "Set annual targets")):
+        current = access.get_targets(resources.engine(), me, int(year), district)
+        with st.form("targets_form"):
+            values = {m: st.number_input(label(m), min_value=0, value=int(current.get(m, 0)), step=10, key=f"target_{m}") for m in targets.METRICS}
+            if st.form_submit_button(t("保存目标", "Save targets")):
+                access.set_targets(resources.engine(), me, int(year), {m: (x or None) for m, x in values.items()}, district)
+                resources.data_changed()
+                st.rerun()
 
 sheets = {
     t("总计", "Totals"): pd.DataFrame([{"metric": label(key), "value": k[key]} for key in LABELS]),
     t("月度", "Monthly"): months,
     t("各区", "Districts"): ranking,
 }
-st.download_button(t("导出 Excel", "Export to Excel"), lambda: export.workbook(sheets), file_name=f"kpi_{date_from}_{date_to}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+st.download_button(t("导出 Excel", "Export to Excel"), lambda: access.export_workbook(resources.engine(), me, "kpi", sheets, district), file_name=f"kpi_{date_from}_{date_to}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

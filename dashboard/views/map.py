@@ -8,16 +8,17 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import resources
+from dashboard import auth, resources
 from dashboard.core import calendar as cal
 from dashboard.core import districts, maps, recommend
 from dashboard.core.columns import SITE_TYPES
 from dashboard.i18n import lang, md_escape, t
 
 st.title(t("地图", "Map"))
+me = auth.scope()
 eng = resources.engine()
 v = resources.version()
-first, last = resources.data_range(v)
+first, last = resources.data_range(me, v)
 if first is None:
     st.info(t("还没有场次数据。请先在“上传”页导入。", "No sessions yet. Import some on the Upload page."))
     st.stop()
@@ -25,7 +26,9 @@ if first is None:
 c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1])
 span = c1.date_input(t("日期范围", "Date range"), (max(first, last - dt.timedelta(days=365)), last), min_value=first, max_value=last, key="map_span")
 date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
-district = c2.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="map_district")
+mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
+whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
+district = c2.selectbox(t("区", "District"), mine if me.districts and len(mine) == 1 else [None] + mine, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="map_district")
 session_type = c0.selectbox(t("场次类型", "Session type"), ["all", "worker", "enterprise"], format_func={"all": t("全部", "All"), "worker": t("职工沟通会", "Worker"), "enterprise": t("企业沟通会", "Enterprise")}.get, key="map_session_type")
 types = c3.multiselect(t("点位类型", "Site types"), list(SITE_TYPES), format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k, key="map_types")
 tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gaode": t("高德", "Gaode"), "custom": t("内网瓦片", "Internal tiles")}
@@ -40,8 +43,8 @@ show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"
 show_heat = l2.toggle(t("历史场次热力", "Session history heat"), True, key="map_l_heat")
 show_sites = l3.toggle(t("点位预计效果", "Sites by predicted yield"), True, key="map_l_sites")
 
-stats = resources.district_stats(date_from, date_to, v)
-site_frame = resources.site_stats(date_from, date_to, district, v)
+stats = resources.district_stats(me, date_from, date_to, v)
+site_frame = resources.site_stats(me, date_from, date_to, district, v)
 if types:
     site_frame = site_frame[site_frame["site_type"].isin(types)]
 
@@ -50,7 +53,7 @@ for note in loaded.messages if loaded is not None else []:
     st.caption(note)
 today = last + dt.timedelta(days=1)
 if loaded is not None:
-    outlook = resources.site_outlook(district, today, v)
+    outlook = resources.site_outlook(me, district, today, v)
     site_frame = site_frame.merge(outlook, on="site_id", how="left")
     value_col, value_label = "expected_applications", t("预计申请入会（最佳时段）", "Expected applications (best window)")
 else:
@@ -101,7 +104,7 @@ if site_id and site_id in set(site_frame["site_id"]):
     site = site_frame.set_index("site_id").loc[site_id]
     st.subheader(f"{md_escape(site['name'])}（{md_escape(site_id)}）")
     st.caption(f"{districts.name(site['district'], lang())} · {site['type_label']} · {t('周边职工', 'workers nearby')} {site['workers_nearby'] or '—'}")
-    history = resources.site_history(site_id, v)
+    history = resources.site_history(me, site_id, v)
     h1, h2 = st.columns(2)
     h1.markdown(t("**历史场次**", "**Past sessions**"))
     h1.dataframe(history, hide_index=True, height=300)

@@ -7,17 +7,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import resources
+from dashboard import auth, resources
+from dashboard.core import access, features, recommend
 from dashboard.core import calendar as cal
-from dashboard.core import features, recommend, store
 from dashboard.core.columns import SITE_TYPES
 from dashboard.i18n import lang, t
 
 st.title(t("模型", "Model"))
+me = auth.scope()
 eng = resources.engine()
 v = resources.version()
 loaded = resources.model(v)
-first, last = resources.data_range(v)
+first, last = resources.data_range(me, v)
 
 NAMES = {
     "hgb_poisson": t("梯度提升（泊松）", "Gradient boosting (Poisson)"),
@@ -27,15 +28,20 @@ NAMES = {
     "type_average": t("基线：同类点位均值", "Baseline: site-type average"),
 }
 
-if st.button(t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"):
+# Retraining replaces the model every district plans with: an admin's job (uploads retrain it by themselves).
+if me.is_admin and st.button(t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"):
     bar = st.progress(0.0, text=t("正在训练……", "Training..."))
-    store.train(eng, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+    access.retrain(eng, me, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
     resources.model.clear()
     bar.empty()
     st.rerun()
 
 if loaded is None:
-    st.info(t("还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。", "No trained model for the current data yet. Press the button above to train one (about half a minute)."))
+    st.info(
+        t("还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。", "No trained model for the current data yet. Press the button above to train one (about half a minute).")
+        if me.is_admin
+        else t("还没有训练好的模型。上传新结果或由管理员训练后，这里会显示模型评估。", "No trained model yet. It appears here after new results are uploaded or an admin trains it.")
+    )
     st.stop()
 
 for note in loaded.messages:
@@ -66,7 +72,7 @@ st.dataframe(
 )
 
 st.subheader(t("模型学到的最佳时段", "Best hours the model learned"))
-sites = features.load_sites(eng)
+sites = access.model_sites(eng, me)
 start = (last or dt.date.today()) + dt.timedelta(days=1)
 days = recommend.typical_days(start)
 windows = np.arange(6 * 60, 20 * 60 + 1, 30)

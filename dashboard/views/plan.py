@@ -6,15 +6,16 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import resources
-from dashboard.core import districts, export, ics, maps, planner, plans, recommend, store
+from dashboard import auth, resources
+from dashboard.core import access, districts, ics, maps, planner
 from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.i18n import lang, t
 
 st.title(t("计划", "Plan"))
+me = auth.scope()
 eng = resources.engine()
 v = resources.version()
-site_frame = resources.site_stats(None, None, None, v)
+site_frame = resources.site_stats(me, None, None, None, v)
 today = dt.date.today()
 next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
 times = [f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)]  # a session must end by 23:30: times of day stop at 23:59
@@ -29,17 +30,26 @@ with st.form("plan_form"):
     c5, c6, c7 = st.columns([1, 2, 1])
     length = c5.select_slider(t("每场时长（分钟）", "Session length (min)"), [60, 90, 120, 150, 180, 240], 120, key="plan_length")
     hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
-    district = c7.selectbox(t("区", "District"), [None] + [d.adcode for d in districts.DISTRICTS], format_func=lambda c: t("全市", "All Beijing") if c is None else districts.name(c, lang()), key="plan_district")
+    mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
+    whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
+    district = c7.selectbox(t("区", "District"), mine if me.districts and len(mine) == 1 else [None] + mine, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
     exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
-    use_saved = st.toggle(t("已保存计划中的场次视为已安排（不重复、计入回访减少）", "Treat sessions in saved plans as booked (not repeated; their saturation counted)"), True, key="plan_use_saved")
+    b1, b2 = st.columns(2)
+    use_saved = b1.toggle(t("已保存计划中的场次视为已安排（不重复、计入回访减少）", "Treat sessions in saved plans as booked (not repeated; their saturation counted)"), True, key="plan_use_saved")
+    booked_file = b2.file_uploader(t("另有已安排的场次（可选，CSV或Excel：点位编号、日期、开始时间、结束时间）", "Other sessions already arranged (optional; CSV or Excel: site_id, date, start_time, end_time)"), type=["csv", "xlsx"], key="plan_booked_file")
     submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
 
 if submitted:
     request = planner.PlanRequest(start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length), hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude))
+    arranged = []
     if use_saved:
-        request.booked = plans.booked(eng, request.start - dt.timedelta(days=60), request.dates()[-1])
+        arranged.append(access.booked(eng, me, request.start - dt.timedelta(days=60), request.dates()[-1]))
     try:
+        if booked_file is not None:
+            arranged.append(access.read_booked(booked_file.getvalue()))
+        if arranged:
+            request.booked = pd.concat(arranged, ignore_index=True)
         request.validate()
     except ValueError as exc:
         st.error(t("计划条件有误：", "The request does not work: ") + str(exc))
@@ -47,11 +57,11 @@ if submitted:
     loaded = resources.model(v)
     if loaded is None:
         bar = st.progress(0.0, text=t("首次使用：正在训练模型（约半分钟）……", "First use: training the model (about half a minute)..."))
-        loaded = store.load(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        loaded = access.load_model(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         resources.model.clear()
         bar.empty()
     with st.spinner(t("正在排计划……", "Planning...")):
-        result, messages = recommend.recommend(eng, request, loaded)
+        result, messages = access.recommend(eng, me, request, loaded)
     st.session_state["plan_result"] = (result, messages, request)
 
 if "plan_result" in st.session_state:
@@ -78,25 +88,25 @@ if "plan_result" in st.session_state:
 
         d1, d2, d3 = st.columns(3)
         zh = result.rename(columns=PLAN_HEADERS_ZH)
-        d1.download_button(t("下载 Excel", "Download Excel"), lambda: export.workbook({"计划": zh}), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
-        d2.download_button(t("下载 CSV", "Download CSV"), lambda: export.csv_bytes(zh), file_name=f"plan_{request.start}.csv", key="plan_csv")
+        d1.download_button(t("下载 Excel", "Download Excel"), lambda: access.export_workbook(eng, me, "plan", {"计划": zh}, access.plan_districts(result)), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
+        d2.download_button(t("下载 CSV", "Download CSV"), lambda: access.export_csv(eng, me, "plan", zh, access.plan_districts(result)), file_name=f"plan_{request.start}.csv", key="plan_csv")
         with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
             for team in sorted(result["team"].unique()):
                 st.download_button(t(f"第{team}组", f"Team {team}"), lambda team=team: ics.team_calendar(result, int(team)), file_name=f"team{team}_{request.start}.ics", mime="text/calendar", key=f"plan_ics_{team}")
         with st.form("save_plan"):
             name = st.text_input(t("计划名称", "Plan name"), f"{request.start} {t('计划', 'plan')}", max_chars=200)
             if st.form_submit_button(t("保存计划", "Save the plan")):
-                plan_id = plans.save(eng, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None}, user=st.session_state.get("user"))
+                plan_id = access.save_plan(eng, me, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None})
                 st.success(t(f"已保存为计划 #{plan_id}：可在下方勾选完成，并下载结果登记表。", f"Saved as plan #{plan_id}: tick sessions off below and download its results sheet."))
 
 st.divider()
 st.subheader(t("已保存的计划", "Saved plans"))
-saved = plans.list_plans(eng)
+saved = access.list_plans(eng, me)
 if saved.empty:
     st.caption(t("还没有保存的计划。", "No saved plans yet."))
 else:
     plan_id = st.selectbox(t("计划", "Plan"), saved["id"].tolist(), format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}", key="saved_plan")
-    rows = plans.rows(eng, int(plan_id))
+    rows = access.plan_rows(eng, me, int(plan_id))
     edited = st.data_editor(
         rows[["id", "done", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"]],
         hide_index=True,
@@ -106,6 +116,6 @@ else:
     )
     b1, b2 = st.columns(2)
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
-        plans.set_done(eng, dict(zip(edited["id"], edited["done"])))
+        access.set_done(eng, me, dict(zip(edited["id"], edited["done"])))
         st.success(t("已保存。", "Saved."))
-    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), lambda: export.workbook({"场次": plans.results_template(eng, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")
+    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), lambda: access.export_workbook(eng, me, "results_template", {"场次": access.results_template(eng, me, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")

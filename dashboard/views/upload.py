@@ -5,11 +5,14 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard import resources
-from dashboard.core import ingest, templates
-from dashboard.i18n import t
+from dashboard import auth, resources
+from dashboard.core import access, districts, templates
+from dashboard.i18n import lang, t
 
 st.title(t("上传", "Upload"))
+me = auth.scope()
+if me.districts is not None:
+    st.caption(t(f"您可以上传 {me.area()} 的数据；含其他区的行的文件会被整份拒绝。", f"You can upload data for {me.area('en')}; a file with rows of other districts is refused whole."))
 kind = st.radio(t("上传内容", "What to upload"), ["sessions", "sites"], format_func=lambda k: t("场次结果（台账）", "Session results") if k == "sessions" else t("点位表", "Site list"), horizontal=True, key="upload_kind")
 
 with st.expander(t("下载模板", "Download templates"), expanded=False):
@@ -26,28 +29,32 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
 
 skip_invalid = st.checkbox(t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip")
 gcj = kind == "sites" and st.checkbox(t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"), key="upload_gcj")
-upload = st.file_uploader(t("选择CSV或Excel文件", "Choose a CSV or Excel file"), type=["csv", "xlsx", "xls", "txt"], key=f"uploader_{kind}")
+limit_mb = st.get_option("server.maxUploadSize")
+upload = st.file_uploader(
+    t("选择CSV或Excel文件", "Choose a CSV or Excel file"),
+    type=["csv", "xlsx", "xls", "txt"],
+    key=f"uploader_{kind}",
+    help=t(f"单个文件不超过 {limit_mb} MB；更大的文件请按月或按区拆分。", f"Up to {limit_mb} MB per file; split larger files by month or district."),
+)
 
 
-def run_import(data: bytes, name: str, dry_run: bool) -> ingest.ImportReport:
-    options = dict(dry_run=dry_run, skip_invalid=skip_invalid, user=st.session_state.get("user"))
+def run_import(data: bytes, name: str, dry_run: bool) -> access.ImportReport:
+    options = dict(dry_run=dry_run, skip_invalid=skip_invalid, max_bytes=int(limit_mb * 1024 * 1024))
     if kind == "sites":
-        return ingest.import_sites(resources.engine(), data, name, coords="gcj02" if gcj else "wgs84", **options)
-    return ingest.import_sessions(resources.engine(), data, name, **options)
+        return access.import_sites(resources.engine(), me, data, name, coords="gcj02" if gcj else "wgs84", **options)
+    return access.import_sessions(resources.engine(), me, data, name, **options)
 
 
-def problems_table(report: ingest.ImportReport) -> pd.DataFrame:
+def problems_table(report: access.ImportReport) -> pd.DataFrame:
     rows = [{"row": p.row, "column": p.column, "value": p.value, "level": "错误 error" if p.severity == "error" else "提示 note", "message": t(p.zh, p.en)} for p in report.problems]
     return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
 
 
 def retrain_after_upload() -> None:
     """New results change what the model should know: refresh it now (under a minute on the sample)."""
-    from dashboard.core import store
-
     bar = st.progress(0.0, text=t("已导入新结果，正在重新训练推荐模型……", "New results imported: retraining the recommender..."))
     try:
-        store.train(resources.engine(), progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+        access.retrain(resources.engine(), me, after_import=True, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
     except ValueError as exc:  # too little history to train: the import stands
         st.session_state["upload_retrain_note"] = str(exc)
     resources.model.clear()
@@ -97,19 +104,18 @@ if upload is not None:
             c = result.counts()
             st.success(t(f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 {c['rejected']:,}", f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, {c['rejected']:,} rejected"))
             if len(result.rejected_rows):
-                from dashboard.core.export import csv_bytes
-
-                st.download_button(t("下载被拒绝的行及原因", "Download the rejected rows with reasons"), csv_bytes(result.rejected_rows), file_name="rejected.csv", key="upload_rejected")
+                st.download_button(t("下载被拒绝的行及原因", "Download the rejected rows with reasons"), lambda: access.export_csv(resources.engine(), me, "rejected_rows", result.rejected_rows), file_name="rejected.csv", key="upload_rejected")
         else:
             st.error(t("未导入，数据库没有任何改动。", "Not imported; the database is unchanged."))
 
 st.subheader(t("上传记录", "Upload history"))
-history = resources.upload_history(resources.version())
+history = resources.upload_history(me, resources.version())
+history["districts"] = [" ".join(districts.name(c, lang()) for c in d.split(",")) if isinstance(d, str) and d else "" for d in history["districts"]]
 st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,
     column_config={
-        "id": "#", "kind": t("类型", "Kind"), "file_name": t("文件", "File"), "uploaded_at": t("时间(UTC)", "Time (UTC)"), "uploaded_by": t("上传人", "By"),
+        "id": "#", "kind": t("类型", "Kind"), "file_name": t("文件", "File"), "uploaded_at": t("时间(UTC)", "Time (UTC)"), "uploaded_by": t("上传人", "By"), "districts": t("区", "Districts"),
         "rows_total": t("行数", "Rows"), "rows_inserted": t("新增", "Inserted"), "rows_updated": t("更新", "Updated"), "rows_unchanged": t("未变", "Unchanged"), "rows_rejected": t("拒绝", "Rejected"),
     },
 )  # fmt: skip

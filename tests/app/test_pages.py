@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.core import db, kpi, plans, store
+from dashboard.core import accounts, db, kpi, plans, store
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
@@ -42,9 +42,22 @@ def app(setup, monkeypatch):
     st.cache_resource.clear()
 
 
-def open_page(at: AppTest, page: str) -> AppTest:
+PASSWORDS = {name: password for name, _, _, password in accounts.DEMO_ACCOUNTS}
+
+
+def sign_in(at: AppTest, name: str = "admin", password: str | None = None) -> AppTest:
+    """Sign in through the login form, as a person does."""
     at.run()
     assert not at.exception, at.exception
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(PASSWORDS.get(name, "") if password is None else password)
+    next(b for b in at.button if b.label in ("登录", "Sign in")).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_page(at: AppTest, page: str, user: str = "admin") -> AppTest:
+    sign_in(at, user)
     at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -100,7 +113,7 @@ def test_kpi_targets_show_progress(app, setup):
     from dashboard.core import targets
 
     _, last = kpi.date_range(setup[2])
-    targets.set_targets(setup[2], last.year, {"applications": 40_000})
+    targets.set_targets(setup[2], last.year, {"applications": 40_000}, user=accounts.Account("admin", "admin", ()).scope())
     try:
         at = open_page(app, "kpi")
         assert any("目标 40,000" in (m.delta or "") for m in at.metric)
@@ -166,9 +179,9 @@ def test_model_page_shows_the_backtest_against_baselines(app):
     assert chosen["deviance_applications"] < habit["deviance_applications"]
 
 
-@pytest.mark.parametrize("page, title", [("map", "Map"), ("plan", "Plan"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model")])
+@pytest.mark.parametrize("page, title", [("map", "Map"), ("plan", "Plan"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model"), ("admin", "Admin")])
 def test_every_page_has_an_english_version(app, page, title):
-    app.run()
+    sign_in(app)
     app.sidebar.radio[0].set_value("en").run()
     app.switch_page(f"views/{page}.py").run()
     assert not app.exception
@@ -181,6 +194,10 @@ def test_an_empty_production_database_says_how_to_import(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTREACH_MODEL_DIR", str(tmp_path / "models"))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
+    assert "users add" in at.warning[0].value  # no accounts yet: the login page says how to create the first admin
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    accounts.add_user(engine, "boss", "admin", "first-admin-pw", by=accounts.Scope.operator())
+    sign_in(at, "boss", "first-admin-pw")
     assert "上传" in at.info[0].value
     st.cache_data.clear()
     st.cache_resource.clear()

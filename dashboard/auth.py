@@ -1,0 +1,128 @@
+"""Sign-in for the dashboard: the login form, optional single sign-on, session expiry, sign-out.
+
+The browser session keeps only an :class:`~dashboard.core.accounts.Session` (a name and two times). On every
+page view :func:`require` checks it against the database, so an expired session, a disabled account or changed
+districts take effect at the next click. Everything else reads the caller's scope with :func:`scope`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import resources
+from dashboard.core import accounts, access
+from dashboard.core.scope import ROLE_LABELS, Scope
+from dashboard.i18n import t
+
+_SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
+
+
+def scope() -> Scope:
+    """The signed-in caller's scope (pages run only after :func:`require` found one)."""
+    return st.session_state[_SCOPE]
+
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
+
+
+def _finish(result: accounts.SignIn, via: str) -> None:
+    if result.status == "ok":
+        st.session_state[_SESSION] = accounts.start(result.account, via=via)
+        st.session_state[_SCOPE] = result.account.scope()
+        st.session_state.pop(_NOTE, None)
+    else:
+        st.session_state[_NOTE] = result.message("en" if st.session_state.get("lang") == "en" else "zh")
+
+
+def _sign_out(reason: str = "") -> None:
+    for key in (_SESSION, _SCOPE):
+        st.session_state.pop(key, None)
+    if reason:
+        st.session_state[_NOTE] = reason
+
+
+def login_page() -> None:
+    """The login form (and the single sign-on button when ``[auth]`` is configured in secrets)."""
+    eng = resources.engine()
+    st.title(t("登录", "Sign in"))
+    st.caption(t("双沟通 外联规划 · 北京市总工会", "Outreach planning for Beijing's trade unions"))
+    note = st.session_state.get(_NOTE)
+    if note:
+        st.error(note)
+    if not access.any_accounts(eng):
+        st.warning(t(
+            "还没有任何账号。请在服务器上运行 `python -m dashboard users add 用户名 --role admin` 新建管理员。",
+            "There are no accounts yet. On the server, run `python -m dashboard users add NAME --role admin` to create an admin.",
+        ))
+    with st.form("login"):
+        name = st.text_input(t("用户名", "User name"), key="login_name", max_chars=64)
+        password = st.text_input(t("密码", "Password"), type="password", key="login_password", max_chars=256)
+        if st.form_submit_button(t("登录", "Sign in"), type="primary"):
+            _finish(access.sign_in(eng, name, password), "password")
+            st.rerun()
+    if _sso_configured():
+        if st.user.is_logged_in:
+            result = access.sso_sign_in(eng, st.user.get("email"))
+            if result.status == "ok":
+                _finish(result, "sso")
+                st.rerun()
+            st.error(t(f"单点登录身份（{st.user.get('email')}）没有对应的账号，请联系管理员。", f"Your single sign-on identity ({st.user.get('email')}) has no account here. Ask an admin."))
+            st.button(t("退出单点登录", "Sign out of single sign-on"), on_click=st.logout)
+        else:
+            st.button(t("使用单点登录", "Sign in with single sign-on"), on_click=st.login, key="login_sso")
+    demo = access.demo_accounts(eng)
+    if demo:
+        st.info(t(
+            "示例数据的演示账号（密码见 README，请尽快修改或停用）：" + "、".join(demo),
+            "Demo accounts of the sample data (passwords in the README; change or disable them): " + ", ".join(demo),
+        ))
+
+
+def require() -> Scope | None:
+    """The caller's scope after checking the session; None when nobody is signed in (show :func:`login_page`)."""
+    session = st.session_state.get(_SESSION)
+    if session is None:
+        return None
+    renewed, current, why = accounts.resume(resources.engine(), session)
+    if renewed is None:
+        _sign_out({
+            "idle": t("长时间未操作，已自动退出，请重新登录。", "You were signed out after a period without activity. Sign in again."),
+            "expired": t("登录已超过有效期，请重新登录。", "Your session has expired. Sign in again."),
+            "disabled": t("账号已停用，请联系管理员。", "This account has been disabled. Ask an admin."),
+        }[why])
+        return None
+    st.session_state[_SESSION] = renewed
+    st.session_state[_SCOPE] = current
+    return current
+
+
+def sidebar(current: Scope) -> None:
+    """Who is signed in, a password change, and sign-out."""
+    role = t(*ROLE_LABELS[current.role])
+    st.markdown(f"**{t('用户', 'User')}**：{current.user}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}")
+    session = st.session_state.get(_SESSION)
+    if session is not None and session.via == "password":
+        with st.popover(t("修改密码", "Change password")):
+            with st.form("own_password", clear_on_submit=True):
+                new = st.text_input(t("新密码", "New password"), type="password")
+                again = st.text_input(t("再输入一次", "Again"), type="password")
+                if st.form_submit_button(t("保存", "Save")):
+                    if new != again:
+                        st.error(t("两次输入的密码不一致。", "The two passwords differ."))
+                    else:
+                        try:
+                            access.set_password(resources.engine(), current, current.user, new)
+                            st.success(t("密码已修改。", "Password changed."))
+                        except accounts.AccountError as exc:
+                            st.error(t(exc.zh, exc.en))
+    if st.button(t("退出登录", "Sign out"), key="logout"):
+        access.sign_out(resources.engine(), current)
+        was_sso = session is not None and session.via == "sso"
+        _sign_out()
+        if was_sso:
+            st.logout()
+        st.rerun()

@@ -1,0 +1,286 @@
+"""The scoped gateway: every read and write the dashboard and the command line make, with the caller's scope.
+
+Each function takes the :class:`~dashboard.core.scope.Scope` of whoever asks and either narrows the query to
+their districts or raises :class:`~dashboard.core.scope.PermissionDenied`. Pages and commands use only this
+module for data (a test checks that), so a district filter can never be forgotten in one view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import accounts, audit, export, ingest, kpi, plans, queries, store, targets
+from . import calendar as cal
+from .scope import PermissionDenied, Scope
+
+__all__ = ["ImportReport", "PermissionDenied", "Scope"]
+ImportReport = ingest.ImportReport
+
+
+def _refuse(engine: sa.Engine, scope: Scope, error: PermissionDenied, **detail) -> PermissionDenied:
+    audit.record(engine, scope, "denied", reason=error.en, **detail)
+    return error
+
+
+def _guard(engine, scope: Scope, check: Callable[[], object], **detail):
+    """Run a scope check; a refusal is written to the audit log before it is raised."""
+    try:
+        return check()
+    except PermissionDenied as error:
+        raise _refuse(engine, scope, error, **detail) from None
+
+
+# ---- reads ---------------------------------------------------------------------------------------------------
+
+
+def data_version(engine: sa.Engine) -> str:
+    """Changes with every upload (holds no data): the key cached reads are refreshed by."""
+    return queries.data_version(engine)
+
+
+def is_empty(engine: sa.Engine) -> bool:
+    return kpi.date_range(engine) == (None, None)
+
+
+def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+    """The sites (with model features) the caller may read."""
+    from . import features
+
+    frame = features.load_sites(engine)
+    return frame if scope.districts is None else frame[frame["district"].isin(scope.districts)].reset_index(drop=True)
+
+
+def totals(engine: sa.Engine, scope: Scope, district: str | None = None, date_from=None, date_to=None) -> dict[str, int]:
+    where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
+    return kpi.totals(engine, district=where, date_from=date_from, date_to=date_to)
+
+
+def date_range(engine: sa.Engine, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
+    return kpi.date_range(engine, scope.readable())
+
+
+def district_stats(engine: sa.Engine, scope: Scope, date_from=None, date_to=None) -> pd.DataFrame:
+    """One row per district the caller may read (all 16 for admin and leadership)."""
+    return queries.district_stats(engine, date_from, date_to, scope.readable())
+
+
+def site_stats(engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+    where = _guard(engine, scope, lambda: scope.readable(district), what="sites", district=district)
+    return queries.site_stats(engine, date_from, date_to, where)
+
+
+def monthly(engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+    where = _guard(engine, scope, lambda: scope.readable(district), what="monthly", district=district)
+    return queries.monthly(engine, date_from, date_to, where)
+
+
+def site_history(engine: sa.Engine, scope: Scope, site_id: str) -> pd.DataFrame:
+    code = queries.site_district(engine, site_id)
+    if code is not None:
+        _guard(engine, scope, lambda: scope.readable(code), what="site_history", site_id=site_id)
+    return queries.site_history(engine, site_id)
+
+
+def upload_history(engine: sa.Engine, scope: Scope, limit: int = 200) -> pd.DataFrame:
+    """Admin and leadership see every upload; a planner sees the uploads wholly within their districts."""
+    return queries.upload_history(engine, limit, scope.readable())
+
+
+def target_progress(engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today=None) -> pd.DataFrame:
+    """Progress against the city's targets (``district=None``) or a district's; a planner reads only their own."""
+    if district is None and scope.districts is not None:
+        raise _refuse(engine, scope, PermissionDenied("请先选择一个区查看目标进度。", "Choose a district to see its targets."), what="targets")
+    _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
+    return targets.progress(engine, year, district, today=today)
+
+
+def get_targets(engine: sa.Engine, scope: Scope, year: int, district: str | None = None) -> dict[str, int]:
+    if district is not None:
+        _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
+    return targets.get(engine, year, district)
+
+
+def list_plans(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+    return plans.list_plans(engine, scope.readable())
+
+
+def _plan_in_scope(engine, scope: Scope, plan_id: int, *, write: bool = False) -> None:
+    codes = plans.plan_districts(engine, plan_id) or set()
+    if write:
+        _guard(engine, scope, lambda: scope.require_write(codes), what="plan", plan_id=plan_id)
+    else:
+        _guard(engine, scope, lambda: [scope.readable(c) for c in codes], what="plan", plan_id=plan_id)
+
+
+def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
+    _plan_in_scope(engine, scope, plan_id)
+    return plans.rows(engine, plan_id)
+
+
+def booked(engine: sa.Engine, scope: Scope, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Sessions of saved plans in the period (site, date and times only): what is already arranged."""
+    return plans.booked(engine, first, last, scope.readable())
+
+
+def read_booked(data: bytes) -> pd.DataFrame:
+    """A file of sessions already arranged (site, date, times); raises ValueError with a bilingual message."""
+    return plans.read_booked(data)
+
+
+def plan_districts(plan: pd.DataFrame) -> set[str]:
+    """The adcodes a described plan covers."""
+    return plans.district_codes(plan) if len(plan) else set()
+
+
+def load_model(engine: sa.Engine, **kwargs) -> store.Loaded:
+    """The trained model (a city-wide resource: it holds no rows, only what was learned from them)."""
+    return store.load(engine, **kwargs)
+
+
+# ---- exports: neutralised against formula injection and written to the audit log ----------------------------
+
+
+def export_workbook(engine: sa.Engine, scope: Scope, what: str, sheets: dict[str, pd.DataFrame], districts=None) -> bytes:
+    """An .xlsx of ``sheets`` (already read through this module, so within the caller's scope)."""
+    data = export.workbook(sheets)
+    audit.record(engine, scope, "export", districts or scope.districts, what=what, format="xlsx", rows=sum(len(f) for f in sheets.values()))
+    return data
+
+
+def export_csv(engine: sa.Engine, scope: Scope, what: str, frame: pd.DataFrame, districts=None) -> bytes:
+    data = export.csv_bytes(frame)
+    audit.record(engine, scope, "export", districts or scope.districts, what=what, format="csv", rows=len(frame))
+    return data
+
+
+def record_export(engine: sa.Engine, scope: Scope, what: str, rows: int, districts=None, **detail) -> None:
+    """Audit an export written elsewhere (the command line's --out files)."""
+    audit.record(engine, scope, "export", districts or scope.districts, what=what, rows=rows, **detail)
+
+
+def results_template(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
+    _plan_in_scope(engine, scope, plan_id)
+    return plans.results_template(engine, plan_id)
+
+
+# ---- writes --------------------------------------------------------------------------------------------------
+
+
+def import_sessions(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
+    """Validate and import a sessions file as ``scope``: rows of another district refuse the whole file."""
+    if not options.get("dry_run"):
+        _guard(engine, scope, scope.require_write, what="import", file=file_name)
+    return ingest.import_sessions(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+
+
+def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
+    if not options.get("dry_run"):
+        _guard(engine, scope, scope.require_write, what="import", file=file_name)
+    return ingest.import_sites(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+
+
+def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | None = None):
+    """A plan for ``request`` within the caller's districts (planners and admins only)."""
+    from . import recommend as rec
+
+    _guard(engine, scope, scope.require_write, what="plan")
+    if request.district:
+        wanted = [request.district] if isinstance(request.district, str) else list(request.district)
+        _guard(engine, scope, lambda: [scope.readable(c) for c in wanted], what="plan", district=request.district)
+    elif scope.districts is not None:
+        request.district = scope.districts
+    result = rec.recommend(engine, request, loaded)
+    audit.record(engine, scope, "plan", request.district if request.district else None, start=request.start, days=request.days, teams=request.teams, sessions=len(result[0]))
+    return result
+
+
+def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict) -> int:
+    _guard(engine, scope, lambda: scope.require_write(plans.district_codes(plan)), what="plan_saved")
+    return plans.save(engine, plan, name, request, user=scope)
+
+
+def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> None:
+    _guard(engine, scope, lambda: scope.require_write(plans.row_districts(engine, row_ids_done)), what="plan_done")
+    plans.set_done(engine, row_ids_done)
+    audit.record(engine, scope, "plan_done", plans.row_districts(engine, row_ids_done), rows=len(row_ids_done))
+
+
+def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:
+    _guard(engine, scope, scope.require_admin, what="targets")
+    targets.set_targets(engine, year, values, district, user=scope)
+
+
+def set_calendar_day(engine: sa.Engine, scope: Scope, day: dt.date, day_type: str | None, note: str | None = None) -> None:
+    _guard(engine, scope, scope.require_admin, what="calendar")
+    cal.set_override(engine, day, day_type, note=note, user=scope)
+
+
+def calendar_overrides(engine: sa.Engine, scope: Scope) -> dict[dt.date, str]:
+    return cal.load_overrides(engine)
+
+
+def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kwargs) -> store.Loaded:
+    """Retrain the model: admins at any time; a planner only as the consequence of their own import."""
+    _guard(engine, scope, scope.require_write if after_import else scope.require_admin, what="retrain")
+    loaded = store.train(engine, **kwargs)
+    audit.record(engine, scope, "retrain", after_import=after_import, data=loaded.card.get("data"))
+    return loaded
+
+
+# ---- accounts and the audit log ------------------------------------------------------------------------------
+
+
+def sign_in(engine: sa.Engine, name: str, password: str) -> accounts.SignIn:
+    return accounts.authenticate(engine, name, password)
+
+
+def sso_sign_in(engine: sa.Engine, email: str | None) -> accounts.SignIn:
+    return accounts.sso_sign_in(engine, email)
+
+
+def any_accounts(engine: sa.Engine) -> bool:
+    return accounts.any_accounts(engine)
+
+
+def demo_accounts(engine: sa.Engine) -> list[str]:
+    """Demo accounts still on their published password: the login page warns about them."""
+    return accounts.demo_accounts_in_use(engine)
+
+
+def sign_out(engine: sa.Engine, scope: Scope) -> None:
+    audit.record(engine, scope, "logout")
+
+
+def users(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+    _guard(engine, scope, scope.require_admin, what="users")
+    return accounts.list_users(engine)
+
+
+def add_user(engine: sa.Engine, scope: Scope, name: str, role: str, password: str | None, districts=(), sso_email=None) -> accounts.Account:
+    _guard(engine, scope, scope.require_admin, what="users")
+    return accounts.add_user(engine, name, role, password, by=scope, districts_=districts, sso_email=sso_email)
+
+
+def change_user(engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts=None) -> accounts.Account:
+    _guard(engine, scope, scope.require_admin, what="users")
+    return accounts.change_user(engine, name, by=scope, role=role, districts_=districts)
+
+
+def set_disabled(engine: sa.Engine, scope: Scope, name: str, disabled: bool) -> None:
+    _guard(engine, scope, scope.require_admin, what="users")
+    accounts.set_disabled(engine, name, disabled, by=scope)
+
+
+def set_password(engine: sa.Engine, scope: Scope, name: str, password: str) -> None:
+    if name != scope.user:
+        _guard(engine, scope, scope.require_admin, what="users")
+    accounts.set_password(engine, name, password, by=scope)
+
+
+def audit_log(engine: sa.Engine, scope: Scope, *, limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+    _guard(engine, scope, scope.require_admin, what="audit")
+    return audit.entries(engine, limit=limit, actor=actor, action=action)

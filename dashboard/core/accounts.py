@@ -1,0 +1,373 @@
+"""Accounts: users with a role and districts, salted password hashes, rate-limited sign-in, expiring sessions.
+
+Passwords are kept only as argon2id hashes (``argon2-cffi``, salted, in the PHC string format). Five failed
+sign-ins for one name within 15 minutes lock that name for 15 minutes, counted in the database so every app
+process sees the same count. A signed-in session ends after 30 minutes without use or 12 hours in all, and at
+once when the account is disabled or its role or districts change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import audit, districts
+from .schema import login_attempts, user_districts, users
+from .scope import ADMIN, PLANNER, ROLE_LABELS, Scope
+
+MAX_FAILURES = 5
+LOCK_WINDOW = dt.timedelta(minutes=15)
+MIN_PASSWORD = 8
+_NAME = re.compile(r"^[\w.@-]{2,64}$")
+_hasher = PasswordHasher()
+# verified against when the name is unknown, so a wrong name takes as long as a wrong password
+_DUMMY = _hasher.hash("not-a-real-password")
+
+
+def idle_limit() -> dt.timedelta:
+    return dt.timedelta(minutes=float(os.environ.get("OUTREACH_SESSION_IDLE_MINUTES", "30")))
+
+
+def absolute_limit() -> dt.timedelta:
+    return dt.timedelta(hours=float(os.environ.get("OUTREACH_SESSION_HOURS", "12")))
+
+
+class AccountError(ValueError):
+    """A refused account change or sign-in, worded for the user in both languages."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+    districts: tuple[str, ...]
+    disabled: bool = False
+    demo: bool = False
+    sso_email: str | None = None
+
+    def scope(self) -> Scope:
+        return Scope(self.name, self.role, self.districts if self.role == PLANNER else None)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.timezone.utc)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)  # SQLite keeps no zone; we write UTC
+
+
+def check_password(name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"密码至少 {MIN_PASSWORD} 个字符。", f"A password needs at least {MIN_PASSWORD} characters.")
+    if password.strip().lower() == name.strip().lower():
+        raise AccountError("密码不能与用户名相同。", "The password must not be the user name.")
+
+
+def _check_role(role: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    if role not in ROLE_LABELS:
+        raise AccountError(f"角色“{role}”不存在：请用 admin、leadership 或 planner。", f"Role {role!r} does not exist: use admin, leadership or planner.")
+    if role == PLANNER and not codes:
+        raise AccountError("计划员至少要负责一个区（--district 朝阳区）。", "A planner needs at least one district (--district 朝阳区).")
+    return codes if role == PLANNER else ()
+
+
+def resolve_districts(values: Iterable[str]) -> tuple[str, ...]:
+    """Adcodes for district names as people write them (朝阳区, 朝阳, Chaoyang, 110105)."""
+    codes = []
+    for value in values:
+        code = districts.resolve(value)
+        if code is None:
+            raise AccountError(f"区“{value}”不认识。请填北京16个区之一，如 朝阳区 或 110105。", f"District {value!r} is not known. Use one of Beijing's 16 districts, e.g. 朝阳区 or 110105.")
+        codes.append(code)
+    return tuple(sorted(set(codes)))
+
+
+def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
+    def read(conn):
+        row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
+        if row is None:
+            return None
+        codes = tuple(sorted(r[0] for r in conn.execute(sa.select(user_districts.c.district).where(user_districts.c.user_name == name))))
+        return Account(row["name"], row["role"], codes, bool(row["disabled"]), bool(row["demo"]), row["sso_email"])
+
+    if isinstance(engine, sa.Connection):
+        return read(engine)
+    with engine.connect() as conn:
+        return read(conn)
+
+
+def by_sso_email(engine: sa.Engine, email: str | None) -> Account | None:
+    """The account a single sign-on identity maps to (matched on its e-mail, case-insensitive)."""
+    if not email:
+        return None
+    with engine.connect() as conn:
+        name = conn.execute(sa.select(users.c.name).where(sa.func.lower(users.c.sso_email) == email.strip().lower())).scalar()
+        return get(conn, name) if name else None
+
+
+def add_user(
+    engine: sa.Engine,
+    name: str,
+    role: str,
+    password: str | None,
+    *,
+    by: Scope,
+    districts_: Iterable[str] = (),
+    sso_email: str | None = None,
+    demo: bool = False,
+) -> Account:
+    """Create an account (admin only). ``password`` may be None for an account that signs in only through SSO."""
+    by.require_admin()
+    name = name.strip()
+    if not _NAME.match(name):
+        raise AccountError("用户名为 2–64 个字母、数字、汉字或 . @ _ -，不含空格。", "A user name is 2–64 letters, digits or . @ _ -, without spaces.")
+    codes = _check_role(role, resolve_districts(districts_))
+    if password is None and not sso_email:
+        raise AccountError("请设置密码（或单点登录邮箱）。", "Set a password (or a single sign-on e-mail).")
+    if password is not None:
+        check_password(name, password)
+    now = dt.datetime.now(dt.timezone.utc)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
+            raise AccountError(f"用户“{name}”已存在。", f"User {name!r} already exists.")
+        conn.execute(
+            users.insert().values(
+                name=name, role=role, password_hash=_hasher.hash(password) if password is not None else None,
+                sso_email=sso_email, demo=demo, created_at=now, password_changed_at=now if password else None,
+            )
+        )  # fmt: skip
+        if codes:
+            conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
+        audit.record(conn, by, "user_added", codes or None, user=name, role=role)
+    return get(engine, name)
+
+
+def change_user(engine: sa.Engine, name: str, *, by: Scope, role: str | None = None, districts_: Iterable[str] | None = None) -> Account:
+    """Change an account's role and/or districts (admin only); its open sessions end at their next click."""
+    by.require_admin()
+    account = _existing(engine, name)
+    role = role or account.role
+    codes = _check_role(role, resolve_districts(districts_) if districts_ is not None else account.districts)
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.name == name).values(role=role))
+        conn.execute(user_districts.delete().where(user_districts.c.user_name == name))
+        if codes:
+            conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
+        audit.record(conn, by, "user_changed", codes or None, user=name, role=role)
+    return get(engine, name)
+
+
+def _existing(engine, name: str) -> Account:
+    account = get(engine, name)
+    if account is None:
+        raise AccountError(f"用户“{name}”不存在。", f"There is no user {name!r}.")
+    return account
+
+
+def set_disabled(engine: sa.Engine, name: str, disabled: bool, *, by: Scope) -> None:
+    """Disable (or re-enable) an account (admin only); a disabled account's open sessions end at once."""
+    by.require_admin()
+    account = _existing(engine, name)
+    if disabled and name == by.user:
+        raise AccountError("不能停用自己的账号。", "You cannot disable your own account.")
+    with engine.begin() as conn:
+        if disabled and account.role == ADMIN:
+            others = conn.execute(
+                sa.select(sa.func.count()).select_from(users).where(users.c.role == ADMIN, ~users.c.disabled, users.c.name != name)
+            ).scalar()
+            if not others:
+                raise AccountError("这是最后一个可用的管理员账号，不能停用。", "This is the last active admin; it cannot be disabled.")
+        conn.execute(users.update().where(users.c.name == name).values(disabled=disabled))
+        audit.record(conn, by, "user_disabled" if disabled else "user_enabled", user=name)
+
+
+def set_password(engine: sa.Engine, name: str, password: str, *, by: Scope) -> None:
+    """Set a new password: an admin for anyone, every user for themselves."""
+    if by.user != name:
+        by.require_admin()
+    _existing(engine, name)
+    check_password(name, password)
+    with engine.begin() as conn:
+        conn.execute(
+            users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password), password_changed_at=dt.datetime.now(dt.timezone.utc), demo=False)
+        )
+        audit.record(conn, by, "password_changed", user=name)
+
+
+def list_users(engine: sa.Engine) -> pd.DataFrame:
+    """Every account with its districts and last sign-in (no hashes)."""
+    last = sa.select(login_attempts.c.name, sa.func.max(login_attempts.c.at).label("last_login")).where(login_attempts.c.ok).group_by(login_attempts.c.name).subquery()
+    q = (
+        sa.select(users.c.name, users.c.role, users.c.disabled, users.c.demo, users.c.sso_email, users.c.created_at, last.c.last_login)
+        .join(last, last.c.name == users.c.name, isouter=True)
+        .order_by(users.c.name)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["name", "role", "disabled", "demo", "sso_email", "created_at", "last_login"])
+        pairs = conn.execute(sa.select(user_districts.c.user_name, user_districts.c.district)).all()
+    by_user: dict[str, list[str]] = {}
+    for user, code in pairs:
+        by_user.setdefault(user, []).append(districts.name(code))
+    frame.insert(2, "districts", ["、".join(sorted(by_user.get(n, []))) for n in frame["name"]])
+    return frame
+
+
+# ---- signing in ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of :func:`authenticate`: ``status`` is ok, bad, locked or disabled."""
+
+    status: str
+    account: Account | None = None
+    retry_after: dt.timedelta | None = None
+
+    def message(self, lang: str = "zh") -> str:
+        if self.status == "locked":
+            minutes = max(1, int(self.retry_after.total_seconds() // 60) + 1) if self.retry_after else 15
+            return (f"失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试。" if lang == "zh" else f"Too many failed attempts: this account is locked for {minutes} more minutes.")
+        if self.status == "disabled":
+            return "该账号已停用，请联系管理员。" if lang == "zh" else "This account is disabled. Ask an admin."
+        if self.status == "bad":
+            return "用户名或密码不正确。" if lang == "zh" else "Wrong user name or password."
+        return ""
+
+
+def _lock(conn, name: str, now: dt.datetime) -> dt.timedelta | None:
+    """How long ``name`` is still locked for, or None."""
+    since = now - LOCK_WINDOW
+    last_ok = conn.execute(sa.select(sa.func.max(login_attempts.c.at)).where(login_attempts.c.name == name, login_attempts.c.ok)).scalar()
+    if last_ok is not None:
+        since = max(since, _aware(last_ok))
+    failures = [
+        _aware(r[0])
+        for r in conn.execute(
+            sa.select(login_attempts.c.at).where(login_attempts.c.name == name, ~login_attempts.c.ok, login_attempts.c.at > since).order_by(login_attempts.c.at.desc()).limit(MAX_FAILURES)
+        )
+    ]
+    if len(failures) < MAX_FAILURES:
+        return None
+    return failures[-1] + LOCK_WINDOW - now
+
+
+def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetime | None = None) -> SignIn:
+    """Check a name and password, counting failures; a locked name is refused without checking the password."""
+    now = _now(now)
+    name = (name or "").strip()[:64]
+    with engine.begin() as conn:
+        wait = _lock(conn, name, now)
+        if wait is not None:
+            audit.record(conn, name or "?", "login_failed", reason="locked")
+            return SignIn("locked", retry_after=wait)
+        stored = conn.execute(sa.select(users.c.password_hash).where(users.c.name == name)).scalar()
+        try:
+            ok = _hasher.verify(stored or _DUMMY, password or "") and stored is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        account = get(conn, name) if ok else None
+        if account is not None and account.disabled:
+            conn.execute(login_attempts.insert().values(name=name, at=now, ok=False))
+            audit.record(conn, name, "login_failed", reason="disabled")
+            return SignIn("disabled")
+        conn.execute(login_attempts.insert().values(name=name, at=now, ok=account is not None))
+        if account is None:
+            audit.record(conn, name or "?", "login_failed", reason="bad")
+            return SignIn("bad")
+        if _hasher.check_needs_rehash(stored):
+            conn.execute(users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password)))
+        audit.record(conn, account.scope(), "login")
+    return SignIn("ok", account)
+
+
+def sso_sign_in(engine: sa.Engine, email: str | None, *, now: dt.datetime | None = None) -> SignIn:
+    """Map a single sign-on identity to its account; unknown or disabled identities are refused."""
+    account = by_sso_email(engine, email)
+    if account is None:
+        audit.record(engine, (email or "?")[:64], "login_failed", reason="sso_unknown")
+        return SignIn("bad")
+    if account.disabled:
+        return SignIn("disabled")
+    with engine.begin() as conn:
+        conn.execute(login_attempts.insert().values(name=account.name, at=_now(now), ok=True))
+        audit.record(conn, account.scope(), "login", via="sso")
+    return SignIn("ok", account)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser session: whose, and when it started and was last used."""
+
+    name: str
+    started: dt.datetime
+    seen: dt.datetime
+    via: str = "password"
+
+
+def start(account: Account, *, now: dt.datetime | None = None, via: str = "password") -> Session:
+    now = _now(now)
+    return Session(account.name, now, now, via)
+
+
+def resume(engine: sa.Engine, session: Session, *, now: dt.datetime | None = None) -> tuple[Session | None, Scope | None, str]:
+    """Check a session on every page view: (renewed session, current scope, "") or (None, None, why it ended).
+
+    The scope is read from the database each time, so disabling an account or changing its districts applies
+    at the user's next click.
+    """
+    now = _now(now)
+    if now - session.started > absolute_limit():
+        return None, None, "expired"
+    if now - session.seen > idle_limit():
+        return None, None, "idle"
+    account = get(engine, session.name)
+    if account is None or account.disabled:
+        return None, None, "disabled"
+    return replace(session, seen=now), account.scope(), ""
+
+
+# Published in the README so a newcomer can sign in to the sample; the login page warns while any is unchanged.
+DEMO_ACCOUNTS = (
+    ("admin", ADMIN, (), "demo-admin-2018"),
+    ("leader", "leadership", (), "demo-leader-2018"),
+    ("chaoyang", PLANNER, ("110105",), "demo-chaoyang-2018"),
+    ("haidian", PLANNER, ("110108",), "demo-haidian-2018"),
+)
+
+
+def create_demo_accounts(engine: sa.Engine) -> list[str]:
+    """Create the demo accounts on a database that has no accounts yet; returns the names created."""
+    with engine.connect() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(users)).scalar():
+            return []
+    setup = Scope("system:sample", ADMIN)
+    for name, role, codes, password in DEMO_ACCOUNTS:
+        add_user(engine, name, role, password, by=setup, districts_=codes, demo=True)
+    return [a[0] for a in DEMO_ACCOUNTS]
+
+
+def demo_accounts_in_use(engine: sa.Engine) -> list[str]:
+    """Demo accounts still on their published password (enabled ones only)."""
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(sa.select(users.c.name).where(users.c.demo, ~users.c.disabled).order_by(users.c.name))]
+
+
+def any_accounts(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar())

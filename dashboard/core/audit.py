@@ -1,0 +1,77 @@
+"""The audit log: who imported, exported, planned, changed users, targets or the calendar, and when.
+
+Entries are written in the same transaction as the change they describe when there is one, so a change that
+rolls back leaves no entry and an entry never describes a change that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .schema import audit_log
+from .scope import Scope
+
+ACTIONS = {
+    "login": ("登录", "signed in"),
+    "login_failed": ("登录失败", "failed sign-in"),
+    "logout": ("退出", "signed out"),
+    "import": ("导入", "imported"),
+    "export": ("导出", "exported"),
+    "plan": ("生成计划", "planned"),
+    "plan_saved": ("保存计划", "saved a plan"),
+    "plan_done": ("勾选完成", "ticked plan rows"),
+    "retrain": ("重新训练模型", "retrained the model"),
+    "user_added": ("新建账号", "added a user"),
+    "user_changed": ("修改账号", "changed a user"),
+    "user_disabled": ("停用账号", "disabled a user"),
+    "user_enabled": ("启用账号", "enabled a user"),
+    "password_changed": ("修改密码", "changed a password"),
+    "targets_set": ("设置目标", "set targets"),
+    "calendar_set": ("设置日历", "set a calendar day"),
+    "denied": ("被拒绝", "was refused"),
+}
+
+
+def _codes(codes: Iterable[str] | str | None) -> str | None:
+    if codes is None:
+        return None
+    if isinstance(codes, str):
+        return codes
+    joined = ",".join(sorted(set(codes)))
+    return joined[:120] or None
+
+
+def record(target: sa.Engine | sa.Connection, actor: Scope | str, action: str, districts=None, **detail) -> None:
+    """Write one entry; ``target`` is a connection inside the change's transaction, or an engine."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    who, role = (actor.user, actor.role) if isinstance(actor, Scope) else (str(actor), None)
+    stmt = audit_log.insert().values(
+        at=dt.datetime.now(dt.timezone.utc),
+        actor=who[:64],
+        role=role,
+        action=action,
+        districts=_codes(districts),
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    )
+    if isinstance(target, sa.Engine):
+        with target.begin() as conn:
+            conn.execute(stmt)
+    else:
+        target.execute(stmt)
+
+
+def entries(engine: sa.Engine, *, limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+    """The newest entries first."""
+    q = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if actor:
+        q = q.where(audit_log.c.actor == actor)
+    if action:
+        q = q.where(audit_log.c.action == action)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in audit_log.columns])

@@ -1,0 +1,99 @@
+"""管理 Admin: accounts, the audit log and calendar overrides (admins only; the router hides it from others)."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, resources
+from dashboard.core import access, districts
+from dashboard.core import calendar as cal
+from dashboard.core.accounts import AccountError
+from dashboard.core.audit import ACTIONS
+from dashboard.core.scope import ROLE_LABELS
+from dashboard.i18n import lang, t
+
+st.title(t("管理", "Admin"))
+me = auth.scope()
+me.require_admin()  # the core refuses too; this stops the page before it draws anything
+eng = resources.engine()
+role_name = lambda r: t(*ROLE_LABELS[r])  # noqa: E731
+district_codes = [d.adcode for d in districts.DISTRICTS]
+district_name = lambda c: districts.name(c, lang())  # noqa: E731
+
+
+def attempt(action, success: str) -> None:
+    try:
+        action()
+        st.success(success)
+    except AccountError as exc:
+        st.error(exc.text(lang()))
+
+
+users_tab, audit_tab, calendar_tab = st.tabs([t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")])
+
+with users_tab:
+    table = access.users(eng, me)
+    st.dataframe(
+        table.assign(role=table["role"].map(role_name)),
+        hide_index=True,
+        column_config={
+            "name": t("用户名", "User"), "role": t("角色", "Role"), "districts": t("负责的区", "Districts"), "disabled": t("已停用", "Disabled"),
+            "demo": t("演示账号", "Demo"), "sso_email": t("单点登录邮箱", "SSO e-mail"), "created_at": t("创建时间(UTC)", "Created (UTC)"), "last_login": t("最近登录(UTC)", "Last sign-in (UTC)"),
+        },
+    )  # fmt: skip
+    add_col, change_col = st.columns(2)
+    with add_col, st.form("user_add", clear_on_submit=True):
+        st.markdown(t("**新建账号**", "**Add an account**"))
+        name = st.text_input(t("用户名", "User name"), max_chars=64)
+        role = st.selectbox(t("角色", "Role"), list(ROLE_LABELS), format_func=role_name, index=2)
+        chosen = st.multiselect(t("负责的区（计划员）", "Districts (planners)"), district_codes, format_func=district_name)
+        password = st.text_input(t("初始密码（至少8位）", "Initial password (8+ characters)"), type="password")
+        sso = st.text_input(t("单点登录邮箱（可选）", "Single sign-on e-mail (optional)"))
+        if st.form_submit_button(t("新建", "Add")):
+            attempt(lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None), t(f"已新建账号 {name}", f"Account {name} added"))
+    with change_col, st.form("user_change"):
+        st.markdown(t("**修改账号**", "**Change an account**"))
+        who = st.selectbox(t("账号", "Account"), table["name"].tolist())
+        new_role = st.selectbox(t("新角色", "New role"), list(ROLE_LABELS), format_func=role_name, index=2)
+        new_districts = st.multiselect(t("负责的区", "Districts"), district_codes, format_func=district_name)
+        new_password = st.text_input(t("重设密码（留空不改）", "Reset password (blank: keep)"), type="password")
+        c1, c2, c3, c4 = st.columns(4)
+        if c1.form_submit_button(t("保存角色和区", "Save role and districts")):
+            attempt(lambda: access.change_user(eng, me, who, new_role, new_districts), t("已保存", "Saved"))
+        if c2.form_submit_button(t("重设密码", "Reset password")):
+            attempt(lambda: access.set_password(eng, me, who, new_password), t("密码已重设", "Password reset"))
+        if c3.form_submit_button(t("停用", "Disable")):
+            attempt(lambda: access.set_disabled(eng, me, who, True), t(f"{who} 已停用", f"{who} disabled"))
+        if c4.form_submit_button(t("启用", "Enable")):
+            attempt(lambda: access.set_disabled(eng, me, who, False), t(f"{who} 已启用", f"{who} enabled"))
+
+with audit_tab:
+    f1, f2, f3 = st.columns(3)
+    actor = f1.text_input(t("用户", "User"), key="audit_actor")
+    action = f2.selectbox(t("操作", "Action"), [None, *ACTIONS], format_func=lambda a: t("全部", "All") if a is None else t(*ACTIONS[a]), key="audit_action")
+    limit = f3.number_input(t("条数", "Entries"), 10, 10000, 500, step=100, key="audit_limit")
+    log = access.audit_log(eng, me, limit=int(limit), actor=actor.strip() or None, action=action)
+    log["action"] = log["action"].map(lambda a: t(*ACTIONS.get(a, (a, a))))
+    log["districts"] = [" ".join(district_name(c) for c in d.split(",")) if isinstance(d, str) and d else "" for d in log["districts"]]
+    st.dataframe(
+        log,
+        hide_index=True,
+        column_config={"id": "#", "at": t("时间(UTC)", "Time (UTC)"), "actor": t("用户", "User"), "role": t("角色", "Role"), "action": t("操作", "Action"), "districts": t("区", "Districts"), "detail": t("详情", "Detail")},
+    )
+    st.download_button(t("导出审计日志（Excel）", "Export the audit log (Excel)"), lambda: access.export_workbook(eng, me, "audit_log", {"audit": log}), file_name=f"audit_{dt.date.today()}.xlsx", key="audit_export")
+
+with calendar_tab:
+    st.caption(t("国务院公布次年放假安排后、程序库更新前，可在此设置节假日和调休上班日；计划和模型立即采用。", "Set holidays and make-up working days here when the State Council has published next year's schedule before the library knows it; plans and the model use them at once."))
+    overrides = access.calendar_overrides(eng, me)
+    if overrides:
+        st.dataframe(pd.DataFrame({"date": list(overrides), "day_type": [cal.DAY_TYPE_LABELS[v] if lang() == "zh" else v for v in overrides.values()]}).sort_values("date"), hide_index=True)
+    with st.form("calendar_set"):
+        c1, c2, c3 = st.columns([1, 1, 2])
+        day = c1.date_input(t("日期", "Date"), dt.date.today())
+        day_type = c2.selectbox(t("类型", "Type"), [None, *cal.DAY_TYPES], format_func=lambda d: t("恢复官方日历", "Back to official") if d is None else (cal.DAY_TYPE_LABELS[d] if lang() == "zh" else d))
+        note = c3.text_input(t("说明", "Note"), max_chars=200)
+        if st.form_submit_button(t("保存", "Save")):
+            access.set_calendar_day(eng, me, day, day_type, note or None)
+            resources.data_changed()
+            st.success(t("已保存。", "Saved."))
