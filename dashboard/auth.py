@@ -87,7 +87,7 @@ def require() -> Scope | None:
     session = st.session_state.get(_SESSION)
     if session is None:
         return None
-    renewed, current, why = accounts.resume(resources.engine(), session)
+    renewed, current, why = access.resume(resources.engine(), session)
     if renewed is None:
         _sign_out({
             "idle": t("长时间未操作，已自动退出，请重新登录。", "You were signed out after a period without activity. Sign in again."),

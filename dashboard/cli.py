@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import access, accounts, db, districts, ingest, kpi
+from .core import access, db, districts, ingest, kpi
 from .core.accounts import AccountError
 from .core.messages import ERROR, Problem
 from .core.scope import PermissionDenied, Scope
@@ -125,7 +125,7 @@ def _scope(args, engine) -> Scope:
     """Who runs the command: the operator, or with ``--as NAME`` that account after its password is checked."""
     if not args.as_user:
         return Scope.operator()
-    result = accounts.authenticate(engine, args.as_user, _read_password(f"{args.as_user} 的密码 / password: "))
+    result = access.sign_in(engine, args.as_user, _read_password(f"{args.as_user} 的密码 / password: "))
     if result.status != "ok":
         raise PermissionDenied(result.message("zh"), result.message("en"))
     return result.account.scope()

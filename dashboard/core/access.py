@@ -238,6 +238,11 @@ def sign_in(engine: sa.Engine, name: str, password: str) -> accounts.SignIn:
     return accounts.authenticate(engine, name, password)
 
 
+def resume(engine: sa.Engine, session: accounts.Session):
+    """Check a browser session on each page view (see :func:`accounts.resume`)."""
+    return accounts.resume(engine, session)
+
+
 def sso_sign_in(engine: sa.Engine, email: str | None) -> accounts.SignIn:
     return accounts.sso_sign_in(engine, email)
 

@@ -99,7 +99,6 @@ def load_overrides(engine) -> dict[dt.date, str]:
 
 def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user=None) -> None:
     """Set (or with ``day_type=None`` remove) the override for ``day``; ``user`` (a Scope) goes to the audit log."""
-    import sqlalchemy as sa
 
     from . import audit
     from .schema import calendar_overrides

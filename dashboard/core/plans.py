@@ -68,7 +68,8 @@ def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
         frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"])
     if district is not None:
         allowed = {district} if isinstance(district, str) else set(district)
-        frame = frame[[bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")]].reset_index(drop=True)
+        inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")], index=frame.index, dtype=bool)
+        frame = frame.loc[inside].reset_index(drop=True)
     return frame.drop(columns=["districts"])
 
 

@@ -35,7 +35,7 @@ def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to:
     frame = frame.merge(site_totals, on="adcode", how="left") if len(site_totals) else frame.assign(sites=0, workers=0)
     counts = ["worker_sessions", "consultations", "applications", "enterprise_sessions", "enterprises_reached", "unions_founded", "members", "sites", "workers"]
     for col in counts:
-        frame[col] = pd.to_numeric(frame.get(col, 0), errors="coerce").fillna(0).astype(int)
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int) if col in frame else 0  # absent: no sessions yet
     frame["workers_per_km2"] = frame["workers"] / frame["area_km2"]
     frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
     if district:
@@ -114,8 +114,8 @@ def upload_history(engine: sa.Engine, limit: int = 200, district=None) -> pd.Dat
         frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in uploads.columns])
     if district is not None:
         allowed = {district} if isinstance(district, str) else set(district)
-        inside = [bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")]
-        frame = frame[inside].head(limit).reset_index(drop=True)
+        inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")], index=frame.index, dtype=bool)
+        frame = frame.loc[inside].head(limit).reset_index(drop=True)
     return frame
 
 

@@ -89,7 +89,15 @@ if upload is not None:
             with st.expander(t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")):
                 st.dataframe(report.preview.drop(columns=["row_hash"], errors="ignore").head(500), hide_index=True)
         blocked = report.status == "refused"
-        if blocked:
+        outside = [p for p in report.problems if p.code == "out_of_scope"]
+        if outside:
+            rows = "、".join(str(p.row) for p in outside[:20]) + ("…" if len(outside) > 20 else "")
+            names = "、".join(sorted({p.value for p in outside}))
+            st.error(t(
+                f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，或请该区的同事上传。",
+                f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): nothing will be imported. Delete those rows, or ask that district's union to upload them.",
+            ))
+        elif blocked:
             st.error(t(f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。", f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'."))
         if st.button(t("确认导入", "Import"), type="primary", disabled=blocked or "upload_result" in st.session_state, key="upload_confirm"):
             result = run_import(data, upload.name, dry_run=False)

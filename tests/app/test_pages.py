@@ -10,57 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.core import accounts, db, kpi, plans, store
 
+from .conftest import open_page, sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
 FIXTURES = ROOT / "tests" / "fixtures"
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs.", "unpkg.com", "code.jquery.com", "bootstrapcdn", "d3js.org")
-
-
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    """A database the app fills with the sample on first start, and a model trained on it (module-wide)."""
-    tmp = tmp_path_factory.mktemp("app")
-    url = f"sqlite:///{tmp / 'app.sqlite'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    from data import sample
-
-    sample.load(engine)
-    store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
-    return url, tmp / "models", engine
-
-
-@pytest.fixture
-def app(setup, monkeypatch):
-    url, models, _ = setup
-    monkeypatch.setenv("OUTREACH_DB_URL", url)
-    monkeypatch.setenv("OUTREACH_MODEL_DIR", str(models))
-    monkeypatch.delenv("OUTREACH_SAMPLE", raising=False)
-    at = AppTest.from_file(APP, default_timeout=180)
-    yield at
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-PASSWORDS = {name: password for name, _, _, password in accounts.DEMO_ACCOUNTS}
-
-
-def sign_in(at: AppTest, name: str = "admin", password: str | None = None) -> AppTest:
-    """Sign in through the login form, as a person does."""
-    at.run()
-    assert not at.exception, at.exception
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(PASSWORDS.get(name, "") if password is None else password)
-    next(b for b in at.button if b.label in ("登录", "Sign in")).click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def open_page(at: AppTest, page: str, user: str = "admin") -> AppTest:
-    sign_in(at, user)
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metric(at, label):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.core.accounts import DEMO_ACCOUNTS
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = {
@@ -87,6 +89,9 @@ def browser():
         b.close()
 
 
+DEMO_PASSWORDS = {name: password for name, _, _, password in DEMO_ACCOUNTS}
+
+
 class Visit:
     """A browser tab that blocks and records every non-local request and collects page errors and dialogs."""
 
@@ -109,10 +114,28 @@ class Visit:
             self.external.append(url)
             route.abort()
 
-    def open(self, path: str = "/"):
-        self.page.goto(self.base + path)
+    def open(self, path: str = "/", user: str | None = "admin"):
+        """Open the app, sign in as ``user`` (a demo account) through the form, then go to ``path`` by its link.
+
+        A signed-in session lives in the browser tab's connection: a reload means signing in again, so pages are
+        reached through the sidebar, as a person does.
+        """
+        self.page.goto(self.base + "/")
         self.wait_idle()
+        if user is not None:
+            self.sign_in(user, DEMO_PASSWORDS[user])
+            if path != "/":
+                self.page.locator(f'[data-testid=stSidebarNav] a[href$="{path}"]').click()
+                self.page.wait_for_url(f"**{path}")
+                self.wait_idle()
         return self.page
+
+    def sign_in(self, name: str, password: str):
+        self.page.get_by_label("用户名").fill(name)
+        self.page.get_by_label("密码", exact=True).fill(password)
+        self.page.get_by_role("button", name="登录", exact=True).click()
+        self.page.wait_for_timeout(300)
+        self.wait_idle()
 
     def wait_idle(self, timeout: float = 120_000):
         self.page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)

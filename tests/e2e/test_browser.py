@@ -8,7 +8,7 @@ from .conftest import CHROMIUM, HOSTILE
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)")
 
-PAGES = ["/", "/plan", "/kpi", "/upload", "/model"]
+PAGES = ["/", "/plan", "/kpi", "/upload", "/model", "/admin"]
 
 FIND_FEATURE = """
 ([siteId, front]) => {
@@ -118,3 +118,46 @@ def test_a_plan_is_generated_and_downloaded(visit, tmp_path):
     assert len(rows) - 1 == 4 * 7  # the form's defaults: 4 teams, 7 days, one session a day
     assert all(re.match(r"\d\d:\d\d", r[2]) for r in rows[1:])
     assert visit.external == []
+
+
+def _nav(page) -> list[str]:
+    """The page names in the sidebar (each link's text ends with its name, after the icon's ligature)."""
+    return [text.strip().split("\n")[-1] for text in page.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
+
+
+def test_sign_in_with_a_wrong_then_the_right_password_and_sign_out(visit):
+    page = visit.open("/", user=None)
+    assert page.get_by_role("button", name="登录", exact=True).count() == 1
+    assert page.locator("[data-testid=stSidebarNav]").count() == 0  # nothing but the login form before signing in
+    visit.sign_in("chaoyang", "not-the-password")
+    page.get_by_text("用户名或密码不正确").wait_for(timeout=10_000)
+    visit.sign_in("chaoyang", "demo-chaoyang-2018")
+    page.get_by_role("heading", name="地图").wait_for(timeout=60_000)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    assert "chaoyang" in sidebar.inner_text() and "朝阳区" in sidebar.inner_text()
+    links = _nav(page)
+    assert "上传" in links and "管理" not in links  # a planner uploads but does not manage
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stSidebarNav]").count() == 0
+    assert visit.external == [] and visit.errors == []
+
+
+def test_leadership_has_no_upload_or_plan_page(visit):
+    page = visit.open("/kpi", user="leader")
+    links = _nav(page)
+    assert {"地图", "指标", "模型"} <= set(links) and not {"上传", "计划", "管理"} & set(links)
+    assert int(_metric(page, "现场申请入会人数").replace(",", "")) > 0
+
+
+def test_a_planners_upload_with_another_districts_rows_is_refused_whole(visit, tmp_path):
+    data = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nSCOPE-1,职工沟通会,2026-10-29,14:00,16:00,朝阳区,110105-001,50,17\nSCOPE-2,职工沟通会,2026-10-29,15:00,17:00,海淀区,110108-001,20,4\n"
+    path = tmp_path / "mixed.csv"
+    path.write_text(data, encoding="utf-8-sig")
+    page = visit.open("/upload", user="chaoyang")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))
+    refusal = page.locator("[data-testid=stAlert]").filter(has_text="不在您负责的区")
+    refusal.wait_for(timeout=60_000)
+    visit.wait_idle()
+    assert "第 3 行属于海淀区" in refusal.inner_text() and "整份文件不会导入" in refusal.inner_text()
+    assert page.get_by_role("button", name="确认导入").is_disabled()

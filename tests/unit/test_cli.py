@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +17,8 @@ FIXTURES = ROOT / "tests" / "fixtures"
 def cli(tmp_path):
     env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "OUTREACH_MODEL_DIR": str(tmp_path / "models")}
 
-    def run(*args, cwd=tmp_path):
-        return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    def run(*args, cwd=tmp_path, stdin: str | None = None):
+        return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, input=stdin)
 
     return run
 
@@ -101,3 +102,74 @@ def test_an_import_stands_even_when_the_model_cannot_be_retrained(cli, tmp_path)
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "retraining" in result.stdout and "not retrained: not enough history" in result.stdout
     assert json.loads(cli("kpi", "--json").stdout)["worker_sessions"] == 3
+
+
+@pytest.fixture
+def accounts_cli(cli):
+    """A database with sites, and three accounts created the documented way (password on stdin)."""
+    assert cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv")).returncode == 0
+    for args in (("boss", "--role", "admin"), ("cy", "--role", "planner", "--district", "朝阳区"), ("lead", "--role", "leadership")):
+        made = cli("users", "add", *args, stdin=f"pw-of-{args[0]}-123\n")
+        assert made.returncode == 0, made.stderr
+    return cli
+
+
+def as_user(cli, name, *args, password=None):
+    return cli("--lang", "zh", "--as", name, *args, stdin=(password or f"pw-of-{name}-123") + "\n")
+
+
+def test_users_are_added_listed_disabled_and_get_new_passwords(accounts_cli):
+    cli = accounts_cli
+    listed = json.loads(cli("users", "list", "--json").stdout)
+    assert {(u["name"], u["role"], u["districts"]) for u in listed} == {("boss", "admin", ""), ("cy", "planner", "朝阳区"), ("lead", "leadership", "")}
+    assert "password" not in json.dumps(listed) and "argon2" not in json.dumps(listed)
+    assert cli("users", "passwd", "cy", stdin="a-new-password\n").returncode == 0
+    assert as_user(cli, "cy", "kpi", password="a-new-password").returncode == 0
+    assert as_user(cli, "cy", "kpi").returncode == 3  # the old password no longer works
+    assert cli("users", "disable", "cy").returncode == 0
+    refused = as_user(cli, "cy", "kpi", password="a-new-password")
+    assert refused.returncode == 3 and "已停用" in refused.stderr
+    short = cli("users", "add", "x9", "--role", "admin", stdin="short\n")
+    assert short.returncode == 1 and "至少 8" in short.stderr
+
+
+def test_a_planner_on_the_command_line_stays_in_their_district(accounts_cli, tmp_path):
+    cli = accounts_cli
+    mixed = as_user(cli, "cy", "sessions", "import", str(FIXTURES / "sessions" / "valid_zh.csv"), "--skip-invalid")
+    assert mixed.returncode == 1 and "第4行 · 所属区" in mixed.stdout and "不在您负责的区" in mixed.stdout
+    assert json.loads(cli("kpi", "--json").stdout)["worker_sessions"] == 0  # refused whole, skip-invalid or not
+    other = as_user(cli, "cy", "kpi", "--district", "海淀")
+    assert other.returncode == 3 and "海淀区不在您负责的区" in other.stderr and "Traceback" not in other.stderr
+    out = tmp_path / "sites.csv"
+    assert as_user(cli, "cy", "export", "sites", "--district", "海淀", "--out", str(out)).returncode == 3 and not out.exists()
+    assert as_user(cli, "cy", "export", "sites", "--out", str(out)).returncode == 0
+    assert set(pd.read_csv(out, encoding="utf-8-sig")["district"].astype(str)) == {"110105"}
+    assert as_user(cli, "cy", "users", "list").returncode == 3
+    assert as_user(cli, "cy", "audit").returncode == 3
+
+
+def test_leadership_reads_and_exports_everything_but_writes_nothing(accounts_cli, tmp_path):
+    cli = accounts_cli
+    out = tmp_path / "districts.xlsx"
+    assert as_user(cli, "lead", "export", "districts", "--out", str(out)).returncode == 0
+    assert len(pd.read_excel(out)) == 16
+    refused = as_user(cli, "lead", "sessions", "import", str(FIXTURES / "sessions" / "valid_zh.csv"))
+    assert refused.returncode == 3 and "只能查看和导出" in refused.stderr
+    assert as_user(cli, "lead", "calendar", "set", "2027-02-20", "holiday").returncode == 3
+    log = json.loads(cli("audit", "--json").stdout)
+    actions = {(e["actor"], e["action"]) for e in log}
+    assert {("lead", "export"), ("lead", "denied"), ("lead", "login")} <= actions
+
+
+def test_a_wrong_password_on_the_command_line_is_refused_and_counted(accounts_cli):
+    for _ in range(5):
+        assert as_user(accounts_cli, "lead", "kpi", password="guess-guess").returncode == 3
+    locked = as_user(accounts_cli, "lead", "kpi")
+    assert locked.returncode == 3 and "锁定" in locked.stderr
+
+
+def test_an_oversized_file_is_refused_on_the_command_line(cli, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" + b"1,2\n" * 300_000)
+    result = cli("--lang", "zh", "sessions", "import", str(big), "--max-mb", "1")
+    assert result.returncode == 1 and "文件太大" in result.stdout and "1.0 MB" in result.stdout

@@ -1,0 +1,133 @@
+"""Each role against each page under AppTest: what it may see and do, and what it is refused."""
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.core import access, accounts, audit, kpi
+from dashboard.core.scope import Scope
+
+from .conftest import APP, open_page, sign_in
+
+CHAOYANG = Scope("chaoyang", "planner", ("110105",))
+PAGES = ["map", "plan", "kpi", "upload", "model", "admin"]
+TITLES = {"map": "地图", "plan": "计划", "kpi": "指标", "upload": "上传", "model": "模型", "admin": "管理"}
+ALLOWED = {
+    "admin": set(PAGES),
+    "leader": {"map", "kpi", "model"},
+    "chaoyang": {"map", "plan", "kpi", "upload", "model"},
+}
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_nothing_but_the_login_form_before_signing_in(app):
+    app.run()
+    assert [t.value for t in app.title] == ["登录"]
+    assert not app.metric and not app.dataframe
+    with pytest.raises(Exception):  # no page other than the login page exists yet
+        app.switch_page("views/kpi.py").run()
+
+
+@pytest.mark.parametrize("user", sorted(ALLOWED))
+@pytest.mark.parametrize("page", PAGES)
+def test_each_role_reaches_only_its_pages(app, user, page):
+    sign_in(app, user)
+    if page in ALLOWED[user]:
+        app.switch_page(f"views/{page}.py").run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert app.title[0].value == TITLES[page]
+    else:
+        with pytest.raises(Exception):  # not in this role's navigation: Streamlit has no such page for them
+            app.switch_page(f"views/{page}.py").run()
+        assert app.title[0].value != TITLES[page]
+
+
+def test_a_planner_sees_only_their_district_and_cached_numbers_are_not_shared(app, setup):
+    engine = setup[2]
+    _, last = kpi.date_range(engine)
+    city = kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=last)
+    admin_view = open_page(app, "kpi", "admin")
+    assert metric(admin_view, "现场申请入会人数") == f"{city['applications']:,}"
+
+    planner_view = AppTest.from_file(APP, default_timeout=180)  # same process, same cache, another user
+    open_page(planner_view, "kpi", "chaoyang")
+    mine = access.totals(engine, CHAOYANG, None, dt.date(2018, 4, 1), last)
+    assert metric(planner_view, "现场申请入会人数") == f"{mine['applications']:,}" != f"{city['applications']:,}"
+    assert planner_view.selectbox(key="kpi_district").options == ["朝阳区"]
+    ranking = planner_view.dataframe[0].value
+    assert list(ranking["name"]) == ["朝阳区"]
+    assert not [b for b in planner_view.button if b.label == "保存目标"]  # targets are an admin's
+
+
+def test_a_planners_map_and_plan_hold_only_their_sites(app, setup):
+    at = open_page(app, "map", "chaoyang")
+    assert at.selectbox(key="map_district").options == ["朝阳区"]
+    assert list(at.dataframe[-1].value["name"]) == ["朝阳区"]
+    at.switch_page("views/plan.py").run()
+    at.number_input(key="plan_teams").set_value(2)
+    at.number_input(key="plan_days").set_value(2)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    plan = at.dataframe[0].value
+    assert len(plan) == 4 and set(plan["所属区"]) == {"朝阳区"}
+    entry = audit.entries(setup[2], action="plan").iloc[0]
+    assert entry["actor"] == "chaoyang" and entry["districts"] == "110105"
+
+
+def test_leadership_reads_the_city_and_exports_but_has_no_write_controls(app, setup):
+    at = open_page(app, "kpi", "leader")
+    assert at.selectbox(key="kpi_district").options[0] == "全市"
+    assert len(at.dataframe[0].value) == 16
+    assert any(b.label == "导出 Excel" for b in at.get("download_button"))
+    assert not [b for b in at.button if b.label == "保存目标"]
+    at.switch_page("views/model.py").run()
+    assert not at.exception and not [b for b in at.button if b.key == "retrain"]
+
+
+def test_an_admin_manages_accounts_and_reads_the_audit_log(app, setup):
+    at = open_page(app, "admin", "admin")
+    users = at.dataframe[0].value
+    assert {"admin", "leader", "chaoyang", "haidian"} <= set(users["name"])
+    form = at.text_input
+    next(w for w in form if w.label == "用户名").input("fengtai")
+    next(w for w in at.selectbox if w.label == "角色").set_value("planner")
+    next(w for w in at.multiselect if w.label == "负责的区（计划员）").set_value(["110106"])
+    next(w for w in form if w.label.startswith("初始密码")).input("fengtai-pw-1")
+    next(b for b in at.button if b.label == "新建").click().run()
+    assert not at.exception and any("已新建账号 fengtai" in s.value for s in at.success)
+    assert accounts.authenticate(setup[2], "fengtai", "fengtai-pw-1").account.districts == ("110106",)
+    log = at.dataframe[1].value
+    assert {"新建账号", "登录"} <= set(log["action"])
+
+
+def test_an_idle_session_ends_with_a_message(app, monkeypatch):
+    sign_in(app, "leader")
+    assert app.title[0].value == "地图"
+    monkeypatch.setenv("OUTREACH_SESSION_IDLE_MINUTES", "0")
+    app.run()
+    assert app.title[0].value == "登录"
+    assert any("长时间未操作" in e.value for e in app.error)
+
+
+def test_a_disabled_account_is_signed_out_at_its_next_click(app, setup):
+    engine = setup[2]
+    accounts.add_user(engine, "temp-lead", "leadership", "temp-lead-pw", by=Scope.operator())
+    sign_in(app, "temp-lead", "temp-lead-pw")
+    assert app.title[0].value == "地图"
+    accounts.set_disabled(engine, "temp-lead", True, by=Scope.operator())
+    app.run()
+    assert app.title[0].value == "登录" and any("已停用" in e.value for e in app.error)
+
+
+def test_single_sign_on_maps_to_the_accounts_role(app, setup):
+    accounts.add_user(setup[2], "sso-planner", "planner", None, by=Scope.operator(), districts_=["海淀"], sso_email="hd@union.example")
+    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "c", "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    app.user = {"is_logged_in": True, "email": "hd@union.example"}
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == "地图"
+    assert app.selectbox(key="map_district").options == ["海淀区"]
