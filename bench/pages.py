@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import db, ingest, store  # noqa: E402
+from dashboard.core import accounts, db, ingest, store  # noqa: E402
 from data import sample  # noqa: E402
 
 PAGES = {"地图 map": "/", "计划 plan": "/plan", "指标 kpi": "/kpi", "上传 upload": "/upload", "模型 model": "/model"}
@@ -49,7 +49,11 @@ def build(tmp: Path, scale: int) -> tuple[str, Path]:
         copies.append(copy)
     ingest.import_sessions(engine, sample.to_csv_bytes(pd.concat(copies, ignore_index=True)), "sessions.csv", today=sample.HISTORY_END, max_bytes=1 << 40)
     store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
+    accounts.create_demo_accounts(engine)
     return url, tmp / f"models{scale}"
+
+
+USER = ("admin", dict((a[0], a[3]) for a in accounts.DEMO_ACCOUNTS)["admin"])  # sees every district: the heaviest pages
 
 
 def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
@@ -81,18 +85,30 @@ def time_pages(base: str) -> dict[str, tuple[float, float]]:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
         page = context.new_page()
+        idle = "[data-testid=stApp][data-test-script-state=notRunning]"
         page.goto(base + "/")  # the first session pays for loading the database and model into the server's caches
-        page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=300_000)
+        page.wait_for_selector(idle, timeout=300_000)
+        page.get_by_label("用户名").fill(USER[0])
+        page.get_by_label("密码", exact=True).fill(USER[1])
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.locator("[data-testid=stSidebarNav]").wait_for(timeout=300_000)
+        page.wait_for_selector(idle, timeout=300_000)
+
+        def go(path: str) -> float:
+            """Follow the page's sidebar link, as a signed-in person does; seconds until the page is drawn."""
+            t0 = time.perf_counter()
+            page.locator(f'[data-testid=stSidebarNav] a[href="{base}{path}"]').click()
+            page.wait_for_timeout(50)
+            page.wait_for_selector(idle, timeout=120_000)
+            if path in MAP_PAGES:
+                page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
+            return time.perf_counter() - t0
+
+        go("/upload")  # off the page sign-in lands on, so the map is timed like the others
         for name, path in PAGES.items():
-            times = []
-            for _ in range(2):
-                t0 = time.perf_counter()
-                page.goto(base + path)
-                page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=120_000)
-                if path in MAP_PAGES:
-                    page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
-                times.append(time.perf_counter() - t0)
-            results[name] = (times[0], times[1])
+            first = go(path)
+            go("/model" if path != "/model" else "/upload")
+            results[name] = (first, go(path))
         browser.close()
     return results
 
@@ -102,6 +118,9 @@ def map_payload(url: str, models: Path) -> int:
 
     os.environ.update({"OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(models), "OUTREACH_SAMPLE": "0"})
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300).run()
+    at.text_input(key="login_name").input(USER[0])
+    at.text_input(key="login_password").input(USER[1])
+    next(b for b in at.button if b.label == "登录").click().run()
     return sum(len(c.proto.json_args.encode()) for c in at.get("component_instance"))
 
 

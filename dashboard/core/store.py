@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -99,10 +100,14 @@ def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, ra
     }
     directory.mkdir(parents=True, exist_ok=True)
     model_path, card_path = _paths(directory)
-    tmp = model_path.with_suffix(".joblib.tmp")
-    joblib.dump(model, tmp)
-    tmp.replace(model_path)  # never leave a half-written model behind
-    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    # Written under names of their own, then renamed: several app processes may retrain at once, and a reader
+    # never sees a half-written file.
+    unique = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp_model, tmp_card = model_path.with_name(model_path.name + unique), card_path.with_name(card_path.name + unique)
+    joblib.dump(model, tmp_model)
+    tmp_card.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    tmp_model.replace(model_path)
+    tmp_card.replace(card_path)
     if progress:
         progress(1.0, "saved")
     return Loaded(model, card, [])
