@@ -170,6 +170,11 @@ def results_template(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFr
 # ---- writes --------------------------------------------------------------------------------------------------
 
 
+def max_upload_mb() -> float:
+    """The importer's size limit in megabytes (``OUTREACH_MAX_UPLOAD_MB``, default 20)."""
+    return ingest.max_upload_bytes() / 1024 / 1024
+
+
 def import_sessions(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
     """Validate and import a sessions file as ``scope``: rows of another district refuse the whole file."""
     if not options.get("dry_run"):

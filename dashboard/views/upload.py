@@ -29,12 +29,12 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
 
 skip_invalid = st.checkbox(t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip")
 gcj = kind == "sites" and st.checkbox(t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"), key="upload_gcj")
-limit_mb = st.get_option("server.maxUploadSize")
+limit_mb = min(float(st.get_option("server.maxUploadSize")), access.max_upload_mb())  # the server's and the importer's
 upload = st.file_uploader(
     t("选择CSV或Excel文件", "Choose a CSV or Excel file"),
     type=["csv", "xlsx", "xls", "txt"],
     key=f"uploader_{kind}",
-    help=t(f"单个文件不超过 {limit_mb} MB；更大的文件请按月或按区拆分。", f"Up to {limit_mb} MB per file; split larger files by month or district."),
+    help=t(f"单个文件不超过 {limit_mb:g} MB；更大的文件请按月或按区拆分。", f"Up to {limit_mb:g} MB per file; split larger files by month or district."),
 )
 
 

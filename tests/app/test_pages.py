@@ -165,3 +165,14 @@ def test_map_session_type_filter_switches_the_district_figures(app, setup):
     table = at.dataframe[-1].value
     assert "unions_founded" in table.columns and "applications" not in table.columns
     assert any("企业沟通会按区登记" in c.value for c in at.caption)
+
+
+def test_an_oversized_upload_is_refused_with_the_limit_and_the_fix(app, setup, monkeypatch):
+    monkeypatch.setenv("OUTREACH_MAX_UPLOAD_MB", "0.001")  # about 1 KB, so a small file stands in for a 21 MB one
+    before = kpi.totals(setup[2])
+    at = open_page(app, "upload")
+    at.file_uploader[0].set_value(("big.csv", (FIXTURES / "sessions" / "valid_zh.csv").read_bytes() * 3, "text/csv")).run()
+    assert not at.exception
+    assert any("文件太大" in e.value and "拆分" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "upload_confirm"]
+    assert kpi.totals(setup[2]) == before
