@@ -139,7 +139,7 @@ def test_sign_in_with_a_wrong_then_the_right_password_and_sign_out(visit):
     assert "上传" in links and "管理" not in links  # a planner uploads but does not manage
     page.get_by_role("button", name="退出登录").click()
     page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stSidebarNav]").count() == 0
+    page.locator("[data-testid=stSidebarNav]").wait_for(state="detached", timeout=30_000)  # the pages are gone again
     assert visit.external == [] and visit.errors == []
 
 
