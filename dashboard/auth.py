@@ -39,8 +39,11 @@ def _finish(result: accounts.SignIn, via: str) -> None:
 
 
 def _sign_out(reason: str = "") -> None:
-    for key in (_SESSION, _SCOPE):
-        st.session_state.pop(key, None)
+    # Everything the tab held belongs to the user who leaves (a plan, an upload preview, filters): only the
+    # language stays, so the next person at this browser starts clean.
+    for key in list(st.session_state):
+        if key != "lang":
+            del st.session_state[key]
     if reason:
         st.session_state[_NOTE] = reason
 

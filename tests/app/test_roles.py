@@ -131,3 +131,16 @@ def test_single_sign_on_maps_to_the_accounts_role(app, setup):
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "地图"
     assert app.selectbox(key="map_district").options == ["海淀区"]
+
+
+def test_signing_out_leaves_nothing_for_the_next_person_at_the_browser(app, setup):
+    at = open_page(app, "plan", "admin")
+    at.number_input(key="plan_teams").set_value(1)
+    at.number_input(key="plan_days").set_value(1)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    assert "plan_result" in at.session_state
+    at.button(key="logout").click().run()
+    assert at.title[0].value == "登录" and "plan_result" not in at.session_state
+    sign_in(at, "chaoyang")
+    at.switch_page("views/plan.py").run()
+    assert not at.dataframe or "所属区" not in at.dataframe[0].value.columns  # no plan shown until they make one
