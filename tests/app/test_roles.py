@@ -28,7 +28,7 @@ def test_nothing_but_the_login_form_before_signing_in(app):
     app.run()
     assert [t.value for t in app.title] == ["登录"]
     assert not app.metric and not app.dataframe
-    with pytest.raises(Exception):  # no page other than the login page exists yet
+    with pytest.raises(ValueError):  # no page other than the login page is registered yet
         app.switch_page("views/kpi.py").run()
 
 
@@ -41,7 +41,7 @@ def test_each_role_reaches_only_its_pages(app, user, page):
         assert not app.exception, [e.value for e in app.exception]
         assert app.title[0].value == TITLES[page]
     else:
-        with pytest.raises(Exception):  # not in this role's navigation: Streamlit has no such page for them
+        with pytest.raises(ValueError):  # not in this role's navigation: no such page is registered for them
             app.switch_page(f"views/{page}.py").run()
         assert app.title[0].value != TITLES[page]
 
