@@ -51,6 +51,12 @@ def _sign_out(reason: str = "") -> None:
 def login_page() -> None:
     """The login form (and the single sign-on button when ``[auth]`` is configured in secrets)."""
     eng = resources.engine()
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        _login_form(eng)
+
+
+def _login_form(eng) -> None:
     st.title(t("登录", "Sign in"))
     st.caption(t("双沟通 外联规划 · 北京市总工会", "Outreach planning for Beijing's trade unions"))
     note = st.session_state.get(_NOTE)

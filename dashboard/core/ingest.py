@@ -355,7 +355,7 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
         codes = set(rows["district"].dropna().astype(str))
         upload_id = _audit(conn, kind, raw.file_name, digest, user, report, codes)
         report.upload_id = upload_id
-        if user is not None and not isinstance(user, str):
+        if user is not None:
             audit.record(conn, user, "import", codes, kind=kind, file=raw.file_name, upload_id=upload_id, **report.counts())
         if kind == "sessions":
             if len(new_sites):

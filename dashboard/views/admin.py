@@ -22,6 +22,11 @@ district_codes = [d.adcode for d in districts.DISTRICTS]
 district_name = lambda c: districts.name(c, lang())  # noqa: E731
 
 
+def beijing(column: pd.Series) -> pd.Series:
+    """Stored UTC times as Beijing wall-clock times, as users read them."""
+    return pd.to_datetime(column, utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+
+
 def attempt(action, success: str) -> None:
     try:
         action()
@@ -35,11 +40,11 @@ users_tab, audit_tab, calendar_tab = st.tabs([t("账号", "Accounts"), t("审计
 with users_tab:
     table = access.users(eng, me)
     st.dataframe(
-        table.assign(role=table["role"].map(role_name)),
+        table.assign(role=table["role"].map(role_name), created_at=beijing(table["created_at"]), last_login=beijing(table["last_login"])),
         hide_index=True,
         column_config={
             "name": t("用户名", "User"), "role": t("角色", "Role"), "districts": t("负责的区", "Districts"), "disabled": t("已停用", "Disabled"),
-            "demo": t("演示账号", "Demo"), "sso_email": t("单点登录邮箱", "SSO e-mail"), "created_at": t("创建时间(UTC)", "Created (UTC)"), "last_login": t("最近登录(UTC)", "Last sign-in (UTC)"),
+            "demo": t("演示账号", "Demo"), "sso_email": t("单点登录邮箱", "SSO e-mail"), "created_at": t("创建时间（北京）", "Created (Beijing)"), "last_login": t("最近登录（北京）", "Last sign-in (Beijing)"),
         },
     )  # fmt: skip
     add_col, change_col = st.columns(2)
@@ -47,7 +52,7 @@ with users_tab:
         st.markdown(t("**新建账号**", "**Add an account**"))
         name = st.text_input(t("用户名", "User name"), max_chars=64)
         role = st.selectbox(t("角色", "Role"), list(ROLE_LABELS), format_func=role_name, index=2)
-        chosen = st.multiselect(t("负责的区（计划员）", "Districts (planners)"), district_codes, format_func=district_name)
+        chosen = st.multiselect(t("负责的区（计划员）", "Districts (planners)"), district_codes, format_func=district_name, placeholder=t("选择区", "Choose districts"))
         password = st.text_input(t("初始密码（至少8位）", "Initial password (8+ characters)"), type="password")
         sso = st.text_input(t("单点登录邮箱（可选）", "Single sign-on e-mail (optional)"))
         if st.form_submit_button(t("新建", "Add")):
@@ -56,7 +61,7 @@ with users_tab:
         st.markdown(t("**修改账号**", "**Change an account**"))
         who = st.selectbox(t("账号", "Account"), table["name"].tolist())
         new_role = st.selectbox(t("新角色", "New role"), list(ROLE_LABELS), format_func=role_name, index=2)
-        new_districts = st.multiselect(t("负责的区", "Districts"), district_codes, format_func=district_name)
+        new_districts = st.multiselect(t("负责的区", "Districts"), district_codes, format_func=district_name, placeholder=t("选择区（计划员）", "Choose districts (planners)"))
         new_password = st.text_input(t("重设密码（留空不改）", "Reset password (blank: keep)"), type="password")
         c1, c2, c3, c4 = st.columns(4)
         if c1.form_submit_button(t("保存角色和区", "Save role and districts")):
@@ -75,11 +80,13 @@ with audit_tab:
     limit = f3.number_input(t("条数", "Entries"), 10, 10000, 500, step=100, key="audit_limit")
     log = access.audit_log(eng, me, limit=int(limit), actor=actor.strip() or None, action=action)
     log["action"] = log["action"].map(lambda a: t(*ACTIONS.get(a, (a, a))))
+    log["role"] = log["role"].map(lambda r: role_name(r) if r in ROLE_LABELS else "")
+    log["at"] = beijing(log["at"])
     log["districts"] = [" ".join(district_name(c) for c in d.split(",")) if isinstance(d, str) and d else "" for d in log["districts"]]
     st.dataframe(
         log,
         hide_index=True,
-        column_config={"id": "#", "at": t("时间(UTC)", "Time (UTC)"), "actor": t("用户", "User"), "role": t("角色", "Role"), "action": t("操作", "Action"), "districts": t("区", "Districts"), "detail": t("详情", "Detail")},
+        column_config={"id": "#", "at": t("时间（北京）", "Time (Beijing)"), "actor": t("用户", "User"), "role": t("角色", "Role"), "action": t("操作", "Action"), "districts": t("区", "Districts"), "detail": t("详情", "Detail")},
     )
     st.download_button(t("导出审计日志（Excel）", "Export the audit log (Excel)"), lambda: access.export_workbook(eng, me, "audit_log", {"audit": log}), file_name=f"audit_{dt.date.today()}.xlsx", key="audit_export")
 
