@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import resources
 from dashboard.core import accounts, access
 from dashboard.core.scope import ROLE_LABELS, Scope
-from dashboard.i18n import t
+from dashboard.i18n import lang, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
 
@@ -107,6 +107,16 @@ def require() -> Scope | None:
     st.session_state[_SESSION] = renewed
     st.session_state[_SCOPE] = current
     return current
+
+
+def district_select(container, current: Scope, key: str) -> str | None:
+    """A district picker holding only the caller's districts; None means all of them (the city, or "my districts")."""
+    from dashboard.core import districts
+
+    mine = list(current.districts) if current.districts else [d.adcode for d in districts.DISTRICTS]
+    options = mine if current.districts and len(mine) == 1 else [None, *mine]
+    whole = t("全市", "All Beijing") if current.districts is None else t("我负责的区", "My districts")
+    return container.selectbox(t("区", "District"), options, format_func=lambda c: whole if c is None else districts.name(c, lang()), key=key)
 
 
 def sidebar(current: Scope) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core import access, districts, kpi, maps, targets
+from dashboard.core import access, kpi, maps, targets
 from dashboard.i18n import lang, t
 
 PILOT_START = dt.date(2018, 4, 1)
@@ -42,10 +42,7 @@ if preset == "custom":
 else:
     date_from, date_to = presets[preset][1]
     c2.caption(f"{date_from} – {date_to}")
-mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
-choices = mine if me.districts and len(mine) == 1 else [None] + mine  # a planner sees only their own districts
-whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
-district = c3.selectbox(t("区", "District"), choices, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="kpi_district")
+district = auth.district_select(c3, me, "kpi_district")
 
 k = resources.totals(me, district, date_from, date_to, v)
 for group in (("worker_sessions", "consultations", "applications", "members_total"), ("enterprise_sessions", "enterprises_reached", "unions_founded", "members_from_enterprise_sessions")):

@@ -26,9 +26,7 @@ if first is None:
 c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1])
 span = c1.date_input(t("日期范围", "Date range"), (max(first, last - dt.timedelta(days=365)), last), min_value=first, max_value=last, key="map_span")
 date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
-mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
-whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
-district = c2.selectbox(t("区", "District"), mine if me.districts and len(mine) == 1 else [None] + mine, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="map_district")
+district = auth.district_select(c2, me, "map_district")
 session_type = c0.selectbox(t("场次类型", "Session type"), ["all", "worker", "enterprise"], format_func={"all": t("全部", "All"), "worker": t("职工沟通会", "Worker"), "enterprise": t("企业沟通会", "Enterprise")}.get, key="map_session_type")
 types = c3.multiselect(t("点位类型", "Site types"), list(SITE_TYPES), format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k, key="map_types")
 tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gaode": t("高德", "Gaode"), "custom": t("内网瓦片", "Internal tiles")}

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core import access, districts, ics, maps, planner
+from dashboard.core import access, ics, maps, planner
 from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.i18n import lang, t
 
@@ -30,9 +30,7 @@ with st.form("plan_form"):
     c5, c6, c7 = st.columns([1, 2, 1])
     length = c5.select_slider(t("每场时长（分钟）", "Session length (min)"), [60, 90, 120, 150, 180, 240], 120, key="plan_length")
     hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
-    mine = list(me.districts) if me.districts else [d.adcode for d in districts.DISTRICTS]
-    whole = t("全市", "All Beijing") if me.districts is None else t("我负责的区", "My districts")
-    district = c7.selectbox(t("区", "District"), mine if me.districts and len(mine) == 1 else [None] + mine, format_func=lambda c: whole if c is None else districts.name(c, lang()), key="plan_district")
+    district = auth.district_select(c7, me, "plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
     exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
     b1, b2 = st.columns(2)
