@@ -52,10 +52,18 @@ def _point_of(visit, site_id):
     """The page coordinates of a site's marker (brought to the front so nothing covers it) and the map's frame."""
     visit.map_frame().locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
     frame = next(f for f in visit.page.frames if f != visit.page.main_frame and f.evaluate("typeof L !== 'undefined'"))
-    points = frame.evaluate(FIND_FEATURE, [site_id, True])
-    assert len(points) == 1, f"{site_id} not on the map"
-    box = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
-    return frame, box["x"] + points[0][0], box["y"] + points[0][1]
+    iframe = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').first
+    where = None
+    for _ in range(40):  # the page may still be laying out (the iframe resizing, text appearing above it): wait until still
+        points = frame.evaluate(FIND_FEATURE, [site_id, True])
+        assert len(points) == 1, f"{site_id} not on the map"
+        box = iframe.bounding_box()
+        now = (round(box["x"] + points[0][0]), round(box["y"] + points[0][1]))
+        if now == where:
+            break
+        where = now
+        visit.page.wait_for_timeout(250)
+    return frame, *where
 
 
 @pytest.mark.parametrize("site_id", list(HOSTILE))
@@ -63,10 +71,14 @@ def test_hostile_site_names_show_as_text_when_hovered_and_clicked(visit, site_id
     name = HOSTILE[site_id][0]
     visit.open("/")
     frame, x, y = _point_of(visit, site_id)
+    # The pointer still rests where the sign-in button was, now over the map: move it off the map first, so the
+    # only tooltip open is the one hovering the site opens.
+    visit.page.mouse.move(5, 5)
+    frame.locator(".leaflet-tooltip").first.wait_for(state="detached", timeout=10_000)
     visit.page.mouse.move(x, y)
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.first.wait_for(timeout=10_000)
-    assert name in tooltip.first.inner_text()
+    assert tooltip.count() == 1 and name in tooltip.first.inner_text()
     assert tooltip.first.locator("img").count() == 0
     visit.page.mouse.click(x, y)
     visit.page.wait_for_timeout(500)
