@@ -35,7 +35,7 @@ def _finish(result: accounts.SignIn, via: str) -> None:
         st.session_state[_SCOPE] = result.account.scope()
         st.session_state.pop(_NOTE, None)
     else:
-        st.session_state[_NOTE] = result.message("en" if st.session_state.get("lang") == "en" else "zh")
+        st.session_state[_NOTE] = result.message(lang())
 
 
 def _sign_out(reason: str = "") -> None:

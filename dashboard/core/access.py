@@ -209,9 +209,10 @@ def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, re
 
 
 def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> None:
-    _guard(engine, scope, lambda: scope.require_write(plans.row_districts(engine, row_ids_done)), what="plan_done")
+    codes = plans.row_districts(engine, row_ids_done)
+    _guard(engine, scope, lambda: scope.require_write(codes), what="plan_done")
     plans.set_done(engine, row_ids_done)
-    audit.record(engine, scope, "plan_done", plans.row_districts(engine, row_ids_done), rows=len(row_ids_done))
+    audit.record(engine, scope, "plan_done", codes, rows=len(row_ids_done))
 
 
 def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:

@@ -105,6 +105,13 @@ def name(adcode: str, lang: str = "zh") -> str:
     return d.name_zh if lang == "zh" else d.name_en
 
 
+def names(codes, lang: str = "zh") -> str:
+    """Display names for comma-separated adcodes as stored on uploads, plans and audit entries ("" for none)."""
+    if not isinstance(codes, str) or not codes:
+        return ""
+    return " ".join(name(c, lang) for c in codes.split(","))
+
+
 def table() -> pd.DataFrame:
     """The 16 districts as a DataFrame with columns adcode, name_zh, name_en."""
     return pd.DataFrame([d.__dict__ for d in DISTRICTS])

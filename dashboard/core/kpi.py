@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import sqlalchemy as sa
 
 from .schema import sessions
@@ -66,6 +67,19 @@ def in_districts(column, district):
     if isinstance(district, str):
         return column == district
     return column.in_(list(district))
+
+
+def rows_within(frame: pd.DataFrame, district, column: str = "districts") -> pd.DataFrame:
+    """The rows whose comma-separated adcodes in ``column`` all lie in ``district`` (an adcode or a tuple of them).
+
+    The in-memory counterpart of :func:`in_districts`, for records that span districts (uploads, plans); rows with
+    no districts recorded are left out. ``district=None`` keeps every row.
+    """
+    if district is None:
+        return frame
+    allowed = {district} if isinstance(district, str) else set(district)
+    inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame[column].fillna("")], index=frame.index, dtype=bool)
+    return frame.loc[inside].reset_index(drop=True)
 
 
 def filtered(query, *, district=None, date_from: dt.date | None = None, date_to: dt.date | None = None):

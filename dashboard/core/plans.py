@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import audit, districts
+from .kpi import in_districts, rows_within
 from .columns import SESSION_COLUMNS
 from .schema import plan_rows, plans, sessions, sites
 
@@ -66,11 +67,7 @@ def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
     )
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"])
-    if district is not None:
-        allowed = {district} if isinstance(district, str) else set(district)
-        inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")], index=frame.index, dtype=bool)
-        frame = frame.loc[inside].reset_index(drop=True)
-    return frame.drop(columns=["districts"])
+    return rows_within(frame, district).drop(columns=["districts"])
 
 
 def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
@@ -145,8 +142,6 @@ def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> p
 
     ``district`` (an adcode or a tuple of them) limits them to those districts.
     """
-    from .kpi import in_districts
-
     q = sa.select(plan_rows.c.site_id, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time).where(plan_rows.c.date.between(first, last))
     if (condition := in_districts(plan_rows.c.district, district)) is not None:
         q = q.where(condition)

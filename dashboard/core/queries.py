@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from .kpi import aggregates, filtered, in_districts
+from .kpi import aggregates, filtered, in_districts, rows_within
 from .schema import districts, sessions, sites, uploads
 
 WORKER = sessions.c.session_type == "worker"
@@ -112,11 +112,7 @@ def upload_history(engine: sa.Engine, limit: int = 200, district=None) -> pd.Dat
         q = q.limit(limit)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=[c.name for c in uploads.columns])
-    if district is not None:
-        allowed = {district} if isinstance(district, str) else set(district)
-        inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame["districts"].fillna("")], index=frame.index, dtype=bool)
-        frame = frame.loc[inside].head(limit).reset_index(drop=True)
-    return frame
+    return rows_within(frame, district).head(limit)
 
 
 def data_version(engine: sa.Engine) -> str:

@@ -82,7 +82,7 @@ with audit_tab:
     log["action"] = log["action"].map(lambda a: t(*ACTIONS.get(a, (a, a))))
     log["role"] = log["role"].map(lambda r: role_name(r) if r in ROLE_LABELS else "")
     log["at"] = beijing(log["at"])
-    log["districts"] = [" ".join(district_name(c) for c in d.split(",")) if isinstance(d, str) and d else "" for d in log["districts"]]
+    log["districts"] = log["districts"].map(lambda d: districts.names(d, lang()))
     st.dataframe(
         log,
         hide_index=True,

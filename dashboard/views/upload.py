@@ -118,7 +118,7 @@ if upload is not None:
 
 st.subheader(t("上传记录", "Upload history"))
 history = resources.upload_history(me, resources.version())
-history["districts"] = [" ".join(districts.name(c, lang()) for c in d.split(",")) if isinstance(d, str) and d else "" for d in history["districts"]]
+history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
 st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,
