@@ -4,7 +4,10 @@
   static serving, so no request leaves an intranet. Markers are circles (no icon images or fonts needed) and legends
   are drawn by the page, because any branca colour map makes streamlit-folium inject a CDN script.
 * Escaping: every user string that reaches the map goes through :func:`safe_text` (HTML-escaped, and backticks,
-  ``$`` and backslashes turned into entities, since folium puts tooltips inside JavaScript template literals).
+  ``$`` and backslashes turned into entities, since folium puts tooltips inside JavaScript template literals; and
+  ``{`` ``}`` too, because branca renders a map's generated script a second time as Jinja2 source, so text with
+  ``{{ }}`` or ``{% %}`` in it would run on the server). Feature properties are built by :func:`properties`, which
+  passes every value through it, so no field of a layer can be missed.
 * Tiles are a setting: none (the map still works), OpenStreetMap, Gaode (then every shape and point is shifted to
   GCJ-02 so it sits on Gaode's streets), or a custom URL template for an internal tile server.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 
 import folium
@@ -45,12 +49,22 @@ def use_local_assets(base: str = VENDOR) -> None:
         ]
 
 
+# Characters that could end a JavaScript template literal or start a Jinja2 tag, as HTML entities: tooltips and
+# popups insert the text as HTML, so the browser shows the original characters.
+_ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
+
+
 def safe_text(value) -> str:
-    """Text for a popup or tooltip that can neither inject HTML nor break out of a JavaScript template literal."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """Text for a popup or tooltip that can neither inject HTML, nor break out of a JavaScript template literal,
+    nor become Jinja2 template source when folium renders the map."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return html.escape(str(value), quote=True).translate(_ENTITIES)
+
+
+def properties(values: dict) -> dict[str, str]:
+    """A GeoJSON feature's properties, every value made safe (the one way text gets into a layer)."""
+    return {str(key): safe_text(value) for key, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,14 @@ class Tiles:
     def gcj02(self) -> bool:
         return self.kind == "gaode"
 
+    @property
+    def usable_url(self) -> str | None:
+        """The custom URL template if it is a plain http(s) URL with only {s} {x} {y} {z} {r} placeholders."""
+        return self.url if self.url and _TILE_URL.fullmatch(self.url) else None
+
+
+_TILE_URL = re.compile(r"https?://[^\s\"'<>{}`$\\]+(?:\{[sxyzr]\}[^\s\"'<>{}`$\\]*)*")
+
 
 GAODE_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -77,8 +99,9 @@ def base_map(tiles: Tiles = Tiles(), *, location=BEIJING_CENTRE, zoom: int = 9) 
         folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)
     elif tiles.kind == "gaode":
         folium.TileLayer(GAODE_URL, attr="© 高德地图 AutoNavi", name="高德", subdomains="1234", max_zoom=18).add_to(m)
-    elif tiles.kind == "custom" and tiles.url:
-        folium.TileLayer(tiles.url, attr=safe_text(tiles.attribution or "internal tiles"), name="tiles", max_zoom=18).add_to(m)
+    elif tiles.kind == "custom" and tiles.usable_url:
+        attribution = safe_text(tiles.attribution or "internal tiles")
+        folium.TileLayer(tiles.usable_url, attr=attribution, name="tiles", max_zoom=18).add_to(m)
     if tiles.gcj02:
         lat, lon = location
         glon, glat = wgs_to_gcj(lon, lat)
@@ -112,7 +135,20 @@ def legend(edges: list[float], fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
     return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
 
 
-def district_layer(gdf, value_col: str, label_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "districts") -> tuple[folium.GeoJson, list]:
+def _shown(value, fmt: str):
+    """A number formatted for a tooltip (other values as they are)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and not pd.isna(value):
+        return fmt.format(value)
+    return value
+
+
+def _aliases(titles) -> list[str]:
+    return [safe_text(t) for t in titles]
+
+
+def district_layer(
+    gdf, value_col: str, label_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "districts"
+) -> tuple[folium.GeoJson, list]:
     """A choropleth of ``value_col`` as one GeoJson layer styled per feature (no branca colour map).
 
     Returns the layer and the legend entries.
@@ -120,23 +156,34 @@ def district_layer(gdf, value_col: str, label_col: str, tooltip_cols: dict[str, 
     cls, edges = classify(gdf[value_col])
     features = []
     for (_, row), c in zip(gdf.iterrows(), cls):
-        props = {"adcode": str(row["adcode"]), "_fill": PALETTE[c] if c >= 0 else NO_DATA, "label": safe_text(row[label_col])}
-        for col, title in tooltip_cols.items():
-            v = row[col]
-            props[col] = safe_text(f"{v:,.0f}" if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) else v)
-        features.append({"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(shift_geometry(row.geometry, tiles))})
+        props = properties(
+            {
+                "adcode": row["adcode"],
+                "_fill": PALETTE[c] if c >= 0 else NO_DATA,
+                "label": row[label_col],
+                **{col: _shown(row[col], "{:,.0f}") for col in tooltip_cols},
+            }
+        )
+        geometry = shapely.geometry.mapping(shift_geometry(row.geometry, tiles))
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555555", "weight": 1, "fillOpacity": 0.65},
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=["label", *tooltip_cols], aliases=["", *[safe_text(t) for t in tooltip_cols.values()]], sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=["label", *tooltip_cols], aliases=["", *_aliases(tooltip_cols.values())], sticky=True),
         smooth_factor=1.0,
     )
     return layer, legend(edges)
 
 
-def site_layer(sites: pd.DataFrame, value_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "sites", radius: int = 6) -> tuple[folium.GeoJson, list]:
+def _point(lat: float, lon: float) -> dict:
+    return {"type": "Point", "coordinates": [round(float(lon), 6), round(float(lat), 6)]}
+
+
+def site_layer(
+    sites: pd.DataFrame, value_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "sites", radius: int = 6
+) -> tuple[folium.GeoJson, list]:
     """Sites as circle markers coloured by ``value_col`` in one GeoJson layer (fast, and a click returns the feature).
 
     ``sites`` needs ``site_id, lat, lon`` and the named columns. Rows without coordinates are skipped.
@@ -145,18 +192,16 @@ def site_layer(sites: pd.DataFrame, value_col: str, tooltip_cols: dict[str, str]
     cls, edges = classify(located[value_col])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
-    for i, (row, c) in enumerate(zip(located.itertuples(index=False), cls)):
-        props = {"site_id": safe_text(row.site_id), "_fill": PALETTE[c] if c >= 0 else NO_DATA}
-        for col, title in tooltip_cols.items():
-            v = getattr(row, col)
-            props[col] = safe_text(f"{v:,.1f}" if isinstance(v, (float, np.floating)) and not pd.isna(v) else v)
-        features.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}})
+    for i, (row, c) in enumerate(zip(located.to_dict("records"), cls)):
+        shown = {col: _shown(row[col], "{:,.1f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
+        props = properties({"site_id": row["site_id"], "_fill": PALETTE[c] if c >= 0 else NO_DATA, **shown})
+        features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
         marker=folium.CircleMarker(radius=radius, weight=1, color="#333333", fill=True, fill_opacity=0.9),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
     )
     return layer, legend(edges, "{:,.1f}")
 
@@ -191,15 +236,16 @@ def plan_layer(plan: pd.DataFrame, tooltip_cols: dict[str, str], tiles: Tiles = 
     located = plan.dropna(subset=["lat", "lon"])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
-    for i, row in enumerate(located.itertuples(index=False)):
-        props = {"_fill": TEAM_COLOURS[(int(row.team) - 1) % len(TEAM_COLOURS)], "site_id": safe_text(row.site_id)}
-        props.update({col: safe_text(getattr(row, col)) for col in tooltip_cols})
-        features.append({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}})
+    for i, row in enumerate(located.to_dict("records")):
+        colour = TEAM_COLOURS[(int(row["team"]) - 1) % len(TEAM_COLOURS)]
+        props = properties({"_fill": colour, "site_id": row["site_id"], **{col: row[col] for col in tooltip_cols}})
+        features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
+    aliases = _aliases(tooltip_cols.values())
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
         marker=folium.CircleMarker(radius=9, weight=2, color="#222222", fill=True, fill_opacity=0.95),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
-        popup=folium.GeoJsonPopup(fields=list(tooltip_cols), aliases=[safe_text(t) for t in tooltip_cols.values()]),
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=aliases),
+        popup=folium.GeoJsonPopup(fields=list(tooltip_cols), aliases=aliases),
     )

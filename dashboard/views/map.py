@@ -33,8 +33,11 @@ tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gao
 default_tiles = os.environ.get("OUTREACH_TILES", "none")
 tiles_kind = c4.selectbox(t("底图", "Basemap"), list(tile_kinds), index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0, format_func=tile_kinds.get, key="map_tiles")
 tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))
-if tiles_kind == "custom" and not tiles.url:
-    st.warning(t("未设置内网瓦片地址（环境变量 OUTREACH_TILES_URL），地图不显示底图。", "No internal tile URL set (OUTREACH_TILES_URL): the map has no basemap."))
+if tiles_kind == "custom" and not tiles.usable_url:
+    st.warning(t(
+        "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），地图不显示底图。",
+        "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no basemap.",
+    ))
 
 l1, l2, l3 = st.columns(3)
 show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")

@@ -23,6 +23,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = {
     "XSS-1": ("<img src=x onerror=alert(1)>", 39.9300, 116.4500),
     "XSS-2": ("反引号`${alert(2)}`点位", 39.9400, 116.4600),
+    "SSTI-1": ("{{ 7*7 }}{% if 1 %}模板{% endif %}{{ 点位", 39.9350, 116.4400),
 }
 
 if CHROMIUM is None and os.environ.get("CI"):

@@ -1,10 +1,12 @@
 """Map building without a browser: escaping, offline assets, GCJ-02 shifting for Gaode tiles, legends."""
 
+import html
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from jinja2.utils import htmlsafe_json_dumps
 
 from dashboard.core import districts, maps
 
@@ -31,7 +33,7 @@ def hostile_sites():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("<b>", "&lt;b&gt;"), ("`x`", "&#96;x&#96;"), ("${a}", "&#36;{a}"), ("a\\b", "a&#92;b"), ('"q"', "&quot;q&quot;"), (None, ""), (float("nan"), "")],
+    [("<b>", "&lt;b&gt;"), ("`x`", "&#96;x&#96;"), ("${a}", "&#36;&#123;a&#125;"), ("{{ x }}", "&#123;&#123; x &#125;&#125;"), ("a\\b", "a&#92;b"), ('"q"', "&quot;q&quot;"), (None, ""), (float("nan"), "")],
 )
 def test_safe_text(raw, expected):
     assert maps.safe_text(raw) == expected
@@ -71,3 +73,72 @@ def test_classes_and_legend():
     cls, edges = maps.classify(pd.Series([1, 2, 3, 4, 5, 6, np.nan]))
     assert cls.iloc[-1] == -1 and cls.iloc[0] == 0 and cls.iloc[5] == len(edges) - 2
     assert [c for c, _ in maps.legend(edges)] == list(maps.PALETTE[: len(edges) - 1])
+
+
+# Template syntax in user text: branca renders a map's generated script a second time as Jinja2 source, so text
+# that reached it unescaped would run on the server (the first payload makes a directory in the working folder).
+TEMPLATE_PAYLOADS = [
+    "{{ lipsum.__globals__.os.mkdir(dict(pwned=1)|first) }}",
+    "{{ dict(EVALU=1)|first ~ dict(ATED=1)|first }}",
+    "{% if 1 %}{{ dict(EVALU=1)|first ~ dict(ATED=1)|first }}{% endif %}",
+    "{{ 7*7 }}",
+    "{# hidden #}",
+    "lone {{ opener",
+    "lone {% opener",
+    "}} closer %}",
+    "{{'pattern_ref'}}",
+]
+
+
+def _as_sent(text: str) -> str:
+    """``text`` as it appears in the page: made safe, then inside a JSON string (folium's ``tojson``)."""
+    return htmlsafe_json_dumps(maps.safe_text(text))[1:-1]
+
+
+def _every_builder(text: str) -> str:
+    """Build each map layer with ``text`` in every field that reaches it, and return the rendered page."""
+    sites = pd.DataFrame(
+        {"site_id": [text], "name": [text], "type_label": [text], "when": [text], "lat": [39.93], "lon": [116.45], "value": [1.0]}
+    )
+    m = maps.base_map(maps.Tiles("custom", "http://tiles.intranet.local/{z}/{x}/{y}.png", text))
+    maps.site_layer(sites, "value", {"name": text, "type_label": text, "when": "t", "site_id": "id"})[0].add_to(m)
+    gdf = districts.boundaries().head(2).assign(v=[1.0, 2.0], label=text, extra=text)
+    maps.district_layer(gdf, "v", "label", {"extra": text, "v": text})[0].add_to(m)
+    plan = sites.assign(team=1, site_name=text, team_label=text, why=text, expected_applications=text)
+    cols = {"site_name": text, "team_label": text, "when": text, "expected_applications": text, "why": text}
+    maps.plan_layer(plan, cols).add_to(m)
+    maps.heat_layer(sites.assign(w=1), "w").add_to(m)
+    return maps.map_html(m)
+
+
+@pytest.mark.parametrize("text", TEMPLATE_PAYLOADS)
+def test_template_syntax_in_any_field_is_never_evaluated(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    page = _every_builder(text)
+    assert not (tmp_path / "pwned").exists()
+    assert "EVALUATED" not in page
+    # The text arrives whole, as entities the browser shows as the original characters.
+    assert page.count(_as_sent(text)) >= 10
+    assert html.unescape(maps.safe_text(text)) == text
+
+
+@pytest.mark.parametrize("text", TEMPLATE_PAYLOADS)
+def test_template_syntax_survives_streamlit_folium(text, tmp_path, monkeypatch):
+    """st_folium renders the figure, then builds the map script itself (and rewrites {{'name'}} references)."""
+    from streamlit_folium import _get_header, generate_leaflet_string
+
+    monkeypatch.chdir(tmp_path)
+    m = maps.base_map()
+    sites = pd.DataFrame({"site_id": ["S1"], "name": [text], "lat": [39.93], "lon": [116.45], "value": [1.0]})
+    maps.site_layer(sites, "value", {"name": text})[0].add_to(m)
+    m.get_root().render()
+    script = generate_leaflet_string(m)
+    _get_header(m)
+    assert not (tmp_path / "pwned").exists() and "EVALUATED" not in script
+    assert script.count(_as_sent(text)) == 2  # the value and its tooltip title
+
+
+def test_custom_tile_urls_must_be_plain_templates():
+    assert maps.Tiles("custom", "https://tiles.local/{z}/{x}/{y}.png").usable_url
+    for bad in ("https://t/{{7*7}}/{x}", "javascript:alert(1)", "https://t/`${a}`/{z}", "https://t/{z}\"onload=", None):
+        assert maps.Tiles("custom", bad).usable_url is None
