@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import audit, districts
+from .db import lock_name
 from .schema import login_attempts, user_districts, users
 from .scope import ADMIN, PLANNER, ROLE_LABELS, Scope
 
@@ -268,28 +269,36 @@ def _lock(conn, name: str, now: dt.datetime) -> dt.timedelta | None:
 
 
 def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetime | None = None) -> SignIn:
-    """Check a name and password, counting failures; a locked name is refused without checking the password."""
+    """Check a name and password, counting failures; a locked name is refused without checking the password.
+
+    The attempt is counted before the password is checked, under a lock on the name that every app process
+    shares, so parallel guesses cannot all pass the check before any is counted: at most
+    :data:`MAX_FAILURES` passwords are ever checked per window.
+    """
     now = _now(now)
     name = (name or "").strip()[:64]
     with engine.begin() as conn:
+        lock_name(conn, "login:" + name)
         wait = _lock(conn, name, now)
         if wait is not None:
             audit.record(conn, name or "?", "login_failed", reason="locked")
             return SignIn("locked", retry_after=wait)
+        # counted as a failure until the password proves right
+        attempt = conn.execute(login_attempts.insert().values(name=name, at=now, ok=False)).inserted_primary_key[0]
         stored = conn.execute(sa.select(users.c.password_hash).where(users.c.name == name)).scalar()
-        try:
-            ok = _hasher.verify(stored or _DUMMY, password or "") and stored is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
+    try:  # outside the lock: hashing takes a while and other names need not wait for it
+        ok = _hasher.verify(stored or _DUMMY, password or "") and stored is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    with engine.begin() as conn:
         account = get(conn, name) if ok else None
         if account is not None and account.disabled:
-            conn.execute(login_attempts.insert().values(name=name, at=now, ok=False))
             audit.record(conn, name, "login_failed", reason="disabled")
             return SignIn("disabled")
-        conn.execute(login_attempts.insert().values(name=name, at=now, ok=account is not None))
         if account is None:
             audit.record(conn, name or "?", "login_failed", reason="bad")
             return SignIn("bad")
+        conn.execute(login_attempts.update().where(login_attempts.c.id == attempt).values(ok=True))
         if _hasher.check_needs_rehash(stored):
             conn.execute(users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password)))
         audit.record(conn, account.scope(), "login")

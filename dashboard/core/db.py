@@ -23,6 +23,63 @@ DEFAULT_SQLITE = ROOT / "data" / "outreach.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class StorageProblem(RuntimeError):
+    """The database could not do what was asked for a reason of its own; ``zh`` and ``en`` say what and what to do.
+
+    Built by :func:`explain` from a driver's error, so users see no SQL, parameters or file paths.
+    """
+
+    def __init__(self, kind: str, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.kind, self.zh, self.en = kind, zh, en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+_UNCHANGED = ("已有数据没有任何改动。", "The stored data is unchanged.")
+_STORAGE_PROBLEMS = (
+    (
+        "read_only",
+        ("readonly database", "read-only", "read only", "permission denied", "attempt to write"),
+        "数据库当前只读，无法保存。请联系管理员检查数据库文件或账号的写入权限，然后重试。",
+        "The database is read-only right now. Ask an admin to check write permission on the database file or account, then try again.",
+    ),
+    (
+        "full",
+        ("disk is full", "no space left", "could not extend file", "disk full", "quota"),
+        "数据库所在的磁盘已满，无法保存。请联系管理员清理磁盘空间，然后重试。",
+        "The database's disk is full. Ask an admin to free disk space, then try again.",
+    ),
+    (
+        "busy",
+        ("database is locked", "lock timeout", "deadlock", "could not serialize"),
+        "数据库正忙（其他人正在写入），请稍等片刻后重试。",
+        "The database is busy (someone else is writing). Wait a moment and try again.",
+    ),
+    (
+        "unreachable",
+        ("unable to open database", "could not connect", "connection refused", "server closed", "connection timeout",
+         "terminating connection", "no such host", "name or service not known"),
+        "暂时无法连接数据库。请联系管理员检查数据库服务，然后重试。",
+        "The database cannot be reached right now. Ask an admin to check the database service, then try again.",
+    ),
+)  # fmt: skip
+
+
+def explain(error: BaseException) -> StorageProblem:
+    """A driver's or SQLAlchemy's error as a :class:`StorageProblem` in both languages, with what to do."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    for kind, signs, zh, en in _STORAGE_PROBLEMS:
+        if any(sign in text for sign in signs):
+            return StorageProblem(kind, f"{zh}{_UNCHANGED[0]}", f"{en} {_UNCHANGED[1]}")
+    return StorageProblem(
+        "other",
+        f"数据库报告了一个错误。{_UNCHANGED[0]}请稍后重试；如果再次出现，请联系管理员查看服务器日志。",
+        f"The database reported an error. {_UNCHANGED[1]} Try again later; if it happens again, ask an admin to read the server log.",
+    )
+
+
 def default_url() -> str:
     """``OUTREACH_DB_URL`` if set, else the embedded SQLite file ``data/outreach.sqlite``."""
     return os.environ.get("OUTREACH_DB_URL") or f"sqlite:///{DEFAULT_SQLITE}"
@@ -69,6 +126,21 @@ def lock_writes(conn: sa.Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})")
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_NAMED_LOCKS = 20180402  # the class of the named locks below, among PostgreSQL's two-key advisory locks
+
+
+def lock_name(conn: sa.Connection, name: str) -> None:
+    """Take a lock on ``name`` for the rest of ``conn``'s transaction, across every app process.
+
+    Must be the transaction's first statement. PostgreSQL: a transaction-scoped advisory lock on the name's hash
+    (other names are not blocked). SQLite has no finer lock than the database's write lock: ``BEGIN IMMEDIATE``.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:name))"), {"cls": _NAMED_LOCKS, "name": name})
     elif conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -49,6 +49,42 @@ def test_five_failures_lock_the_name_for_fifteen_minutes(people):
     assert len(audit.entries(people, action="login_failed")) == accounts.MAX_FAILURES + 1
 
 
+def test_parallel_guesses_check_at_most_five_passwords(people, monkeypatch):
+    """20 wrong passwords for one name at once, each on its own connection: the count and the check are one step."""
+    import threading
+
+    checked = []
+
+    class Counting:  # PasswordHasher's attributes are read-only: wrap it
+        def __init__(self, inner):
+            self.inner = inner
+
+        def verify(self, stored, password):
+            checked.append(password)
+            return self.inner.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr(accounts, "_hasher", Counting(accounts._hasher))
+    n = 20 if people.dialect.name == "postgresql" else 6
+    start = threading.Barrier(n)
+    results: list[str] = []
+
+    def guess(i):
+        start.wait()
+        results.append(accounts.authenticate(people, "cy", f"guess-{i}", now=T0).status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(checked) <= accounts.MAX_FAILURES
+    assert sorted(results) == ["bad"] * len(checked) + ["locked"] * (n - len(checked))
+    assert accounts.authenticate(people, "cy", "chaoyang-pw-1", now=T0 + dt.timedelta(minutes=1)).status == "locked"
+
+
 def test_sessions_expire_when_idle_or_old_and_end_when_the_account_is_disabled(people, monkeypatch):
     account = accounts.authenticate(people, "cy", "chaoyang-pw-1").account
     session = accounts.start(account, now=T0)
