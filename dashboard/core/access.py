@@ -108,12 +108,19 @@ def list_plans(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     return plans.list_plans(engine, scope.readable())
 
 
-def _plan_in_scope(engine, scope: Scope, plan_id: int, *, write: bool = False) -> None:
-    codes = plans.plan_districts(engine, plan_id) or set()
-    if write:
-        _guard(engine, scope, lambda: scope.require_write(codes), what="plan", plan_id=plan_id)
-    else:
-        _guard(engine, scope, lambda: [scope.readable(c) for c in codes], what="plan", plan_id=plan_id)
+def _not_found(what_zh: str, what_en: str) -> PermissionDenied:
+    """One answer for "no such row" and "not yours": a refusal must not tell another district's rows exist."""
+    return PermissionDenied(f"没有这个{what_zh}，或它不在您负责的区内。", f"There is no such {what_en}, or it is outside your districts.")
+
+
+def _plan_in_scope(engine, scope: Scope, plan_id: int) -> None:
+    codes = plans.plan_districts(engine, plan_id)
+
+    def check():
+        if codes is None or not all(scope.covers(c) for c in codes):
+            raise _not_found("计划", "plan")
+
+    _guard(engine, scope, check, what="plan", plan_id=plan_id)
 
 
 def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
@@ -134,6 +141,19 @@ def read_booked(data: bytes) -> pd.DataFrame:
 def plan_districts(plan: pd.DataFrame) -> set[str]:
     """The adcodes a described plan covers."""
     return plans.district_codes(plan) if len(plan) else set()
+
+
+CITY_COUNTS = ("sessions", "sites_with_history")  # the model card's counts over the whole city
+
+
+def model_card(scope: Scope, card: dict) -> dict:
+    """The model's card as the caller may read it: a planner does not get the city's session and site counts."""
+    if scope.districts is None:
+        return card
+    shown = {k: v for k, v in card.items() if k not in CITY_COUNTS}
+    if "backtest" in card:
+        shown["backtest"] = {k: v for k, v in card["backtest"].items() if k not in ("train_sessions", "test_sessions")}
+    return shown
 
 
 def load_model(engine: sa.Engine, **kwargs) -> store.Loaded:
@@ -204,15 +224,30 @@ def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | N
 
 
 def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict) -> int:
-    _guard(engine, scope, lambda: scope.require_write(plans.district_codes(plan)), what="plan_saved")
+    """Save a plan; scope is checked on its sites' stored districts as well as on the districts it names."""
+    stored = plans.site_districts(engine, plan["site_id"]) if "site_id" in plan else {}
+
+    def check():
+        scope.require_write(plans.district_codes(plan))  # the districts the plan names: the caller's own words
+        if not all(scope.covers(c) for c in stored.values()):
+            raise _not_found("点位", "site")
+
+    _guard(engine, scope, check, what="plan_saved")
     return plans.save(engine, plan, name, request, user=scope)
 
 
 def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> None:
-    codes = plans.row_districts(engine, row_ids_done)
-    _guard(engine, scope, lambda: scope.require_write(codes), what="plan_done")
+    """Tick saved plan rows off (or on again); every row must exist and lie within the caller's districts."""
+    found = plans.row_districts(engine, row_ids_done)
+
+    def check():
+        scope.require_write()
+        if {int(i) for i in row_ids_done} - set(found) or not all(scope.covers(c) for c in found.values()):
+            raise _not_found("场次", "plan session")
+
+    _guard(engine, scope, check, what="plan_done", rows=sorted(int(i) for i in row_ids_done)[:20])
     plans.set_done(engine, row_ids_done)
-    audit.record(engine, scope, "plan_done", codes, rows=len(row_ids_done))
+    audit.record(engine, scope, "plan_done", set(found.values()), rows=len(row_ids_done))
 
 
 def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:

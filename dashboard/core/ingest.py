@@ -13,15 +13,13 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-import os
-
 from . import audit, districts
 from .db import lock_writes
 from .columns import SESSION_COLUMNS, SITE_COLUMNS
 from .gcj02 import gcj_to_wgs
 from .messages import ERROR, Problem, problem
-from .schema import sessions, sites, uploads
-from .tabular import RawTable, UnreadableFile, read_table, sha256
+from .schema import plan_rows, sessions, sites, uploads
+from .tabular import RawTable, UnreadableFile, max_upload_bytes, read_table, sha256
 from .validate import Validation, validate_sessions, validate_sites
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
@@ -162,11 +160,6 @@ def _session_records(rows: pd.DataFrame, upload_id: int | None) -> list[dict]:
     return frame.to_dict("records")
 
 
-def max_upload_bytes() -> int:
-    """The largest file accepted, ``OUTREACH_MAX_UPLOAD_MB`` megabytes (default 20, like the upload page's limit)."""
-    return int(float(os.environ.get("OUTREACH_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
-
-
 def _size_problem(data: bytes, limit: int | None) -> Problem | None:
     limit = max_upload_bytes() if limit is None else limit
     if len(data) <= limit:
@@ -188,6 +181,46 @@ def _scope_problems(raw: RawTable, allowed: tuple[str, ...] | None) -> list[Prob
         problem("out_of_scope", row=int(r), column=header, value=districts.name(c), label=area_zh, label_en=area_en)
         for r, c in zip(raw.row_numbers[outside.to_numpy()], codes[outside])
     ]
+
+
+def _stored_districts(conn: sa.Connection, key_col: sa.Column, district_col: sa.Column, keys: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for i in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[i : i + _KEY_CHUNK]
+        found.update({k: d for k, d in conn.execute(sa.select(key_col, district_col).where(key_col.in_(chunk)))})
+    return found
+
+
+def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed) -> list[Problem]:
+    """One error per row whose key names a stored row outside ``allowed``: a session, a site, or a saved plan's row.
+
+    Scope is checked on the row the key names as it is stored, not on the district the file gives it, so a
+    planner can neither change another district's rows nor move them into their own. The message names the
+    key only, never the stored row.
+    """
+    if allowed is None or rows.empty:
+        return []
+    checks = [("site_id", sites.c.site_id, sites.c.district, "foreign_site")]
+    if kind == "sessions":
+        checks = [
+            ("session_key", sessions.c.session_key, sessions.c.district, "foreign_key"),
+            ("session_id", plan_rows.c.session_id, plan_rows.c.district, "foreign_key"),  # ticks the plan row off
+            *checks,
+        ]
+    problems: list[Problem] = []
+    flagged: set[tuple[int, str]] = set()
+    for col, key_col, district_col, code in checks:
+        keys = rows[col].dropna().astype(str)
+        stored = _stored_districts(conn, key_col, district_col, keys.unique().tolist())
+        foreign = {k for k, d in stored.items() if d not in allowed}
+        column = "site_id" if code == "foreign_site" else "session_id"
+        for i in keys[keys.isin(foreign)].index:
+            row = int(rows.at[i, "_row"])
+            shown = rows.at[i, "session_id"] if column == "session_id" and pd.notna(rows.at[i, "session_id"]) else keys[i]
+            if (row, code) not in flagged:
+                flagged.add((row, code))
+                problems.append(problem(code, row=row, column=raw.headers.get(column, column), value=shown))
+    return problems
 
 
 def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
@@ -312,9 +345,12 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             lock_writes(conn)
         validation = validate(conn)
         report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
-        outside = _scope_problems(raw, allowed)
+        outside = _scope_problems(raw, allowed) + _foreign_keys(conn, kind, raw, validation.rows, allowed)
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
-            report.problems = outside + report.problems
+            foreign_rows = {p.row for p in outside if p.code == "foreign_site"}
+            # the note "registered in another district" would say more about a site the caller may not see
+            kept = [p for p in report.problems if not (p.code == "site_other_district" and p.row in foreign_rows)]
+            report.problems = outside + kept
             report.rejected = len({p.row for p in outside} | set(validation.rejected_rows))
             report.preview = validation.rows
             return report

@@ -19,6 +19,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "legacy_xls": (ERROR, "不支持旧版Excel（.xls）文件。请在Excel中“另存为” .xlsx 或 CSV（UTF-8）后再上传。", "Old Excel (.xls) files are not supported. In Excel, use Save As .xlsx or CSV (UTF-8) and upload that."),
     "broken_xlsx": (ERROR, "Excel文件已损坏或无法打开。请在Excel中重新保存后再上传。", "The Excel file is damaged or cannot be opened. Save it again in Excel and upload it."),
     "bad_encoding": (ERROR, "无法识别文件编码。请另存为“CSV UTF-8”后再上传。", "The file's text encoding was not recognised. Save it as 'CSV UTF-8' and upload it again."),
+    "xlsx_too_large": (ERROR, "这个Excel文件解压后太大（{value}，上限 {limit}）。请删去多余的工作表、图片或格式，或另存为CSV后再上传。", "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or formatting, or save it as CSV and upload that."),
     "no_header": (ERROR, "没有找到表头：前几行里没有认识的列名（如“日期”“类型”“所属区”）。请使用模板的表头。", "No header row found: none of the first rows has known column names (such as date, session_type, district). Use the template's headers."),
     "not_a_table": (ERROR, "文件内容不是规整的表格（各行列数不一致）。请检查分隔符或使用模板。", "The file is not a regular table (rows have different numbers of columns). Check the separator or use the template."),
     "no_rows": (ERROR, "表头下面没有数据行。", "There are no data rows below the header."),
@@ -27,6 +28,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "cells_beyond_header": (WARNING, "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。", "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header."),
     "file_too_large": (ERROR, "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。", "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each."),
     "out_of_scope": (ERROR, "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。", "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them."),
+    "foreign_key": (ERROR, "编号“{value}”已被您负责范围以外的记录使用，不能在这里使用或修改。整个文件未导入：请换一个编号，或清空这一格（留空时按日期、时间和点位识别场次）。", "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by date, time and site)."),
+    "foreign_site": (ERROR, "点位“{value}”不在您负责的区内：不能修改它，也不能在它那里登记场次。整个文件未导入：请核对点位编号。", "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file was imported: check the site id."),
     "file_seen_before": (WARNING, "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。", "This exact file was already imported on {value}; importing it again does not count anything twice."),
     # cell problems
     "required_blank": (ERROR, "“{label}”不能为空。请填写。", "{label_en} must not be blank. Fill it in."),
@@ -39,6 +42,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "bad_count": (ERROR, "“{label}”应为整数，不能是“{value}”。请只填数字。", "{label_en} must be a whole number, not '{value}'. Enter digits only."),
     "negative_count": (ERROR, "“{label}”不能为负数（“{value}”）。请填0或正整数。", "{label_en} cannot be negative ('{value}'). Enter 0 or a positive whole number."),
     "fractional_count": (ERROR, "“{label}”应为整数，不能是小数“{value}”。", "{label_en} must be a whole number, not the decimal '{value}'."),
+    "count_too_large": (ERROR, "“{label}”的数字“{value}”太大（最多 {limit}）。请核对这个数。", "{label_en} '{value}' is too large (at most {limit}). Check the number."),
+    "date_out_of_range": (ERROR, "日期“{value}”的年份不合理（应在 {limit} 之间）。请核对年份。", "Date '{value}' has an implausible year (it must be within {limit}). Check the year."),
+    "date_with_time": (WARNING, "日期“{value}”带有时间，只取了日期；场次的开始和结束时间请填在各自的列。", "Date '{value}' has a time of day; only the date was kept. Put the session's times in the start and end columns."),
+    "too_long": (ERROR, "“{label}”太长（{value_len} 个字符，最多 {limit} 个）。请缩短。", "{label_en} is too long ({value_len} characters; at most {limit}). Shorten it."),
+    "control_chars_removed": (WARNING, "这一格含有不可见的控制字符，已删去。", "This cell held invisible control characters; they were removed."),
+    "nul_in_file": (ERROR, "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。", "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it in Excel, save it as 'CSV UTF-8' and upload that."),
     "unknown_district": (ERROR, "区“{value}”不认识。请填北京16个区之一，如 朝阳区、朝阳 或 110105。", "District '{value}' is not known. Use one of Beijing's 16 districts, e.g. 朝阳区, 朝阳 or 110105."),
     "unknown_session_type": (ERROR, "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”（或 worker / enterprise）。", "Session type '{value}' is not known. Use 职工沟通会 or 企业沟通会 (or worker / enterprise)."),
     "unions_exceed_enterprises": (ERROR, "建会企业数（{value}）大于涉及企业数。请核对这两个数。", "Unions founded ({value}) exceeds enterprises reached. Check both numbers."),
@@ -92,11 +101,15 @@ def problem(
     label: str = "",
     label_en: str = "",
     rows: str = "",
+    limit: str = "",
 ) -> Problem:
     """Build a :class:`Problem` from the catalogue; ``label``/``label_en`` name the column in each language."""
     severity, zh, en = CATALOGUE[code]
-    shown = "" if value is None else str(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "…"
-    fields = {"value": shown, "label": label or (column or ""), "label_en": label_en or label or (column or ""), "rows": rows}
-    return Problem(code, severity, zh.format(**fields), en.format(**fields), row, column, None if value is None else str(value))
+    full = "" if value is None else str(value)
+    shown = full[:57] + "…" if len(full) > 60 else full
+    fields = {
+        "value": shown, "label": label or (column or ""), "label_en": label_en or label or (column or ""), "rows": rows,
+        "limit": limit, "value_len": f"{len(full):,}",
+    }  # fmt: skip
+    kept = None if value is None else full[:200] + ("…" if len(full) > 200 else "")  # a 100,000-character cell stays out of the report
+    return Problem(code, severity, zh.format(**fields), en.format(**fields), row, column, kept)

@@ -24,10 +24,23 @@ def district_codes(plan: pd.DataFrame) -> set[str]:
     return {by_name.get(d, d) for d in plan["district"]}
 
 
+def site_districts(engine: sa.Engine, site_ids) -> dict[str, str]:
+    """The stored district of each known site among ``site_ids`` (unknown ids are left out)."""
+    ids = sorted({str(s) for s in site_ids})
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(sites.c.site_id, sites.c.district).where(sites.c.site_id.in_(ids))).all())
+
+
 def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=None) -> int:
-    """Store a described plan (see planner.PLAN_COLUMNS) and return its id; ``user`` (a Scope) is audited."""
-    by_name = {d.name_zh: d.adcode for d in districts.DISTRICTS}
-    codes = district_codes(plan)
+    """Store a described plan (see planner.PLAN_COLUMNS) and return its id; ``user`` (a Scope) is audited.
+
+    Each row is filed under its site's stored district, whatever the plan's district column says.
+    """
+    stored = site_districts(engine, plan["site_id"])
+    unknown = sorted(set(plan["site_id"].astype(str)) - set(stored))
+    if unknown:
+        raise ValueError(f"计划中的点位不存在 / unknown sites in the plan: {', '.join(unknown[:5])}")
+    codes = set(stored.values())
     with engine.begin() as conn:
         plan_id = conn.execute(
             plans.insert().values(
@@ -44,7 +57,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
                 "start_time": dt.time.fromisoformat(r.start_time),
                 "end_time": dt.time.fromisoformat(r.end_time),
                 "site_id": r.site_id,
-                "district": by_name.get(r.district, r.district),
+                "district": stored[str(r.site_id)],
                 "expected_applications": float(r.expected_applications),
                 "reason": r.reason,
             }
@@ -78,9 +91,11 @@ def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
         return {r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.plan_id == plan_id).distinct())}
 
 
-def row_districts(engine: sa.Engine, row_ids) -> set[str]:
+def row_districts(engine: sa.Engine, row_ids) -> dict[int, str]:
+    """The district of each saved plan row among ``row_ids`` (ids of no row are left out)."""
+    ids = [int(i) for i in row_ids]
     with engine.connect() as conn:
-        return {r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.id.in_([int(i) for i in row_ids])).distinct())}
+        return dict(conn.execute(sa.select(plan_rows.c.id, plan_rows.c.district).where(plan_rows.c.id.in_(ids))).all())
 
 
 def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
@@ -159,9 +174,9 @@ def read_booked(data: bytes) -> pd.DataFrame:
     from .tabular import read_table
 
     raw = read_table(data, "booked", SESSION_COLUMNS).data
-    dates, bad_dates, impossible = parse_dates(raw["date"])
+    dates, bad_dates, impossible, out_of_range, _ = parse_dates(raw["date"])
     start, bad_start = parse_times(raw["start_time"])
     end, bad_end = parse_times(raw["end_time"])
-    if (bad_dates | impossible | bad_start | bad_end).any() or (raw["site_id"] == "").any():
+    if (bad_dates | impossible | out_of_range | bad_start | bad_end).any() or (raw["site_id"] == "").any():
         raise ValueError("已安排场次文件需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time and end_time on every row")
     return pd.DataFrame({"site_id": raw["site_id"], "date": dates.dt.date, "start_min": start.astype(int), "end_min": end.astype(int)})

@@ -46,19 +46,26 @@ if loaded is None:
 
 for note in loaded.messages:
     st.warning(note)
-card = loaded.card
+card = access.model_card(me, loaded.card)  # a planner's card holds no city-wide counts
 bt = card["backtest"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("训练数据截至", "Data up to"), card["data_to"])
 c2.metric(t("数据库最新场次", "Newest session stored"), str(last))
-c3.metric(t("训练场次", "Sessions trained on"), f"{card['sessions']:,}")
+c3.metric(t("训练场次", "Sessions trained on"), f"{card['sessions']:,}" if "sessions" in card else t("全市", "Whole city"))
 c4.metric(t("训练时间(UTC)", "Trained at (UTC)"), card["trained_at"][:16].replace("T", " "))
 if last and str(last) > card["data_to"]:
     st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
 
 st.subheader(t("回测：用过去预测留出的一年", "Backtest: predicting a held-out year from the years before"))
-st.caption(t(f"训练 {bt['train_from']} 至 {bt['train_to']}（{bt['train_sessions']:,} 场），检验 {bt['test_from']} 至 {bt['test_to']}（{bt['test_sessions']:,} 场）。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
-             f"Trained {bt['train_from']} to {bt['train_to']} ({bt['train_sessions']:,} sessions), tested {bt['test_from']} to {bt['test_to']} ({bt['test_sessions']:,}). Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10."))
+counts = "test_sessions" in bt
+st.caption(t(
+    f"训练 {bt['train_from']} 至 {bt['train_to']}" + (f"（{bt['train_sessions']:,} 场）" if counts else "")
+    + f"，检验 {bt['test_from']} 至 {bt['test_to']}" + (f"（{bt['test_sessions']:,} 场）" if counts else "（全市）")
+    + "。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
+    f"Trained {bt['train_from']} to {bt['train_to']}" + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
+    + f", tested {bt['test_from']} to {bt['test_to']}" + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
+    + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
+))
 scores = pd.DataFrame(bt["scores"]).T
 scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
 st.dataframe(
