@@ -6,7 +6,8 @@ anyway) or, with ``--as NAME``, as that account with its role and districts (pas
 a prompt, or the first line of stdin).
 
 Exit status: 0 on success, 1 when a file or a change is refused (the message says why), 2 for a wrong command,
-3 when sign-in fails or the account may not do this.
+3 when sign-in fails or the account may not do this, 4 when the database cannot do it (read-only, full, unreachable:
+the message says what to do; ``OUTREACH_DEBUG=1`` shows the driver's own error).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from .core import access, db, districts, ingest, kpi
 from .core.accounts import AccountError
+from .core.export import write_csv
 from .core.messages import ERROR, Problem
 from .core.scope import PermissionDenied, Scope
 
@@ -79,14 +83,14 @@ def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
                   + (f" ({rows[3]}–{rows[-1]})" if len(rows) > 3 else ""))
     if len(errors) > MAX_PRINTED_PROBLEMS and source.is_file():
         path = source.with_name(source.stem + ".problems.csv")
-        pd.DataFrame([p.as_dict() for p in report.problems]).to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame([p.as_dict() for p in report.problems]), path)
         more = len(errors) - MAX_PRINTED_PROBLEMS
         print(_say(f"……另有 {more} 个错误，完整列表见 {path}", f"... and {more} more errors; the full list is in {path}", lang))
     elif len(errors) > MAX_PRINTED_PROBLEMS:
         print(_say(f"……另有 {len(errors) - MAX_PRINTED_PROBLEMS} 个错误", f"... and {len(errors) - MAX_PRINTED_PROBLEMS} more errors", lang))
     if report.status == "written" and len(report.rejected_rows) and source.is_file():
         path = source.with_name(source.stem + ".rejected.csv")
-        report.rejected_rows.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(report.rejected_rows, path)
         print(_say(f"被拒绝的行及原因已写入 {path}", f"rejected rows and their reasons were written to {path}", lang))
 
 
@@ -109,8 +113,6 @@ def cmd_init(args) -> int:
 
 def _read_password(prompt: str, *, confirm: bool = False) -> str:
     """A password from ``OUTREACH_PASSWORD``, a prompt that does not echo, or the first line of stdin."""
-    import os
-
     if os.environ.get("OUTREACH_PASSWORD"):
         return os.environ["OUTREACH_PASSWORD"]
     if not sys.stdin.isatty():
@@ -272,9 +274,9 @@ def cmd_recommend(args) -> int:
     for m in messages:
         print(m)
     if args.out:
-        from .core.export import write_csv
+        from .core.export import PLAN_HEADERS_ZH
 
-        write_csv(plan, Path(args.out), lang=args.lang)
+        write_csv(plan, Path(args.out), None if args.lang == "en" else PLAN_HEADERS_ZH)
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
         print(_say(f"计划已写入 {args.out}（{len(plan)} 场）", f"plan written to {args.out} ({len(plan)} sessions)", args.lang))
     else:
@@ -453,3 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     except AccountError as exc:
         print(_say(exc.zh, exc.en, lang), file=sys.stderr)
         return 1
+    except (SQLAlchemyError, db.StorageProblem) as exc:
+        if os.environ.get("OUTREACH_DEBUG"):
+            raise
+        problem = exc if isinstance(exc, db.StorageProblem) else db.explain(exc)
+        print(_say(problem.zh, problem.en, lang), file=sys.stderr)
+        return 4

@@ -1,7 +1,13 @@
-"""Exports that open cleanly in Excel and cannot smuggle formulas into it."""
+"""Exports that open cleanly in Excel and cannot smuggle formulas into it.
+
+Every file the dashboard and the command line write (downloads, ``--out`` files, the problem and rejected-row
+lists beside an import) is made by :func:`csv_bytes`, :func:`write_csv` or :func:`workbook`, so none can skip
+:func:`neutralise`.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,23 +22,28 @@ PLAN_HEADERS_ZH = {
 }  # fmt: skip
 
 
+# Characters an .xlsx cannot hold (openpyxl refuses them): dropped from text cells.
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _safe_cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe (OWASP CSV injection)."""
+    """Prefix text cells (and headers) that a spreadsheet would run as a formula with an apostrophe (OWASP)."""
     out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
-            out[col] = text.where(~risky, "'" + text.astype(str))
+    out.columns = [_safe_cell(str(c)) for c in out.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            out.isetitem(i, col.astype(object).map(_safe_cell))
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path, lang: str = "both") -> None:
-    """CSV in UTF-8 with BOM (Excel detects it), formula-safe, with Chinese headers unless ``lang == "en"``."""
-    out = neutralise(frame)
-    if lang != "en":
-        out = out.rename(columns=PLAN_HEADERS_ZH)
-    out.to_csv(path, index=False, encoding="utf-8-sig")
+def write_csv(frame: pd.DataFrame, path: Path, headers: dict[str, str] | None = None) -> None:
+    """Write ``frame`` (columns renamed by ``headers``) as :func:`csv_bytes` makes it: the one way to a CSV file."""
+    Path(path).write_bytes(csv_bytes(frame.rename(columns=headers) if headers else frame))
 
 
 def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -42,7 +53,11 @@ def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            text = neutralise(frame)
+            for i in range(text.shape[1]):
+                if text.iloc[:, i].dtype == object:
+                    text.isetitem(i, text.iloc[:, i].map(lambda v: _NOT_IN_XLSX.sub("", v) if isinstance(v, str) else v))
+            text.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
             for col in sheet.columns:

@@ -12,7 +12,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
+import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -23,6 +26,18 @@ from .messages import Problem, problem
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported
 HEADER_SEARCH_ROWS = 15  # a title line or two above the header is common in planners' sheets
+XLSX_UNPACKED_FACTOR = 5  # an .xlsx may unpack to this many times the upload limit: refused before parsing beyond it
+MAX_COLUMNS = 200  # cells further right than this are not read (a stray cell at column XFD would pad every row)
+# Control characters other than tab and line breaks: invisible, refused by PostgreSQL (NUL) and by Excel files.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# A cell may be as long as a whole file; the validators say when it is too long for its column.
+csv.field_size_limit(2**31 - 1)
+
+
+def max_upload_bytes() -> int:
+    """The largest file accepted, ``OUTREACH_MAX_UPLOAD_MB`` megabytes (default 20, like the upload page's limit)."""
+    return int(float(os.environ.get("OUTREACH_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 
 
 class UnreadableFile(ValueError):
@@ -58,7 +73,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return data.decode(enc), enc
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:  # a cut-off UTF-16 file (odd byte count), or bytes that are not UTF-8
+                raise UnreadableFile(problem("bad_encoding")) from None
     if b"\x00" in data[:4096]:
         raise UnreadableFile(problem("binary_file"))
     try:
@@ -94,16 +112,37 @@ def _cell_to_text(value) -> str:
     return str(value).strip()
 
 
+def _unpacked_size(data: bytes) -> int:
+    """What an .xlsx unpacks to, from its directory (zipfile never inflates an entry past its stated size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UnreadableFile(problem("broken_xlsx")) from None
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     import openpyxl  # defusedxml, when installed, hardens openpyxl's XML parsing
 
+    limit = XLSX_UNPACKED_FACTOR * max_upload_bytes()
+    unpacked = _unpacked_size(data)
+    if unpacked > limit:  # a small file that inflates to gigabytes: refused before any of it is parsed
+        mb = lambda n: f"{n / 1024 / 1024:,.0f} MB"  # noqa: E731
+        raise UnreadableFile(problem("xlsx_too_large", value=mb(unpacked), limit=mb(limit)))
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a broken zip
         raise UnreadableFile(problem("broken_xlsx")) from None
     try:
         ws = wb.worksheets[0]
-        return [[_cell_to_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
+        stated = ws.max_column
+        width = stated if stated and stated <= MAX_COLUMNS else MAX_COLUMNS
+        ws.reset_dimensions()  # no padding to a stated sheet size of a million rows
+        rows = ws.iter_rows(min_row=1, max_col=width, values_only=True)
+        # a gap of empty rows costs one check each, so a lone cell at row 1,048,576 is cheap
+        return [[_cell_to_text(v) for v in row] if any(v is not None for v in row) else [] for row in rows]
+    except Exception:  # broken XML inside an intact zip
+        raise UnreadableFile(problem("broken_xlsx")) from None
     finally:
         wb.close()
 
@@ -122,11 +161,33 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx: int, width: int) -> pd.DataFrame:
-    """Parse the CSV body as strings, fast (pyarrow) unless blank lines would shift the row numbers."""
+def _records(text: str, delim: str):
+    """The file's records as the csv module reads them: line breaks inside quoted cells stay in their cell."""
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+
+
+def _head(text: str, delim: str) -> tuple[list[list[str]], list[int]]:
+    """The first records and the physical line each ends on (they differ when a quoted cell spans lines)."""
+    rows, ends = [], []
+    reader = _records(text, delim)
+    try:
+        for row in itertools.islice(reader, HEADER_SEARCH_ROWS):
+            rows.append(row)
+            ends.append(reader.line_num)
+    except csv.Error:
+        raise UnreadableFile(problem("not_a_table")) from None
+    return rows, ends
+
+
+def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx: int, width: int, header_end: int) -> pd.DataFrame:
+    """Parse the CSV body as strings, fast (pyarrow) unless blank lines would shift the row numbers.
+
+    ``header_end`` is the physical line the header ends on: pyarrow skips lines, not records, so it is used
+    only when the two agree.
+    """
     common = dict(sep=delim, header=None, skiprows=header_idx + 1, dtype=str, keep_default_na=False, names=list(range(width)))
     has_blank_lines = re.search(r"\n[ \t]*\r?\n(?=.)", text, flags=re.S) is not None
-    if not has_blank_lines and len(delim) == 1:
+    if not has_blank_lines and len(delim) == 1 and header_end == header_idx + 1:
         body = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
         try:
             frame = pd.read_csv(io.BytesIO(body), engine="pyarrow", **common)
@@ -137,8 +198,13 @@ def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx
         if frame is not None and isinstance(frame.index, pd.RangeIndex):
             return frame
     # Ragged rows: size the table by its widest row so no cell is lost; cells past the header are reported.
-    widest = max((len(r) for r in csv.reader(io.StringIO(text), delimiter=delim)), default=width)
-    common["names"] = list(range(max(width, widest)))
+    try:
+        widest = max((len(r) for r in _records(text, delim)), default=width)
+    except csv.Error:
+        raise UnreadableFile(problem("not_a_table")) from None
+    common["names"] = list(range(max(width, min(widest, MAX_COLUMNS))))
+    if widest > MAX_COLUMNS:
+        common["usecols"] = common["names"]
     try:
         return pd.read_csv(io.StringIO(text), engine="c", skip_blank_lines=False, index_col=False, **common)
     except (pd.errors.ParserError, ValueError):
@@ -179,13 +245,14 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
         header_cells = rows[header_idx]
     else:
         text, encoding = decode_text(data)
-        head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-        delim = _sniff_delimiter("\n".join(head_lines))
-        head_rows = list(csv.reader(head_lines, delimiter=delim))
+        if (nul := text.find("\x00")) >= 0:  # PostgreSQL cannot store it, and no spreadsheet writes it
+            raise UnreadableFile(problem("nul_in_file", value=text.count("\n", 0, nul) + 1))
+        delim = _sniff_delimiter("\n".join(text.splitlines()[:HEADER_SEARCH_ROWS]))
+        head_rows, head_ends = _head(text, delim)
         header_idx = _find_header(head_rows, lookup)
         if header_idx is None:
             raise UnreadableFile(problem("no_header"))
-        frame = _read_csv_text(data, text, encoding, delim, header_idx, len(head_rows[header_idx]))
+        frame = _read_csv_text(data, text, encoding, delim, header_idx, len(head_rows[header_idx]), head_ends[header_idx])
         header_cells = head_rows[header_idx]
 
     headers: dict[str, str] = {}
@@ -206,9 +273,14 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
             notes.append(problem("cells_beyond_header", row=int(i) + header_idx + 2))
     frame = frame[list(keep)].rename(columns=keep)
     frame = frame.fillna("").astype(str)
-    for col in frame.columns:
-        frame[col] = frame[col].str.strip()
     row_numbers = pd.Series(frame.index + header_idx + 2, index=frame.index)
+    for col in frame.columns:
+        control = frame[col].str.contains(_CONTROL)
+        for i in control[control].index:
+            notes.append(problem("control_chars_removed", row=int(row_numbers[i]), column=headers[col]))
+        if control.any():
+            frame[col] = frame[col].str.replace(_CONTROL, "", regex=True)
+        frame[col] = frame[col].str.strip()
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
     frame, row_numbers = frame[~blank].reset_index(drop=True), row_numbers[~blank].reset_index(drop=True)
     return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes)

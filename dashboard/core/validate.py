@@ -25,13 +25,24 @@ from .columns import (
     site_type_key,
 )
 from .messages import ERROR, Problem, problem
-from .parsing import parse_counts, parse_dates, parse_floats, parse_times
+from .parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
+from .schema import sessions, sites
 from .tabular import RawTable
 
 BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
 PROGRAMME_START = pd.Timestamp("2018-01-01")
 COUNT_COLUMNS = ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")
 
+# The longest text each column may hold: the database's own limits, so a file that passes here stores on every backend.
+NOTES_MAX = 2000  # notes are TEXT; a limit keeps one pasted document from filling the preview and the exports
+TEXT_LIMITS = {
+    "session_id": sessions.c.session_id.type.length,
+    "site_id": sites.c.site_id.type.length,
+    "site_name": sites.c.name.type.length,
+    "street": sites.c.street.type.length,
+    "site_type": sites.c.site_type.type.length,
+    "notes": NOTES_MAX,
+}
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
 _BY_NAME = {c.name: c for c in SESSION_COLUMNS + SITE_COLUMNS}
 
@@ -82,14 +93,15 @@ class _Checker:
     def header(self, name: str) -> str:
         return self.raw.headers.get(name, _BY_NAME[name].label)
 
-    def flag(self, mask: pd.Series, code: str, name: str, values: pd.Series | None = None) -> None:
+    def flag(self, mask: pd.Series, code: str, name: str, values: pd.Series | None = None, limit: str = "") -> None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         col = _BY_NAME[name]
         shown = values if values is not None else self.raw.data.get(name, pd.Series("", index=mask.index))
         for idx in mask[mask].index:
-            p = problem(code, row=int(self.raw.row_numbers[idx]), column=self.header(name), value=shown[idx], label=col.label, label_en=col.label_en)
+            row = int(self.raw.row_numbers[idx])
+            p = problem(code, row=row, column=self.header(name), value=shown[idx], label=col.label, label_en=col.label_en, limit=limit)
             self.problems.append(p)
         if problem(code).severity == ERROR:
             self.bad |= mask
@@ -110,11 +122,28 @@ class _Checker:
         return bool(missing)
 
     def counts(self, name: str) -> pd.Series:
-        counts, non_numeric, negative, fractional = parse_counts(self.col(name))
+        counts, non_numeric, negative, fractional, too_large = parse_counts(self.col(name))
         self.flag(non_numeric, "bad_count", name)
         self.flag(negative, "negative_count", name)
         self.flag(fractional, "fractional_count", name)
+        self.flag(too_large, "count_too_large", name, limit=f"{MAX_COUNT:,}")
         return counts
+
+    def dates(self, name: str) -> pd.Series:
+        dates, unrecognised, impossible, out_of_range, with_time = parse_dates(self.col(name))
+        self.flag(self.col(name) == "", "required_blank", name)
+        self.flag(unrecognised, "bad_date", name)
+        self.flag(impossible, "impossible_date", name)
+        self.flag(out_of_range, "date_out_of_range", name, limit=f"{YEARS[0]}–{YEARS[1]}")
+        self.flag(with_time, "date_with_time", name)
+        return dates
+
+    def lengths(self, columns: tuple[Column, ...]) -> None:
+        """Flag text longer than its column can store."""
+        for c in columns:
+            limit = TEXT_LIMITS.get(c.name)
+            if limit and c.name in self.raw.data.columns:
+                self.flag(self.col(c.name).str.len() > limit, "too_long", c.name, limit=f"{limit:,}")
 
     def district(self) -> pd.Series:
         raw = self.col("district")
@@ -217,10 +246,8 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     chk.flag(type_raw == "", "required_blank", "session_type")
     chk.flag((type_raw != "") & stype.isna(), "unknown_session_type", "session_type")
 
-    dates, unrecognised, impossible = parse_dates(chk.col("date"))
-    chk.flag(chk.col("date") == "", "required_blank", "date")
-    chk.flag(unrecognised, "bad_date", "date")
-    chk.flag(impossible, "impossible_date", "date")
+    chk.lengths(SESSION_COLUMNS)
+    dates = chk.dates("date")
     chk.flag(dates > today, "future_date", "date")
     chk.flag(dates < PROGRAMME_START, "early_date", "date")
 
@@ -311,6 +338,7 @@ def validate_sites(raw: RawTable, boundaries=None) -> Validation:
     chk = _Checker(raw)
     if chk.missing_columns(SITE_COLUMNS):
         return chk.result(pd.DataFrame())
+    chk.lengths(SITE_COLUMNS)
     name = chk.col("site_name")
     chk.flag(name == "", "required_blank", "site_name")
     district = chk.district()
