@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import resources
 from dashboard.core import accounts, access
 from dashboard.core.scope import ROLE_LABELS, Scope
-from dashboard.i18n import lang, t
+from dashboard.i18n import lang, md_escape, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
 
@@ -79,7 +79,8 @@ def _login_form(eng) -> None:
             if result.status == "ok":
                 _finish(result, "sso")
                 st.rerun()
-            st.error(t(f"单点登录身份（{st.user.get('email')}）没有对应的账号，请联系管理员。", f"Your single sign-on identity ({st.user.get('email')}) has no account here. Ask an admin."))
+            email = md_escape(st.user.get("email"))
+            st.error(t(f"单点登录身份（{email}）没有对应的账号，请联系管理员。", f"Your single sign-on identity ({email}) has no account here. Ask an admin."))
             st.button(t("退出单点登录", "Sign out of single sign-on"), on_click=st.logout)
         else:
             st.button(t("使用单点登录", "Sign in with single sign-on"), on_click=st.login, key="login_sso")
@@ -122,7 +123,7 @@ def district_select(container, current: Scope, key: str) -> str | None:
 def sidebar(current: Scope) -> None:
     """Who is signed in, a password change, and sign-out."""
     role = t(*ROLE_LABELS[current.role])
-    st.markdown(f"**{t('用户', 'User')}**：{current.user}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}")
+    st.markdown(f"**{t('用户', 'User')}**：{md_escape(current.user)}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}")
     session = st.session_state.get(_SESSION)
     if session is not None and session.via == "password":
         with st.popover(t("修改密码", "Change password")):

@@ -193,20 +193,26 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str]
 
 
 def seed_districts(engine: sa.Engine) -> None:
-    """Insert or refresh the 16 districts with their areas (the table the foreign keys point to)."""
+    """Insert or refresh the 16 districts with their areas (the table the foreign keys point to).
+
+    Only rows that differ are written, so starting on an up-to-date read-only database writes nothing.
+    """
     areas = districts_mod.boundaries().set_index("adcode")["area_km2"].to_dict()
-    rows = [
-        {"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en, "area_km2": round(areas.get(d.adcode, 0), 3)}
+    rows = {
+        d.adcode: {"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en, "area_km2": round(areas.get(d.adcode, 0), 3)}
         for d in districts_mod.DISTRICTS
-    ]
+    }
+    with engine.connect() as conn:
+        have = {r["adcode"]: dict(r) for r in conn.execute(sa.select(districts)).mappings()}
+    new = [r for code, r in rows.items() if code not in have]
+    changed = [r for code, r in rows.items() if code in have and have[code] != r]
+    if not new and not changed:
+        return
     with engine.begin() as conn:
-        have = {r[0] for r in conn.execute(sa.select(districts.c.adcode))}
-        new = [r for r in rows if r["adcode"] not in have]
         if new:
             conn.execute(districts.insert(), new)
-        for r in rows:
-            if r["adcode"] in have:
-                conn.execute(districts.update().where(districts.c.adcode == r["adcode"]).values(**r))
+        for r in changed:
+            conn.execute(districts.update().where(districts.c.adcode == r["adcode"]).values(**r))
 
 
 def is_current(engine: sa.Engine) -> bool:

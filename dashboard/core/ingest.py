@@ -18,6 +18,7 @@ from .db import lock_writes
 from .columns import SESSION_COLUMNS, SITE_COLUMNS
 from .gcj02 import gcj_to_wgs
 from .messages import ERROR, Problem, problem
+from .parsing import parse_floats
 from .schema import plan_rows, sessions, sites, uploads
 from .tabular import RawTable, UnreadableFile, max_upload_bytes, read_table, sha256
 from .validate import Validation, validate_sessions, validate_sites
@@ -320,9 +321,9 @@ def import_sites(
         return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
     if coords == "gcj02" and {"lat", "lon"} <= set(raw.data.columns):
         # converted before validation, so the range and district checks see WGS-84
-        lat = pd.to_numeric(raw.data["lat"], errors="coerce")
-        lon = pd.to_numeric(raw.data["lon"], errors="coerce")
-        ok = lat.notna() & lon.notna()
+        lat, _ = parse_floats(raw.data["lat"])
+        lon, _ = parse_floats(raw.data["lon"])
+        ok = lat.between(-90, 90) & lon.between(-180, 180)  # anything else is left for the validator to name
         wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
         raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
         raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]

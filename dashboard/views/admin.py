@@ -11,7 +11,7 @@ from dashboard.core import calendar as cal
 from dashboard.core.accounts import AccountError
 from dashboard.core.audit import ACTIONS
 from dashboard.core.scope import ROLE_LABELS
-from dashboard.i18n import lang, t
+from dashboard.i18n import lang, md_escape, t
 
 st.title(t("管理", "Admin"))
 me = auth.scope()
@@ -30,9 +30,9 @@ def beijing(column: pd.Series) -> pd.Series:
 def attempt(action, success: str) -> None:
     try:
         action()
-        st.success(success)
+        st.success(md_escape(success))  # alerts render Markdown; account names are the user's text
     except AccountError as exc:
-        st.error(exc.text(lang()))
+        st.error(md_escape(exc.text(lang())))
 
 
 users_tab, audit_tab, calendar_tab = st.tabs([t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")])

@@ -104,7 +104,8 @@ site_id = html.unescape(clicked.get("properties", {}).get("site_id", "")) if cli
 if site_id and site_id in set(site_frame["site_id"]):
     site = site_frame.set_index("site_id").loc[site_id]
     st.subheader(f"{md_escape(site['name'])}（{md_escape(site_id)}）")
-    st.caption(f"{districts.name(site['district'], lang())} · {site['type_label']} · {t('周边职工', 'workers nearby')} {site['workers_nearby'] or '—'}")
+    workers = site["workers_nearby"] if pd.notna(site["workers_nearby"]) else "—"
+    st.caption(f"{districts.name(site['district'], lang())} · {md_escape(site['type_label'])} · {t('周边职工', 'workers nearby')} {workers}")
     history = resources.site_history(me, site_id, v)
     h1, h2 = st.columns(2)
     h1.markdown(t("**历史场次**", "**Past sessions**"))

@@ -97,6 +97,12 @@ if upload is not None:
                 f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，或请该区的同事上传。",
                 f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): nothing will be imported. Delete those rows, or ask that district's union to upload them.",
             ))
+        elif foreign := sorted({p.row for p in report.problems if p.code in ("foreign_key", "foreign_site")}):
+            rows = "、".join(map(str, foreign[:20])) + ("…" if len(foreign) > 20 else "")
+            st.error(t(
+                f"第 {rows} 行的编号或点位不在您负责的范围内：整份文件不会导入（跳过错误行也不行）。请改正这些行后重新上传。",
+                f"Rows {rows.replace('、', ', ')} use ids or sites outside your districts: nothing will be imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
+            ))
         elif blocked:
             st.error(t(f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。", f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'."))
         if st.button(t("确认导入", "Import"), type="primary", disabled=blocked or "upload_result" in st.session_state, key="upload_confirm"):

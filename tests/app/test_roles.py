@@ -144,3 +144,56 @@ def test_signing_out_leaves_nothing_for_the_next_person_at_the_browser(app, setu
     sign_in(at, "chaoyang")
     at.switch_page("views/plan.py").run()
     assert not at.dataframe or "所属区" not in at.dataframe[0].value.columns  # no plan shown until they make one
+
+
+def test_a_planners_upload_naming_another_districts_rows_is_refused_without_revealing_them(app, setup):
+    import sqlalchemy as sa
+
+    from dashboard.core.schema import sessions, sites
+
+    engine = setup[2]
+    with engine.connect() as conn:
+        session_id, site_id = conn.execute(
+            sa.select(sessions.c.session_id, sessions.c.site_id).where(sessions.c.district == "110108", sessions.c.session_type == "worker")
+        ).first()
+        site_name = conn.execute(sa.select(sites.c.name).where(sites.c.site_id == site_id)).scalar()
+        before = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).all()
+    header = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\n"
+    rows = f"{session_id},职工沟通会,2023-06-01,09:00,11:00,朝阳区,110105-001,10,3,3\n,职工沟通会,2023-06-02,09:00,11:00,朝阳区,{site_id},10,3,3\n"
+    at = open_page(app, "upload", "chaoyang")
+    at.file_uploader[0].set_value(("keys.csv", (header + rows).encode(), "text/csv")).run()
+    assert not at.exception
+    problems = at.dataframe[0].value
+    assert sorted(problems["row"].dropna().astype(int)) == [2, 3]
+    assert at.button(key="upload_confirm").disabled
+    shown = " ".join([*problems["message"], *(e.value for e in at.error)])
+    assert "海淀" not in shown and site_name not in shown and "2023-05" not in shown
+    assert any("第 2、3 行的编号或点位不在您负责的范围内" in e.value for e in at.error)
+    assert metric(at, "将更新") == "0"
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).all() == before
+
+
+def test_a_read_only_database_gets_a_plain_message_not_a_traceback(setup, monkeypatch):
+    import streamlit as st
+
+    url, models, engine = setup
+    monkeypatch.setenv("OUTREACH_DB_URL", f"sqlite:///file:{engine.url.database}?mode=ro&uri=true")
+    monkeypatch.setenv("OUTREACH_MODEL_DIR", str(models))
+    try:
+        at = sign_in(AppTest.from_file(APP, default_timeout=120), "chaoyang")  # signing in records the attempt: a write
+        assert not at.exception
+        message = " ".join(e.value for e in at.error)
+        assert "只读" in message and "管理员" in message
+        assert "INSERT" not in message and "login_attempts" not in message
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+def test_a_planners_model_page_holds_no_city_wide_counts(app, setup):
+    at = open_page(app, "model", "chaoyang")
+    assert metric(at, "训练场次") == "全市"
+    card = at.json[0].value
+    assert '"sessions"' not in card and "sites_with_history" not in card
+    assert not [c for c in at.caption if "场）" in c.value]  # the backtest's session counts are left out too
