@@ -98,7 +98,7 @@ def main() -> int:
             db.upgrade(engine)
             ingest.import_sites(engine, sites_csv, "sites.csv")
             t0 = time.perf_counter()
-            report = ingest.import_sessions(engine, path.read_bytes(), path.name, max_bytes=1 << 40)
+            report = ingest.import_sessions(engine, path.read_bytes(), path.name, max_bytes=1 << 40, max_rows=1 << 40)
             elapsed = time.perf_counter() - t0
             return elapsed, report, engine
 

@@ -47,7 +47,7 @@ def build(tmp: Path, scale: int) -> tuple[str, Path]:
         if k:
             copy["session_id"] = copy["session_id"] + f"-x{k}"
         copies.append(copy)
-    ingest.import_sessions(engine, sample.to_csv_bytes(pd.concat(copies, ignore_index=True)), "sessions.csv", today=sample.HISTORY_END, max_bytes=1 << 40)
+    ingest.import_sessions(engine, sample.to_csv_bytes(pd.concat(copies, ignore_index=True)), "sessions.csv", today=sample.HISTORY_END, max_bytes=1 << 40, max_rows=1 << 40)
     store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
     accounts.create_demo_accounts(engine)
     return url, tmp / f"models{scale}"

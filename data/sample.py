@@ -445,7 +445,7 @@ def load(engine, seed: int = DEFAULT_SEED, user: str = "sample") -> list:
     from dashboard.core import accounts, ingest
 
     sample = generate(seed)
-    unlimited = dict(user=user, max_bytes=1 << 40)  # the upload size limit is for people's files, not this one
+    unlimited = dict(user=user, max_bytes=1 << 40, max_rows=1 << 40)  # upload limits are for people's files, not this
     sites = ingest.import_sites(engine, to_csv_bytes(sample.sites), f"sample-sites-{seed}.csv", **unlimited)
     sessions = ingest.import_sessions(
         engine, to_csv_bytes(sample.sessions), f"sample-sessions-{seed}.csv", today=HISTORY_END, **unlimited

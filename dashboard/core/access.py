@@ -99,8 +99,10 @@ def target_progress(engine: sa.Engine, scope: Scope, year: int, district: str | 
 
 
 def get_targets(engine: sa.Engine, scope: Scope, year: int, district: str | None = None) -> dict[str, int]:
-    if district is not None:
-        _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
+    """The city's targets (``district=None``: not for a planner) or a district's."""
+    if district is None and scope.districts is not None:
+        raise _refuse(engine, scope, PermissionDenied("请先选择一个区查看目标。", "Choose a district to see its targets."), what="targets")
+    _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
     return targets.get(engine, year, district)
 
 
@@ -143,7 +145,8 @@ def plan_districts(plan: pd.DataFrame) -> set[str]:
     return plans.district_codes(plan) if len(plan) else set()
 
 
-CITY_COUNTS = ("sessions", "sites_with_history")  # the model card's counts over the whole city
+# what a model card says of the whole city's data: its counts, and a hash that changes with any district's rows
+CITY_COUNTS = ("sessions", "sites_with_history", "data_hash")
 
 
 def model_card(scope: Scope, card: dict) -> dict:
@@ -195,6 +198,11 @@ def max_upload_mb() -> float:
     return ingest.max_upload_bytes() / 1024 / 1024
 
 
+def max_upload_rows() -> int:
+    """The importer's row limit (``OUTREACH_MAX_UPLOAD_ROWS``, default 100,000)."""
+    return ingest.max_upload_rows()
+
+
 def import_sessions(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
     """Validate and import a sessions file as ``scope``: rows of another district refuse the whole file."""
     if not options.get("dry_run"):
@@ -225,6 +233,7 @@ def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | N
 
 def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict) -> int:
     """Save a plan; scope is checked on its sites' stored districts as well as on the districts it names."""
+    plans.check_plan(plan)
     stored = plans.site_districts(engine, plan["site_id"]) if "site_id" in plan else {}
 
     def check():

@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import audit, districts
 from .db import lock_name
+from .text import printable
 from .schema import login_attempts, user_districts, users
 from .scope import ADMIN, PLANNER, ROLE_LABELS, Scope
 
@@ -136,7 +137,7 @@ def add_user(
     """Create an account (admin only). ``password`` may be None for an account that signs in only through SSO."""
     by.require_admin()
     name = name.strip()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise AccountError("用户名为 2–64 个字母、数字、汉字或 . @ _ -，不含空格。", "A user name is 2–64 letters, digits or . @ _ -, without spaces.")
     codes = _check_role(role, resolve_districts(districts_))
     if password is None and not sso_email:
@@ -277,6 +278,10 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetim
     """
     now = _now(now)
     name = (name or "").strip()[:64]
+    if not _NAME.fullmatch(name):  # no account has such a name: nothing to count or lock, and nothing odd to store
+        _hasher.verify(_DUMMY, "not-a-real-password")  # the same time as a real check
+        audit.record(engine, printable(name) or "?", "login_failed", reason="bad")
+        return SignIn("bad")
     with engine.begin() as conn:
         lock_name(conn, "login:" + name)
         wait = _lock(conn, name, now)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from .schema import audit_log
 from .scope import Scope
+from .text import printable
 
 ACTIONS = {
     "login": ("登录", "signed in"),
@@ -50,7 +51,7 @@ def record(target: sa.Engine | sa.Connection, actor: Scope | str, action: str, d
     """Write one entry; ``target`` is a connection inside the change's transaction, or an engine."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    who, role = (actor.user, actor.role) if isinstance(actor, Scope) else (str(actor), None)
+    who, role = (actor.user, actor.role) if isinstance(actor, Scope) else (printable(str(actor)), None)
     stmt = audit_log.insert().values(
         at=dt.datetime.now(dt.timezone.utc),
         actor=who[:64],

@@ -7,10 +7,11 @@ lists beside an import) is made by :func:`csv_bytes`, :func:`write_csv` or :func
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
+
+from .text import printable
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -22,16 +23,16 @@ PLAN_HEADERS_ZH = {
 }  # fmt: skip
 
 
-# Characters an .xlsx cannot hold (openpyxl refuses them): dropped from text cells.
-_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
 def _safe_cell(value):
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    """Text without control characters, with a leading apostrophe if a spreadsheet would run it as a formula."""
+    if not isinstance(value, str):
+        return value
+    text = printable(value)  # an .xlsx cannot hold control characters, and one before "=" would hide it
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells (and headers) that a spreadsheet would run as a formula with an apostrophe (OWASP)."""
+    """Text cells and headers made safe for a spreadsheet (OWASP CSV injection): see :func:`_safe_cell`."""
     out = frame.copy()
     out.columns = [_safe_cell(str(c)) for c in out.columns]
     for i in range(out.shape[1]):
@@ -53,11 +54,7 @@ def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            text = neutralise(frame)
-            for i in range(text.shape[1]):
-                if text.iloc[:, i].dtype == object:
-                    text.isetitem(i, text.iloc[:, i].map(lambda v: _NOT_IN_XLSX.sub("", v) if isinstance(v, str) else v))
-            text.to_excel(writer, sheet_name=name[:31], index=False)
+            neutralise(frame).to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
             for col in sheet.columns:

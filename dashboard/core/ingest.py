@@ -7,6 +7,7 @@ key exists is updated only when its values changed. Each import leaves one audit
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,8 @@ from .gcj02 import gcj_to_wgs
 from .messages import ERROR, Problem, problem
 from .parsing import parse_floats
 from .schema import plan_rows, sessions, sites, uploads
-from .tabular import RawTable, UnreadableFile, max_upload_bytes, read_table, sha256
+from .tabular import RawTable, UnreadableFile, max_upload_bytes, max_upload_rows, read_table, sha256
+from .text import printable
 from .validate import Validation, validate_sessions, validate_sites
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
@@ -74,8 +76,9 @@ def _rejected_frame(raw: RawTable, validation: Validation) -> pd.DataFrame:
     for p in validation.errors:
         if p.row is not None:
             reasons.setdefault(p.row, []).append(p)
-    out["问题"] = [("；".join(f"{p.column}：{p.zh}" for p in reasons.get(r, []))) for r in out["行号 row"]]
-    out["problem"] = [("; ".join(f"{p.column}: {p.en}" for p in reasons.get(r, []))) for r in out["行号 row"]]
+    unlisted = ("有错误（同类问题较多，未逐一列出）", "has errors (too many of one kind to list each)")
+    out["问题"] = ["；".join(f"{p.column}：{p.zh}" for p in reasons[r]) if r in reasons else unlisted[0] for r in out["行号 row"]]
+    out["problem"] = ["; ".join(f"{p.column}: {p.en}" for p in reasons[r]) if r in reasons else unlisted[1] for r in out["行号 row"]]
     return out.reset_index(drop=True)
 
 
@@ -192,43 +195,62 @@ def _stored_districts(conn: sa.Connection, key_col: sa.Column, district_col: sa.
     return found
 
 
-def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed) -> list[Problem]:
-    """One error per row whose key names a stored row outside ``allowed``: a session, a site, or a saved plan's row.
+def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed, skip: set[int]) -> list[Problem]:
+    """One error per row whose key names a stored row outside ``allowed``: a site, a session, or a saved plan's row.
 
     Scope is checked on the row the key names as it is stored, not on the district the file gives it, so a
-    planner can neither change another district's rows nor move them into their own. The message names the
-    key only, never the stored row.
+    planner can neither change another district's rows nor move them into their own. Rows in ``skip`` (already
+    refused for their district) are not looked up: that would only tell what is stored there. A message names
+    the id the caller typed, never the stored row; a row without an id that meets a stored row is refused
+    without repeating its key.
     """
     if allowed is None or rows.empty:
         return []
-    checks = [("site_id", sites.c.site_id, sites.c.district, "foreign_site")]
-    if kind == "sessions":
-        checks = [
-            ("session_key", sessions.c.session_key, sessions.c.district, "foreign_key"),
-            ("session_id", plan_rows.c.session_id, plan_rows.c.district, "foreign_key"),  # ticks the plan row off
-            *checks,
-        ]
+    rows = rows[~rows["_row"].isin(skip)]
     problems: list[Problem] = []
-    flagged: set[tuple[int, str]] = set()
-    for col, key_col, district_col, code in checks:
-        keys = rows[col].dropna().astype(str)
+
+    def check(column: str, key_col: sa.Column, district_col: sa.Column) -> pd.Series:
+        keys = rows[column].dropna().astype(str)
         stored = _stored_districts(conn, key_col, district_col, keys.unique().tolist())
-        foreign = {k for k, d in stored.items() if d not in allowed}
-        column = "site_id" if code == "foreign_site" else "session_id"
-        for i in keys[keys.isin(foreign)].index:
+        return keys[keys.isin({k for k, d in stored.items() if d not in allowed})]
+
+    foreign_site = check("site_id", sites.c.site_id, sites.c.district)
+    header = raw.headers.get
+    problems += [problem("foreign_site", row=int(rows.at[i, "_row"]), column=header("site_id", "site_id"), value=k) for i, k in foreign_site.items()]
+    if kind == "sessions":
+        rows = rows.drop(index=foreign_site.index)
+        with_id = rows["session_id"].notna()
+        by_key = check("session_key", sessions.c.session_key, sessions.c.district)
+        by_plan = check("session_id", plan_rows.c.session_id, plan_rows.c.district)  # would tick the plan row off
+        for i in sorted(set(by_key.index) | set(by_plan.index)):
             row = int(rows.at[i, "_row"])
-            shown = rows.at[i, "session_id"] if column == "session_id" and pd.notna(rows.at[i, "session_id"]) else keys[i]
-            if (row, code) not in flagged:
-                flagged.add((row, code))
-                problems.append(problem(code, row=row, column=raw.headers.get(column, column), value=shown))
+            if with_id[i]:
+                problems.append(problem("foreign_key", row=row, column=header("session_id", "session_id"), value=rows.at[i, "session_id"]))
+            else:
+                problems.append(problem("foreign_row", row=row, column=header("date", "date")))
     return problems
+
+
+def max_sites_per_district() -> int:
+    """The most sites a district may hold (``OUTREACH_MAX_SITES_PER_DISTRICT``, default 5,000)."""
+    return int(os.environ.get("OUTREACH_MAX_SITES_PER_DISTRICT", "5000"))
+
+
+def _site_capacity(conn: sa.Connection, new_districts: pd.Series) -> Problem | None:
+    """A file-level error when the new sites would take a district past :func:`max_sites_per_district`."""
+    limit = max_sites_per_district()
+    stored = dict(conn.execute(sa.select(sites.c.district, sa.func.count()).group_by(sites.c.district)).all())
+    for code, n in new_districts.value_counts().items():
+        if stored.get(code, 0) + n > limit:
+            return problem("too_many_sites", value=districts.name(code), label=f"{stored.get(code, 0):,}", limit=f"{limit:,}", rows=f"{n:,}")
+    return None
 
 
 def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
     result = conn.execute(
         uploads.insert().values(
             kind=kind,
-            file_name=file_name[:255],
+            file_name=printable(file_name)[:255],
             sha256=digest,
             uploaded_at=dt.datetime.now(dt.timezone.utc),
             uploaded_by=getattr(user, "user", user),
@@ -258,6 +280,7 @@ def import_sessions(
     today: dt.date | None = None,
     allowed: tuple[str, ...] | None = None,
     max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Validate and import a sessions file (CSV or .xlsx, Chinese or English headers).
 
@@ -277,8 +300,8 @@ def import_sessions(
         Dates after this are refused (default: today).
     allowed : tuple of adcodes, optional
         The importer's districts: a file with any row outside them is refused whole, naming the rows.
-    max_bytes : int, optional
-        Larger files are refused (default :func:`max_upload_bytes`).
+    max_bytes, max_rows : int, optional
+        Larger or longer files are refused (default :func:`max_upload_bytes`, :func:`max_upload_rows`).
 
     Returns
     -------
@@ -287,7 +310,7 @@ def import_sessions(
     if too_large := _size_problem(data, max_bytes):
         return ImportReport("sessions", file_name, "unreadable", problems=[too_large])
     try:
-        raw = read_table(data, file_name, SESSION_COLUMNS)
+        raw = read_table(data, file_name, SESSION_COLUMNS, max_rows)
     except UnreadableFile as exc:
         return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
 
@@ -308,6 +331,7 @@ def import_sites(
     coords: str = "wgs84",
     allowed: tuple[str, ...] | None = None,
     max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Validate and import a sites file; ``coords="gcj02"`` converts Gaode (GCJ-02) coordinates to WGS-84.
 
@@ -316,7 +340,7 @@ def import_sites(
     if too_large := _size_problem(data, max_bytes):
         return ImportReport("sites", file_name, "unreadable", problems=[too_large])
     try:
-        raw = read_table(data, file_name, SITE_COLUMNS)
+        raw = read_table(data, file_name, SITE_COLUMNS, max_rows)
     except UnreadableFile as exc:
         return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
     if coords == "gcj02" and {"lat", "lon"} <= set(raw.data.columns):
@@ -346,14 +370,18 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             lock_writes(conn)
         validation = validate(conn)
         report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
-        outside = _scope_problems(raw, allowed) + _foreign_keys(conn, kind, raw, validation.rows, allowed)
+        outside = _scope_problems(raw, allowed)
+        outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip={p.row for p in outside})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
-            foreign_rows = {p.row for p in outside if p.code == "foreign_site"}
-            # the note "registered in another district" would say more about a site the caller may not see
-            kept = [p for p in report.problems if not (p.code == "site_other_district" and p.row in foreign_rows)]
-            report.problems = outside + kept
-            report.rejected = len({p.row for p in outside} | set(validation.rejected_rows))
-            report.preview = validation.rows
+            # Those rows get their scope error only: what else the checks found there (a site's id resolved from
+            # its name, "registered in another district", "new site") would tell about rows the caller may not see.
+            scoped = {p.row for p in outside}
+            report.problems = outside + [p for p in report.problems if p.row not in scoped]
+            report.rejected = len(scoped | set(validation.rejected_rows))
+            report.preview = validation.rows[~validation.rows["_row"].isin(scoped)] if len(validation.rows) else validation.rows
+            if user is not None:
+                codes = sorted({p.code for p in outside})
+                audit.record(conn, user, "denied", what="import", kind=kind, file=raw.file_name, rows=len(scoped), dry_run=dry_run, why=codes)
             return report
         report.rejected = len(validation.rejected_rows)
         report.rejected_rows = _rejected_frame(raw, validation)
@@ -381,6 +409,10 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             changed = pd.Series(
                 [k in existing and _differs(existing[k], c) for k, c in zip(rows[key_name], current)], index=rows.index
             )
+        created = new_sites if kind == "sessions" else rows[is_new.to_numpy()]
+        if len(created) and (full := _site_capacity(conn, created["district"])):
+            report.problems.insert(0, full)  # the map and the planner of a district must stay usable
+            return report
         report.inserted = int(is_new.sum())
         report.updated = int(changed.sum())
         report.unchanged = int(len(rows) - report.inserted - report.updated)

@@ -206,6 +206,16 @@ def site_layer(
     return layer, legend(edges, "{:,.1f}")
 
 
+MAX_SITES = 2000  # markers a map draws: beyond a few thousand the page lags for seconds and weighs megabytes
+
+
+def most_valuable(sites: pd.DataFrame, value_col: str, limit: int = MAX_SITES) -> tuple[pd.DataFrame, int]:
+    """The ``limit`` sites with the highest ``value_col`` (all if fewer), and how many were left out."""
+    if len(sites) <= limit:
+        return sites, 0
+    return sites.sort_values(value_col, ascending=False, na_position="last").head(limit), len(sites) - limit
+
+
 def heat_layer(points: pd.DataFrame, weight_col: str, tiles: Tiles = Tiles(), name: str = "heat") -> HeatMap:
     """Session history as a heat map (one point per site, weighted by ``weight_col``)."""
     located = points.dropna(subset=["lat", "lon"])

@@ -6,7 +6,9 @@ page can show the problem against its row and the command line can print it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import Iterable
 
 ERROR = "error"
 WARNING = "warning"
@@ -20,6 +22,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "broken_xlsx": (ERROR, "Excel文件已损坏或无法打开。请在Excel中重新保存后再上传。", "The Excel file is damaged or cannot be opened. Save it again in Excel and upload it."),
     "bad_encoding": (ERROR, "无法识别文件编码。请另存为“CSV UTF-8”后再上传。", "The file's text encoding was not recognised. Save it as 'CSV UTF-8' and upload it again."),
     "xlsx_too_large": (ERROR, "这个Excel文件解压后太大（{value}，上限 {limit}）。请删去多余的工作表、图片或格式，或另存为CSV后再上传。", "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or formatting, or save it as CSV and upload that."),
+    "too_many_rows": (ERROR, "文件有 {value} 行，超过上限 {limit} 行。请按月或按区拆分成几个文件分别上传。", "The file has {value} rows, more than the limit of {limit}. Split it by month or district into several files and upload each."),
+    "too_many_columns": (ERROR, "表头有 {value} 列，超过上限 {limit} 列。请删去多余的列（模板只有十几列）。", "The header has {value} columns, more than the limit of {limit}. Delete the extra columns (the template has about a dozen)."),
+    "too_many_sites": (ERROR, "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。", "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per district. Check the site ids and names (one site, one id), or ask an admin to raise the limit."),
     "no_header": (ERROR, "没有找到表头：前几行里没有认识的列名（如“日期”“类型”“所属区”）。请使用模板的表头。", "No header row found: none of the first rows has known column names (such as date, session_type, district). Use the template's headers."),
     "not_a_table": (ERROR, "文件内容不是规整的表格（各行列数不一致）。请检查分隔符或使用模板。", "The file is not a regular table (rows have different numbers of columns). Check the separator or use the template."),
     "no_rows": (ERROR, "表头下面没有数据行。", "There are no data rows below the header."),
@@ -29,6 +34,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file_too_large": (ERROR, "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。", "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each."),
     "out_of_scope": (ERROR, "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。", "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them."),
     "foreign_key": (ERROR, "编号“{value}”已被您负责范围以外的记录使用，不能在这里使用或修改。整个文件未导入：请换一个编号，或清空这一格（留空时按日期、时间和点位识别场次）。", "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by date, time and site)."),
+    "foreign_row": (ERROR, "这一行（按类型、日期、开始时间和点位或区识别）与您负责范围以外的一条记录重合，不能导入。整个文件未导入：请核对这一行，或请管理员处理。", "This row (matched by type, date, start time and site or district) meets a record outside your districts and cannot be imported. Nothing in the file was imported: check the row, or ask an admin."),
     "foreign_site": (ERROR, "点位“{value}”不在您负责的区内：不能修改它，也不能在它那里登记场次。整个文件未导入：请核对点位编号。", "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file was imported: check the site id."),
     "file_seen_before": (WARNING, "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。", "This exact file was already imported on {value}; importing it again does not count anything twice."),
     # cell problems
@@ -48,6 +54,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "too_long": (ERROR, "“{label}”太长（{value_len} 个字符，最多 {limit} 个）。请缩短。", "{label_en} is too long ({value_len} characters; at most {limit}). Shorten it."),
     "control_chars_removed": (WARNING, "这一格含有不可见的控制字符，已删去。", "This cell held invisible control characters; they were removed."),
     "nul_in_file": (ERROR, "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。", "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it in Excel, save it as 'CSV UTF-8' and upload that."),
+    "more_problems": (WARNING, "另有 {value} 处同类问题未逐一列出（与上面第 {rows} 行的问题相同：{label}）。请改正后重新上传，再看其余的。", "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and upload again to see the rest."),
     "unknown_district": (ERROR, "区“{value}”不认识。请填北京16个区之一，如 朝阳区、朝阳 或 110105。", "District '{value}' is not known. Use one of Beijing's 16 districts, e.g. 朝阳区, 朝阳 or 110105."),
     "unknown_session_type": (ERROR, "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”（或 worker / enterprise）。", "Session type '{value}' is not known. Use 职工沟通会 or 企业沟通会 (or worker / enterprise)."),
     "unions_exceed_enterprises": (ERROR, "建会企业数（{value}）大于涉及企业数。请核对这两个数。", "Unions founded ({value}) exceeds enterprises reached. Check both numbers."),
@@ -113,3 +120,41 @@ def problem(
     }  # fmt: skip
     kept = None if value is None else full[:200] + ("…" if len(full) > 200 else "")  # a 100,000-character cell stays out of the report
     return Problem(code, severity, zh.format(**fields), en.format(**fields), row, column, kept)
+
+
+MAX_LISTED = 100  # problems of one kind listed one by one; the rest are counted in one note
+
+
+class ProblemLog:
+    """Problems as they are found: at most :data:`MAX_LISTED` of each kind are kept, the rest only counted.
+
+    A file of a million bad cells gets a readable report, and the importer never builds a million messages.
+    """
+
+    def __init__(self, initial: Iterable[Problem] = ()):
+        self.items: list[Problem] = []
+        self.counts: Counter[str] = Counter()
+        for p in initial:
+            self.add(p)
+
+    def room(self, code: str) -> int:
+        """How many more problems of ``code`` will be listed."""
+        return max(0, MAX_LISTED - self.counts[code])
+
+    def add(self, p: Problem) -> None:
+        self.counts[p.code] += 1
+        if self.counts[p.code] <= MAX_LISTED:
+            self.items.append(p)
+
+    def count(self, code: str, n: int) -> None:
+        """``n`` more problems of ``code`` that are not listed."""
+        self.counts[code] += n
+
+    def listed(self) -> list[Problem]:
+        """The listed problems and, for each kind with more, a note saying how many more."""
+        notes = []
+        for code, n in self.counts.items():
+            if n > MAX_LISTED:
+                last = [p for p in self.items if p.code == code][-1]
+                notes.append(problem("more_problems", value=f"{n - MAX_LISTED:,}", rows=str(last.row or ""), label=last.zh, label_en=last.en))
+        return self.items + notes

@@ -101,7 +101,7 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     minutes = h * 60 + m
     minutes = minutes.where((h <= 23) & (m <= 59))
     frac = pd.to_numeric(s.where(s.str.fullmatch(r"0?\.\d+|0")), errors="coerce")
-    from_frac = minutes.isna() & frac.notna() & (frac < 1)
+    from_frac = minutes.isna() & frac.notna() & (np.round(frac * 1440) < 1440)  # 0.9999 would round to 24:00
     minutes = minutes.where(~from_frac, np.round(frac * 1440))
     bad = (s != "") & minutes.isna()
     return minutes, bad

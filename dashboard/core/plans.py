@@ -1,13 +1,15 @@
 """Saved plans: keep a plan, tick its sessions off, and see their uploaded results beside the expectation.
 
-Each saved row gets a ``session_id`` (P<plan>-<row>). The results template carries it, so when a team uploads its
-results the session links back to the plan row, and uploading twice still counts once.
+Each saved row gets a ``session_id`` (P<plan>-<row>-<random>). The results template carries it, so when a team uploads
+its results the session links back to the plan row, and uploading twice still counts once. The random part means
+nobody can claim the id of a plan row before it exists, and results link only from the row's own district.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,6 +18,7 @@ from . import audit, districts
 from .kpi import in_districts, rows_within
 from .columns import SESSION_COLUMNS
 from .schema import plan_rows, plans, sessions, sites
+from .text import printable
 
 
 def district_codes(plan: pd.DataFrame) -> set[str]:
@@ -36,6 +39,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
 
     Each row is filed under its site's stored district, whatever the plan's district column says.
     """
+    check_plan(plan)
     stored = site_districts(engine, plan["site_id"])
     unknown = sorted(set(plan["site_id"].astype(str)) - set(stored))
     if unknown:
@@ -44,14 +48,14 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
     with engine.begin() as conn:
         plan_id = conn.execute(
             plans.insert().values(
-                name=name[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=getattr(user, "user", user),
+                name=printable(name)[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=getattr(user, "user", user),
                 request=json.dumps(request, ensure_ascii=False, default=str), districts=",".join(sorted(codes))[:120] or None,
             )
         ).inserted_primary_key[0]  # fmt: skip
         rows = [
             {
                 "plan_id": plan_id,
-                "session_id": f"P{plan_id}-{i + 1:03d}",
+                "session_id": f"P{plan_id}-{i + 1:03d}-{secrets.token_hex(4).upper()}",
                 "team": int(r.team),
                 "date": r.date,
                 "start_time": dt.time.fromisoformat(r.start_time),
@@ -107,7 +111,11 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
             plan_rows.c.reason, plan_rows.c.done, sessions.c.consultations, sessions.c.applications,
         )
         .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
-        .join(sessions, sessions.c.session_id == plan_rows.c.session_id, isouter=True)
+        .join(
+            sessions,
+            (sessions.c.session_id == plan_rows.c.session_id) & (sessions.c.district == plan_rows.c.district),
+            isouter=True,
+        )
         .where(plan_rows.c.plan_id == plan_id)
         .order_by(plan_rows.c.date, plan_rows.c.team, plan_rows.c.start_time)
     )  # fmt: skip
@@ -132,6 +140,8 @@ def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     """A sessions file pre-filled from the plan (Chinese headers): teams fill in the counts and upload it."""
     frame = rows(engine, plan_id)
     names = {c.name: c.zh for c in SESSION_COLUMNS}
+    if frame.empty:
+        return pd.DataFrame(columns=[names[c] for c in _RESULT_COLUMNS])
     out = pd.DataFrame(
         {
             "session_id": frame["session_id"],
@@ -149,7 +159,21 @@ def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
             "notes": "",
         }
     )
-    return out.rename(columns=names)
+    return out[list(_RESULT_COLUMNS)].rename(columns=names)
+
+
+_RESULT_COLUMNS = (
+    "session_id", "session_type", "date", "start_time", "end_time", "district", "site_id", "site_name", "staff",
+    "consultations", "applications", "members_joined", "notes",
+)  # fmt: skip
+PLAN_NEEDS = ("team", "date", "start_time", "end_time", "site_id", "district", "expected_applications", "reason")
+
+
+def check_plan(plan: pd.DataFrame) -> None:
+    """Refuse a plan that cannot be saved: no sessions, or a column missing (ValueError in both languages)."""
+    missing = [c for c in PLAN_NEEDS if c not in plan.columns]
+    if plan.empty or missing:
+        raise ValueError(f"计划是空的或缺少列（{'、'.join(missing)}） / the plan is empty or lacks columns {missing}")
 
 
 def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> pd.DataFrame:
@@ -174,9 +198,13 @@ def read_booked(data: bytes) -> pd.DataFrame:
     from .tabular import read_table
 
     raw = read_table(data, "booked", SESSION_COLUMNS).data
+    needed = ["site_id", "date", "start_time", "end_time"]
+    message = "已安排场次文件每一行都需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time and end_time on every row"
+    if not set(needed) <= set(raw.columns) or raw[needed].eq("").any(axis=None):
+        raise ValueError(message)
     dates, bad_dates, impossible, out_of_range, _ = parse_dates(raw["date"])
     start, bad_start = parse_times(raw["start_time"])
     end, bad_end = parse_times(raw["end_time"])
-    if (bad_dates | impossible | out_of_range | bad_start | bad_end).any() or (raw["site_id"] == "").any():
-        raise ValueError("已安排场次文件需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time and end_time on every row")
+    if (bad_dates | impossible | out_of_range | bad_start | bad_end).any() or (end <= start).any():
+        raise ValueError(message)
     return pd.DataFrame({"site_id": raw["site_id"], "date": dates.dt.date, "start_min": start.astype(int), "end_min": end.astype(int)})

@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .columns import Column, header_lookup, normalise_header
-from .messages import Problem, problem
+from .messages import MAX_LISTED, Problem, ProblemLog, problem
+from .text import CONTROL
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported
 HEADER_SEARCH_ROWS = 15  # a title line or two above the header is common in planners' sheets
 XLSX_UNPACKED_FACTOR = 5  # an .xlsx may unpack to this many times the upload limit: refused before parsing beyond it
 MAX_COLUMNS = 200  # cells further right than this are not read (a stray cell at column XFD would pad every row)
-# Control characters other than tab and line breaks: invisible, refused by PostgreSQL (NUL) and by Excel files.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # A cell may be as long as a whole file; the validators say when it is too long for its column.
 csv.field_size_limit(2**31 - 1)
@@ -38,6 +37,11 @@ csv.field_size_limit(2**31 - 1)
 def max_upload_bytes() -> int:
     """The largest file accepted, ``OUTREACH_MAX_UPLOAD_MB`` megabytes (default 20, like the upload page's limit)."""
     return int(float(os.environ.get("OUTREACH_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
+
+
+def max_upload_rows() -> int:
+    """The most data rows a file may have, ``OUTREACH_MAX_UPLOAD_ROWS`` (default 100,000: a district's years)."""
+    return int(os.environ.get("OUTREACH_MAX_UPLOAD_ROWS", "100000"))
 
 
 class UnreadableFile(ValueError):
@@ -121,7 +125,7 @@ def _unpacked_size(data: bytes) -> int:
         raise UnreadableFile(problem("broken_xlsx")) from None
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
     import openpyxl  # defusedxml, when installed, hardens openpyxl's XML parsing
 
     limit = XLSX_UNPACKED_FACTOR * max_upload_bytes()
@@ -138,9 +142,17 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         stated = ws.max_column
         width = stated if stated and stated <= MAX_COLUMNS else MAX_COLUMNS
         ws.reset_dimensions()  # no padding to a stated sheet size of a million rows
-        rows = ws.iter_rows(min_row=1, max_col=width, values_only=True)
+        out, filled = [], 0
         # a gap of empty rows costs one check each, so a lone cell at row 1,048,576 is cheap
-        return [[_cell_to_text(v) for v in row] if any(v is not None for v in row) else [] for row in rows]
+        for row in ws.iter_rows(min_row=1, max_col=width, values_only=True):
+            if any(v is not None for v in row):
+                filled += 1
+                if filled > max_rows + HEADER_SEARCH_ROWS:  # stop reading: the file is refused for its length
+                    break
+                out.append([_cell_to_text(v) for v in row])
+            else:
+                out.append([])
+        return out
     except Exception:  # broken XML inside an intact zip
         raise UnreadableFile(problem("broken_xlsx")) from None
     finally:
@@ -211,7 +223,12 @@ def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx
         raise UnreadableFile(problem("not_a_table")) from None
 
 
-def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawTable:
+def _too_wide(header_cells: list) -> None:
+    if len(header_cells) > MAX_COLUMNS:
+        raise UnreadableFile(problem("too_many_columns", value=f"{len(header_cells):,}", limit=f"{MAX_COLUMNS:,}"))
+
+
+def read_table(data: bytes, file_name: str, columns: tuple[Column, ...], max_rows: int | None = None) -> RawTable:
     """Read a CSV or .xlsx file into a :class:`RawTable` for ``columns``.
 
     Parameters
@@ -222,23 +239,27 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
         Used in messages and the upload audit only; the format is decided from the content.
     columns : tuple of Column
         The expected columns (sessions or sites); headers may be English or Chinese, in any order.
+    max_rows : int, optional
+        Files with more data rows are refused (default :func:`max_upload_rows`).
 
     Raises
     ------
     UnreadableFile
-        Empty, binary, legacy .xls, undecodable, or no recognisable header row.
+        Empty, binary, legacy .xls, undecodable, no recognisable header row, too many rows or columns.
     """
+    max_rows = max_upload_rows() if max_rows is None else max_rows
     if not data or not data.strip():
         raise UnreadableFile(problem("empty_file"))
     if data.startswith(OLE2_MAGIC):
         raise UnreadableFile(problem("legacy_xls"))
     lookup = header_lookup(columns)
     if data.startswith(XLSX_MAGIC):
-        rows = _read_xlsx(data)
+        rows = _read_xlsx(data, max_rows)
         encoding = "xlsx"
         header_idx = _find_header(rows, lookup)
         if header_idx is None:
             raise UnreadableFile(problem("no_header"))
+        _too_wide(rows[header_idx])
         width = len(rows[header_idx])
         body = [(r + [""] * width)[:width] for r in rows[header_idx + 1 :]]
         frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width))
@@ -252,6 +273,7 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
         header_idx = _find_header(head_rows, lookup)
         if header_idx is None:
             raise UnreadableFile(problem("no_header"))
+        _too_wide(head_rows[header_idx])
         frame = _read_csv_text(data, text, encoding, delim, header_idx, len(head_rows[header_idx]), head_ends[header_idx])
         header_cells = head_rows[header_idx]
 
@@ -265,22 +287,29 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...]) -> RawT
             keep[pos] = key
         elif str(cell).strip():
             unknown.append(str(cell).strip())
-    notes: list[Problem] = []
+    notes = ProblemLog()
     beyond = [c for c in frame.columns if c >= len(header_cells)]
     if beyond:
         spill = (frame[beyond].fillna("").astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)
-        for i in spill[spill].index:
-            notes.append(problem("cells_beyond_header", row=int(i) + header_idx + 2))
-    frame = frame[list(keep)].rename(columns=keep)
-    frame = frame.fillna("").astype(str)
+        where = spill[spill].index
+        for i in where[: notes.room("cells_beyond_header")]:
+            notes.add(problem("cells_beyond_header", row=int(i) + header_idx + 2))
+        notes.count("cells_beyond_header", max(0, len(where) - MAX_LISTED))
+    frame = frame[list(keep)].rename(columns=keep).fillna("").astype(str)
     row_numbers = pd.Series(frame.index + header_idx + 2, index=frame.index)
     for col in frame.columns:
-        control = frame[col].str.contains(_CONTROL)
-        for i in control[control].index:
-            notes.append(problem("control_chars_removed", row=int(row_numbers[i]), column=headers[col]))
-        if control.any():
-            frame[col] = frame[col].str.replace(_CONTROL, "", regex=True)
         frame[col] = frame[col].str.strip()
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
     frame, row_numbers = frame[~blank].reset_index(drop=True), row_numbers[~blank].reset_index(drop=True)
-    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes)
+    if len(frame) > max_rows:
+        raise UnreadableFile(problem("too_many_rows", value=f"{len(frame):,}", limit=f"{max_rows:,}"))
+    for col in frame.columns:
+        control = frame[col].str.contains(CONTROL)
+        if not control.any():
+            continue
+        where = control[control].index
+        for i in where[: notes.room("control_chars_removed")]:
+            notes.add(problem("control_chars_removed", row=int(row_numbers[i]), column=headers[col]))
+        notes.count("control_chars_removed", max(0, len(where) - MAX_LISTED))
+        frame[col] = frame[col].str.replace(CONTROL, "", regex=True).str.strip()
+    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes.listed())

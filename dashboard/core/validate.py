@@ -24,7 +24,7 @@ from .columns import (
     session_type_key,
     site_type_key,
 )
-from .messages import ERROR, Problem, problem
+from .messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
 from .parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
 from .schema import sessions, sites
 from .tabular import RawTable
@@ -87,7 +87,7 @@ class _Checker:
 
     def __init__(self, raw: RawTable):
         self.raw = raw
-        self.problems: list[Problem] = list(raw.notes)
+        self.log = ProblemLog(raw.notes)
         self.bad = pd.Series(False, index=raw.data.index)
 
     def header(self, name: str) -> str:
@@ -99,10 +99,12 @@ class _Checker:
             return
         col = _BY_NAME[name]
         shown = values if values is not None else self.raw.data.get(name, pd.Series("", index=mask.index))
-        for idx in mask[mask].index:
+        where = mask[mask].index
+        for idx in where[: self.log.room(code)]:
             row = int(self.raw.row_numbers[idx])
             p = problem(code, row=row, column=self.header(name), value=shown[idx], label=col.label, label_en=col.label_en, limit=limit)
-            self.problems.append(p)
+            self.log.add(p)
+        self.log.count(code, max(0, len(where) - MAX_LISTED))
         if problem(code).severity == ERROR:
             self.bad |= mask
 
@@ -113,11 +115,11 @@ class _Checker:
     def missing_columns(self, columns: tuple[Column, ...]) -> bool:
         missing = [c for c in columns if c.required and c.name not in self.raw.data.columns]
         for c in missing:
-            self.problems.append(problem("missing_column", column=c.name, label=c.label, label_en=c.label_en))
+            self.log.add(problem("missing_column", column=c.name, label=c.label, label_en=c.label_en))
         if self.raw.unknown_headers:
-            self.problems.append(problem("unknown_columns", value="、".join(self.raw.unknown_headers)))
+            self.log.add(problem("unknown_columns", value="、".join(self.raw.unknown_headers)))
         if self.raw.data.empty:
-            self.problems.append(problem("no_rows"))
+            self.log.add(problem("no_rows"))
             return True
         return bool(missing)
 
@@ -171,25 +173,31 @@ class _Checker:
         drop = pd.Series(False, index=key.index)
         if not dup.any():
             return drop
-        for _, group in key[dup].groupby(key[dup]):
-            idx = group.index
-            rows = "、".join(str(int(self.raw.row_numbers[i])) for i in idx)
-            same = digest[idx].nunique() == 1
-            for i in idx:
-                code = "duplicate_same" if same else code_conflict
-                self.problems.append(problem(code, row=int(self.raw.row_numbers[i]), column=self.header(name), value=shown[i], rows=rows))
-            if same:
-                drop[idx[1:]] = True
-            else:
-                self.bad[idx] = True
+        keys = key[dup]
+        same = (digest[dup].groupby(keys).transform("nunique") == 1).to_numpy()
+        drop.loc[keys.index[same & keys.duplicated(keep="first").to_numpy()]] = True
+        self.bad.loc[keys.index[~same]] = True
+        codes = np.where(same, "duplicate_same", code_conflict)
+        for code in (code_conflict, "duplicate_same"):
+            where = np.flatnonzero(codes == code)
+            take = where[: self.log.room(code)]
+            self.log.count(code, len(where) - len(take))
+            if not len(take):
+                continue
+            wanted = keys[keys.isin(set(keys.iloc[take]))]
+            rows_of = self.raw.row_numbers[wanted.index].astype(int).groupby(wanted.to_numpy()).agg(list)
+            for j in take:
+                i, rows = keys.index[j], rows_of[keys.iat[j]]
+                text = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+                self.log.add(problem(code, row=int(self.raw.row_numbers[i]), column=self.header(name), value=shown[i], rows=text))
         return drop
 
     def result(self, rows: pd.DataFrame, new_sites: pd.DataFrame | None = None) -> Validation:
         rejected = set(int(r) for r in self.raw.row_numbers[self.bad])
-        self.problems.sort(key=lambda p: (p.row or 0, p.severity != ERROR))
+        problems = sorted(self.log.listed(), key=lambda p: (p.row or 0, p.severity != ERROR))
         return Validation(
             rows=rows,
-            problems=self.problems,
+            problems=problems,
             rejected_rows=rejected,
             new_sites=new_sites if new_sites is not None else pd.DataFrame(),
             total_rows=len(self.raw.data),

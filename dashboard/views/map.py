@@ -81,11 +81,17 @@ if show_heat and session_type == "enterprise":
     st.caption(t("企业沟通会按区登记、没有点位坐标：热力图只显示职工沟通会，企业沟通会见各区统计。", "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker sessions; see the district table for enterprise sessions."))
 elif show_heat and len(site_frame):
     maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
+site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
 if show_sites and len(site_frame):
-    site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
     site_frame["best_window"] = site_frame["best_start"].map(lambda s: "" if pd.isna(s) else f"{int(s) // 60:02d}:{int(s) % 60:02d}")
+    drawn, left_out = maps.most_valuable(site_frame, value_col)
+    if left_out:
+        st.caption(t(
+            f"点位太多，地图只画预计效果最高的 {len(drawn):,} 个（另有 {left_out:,} 个未画出）：请选择区或点位类型缩小范围。",
+            f"Too many sites: the map draws the {len(drawn):,} with the highest expected yield ({left_out:,} more not drawn). Choose a district or site types to narrow it.",
+        ))
     layer, leg = maps.site_layer(
-        site_frame, value_col,
+        drawn, value_col,
         {"name": t("点位", "Site"), "type_label": t("类型", "Type"), value_col: value_label, "best_window": t("最佳开始时间", "Best start"), "sessions": t("期间场次", "Sessions in period")},
         tiles,
     )  # fmt: skip

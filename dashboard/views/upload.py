@@ -34,7 +34,10 @@ upload = st.file_uploader(
     t("选择CSV或Excel文件", "Choose a CSV or Excel file"),
     type=["csv", "xlsx", "xls", "txt"],
     key=f"uploader_{kind}",
-    help=t(f"单个文件不超过 {limit_mb:g} MB；更大的文件请按月或按区拆分。", f"Up to {limit_mb:g} MB per file; split larger files by month or district."),
+    help=t(
+        f"单个文件不超过 {limit_mb:g} MB、{access.max_upload_rows():,} 行；更大的文件请按月或按区拆分。",
+        f"Up to {limit_mb:g} MB and {access.max_upload_rows():,} rows per file; split larger files by month or district.",
+    ),
 )
 
 

@@ -13,6 +13,10 @@ ADMIN = Scope("boss", "admin")
 LEADER = Scope("lead", "leadership")
 CHAOYANG = Scope("cy", "planner", ("110105",))
 HAIDIAN = "110108"
+HAIDIAN_PLAN = pd.DataFrame(
+    {"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"], "district": ["海淀区"],
+     "expected_applications": [1.0], "reason": ["r"]}
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def test_a_planner_reads_only_their_districts(loaded):
         lambda e: access.target_progress(e, CHAOYANG, 2026, HAIDIAN),
         lambda e: access.get_targets(e, CHAOYANG, 2026, HAIDIAN),
         lambda e: access.recommend(e, CHAOYANG, planner.PlanRequest(start=TODAY, district=HAIDIAN)),
-        lambda e: access.save_plan(e, CHAOYANG, pd.DataFrame({"district": ["海淀区"]}), "x", {}),
+        lambda e: access.save_plan(e, CHAOYANG, HAIDIAN_PLAN, "x", {}),
         lambda e: access.set_targets(e, CHAOYANG, 2026, {"applications": 1}),
         lambda e: access.set_calendar_day(e, CHAOYANG, TODAY, "holiday"),
         lambda e: access.retrain(e, CHAOYANG),

@@ -33,3 +33,14 @@ def test_allowed_hours_must_end_within_the_day():
     with pytest.raises(ValueError):
         planner.PlanRequest(start=pd.Timestamp("2026-11-30").date(), hours=(6 * 60, 24 * 60)).validate()
     planner.PlanRequest(start=pd.Timestamp("2026-11-30").date(), hours=(6 * 60, 23 * 60 + 30)).validate()
+
+
+def test_control_characters_can_neither_hide_a_formula_nor_break_an_xlsx():
+    """pandas 3 text columns have the str dtype; a control character before "=" must not slip the check."""
+    frame = pd.DataFrame({"actor": pd.Series(["\x01=HYPERLINK(\"http://x\")", "\x02=1+1", "  =1+1", "a\x07b", "boss"], dtype="str")})
+    assert frame["actor"].dtype != object
+    out = export.neutralise(frame)["actor"].tolist()
+    assert out == ["'=HYPERLINK(\"http://x\")", "'=1+1", "'  =1+1", "ab", "boss"]
+    sheet = openpyxl.load_workbook(io.BytesIO(export.workbook({"audit": frame}))).active
+    values = [c.value for c in sheet["A"]][1:]
+    assert values == out and all(c.data_type == "s" for c in sheet["A"])

@@ -164,8 +164,9 @@ def files(draw, columns):
 
 
 def snapshot(engine) -> dict[str, list]:
+    """Every stored row but the audit log (a refusal for scope is audited: that is the one write it makes)."""
     with engine.connect() as conn:
-        return {t.name: sorted(map(repr, conn.execute(sa.select(t)).all())) for t in schema.metadata.sorted_tables}
+        return {t.name: sorted(map(repr, conn.execute(sa.select(t)).all())) for t in schema.metadata.sorted_tables if t.name != "audit_log"}
 
 
 def _check(report, before_snapshot, engine):

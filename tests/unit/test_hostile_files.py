@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -37,6 +38,7 @@ CORPUS = {
     "control_chars.csv": ("written", [("control_chars_removed", 3, "点位名称")]),
     "utf16_odd_bytes.csv": ("unreadable", [("bad_encoding", None, None)]),
     "nul_after_4k.csv": ("unreadable", [("nul_in_file", None, None)]),
+    "time_rounds_to_midnight.csv": ("refused", [("bad_time", 3, "开始时间"), ("bad_time", 4, "结束时间")]),
 }
 
 
@@ -179,3 +181,62 @@ def test_a_full_disk_says_so(with_sites):
         ingest.import_sessions(full, many.encode(), "many.csv", today=TODAY)
     problem = db.explain(raised.value)
     assert problem.kind == "full" and "磁盘已满" in problem.zh
+
+
+def test_many_bad_cells_give_a_short_report_quickly(with_sites):
+    """Every problem of a kind past the hundredth is counted, not listed: a report stays readable and cheap."""
+    from dashboard.core.messages import MAX_LISTED
+
+    bad = "".join(f"职工沟通会,2023-13-{i % 28 + 1:02d},9点,x,火星区,,,-1,a,b\n" for i in range(3000))
+    report = access.import_sessions(with_sites, ADMIN, (HEADER + bad).encode(), "bad.csv", today=TODAY)
+    assert report.status == "refused" and report.rejected == 3000
+    by_code: dict[str, int] = {}
+    for p in report.problems:
+        by_code[p.code] = by_code.get(p.code, 0) + 1
+    assert max(n for code, n in by_code.items() if code != "more_problems") == MAX_LISTED
+    more = [p for p in report.problems if p.code == "more_problems"]
+    assert more and "2,900" in more[0].zh and len(report.problems) < 20 * MAX_LISTED
+
+
+def test_too_many_rows_or_columns_are_refused_before_validation(with_sites, monkeypatch):
+    monkeypatch.setenv("OUTREACH_MAX_UPLOAD_ROWS", "50")
+    many = HEADER + GOOD_ROW * 51
+    report = access.import_sessions(with_sites, ADMIN, many.encode(), "many.csv", today=TODAY)
+    assert report.status == "unreadable" and report.problems[0].code == "too_many_rows" and "51" in report.problems[0].zh
+    assert access.import_sessions(with_sites, ADMIN, (HEADER + GOOD_ROW * 50).encode(), "ok.csv", today=TODAY).ok
+    wide = HEADER.strip() + "," * 300 + "\n" + GOOD_ROW
+    report = access.import_sessions(with_sites, ADMIN, wide.encode(), "wide.csv", today=TODAY)
+    assert report.status == "unreadable" and report.problems[0].code == "too_many_columns"
+
+
+def test_a_district_cannot_be_flooded_with_sites(with_sites, monkeypatch):
+    monkeypatch.setenv("OUTREACH_MAX_SITES_PER_DISTRICT", "4")
+    rows = "点位编号,点位名称,所属区\n" + "".join(f"CY-1{i:02d},新点位{i},朝阳区\n" for i in range(3))
+    before = snapshot(with_sites)
+    report = access.import_sites(with_sites, ADMIN, rows.encode(), "flood.csv", dry_run=True)
+    assert report.status == "refused" and report.problems[0].code == "too_many_sites" and "朝阳区" in report.problems[0].zh
+    assert snapshot(with_sites) == before
+    assert access.import_sites(with_sites, ADMIN, "点位编号,点位名称,所属区\nCY-100,新点位,朝阳区\n".encode(), "one.csv").ok
+
+
+def test_odd_names_never_reach_the_database_raw(with_sites):
+    """A NUL or control character in a sign-in name or a file name: PostgreSQL refuses NUL, so it is dropped first."""
+    from dashboard.core import accounts, audit
+
+    assert accounts.authenticate(with_sites, "ad\x00min", "whatever-pw").status == "bad"
+    assert accounts.authenticate(with_sites, "\x01=HYPERLINK(1)", "whatever-pw").status == "bad"
+    report = access.import_sessions(with_sites, ADMIN, (HEADER + GOOD_ROW).encode(), "team\x00\x07.csv", today=TODAY)
+    assert report.status == "written"
+    failed = audit.entries(with_sites, action="login_failed")
+    assert set(failed["actor"]) == {"admin", "=HYPERLINK(1)"}
+
+
+def test_booked_files_and_empty_plans_are_refused_with_a_message(with_sites):
+    from dashboard.core import plans
+
+    for data in (b"site_id,date\nCY-001,2026-11-30\n", b"site_id,date,start_time,end_time\nCY-001,2026-11-30,,11:00\n",
+                 b"site_id,date,start_time,end_time\nCY-001,2026-11-30,12:00,11:00\n"):  # fmt: skip
+        with pytest.raises(ValueError, match="booked file"):
+            plans.read_booked(data)
+    with pytest.raises(ValueError, match="plan is empty"):
+        access.save_plan(with_sites, ADMIN, pd.DataFrame(), "empty", {})

@@ -34,9 +34,9 @@ def test_a_time_inside_a_date_cell_is_checked_and_never_dropped_silently():
 
 
 def test_times():
-    minutes, bad = parse_times(pd.Series(["9:00", "09:00", "09:00:00", "9：30", "0.375", "14点30", "24:00", "9", "", "noon"]))
-    assert minutes[:6].tolist() == [540, 540, 540, 570, 540, 870]
-    assert bad.tolist() == [False] * 6 + [True, True, False, True]
+    minutes, bad = parse_times(pd.Series(["9:00", "09:00", "09:00:00", "9：30", "0.375", "14点30", "24:00", "9", "", "noon", "0.9999", "0.9993"]))
+    assert minutes[:6].tolist() == [540, 540, 540, 570, 540, 870] and minutes[11] == 1439
+    assert bad.tolist() == [False] * 6 + [True, True, False, True, True, False]  # 0.9999 of a day rounds to 24:00
 
 
 def test_counts():

@@ -36,6 +36,7 @@ def world(engine, fixture_bytes):
          "site_id": ["HD-001", "HD-002"], "district": ["海淀区", "海淀区"], "expected_applications": [5.0, 4.0], "reason": ["r", "r"]}
     )  # fmt: skip
     plan_id = access.save_plan(engine, ADMIN, plan, "海淀下周", {})
+    assert plan_id == 1
     for name, codes in (("chaoyang", ["朝阳"]), ("haidian", ["海淀"])):
         accounts.add_user(engine, name, "planner", PASSWORD, by=ADMIN, districts_=codes)
     return engine, plan_id
@@ -61,12 +62,17 @@ SESSION_FILES = {
     "海淀 enterprise session id": _row("E1", kind="企业沟通会", site="", counts=",,140,2,1"),
     "session at a 海淀 site": _row("NEW-1", site="HD-001"),
     "session without an id at a 海淀 site": _row("", site="HD-002"),
-    "海淀 plan row's session id": _row("P1-001", site="CY-001"),
+    "海淀 plan row's session id": _row("{plan_row}", site="CY-001"),
 }
 SITE_FILES = {
     "海淀 site id": "点位编号,点位名称,所属区\nHD-001,改名的点位,朝阳区\n",
     "海淀 site id, district left as is": "点位编号,点位名称,所属区\nHD-002,上地快递驿站,海淀区\n",
 }
+
+
+def _plan_row_id(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(schema.plan_rows.c.session_id).order_by(schema.plan_rows.c.id)).scalars().first()
 
 
 def _assert_refused_without_revealing(report, codes):
@@ -83,7 +89,7 @@ def _assert_refused_without_revealing(report, codes):
 def test_a_sessions_file_with_a_key_of_another_district_is_refused(world, case, dry_run, skip_invalid):
     engine, _ = world
     before = snapshot(engine)
-    data = (HEADER + _row("MINE-1") + SESSION_FILES[case]).encode()
+    data = (HEADER + _row("MINE-1") + SESSION_FILES[case].replace("{plan_row}", _plan_row_id(engine))).encode()
     report = access.import_sessions(engine, CHAOYANG, data, "keys.csv", today=TODAY, dry_run=dry_run, skip_invalid=skip_invalid)
     _assert_refused_without_revealing(report, {"foreign_key", "foreign_site", "out_of_scope"})
     assert [p.row for p in report.errors] == [3]  # the row with the key, not the planner's own row
@@ -98,6 +104,27 @@ def test_a_sites_file_with_a_key_of_another_district_is_refused(world, case, dry
     report = access.import_sites(engine, CHAOYANG, SITE_FILES[case].encode(), "sites.csv", dry_run=dry_run)
     _assert_refused_without_revealing(report, {"foreign_site", "out_of_scope"})
     assert snapshot(engine) == before
+
+
+def test_nobody_can_claim_a_plan_rows_id_before_the_plan_exists(world):
+    """Plan-row ids carry a random part, and results link to a plan row only from the row's own district."""
+    engine, _ = world
+    guesses = "".join(_row(f"P2-{i:03d}", counts="999,999,999,,") for i in range(1, 4))
+    assert access.import_sessions(engine, CHAOYANG, (HEADER + guesses).encode(), "early.csv", today=TODAY).status == "written"
+    plan = pd.DataFrame(
+        {"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"],
+         "district": ["海淀区"], "expected_applications": [5.0], "reason": ["r"]}
+    )  # fmt: skip
+    haidian = Scope("haidian", "planner", ("110108",))
+    plan_id = access.save_plan(engine, haidian, plan, "海淀第二周", {})
+    rows = access.plan_rows(engine, haidian, plan_id)
+    assert rows["session_id"][0].startswith(f"P{plan_id}-001-") and len(rows["session_id"][0]) > len("P2-001-")
+    assert not rows["done"][0] and pd.isna(rows["applications"][0])
+    sheet = access.results_template(engine, haidian, plan_id)
+    sheet.loc[0, ["现场咨询人数", "现场申请入会人数", "发展会员数"]] = ["30", "7", "7"]
+    report = access.import_sessions(engine, haidian, sheet.to_csv(index=False).encode(), "results.csv", today=TODAY)
+    assert report.status == "written" and report.inserted == 1
+    assert access.plan_rows(engine, haidian, plan_id)["applications"].tolist() == [7]
 
 
 def test_the_same_keys_are_fine_for_the_district_that_owns_them_and_for_admins(world):
@@ -174,6 +201,7 @@ def test_the_command_line_refuses_the_same_keys(world, case, dry_run, tmp_path, 
     monkeypatch.setenv("OUTREACH_DB_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("OUTREACH_PASSWORD", PASSWORD)
     kind, rows = CLI_FILES[case]
+    rows = rows.replace("{plan_row}", _plan_row_id(engine))
     path = tmp_path / "keys.csv"
     path.write_text((HEADER + rows) if kind == "sessions" else rows, encoding="utf-8")
     before = snapshot(engine)
@@ -204,3 +232,51 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
         )
     }
     assert checking - covered - elsewhere - lists == set()
+
+
+def _codes_and_texts(report, own_values=()) -> list[tuple]:
+    """What a report tells, with the values the caller typed themselves blanked out."""
+    out = []
+    for p in report.problems:
+        zh = p.zh
+        for v in own_values:
+            zh = zh.replace(v, "…")
+        out.append((p.row, p.column, p.code, zh))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry_run", "import"])
+def test_a_refusal_is_the_same_whether_or_not_another_districts_row_exists(world, dry_run):
+    """Probing with rows of another district (keys without ids, site names) tells nothing about what is stored there."""
+    engine, _ = world
+    hits = (  # each names something stored in 海淀: W3's time and site, E1's time, a site's name
+        "{s},职工沟通会,2023-05-10,12:00,13:30,海淀区,HD-001,,30,8,8,,\n"
+        "{s},企业沟通会,2023-05-11,09:30,11:00,海淀区,,,,,140,2,1\n"
+        "{s},职工沟通会,2023-06-01,09:00,11:00,海淀区,,中关村商务楼宇1号,30,8,8,,\n"
+        "{s},职工沟通会,2023-06-01,09:00,11:00,朝阳区,HD-002,,30,8,8,,\n"
+    )
+    misses = (  # the same rows where nothing is stored
+        "{s},职工沟通会,2023-05-10,15:00,16:30,海淀区,HD-001,,30,8,8,,\n"
+        "{s},企业沟通会,2023-05-11,15:30,17:00,海淀区,,,,,140,2,1\n"
+        "{s},职工沟通会,2023-06-01,09:00,11:00,海淀区,,没有这个点位,30,8,8,,\n"
+        "{s},职工沟通会,2023-06-01,09:00,11:00,朝阳区,HD-999,,30,8,8,,\n"
+    )
+    typed = ("中关村商务楼宇1号", "没有这个点位", "HD-002", "HD-999")
+    answers = []
+    for rows in (hits, misses):
+        report = access.import_sessions(engine, CHAOYANG, (HEADER + rows.replace("{s}", "")).encode(), "probe.csv", today=TODAY, dry_run=dry_run)
+        assert report.status == "refused" and report.preview.empty
+        answers.append([(r, c, code) for r, c, code, _ in _codes_and_texts(report, typed)])
+    # the last row differs by design: a site id that exists elsewhere cannot be used, one that exists nowhere is unknown
+    assert answers[0][:-1] == answers[1][:-1]
+    assert [a[2] for a in answers[0]] == ["out_of_scope", "out_of_scope", "out_of_scope", "foreign_site"]
+
+
+def test_refused_imports_are_audited_dry_runs_too(world):
+    engine, _ = world
+    for dry_run in (True, False):
+        access.import_sessions(engine, CHAOYANG, (HEADER + _row("W3")).encode(), "probe.csv", today=TODAY, dry_run=dry_run)
+    denied = audit.entries(engine, action="denied")
+    imports = denied[denied["detail"].str.contains('"what": "import"')]
+    assert len(imports) == 2 and set(imports["actor"]) == {"chaoyang"}
+    assert imports["detail"].str.contains("foreign_key").all() and imports["detail"].str.contains("probe.csv").all()
