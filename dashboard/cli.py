@@ -236,6 +236,9 @@ def cmd_train(args) -> int:
     card = loaded.card
     bt = card["backtest"]
     print(_say(f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）", f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)", args.lang))
+    if "skipped" in bt:
+        print(_say(f"历史太短，未做回测：{bt['skipped']}", f"history too short for a backtest: {bt['skipped']}", args.lang))
+        return 0
     print(_say(f"回测（{bt['test_from']} 至 {bt['test_to']}，{bt['test_sessions']:,} 场）：", f"backtest ({bt['test_from']} to {bt['test_to']}, {bt['test_sessions']:,} sessions):", args.lang))
     for name, sc in bt["scores"].items():
         print(f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit {sc['top10_hit_applications']:.2f}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,8 @@ PUBLISHED = {
     "unions_founded": 14_800,
     "members_total": 1_193_500,
 }
+# consultations and on-site applications per worker session in the published five years
+PUBLISHED_PER_SESSION = (PUBLISHED["consultations"] / PUBLISHED["worker_sessions"], PUBLISHED["applications"] / PUBLISHED["worker_sessions"])
 PILOT_DISTRICTS = ("110101", "110102", "110105", "110106", "110107", "110108", "110111", "110112", "110113", "110114", "110115")
 CITYWIDE_FROM = dt.date(2018, 10, 1)
 N_SITES = 600
@@ -135,12 +137,19 @@ WEEKEND_FACTOR = {t: sum(w * _GROUP_TABLE[g][1] for g, w in mix.items()) for t, 
 
 @dataclass
 class Truth:
-    """The hidden process behind the sample history. Everything the recommender should learn is here."""
+    """The hidden process behind the sample history. Everything the recommender should learn is here.
 
-    sites: pd.DataFrame  # site_id, site_type, district, level (the site's own multiplier)
+    ``sites`` holds each site's ``level`` (its own multiplier) and, in worlds where sites differ from their type,
+    ``profile`` (a key into ``profiles``: the site's availability by half hour, from its own worker mix),
+    ``weekend`` (its rest-day factor) and ``conversion`` (its share of consultations that apply on the spot).
+    Without those columns a site behaves exactly like its type.
+    """
+
+    sites: pd.DataFrame  # site_id, site_type, district, level[, profile, weekend, conversion]
     consult_scale: float
     apply_scale: float
     year_heat: dict[int, float]
+    profiles: dict[str, np.ndarray] = field(default_factory=dict)
 
     def expected(self, site_ids, dates, start_min, end_min, days_since_visit=None) -> tuple[np.ndarray, np.ndarray]:
         """True expected consultations and on-site applications.
@@ -155,6 +164,10 @@ class Truth:
         idx = self.sites.set_index("site_id").loc[list(site_ids)]
         stypes = idx["site_type"].to_numpy()
         level = idx["level"].to_numpy()
+        own = "profile" in idx.columns
+        keys = idx["profile"].to_numpy() if own else stypes
+        conversion = idx["conversion"].to_numpy(dtype=float) if own else None
+        weekend = idx["weekend"].to_numpy(dtype=float) if own else None
         dates = pd.to_datetime(pd.Series(dates)).reset_index(drop=True)
         start = np.asarray(start_min, dtype=float)
         end = np.asarray(end_min, dtype=float)
@@ -165,19 +178,19 @@ class Truth:
         n = len(stypes)
         volume = np.zeros(n)
         conv = np.zeros(n)
-        for t in TYPES:
-            m = stypes == t
-            if not m.any():
-                continue
-            prof = TYPE_PROFILES[t]
+        for key in pd.unique(keys):
+            m = keys == key
+            t = stypes[m][0]  # a key is a type, or one site (of one type)
+            prof = self.profiles[key] if own else TYPE_PROFILES[t]
             cum = np.concatenate([[0.0], np.cumsum(prof) * 0.5])  # hours x availability
             s_slot, e_slot = start[m] / 30.0, end[m] / 30.0
             volume[m] = np.interp(e_slot, np.arange(49), cum) - np.interp(s_slot, np.arange(49), cum)
-            conv[m] = CONVERSION[t]
+            conv[m] = conversion[m] if own else CONVERSION[t]
+            rest = weekend[m] if own else WEEKEND_FACTOR[t]
             day = np.ones(m.sum())
             dt_m = dtypes[m]
-            day[dt_m == cal.WEEKEND] = WEEKEND_FACTOR[t]
-            day[dt_m == cal.HOLIDAY] = WEEKEND_FACTOR[t] ** 1.5 * 0.8
+            day = np.where(dt_m == cal.WEEKEND, rest, day)
+            day = np.where(dt_m == cal.HOLIDAY, rest**1.5 * 0.8, day)
             season = np.ones(m.sum())
             mo = months[m]
             if t in OUTDOOR:
@@ -201,6 +214,23 @@ class Truth:
         p = np.clip(self.apply_scale * conv, 0, 0.95)
         return consult, consult * p
 
+    def knowable(self, visited) -> "Truth":
+        """What a history that visited ``visited`` could at best reveal: sites never visited lose what sets them
+        apart from their type (their own level beyond what their size says, worker mix, sign-up rate).
+
+        A planner driven by this is the ceiling for any method that learns only from the history.
+        """
+        sites = self.sites.copy()
+        unknown = ~sites["site_id"].isin(set(visited)).to_numpy()
+        sites.loc[unknown, "level"] = np.exp(LEVEL_SPREAD**2 / 2) * sites.loc[unknown, "size"]  # its size says this much
+        profiles = dict(self.profiles)
+        if "profile" in sites.columns:
+            types = sites.loc[unknown, "site_type"]
+            for sid, t in zip(sites.loc[unknown, "site_id"], types):
+                profiles[sid] = TYPE_PROFILES[t]
+            sites.loc[unknown, "weekend"] = types.map(WEEKEND_FACTOR).to_numpy()
+            sites.loc[unknown, "conversion"] = types.map(CONVERSION).to_numpy()
+        return Truth(sites, self.consult_scale, self.apply_scale, self.year_heat, profiles)
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
         """The planner's predictor interface, answered with the truth: an oracle for judging plans."""
@@ -279,15 +309,36 @@ def _monthly_plan(kind: str) -> pd.Series:
     return pd.Series(level, index=months)
 
 
-def _schedule(rng, kind: str, n_published: int, site_frame: pd.DataFrame) -> pd.DataFrame:
-    """Where and when sessions happened: planners' habits, not the optimum."""
+def _published_counts(rng, kind: str, n_published: int) -> pd.Series:
+    """Sessions per month of the published sample: its published slice holds exactly ``n_published``."""
     plan = _monthly_plan(kind)
     published = plan[plan.index.start_time.date <= PUBLISHED_END]
     per_month = plan / published.sum() * n_published
     counts = np.floor(per_month).astype(int)
     short = n_published - counts[published.index].sum()  # make the published slice exact
     counts[published.index[rng.choice(len(published), short, replace=False)]] += 1
-    all_days = pd.date_range(HISTORY_START, HISTORY_END, freq="D")
+    return counts
+
+
+@dataclass(frozen=True)
+class Habits:
+    """Where and when planners held sessions: favourite sites, usual hours."""
+
+    favourite_exponent: float = 0.9  # Zipf exponent over a district's sites: higher, fewer favourites
+    favourite_share: float = 0.7  # sessions at a favourite; the rest at a site picked at random
+    usual_hour_share: float = 0.75  # sessions at a usual start time; the rest at any half hour 07:00-19:30
+    usual_hours: tuple[int, ...] = (9 * 60, 9 * 60 + 30, 10 * 60, 12 * 60, 14 * 60, 18 * 60 + 30)
+    usual_hour_weights: tuple[float, ...] = (0.45, 0.15, 0.15, 0.1, 0.1, 0.05)
+
+
+def _schedule(rng, kind: str, counts: pd.Series, site_frame: pd.DataFrame, habits: Habits = Habits(), active_from=CITYWIDE_FROM) -> pd.DataFrame:
+    """Where and when sessions happened: planners' habits, not the optimum.
+
+    ``counts`` gives sessions per month; ``site_frame`` the sites that may be visited (a never-visited site is
+    simply not in it). Before ``active_from`` only the pilot districts held sessions.
+    """
+    first, last = counts.index[0].start_time.date(), counts.index[-1].end_time.date()
+    all_days = pd.date_range(max(first, HISTORY_START), min(last, HISTORY_END), freq="D")
     dtypes = cal.day_types(all_days)["day_type"].to_numpy()
     day_weight = np.select([dtypes == cal.WORKDAY, dtypes == cal.MAKEUP, dtypes == cal.WEEKEND], [1.0, 0.8, 0.22], 0.04)
     if kind == "worker":
@@ -298,7 +349,7 @@ def _schedule(rng, kind: str, n_published: int, site_frame: pd.DataFrame) -> pd.
     fav = np.zeros(len(sites))
     for d, idx in sites.groupby("district").groups.items():
         order = rng.permutation(len(idx))
-        fav[np.asarray(idx)] = 1.0 / (order + 1.0) ** 0.9
+        fav[np.asarray(idx)] = 1.0 / (order + 1.0) ** habits.favourite_exponent
     out = []
     month_of_day = all_days.to_period("M")
     for month, n in counts.items():
@@ -308,7 +359,7 @@ def _schedule(rng, kind: str, n_published: int, site_frame: pd.DataFrame) -> pd.
         days = all_days[mask]
         w = day_weight[mask]
         chosen_days = days[rng.choice(len(days), n, p=w / w.sum())]
-        active = list(PILOT_DISTRICTS) if month.start_time.date() < CITYWIDE_FROM else list(district_w.index)
+        active = [d for d in PILOT_DISTRICTS if d in district_w.index] if month.start_time.date() < active_from else list(district_w.index)
         dw = district_w[active].to_numpy(dtype=float)
         if kind == "enterprise":
             dw = np.array([UNITS[d] for d in active])
@@ -324,12 +375,12 @@ def _schedule(rng, kind: str, n_published: int, site_frame: pd.DataFrame) -> pd.
             # most of the time the habit; sometimes a site picked at random (exploration, new staff)
             habit = rng.choice(pool, len(idx), p=p)
             explore = rng.choice(pool, len(idx))
-            site_pick[np.asarray(idx)] = np.where(rng.random(len(idx)) < 0.7, habit, explore)
+            site_pick[np.asarray(idx)] = np.where(rng.random(len(idx)) < habits.favourite_share, habit, explore)
         frame["site_idx"] = site_pick.astype(int)
-        starts = np.array([9 * 60, 9 * 60 + 30, 10 * 60, 12 * 60, 14 * 60, 18 * 60 + 30])
-        habit_start = rng.choice(starts, n, p=[0.45, 0.15, 0.15, 0.1, 0.1, 0.05])
+        starts = np.array(habits.usual_hours)
+        habit_start = rng.choice(starts, n, p=list(habits.usual_hour_weights))
         random_start = rng.integers(7 * 2, 20 * 2, n) * 30
-        frame["start_min"] = np.where(rng.random(n) < 0.75, habit_start, random_start)
+        frame["start_min"] = np.where(rng.random(n) < habits.usual_hour_share, habit_start, random_start)
         frame["dur"] = rng.choice([90, 120, 180], n, p=[0.15, 0.7, 0.15])
     else:
         frame["start_min"] = rng.choice([9 * 60 + 30, 10 * 60, 14 * 60 + 30, 15 * 60], n)
@@ -342,39 +393,51 @@ def _hhmm(minutes) -> list[str]:
     return [f"{int(m) // 60:02d}:{int(m) % 60:02d}" for m in minutes]
 
 
-def generate(seed: int = DEFAULT_SEED) -> Sample:
-    """Generate the sample sites, sessions and ground truth for ``seed`` (same seed, same data)."""
-    rng = np.random.default_rng(seed)
+LEVEL_SPREAD = 0.45  # sd of the log of a site's own level, beyond what its number of workers says
+SESSION_DISPERSION = 6.0  # negative-binomial dispersion of a session's consultations: far more varied than Poisson
+
+
+def observe(truth: Truth, rng: np.random.Generator, sessions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Draw what sessions really brought: consultations (negative binomial around the truth) and applications.
+
+    ``sessions`` has ``site_id, date, start_min, end_min, days_since`` (the days since the site's previous session).
+    """
+    consult, apps = truth.expected(sessions["site_id"], sessions["date"], sessions["start_min"], sessions["end_min"], sessions["days_since"])
+    k = SESSION_DISPERSION
+    c = rng.poisson(consult * rng.gamma(k, 1.0 / k, len(sessions)))
+    p = np.divide(apps, consult, out=np.zeros_like(apps), where=consult > 0)
+    return c, rng.binomial(c, np.clip(p, 0, 1))
+
+
+def _sites_and_truth(rng: np.random.Generator) -> tuple[pd.DataFrame, Truth]:
     site_frame = _place_sites(rng)
-    levels = np.exp(rng.normal(0, 0.45, len(site_frame))) * (
-        site_frame["workers_nearby"] / site_frame["site_type"].map(WORKERS_MEDIAN)
-    ).to_numpy() ** 0.3
+    size = (site_frame["workers_nearby"] / site_frame["site_type"].map(WORKERS_MEDIAN)).to_numpy() ** 0.3
+    levels = np.exp(rng.normal(0, LEVEL_SPREAD, len(site_frame))) * size
     truth_sites = pd.DataFrame(
-        {"site_id": site_frame["site_id"], "site_type": site_frame["site_type"], "district": site_frame["district"], "level": levels}
+        {"site_id": site_frame["site_id"], "site_type": site_frame["site_type"], "district": site_frame["district"], "level": levels, "size": size}
     )
     year_heat = {y: float(np.exp(rng.normal(0.25, 0.2))) for y in range(2018, 2031)}
-    truth = Truth(truth_sites, 1.0, 1.0, year_heat)
+    return site_frame, Truth(truth_sites, 1.0, 1.0, year_heat)
 
-    # --- worker sessions
-    w = _schedule(rng, "worker", PUBLISHED["worker_sessions"], site_frame)
+
+def _worker_sessions(rng, w: pd.DataFrame, site_frame: pd.DataFrame, truth: Truth, until: dt.date, per_session: tuple[float, float]) -> pd.DataFrame:
+    """Worker sessions in the import format, their counts drawn from ``truth`` after scaling it so that the
+    sessions up to ``until`` bring ``per_session`` consultations and applications on average (the published mean)."""
     w["site_id"] = site_frame["site_id"].to_numpy()[w["site_idx"]]
     w = w.sort_values(["date", "start_min"], kind="stable").reset_index(drop=True)
     last = w.groupby("site_id")["date"].shift()
     w["days_since"] = (w["date"] - last).dt.days
     w.loc[w["days_since"] == 0, "days_since"] = 0.5  # two sessions the same day
     consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
-    in_pub = (w["date"].dt.date <= PUBLISHED_END).to_numpy()
-    truth.consult_scale = PUBLISHED["consultations"] / consult[in_pub].sum()
-    truth.apply_scale = PUBLISHED["applications"] / apps[in_pub].sum()
+    in_pub = (w["date"].dt.date <= until).to_numpy()
+    totals = (per_session[0] * in_pub.sum(), per_session[1] * in_pub.sum())
+    truth.consult_scale = totals[0] / consult[in_pub].sum()
+    truth.apply_scale = totals[1] / apps[in_pub].sum()
     for _ in range(3):  # conversion is clipped at 0.95, so settle the scale by a few fixed-point steps
         consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
-        truth.apply_scale *= PUBLISHED["applications"] / apps[in_pub].sum()
-    consult, apps = truth.expected(w["site_id"], w["date"], w["start_min"], w["end_min"], w["days_since"])
-    k = 6.0  # negative-binomial dispersion: real sessions vary far more than Poisson
-    c = rng.poisson(consult * rng.gamma(k, 1.0 / k, len(w)))
-    p = np.divide(apps, consult, out=np.zeros_like(apps), where=consult > 0)
-    a = rng.binomial(c, np.clip(p, 0, 1))
-    workers = pd.DataFrame(
+        truth.apply_scale *= totals[1] / apps[in_pub].sum()
+    c, a = observe(truth, rng, w)
+    return pd.DataFrame(
         {
             "session_id": ["W" + d.strftime("%Y%m%d") + f"-{i:05d}" for i, d in enumerate(w["date"])],
             "session_type": "worker",
@@ -394,8 +457,19 @@ def generate(seed: int = DEFAULT_SEED) -> Sample:
         }
     )
 
+
+def generate(seed: int = DEFAULT_SEED) -> Sample:
+    """Generate the sample sites, sessions and ground truth for ``seed`` (same seed, same data)."""
+    rng = np.random.default_rng(seed)
+    site_frame, truth = _sites_and_truth(rng)
+
+    # --- worker sessions
+    w = _schedule(rng, "worker", _published_counts(rng, "worker", PUBLISHED["worker_sessions"]), site_frame)
+    workers = _worker_sessions(rng, w, site_frame, truth, PUBLISHED_END, PUBLISHED_PER_SESSION)
+    in_pub = (pd.to_datetime(workers["date"]).dt.date <= PUBLISHED_END).to_numpy()
+
     # --- enterprise sessions
-    e = _schedule(rng, "enterprise", PUBLISHED["enterprise_sessions"], site_frame)
+    e = _schedule(rng, "enterprise", _published_counts(rng, "enterprise", PUBLISHED["enterprise_sessions"]), site_frame)
     e_pub = (e["date"].dt.date <= PUBLISHED_END).to_numpy()
     # the published slice reaches exactly the published number of enterprises; later sessions vary freely
     extra_rate = PUBLISHED["enterprises_reached"] / PUBLISHED["enterprise_sessions"] - 1
@@ -429,6 +503,96 @@ def generate(seed: int = DEFAULT_SEED) -> Sample:
     )
     sessions = pd.concat([workers, enterprises], ignore_index=True).sort_values(["date", "start_time"], kind="stable")
     return Sample(site_frame, sessions.reset_index(drop=True), truth)
+
+
+GROUPS = tuple(_GROUP_TABLE)
+
+
+@dataclass(frozen=True)
+class World:
+    """A way a session history can look, for judging the recommender on histories it was not built around.
+
+    The default is the published sample. The others are shorter (a street union's year or two, a new union's six
+    months), leave sites never visited, let sites of one type differ from it (their own mix of worker groups, so
+    their own best hours, and their own sign-up rate), and concentrate planners' habit on a few favourite sites.
+    """
+
+    name: str = "default"
+    seed: int = DEFAULT_SEED
+    districts: tuple[str, ...] | None = None  # None: the whole city
+    history_months: int | None = None  # None: April 2018 to October 2026 (the published sample)
+    never_visited: float = 0.0  # share of candidate sites with no past session
+    mix_spread: float = 0.0  # up to this share of a site's workers come from groups unusual for its type
+    conversion_spread: float = 0.0  # sd of the log of a site's sign-up rate around its type's
+    habits: Habits = Habits()
+    description: str = ""
+
+    @property
+    def is_published(self) -> bool:
+        return self.districts is None and self.history_months is None and not (self.never_visited or self.mix_spread or self.conversion_spread) and self.habits == Habits()
+
+
+# The evaluation family (bench/recommend_quality.py, bench/recommend_loop.py): the default sample beside eight
+# worlds built differently. Hard settings: 6-24 months, a quarter to a half of the sites never visited, sites unlike
+# their type, favourites concentrated.
+WORLDS = (
+    World("default", description="published sample: whole city, 2018-2026"),
+    World("city_24m", 11, None, 24, 0.30, 0.6, 0.4, Habits(favourite_exponent=1.4, favourite_share=0.8), "whole city, 2 years, 30% never visited, sites unlike their type, strong favourites"),
+    World("chaoyang_18m", 12, ("110105",), 18, 0.25, 0.6, 0.4, Habits(), "朝阳, 18 months, 25% never visited, sites unlike their type"),
+    World("haidian_new_6m", 13, ("110108",), 6, 0.40, 0.5, 0.3, Habits(), "海淀, a new union: 6 months, 40% never visited"),
+    World("fengtai_12m_habit", 14, ("110106",), 12, 0.30, 0.4, 0.3, Habits(favourite_exponent=1.6, favourite_share=0.85, usual_hour_share=0.8), "丰台, 1 year, 30% never visited, planners set in their ways"),
+    World("tongzhou_24m", 15, ("110112",), 24, 0.25, 0.7, 0.5, Habits(), "通州, 2 years, 25% never visited, sites very unlike their type"),
+    World("city_8y_unlike_type", 16, None, None, 0.0, 0.8, 0.5, Habits(), "whole city, the full history, sites very unlike their type"),
+    World("daxing_new_6m", 17, ("110115",), 6, 0.50, 0.6, 0.4, Habits(), "大兴, a new union: 6 months, half the sites never visited"),
+    World("city_12m", 18, None, 12, 0.35, 0.7, 0.4, Habits(favourite_exponent=1.2), "whole city, 1 year, 35% never visited, sites unlike their type"),
+)  # fmt: skip
+
+
+def world(name: str) -> World:
+    return next(w for w in WORLDS if w.name == name)
+
+
+def _own_mixes(rng, truth: Truth, spread: float, conversion_spread: float) -> None:
+    """Give each site its own worker mix (hence its own hours and rest-day factor) and sign-up rate."""
+    n = len(truth.sites)
+    mixes = np.array([[TYPE_GROUPS[t].get(g, 0.0) for g in GROUPS] for t in truth.sites["site_type"]])
+    unusual = rng.uniform(0, spread, n)[:, None]
+    mixes = (1 - unusual) * mixes + unusual * rng.dirichlet(np.full(len(GROUPS), 0.5), n)
+    truth.profiles = {sid: mix @ np.array([PROFILES[g] for g in GROUPS]) for sid, mix in zip(truth.sites["site_id"], mixes)}
+    truth.sites["profile"] = truth.sites["site_id"]
+    truth.sites["weekend"] = mixes @ np.array([_GROUP_TABLE[g][1] for g in GROUPS])
+    noise = np.exp(rng.normal(-(conversion_spread**2) / 2, conversion_spread, n)) if conversion_spread else np.ones(n)
+    truth.sites["conversion"] = truth.sites["site_type"].map(CONVERSION).to_numpy() * noise
+
+
+def generate_world(spec: World) -> Sample:
+    """Generate a world of the evaluation family (the default is :func:`generate`'s published sample).
+
+    Worker sessions only; sites, levels and the weather of the years are those of ``spec.seed``'s city, kept to
+    ``spec.districts``. Every world averages the published consultations and applications per session.
+    """
+    if spec.is_published:
+        return generate(spec.seed)
+    rng = np.random.default_rng(spec.seed)
+    site_frame, truth = _sites_and_truth(rng)
+    extra = np.random.default_rng([spec.seed, 2026])  # the world's own draws, apart from the published sample's
+    keep = site_frame["district"].isin(spec.districts).to_numpy() if spec.districts else np.ones(len(site_frame), bool)
+    site_frame = site_frame[keep].reset_index(drop=True)
+    truth.sites = truth.sites[keep].reset_index(drop=True)
+    _own_mixes(extra, truth, spec.mix_spread, spec.conversion_spread)
+    visited = extra.random(len(site_frame)) >= spec.never_visited
+    months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
+    if spec.history_months:
+        months = months[-spec.history_months :]
+    city_rate = PUBLISHED["worker_sessions"] / len(pd.period_range(HISTORY_START, PUBLISHED_END, freq="M"))
+    levels = _monthly_plan("worker")[months]
+    per_month = city_rate * levels * keep.mean()
+    counts = pd.Series(extra.poisson(per_month.to_numpy()), index=months)
+    active_from = dt.date.min if spec.history_months else CITYWIDE_FROM
+    w = _schedule(rng, "worker", counts, site_frame[visited], spec.habits, active_from)
+    w["site_idx"] = np.flatnonzero(visited)[w["site_idx"].to_numpy()]  # back to positions among all the world's sites
+    workers = _worker_sessions(rng, w, site_frame, truth, HISTORY_END, PUBLISHED_PER_SESSION)
+    return Sample(site_frame, workers, truth)
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -130,6 +130,29 @@ def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
     return plans.rows(engine, plan_id)
 
 
+def plan_review(engine: sa.Engine, scope: Scope, plan_id: int) -> tuple[pd.DataFrame, dict]:
+    """A saved plan against its uploaded results (see :func:`plans.review`)."""
+    _plan_in_scope(engine, scope, plan_id)
+    return plans.review(engine, plan_id)
+
+
+def plans_overview(engine: sa.Engine, scope: Scope) -> dict:
+    """Every saved plan the caller may read, against its uploaded results: sessions, totals, interval coverage."""
+    totals = {"reported": 0, "expected": 0.0, "actual": 0, "inside": 0, "with_interval": 0}
+    for plan_id in list_plans(engine, scope)["id"]:
+        rows, summary = plans.review(engine, int(plan_id))
+        if not summary.get("reported"):
+            continue
+        totals["reported"] += summary["reported"]
+        totals["expected"] += summary["expected"]
+        totals["actual"] += summary["actual"]
+        judged = rows["covered"].dropna()
+        totals["inside"] += int(judged.astype(bool).sum())
+        totals["with_interval"] += int(rows.loc[rows["actual"].notna(), "applications_low"].notna().sum())
+    totals["coverage"] = totals["inside"] / totals["with_interval"] if totals["with_interval"] else None
+    return totals
+
+
 def booked(engine: sa.Engine, scope: Scope, first: dt.date, last: dt.date) -> pd.DataFrame:
     """Sessions of saved plans in the period (site, date and times only): what is already arranged."""
     return plans.booked(engine, first, last, scope.readable())

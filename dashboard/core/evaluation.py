@@ -20,7 +20,15 @@ import pandas as pd
 from .model import ESTIMATORS, TARGETS, OutreachModel, deviance
 
 HOLDOUT_DAYS = 365
+MIN_HOLDOUT_DAYS = 28
+MIN_TRAIN, MIN_TEST = 150, 40  # sessions on each side of the split for a backtest worth reading
 TOP_K = 10
+
+
+def holdout_for(history: pd.DataFrame, holdout_days: int = HOLDOUT_DAYS) -> int:
+    """The held-out span: a year, or the last quarter of a shorter history (at least four weeks)."""
+    span = (history["date"].max() - history["date"].min()).days if len(history) else 0
+    return int(min(holdout_days, max(MIN_HOLDOUT_DAYS, span // 4)))
 
 
 def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, np.ndarray]:
@@ -49,6 +57,22 @@ def top_k_hit_rate(frame: pd.DataFrame, predicted: np.ndarray, target: str, k: i
     return float(np.mean(rates)) if rates else float("nan")
 
 
+def calibration(model: OutreachModel, test: pd.DataFrame, bins: int = 10) -> list[dict]:
+    """Held-out sessions in ten groups by expected applications: mean expected beside mean actual, and the share of
+    sessions whose actual count fell inside the 80% interval (0.8 when the intervals are honest)."""
+    predicted = model.predict(test)
+    frame = pd.DataFrame(
+        {
+            "expected": predicted["applications"].to_numpy(),
+            "actual": test["applications"].to_numpy(dtype=float),
+            "inside": ((test["applications"].to_numpy() >= predicted["applications_low"].to_numpy()) & (test["applications"].to_numpy() <= predicted["applications_high"].to_numpy())),
+        }
+    )
+    frame["bin"] = pd.qcut(frame["expected"].rank(method="first"), min(bins, len(frame)), labels=False)
+    grouped = frame.groupby("bin").agg(expected=("expected", "mean"), actual=("actual", "mean"), inside=("inside", "mean"), sessions=("actual", "size"))
+    return [{k: (int(v) if k == "sessions" else round(float(v), 3)) for k, v in row.items()} for row in grouped.to_dict("records")]
+
+
 def backtest(history: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, estimators=ESTIMATORS, random_state: int = 0, progress=None) -> dict:
     """Choose the estimator on a time split and report it against the baselines.
 
@@ -58,9 +82,9 @@ def backtest(history: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, estimat
         The model card's evaluation: split dates, per-predictor deviance and hit rates, the chosen estimator,
         the fitted dispersion, and the chosen model itself under ``"model"`` (fitted on the training part).
     """
-    cutoff = history["date"].max() - pd.Timedelta(days=holdout_days)
+    cutoff = history["date"].max() - pd.Timedelta(days=holdout_for(history, holdout_days))
     train, test = history[history["date"] < cutoff], history[history["date"] >= cutoff]
-    if len(train) < 200 or len(test) < 50:
+    if len(train) < MIN_TRAIN or len(test) < MIN_TEST:
         raise ValueError(f"not enough history for a backtest: {len(train)} sessions before {cutoff.date()}, {len(test)} after")
     scores: dict[str, dict] = {}
     fitted = {}
@@ -82,6 +106,7 @@ def backtest(history: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, estimat
     chosen = min(estimators, key=lambda k: scores[k]["deviance_applications"])
     model = fitted[chosen].calibrate(test)
     return {
+        "calibration": calibration(model, test),
         "train_from": str(train["date"].min().date()),
         "train_to": str(train["date"].max().date()),
         "test_from": str(test["date"].min().date()),

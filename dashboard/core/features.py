@@ -20,7 +20,7 @@ SITE_TYPE_CATEGORIES = (*SITE_TYPES, "other")
 DAY_TYPE_CATEGORIES = cal.DAY_TYPES
 DISTRICT_CATEGORIES = tuple(d.adcode for d in DISTRICTS)
 NEVER_VISITED_DAYS = 365.0  # "not for a long time": saturation has long worn off
-FEATURE_VERSION = 1  # bump when the feature set changes; saved models of another version are retrained
+FEATURE_VERSION = 2  # bump when the feature set changes; saved models of another version are retrained
 
 NUMERIC = ["start_h", "end_h", "duration_h", "doy_sin", "doy_cos", "month", "year", "log_workers", "days_since"]
 CATEGORICAL = ["site_type", "day_type", "district"]

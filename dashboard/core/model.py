@@ -1,13 +1,18 @@
 """The recommender's model: expected consultations and on-site applications for a (site, date, window).
 
-Two parts, both learned from the stored history:
+Three parts, all learned from the stored history:
 
 * a count model of the candidate session's features (kind of place x hour x day type x season x recency), chosen
   among a few estimators by a time-split validation, not by habit;
 * each site's own level, a multiplicative effect estimated from the site's residuals and shrunk toward its
-  type-and-district group (empirical Bayes, Poisson-Gamma), so a site never visited gets its group's level.
+  type-and-district group (empirical Bayes, Poisson-Gamma), so a site never visited gets its group's level;
+* each site's own time-of-day profile: a factor per kind of day (working day, rest day) and clock hour, from the
+  site's residuals in that hour and shrunk toward 1 (its type's profile), so a site whose workers are unlike its
+  type's shows its own best hours once it has been tried at them, and an untried hour keeps its type's shape.
 
-Intervals are 80% prediction intervals of a negative binomial whose dispersion is fitted on the validation period.
+The Gamma posteriors behind the last two also say how uncertain each estimate is (:meth:`OutreachModel.uncertainty`):
+what the planner's exploration weighs. Intervals are 80% prediction intervals of a negative binomial whose
+dispersion is fitted on the validation period.
 """
 
 from __future__ import annotations
@@ -20,12 +25,37 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import PoissonRegressor
 from sklearn.metrics import mean_poisson_deviance
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
 from . import features
 
 TARGETS = ("consultations", "applications")
-ESTIMATORS = ("hgb_poisson", "hgb_squared", "glm_poisson")
+# The candidates a backtest chooses among ("hgb_squared" is kept for comparison runs: it was never chosen).
+ESTIMATORS = ("hgb_poisson", "glm_poisson", "glm_hours")
+HOURS = np.arange(6, 23)  # hour boundaries of the hourly terms of ``glm_hours``
+
+# Time bands of a site's own profile: the clock hours 6-22 (the first and last take the hours beyond them).
+BAND_EDGES = np.arange(6, 23) * 60
+BANDS = tuple((f"{h}时", f"{h}h") for h in range(6, 22))
+DAY_KINDS = (("工作日", "working days"), ("休息日", "rest days"))
+N_CELLS = len(DAY_KINDS) * len(BANDS)
+
+
+def band_weights(start_min, end_min, rest_day) -> np.ndarray:
+    """Each session's share of time in each (kind of day, band) cell: an (n, 14) matrix whose rows sum to 1."""
+    start = np.clip(np.asarray(start_min, dtype=float), BAND_EDGES[0], BAND_EDGES[-1] - 1)
+    end = np.clip(np.asarray(end_min, dtype=float), start + 1, BAND_EDGES[-1])
+    lo, hi = BAND_EDGES[:-1][None, :], BAND_EDGES[1:][None, :]
+    overlap = np.clip(np.minimum(end[:, None], hi) - np.maximum(start[:, None], lo), 0, None)
+    overlap /= overlap.sum(axis=1, keepdims=True)
+    rest = np.asarray(rest_day, dtype=bool)[:, None]
+    return np.hstack([np.where(rest, 0.0, overlap), np.where(rest, overlap, 0.0)])
+
+
+def band_of(start_min, end_min) -> np.ndarray:
+    """The band holding most of each session (its midpoint's band)."""
+    mid = (np.asarray(start_min, dtype=float) + np.asarray(end_min, dtype=float)) / 2
+    return np.clip(np.searchsorted(BAND_EDGES, mid, side="right") - 1, 0, len(BANDS) - 1)
 
 
 def make_estimator(kind: str, random_state: int = 0):
@@ -53,7 +83,33 @@ def make_estimator(kind: str, random_state: int = 0):
             ]
         )
         return make_pipeline(encode, PoissonRegressor(alpha=1e-4, solver="newton-cholesky", max_iter=200))
-    raise ValueError(f"unknown estimator {kind!r}; choose one of {ESTIMATORS}")
+    if kind == "glm_hours":
+        return make_pipeline(FunctionTransformer(hour_design), PoissonRegressor(alpha=0.05, solver="newton-cholesky", max_iter=300))
+    raise ValueError(f"unknown estimator {kind!r}; choose one of {(*ESTIMATORS, 'hgb_squared')}")
+
+
+def hour_design(X: pd.DataFrame) -> np.ndarray:
+    """Terms for a Poisson GLM that learns each kind of place's hours from few sessions.
+
+    A session's hours enter as its overlap with each clock hour, once for every kind of place and kind of day and
+    once pooled over all of them; the ridge penalty pulls a type's hourly terms toward the pooled shape, so a type
+    seen at an hour a few times borrows from the others instead of guessing.
+    """
+    start, end = X["start_h"].to_numpy(dtype=float), X["end_h"].to_numpy(dtype=float)
+    overlap = np.clip(np.minimum(end[:, None], HOURS[1:][None, :]) - np.maximum(start[:, None], HOURS[:-1][None, :]), 0, None)
+    rest = _rest_day(X).astype(int)
+    types = X["site_type"].cat.codes.to_numpy() if hasattr(X["site_type"], "cat") else pd.Categorical(X["site_type"]).codes
+    n_hours, n_types = len(HOURS) - 1, len(features.SITE_TYPE_CATEGORIES)
+    by_type = np.zeros((len(X), n_types * 2 * n_hours))
+    first = (types * 2 + rest) * n_hours
+    for j in range(n_hours):
+        by_type[np.arange(len(X)), first + j] = overlap[:, j]
+    workers = X["log_workers"].to_numpy(dtype=float)
+    other = np.column_stack(
+        [X["doy_sin"], X["doy_cos"], np.log1p(X["days_since"].to_numpy(dtype=float)), np.nan_to_num(workers, nan=np.nanmedian(workers) if np.isfinite(workers).any() else 0.0), X["year"] - 2024]
+    )
+    onehot = [np.eye(len(c.cat.categories))[c.cat.codes] for c in (X["district"], X["site_type"])]
+    return np.hstack([by_type, overlap, overlap * rest[:, None], other, *onehot])
 
 
 def _as_model_input(X: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -76,17 +132,22 @@ class OutreachModel:
         Seed for the estimators.
     """
 
-    def __init__(self, estimator: str = "hgb_poisson", prior_strength: float = 15.0, random_state: int = 0):
+    def __init__(self, estimator: str = "hgb_poisson", prior_strength: float = 15.0, band_strength: float = 8.0, random_state: int = 0):
         self.estimator = estimator
         self.prior_strength = prior_strength
+        self.band_strength = band_strength
         self.random_state = random_state
 
     def fit(self, history: pd.DataFrame, overrides: dict | None = None) -> "OutreachModel":
         """Fit on past worker sessions (as from :func:`features.load_history`)."""
         X = _as_model_input(features.build(history, overrides), self.estimator)
+        cells = band_weights(history["start_min"], history["end_min"], _rest_day(X))
         self.estimators_ = {}
         self.site_levels_ = {}
         self.group_levels_ = {}
+        self.band_factors_ = {}
+        self.level_shapes_ = {}
+        self.posterior_ = {}
         for target in TARGETS:
             y = history[target].to_numpy(dtype=float)
             est = make_estimator(self.estimator, self.random_state).fit(X, y)
@@ -96,13 +157,23 @@ class OutreachModel:
             level = self._level_of(history, site_l, group_l)
             est = _fit(make_estimator(self.estimator, self.random_state), X, y / level, level)
             base = np.clip(est.predict(X), 1e-6, None)
-            self.site_levels_[target], self.group_levels_[target] = self._levels(history, base, y)
+            bands: dict = {}
+            for _ in range(4):  # levels given the bands, then bands given the levels, until they settle
+                site_l, group_l = self._levels(history, base * self._band_of(history, cells, bands), y)
+                bands, posterior = self._bands(history, cells, base * self._level_of(history, site_l, group_l), y)
+            self.site_levels_[target], self.group_levels_[target] = site_l, group_l
+            self.level_shapes_[target] = self._shapes
+            self.band_factors_[target] = bands
+            self.posterior_[target] = posterior
             self.estimators_[target] = est
+        self.history_counts_, self.history_sums_ = _history_by_cell(history, X)
+        del self._shapes
         self.dispersion_ = {t: 5.0 for t in TARGETS}  # replaced by calibrate() on held-out data
         self.trained_range_ = (history["date"].min(), history["date"].max())
         return self
 
     def _levels(self, frame: pd.DataFrame, base: np.ndarray, y: np.ndarray):
+        """Site levels (Gamma posterior means) and group levels; the posterior shapes are kept in ``_shapes``."""
         k = self.prior_strength
         df = pd.DataFrame({"site_id": frame["site_id"].to_numpy(), "group": _group_key(frame), "y": y, "mu": base})
         g = df.groupby("group")[["y", "mu"]].sum()
@@ -110,7 +181,19 @@ class OutreachModel:
         s = df.groupby("site_id").agg(y=("y", "sum"), mu=("mu", "sum"), group=("group", "first"))
         prior = s["group"].map(group_level)
         site_level = ((s["y"] + k * prior) / (s["mu"] + k)).to_dict()
+        self._shapes = (s["y"] + k * prior).to_dict()
         return site_level, group_level
+
+    def _bands(self, frame: pd.DataFrame, cells: np.ndarray, expected: np.ndarray, y: np.ndarray) -> tuple[dict, dict]:
+        """Each site's factor per (kind of day, band), shrunk toward 1, and the Gamma posterior's shape per cell."""
+        k = self.band_strength
+        sites, index = np.unique(frame["site_id"].to_numpy(), return_inverse=True)
+        got = np.zeros((len(sites), N_CELLS))
+        exp = np.zeros((len(sites), N_CELLS))
+        np.add.at(got, index, cells * y[:, None])
+        np.add.at(exp, index, cells * expected[:, None])
+        factors = (got + k) / (exp + k)
+        return dict(zip(sites, factors)), dict(zip(sites, got + k))
 
     @staticmethod
     def _level_of(frame: pd.DataFrame, site_level: dict, group_level: dict) -> np.ndarray:
@@ -118,13 +201,53 @@ class OutreachModel:
         group = pd.Series(_group_key(frame), index=frame.index).map(group_level)
         return site.fillna(group).fillna(1.0).to_numpy(dtype=float)
 
-    def predict_mean(self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None) -> np.ndarray:
+    @staticmethod
+    def _band_of(frame: pd.DataFrame, cells: np.ndarray, bands: dict, index=None) -> np.ndarray:
+        if not bands:
+            return np.ones(len(frame))
+        return np.einsum("ij,ij->i", cells, _lookup(index or _site_index(frame), bands, np.ones(N_CELLS)))
+
+    def predict_mean(self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None) -> np.ndarray:
         """Expected count of ``target`` for each candidate row (site_id, date, start_min, end_min, ...)."""
         if X is None:
             X = features.build(frame)
         X = _as_model_input(X, self.estimator)
         base = np.clip(self.estimators_[target].predict(X), 0, None)
-        return base * self._level_of(frame, self.site_levels_[target], self.group_levels_[target])
+        level = self._level_of(frame, self.site_levels_[target], self.group_levels_[target])
+        cells = band_weights(frame["start_min"], frame["end_min"], _rest_day(X))
+        return base * level * self._band_of(frame, cells, getattr(self, "band_factors_", {}).get(target, {}), index)
+
+    def uncertainty(self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None) -> np.ndarray:
+        """The coefficient of variation of each row's expected count: how little the history says about it.
+
+        From the Gamma posteriors of the site's level and of its own factor in the session's hours: a site and hour
+        with many past sign-ups are known closely; a site never visited, or an hour never tried there, is not.
+        """
+        if X is None:
+            X = features.build(frame)
+        index = index or _site_index(frame)
+        k = self.prior_strength
+        level_shape = _lookup(index, getattr(self, "level_shapes_", {}).get(target, {}), k)
+        cells = band_weights(frame["start_min"], frame["end_min"], _rest_day(X))
+        shapes = _lookup(index, self.posterior_.get(target, {}), np.full(N_CELLS, self.band_strength))
+        cv2 = 1.0 / np.maximum(level_shape, k) + np.einsum("ij,ij->i", cells**2, 1.0 / shapes)
+        return np.sqrt(cv2)
+
+    def tried(self, frame: pd.DataFrame, X: pd.DataFrame | None = None, index=None) -> tuple[np.ndarray, np.ndarray]:
+        """Past sessions of each row's site at its kind of day and hour, and their mean applications (NaN if none)."""
+        if X is None:
+            X = features.build(frame)
+        index = index or _site_index(frame)
+        cell = _rest_day(X).astype(int) * len(BANDS) + band_of(frame["start_min"], frame["end_min"])
+        rows = np.arange(len(frame))
+        n = _lookup(index, getattr(self, "history_counts_", {}), np.zeros(N_CELLS))[rows, cell]
+        total = _lookup(index, getattr(self, "history_sums_", {}), np.zeros(N_CELLS))[rows, cell]
+        return n.astype(int), np.divide(total, n, out=np.full(len(frame), np.nan), where=n > 0)
+
+    def assess(self, frame: pd.DataFrame, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected applications, their uncertainty and the past sessions at each row's site and hour, in one pass."""
+        index = _site_index(frame)
+        return self.predict_mean(frame, "applications", X, index), self.uncertainty(frame, "applications", X, index), self.tried(frame, X, index)[0]
 
     def predict(self, frame: pd.DataFrame, overrides: dict | None = None) -> pd.DataFrame:
         """Expected consultations and applications with 80% prediction intervals."""
@@ -147,6 +270,34 @@ class OutreachModel:
             excess = np.sum((y - mu) ** 2 - mu)
             self.dispersion_[target] = float(np.clip(np.sum(mu**2) / excess, 0.3, 1e4)) if excess > 0 else 1e4
         return self
+
+
+def _rest_day(X: pd.DataFrame) -> np.ndarray:
+    from . import calendar as cal
+
+    return np.isin(np.asarray(X["day_type"].astype(str)), (cal.WEEKEND, cal.HOLIDAY))
+
+
+def _site_index(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct sites of ``frame`` and each row's position among them: per-site values are looked up once."""
+    return np.unique(frame["site_id"].to_numpy().astype(str), return_inverse=True)
+
+
+def _lookup(index: tuple[np.ndarray, np.ndarray], values: dict, default) -> np.ndarray:
+    """``values[site]`` for each row's site (``default`` for sites not in it)."""
+    sites, rows = index
+    return np.asarray([values.get(s, default) for s in sites], dtype=float)[rows]
+
+
+def _history_by_cell(history: pd.DataFrame, X: pd.DataFrame) -> tuple[dict, dict]:
+    """Per site, the past sessions and their applications in each (kind of day, band) cell: what a planner checks."""
+    cell = _rest_day(X).astype(int) * len(BANDS) + band_of(history["start_min"], history["end_min"])
+    sites, index = np.unique(history["site_id"].to_numpy().astype(str), return_inverse=True)
+    counts = np.zeros((len(sites), N_CELLS))
+    sums = np.zeros((len(sites), N_CELLS))
+    np.add.at(counts, (index, cell), 1)
+    np.add.at(sums, (index, cell), history["applications"].to_numpy(dtype=float))
+    return dict(zip(sites, counts)), dict(zip(sites, sums))
 
 
 def _fit(estimator, X, y, weight):

@@ -18,11 +18,16 @@ from . import calendar as cal
 from .columns import SITE_TYPES
 from .districts import name as district_name
 
+DEFAULT_EXPLORATION = 0.2  # chosen on bench/recommend_loop.py: see the README and the Model page
+# what the closed-loop benchmark showed, for the Model page (Chinese, English); filled in from bench/recommend_loop.py
+EXPLORATION_EVIDENCE = ("（测试结果待补）", "(results to be filled in)")
+EXPLORATION_Z = 1.5  # how far above its expected value an untried site-and-band is rated when exploring (UCB)
+
 PLAN_COLUMNS = [
     "team", "date", "start_time", "end_time", "site_id", "site_name", "district",
     "expected_consultations", "consultations_low", "consultations_high",
     "expected_applications", "applications_low", "applications_high",
-    "day_type", "provisional", "reason", "reason_en",
+    "day_type", "provisional", "learn", "history_sessions", "history_applications", "reason", "reason_en",
 ]  # fmt: skip
 
 
@@ -44,6 +49,7 @@ class PlanRequest:
     district: str | tuple[str, ...] | None = None  # an adcode, or several (a planner's districts)
     exclude: set[str] = field(default_factory=set)
     booked: pd.DataFrame | None = None  # site_id, date, start_min, end_min of sessions already arranged
+    exploration: float = DEFAULT_EXPLORATION  # share of the sessions given to sites and hours the history has not tried
 
     def validate(self) -> None:
         if self.days < 1 or self.teams < 1 or self.per_team_per_day < 1:
@@ -52,6 +58,8 @@ class PlanRequest:
             raise ValueError("allowed hours must lie within one day (ending by 23:59), start before end")
         if self.length_min < self.step_min or self.length_min > self.hours[1] - self.hours[0]:
             raise ValueError("the session length must fit inside the allowed hours")
+        if not 0 <= self.exploration <= 0.5:
+            raise ValueError("the share of sessions given to learning must be between 0 and 50%")
 
     def windows(self) -> np.ndarray:
         return np.arange(self.hours[0], self.hours[1] - self.length_min + 1, self.step_min)
@@ -61,7 +69,11 @@ class PlanRequest:
 
 
 class Predictor:
-    """Anything with ``predict_mean(frame, target)``; the planner needs only expected applications."""
+    """Anything with ``predict_mean(frame, target)``; the planner needs only expected applications.
+
+    A predictor that can also ``assess(frame)``: say for each row its expected applications, how uncertain that is (a
+    coefficient of variation) and how often the site was tried at that kind of day and hour, lets the planner explore.
+    """
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -120,7 +132,7 @@ def plan(
     dates, windows = request.dates(), request.windows()
     n_s, n_d, n_w = len(pool), len(dates), len(windows)
     if n_s == 0:
-        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications"])
+        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"])
 
     visits: dict[int, list[dt.date]] = {i: ([last_visits[s]] if s in last_visits else []) for i, s in enumerate(pool["site_id"])}
     blocked = np.zeros((n_s, n_d), dtype=bool)  # a site-day already taken (by a pick or a booking)
@@ -137,16 +149,31 @@ def plan(
 
     frame = _candidate_frame(pool, dates, windows, request.length_min)
     frame["days_since"] = [_days_since(d, visits[i]) for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date)]
-    gain = predictor.predict_mean(frame, "applications").reshape(n_s, n_d, n_w).astype(float)
+    capacity = request.teams * request.per_team_per_day
+    to_learn = int(round(request.exploration * capacity * n_d)) if hasattr(predictor, "assess") else 0
+    if to_learn:
+        # Exploring: a share of the picks goes to a site-and-hour the history has not tried, rated optimistically
+        # (upper confidence bound) so the untried ones most likely to be worth it come first.
+        mean, cv, tried = predictor.assess(frame)
+        optimism = 1.0 + EXPLORATION_Z * cv.reshape(n_s, n_d, n_w)
+        untried = (tried == 0).reshape(n_s, n_d, n_w)
+        learnt = np.zeros(n_s, dtype=bool)  # one learning pick per site and plan
+    else:
+        mean = predictor.predict_mean(frame, "applications")
+    gain = np.asarray(mean, dtype=float).reshape(n_s, n_d, n_w)
     gain[blocked] = -np.inf
 
-    capacity = request.teams * request.per_team_per_day
     schedule: list[list[list[tuple[int, int]]]] = [[[] for _ in range(request.teams)] for _ in range(n_d)]
     picks: list[dict] = []
     chosen: dict[int, dict[int, int]] = {}  # site -> {day: window}
     day_full = np.zeros(n_d, dtype=bool)
     while len(picks) < capacity * n_d:
+        learning = sum(p["learn"] for p in picks) < to_learn
         masked = np.where(day_full[None, :, None], -np.inf, gain)
+        if learning:
+            rated = np.where(untried & ~learnt[:, None, None], masked * optimism, -np.inf)
+            learning = bool(np.isfinite(rated).any())
+            masked = rated if learning else masked
         flat = int(np.argmax(masked))
         s, d, w = np.unravel_index(flat, gain.shape)
         if not np.isfinite(masked[s, d, w]):
@@ -157,7 +184,9 @@ def plan(
             gain[s, d, w] = -np.inf
             continue
         schedule[d][team].append((start, start + request.length_min))
-        picks.append({"team": team + 1, "day": d, "site": s, "window": w, "gain": float(masked[s, d, w])})
+        picks.append({"team": team + 1, "day": d, "site": s, "window": w, "gain": float(gain[s, d, w]), "learn": learning})
+        if learning:
+            learnt[s] = True
         chosen.setdefault(s, {})[d] = w
         visits[s].append(dates[d])
         gain[s, d, :] = -np.inf
@@ -165,13 +194,14 @@ def plan(
         _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked)
 
     if not picks:
-        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications"])
+        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"])
     out = pd.DataFrame(
         {
             "team": [p["team"] for p in picks],
             "date": [dates[p["day"]] for p in picks],
             "start_min": [int(windows[p["window"]]) for p in picks],
             "site_id": [pool["site_id"].iloc[p["site"]] for p in picks],
+            "learn": [p["learn"] for p in picks],
         }
     )
     out["end_min"] = out["start_min"] + request.length_min
@@ -236,15 +266,23 @@ def _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, g
         gain[s, d] = np.where(still_open, own[i] - loss.get(d, 0.0), -np.inf)
 
 
-def describe(plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFrame, best_hours: dict, overrides: dict | None = None) -> pd.DataFrame:
-    """Turn planner picks into the table planners read: names, times, intervals and a reason in Chinese.
+def describe(
+    plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFrame, best_hours: dict, overrides: dict | None = None,
+    history: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Turn planner picks into the table planners read: names, times, whole-person estimates and a reason in Chinese.
 
     ``best_hours`` maps (site type, day type) to the window start the model rates highest for that kind of place
-    on that kind of day, so a reason can say when a pick sits in the learned peak.
+    on that kind of day, so a reason can say when a pick sits in the learned peak. ``history`` is each pick's site's
+    past sessions at that kind of day and time band, and their mean applications: what a planner can check the
+    estimate against.
     """
+    from .model import DAY_KINDS
+
     info = sites.set_index("site_id")
+    n_hist, mean_hist = history if history is not None else (np.zeros(len(plan_rows), int), np.full(len(plan_rows), np.nan))
     out = []
-    for row, pred in zip(plan_rows.itertuples(), predicted.itertuples()):
+    for i, (row, pred) in enumerate(zip(plan_rows.itertuples(), predicted.itertuples())):
         site = info.loc[row.site_id]
         day = cal.day_info(row.date, overrides)
         type_zh = SITE_TYPES.get(site["site_type"], site["site_type"] or "点位")
@@ -252,12 +290,21 @@ def describe(plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFra
         peak = best_hours.get((site["model_type"], day.day_type))
         in_peak = peak is not None and row.start_min <= peak < row.end_min
         day_zh = cal.DAY_TYPE_LABELS[day.day_type]
-        zh = [f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"]
-        en = [f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}" if in_peak else f"{window} is this site's best window that day"]
+        kind = DAY_KINDS[int(day.day_type in (cal.WEEKEND, cal.HOLIDAY))]
         since = row.days_since
+        learn = bool(getattr(row, "learn", False))
+        if learn and pd.isna(since):
+            zh, en = ["该点位从未开展过，安排一次以了解效果（按同类点位估计）"], ["never visited: one session to find out (estimated from similar sites)"]
+        elif learn:
+            zh = [f"该点位{kind[0]}{window}前后尚未试过，安排一次以了解效果"]
+            en = [f"not yet tried here around {window} on {kind[1]}: one session to find out"]
+        else:
+            zh = [f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"]
+            en = [f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}" if in_peak else f"{window} is this site's best window that day"]
         if pd.isna(since):
-            zh.append("从未开展过，按同类点位估计")
-            en.append("never visited: estimated from similar sites")
+            if not learn:
+                zh.append("从未开展过，按同类点位估计")
+                en.append("never visited: estimated from similar sites")
         elif since >= 30:
             zh.append(f"近{int(since)}天未去过")
             en.append(f"not visited for {int(since)} days")
@@ -276,14 +323,17 @@ def describe(plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFra
                 "site_id": row.site_id,
                 "site_name": site["name"],
                 "district": district_name(site["district"]),
-                "expected_consultations": round(pred.consultations, 1),
+                "expected_consultations": int(round(pred.consultations)),
                 "consultations_low": int(pred.consultations_low),
                 "consultations_high": int(pred.consultations_high),
-                "expected_applications": round(pred.applications, 1),
+                "expected_applications": int(round(pred.applications)),
                 "applications_low": int(pred.applications_low),
                 "applications_high": int(pred.applications_high),
                 "day_type": day.day_type,
                 "provisional": bool(day.provisional),
+                "learn": learn,
+                "history_sessions": int(n_hist[i]),
+                "history_applications": None if np.isnan(mean_hist[i]) else round(float(mean_hist[i]), 1),
                 "reason": "；".join(zh),
                 "reason_en": "; ".join(en),
             }

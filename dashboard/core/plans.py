@@ -63,6 +63,9 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
                 "site_id": r.site_id,
                 "district": stored[str(r.site_id)],
                 "expected_applications": float(r.expected_applications),
+                "applications_low": _optional(getattr(r, "applications_low", None)),
+                "applications_high": _optional(getattr(r, "applications_high", None)),
+                "learn": bool(getattr(r, "learn", False)),
                 "reason": r.reason,
             }
             for i, r in enumerate(plan.itertuples())
@@ -72,6 +75,10 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
         if user is not None and not isinstance(user, str):
             audit.record(conn, user, "plan_saved", codes, plan_id=int(plan_id), name=name[:200], sessions=len(rows))
     return int(plan_id)
+
+
+def _optional(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
@@ -108,6 +115,7 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
         sa.select(
             plan_rows.c.id, plan_rows.c.session_id, plan_rows.c.team, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time,
             plan_rows.c.site_id, sites.c.name.label("site_name"), plan_rows.c.district, plan_rows.c.expected_applications,
+            plan_rows.c.applications_low, plan_rows.c.applications_high, plan_rows.c.learn,
             plan_rows.c.reason, plan_rows.c.done, sessions.c.consultations, sessions.c.applications,
         )
         .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
@@ -128,6 +136,51 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     frame["reported"] = frame["applications"].notna()
     frame["done"] = frame["done"].astype(bool) | frame["reported"]
     return frame
+
+
+def review(engine: sa.Engine, plan_id: int) -> tuple[pd.DataFrame, dict]:
+    """Plan against actual: each session's expectation and 80% interval beside its uploaded result, and totals.
+
+    Returns the rows (with ``actual`` and ``covered``: the actual result within the interval) and a summary over the
+    sessions whose results are in: how many, expected and actual totals, the share inside their intervals, and what
+    the habit (the district's sites with the most sign-ups before the plan, at their usual hour) would have been
+    expected to bring in as many sessions, by those sites' own past means.
+    """
+    frame = rows(engine, plan_id)
+    if frame.empty:
+        return frame, {"planned": 0, "reported": 0}
+    frame = frame.rename(columns={"applications": "actual"})
+    reported = frame[frame["actual"].notna()]
+    inside = (reported["actual"] >= reported["applications_low"]) & (reported["actual"] <= reported["applications_high"])
+    frame["covered"] = inside.reindex(frame.index)
+    summary = {
+        "planned": int(len(frame)),
+        "reported": int(len(reported)),
+        "expected": float(reported["expected_applications"].sum()),
+        "actual": int(reported["actual"].sum()),
+        "coverage": float(inside.mean()) if reported["applications_low"].notna().any() else None,
+        "learning": int(frame["learn"].sum()),
+    }
+    if len(reported):
+        summary["habit"] = _habit_estimate(engine, frame, len(reported))
+    return frame, summary
+
+
+def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int) -> float:
+    """What ``sessions_count`` sessions at the plan's districts' habitual sites would have been expected to bring."""
+    before = min(plan["date"])
+    q = (
+        sa.select(sessions.c.site_id, sa.func.sum(sessions.c.applications), sa.func.count())
+        .where(sessions.c.session_type == "worker", sessions.c.date < before, sessions.c.district.in_(sorted(set(plan["district"]))))
+        .where(sessions.c.site_id.is_not(None))
+        .group_by(sessions.c.site_id)
+    )
+    with engine.connect() as conn:
+        past = pd.DataFrame(conn.execute(q).all(), columns=["site_id", "total", "n"])
+    if past.empty:
+        return float("nan")
+    top = past.sort_values("total", ascending=False).head(sessions_count)
+    return float((top["total"] / top["n"]).sum())
 
 
 def set_done(engine: sa.Engine, row_ids_done: dict[int, bool]) -> None:

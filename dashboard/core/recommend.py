@@ -22,6 +22,15 @@ class CalendarPredictor:
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
         return self.model.predict_mean(frame, target, features.build(frame, self.overrides))
 
+    def uncertainty(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.model.uncertainty(frame, "applications", features.build(frame, self.overrides))
+
+    def tried(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.tried(frame, features.build(frame, self.overrides))
+
+    def assess(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.model.assess(frame, features.build(frame, self.overrides))
+
 
 def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
     query = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date)).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
@@ -68,7 +77,7 @@ def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loa
     frame["date"] = pd.to_datetime(frame["date"])
     predicted = loaded.model.predict(frame, overrides)
     hours = best_hours(loaded.model, sites, request.dates(), request.length_min, request.windows(), overrides)
-    described = planner.describe(picks, predicted, sites, hours, overrides)
+    described = planner.describe(picks, predicted, sites, hours, overrides, history=predictor.tried(frame))
     years = sorted({d.year for d in request.dates() if cal.day_info(d, overrides).provisional})
     if years:
         messages.append(

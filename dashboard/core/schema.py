@@ -138,6 +138,10 @@ plan_rows = sa.Table(
     sa.Column("expected_applications", sa.Float),
     sa.Column("reason", sa.Text),
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+    # the 80% interval planned with, and whether the row was picked to learn: what the plan-vs-actual view checks
+    sa.Column("applications_low", sa.Float),
+    sa.Column("applications_high", sa.Float),
+    sa.Column("learn", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 ROLES = ("admin", "leadership", "planner")

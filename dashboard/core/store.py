@@ -31,6 +31,7 @@ from .schema import sessions, sites
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "recommender"
+MIN_SESSIONS = 60  # fewer worker sessions than this teach a model nothing worth planning by
 
 
 def model_dir() -> Path:
@@ -80,11 +81,19 @@ def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, ra
     history = features.load_history(engine)
     overrides = cal.load_overrides(engine)
     kwargs = {"estimators": estimators} if estimators else {}
-    result = evaluation.backtest(history, random_state=random_state, progress=progress, **kwargs)
+    try:
+        result = evaluation.backtest(history, random_state=random_state, progress=progress, **kwargs)
+    except ValueError as too_short:
+        # A new union's few months cannot be split for a backtest; a model of them still beats no model.
+        if len(history) < MIN_SESSIONS:
+            raise ValueError(f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed") from None
+        result = {"skipped": str(too_short), "chosen": (estimators or ("hgb_poisson",))[0], "model": None}
     if progress:
         progress(0.8, "fit on all history")
     model = OutreachModel(result["chosen"], random_state=random_state).fit(history, overrides)
-    model.dispersion_ = result.pop("model").dispersion_
+    fitted = result.pop("model")
+    if fitted is not None:
+        model.dispersion_ = fitted.dispersion_
     card = {
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "data_from": str(history["date"].min().date()),

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, resources
-from dashboard.core import access, features, recommend
+from dashboard.core import access, features, planner, recommend
 from dashboard.core import calendar as cal
 from dashboard.core.columns import SITE_TYPES
 from dashboard.i18n import lang, t
@@ -24,6 +24,7 @@ NAMES = {
     "hgb_poisson": t("梯度提升（泊松）", "Gradient boosting (Poisson)"),
     "hgb_squared": t("梯度提升（平方误差）", "Gradient boosting (squared error)"),
     "glm_poisson": t("泊松回归", "Poisson GLM"),
+    "glm_hours": t("泊松回归（各类点位分时段）", "Poisson GLM with each type's hours"),
     "habit": t("基线：点位历史均值（惯例）", "Baseline: site's own average (habit)"),
     "type_average": t("基线：同类点位均值", "Baseline: site-type average"),
 }
@@ -56,27 +57,74 @@ c4.metric(t("训练时间(UTC)", "Trained at (UTC)"), card["trained_at"][:16].re
 if last and str(last) > card["data_to"]:
     st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
 
-st.subheader(t("回测：用过去预测留出的一年", "Backtest: predicting a held-out year from the years before"))
-counts = "test_sessions" in bt
+def backtest_section(bt: dict) -> None:
+    """The held-out comparison against the baselines, and whether the expectations and intervals hold."""
+    st.subheader(t("回测：用过去预测留出的一段", "Backtest: predicting a held-out period from the time before"))
+    if "skipped" in bt:
+        st.info(t(
+            f"历史还太短，无法留出一段做回测（{bt['skipped']}）。模型已用全部历史训练；积累更多场次后这里会显示回测。",
+            f"The history is too short to hold part of it out for a backtest ({bt['skipped']}). The model was trained on all of it; a backtest appears here once more sessions are in.",
+        ))
+        return
+    counts = "test_sessions" in bt
+    st.caption(t(
+        f"训练 {bt['train_from']} 至 {bt['train_to']}" + (f"（{bt['train_sessions']:,} 场）" if counts else "")
+        + f"，检验 {bt['test_from']} 至 {bt['test_to']}" + (f"（{bt['test_sessions']:,} 场）" if counts else "（全市）")
+        + "。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
+        f"Trained {bt['train_from']} to {bt['train_to']}" + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
+        + f", tested {bt['test_from']} to {bt['test_to']}" + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
+        + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
+    ))
+    scores = pd.DataFrame(bt["scores"]).T
+    scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
+    st.dataframe(
+        scores[["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]],
+        column_config={
+            "deviance_applications": st.column_config.NumberColumn(t("偏差·申请入会", "Deviance · applications"), format="%.3f"),
+            "top10_hit_applications": st.column_config.NumberColumn(t("前10命中·申请", "Top-10 hit · applications"), format="percent"),
+            "deviance_consultations": st.column_config.NumberColumn(t("偏差·咨询", "Deviance · consultations"), format="%.3f"),
+            "top10_hit_consultations": st.column_config.NumberColumn(t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"),
+        },
+    )
+    if bt.get("calibration"):
+        cal_frame = pd.DataFrame(bt["calibration"])
+        inside = (cal_frame["inside"] * cal_frame["sessions"]).sum() / cal_frame["sessions"].sum()
+        st.markdown(t("**预计与实际（留出期，按预计人数分十组）**", "**Expected against actual (held-out period, ten groups by expectation)**"))
+        top = float(max(cal_frame["expected"].max(), cal_frame["actual"].max())) * 1.05
+        points = alt.Chart(cal_frame).mark_circle(size=90).encode(
+            x=alt.X("expected:Q", title=t("预计场均申请入会", "Expected applications per session"), scale=alt.Scale(domain=[0, top])),
+            y=alt.Y("actual:Q", title=t("实际场均申请入会", "Actual applications per session"), scale=alt.Scale(domain=[0, top])),
+            tooltip=[alt.Tooltip("expected:Q", format=".1f"), alt.Tooltip("actual:Q", format=".1f"), alt.Tooltip("inside:Q", format=".0%"), "sessions:Q"],
+        )
+        diagonal = alt.Chart(pd.DataFrame({"v": [0, top]})).mark_line(strokeDash=[4, 4], color="#888").encode(x="v:Q", y="v:Q")
+        st.altair_chart((diagonal + points).properties(height=300))
+        st.caption(t(
+            f"点落在虚线上说明预计准确；留出期有 {inside:.0%} 的场次实际人数落在计划给出的80%区间内（区间诚实时约为80%）。",
+            f"Points on the dashed line mean the expectation was right; {inside:.0%} of held-out sessions fell inside their 80% interval (about 80% when intervals are honest).",
+        ))
+
+
+backtest_section(bt)
+
+st.subheader(t("计划与实际", "Plans against actual results"))
+overview = access.plans_overview(eng, me)
+if not overview["reported"]:
+    st.caption(t("还没有保存过并上传了结果的计划。保存计划、按结果登记表上传后，这里汇总预计和实际。", "No saved plan has results yet. Save a plan and upload its results sheet to see expectations against results here."))
+else:
+    o1, o2, o3, o4 = st.columns(4)
+    o1.metric(t("有结果的计划场次", "Planned sessions with results"), f"{overview['reported']:,}")
+    o2.metric(t("预计申请入会", "Expected applications"), f"{overview['expected']:,.0f}")
+    o3.metric(t("实际申请入会", "Actual applications"), f"{overview['actual']:,}")
+    o4.metric(t("落在80%区间内", "Within the 80% interval"), "—" if overview["coverage"] is None else f"{overview['coverage']:.0%}")
+
+st.subheader(t("学习比例", "Exploration"))
 st.caption(t(
-    f"训练 {bt['train_from']} 至 {bt['train_to']}" + (f"（{bt['train_sessions']:,} 场）" if counts else "")
-    + f"，检验 {bt['test_from']} 至 {bt['test_to']}" + (f"（{bt['test_sessions']:,} 场）" if counts else "（全市）")
-    + "。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
-    f"Trained {bt['train_from']} to {bt['train_to']}" + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
-    + f", tested {bt['test_from']} to {bt['test_to']}" + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
-    + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
+    f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
+    "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定（bench/recommend_loop.py）："
+    + planner.EXPLORATION_EVIDENCE[0],
+    f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has not tried (adjustable on the Plan page). "
+    "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan (bench/recommend_loop.py): " + planner.EXPLORATION_EVIDENCE[1],
 ))
-scores = pd.DataFrame(bt["scores"]).T
-scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
-st.dataframe(
-    scores[["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]],
-    column_config={
-        "deviance_applications": st.column_config.NumberColumn(t("偏差·申请入会", "Deviance · applications"), format="%.3f"),
-        "top10_hit_applications": st.column_config.NumberColumn(t("前10命中·申请", "Top-10 hit · applications"), format="percent"),
-        "deviance_consultations": st.column_config.NumberColumn(t("偏差·咨询", "Deviance · consultations"), format="%.3f"),
-        "top10_hit_consultations": st.column_config.NumberColumn(t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"),
-    },
-)
 
 st.subheader(t("模型学到的最佳时段", "Best hours the model learned"))
 sites = access.model_sites(eng, me)

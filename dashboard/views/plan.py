@@ -33,13 +33,23 @@ with st.form("plan_form"):
     district = auth.district_select(c7, me, "plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
     exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
+    explore = st.slider(
+        t("学习比例（%）", "Exploration (%)"), 0, 50, int(round(planner.DEFAULT_EXPLORATION * 100)), 5, key="plan_explore",
+        help=t(
+            "这一比例的场次安排到历史上还没试过的点位和时段，以了解效果；选哪些按可能的收获排序。其余场次按预计人数最多安排。0 表示只按历史安排。",
+            "This share of the sessions goes to sites and hours the history has not tried, to find out what they bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 plans by the history alone.",
+        ),
+    )
     b1, b2 = st.columns(2)
     use_saved = b1.toggle(t("已保存计划中的场次视为已安排（不重复、计入回访减少）", "Treat sessions in saved plans as booked (not repeated; their saturation counted)"), True, key="plan_use_saved")
     booked_file = b2.file_uploader(t("另有已安排的场次（可选，CSV或Excel：点位编号、日期、开始时间、结束时间）", "Other sessions already arranged (optional; CSV or Excel: site_id, date, start_time, end_time)"), type=["csv", "xlsx"], key="plan_booked_file")
     submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
 
 if submitted:
-    request = planner.PlanRequest(start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length), hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude))
+    request = planner.PlanRequest(
+        start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length),
+        hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude), exploration=explore / 100,
+    )  # fmt: skip
     arranged = []
     if use_saved:
         arranged.append(access.booked(eng, me, request.start - dt.timedelta(days=60), request.dates()[-1]))
@@ -62,6 +72,28 @@ if submitted:
         result, messages = access.recommend(eng, me, request, loaded)
     st.session_state["plan_result"] = (result, messages, request)
 
+def history_text(n: int, mean) -> str:
+    if not n:
+        return t("未试过", "not tried")
+    return t(f"{n}场·场均{mean:.1f}人", f"{n} sessions, {mean:.1f} on average")
+
+
+def plan_table(result: pd.DataFrame) -> pd.DataFrame:
+    """The plan as planners read it: whole people, the interval, and the site's own record at that kind of hour."""
+    return pd.DataFrame(
+        {
+            t("小组", "Team"): result["team"],
+            t("日期", "Date"): result["date"],
+            t("时间", "Time"): result["start_time"] + "–" + result["end_time"],
+            t("点位", "Site"): result["site_name"],
+            t("预计申请入会", "Expected applications"): result["expected_applications"],
+            t("80%区间", "80% interval"): result["applications_low"].astype(str) + "–" + result["applications_high"].astype(str),
+            t("本点位同类时段历史", "This site at such hours before"): [history_text(n, m) for n, m in zip(result["history_sessions"], result["history_applications"])],
+            t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
+        }
+    )
+
+
 if "plan_result" in st.session_state:
     result, messages, request = st.session_state["plan_result"]
     for m in messages:
@@ -74,8 +106,12 @@ if "plan_result" in st.session_state:
         m1.metric(t("场次", "Sessions"), len(result))
         m2.metric(t("预计申请入会（合计）", "Expected applications (total)"), f"{total:,.0f}")
         m3.metric(t("涉及点位", "Sites"), result["site_id"].nunique())
-        shown = result.rename(columns=PLAN_HEADERS_ZH) if lang() == "zh" else result
-        st.dataframe(shown.drop(columns=[PLAN_HEADERS_ZH["reason_en"] if lang() == "zh" else "reason"]), hide_index=True)
+        if result["learn"].any():
+            st.caption(t(
+                f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。",
+                f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find out what they bring (see their reasons).",
+            ))
+        st.dataframe(plan_table(result), hide_index=True)
         coords = result.merge(site_frame[["site_id", "lat", "lon"]], on="site_id", how="left")
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
         coords["team_label"] = t("第", "Team ") + coords["team"].astype(str) + t("组", "")
@@ -105,6 +141,7 @@ if saved.empty:
 else:
     plan_id = st.selectbox(t("计划", "Plan"), saved["id"].tolist(), format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}", key="saved_plan")
     rows = access.plan_rows(eng, me, int(plan_id))
+    rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
     edited = st.data_editor(
         rows[["id", "done", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"]],
         hide_index=True,
@@ -117,3 +154,32 @@ else:
         access.set_done(eng, me, dict(zip(edited["id"], edited["done"])))
         st.success(t("已保存。", "Saved."))
     b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), lambda: access.export_workbook(eng, me, "results_template", {"场次": access.results_template(eng, me, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")
+
+    review, summary = access.plan_review(eng, me, int(plan_id))
+    st.markdown(t("**计划与实际**", "**Plan against actual**"))
+    if not summary.get("reported"):
+        st.caption(t("这个计划还没有上传结果：用上面的结果登记表填好后在“上传”页导入，这里就会对比预计和实际。", "No results uploaded for this plan yet: fill in the results sheet above and import it on the Upload page to compare here."))
+    else:
+        r1, r2, r3, r4 = st.columns(4)
+        r1.metric(t("已有结果的场次", "Sessions with results"), f"{summary['reported']} / {summary['planned']}")
+        r2.metric(t("实际申请入会", "Actual applications"), f"{summary['actual']:,}", f"{summary['actual'] - summary['expected']:+,.0f} {t('比预计', 'vs expected')}", delta_color="off")
+        r3.metric(t("落在80%区间内", "Within the 80% interval"), "—" if summary["coverage"] is None else f"{summary['coverage']:.0%}")
+        habit = summary.get("habit")
+        r4.metric(t("按惯例估计", "Habit, estimated"), "—" if habit is None or pd.isna(habit) else f"{habit:,.0f}", help=t(
+            "同样场数安排在本区历史申请最多的点位（惯用时段），按这些点位以往的场均申请估计。",
+            "As many sessions at the district's sites with the most past sign-ups (at their usual hours), estimated by those sites' past means per session.",
+        ))
+        done = review[review["actual"].notna()]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("日期", "Date"): done["date"], t("时间", "Time"): done["start_time"], t("点位", "Site"): done["site_name"],
+                    t("预计", "Expected"): done["expected_applications"].round().astype(int),
+                    t("80%区间", "80% interval"): [f"{lo:.0f}–{hi:.0f}" if pd.notna(lo) else "—" for lo, hi in zip(done["applications_low"], done["applications_high"])],
+                    t("实际", "Actual"): done["actual"].astype(int),
+                    t("在区间内", "Within"): done["covered"].map({True: t("是", "yes"), False: t("否", "no")}).fillna("—"),
+                    t("学习场次", "Learning"): done["learn"].map({True: t("是", "yes"), False: ""}),
+                }
+            ),
+            hide_index=True,
+        )  # fmt: skip

@@ -111,7 +111,8 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     next(b for b in at.button if b.label == "生成计划").click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
-    assert len(table) == 6 and {"小组", "点位名称", "理由"} <= set(table.columns)
+    assert len(table) == 6 and {"小组", "点位", "预计申请入会", "80%区间", "本点位同类时段历史", "理由"} <= set(table.columns)
+    assert table["预计申请入会"].dtype.kind == "i"  # whole people
     labels = [b.label for b in at.get("download_button")]
     assert "下载 Excel" in labels and "下载 CSV" in labels
     before = len(plans.list_plans(setup[2]))
@@ -121,8 +122,8 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     # with the saved plan counted as booked, a new plan for the same days goes elsewhere
     next(b for b in at.button if b.label == "生成计划").click().run()
     again = at.dataframe[0].value
-    first_pairs = set(zip(table["日期"].astype(str), table["点位编号"]))
-    assert not first_pairs & set(zip(again["日期"].astype(str), again["点位编号"]))
+    first_pairs = set(zip(table["日期"].astype(str), table["点位"]))
+    assert not first_pairs & set(zip(again["日期"].astype(str), again["点位"]))
 
 
 def test_model_page_shows_the_backtest_against_baselines(app):

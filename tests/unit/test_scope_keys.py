@@ -156,6 +156,7 @@ PLAN_PATHS = {
     "read a 海淀 plan": lambda e, plan, rows: access.plan_rows(e, CHAOYANG, plan),
     "read a plan that does not exist": lambda e, plan, rows: access.plan_rows(e, CHAOYANG, 999_999),
     "results sheet of a 海淀 plan": lambda e, plan, rows: access.results_template(e, CHAOYANG, plan),
+    "plan against actual of a 海淀 plan": lambda e, plan, rows: access.plan_review(e, CHAOYANG, plan),
     "save a plan at 海淀 sites labelled 朝阳": lambda e, plan, rows: access.save_plan(
         e, CHAOYANG,
         pd.DataFrame({"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"],
@@ -215,7 +216,7 @@ def test_the_command_line_refuses_the_same_keys(world, case, dry_run, tmp_path, 
 
 def test_every_write_path_of_the_gateway_is_in_this_matrix():
     """A new function in access that checks a scope must be tried here with another district's keys."""
-    covered = {"import_sessions", "import_sites", "set_done", "plan_rows", "results_template", "save_plan", "set_password", "set_disabled", "change_user"}
+    covered = {"import_sessions", "import_sites", "set_done", "plan_rows", "results_template", "plan_review", "save_plan", "set_password", "set_disabled", "change_user"}
     elsewhere = {  # tried with another district or role in test_access.py / test_cli_roles.py
         "totals", "site_stats", "monthly", "site_history", "target_progress", "get_targets", "recommend", "set_targets",
         "set_calendar_day", "retrain", "users", "add_user", "audit_log",
