@@ -259,6 +259,7 @@ def cmd_recommend(args) -> int:
         hours=args.hours,
         district=args.district,
         exclude=set(args.exclude or []),
+        exploration=args.explore / 100,
     )
     if args.booked:
         from .core import plans
@@ -283,7 +284,7 @@ def cmd_recommend(args) -> int:
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
         print(_say(f"计划已写入 {args.out}（{len(plan)} 场）", f"plan written to {args.out} ({len(plan)} sessions)", args.lang))
     else:
-        cols = ["team", "date", "start_time", "end_time", "site_id", "site_name", "district", "expected_applications", "applications_low", "applications_high", "reason"]
+        cols = ["team", "date", "start_time", "end_time", "site_id", "site_name", "district", "expected_applications", "applications_low", "applications_high", "history_sessions", "reason"]
         with pd.option_context("display.max_rows", 500, "display.width", 250, "display.max_colwidth", 60):
             print(plan[cols].to_string(index=False))
     return 0
@@ -349,6 +350,12 @@ def cmd_export(args) -> int:
     return 0
 
 
+def planner_default_explore() -> float:
+    from .core.planner import DEFAULT_EXPLORATION
+
+    return round(DEFAULT_EXPLORATION * 100, 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs")
     parser.add_argument("--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)")
@@ -392,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=_hours_arg, default=(6 * 60, 22 * 60), help="allowed hours (default 06:00-22:00)")
     p.add_argument("--district", type=_district_arg, help="only sites in this district")
     p.add_argument("--exclude", nargs="*", metavar="SITE_ID", help="site ids to leave out")
+    p.add_argument("--explore", type=float, default=planner_default_explore(), metavar="PERCENT", help="share of sessions (0-50) given to sites and hours the history has not tried (default %(default)g)")
     p.add_argument("--booked", metavar="FILE", help="sessions already arranged (site_id, date, start_time, end_time): not repeated, their saturation counted")
     p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)

@@ -222,6 +222,8 @@ class Truth:
         """
         sites = self.sites.copy()
         unknown = ~sites["site_id"].isin(set(visited)).to_numpy()
+        if not unknown.any():
+            return self
         sites.loc[unknown, "level"] = np.exp(LEVEL_SPREAD**2 / 2) * sites.loc[unknown, "size"]  # its size says this much
         profiles = dict(self.profiles)
         if "profile" in sites.columns:

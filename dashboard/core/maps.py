@@ -193,7 +193,7 @@ def site_layer(
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
     for i, (row, c) in enumerate(zip(located.to_dict("records"), cls)):
-        shown = {col: _shown(row[col], "{:,.1f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
+        shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
         props = properties({"site_id": row["site_id"], "_fill": PALETTE[c] if c >= 0 else NO_DATA, **shown})
         features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
     layer = folium.GeoJson(
@@ -203,7 +203,7 @@ def site_layer(
         style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
     )
-    return layer, legend(edges, "{:,.1f}")
+    return layer, legend(edges)
 
 
 MAX_SITES = 2000  # markers a map draws: beyond a few thousand the page lags for seconds and weighs megabytes

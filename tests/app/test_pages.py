@@ -133,6 +133,9 @@ def test_model_page_shows_the_backtest_against_baselines(app):
     chosen = scores.loc[[i for i in scores.index if "✔" in i][0]]
     habit = scores.loc[[i for i in scores.index if "惯例" in i][0]]
     assert chosen["deviance_applications"] < habit["deviance_applications"]
+    # whether the expectations and intervals hold, and why the plan explores as much as it does
+    assert any("80%区间内" in c.value for c in at.caption)
+    assert any("学习比例" in s.value for s in at.subheader) and any("闭环测试" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("page, title", [("map", "Map"), ("plan", "Plan"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model"), ("admin", "Admin")])
