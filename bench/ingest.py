@@ -23,7 +23,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import db, ingest  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
+from dashboard.core.intake import ingest  # noqa: E402
 from data import sample  # noqa: E402
 
 HEADERS = {

@@ -28,7 +28,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import accounts, db, ingest, store  # noqa: E402
+from dashboard.core.access import accounts  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
+from dashboard.core.intake import ingest  # noqa: E402
+from dashboard.core.recommender import store  # noqa: E402
 from data import sample  # noqa: E402
 
 PAGES = {"地图 map": "/", "计划 plan": "/plan", "指标 kpi": "/kpi", "上传 upload": "/upload", "模型 model": "/model"}

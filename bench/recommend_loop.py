@@ -31,8 +31,12 @@ import numpy as np
 import pandas as pd
 from worlds import habit_plan, load, request_for, true_value
 
-from dashboard.core import features, ingest, planner, recommend, store
-from dashboard.core.model import band_of
+from dashboard.core.recommender import features
+from dashboard.core.intake import ingest
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import recommend
+from dashboard.core.recommender import store
+from dashboard.core.recommender.model import band_of
 from data import sample
 
 FIRST_WEEK = dt.date(2026, 11, 2)  # the Monday after the histories end

@@ -30,7 +30,9 @@ from pathlib import Path
 import pandas as pd
 from worlds import ROOT, habit_plan, load, model_plan, oracle_plan, request_for, true_value  # noqa: F401
 
-from dashboard.core import features, planner, recommend
+from dashboard.core.recommender import features
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import recommend
 from data import sample
 
 WEEKS = {"normal": dt.date(2026, 11, 16), "holiday": dt.date(2027, 2, 6)}  # Spring Festival 2027, provisional calendar
@@ -42,7 +44,7 @@ def main() -> int:
     parser.add_argument("--estimators", nargs="+", help="limit the backtest's candidates (default: all, as an upload)")
     parser.add_argument("--explore", type=float, nargs="+", default=None, help="exploration shares to compare (default: off and the default)")
     args = parser.parse_args()
-    from dashboard.core.planner import DEFAULT_EXPLORATION
+    from dashboard.core.recommender.planner import DEFAULT_EXPLORATION
 
     shares = args.explore if args.explore is not None else sorted({0.0, DEFAULT_EXPLORATION})
     rows = []

@@ -24,8 +24,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import db, evaluation, features, ingest, planner, recommend  # noqa: E402
-from dashboard.core.model import OutreachModel  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
+from dashboard.core.recommender import evaluation  # noqa: E402
+from dashboard.core.recommender import features  # noqa: E402
+from dashboard.core.intake import ingest  # noqa: E402
+from dashboard.core.recommender import planner  # noqa: E402
+from dashboard.core.recommender import recommend  # noqa: E402
+from dashboard.core.recommender.model import OutreachModel  # noqa: E402
 from data import sample  # noqa: E402
 
 N_SITES, N_SESSIONS = 1000, 50_000

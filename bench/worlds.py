@@ -14,7 +14,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import db, features, ingest, planner, recommend, store  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
+from dashboard.core.recommender import features  # noqa: E402
+from dashboard.core.intake import ingest  # noqa: E402
+from dashboard.core.recommender import planner  # noqa: E402
+from dashboard.core.recommender import recommend  # noqa: E402
+from dashboard.core.recommender import store  # noqa: E402
 from data import sample  # noqa: E402
 
 

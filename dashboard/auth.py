@@ -1,6 +1,6 @@
 """Sign-in for the dashboard: the login form, optional single sign-on, session expiry, sign-out.
 
-The browser session keeps only an :class:`~dashboard.core.accounts.Session` (a name and two times). On every
+The browser session keeps only an :class:`~dashboard.core.access.accounts.Session` (a name and two times). On every
 page view :func:`require` checks it against the database, so an expired session, a disabled account or changed
 districts take effect at the next click. Everything else reads the caller's scope with :func:`scope`.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import resources
-from dashboard.core import accounts, access
-from dashboard.core.scope import ROLE_LABELS, Scope
+from dashboard.core.access import accounts
+from dashboard.core import access
+from dashboard.core.access.scope import ROLE_LABELS, Scope
 from dashboard.i18n import lang, md_escape, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
@@ -112,7 +113,7 @@ def require() -> Scope | None:
 
 def district_select(container, current: Scope, key: str) -> str | None:
     """A district picker holding only the caller's districts; None means all of them (the city, or "my districts")."""
-    from dashboard.core import districts
+    from dashboard.core.geo import districts
 
     mine = list(current.districts) if current.districts else [d.adcode for d in districts.DISTRICTS]
     options = mine if current.districts and len(mine) == 1 else [None, *mine]

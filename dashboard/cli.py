@@ -23,11 +23,15 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from .core import access, db, districts, ingest, kpi
-from .core.accounts import AccountError
-from .core.export import write_csv
-from .core.messages import ERROR, Problem
-from .core.scope import PermissionDenied, Scope
+from dashboard.core import access
+from dashboard.core.storage import db
+from dashboard.core.geo import districts
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.access.accounts import AccountError
+from dashboard.core.export import write_csv
+from dashboard.core.messages import ERROR, Problem
+from dashboard.core.access.scope import PermissionDenied, Scope
 
 MAX_PRINTED_PROBLEMS = 50
 
@@ -166,7 +170,7 @@ def cmd_import(args) -> int:
 
 def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
     """New results change what the model should know: refresh a model that exists (training takes under a minute)."""
-    from .core import store
+    from dashboard.core.recommender import store
 
     if not (store.model_dir() / f"{store.MODEL_NAME}.joblib").exists():
         return
@@ -180,7 +184,7 @@ def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
 
 
 def cmd_calendar(args) -> int:
-    from .core import calendar as cal
+    from dashboard.core.recommender import calendar as cal
 
     engine = _engine()
     scope = _scope(args, engine)
@@ -246,7 +250,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from .core import planner
+    from dashboard.core.recommender import planner
 
     engine = _engine()
     scope = _scope(args, engine)
@@ -262,7 +266,7 @@ def cmd_recommend(args) -> int:
         exploration=args.explore / 100,
     )
     if args.booked:
-        from .core import plans
+        from dashboard.core.reports import plans
 
         try:
             request.booked = plans.read_booked(Path(args.booked).read_bytes())
@@ -278,7 +282,7 @@ def cmd_recommend(args) -> int:
     for m in messages:
         print(m)
     if args.out:
-        from .core.export import PLAN_HEADERS_ZH
+        from dashboard.core.export import PLAN_HEADERS_ZH
 
         write_csv(plan, Path(args.out), None if args.lang == "en" else PLAN_HEADERS_ZH)
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
@@ -351,7 +355,7 @@ def cmd_export(args) -> int:
 
 
 def planner_default_explore() -> float:
-    from .core.planner import DEFAULT_EXPLORATION
+    from dashboard.core.recommender.planner import DEFAULT_EXPLORATION
 
     return round(DEFAULT_EXPLORATION * 100, 1)
 

@@ -1,7 +1,7 @@
 """The one place the app caches: the database engine and the model (resources) and query results (data).
 
 Views call these functions and never build engines or cache by themselves. Cached reads are keyed by the caller's
-:class:`~dashboard.core.scope.Scope` (so one user never gets another's cached numbers) and simple values (filters and
+:class:`~dashboard.core.access.scope.Scope` (so one user never gets another's cached numbers) and simple values (filters and
 :func:`version`, which changes with every upload); :func:`data_changed` clears them after a write so every page shows
 the new data at once. Every read goes through :mod:`dashboard.core.access`, which enforces the scope.
 """
@@ -14,8 +14,11 @@ import os
 import pandas as pd
 import streamlit as st
 
-from dashboard.core import access, db, districts, maps
-from dashboard.core.scope import Scope
+from dashboard.core import access
+from dashboard.core.storage import db
+from dashboard.core.geo import districts
+from dashboard.core.geo import maps
+from dashboard.core.access.scope import Scope
 
 
 def _wants_sample(engine) -> bool:
@@ -97,8 +100,8 @@ def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd
     sites = site_stats(scope, None, None, district, v)
     if loaded is None or sites.empty:
         return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
-    from dashboard.core import recommend
-    from dashboard.core.columns import SITE_TYPES
+    from dashboard.core.recommender import recommend
+    from dashboard.core.intake.columns import SITE_TYPES
 
     visited = sites.dropna(subset=["last_visit"])
     typed = sites.assign(model_type=sites["site_type"].where(sites["site_type"].isin(SITE_TYPES), "other"))

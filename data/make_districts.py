@@ -29,8 +29,8 @@ from shapely.geometry import mapping, shape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core.districts import BOUNDARIES_FILE, DISTRICTS  # noqa: E402
-from dashboard.core.gcj02 import gcj_to_wgs  # noqa: E402
+from dashboard.core.geo.districts import BOUNDARIES_FILE, DISTRICTS  # noqa: E402
+from dashboard.core.geo.gcj02 import gcj_to_wgs  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "beijing-districts"
 TOLERANCE_DEG = 0.0005  # ~50 m at Beijing's latitude

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.core import calendar as cal  # noqa: E402
-from dashboard.core import districts  # noqa: E402
+from dashboard.core.recommender import calendar as cal  # noqa: E402
+from dashboard.core.geo import districts  # noqa: E402
 
 DEFAULT_SEED = 20180401
 HISTORY_START = dt.date(2018, 4, 1)
@@ -277,7 +277,7 @@ def _place_sites(rng: np.random.Generator) -> pd.DataFrame:
             rows.append((adcode, label, lat, lon, stype))
     frame = pd.DataFrame(rows, columns=["district", "centre", "lat", "lon", "site_type"])
     frame["n"] = frame.groupby(["centre", "site_type"]).cumcount() + 1
-    from dashboard.core.columns import SITE_TYPES
+    from dashboard.core.intake.columns import SITE_TYPES
 
     frame["site_name"] = frame["centre"] + frame["site_type"].map(SITE_TYPES) + frame["n"].astype(str) + "号"
     frame["site_id"] = frame["district"] + "-" + (frame.groupby("district").cumcount() + 1).map("{:03d}".format)
@@ -608,7 +608,8 @@ def load(engine, seed: int = DEFAULT_SEED, user: str = "sample") -> list:
 
     A database without accounts also gets the demo accounts (see the README), so a newcomer can sign in.
     """
-    from dashboard.core import accounts, ingest
+    from dashboard.core.access import accounts
+    from dashboard.core.intake import ingest
 
     sample = generate(seed)
     unlimited = dict(user=user, max_bytes=1 << 40, max_rows=1 << 40)  # upload limits are for people's files, not this

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core import db  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("OUTREACH_TEST_PG_URL")

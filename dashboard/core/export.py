@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .text import printable
+from dashboard.core.text import printable
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

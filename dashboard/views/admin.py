@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, resources
-from dashboard.core import access, districts
-from dashboard.core import calendar as cal
-from dashboard.core.accounts import AccountError
-from dashboard.core.audit import ACTIONS
-from dashboard.core.scope import ROLE_LABELS
+from dashboard.core import access
+from dashboard.core.geo import districts
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.access.accounts import AccountError
+from dashboard.core.storage.audit import ACTIONS
+from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.i18n import lang, md_escape, t
 
 st.title(t("管理", "Admin"))

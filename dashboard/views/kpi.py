@@ -7,7 +7,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core import access, kpi, maps, targets
+from dashboard.core import access
+from dashboard.core.reports import kpi
+from dashboard.core.geo import maps
+from dashboard.core.reports import targets
 from dashboard.i18n import lang, t
 
 PILOT_START = dt.date(2018, 4, 1)

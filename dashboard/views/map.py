@@ -9,9 +9,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core import calendar as cal
-from dashboard.core import districts, maps, recommend
-from dashboard.core.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.geo import districts
+from dashboard.core.geo import maps
+from dashboard.core.recommender import recommend
+from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.i18n import lang, md_escape, t
 
 st.title(t("地图", "Map"))

@@ -8,9 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, resources
-from dashboard.core import access, features, planner, recommend
-from dashboard.core import calendar as cal
-from dashboard.core.columns import SITE_TYPES
+from dashboard.core import access
+from dashboard.core.recommender import features
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import recommend
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.i18n import lang, t
 
 st.title(t("模型", "Model"))

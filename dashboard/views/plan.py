@@ -7,7 +7,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core import access, ics, maps, planner
+from dashboard.core import access
+from dashboard.core.reports import ics
+from dashboard.core.geo import maps
+from dashboard.core.recommender import planner
 from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.i18n import lang, t
 
@@ -86,6 +89,7 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
             t("日期", "Date"): result["date"],
             t("时间", "Time"): result["start_time"] + "–" + result["end_time"],
             t("点位", "Site"): result["site_name"],
+            t("所属区", "District"): result["district"],
             t("预计申请入会", "Expected applications"): result["expected_applications"],
             t("80%区间", "80% interval"): result["applications_low"].astype(str) + "–" + result["applications_high"].astype(str),
             t("本点位同类时段历史", "This site at such hours before"): [history_text(n, m) for n, m in zip(result["history_sessions"], result["history_applications"])],

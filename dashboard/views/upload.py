@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, resources
-from dashboard.core import access, districts, templates
+from dashboard.core import access
+from dashboard.core.geo import districts
+from dashboard.core.intake import templates
 from dashboard.i18n import lang, t
 
 st.title(t("上传", "Upload"))

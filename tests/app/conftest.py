@@ -6,7 +6,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.core import accounts, db, store
+from dashboard.core.access import accounts
+from dashboard.core.storage import db
+from dashboard.core.recommender import store
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")

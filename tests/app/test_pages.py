@@ -8,7 +8,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.core import accounts, db, kpi, plans, store
+from dashboard.core.access import accounts
+from dashboard.core.storage import db
+from dashboard.core.reports import kpi
+from dashboard.core.reports import plans
+from dashboard.core.recommender import store
 
 from .conftest import open_page, sign_in
 
@@ -40,7 +44,7 @@ def test_map_page_draws_layers_from_vendored_assets_only(app, setup):
 
 
 def test_map_district_table_matches_the_core(app, setup):
-    from dashboard.core import queries
+    from dashboard.core.reports import queries
 
     at = open_page(app, "map")
     _, last = kpi.date_range(setup[2])
@@ -65,7 +69,7 @@ def test_kpi_page_numbers_equal_the_command_line(app, setup):
 
 
 def test_kpi_targets_show_progress(app, setup):
-    from dashboard.core import targets
+    from dashboard.core.reports import targets
 
     _, last = kpi.date_range(setup[2])
     targets.set_targets(setup[2], last.year, {"applications": 40_000}, user=accounts.Account("admin", "admin", ()).scope())

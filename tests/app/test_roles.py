@@ -5,8 +5,11 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.core import access, accounts, audit, kpi
-from dashboard.core.scope import Scope
+from dashboard.core import access
+from dashboard.core.access import accounts
+from dashboard.core.storage import audit
+from dashboard.core.reports import kpi
+from dashboard.core.access.scope import Scope
 
 from .conftest import APP, open_page, sign_in
 
@@ -149,7 +152,7 @@ def test_signing_out_leaves_nothing_for_the_next_person_at_the_browser(app, setu
 def test_a_planners_upload_naming_another_districts_rows_is_refused_without_revealing_them(app, setup):
     import sqlalchemy as sa
 
-    from dashboard.core.schema import sessions, sites
+    from dashboard.core.storage.schema import sessions, sites
 
     engine = setup[2]
     with engine.connect() as conn:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.core.accounts import DEMO_ACCOUNTS
+from dashboard.core.access.accounts import DEMO_ACCOUNTS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,7 +43,9 @@ def server(tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("no chromium")
     sys.path.insert(0, str(ROOT))
-    from dashboard.core import db, ingest, store
+    from dashboard.core.storage import db
+    from dashboard.core.intake import ingest
+    from dashboard.core.recommender import store
     from data import sample
 
     tmp = tmp_path_factory.mktemp("e2e")

@@ -5,8 +5,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.core import access, audit, kpi, planner
-from dashboard.core.scope import PermissionDenied, Scope
+from dashboard.core import access
+from dashboard.core.storage import audit
+from dashboard.core.reports import kpi
+from dashboard.core.recommender import planner
+from dashboard.core.access.scope import PermissionDenied, Scope
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")

@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from dashboard.core import accounts, audit
-from dashboard.core.accounts import AccountError
-from dashboard.core.schema import users
-from dashboard.core.scope import PermissionDenied, Scope
+from dashboard.core.access import accounts
+from dashboard.core.storage import audit
+from dashboard.core.access.accounts import AccountError
+from dashboard.core.storage.schema import users
+from dashboard.core.access.scope import PermissionDenied, Scope
 
 OPERATOR = Scope("system:test", "admin")
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)

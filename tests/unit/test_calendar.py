@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from dashboard.core import calendar as cal
+from dashboard.core.recommender import calendar as cal
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def cli(tmp_path):
 
 
 def test_init_then_import_then_kpi(cli):
-    from dashboard.core.db import head_revision
+    from dashboard.core.storage.db import head_revision
 
     assert head_revision() in cli("init").stdout
     assert "已是最新" in cli("--lang", "zh", "init").stdout

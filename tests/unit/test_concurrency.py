@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard.core import db, ingest, kpi
-from dashboard.core.schema import sessions, sites, uploads
+from dashboard.core.storage import db
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.storage.schema import sessions, sites, uploads
 
 TODAY = dt.date(2026, 11, 23)
 HEADER = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,点位名称,现场咨询人数,现场申请入会人数,发展会员数\n"

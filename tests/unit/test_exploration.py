@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.core import db, features, ingest, planner, recommend, store
-from dashboard.core.model import OutreachModel, band_of
+from dashboard.core.storage import db
+from dashboard.core.recommender import features
+from dashboard.core.intake import ingest
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import recommend
+from dashboard.core.recommender import store
+from dashboard.core.recommender.model import OutreachModel, band_of
 from data import sample
 
 MONDAY = dt.date(2026, 11, 2)

@@ -6,7 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dashboard.core import export, planner
+from dashboard.core import export
+from dashboard.core.recommender import planner
 
 
 def test_cells_a_spreadsheet_would_run_are_neutralised():

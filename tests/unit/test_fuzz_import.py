@@ -16,10 +16,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dashboard import cli
-from dashboard.core import access, ingest, schema
-from dashboard.core.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core import access
+from dashboard.core.intake import ingest
+from dashboard.core.storage import schema
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.messages import CATALOGUE
-from dashboard.core.scope import Scope
+from dashboard.core.access.scope import Scope
 
 EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(

@@ -12,8 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import cli
-from dashboard.core import access, db, ingest, schema
-from dashboard.core.scope import Scope
+from dashboard.core import access
+from dashboard.core.storage import db
+from dashboard.core.intake import ingest
+from dashboard.core.storage import schema
+from dashboard.core.access.scope import Scope
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")
@@ -221,7 +224,8 @@ def test_a_district_cannot_be_flooded_with_sites(with_sites, monkeypatch):
 
 def test_odd_names_never_reach_the_database_raw(with_sites):
     """A NUL or control character in a sign-in name or a file name: PostgreSQL refuses NUL, so it is dropped first."""
-    from dashboard.core import accounts, audit
+    from dashboard.core.access import accounts
+    from dashboard.core.storage import audit
 
     assert accounts.authenticate(with_sites, "ad\x00min", "whatever-pw").status == "bad"
     assert accounts.authenticate(with_sites, "\x01=HYPERLINK(1)", "whatever-pw").status == "bad"
@@ -232,7 +236,7 @@ def test_odd_names_never_reach_the_database_raw(with_sites):
 
 
 def test_booked_files_and_empty_plans_are_refused_with_a_message(with_sites):
-    from dashboard.core import plans
+    from dashboard.core.reports import plans
 
     for data in (b"site_id,date\nCY-001,2026-11-30\n", b"site_id,date,start_time,end_time\nCY-001,2026-11-30,,11:00\n",
                  b"site_id,date,start_time,end_time\nCY-001,2026-11-30,12:00,11:00\n"):  # fmt: skip

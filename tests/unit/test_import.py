@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from dashboard.core import ingest, kpi
-from dashboard.core.schema import sessions, sites, uploads
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.storage.schema import sessions, sites, uploads
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
-from dashboard.core import districts, maps
+from dashboard.core.geo import districts
+from dashboard.core.geo import maps
 
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs\.|unpkg\.com|code\.jquery\.com|bootstrapcdn|d3js\.org|fonts\.googleapis")
 

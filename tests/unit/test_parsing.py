@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from dashboard.core.parsing import MAX_COUNT, parse_counts, parse_dates, parse_floats, parse_times
+from dashboard.core.intake.parsing import MAX_COUNT, parse_counts, parse_dates, parse_floats, parse_times
 
 
 def test_dates_typed_many_ways():

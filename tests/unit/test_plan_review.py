@@ -5,8 +5,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.core import access, ingest, plans
-from dashboard.core.scope import Scope
+from dashboard.core import access
+from dashboard.core.intake import ingest
+from dashboard.core.reports import plans
+from dashboard.core.access.scope import Scope
 
 TODAY = dt.date(2026, 11, 23)
 CHAOYANG = Scope("cy", "planner", ("110105",))

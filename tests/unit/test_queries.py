@@ -2,7 +2,11 @@
 
 import datetime as dt
 
-from dashboard.core import ingest, kpi, plans, queries, targets
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.reports import plans
+from dashboard.core.reports import queries
+from dashboard.core.reports import targets
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -11,8 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.core import calendar as cal
-from dashboard.core import db, features, planner, recommend, store
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.storage import db
+from dashboard.core.recommender import features
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import recommend
+from dashboard.core.recommender import store
 from data import sample
 
 ROOT = Path(__file__).resolve().parents[2]

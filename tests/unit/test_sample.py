@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from data import sample
-from dashboard.core import calendar as cal
-from dashboard.core import kpi
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.reports import kpi
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_habits_weekday_mornings_and_few_holiday_sessions(generated):
 def test_sites_are_inside_their_districts(generated):
     import geopandas as gpd
 
-    from dashboard.core import districts
+    from dashboard.core.geo import districts
 
     sites = generated.sites
     pts = gpd.GeoSeries(gpd.points_from_xy(sites["lon"], sites["lat"]), crs=districts.CRS)
@@ -88,7 +88,7 @@ def test_truth_prefers_rest_hours_and_penalises_recent_visits(generated):
 
 
 def test_loaded_sample_kpis_equal_the_published_totals(tmp_path):
-    from dashboard.core import db
+    from dashboard.core.storage import db
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
     db.upgrade(engine)

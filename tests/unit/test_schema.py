@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from dashboard.core import db, ingest, kpi
-from dashboard.core.schema import metadata
+from dashboard.core.storage import db
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.storage.schema import metadata
 
 
 def test_fresh_database_reaches_head_and_matches_the_models(empty_engine):

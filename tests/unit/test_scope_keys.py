@@ -14,8 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import cli
-from dashboard.core import access, accounts, audit, schema
-from dashboard.core.scope import PermissionDenied, Scope
+from dashboard.core import access
+from dashboard.core.access import accounts
+from dashboard.core.storage import audit
+from dashboard.core.storage import schema
+from dashboard.core.access.scope import PermissionDenied, Scope
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")

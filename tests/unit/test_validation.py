@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.core.columns import SESSION_COLUMNS, SITE_COLUMNS
-from dashboard.core.tabular import UnreadableFile, read_table
-from dashboard.core.validate import validate_sessions, validate_sites
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.intake.tabular import UnreadableFile, read_table
+from dashboard.core.intake.validate import validate_sessions, validate_sites
 
 TODAY = dt.date(2026, 11, 23)
 KNOWN_SITES = pd.DataFrame(
@@ -161,7 +161,7 @@ def test_sites_unknown_type_is_kept_with_a_warning(fixture_bytes):
 
 
 def test_sites_swapped_coordinates_and_wrong_district(fixture_bytes):
-    from dashboard.core import districts
+    from dashboard.core.geo import districts
 
     raw = read_table(fixture_bytes("sites/bad_coords.csv"), "sites.csv", SITE_COLUMNS)
     result = validate_sites(raw, districts.boundaries())

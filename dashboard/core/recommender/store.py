@@ -24,12 +24,13 @@ import pandas as pd
 import sklearn
 import sqlalchemy as sa
 
-from . import calendar as cal
-from . import evaluation, features
-from .model import OutreachModel
-from .schema import sessions, sites
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import evaluation
+from dashboard.core.recommender import features
+from dashboard.core.recommender.model import OutreachModel
+from dashboard.core.storage.schema import sessions, sites
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MODEL_NAME = "recommender"
 MIN_SESSIONS = 60  # fewer worker sessions than this teach a model nothing worth planning by
 

@@ -27,7 +27,7 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
-from . import features
+from dashboard.core.recommender import features
 
 TARGETS = ("consultations", "applications")
 # The candidates a backtest chooses among ("hgb_squared" is kept for comparison runs: it was never chosen).
@@ -273,7 +273,7 @@ class OutreachModel:
 
 
 def _rest_day(X: pd.DataFrame) -> np.ndarray:
-    from . import calendar as cal
+    from dashboard.core.recommender import calendar as cal
 
     return np.isin(np.asarray(X["day_type"].astype(str)), (cal.WEEKEND, cal.HOLIDAY))
 

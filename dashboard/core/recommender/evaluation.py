@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .model import ESTIMATORS, TARGETS, OutreachModel, deviance
+from dashboard.core.recommender.model import ESTIMATORS, TARGETS, OutreachModel, deviance
 
 HOLDOUT_DAYS = 365
 MIN_HOLDOUT_DAYS = 28

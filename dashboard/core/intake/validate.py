@@ -1,4 +1,4 @@
-"""Validate a :class:`~dashboard.core.tabular.RawTable` of sessions or sites, all rows at once.
+"""Validate a :class:`~dashboard.core.intake.tabular.RawTable` of sessions or sites, all rows at once.
 
 Validation is pure: it reads the table and what is already known (the site list) and returns clean rows,
 the problems of every bad row, and the sites the file would create. Nothing is written here.
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import districts
-from .columns import (
+from dashboard.core.geo import districts
+from dashboard.core.intake.columns import (
     ENTERPRISE_COUNTS,
     SESSION_COLUMNS,
     SITE_COLUMNS,
@@ -24,10 +24,10 @@ from .columns import (
     session_type_key,
     site_type_key,
 )
-from .messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
-from .parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
-from .schema import sessions, sites
-from .tabular import RawTable
+from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
+from dashboard.core.intake.parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
+from dashboard.core.storage.schema import sessions, sites
+from dashboard.core.intake.tabular import RawTable
 
 BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
 PROGRAMME_START = pd.Timestamp("2018-01-01")
@@ -233,7 +233,7 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     Parameters
     ----------
     raw : RawTable
-        The file as read by :func:`~dashboard.core.tabular.read_table` with ``SESSION_COLUMNS``.
+        The file as read by :func:`~dashboard.core.intake.tabular.read_table` with ``SESSION_COLUMNS``.
     known_sites : DataFrame, optional
         Existing sites with columns ``site_id, name, district``.
     today : date, optional

@@ -1,7 +1,7 @@
 """The scoped gateway: every read and write the dashboard and the command line make, with the caller's scope.
 
-Each function takes the :class:`~dashboard.core.scope.Scope` of whoever asks and either narrows the query to
-their districts or raises :class:`~dashboard.core.scope.PermissionDenied`. Pages and commands use only this
+Each function takes the :class:`~dashboard.core.access.scope.Scope` of whoever asks and either narrows the query to
+their districts or raises :class:`~dashboard.core.access.scope.PermissionDenied`. Pages and commands use only this
 module for data (a test checks that), so a district filter can never be forgotten in one view.
 """
 
@@ -13,9 +13,17 @@ from typing import Callable
 import pandas as pd
 import sqlalchemy as sa
 
-from . import accounts, audit, export, ingest, kpi, plans, queries, store, targets
-from . import calendar as cal
-from .scope import PermissionDenied, Scope
+from dashboard.core.access import accounts
+from dashboard.core.storage import audit
+from dashboard.core import export
+from dashboard.core.intake import ingest
+from dashboard.core.reports import kpi
+from dashboard.core.reports import plans
+from dashboard.core.reports import queries
+from dashboard.core.recommender import store
+from dashboard.core.reports import targets
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.access.scope import PermissionDenied, Scope
 
 __all__ = ["ImportReport", "PermissionDenied", "Scope"]
 ImportReport = ingest.ImportReport
@@ -48,7 +56,7 @@ def is_empty(engine: sa.Engine) -> bool:
 
 def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     """The sites (with model features) the caller may read."""
-    from . import features
+    from dashboard.core.recommender import features
 
     frame = features.load_sites(engine)
     return frame if scope.districts is None else frame[frame["district"].isin(scope.districts)].reset_index(drop=True)
@@ -241,7 +249,7 @@ def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, *
 
 def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | None = None):
     """A plan for ``request`` within the caller's districts (planners and admins only)."""
-    from . import recommend as rec
+    from dashboard.core.recommender import recommend as rec
 
     _guard(engine, scope, scope.require_write, what="plan")
     if request.district:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .columns import Column, header_lookup, normalise_header
-from .messages import MAX_LISTED, Problem, ProblemLog, problem
-from .text import CONTROL
+from dashboard.core.intake.columns import Column, header_lookup, normalise_header
+from dashboard.core.messages import MAX_LISTED, Problem, ProblemLog, problem
+from dashboard.core.text import CONTROL
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .columns import SESSION_COLUMNS, SITE_COLUMNS
-from .export import csv_bytes, workbook
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.export import csv_bytes, workbook
 
 EXAMPLES = {
     "sessions": [

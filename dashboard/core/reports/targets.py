@@ -7,8 +7,9 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, kpi
-from .schema import targets
+from dashboard.core.storage import audit
+from dashboard.core.reports import kpi
+from dashboard.core.storage.schema import targets
 
 METRICS = ("worker_sessions", "applications", "enterprise_sessions", "unions_founded", "members_total")
 
@@ -22,7 +23,7 @@ def get(engine: sa.Engine, year: int, district: str | None = None) -> dict[str, 
 def set_targets(engine: sa.Engine, year: int, values: dict[str, int | None], district: str | None = None, user=None) -> None:
     """Replace the targets of ``year`` (and district); a None or missing value removes that target.
 
-    ``user`` (a :class:`~dashboard.core.scope.Scope`) is recorded in the audit log in the same transaction.
+    ``user`` (a :class:`~dashboard.core.access.scope.Scope`) is recorded in the audit log in the same transaction.
     """
     for metric, value in values.items():
         if metric not in METRICS:

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Iterable
+from typing import Iterable, Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 
-from .schema import audit_log
-from .scope import Scope
-from .text import printable
+from dashboard.core.storage.schema import audit_log
+from dashboard.core.text import printable
+
+
+
+class Actor(Protocol):
+    """Whoever acts: a :class:`~dashboard.core.access.scope.Scope` (storage does not import access)."""
+
+    @property
+    def user(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
 
 ACTIONS = {
     "login": ("登录", "signed in"),
@@ -47,11 +58,12 @@ def _codes(codes: Iterable[str] | str | None) -> str | None:
     return joined[:120] or None
 
 
-def record(target: sa.Engine | sa.Connection, actor: Scope | str, action: str, districts=None, **detail) -> None:
+def record(target: sa.Engine | sa.Connection, actor: Actor | str, action: str, districts=None, **detail) -> None:
     """Write one entry; ``target`` is a connection inside the change's transaction, or an engine."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    who, role = (actor.user, actor.role) if isinstance(actor, Scope) else (printable(str(actor)), None)
+    is_scope = not isinstance(actor, str) and hasattr(actor, "user") and hasattr(actor, "role")
+    who, role = (actor.user, actor.role) if is_scope else (printable(str(actor)), None)
     stmt = audit_log.insert().values(
         at=dt.datetime.now(dt.timezone.utc),
         actor=who[:64],

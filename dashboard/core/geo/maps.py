@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from folium.plugins import HeatMap
 
-from .gcj02 import wgs_to_gcj
+from dashboard.core.geo.gcj02 import wgs_to_gcj
 
 BEIJING_CENTRE = (40.05, 116.40)
 VENDOR = "/app/static/vendor"

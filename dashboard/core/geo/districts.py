@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 BOUNDARIES_FILE = DATA_DIR / "beijing_districts.geojson"
 
 #: The CRS everything is stored in. GCJ-02 is only ever produced for drawing on Gaode tiles.

@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from .schema import sessions
+from dashboard.core.storage.schema import sessions
 
 KPI_FIELDS = (
     "worker_sessions",

@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import audit, districts
-from .db import lock_name
-from .text import printable
-from .schema import login_attempts, user_districts, users
-from .scope import ADMIN, PLANNER, ROLE_LABELS, Scope
+from dashboard.core.storage import audit
+from dashboard.core.geo import districts
+from dashboard.core.storage.db import lock_name
+from dashboard.core.text import printable
+from dashboard.core.storage.schema import login_attempts, user_districts, users
+from dashboard.core.access.scope import ADMIN, PLANNER, ROLE_LABELS, Scope
 
 MAX_FAILURES = 5
 LOCK_WINDOW = dt.timedelta(minutes=15)

@@ -10,8 +10,8 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from .kpi import aggregates, filtered, in_districts, rows_within
-from .schema import districts, sessions, sites, uploads
+from dashboard.core.reports.kpi import aggregates, filtered, in_districts, rows_within
+from dashboard.core.storage.schema import districts, sessions, sites, uploads
 
 WORKER = sessions.c.session_type == "worker"
 

@@ -90,7 +90,7 @@ def load_overrides(engine) -> dict[dt.date, str]:
     """The administrators' overrides stored in the database."""
     import sqlalchemy as sa
 
-    from .schema import calendar_overrides
+    from dashboard.core.storage.schema import calendar_overrides
 
     with engine.connect() as conn:
         rows = conn.execute(sa.select(calendar_overrides.c.date, calendar_overrides.c.day_type)).all()
@@ -100,8 +100,8 @@ def load_overrides(engine) -> dict[dt.date, str]:
 def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user=None) -> None:
     """Set (or with ``day_type=None`` remove) the override for ``day``; ``user`` (a Scope) goes to the audit log."""
 
-    from . import audit
-    from .schema import calendar_overrides
+    from dashboard.core.storage import audit
+    from dashboard.core.storage.schema import calendar_overrides
 
     if day_type is not None and day_type not in DAY_TYPES:
         raise ValueError(f"day_type must be one of {DAY_TYPES}")

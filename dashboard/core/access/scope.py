@@ -15,7 +15,7 @@ import getpass
 from dataclasses import dataclass
 from typing import Iterable
 
-from . import districts
+from dashboard.core.geo import districts
 
 ADMIN, LEADERSHIP, PLANNER = "admin", "leadership", "planner"
 ROLE_LABELS = {ADMIN: ("管理员", "admin"), LEADERSHIP: ("领导", "leadership"), PLANNER: ("计划员", "planner")}

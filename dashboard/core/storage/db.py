@@ -15,10 +15,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from . import districts as districts_mod
-from .schema import districts
+from dashboard.core.geo import districts as districts_mod
+from dashboard.core.storage.schema import districts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SQLITE = ROOT / "data" / "outreach.sqlite"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

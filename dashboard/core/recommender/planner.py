@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import calendar as cal
-from .columns import SITE_TYPES
-from .districts import name as district_name
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.geo.districts import name as district_name
 
 DEFAULT_EXPLORATION = 0.2  # chosen on bench/recommend_loop.py: see the README and the Model page
 # what the closed-loop benchmark showed, for the Model page (Chinese, English); filled in from bench/recommend_loop.py
@@ -282,7 +282,7 @@ def describe(
     past sessions at that kind of day and time band, and their mean applications: what a planner can check the
     estimate against.
     """
-    from .model import DAY_KINDS
+    from dashboard.core.recommender.model import DAY_KINDS
 
     info = sites.set_index("site_id")
     n_hist, mean_hist = history if history is not None else (np.zeros(len(plan_rows), int), np.full(len(plan_rows), np.nan))

@@ -14,11 +14,12 @@ import secrets
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, districts
-from .kpi import in_districts, rows_within
-from .columns import SESSION_COLUMNS
-from .schema import plan_rows, plans, sessions, sites
-from .text import printable
+from dashboard.core.storage import audit
+from dashboard.core.geo import districts
+from dashboard.core.reports.kpi import in_districts, rows_within
+from dashboard.core.intake.columns import SESSION_COLUMNS
+from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
+from dashboard.core.text import printable
 
 
 def district_codes(plan: pd.DataFrame) -> set[str]:
@@ -246,9 +247,9 @@ def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> p
 
 def read_booked(data: bytes) -> pd.DataFrame:
     """A file of booked sessions (site_id/点位编号, date/日期, start_time/开始时间, end_time/结束时间)."""
-    from .columns import SESSION_COLUMNS
-    from .parsing import parse_dates, parse_times
-    from .tabular import read_table
+    from dashboard.core.intake.columns import SESSION_COLUMNS
+    from dashboard.core.intake.parsing import parse_dates, parse_times
+    from dashboard.core.intake.tabular import read_table
 
     raw = read_table(data, "booked", SESSION_COLUMNS).data
     needed = ["site_id", "date", "start_time", "end_time"]

@@ -1,8 +1,8 @@
-"""Alembic environment: always run with a connection handed in by :func:`dashboard.core.db.upgrade`."""
+"""Alembic environment: always run with a connection handed in by :func:`dashboard.core.storage.db.upgrade`."""
 
 from alembic import context
 
-from dashboard.core.schema import metadata
+from dashboard.core.storage.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import calendar as cal
-from . import features, planner, store
-from .schema import sessions
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import features
+from dashboard.core.recommender import planner
+from dashboard.core.recommender import store
+from dashboard.core.storage.schema import sessions
 
 
 class CalendarPredictor:

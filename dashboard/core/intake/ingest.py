@@ -14,16 +14,17 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, districts
-from .db import lock_writes
-from .columns import SESSION_COLUMNS, SITE_COLUMNS
-from .gcj02 import gcj_to_wgs
-from .messages import ERROR, Problem, problem
-from .parsing import parse_floats
-from .schema import plan_rows, sessions, sites, uploads
-from .tabular import RawTable, UnreadableFile, max_upload_bytes, max_upload_rows, read_table, sha256
-from .text import printable
-from .validate import Validation, validate_sessions, validate_sites
+from dashboard.core.storage import audit
+from dashboard.core.geo import districts
+from dashboard.core.storage.db import lock_writes
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.geo.gcj02 import gcj_to_wgs
+from dashboard.core.messages import ERROR, Problem, problem
+from dashboard.core.intake.parsing import parse_floats
+from dashboard.core.storage.schema import plan_rows, sessions, sites, uploads
+from dashboard.core.intake.tabular import RawTable, UnreadableFile, max_upload_bytes, max_upload_rows, read_table, sha256
+from dashboard.core.text import printable
+from dashboard.core.intake.validate import Validation, validate_sessions, validate_sites
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 _WRITE_CHUNK = 10000

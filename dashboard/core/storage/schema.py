@@ -1,7 +1,7 @@
 """The database schema, as SQLAlchemy Core tables.
 
 The tables here describe the newest schema version. Databases are created and upgraded by the Alembic
-migrations in ``dashboard/core/migrations`` (see :mod:`dashboard.core.db`); a test checks that the two agree.
+migrations in ``dashboard/core/migrations`` (see :mod:`dashboard.core.storage.db`); a test checks that the two agree.
 """
 
 from __future__ import annotations

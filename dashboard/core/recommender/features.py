@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import calendar as cal
-from .columns import SITE_TYPES
-from .districts import DISTRICTS
-from .schema import sessions, sites
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.geo.districts import DISTRICTS
+from dashboard.core.storage.schema import sessions, sites
 
 SITE_TYPE_CATEGORIES = (*SITE_TYPES, "other")
 DAY_TYPE_CATEGORIES = cal.DAY_TYPES
