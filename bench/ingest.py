@@ -23,8 +23,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core.storage import db  # noqa: E402
 from dashboard.core.intake import ingest  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
 from data import sample  # noqa: E402
 
 HEADERS = {
@@ -124,16 +124,28 @@ def main() -> int:
         assert report.status == "written" and report.inserted == args.rows, report.counts()
         reimport_s, again = best_of(args.repeat, lambda: ingest.import_sessions(engine, path.read_bytes(), path.name))
         assert again.unchanged == args.rows and again.inserted == 0
-        dry_s, _ = best_of(args.repeat, lambda: ingest.import_sessions(engine, path.read_bytes(), path.name, dry_run=True))
+        dry_s, _ = best_of(
+            args.repeat, lambda: ingest.import_sessions(engine, path.read_bytes(), path.name, dry_run=True)
+        )
 
     mb = len(data) / 1e6
     print(f"file: {args.rows:,} rows, {mb:.1f} MB (UTF-8 with BOM, Chinese headers); best of {args.repeat}")
     print(f"bare pandas.read_csv          {read_s:7.3f} s   {args.rows / read_s:>10,.0f} rows/s")
-    print(f"pandas.read_csv(dtype=str)    {str_read_s:7.3f} s   {args.rows / str_read_s:>10,.0f} rows/s   ratio {str_read_s / read_s:5.1f}x  (reading every cell as text, as a validator must)")
-    print(f"SQLite insert alone           {floor_s:7.3f} s   {args.rows / floor_s:>10,.0f} rows/s   ratio {floor_s / read_s:5.1f}x  (storage floor: no reading, no validation)")
-    print(f"validated import (fresh db)   {import_s:7.3f} s   {args.rows / import_s:>10,.0f} rows/s   ratio {import_s / read_s:5.1f}x  (target <= 15x)")
-    print(f"re-import (all unchanged)     {reimport_s:7.3f} s   {args.rows / reimport_s:>10,.0f} rows/s   ratio {reimport_s / read_s:5.1f}x")
-    print(f"dry run                       {dry_s:7.3f} s   {args.rows / dry_s:>10,.0f} rows/s   ratio {dry_s / read_s:5.1f}x")
+    print(
+        f"pandas.read_csv(dtype=str)    {str_read_s:7.3f} s   {args.rows / str_read_s:>10,.0f} rows/s   ratio {str_read_s / read_s:5.1f}x  (reading every cell as text, as a validator must)"
+    )
+    print(
+        f"SQLite insert alone           {floor_s:7.3f} s   {args.rows / floor_s:>10,.0f} rows/s   ratio {floor_s / read_s:5.1f}x  (storage floor: no reading, no validation)"
+    )
+    print(
+        f"validated import (fresh db)   {import_s:7.3f} s   {args.rows / import_s:>10,.0f} rows/s   ratio {import_s / read_s:5.1f}x  (target <= 15x)"
+    )
+    print(
+        f"re-import (all unchanged)     {reimport_s:7.3f} s   {args.rows / reimport_s:>10,.0f} rows/s   ratio {reimport_s / read_s:5.1f}x"
+    )
+    print(
+        f"dry run                       {dry_s:7.3f} s   {args.rows / dry_s:>10,.0f} rows/s   ratio {dry_s / read_s:5.1f}x"
+    )
     return 0
 
 

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboard.core.access import accounts  # noqa: E402
-from dashboard.core.storage import db  # noqa: E402
 from dashboard.core.intake import ingest  # noqa: E402
 from dashboard.core.recommender import store  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
 from data import sample  # noqa: E402
 
 PAGES = {"地图 map": "/", "计划 plan": "/plan", "指标 kpi": "/kpi", "上传 upload": "/upload", "模型 model": "/model"}
@@ -50,7 +50,14 @@ def build(tmp: Path, scale: int) -> tuple[str, Path]:
         if k:
             copy["session_id"] = copy["session_id"] + f"-x{k}"
         copies.append(copy)
-    ingest.import_sessions(engine, sample.to_csv_bytes(pd.concat(copies, ignore_index=True)), "sessions.csv", today=sample.HISTORY_END, max_bytes=1 << 40, max_rows=1 << 40)
+    ingest.import_sessions(
+        engine,
+        sample.to_csv_bytes(pd.concat(copies, ignore_index=True)),
+        "sessions.csv",
+        today=sample.HISTORY_END,
+        max_bytes=1 << 40,
+        max_rows=1 << 40,
+    )
     store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
     accounts.create_demo_accounts(engine)
     return url, tmp / f"models{scale}"
@@ -84,7 +91,16 @@ def time_pages(base: str) -> dict[str, tuple[float, float]]:
 
     results = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
         page = context.new_page()
@@ -104,7 +120,9 @@ def time_pages(base: str) -> dict[str, tuple[float, float]]:
             page.wait_for_timeout(50)
             page.wait_for_selector(idle, timeout=120_000)
             if path in MAP_PAGES:
-                page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
+                page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
+                    "path.leaflet-interactive"
+                ).first.wait_for(timeout=120_000)
             return time.perf_counter() - t0
 
         go("/upload")  # off the page sign-in lands on, so the map is timed like the others
@@ -143,9 +161,13 @@ def main() -> int:
             finally:
                 proc.terminate()
             target = 3.0 if scale == 1 else 5.0
-            print(f"\n{scale}x sample history (built and trained in {built:.0f} s); map payload {payload / 1e6:.2f} MB (target < 2 MB)")
+            print(
+                f"\n{scale}x sample history (built and trained in {built:.0f} s); map payload {payload / 1e6:.2f} MB (target < 2 MB)"
+            )
             for name, (first, warm) in results.items():
-                print(f"  {name:<10} first {first:5.2f} s   again {warm:5.2f} s   {'ok' if max(first, warm) < target else 'OVER'} (target < {target:.0f} s)")
+                print(
+                    f"  {name:<10} first {first:5.2f} s   again {warm:5.2f} s   {'ok' if max(first, warm) < target else 'OVER'} (target < {target:.0f} s)"
+                )
     return 0
 
 

@@ -31,11 +31,8 @@ import numpy as np
 import pandas as pd
 from worlds import habit_plan, load, request_for, true_value
 
-from dashboard.core.recommender import features
 from dashboard.core.intake import ingest
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import recommend
-from dashboard.core.recommender import store
+from dashboard.core.recommender import features, planner, recommend, store
 from dashboard.core.recommender.model import band_of
 from data import sample
 
@@ -65,7 +62,7 @@ def results_sheet(plan: pd.DataFrame, loaded, consultations, applications, week:
 def with_days_since(plan: pd.DataFrame, last: dict) -> pd.DataFrame:
     rows = plan.sort_values(["date", "start_min"]).copy()
     seen, since = dict(last), []
-    for site, day in zip(rows["site_id"], rows["date"]):
+    for site, day in zip(rows["site_id"], rows["date"], strict=True):
         prev = seen.get(site)
         since.append(np.nan if prev is None else max((day - prev).days, 0.5))
         seen[site] = day
@@ -76,7 +73,7 @@ def with_days_since(plan: pd.DataFrame, last: dict) -> pd.DataFrame:
 
 def advance(last: dict, plan: pd.DataFrame) -> dict:
     out = dict(last)
-    for site, day in zip(plan["site_id"], plan["date"]):
+    for site, day in zip(plan["site_id"], plan["date"], strict=True):
         out[site] = max(out.get(site, day), day)
     return out
 
@@ -107,19 +104,26 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
         consultations, applications = sample.observe(truth, rng, drawn)
         drawn["date"] = drawn["date"].dt.date
         report = ingest.import_sessions(
-            loaded.engine, results_sheet(drawn, loaded, consultations, applications, week), f"week{week}.csv", today=start + dt.timedelta(days=6)
+            loaded.engine,
+            results_sheet(drawn, loaded, consultations, applications, week),
+            f"week{week}.csv",
+            today=start + dt.timedelta(days=6),
         )
         assert report.status == "written" and report.inserted == len(plan), [p.en for p in report.errors][:3]
         t1 = time.perf_counter()
         loaded.model = store.train(loaded.engine, directory=loaded.directory)  # as an upload's retrain does
         train_s = time.perf_counter() - t1
-        last_model, last_oracle, last_habit = advance(last_model, plan), advance(last_oracle, oracle), advance(last_habit, habit)
+        last_model, last_oracle, last_habit = (
+            advance(last_model, plan),
+            advance(last_oracle, oracle),
+            advance(last_habit, habit),
+        )
         rows.append(
             {
                 "world": spec.name, "share": share, "week": week + 1, "model": model_value, "oracle": oracle_value, "habit": habit_value,
                 "actual": int(np.sum(applications)), "sessions": len(plan), "learning_picks": int(plan["learn"].sum()),
                 "new_sites": int((~plan["site_id"].isin(visited)).sum()), "untried_hours": int((n_tried == 0).sum()),
-                "bands": len(set(zip(plan["site_id"], band_of(plan["start_min"], plan["end_min"])))), "plan_s": plan_s, "train_s": train_s,
+                "bands": len(set(zip(plan["site_id"], band_of(plan["start_min"], plan["end_min"]), strict=True))), "plan_s": plan_s, "train_s": train_s,
             }
         )  # fmt: skip
         r = rows[-1]
@@ -133,7 +137,9 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--worlds", nargs="+", default=["default", "city_24m", "chaoyang_18m", "tongzhou_24m", "haidian_new_6m"])
+    parser.add_argument(
+        "--worlds", nargs="+", default=["default", "city_24m", "chaoyang_18m", "tongzhou_24m", "haidian_new_6m"]
+    )
     parser.add_argument("--weeks", type=int, default=10)
     parser.add_argument("--explore", type=float, nargs="+", default=[0.0, planner.DEFAULT_EXPLORATION])
     args = parser.parse_args()
@@ -144,7 +150,9 @@ def main() -> int:
                 frames.append(run(sample.world(name), share, args.weeks, Path(tmp)))
     frame = pd.concat(frames, ignore_index=True)
     half = args.weeks // 2
-    print(f"\n{args.weeks} weeks; per world and exploration share: total true expected applications as a share of the oracle's")
+    print(
+        f"\n{args.weeks} weeks; per world and exploration share: total true expected applications as a share of the oracle's"
+    )
     summary = []
     for (name, share), g in frame.groupby(["world", "share"], sort=False):
         first, last = g[g["week"] <= half], g[g["week"] > half]
@@ -160,7 +168,9 @@ def main() -> int:
     for share, g in hard.groupby("share"):
         print(f"hard worlds, exploration {share:g}: total mean {g['total'].mean():.2f} worst {g['total'].min():.2f}; "
               f"last half above first in {(g['last_half'] > g['first_half']).sum()} of {len(g)}; model/habit mean {g['habit'].mean():.1f}")  # fmt: skip
-    print("targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no worse than exploration 0")
+    print(
+        "targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no worse than exploration 0"
+    )
     return 0
 
 

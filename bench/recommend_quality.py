@@ -30,9 +30,7 @@ from pathlib import Path
 import pandas as pd
 from worlds import ROOT, habit_plan, load, model_plan, oracle_plan, request_for, true_value  # noqa: F401
 
-from dashboard.core.recommender import features
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import recommend
+from dashboard.core.recommender import features, planner, recommend
 from data import sample
 
 WEEKS = {"normal": dt.date(2026, 11, 16), "holiday": dt.date(2027, 2, 6)}  # Spring Festival 2027, provisional calendar
@@ -42,7 +40,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worlds", nargs="+", default=[w.name for w in sample.WORLDS])
     parser.add_argument("--estimators", nargs="+", help="limit the backtest's candidates (default: all, as an upload)")
-    parser.add_argument("--explore", type=float, nargs="+", default=None, help="exploration shares to compare (default: off and the default)")
+    parser.add_argument(
+        "--explore",
+        type=float,
+        nargs="+",
+        default=None,
+        help="exploration shares to compare (default: off and the default)",
+    )
     args = parser.parse_args()
     from dashboard.core.recommender.planner import DEFAULT_EXPLORATION
 
@@ -63,7 +67,15 @@ def main() -> int:
                 oracle = true_value(loaded.world.truth, oracle_plan(loaded, request, last, sites), last)
                 knowable = true_value(loaded.world.truth, planner.plan(knowable_truth, sites, last, request), last)
                 habit = true_value(loaded.world.truth, habit_plan(history, request), last)
-                row = {"world": name, "week": week, "sessions": len(history), "teams": request.teams, "oracle": oracle, "knowable": knowable, "habit": habit}
+                row = {
+                    "world": name,
+                    "week": week,
+                    "sessions": len(history),
+                    "teams": request.teams,
+                    "oracle": oracle,
+                    "knowable": knowable,
+                    "habit": habit,
+                }
                 for share in shares:
                     request = request_for(loaded, start, exploration=share)
                     t1 = time.perf_counter()
@@ -71,13 +83,25 @@ def main() -> int:
                     row[f"plan_s@{share:g}"] = time.perf_counter() - t1
                     row[f"model@{share:g}"] = true_value(loaded.world.truth, plan, last)
                 rows.append(row)
-                got = "  ".join(f"explore {s:g}: {row[f'model@{s:g}'] / oracle:4.2f} of oracle, {row[f'model@{s:g}'] / habit:4.1f}x habit" for s in shares)
-                print(f"{name:<22} {week:<8} {len(history):>6} sessions  oracle {oracle:7.1f}  knowable {knowable / oracle:4.2f}  habit {habit:6.1f}  {got}  (train {train_s:.0f} s)", flush=True)
+                got = "  ".join(
+                    f"explore {s:g}: {row[f'model@{s:g}'] / oracle:4.2f} of oracle, {row[f'model@{s:g}'] / habit:4.1f}x habit"
+                    for s in shares
+                )
+                print(
+                    f"{name:<22} {week:<8} {len(history):>6} sessions  oracle {oracle:7.1f}  knowable {knowable / oracle:4.2f}  habit {habit:6.1f}  {got}  (train {train_s:.0f} s)",
+                    flush=True,
+                )
     frame = pd.DataFrame(rows)
     family = frame[frame["world"] != "default"]
     print("\nworld family (without the default sample), per world = mean of its two weeks:")
     for share in shares:
-        by_world = family.assign(share=family[f"model@{share:g}"] / family["oracle"], ratio=family[f"model@{share:g}"] / family["habit"]).groupby("world")[["share", "ratio"]].mean()
+        by_world = (
+            family.assign(
+                share=family[f"model@{share:g}"] / family["oracle"], ratio=family[f"model@{share:g}"] / family["habit"]
+            )
+            .groupby("world")[["share", "ratio"]]
+            .mean()
+        )
         default = frame[frame["world"] == "default"]
         d_share = (default[f"model@{share:g}"] / default["oracle"]).mean() if len(default) else float("nan")
         print(
@@ -86,8 +110,10 @@ def main() -> int:
             f"  | default sample {d_share:.2f}  | planning {frame[f'plan_s@{share:g}'].mean():.2f} s a week"
         )
     ceiling = (family["knowable"] / family["oracle"]).groupby(family["world"]).mean()
-    print(f"  what the history could reveal at best (knowable/oracle): mean {ceiling.mean():.2f} worst {ceiling.min():.2f};"
-          f" oracle/habit mean {(family['oracle'] / family['habit']).mean():.1f} worst {(family['oracle'] / family['habit']).groupby(family['world']).mean().min():.1f}")
+    print(
+        f"  what the history could reveal at best (knowable/oracle): mean {ceiling.mean():.2f} worst {ceiling.min():.2f};"
+        f" oracle/habit mean {(family['oracle'] / family['habit']).mean():.1f} worst {(family['oracle'] / family['habit']).groupby(family['world']).mean().min():.1f}"
+    )
     print("targets: model/oracle mean >= 0.75, worst >= 0.6, model/habit >= 3")
     return 0
 

@@ -24,13 +24,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core.storage import db  # noqa: E402
-from dashboard.core.recommender import evaluation  # noqa: E402
-from dashboard.core.recommender import features  # noqa: E402
 from dashboard.core.intake import ingest  # noqa: E402
-from dashboard.core.recommender import planner  # noqa: E402
-from dashboard.core.recommender import recommend  # noqa: E402
+from dashboard.core.recommender import (
+    evaluation,  # noqa: E402
+    features,  # noqa: E402
+    planner,  # noqa: E402
+    recommend,  # noqa: E402
+)
 from dashboard.core.recommender.model import OutreachModel  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
 from data import sample  # noqa: E402
 
 N_SITES, N_SESSIONS = 1000, 50_000
@@ -54,7 +56,11 @@ def main() -> int:
         # top up to exactly 50,000 worker sessions with copies placed at the new sites
         top_up = history.sample(N_SESSIONS - len(history), random_state=0).copy()
         top_up["site_id"] = rng.choice(extra["site_id"].to_numpy(), len(top_up))
-        history = pd.concat([history, top_up], ignore_index=True).sort_values(["date", "start_min"], kind="stable").reset_index(drop=True)
+        history = (
+            pd.concat([history, top_up], ignore_index=True)
+            .sort_values(["date", "start_min"], kind="stable")
+            .reset_index(drop=True)
+        )
         history["days_since"] = features.days_since_previous(history)
 
         t0 = time.perf_counter()
@@ -68,7 +74,15 @@ def main() -> int:
         predictor = recommend.CalendarPredictor(model, None)
         timings = {}
         for share in (0.0, planner.DEFAULT_EXPLORATION):
-            request = planner.PlanRequest(start=dt.date(2026, 11, 30), days=7, teams=10, hours=(6 * 60, 22 * 60), length_min=120, step_min=30, exploration=share)
+            request = planner.PlanRequest(
+                start=dt.date(2026, 11, 30),
+                days=7,
+                teams=10,
+                hours=(6 * 60, 22 * 60),
+                length_min=120,
+                step_min=30,
+                exploration=share,
+            )
             frame = planner._candidate_frame(sites, request.dates(), request.windows(), request.length_min)
             t0 = time.perf_counter()
             predictor.predict_mean(frame)
@@ -76,15 +90,23 @@ def main() -> int:
             t0 = time.perf_counter()
             picks = planner.plan(predictor, sites, last, request)
             predicted = model.predict(picks.assign(date=pd.to_datetime(picks["date"])))
-            described = planner.describe(picks, predicted, sites, recommend.best_hours(model, sites, request.dates(), 120, request.windows()))
+            described = planner.describe(
+                picks, predicted, sites, recommend.best_hours(model, sites, request.dates(), 120, request.windows())
+            )
             timings[share] = time.perf_counter() - t0
         plan_s = timings[0.0]
 
-    print(f"training on {len(history):,} worker sessions (backtest of {len(result['scores']) - 2} estimators + final fit): {train_s:6.1f} s  (target < 60 s)")
+    print(
+        f"training on {len(history):,} worker sessions (backtest of {len(result['scores']) - 2} estimators + final fit): {train_s:6.1f} s  (target < 60 s)"
+    )
     print(f"scoring {len(frame):,} candidates once (baseline):                     {score_s:6.2f} s")
-    print(f"planning {len(described)} sessions, {request.teams} teams x {request.days} days over {len(sites):,} sites:        {plan_s:6.2f} s  (target < 5 s; {plan_s / score_s:.1f}x one scoring pass)")
+    print(
+        f"planning {len(described)} sessions, {request.teams} teams x {request.days} days over {len(sites):,} sites:        {plan_s:6.2f} s  (target < 5 s; {plan_s / score_s:.1f}x one scoring pass)"
+    )
     explored = timings[planner.DEFAULT_EXPLORATION]
-    print(f"the same with exploration {planner.DEFAULT_EXPLORATION:.0%}:                                     {explored:6.2f} s  (target <= 1.5x without: {explored / plan_s:.2f}x)")
+    print(
+        f"the same with exploration {planner.DEFAULT_EXPLORATION:.0%}:                                     {explored:6.2f} s  (target <= 1.5x without: {explored / plan_s:.2f}x)"
+    )
     return 0
 
 

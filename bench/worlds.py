@@ -14,12 +14,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.core.storage import db  # noqa: E402
-from dashboard.core.recommender import features  # noqa: E402
 from dashboard.core.intake import ingest  # noqa: E402
-from dashboard.core.recommender import planner  # noqa: E402
-from dashboard.core.recommender import recommend  # noqa: E402
-from dashboard.core.recommender import store  # noqa: E402
+from dashboard.core.recommender import (
+    features,  # noqa: E402
+    planner,  # noqa: E402
+    recommend,  # noqa: E402
+    store,  # noqa: E402
+)
+from dashboard.core.storage import db  # noqa: E402
 from data import sample  # noqa: E402
 
 
@@ -49,7 +51,9 @@ def load(spec: sample.World, directory: Path, *, train: bool = True, estimators=
     db.upgrade(engine)
     unlimited = dict(max_bytes=1 << 40, max_rows=1 << 40)
     ingest.import_sites(engine, sample.to_csv_bytes(world.sites), "sites.csv", **unlimited)
-    report = ingest.import_sessions(engine, sample.to_csv_bytes(world.sessions), "sessions.csv", today=sample.HISTORY_END, **unlimited)
+    report = ingest.import_sessions(
+        engine, sample.to_csv_bytes(world.sessions), "sessions.csv", today=sample.HISTORY_END, **unlimited
+    )
     assert report.status == "written", [p.en for p in report.errors][:5]
     loaded = Loaded(spec, world, engine, directory / spec.name)
     if train:
@@ -64,7 +68,7 @@ def true_value(truth, plan: pd.DataFrame, last: dict) -> float:
     rows = plan.sort_values(["date", "start_min"]).copy()
     seen = dict(last)
     since = []
-    for site, day in zip(rows["site_id"], rows["date"]):
+    for site, day in zip(rows["site_id"], rows["date"], strict=True):
         prev = seen.get(site)
         since.append(np.nan if prev is None else max((day - prev).days, 0.5))
         seen[site] = day
@@ -83,7 +87,10 @@ def habit_plan(history: pd.DataFrame, request: planner.PlanRequest, rank_by: str
         wanted = [request.district] if isinstance(request.district, str) else list(request.district)
         history = history[history["district"].isin(wanted)]
     stats = history.groupby("site_id").agg(
-        total=("applications", "sum"), mean=("applications", "mean"), n=("applications", "size"), usual=("start_min", lambda s: s.mode().iat[0])
+        total=("applications", "sum"),
+        mean=("applications", "mean"),
+        n=("applications", "size"),
+        usual=("start_min", lambda s: s.mode().iat[0]),
     )
     if rank_by == "mean":
         stats = stats[stats["n"] >= 5]
@@ -92,16 +99,28 @@ def habit_plan(history: pd.DataFrame, request: planner.PlanRequest, rank_by: str
     for i, (site, r) in enumerate(top.iterrows()):
         day, team = divmod(i, request.teams)
         start = int(min(max(r["usual"], request.hours[0]), request.hours[1] - request.length_min))
-        rows.append({"team": team + 1, "date": request.dates()[day], "start_min": start, "end_min": start + request.length_min, "site_id": site})
+        rows.append(
+            {
+                "team": team + 1,
+                "date": request.dates()[day],
+                "start_min": start,
+                "end_min": start + request.length_min,
+                "site_id": site,
+            }
+        )
     return pd.DataFrame(rows, columns=["team", "date", "start_min", "end_min", "site_id"])
 
 
-def model_plan(loaded: Loaded, request: planner.PlanRequest, last: dict, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+def model_plan(
+    loaded: Loaded, request: planner.PlanRequest, last: dict, sites: pd.DataFrame | None = None
+) -> pd.DataFrame:
     sites = features.load_sites(loaded.engine) if sites is None else sites
     return planner.plan(recommend.CalendarPredictor(loaded.model.model, None), sites, last, request)
 
 
-def oracle_plan(loaded: Loaded, request: planner.PlanRequest, last: dict, sites: pd.DataFrame | None = None) -> pd.DataFrame:
+def oracle_plan(
+    loaded: Loaded, request: planner.PlanRequest, last: dict, sites: pd.DataFrame | None = None
+) -> pd.DataFrame:
     sites = features.load_sites(loaded.engine) if sites is None else sites
     return planner.plan(loaded.world.truth, sites, last, request)
 

@@ -14,11 +14,13 @@ import streamlit as st  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from dashboard import auth, resources  # noqa: E402
-from dashboard.core.storage import db  # noqa: E402
 from dashboard.core.access.scope import ADMIN, PermissionDenied  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
 
-st.set_page_config(page_title="双沟通 外联规划", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
+st.set_page_config(
+    page_title="双沟通 外联规划", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide"
+)
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import resources
-from dashboard.core.access import accounts
 from dashboard.core import access
+from dashboard.core.access import accounts
 from dashboard.core.access.scope import ROLE_LABELS, Scope
 from dashboard.i18n import lang, md_escape, t
 
@@ -64,10 +64,12 @@ def _login_form(eng) -> None:
     if note:
         st.error(note)
     if not access.any_accounts(eng):
-        st.warning(t(
-            "还没有任何账号。请在服务器上运行 `python -m dashboard users add 用户名 --role admin` 新建管理员。",
-            "There are no accounts yet. On the server, run `python -m dashboard users add NAME --role admin` to create an admin.",
-        ))
+        st.warning(
+            t(
+                "还没有任何账号。请在服务器上运行 `python -m dashboard users add 用户名 --role admin` 新建管理员。",
+                "There are no accounts yet. On the server, run `python -m dashboard users add NAME --role admin` to create an admin.",
+            )
+        )
     with st.form("login"):
         name = st.text_input(t("用户名", "User name"), key="login_name", max_chars=64)
         password = st.text_input(t("密码", "Password"), type="password", key="login_password", max_chars=256)
@@ -81,16 +83,24 @@ def _login_form(eng) -> None:
                 _finish(result, "sso")
                 st.rerun()
             email = md_escape(st.user.get("email"))
-            st.error(t(f"单点登录身份（{email}）没有对应的账号，请联系管理员。", f"Your single sign-on identity ({email}) has no account here. Ask an admin."))
+            st.error(
+                t(
+                    f"单点登录身份（{email}）没有对应的账号，请联系管理员。",
+                    f"Your single sign-on identity ({email}) has no account here. Ask an admin.",
+                )
+            )
             st.button(t("退出单点登录", "Sign out of single sign-on"), on_click=st.logout)
         else:
             st.button(t("使用单点登录", "Sign in with single sign-on"), on_click=st.login, key="login_sso")
     demo = access.demo_accounts(eng)
     if demo:
-        st.info(t(
-            "示例数据的演示账号（密码见 README，请尽快修改或停用）：" + "、".join(demo),
-            "Demo accounts of the sample data (passwords in the README; change or disable them): " + ", ".join(demo),
-        ))
+        st.info(
+            t(
+                "示例数据的演示账号（密码见 README，请尽快修改或停用）：" + "、".join(demo),
+                "Demo accounts of the sample data (passwords in the README; change or disable them): "
+                + ", ".join(demo),
+            )
+        )
 
 
 def require() -> Scope | None:
@@ -100,11 +110,16 @@ def require() -> Scope | None:
         return None
     renewed, current, why = access.resume(resources.engine(), session)
     if renewed is None:
-        _sign_out({
-            "idle": t("长时间未操作，已自动退出，请重新登录。", "You were signed out after a period without activity. Sign in again."),
-            "expired": t("登录已超过有效期，请重新登录。", "Your session has expired. Sign in again."),
-            "disabled": t("账号已停用，请联系管理员。", "This account has been disabled. Ask an admin."),
-        }[why])
+        _sign_out(
+            {
+                "idle": t(
+                    "长时间未操作，已自动退出，请重新登录。",
+                    "You were signed out after a period without activity. Sign in again.",
+                ),
+                "expired": t("登录已超过有效期，请重新登录。", "Your session has expired. Sign in again."),
+                "disabled": t("账号已停用，请联系管理员。", "This account has been disabled. Ask an admin."),
+            }[why]
+        )
         return None
     st.session_state[_SESSION] = renewed
     st.session_state[_SCOPE] = current
@@ -118,28 +133,31 @@ def district_select(container, current: Scope, key: str) -> str | None:
     mine = list(current.districts) if current.districts else [d.adcode for d in districts.DISTRICTS]
     options = mine if current.districts and len(mine) == 1 else [None, *mine]
     whole = t("全市", "All Beijing") if current.districts is None else t("我负责的区", "My districts")
-    return container.selectbox(t("区", "District"), options, format_func=lambda c: whole if c is None else districts.name(c, lang()), key=key)
+    return container.selectbox(
+        t("区", "District"), options, format_func=lambda c: whole if c is None else districts.name(c, lang()), key=key
+    )
 
 
 def sidebar(current: Scope) -> None:
     """Who is signed in, a password change, and sign-out."""
     role = t(*ROLE_LABELS[current.role])
-    st.markdown(f"**{t('用户', 'User')}**：{md_escape(current.user)}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}")
+    st.markdown(
+        f"**{t('用户', 'User')}**：{md_escape(current.user)}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}"
+    )
     session = st.session_state.get(_SESSION)
     if session is not None and session.via == "password":
-        with st.popover(t("修改密码", "Change password")):
-            with st.form("own_password", clear_on_submit=True):
-                new = st.text_input(t("新密码", "New password"), type="password")
-                again = st.text_input(t("再输入一次", "Again"), type="password")
-                if st.form_submit_button(t("保存", "Save")):
-                    if new != again:
-                        st.error(t("两次输入的密码不一致。", "The two passwords differ."))
-                    else:
-                        try:
-                            access.set_password(resources.engine(), current, current.user, new)
-                            st.success(t("密码已修改。", "Password changed."))
-                        except accounts.AccountError as exc:
-                            st.error(t(exc.zh, exc.en))
+        with st.popover(t("修改密码", "Change password")), st.form("own_password", clear_on_submit=True):
+            new = st.text_input(t("新密码", "New password"), type="password")
+            again = st.text_input(t("再输入一次", "Again"), type="password")
+            if st.form_submit_button(t("保存", "Save")):
+                if new != again:
+                    st.error(t("两次输入的密码不一致。", "The two passwords differ."))
+                else:
+                    try:
+                        access.set_password(resources.engine(), current, current.user, new)
+                        st.success(t("密码已修改。", "Password changed."))
+                    except accounts.AccountError as exc:
+                        st.error(t(exc.zh, exc.en))
     if st.button(t("退出登录", "Sign out"), key="logout"):
         access.sign_out(resources.engine(), current)
         was_sso = session is not None and session.via == "sso"

@@ -24,14 +24,14 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.core import access
-from dashboard.core.storage import db
+from dashboard.core.access.accounts import AccountError
+from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.export import write_csv
 from dashboard.core.geo import districts
 from dashboard.core.intake import ingest
-from dashboard.core.reports import kpi
-from dashboard.core.access.accounts import AccountError
-from dashboard.core.export import write_csv
 from dashboard.core.messages import ERROR, Problem
-from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.reports import kpi
+from dashboard.core.storage import db
 
 MAX_PRINTED_PROBLEMS = 50
 
@@ -83,15 +83,29 @@ def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
             print(_problem_line(p, lang))
         if len(group) > 3:
             rows = [p.row for p in group if p.row is not None]
-            print(_say(f"! 同类提示另有 {len(group) - 3} 行", f"! {len(group) - 3} more rows with the same note", lang)
-                  + (f" ({rows[3]}–{rows[-1]})" if len(rows) > 3 else ""))
+            print(
+                _say(f"! 同类提示另有 {len(group) - 3} 行", f"! {len(group) - 3} more rows with the same note", lang)
+                + (f" ({rows[3]}–{rows[-1]})" if len(rows) > 3 else "")
+            )
     if len(errors) > MAX_PRINTED_PROBLEMS and source.is_file():
         path = source.with_name(source.stem + ".problems.csv")
         write_csv(pd.DataFrame([p.as_dict() for p in report.problems]), path)
         more = len(errors) - MAX_PRINTED_PROBLEMS
-        print(_say(f"……另有 {more} 个错误，完整列表见 {path}", f"... and {more} more errors; the full list is in {path}", lang))
+        print(
+            _say(
+                f"……另有 {more} 个错误，完整列表见 {path}",
+                f"... and {more} more errors; the full list is in {path}",
+                lang,
+            )
+        )
     elif len(errors) > MAX_PRINTED_PROBLEMS:
-        print(_say(f"……另有 {len(errors) - MAX_PRINTED_PROBLEMS} 个错误", f"... and {len(errors) - MAX_PRINTED_PROBLEMS} more errors", lang))
+        print(
+            _say(
+                f"……另有 {len(errors) - MAX_PRINTED_PROBLEMS} 个错误",
+                f"... and {len(errors) - MAX_PRINTED_PROBLEMS} more errors",
+                lang,
+            )
+        )
     if report.status == "written" and len(report.rejected_rows) and source.is_file():
         path = source.with_name(source.stem + ".rejected.csv")
         write_csv(report.rejected_rows, path)
@@ -111,7 +125,13 @@ def cmd_init(args) -> int:
     if before == after:
         print(_say(f"数据库已是最新版本（{after}）", f"database already at the newest version ({after})", args.lang))
     else:
-        print(_say(f"数据库已从 {before or '空'} 升级到 {after}", f"database upgraded from {before or 'empty'} to {after}", args.lang))
+        print(
+            _say(
+                f"数据库已从 {before or '空'} 升级到 {after}",
+                f"database upgraded from {before or 'empty'} to {after}",
+                args.lang,
+            )
+        )
     return 0
 
 
@@ -163,7 +183,12 @@ def cmd_import(args) -> int:
     else:
         report = access.import_sessions(engine, scope, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
-    if args.what == "sessions" and report.status == "written" and (report.inserted or report.updated) and not args.no_retrain:
+    if (
+        args.what == "sessions"
+        and report.status == "written"
+        and (report.inserted or report.updated)
+        and not args.no_retrain
+    ):
         _retrain_if_trained(engine, scope, args.lang)
     return 0 if report.ok else 1
 
@@ -174,13 +199,28 @@ def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
 
     if not (store.model_dir() / f"{store.MODEL_NAME}.joblib").exists():
         return
-    print(_say("已导入新结果，正在重新训练推荐模型……", "new results imported: retraining the recommender...", lang), flush=True)
+    print(
+        _say("已导入新结果，正在重新训练推荐模型……", "new results imported: retraining the recommender...", lang),
+        flush=True,
+    )
     try:
         loaded = access.retrain(engine, scope, after_import=True)
     except ValueError as exc:  # the import stands; only the model could not be refreshed
-        print(_say(f"导入已完成，但模型未能重新训练：{exc}", f"the import is done, but the model was not retrained: {exc}", lang))
+        print(
+            _say(
+                f"导入已完成，但模型未能重新训练：{exc}",
+                f"the import is done, but the model was not retrained: {exc}",
+                lang,
+            )
+        )
         return
-    print(_say(f"模型已更新（数据截至 {loaded.card['data_to']}）", f"model updated (data to {loaded.card['data_to']})", lang))
+    print(
+        _say(
+            f"模型已更新（数据截至 {loaded.card['data_to']}）",
+            f"model updated (data to {loaded.card['data_to']})",
+            lang,
+        )
+    )
 
 
 def cmd_calendar(args) -> int:
@@ -190,7 +230,13 @@ def cmd_calendar(args) -> int:
     scope = _scope(args, engine)
     if args.action == "set":
         access.set_calendar_day(engine, scope, args.date, args.day_type, note=args.note)
-        print(_say(f"{args.date} 已设为 {cal.DAY_TYPE_LABELS[args.day_type]}", f"{args.date} set to {args.day_type}", args.lang))
+        print(
+            _say(
+                f"{args.date} 已设为 {cal.DAY_TYPE_LABELS[args.day_type]}",
+                f"{args.date} set to {args.day_type}",
+                args.lang,
+            )
+        )
     elif args.action == "unset":
         access.set_calendar_day(engine, scope, args.date, None)
         print(_say(f"{args.date} 恢复为官方日历", f"{args.date} back to the official calendar", args.lang))
@@ -200,9 +246,15 @@ def cmd_calendar(args) -> int:
         for day in days:
             info = cal.day_info(day, overrides)
             weekend = day.weekday() >= 5
-            if info.day_type in (cal.HOLIDAY, cal.MAKEUP) or (info.day_type == cal.WORKDAY and weekend) or day in overrides:
+            if (
+                info.day_type in (cal.HOLIDAY, cal.MAKEUP)
+                or (info.day_type == cal.WORKDAY and weekend)
+                or day in overrides
+            ):
                 flag = _say("（推算）", " (provisional)", args.lang) if info.provisional else ""
-                print(f"{day} {day.strftime('%a')} {_say(cal.DAY_TYPE_LABELS[info.day_type], info.day_type, args.lang)}{flag} {info.holiday_name or ''}")
+                print(
+                    f"{day} {day.strftime('%a')} {_say(cal.DAY_TYPE_LABELS[info.day_type], info.day_type, args.lang)}{flag} {info.holiday_name or ''}"
+                )
     return 0
 
 
@@ -239,13 +291,31 @@ def cmd_train(args) -> int:
     loaded = access.retrain(engine, _scope(args, engine), progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
     card = loaded.card
     bt = card["backtest"]
-    print(_say(f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）", f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)", args.lang))
+    print(
+        _say(
+            f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）",
+            f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)",
+            args.lang,
+        )
+    )
     if "skipped" in bt:
-        print(_say(f"历史太短，未做回测：{bt['skipped']}", f"history too short for a backtest: {bt['skipped']}", args.lang))
+        print(
+            _say(
+                f"历史太短，未做回测：{bt['skipped']}", f"history too short for a backtest: {bt['skipped']}", args.lang
+            )
+        )
         return 0
-    print(_say(f"回测（{bt['test_from']} 至 {bt['test_to']}，{bt['test_sessions']:,} 场）：", f"backtest ({bt['test_from']} to {bt['test_to']}, {bt['test_sessions']:,} sessions):", args.lang))
+    print(
+        _say(
+            f"回测（{bt['test_from']} 至 {bt['test_to']}，{bt['test_sessions']:,} 场）：",
+            f"backtest ({bt['test_from']} to {bt['test_to']}, {bt['test_sessions']:,} sessions):",
+            args.lang,
+        )
+    )
     for name, sc in bt["scores"].items():
-        print(f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit {sc['top10_hit_applications']:.2f}")
+        print(
+            f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit {sc['top10_hit_applications']:.2f}"
+        )
     return 0
 
 
@@ -286,9 +356,28 @@ def cmd_recommend(args) -> int:
 
         write_csv(plan, Path(args.out), None if args.lang == "en" else PLAN_HEADERS_ZH)
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
-        print(_say(f"计划已写入 {args.out}（{len(plan)} 场）", f"plan written to {args.out} ({len(plan)} sessions)", args.lang))
+        print(
+            _say(
+                f"计划已写入 {args.out}（{len(plan)} 场）",
+                f"plan written to {args.out} ({len(plan)} sessions)",
+                args.lang,
+            )
+        )
     else:
-        cols = ["team", "date", "start_time", "end_time", "site_id", "site_name", "district", "expected_applications", "applications_low", "applications_high", "history_sessions", "reason"]
+        cols = [
+            "team",
+            "date",
+            "start_time",
+            "end_time",
+            "site_id",
+            "site_name",
+            "district",
+            "expected_applications",
+            "applications_low",
+            "applications_high",
+            "history_sessions",
+            "reason",
+        ]
         with pd.option_context("display.max_rows", 500, "display.width", 250, "display.max_colwidth", 60):
             print(plan[cols].to_string(index=False))
     return 0
@@ -310,15 +399,31 @@ def cmd_users(args) -> int:
         password = None if args.no_password else _read_password(f"{args.name} 的新密码 / new password: ", confirm=True)
         account = access.add_user(engine, scope, args.name, args.role, password, args.district or (), args.sso_email)
         area = Scope(account.name, account.role, account.districts or None).area(lang if lang != "both" else "zh")
-        print(_say(f"已新建账号 {account.name}（{account.role}，{area}）", f"user {account.name} added ({account.role}, {area})", lang))
+        print(
+            _say(
+                f"已新建账号 {account.name}（{account.role}，{area}）",
+                f"user {account.name} added ({account.role}, {area})",
+                lang,
+            )
+        )
     elif args.action == "change":
         account = access.change_user(engine, scope, args.name, args.role, args.district)
-        print(_say(f"账号 {account.name} 已修改（{account.role}）", f"user {account.name} changed ({account.role})", lang))
+        print(
+            _say(f"账号 {account.name} 已修改（{account.role}）", f"user {account.name} changed ({account.role})", lang)
+        )
     elif args.action in ("disable", "enable"):
         access.set_disabled(engine, scope, args.name, args.action == "disable")
-        print(_say(f"账号 {args.name} 已{'停用' if args.action == 'disable' else '启用'}", f"user {args.name} {args.action}d", lang))
+        print(
+            _say(
+                f"账号 {args.name} 已{'停用' if args.action == 'disable' else '启用'}",
+                f"user {args.name} {args.action}d",
+                lang,
+            )
+        )
     elif args.action == "passwd":
-        access.set_password(engine, scope, args.name, _read_password(f"{args.name} 的新密码 / new password: ", confirm=True))
+        access.set_password(
+            engine, scope, args.name, _read_password(f"{args.name} 的新密码 / new password: ", confirm=True)
+        )
         print(_say(f"账号 {args.name} 的密码已修改", f"password of {args.name} changed", lang))
     return 0
 
@@ -361,9 +466,18 @@ def planner_default_explore() -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs")
-    parser.add_argument("--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)")
-    parser.add_argument("--as", dest="as_user", metavar="NAME", help="run as this account, with its role and districts (password from OUTREACH_PASSWORD, a prompt or stdin); default: the server operator")
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard", description="双沟通 outreach planning: data and model jobs"
+    )
+    parser.add_argument(
+        "--lang", choices=("zh", "en", "both"), default="both", help="language of messages (default both)"
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="NAME",
+        help="run as this account, with its role and districts (password from OUTREACH_PASSWORD, a prompt or stdin); default: the server operator",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="create or upgrade the database schema").set_defaults(func=cmd_init)
@@ -377,12 +491,23 @@ def build_parser() -> argparse.ArgumentParser:
         p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
         p.add_argument("file")
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-        p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, write the rejected ones beside the file")
-        p.add_argument("--max-mb", type=float, help="refuse files larger than this (default OUTREACH_MAX_UPLOAD_MB or 20)")
+        p.add_argument(
+            "--skip-invalid", action="store_true", help="import the valid rows, write the rejected ones beside the file"
+        )
+        p.add_argument(
+            "--max-mb", type=float, help="refuse files larger than this (default OUTREACH_MAX_UPLOAD_MB or 20)"
+        )
         if what == "sessions":
-            p.add_argument("--no-retrain", action="store_true", help="do not retrain an existing model after the import")
+            p.add_argument(
+                "--no-retrain", action="store_true", help="do not retrain an existing model after the import"
+            )
         if what == "sites":
-            p.add_argument("--coords", choices=("wgs84", "gcj02"), default="wgs84", help="coordinate system of lat/lon (gcj02: copied from Gaode)")
+            p.add_argument(
+                "--coords",
+                choices=("wgs84", "gcj02"),
+                default="wgs84",
+                help="coordinate system of lat/lon (gcj02: copied from Gaode)",
+            )
         p.set_defaults(func=cmd_import, what=what)
 
     p = sub.add_parser("kpi", help="headline totals")
@@ -392,7 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="last date, YYYY-MM-DD (inclusive)")
     p.set_defaults(func=cmd_kpi)
 
-    sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/").set_defaults(func=cmd_train)
+    sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/").set_defaults(
+        func=cmd_train
+    )
 
     p = sub.add_parser("recommend", help="plan where and when teams should hold worker sessions")
     p.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
@@ -403,12 +530,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=_hours_arg, default=(6 * 60, 22 * 60), help="allowed hours (default 06:00-22:00)")
     p.add_argument("--district", type=_district_arg, help="only sites in this district")
     p.add_argument("--exclude", nargs="*", metavar="SITE_ID", help="site ids to leave out")
-    p.add_argument("--explore", type=float, default=planner_default_explore(), metavar="PERCENT", help="share of sessions (0-50) given to sites and hours the history has not tried (default %(default)g)")
-    p.add_argument("--booked", metavar="FILE", help="sessions already arranged (site_id, date, start_time, end_time): not repeated, their saturation counted")
+    p.add_argument(
+        "--explore",
+        type=float,
+        default=planner_default_explore(),
+        metavar="PERCENT",
+        help="share of sessions (0-50) given to sites and hours the history has not tried (default %(default)g)",
+    )
+    p.add_argument(
+        "--booked",
+        metavar="FILE",
+        help="sessions already arranged (site_id, date, start_time, end_time): not repeated, their saturation counted",
+    )
     p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)
 
-    group = sub.add_parser("calendar", help="official holidays, make-up working days, and admin overrides").add_subparsers(dest="action", required=True)
+    group = sub.add_parser(
+        "calendar", help="official holidays, make-up working days, and admin overrides"
+    ).add_subparsers(dest="action", required=True)
     p = group.add_parser("show", help="list a year's holidays and make-up working days")
     p.add_argument("year", type=int)
     p.set_defaults(func=cmd_calendar)
@@ -421,11 +560,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date", type=dt.date.fromisoformat)
     p.set_defaults(func=cmd_calendar)
 
-    group = sub.add_parser("users", help="accounts: add, list, change, disable, enable, passwd (admin)").add_subparsers(dest="action", required=True)
+    group = sub.add_parser("users", help="accounts: add, list, change, disable, enable, passwd (admin)").add_subparsers(
+        dest="action", required=True
+    )
     p = group.add_parser("add", help="add an account; the password is asked for (or read from stdin)")
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=("admin", "leadership", "planner"))
-    p.add_argument("--district", action="append", help="a planner's district (repeat for several): 朝阳区, 朝阳 or 110105")
+    p.add_argument(
+        "--district", action="append", help="a planner's district (repeat for several): 朝阳区, 朝阳 or 110105"
+    )
     p.add_argument("--sso-email", help="the e-mail a single sign-on identity must have to map to this account")
     p.add_argument("--no-password", action="store_true", help="sign in only through single sign-on")
     p.set_defaults(func=cmd_users)
@@ -437,12 +580,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=("admin", "leadership", "planner"))
     p.add_argument("--district", action="append")
     p.set_defaults(func=cmd_users)
-    for action, text in (("disable", "disable an account (its sessions end at once)"), ("enable", "re-enable an account"), ("passwd", "set a new password (asked for, or read from stdin)")):
+    for action, text in (
+        ("disable", "disable an account (its sessions end at once)"),
+        ("enable", "re-enable an account"),
+        ("passwd", "set a new password (asked for, or read from stdin)"),
+    ):
         p = group.add_parser(action, help=text)
         p.add_argument("name")
         p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("audit", help="the audit log: who imported, exported, planned, changed users and targets (admin)")
+    p = sub.add_parser(
+        "audit", help="the audit log: who imported, exported, planned, changed users and targets (admin)"
+    )
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--actor", help="only this user")
     p.add_argument("--action", help="only this action (import, export, plan, login_failed, ...)")

@@ -15,10 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.core import access
-from dashboard.core.storage import db
-from dashboard.core.geo import districts
-from dashboard.core.geo import maps
 from dashboard.core.access.scope import Scope
+from dashboard.core.geo import districts, maps
+from dashboard.core.storage import db
 
 
 def _wants_sample(engine) -> bool:
@@ -56,7 +55,9 @@ def version() -> str:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
-def totals(scope: Scope, district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = "") -> dict[str, int]:
+def totals(
+    scope: Scope, district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = ""
+) -> dict[str, int]:
     return access.totals(engine(), scope, district, date_from, date_to)
 
 
@@ -100,12 +101,14 @@ def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd
     sites = site_stats(scope, None, None, district, v)
     if loaded is None or sites.empty:
         return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
-    from dashboard.core.recommender import recommend
     from dashboard.core.intake.columns import SITE_TYPES
+    from dashboard.core.recommender import recommend
 
     visited = sites.dropna(subset=["last_visit"])
     typed = sites.assign(model_type=sites["site_type"].where(sites["site_type"].isin(SITE_TYPES), "other"))
-    return recommend.site_outlook(loaded.model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"])))
+    return recommend.site_outlook(
+        loaded.model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"], strict=True))
+    )
 
 
 @st.cache_resource(show_spinner=False)

@@ -49,7 +49,7 @@ def build(source_dir: Path) -> dict:
         geoms.append(shapely.make_valid(geom))
     simplified = shapely.coverage_simplify(np.array(geoms, dtype=object), TOLERANCE_DEG)
     features = []
-    for d, geom in zip(DISTRICTS, simplified):
+    for d, geom in zip(DISTRICTS, simplified, strict=True):
         geom = shapely.set_precision(geom, 1e-5)
         features.append(
             {
@@ -73,7 +73,9 @@ def main(argv: list[str]) -> int:
     collection = build(source)
     text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
     BOUNDARIES_FILE.write_text(text + "\n", encoding="utf-8")
-    print(f"wrote {BOUNDARIES_FILE.relative_to(ROOT)}: {len(collection['features'])} districts, {len(text) / 1e3:.0f} kB")
+    print(
+        f"wrote {BOUNDARIES_FILE.relative_to(ROOT)}: {len(collection['features'])} districts, {len(text) / 1e3:.0f} kB"
+    )
     return 0
 
 

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.core.recommender import calendar as cal  # noqa: E402
 from dashboard.core.geo import districts  # noqa: E402
+from dashboard.core.recommender import calendar as cal  # noqa: E402
 
 DEFAULT_SEED = 20180401
 HISTORY_START = dt.date(2018, 4, 1)
@@ -49,8 +49,23 @@ PUBLISHED = {
     "members_total": 1_193_500,
 }
 # consultations and on-site applications per worker session in the published five years
-PUBLISHED_PER_SESSION = (PUBLISHED["consultations"] / PUBLISHED["worker_sessions"], PUBLISHED["applications"] / PUBLISHED["worker_sessions"])
-PILOT_DISTRICTS = ("110101", "110102", "110105", "110106", "110107", "110108", "110111", "110112", "110113", "110114", "110115")
+PUBLISHED_PER_SESSION = (
+    PUBLISHED["consultations"] / PUBLISHED["worker_sessions"],
+    PUBLISHED["applications"] / PUBLISHED["worker_sessions"],
+)
+PILOT_DISTRICTS = (
+    "110101",
+    "110102",
+    "110105",
+    "110106",
+    "110107",
+    "110108",
+    "110111",
+    "110112",
+    "110113",
+    "110114",
+    "110115",
+)
 CITYWIDE_FROM = dt.date(2018, 10, 1)
 N_SITES = 600
 
@@ -61,7 +76,16 @@ UNITS = {
     "110118": 2.0, "110119": 0.9,
 }  # fmt: skip
 
-TYPES = ("office_cluster", "logistics_park", "industrial_park", "commercial_street", "delivery_station", "transport_hub", "residential_community", "construction_site")
+TYPES = (
+    "office_cluster",
+    "logistics_park",
+    "industrial_park",
+    "commercial_street",
+    "delivery_station",
+    "transport_hub",
+    "residential_community",
+    "construction_site",
+)
 _MIX_DEFAULT = (0.10, 0.08, 0.12, 0.15, 0.17, 0.06, 0.20, 0.12)
 _MIX_OFFICE = (0.40, 0.00, 0.03, 0.20, 0.17, 0.06, 0.09, 0.05)
 _MIX_LOGISTICS = (0.03, 0.40, 0.10, 0.05, 0.20, 0.10, 0.07, 0.05)
@@ -71,7 +95,12 @@ _MIX_INDUSTRY = (0.12, 0.10, 0.40, 0.08, 0.10, 0.04, 0.08, 0.08)
 CENTRES = {
     "110101": [("王府井", 39.915, 116.418, 2.0, _MIX_OFFICE)],
     "110102": [("金融街", 39.915, 116.357, 2.0, _MIX_OFFICE)],
-    "110105": [("国贸", 39.909, 116.456, 2.0, _MIX_OFFICE), ("望京", 39.996, 116.477, 2.0, _MIX_OFFICE), ("酒仙桥", 39.97, 116.49, 2.0, _MIX_INDUSTRY), ("朝阳东部", 39.93, 116.55, 3.5, _MIX_DEFAULT)],
+    "110105": [
+        ("国贸", 39.909, 116.456, 2.0, _MIX_OFFICE),
+        ("望京", 39.996, 116.477, 2.0, _MIX_OFFICE),
+        ("酒仙桥", 39.97, 116.49, 2.0, _MIX_INDUSTRY),
+        ("朝阳东部", 39.93, 116.55, 3.5, _MIX_DEFAULT),
+    ],
     "110106": [("丽泽", 39.865, 116.31, 2.0, _MIX_OFFICE), ("新发地", 39.82, 116.39, 2.5, _MIX_LOGISTICS)],
     "110107": [("首钢园", 39.91, 116.20, 2.5, _MIX_DEFAULT)],
     "110108": [("中关村", 39.983, 116.316, 2.0, _MIX_OFFICE), ("上地西二旗", 40.051, 116.30, 2.0, _MIX_OFFICE)],
@@ -106,21 +135,52 @@ TYPE_GROUPS = {
     "construction_site": {"construction": 1.0},
 }
 # Share of consultations that apply on the spot, by type (rescaled to the published 26%).
-CONVERSION = {"office_cluster": 0.16, "logistics_park": 0.30, "industrial_park": 0.30, "commercial_street": 0.24, "delivery_station": 0.36, "transport_hub": 0.28, "residential_community": 0.26, "construction_site": 0.34}
+CONVERSION = {
+    "office_cluster": 0.16,
+    "logistics_park": 0.30,
+    "industrial_park": 0.30,
+    "commercial_street": 0.24,
+    "delivery_station": 0.36,
+    "transport_hub": 0.28,
+    "residential_community": 0.26,
+    "construction_site": 0.34,
+}
 OUTDOOR = {"delivery_station", "construction_site", "logistics_park", "transport_hub"}
 MIGRANT = {"delivery_station", "construction_site", "logistics_park", "residential_community"}
-WORKERS_MEDIAN = {"office_cluster": 8000, "logistics_park": 2500, "industrial_park": 5000, "commercial_street": 1500, "delivery_station": 150, "transport_hub": 4000, "residential_community": 1500, "construction_site": 400}
-TYPE_BASE = {"office_cluster": 1.0, "logistics_park": 1.1, "industrial_park": 1.0, "commercial_street": 0.9, "delivery_station": 1.2, "transport_hub": 1.0, "residential_community": 0.8, "construction_site": 1.1}
+WORKERS_MEDIAN = {
+    "office_cluster": 8000,
+    "logistics_park": 2500,
+    "industrial_park": 5000,
+    "commercial_street": 1500,
+    "delivery_station": 150,
+    "transport_hub": 4000,
+    "residential_community": 1500,
+    "construction_site": 400,
+}
+TYPE_BASE = {
+    "office_cluster": 1.0,
+    "logistics_park": 1.1,
+    "industrial_park": 1.0,
+    "commercial_street": 0.9,
+    "delivery_station": 1.2,
+    "transport_hub": 1.0,
+    "residential_community": 0.8,
+    "construction_site": 1.1,
+}
 SATURATION_DEPTH = 0.55  # a site visited yesterday yields 45% of a fresh one
 SATURATION_DAYS = 21.0  # e-folding time of the recovery
-COVID_PAUSES = [(dt.date(2020, 1, 24), dt.date(2020, 5, 10), 0.1), (dt.date(2022, 4, 25), dt.date(2022, 6, 10), 0.3), (dt.date(2022, 11, 10), dt.date(2022, 12, 31), 0.2)]
+COVID_PAUSES = [
+    (dt.date(2020, 1, 24), dt.date(2020, 5, 10), 0.1),
+    (dt.date(2022, 4, 25), dt.date(2022, 6, 10), 0.3),
+    (dt.date(2022, 11, 10), dt.date(2022, 12, 31), 0.2),
+]
 
 
 def _hour_profile(group: str) -> np.ndarray:
     """Availability per half hour (48 slots), 0-5, for a worker group."""
     scores, _ = _GROUP_TABLE[group]
     prof = np.full(48, 0.3)  # the small hours: hardly anyone, but not nobody
-    for (a, b), s in zip(_BANDS, scores):
+    for (a, b), s in zip(_BANDS, scores, strict=True):
         prof[int(a * 2) : int(b * 2)] = s
     prof[12:14] = max(prof[14] * 0.5, 0.3)  # 6-7h: shifts start
     prof[42:44] = prof[41] * 0.6  # 21-22h: tailing off
@@ -205,7 +265,9 @@ class Truth:
         sat = np.ones(n)
         if days_since_visit is not None:
             ds = np.asarray(days_since_visit, dtype=float)
-            sat = np.where(np.isnan(ds), 1.0, 1.0 - SATURATION_DEPTH * np.exp(-np.nan_to_num(ds, nan=1e9) / SATURATION_DAYS))
+            sat = np.where(
+                np.isnan(ds), 1.0, 1.0 - SATURATION_DEPTH * np.exp(-np.nan_to_num(ds, nan=1e9) / SATURATION_DAYS)
+            )
         covid = np.ones(n)
         d = dates.dt.date.to_numpy()
         for a, b, f in COVID_PAUSES:
@@ -214,7 +276,7 @@ class Truth:
         p = np.clip(self.apply_scale * conv, 0, 0.95)
         return consult, consult * p
 
-    def knowable(self, visited) -> "Truth":
+    def knowable(self, visited) -> Truth:
         """What a history that visited ``visited`` could at best reveal: sites never visited lose what sets them
         apart from their type (their own level beyond what their size says, worker mix, sign-up rate).
 
@@ -224,11 +286,13 @@ class Truth:
         unknown = ~sites["site_id"].isin(set(visited)).to_numpy()
         if not unknown.any():
             return self
-        sites.loc[unknown, "level"] = np.exp(LEVEL_SPREAD**2 / 2) * sites.loc[unknown, "size"]  # its size says this much
+        sites.loc[unknown, "level"] = (
+            np.exp(LEVEL_SPREAD**2 / 2) * sites.loc[unknown, "size"]
+        )  # its size says this much
         profiles = dict(self.profiles)
         if "profile" in sites.columns:
             types = sites.loc[unknown, "site_type"]
-            for sid, t in zip(sites.loc[unknown, "site_id"], types):
+            for sid, t in zip(sites.loc[unknown, "site_id"], types, strict=True):
                 profiles[sid] = TYPE_PROFILES[t]
             sites.loc[unknown, "weekend"] = types.map(WEEKEND_FACTOR).to_numpy()
             sites.loc[unknown, "conversion"] = types.map(CONVERSION).to_numpy()
@@ -236,7 +300,7 @@ class Truth:
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
         """The planner's predictor interface, answered with the truth: an oracle for judging plans."""
-        since = frame["days_since"] if "days_since" in frame else None
+        since = frame.get("days_since")
         consult, apps = self.expected(frame["site_id"], frame["date"], frame["start_min"], frame["end_min"], since)
         return apps if target == "applications" else consult
 
@@ -333,7 +397,9 @@ class Habits:
     usual_hour_weights: tuple[float, ...] = (0.45, 0.15, 0.15, 0.1, 0.1, 0.05)
 
 
-def _schedule(rng, kind: str, counts: pd.Series, site_frame: pd.DataFrame, habits: Habits = Habits(), active_from=CITYWIDE_FROM) -> pd.DataFrame:
+def _schedule(
+    rng, kind: str, counts: pd.Series, site_frame: pd.DataFrame, habits: Habits = Habits(), active_from=CITYWIDE_FROM
+) -> pd.DataFrame:
     """Where and when sessions happened: planners' habits, not the optimum.
 
     ``counts`` gives sessions per month; ``site_frame`` the sites that may be visited (a never-visited site is
@@ -349,7 +415,7 @@ def _schedule(rng, kind: str, counts: pd.Series, site_frame: pd.DataFrame, habit
     district_w = sites.groupby("district").size()
     # habit: each district's planners favour a few sites (Zipf over a random order)
     fav = np.zeros(len(sites))
-    for d, idx in sites.groupby("district").groups.items():
+    for idx in sites.groupby("district").groups.values():
         order = rng.permutation(len(idx))
         fav[np.asarray(idx)] = 1.0 / (order + 1.0) ** habits.favourite_exponent
     out = []
@@ -361,7 +427,11 @@ def _schedule(rng, kind: str, counts: pd.Series, site_frame: pd.DataFrame, habit
         days = all_days[mask]
         w = day_weight[mask]
         chosen_days = days[rng.choice(len(days), n, p=w / w.sum())]
-        active = [d for d in PILOT_DISTRICTS if d in district_w.index] if month.start_time.date() < active_from else list(district_w.index)
+        active = (
+            [d for d in PILOT_DISTRICTS if d in district_w.index]
+            if month.start_time.date() < active_from
+            else list(district_w.index)
+        )
         dw = district_w[active].to_numpy(dtype=float)
         if kind == "enterprise":
             dw = np.array([UNITS[d] for d in active])
@@ -404,7 +474,9 @@ def observe(truth: Truth, rng: np.random.Generator, sessions: pd.DataFrame) -> t
 
     ``sessions`` has ``site_id, date, start_min, end_min, days_since`` (the days since the site's previous session).
     """
-    consult, apps = truth.expected(sessions["site_id"], sessions["date"], sessions["start_min"], sessions["end_min"], sessions["days_since"])
+    consult, apps = truth.expected(
+        sessions["site_id"], sessions["date"], sessions["start_min"], sessions["end_min"], sessions["days_since"]
+    )
     k = SESSION_DISPERSION
     c = rng.poisson(consult * rng.gamma(k, 1.0 / k, len(sessions)))
     p = np.divide(apps, consult, out=np.zeros_like(apps), where=consult > 0)
@@ -416,13 +488,21 @@ def _sites_and_truth(rng: np.random.Generator) -> tuple[pd.DataFrame, Truth]:
     size = (site_frame["workers_nearby"] / site_frame["site_type"].map(WORKERS_MEDIAN)).to_numpy() ** 0.3
     levels = np.exp(rng.normal(0, LEVEL_SPREAD, len(site_frame))) * size
     truth_sites = pd.DataFrame(
-        {"site_id": site_frame["site_id"], "site_type": site_frame["site_type"], "district": site_frame["district"], "level": levels, "size": size}
+        {
+            "site_id": site_frame["site_id"],
+            "site_type": site_frame["site_type"],
+            "district": site_frame["district"],
+            "level": levels,
+            "size": size,
+        }
     )
     year_heat = {y: float(np.exp(rng.normal(0.25, 0.2))) for y in range(2018, 2031)}
     return site_frame, Truth(truth_sites, 1.0, 1.0, year_heat)
 
 
-def _worker_sessions(rng, w: pd.DataFrame, site_frame: pd.DataFrame, truth: Truth, until: dt.date, per_session: tuple[float, float]) -> pd.DataFrame:
+def _worker_sessions(
+    rng, w: pd.DataFrame, site_frame: pd.DataFrame, truth: Truth, until: dt.date, per_session: tuple[float, float]
+) -> pd.DataFrame:
     """Worker sessions in the import format, their counts drawn from ``truth`` after scaling it so that the
     sessions up to ``until`` bring ``per_session`` consultations and applications on average (the published mean)."""
     w["site_id"] = site_frame["site_id"].to_numpy()[w["site_idx"]]
@@ -477,7 +557,9 @@ def generate(seed: int = DEFAULT_SEED) -> Sample:
     extra_rate = PUBLISHED["enterprises_reached"] / PUBLISHED["enterprise_sessions"] - 1
     reached = 1 + rng.poisson(extra_rate, len(e))
     pub_idx = np.flatnonzero(e_pub)
-    extra = np.bincount(rng.choice(len(pub_idx), PUBLISHED["enterprises_reached"] - len(pub_idx)), minlength=len(pub_idx))
+    extra = np.bincount(
+        rng.choice(len(pub_idx), PUBLISHED["enterprises_reached"] - len(pub_idx)), minlength=len(pub_idx)
+    )
     reached[pub_idx] = 1 + extra
     founded = rng.binomial(reached, PUBLISHED["unions_founded"] / PUBLISHED["enterprises_reached"])
     size = np.exp(rng.normal(0, 0.8, founded.sum()))
@@ -531,7 +613,12 @@ class World:
 
     @property
     def is_published(self) -> bool:
-        return self.districts is None and self.history_months is None and not (self.never_visited or self.mix_spread or self.conversion_spread) and self.habits == Habits()
+        return (
+            self.districts is None
+            and self.history_months is None
+            and not (self.never_visited or self.mix_spread or self.conversion_spread)
+            and self.habits == Habits()
+        )
 
 
 # The evaluation family (bench/recommend_quality.py, bench/recommend_loop.py): the default sample beside eight
@@ -560,7 +647,10 @@ def _own_mixes(rng, truth: Truth, spread: float, conversion_spread: float) -> No
     mixes = np.array([[TYPE_GROUPS[t].get(g, 0.0) for g in GROUPS] for t in truth.sites["site_type"]])
     unusual = rng.uniform(0, spread, n)[:, None]
     mixes = (1 - unusual) * mixes + unusual * rng.dirichlet(np.full(len(GROUPS), 0.5), n)
-    truth.profiles = {sid: mix @ np.array([PROFILES[g] for g in GROUPS]) for sid, mix in zip(truth.sites["site_id"], mixes)}
+    truth.profiles = {
+        sid: mix @ np.array([PROFILES[g] for g in GROUPS])
+        for sid, mix in zip(truth.sites["site_id"], mixes, strict=True)
+    }
     truth.sites["profile"] = truth.sites["site_id"]
     truth.sites["weekend"] = mixes @ np.array([_GROUP_TABLE[g][1] for g in GROUPS])
     noise = np.exp(rng.normal(-(conversion_spread**2) / 2, conversion_spread, n)) if conversion_spread else np.ones(n)

@@ -7,8 +7,8 @@ page can show the problem against its row and the command line can print it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 ERROR = "error"
 WARNING = "warning"
@@ -16,61 +16,265 @@ WARNING = "warning"
 # code: (severity, Chinese, English). Templates use str.format fields given by the caller.
 CATALOGUE: dict[str, tuple[str, str, str]] = {
     # whole-file problems
-    "empty_file": (ERROR, "文件是空的。请选择填好数据的CSV或Excel文件。", "The file is empty. Choose a CSV or Excel file with data in it."),
-    "binary_file": (ERROR, "这不是表格文件（看起来是图片、压缩包或其他二进制文件）。请上传CSV或.xlsx文件。", "This is not a table (it looks like an image, archive or other binary file). Upload a CSV or .xlsx file."),
-    "legacy_xls": (ERROR, "不支持旧版Excel（.xls）文件。请在Excel中“另存为” .xlsx 或 CSV（UTF-8）后再上传。", "Old Excel (.xls) files are not supported. In Excel, use Save As .xlsx or CSV (UTF-8) and upload that."),
-    "broken_xlsx": (ERROR, "Excel文件已损坏或无法打开。请在Excel中重新保存后再上传。", "The Excel file is damaged or cannot be opened. Save it again in Excel and upload it."),
-    "bad_encoding": (ERROR, "无法识别文件编码。请另存为“CSV UTF-8”后再上传。", "The file's text encoding was not recognised. Save it as 'CSV UTF-8' and upload it again."),
-    "xlsx_too_large": (ERROR, "这个Excel文件解压后太大（{value}，上限 {limit}）。请删去多余的工作表、图片或格式，或另存为CSV后再上传。", "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or formatting, or save it as CSV and upload that."),
-    "too_many_rows": (ERROR, "文件有 {value} 行，超过上限 {limit} 行。请按月或按区拆分成几个文件分别上传。", "The file has {value} rows, more than the limit of {limit}. Split it by month or district into several files and upload each."),
-    "too_many_columns": (ERROR, "表头有 {value} 列，超过上限 {limit} 列。请删去多余的列（模板只有十几列）。", "The header has {value} columns, more than the limit of {limit}. Delete the extra columns (the template has about a dozen)."),
-    "too_many_sites": (ERROR, "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。", "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per district. Check the site ids and names (one site, one id), or ask an admin to raise the limit."),
-    "no_header": (ERROR, "没有找到表头：前几行里没有认识的列名（如“日期”“类型”“所属区”）。请使用模板的表头。", "No header row found: none of the first rows has known column names (such as date, session_type, district). Use the template's headers."),
-    "not_a_table": (ERROR, "文件内容不是规整的表格（各行列数不一致）。请检查分隔符或使用模板。", "The file is not a regular table (rows have different numbers of columns). Check the separator or use the template."),
+    "empty_file": (
+        ERROR,
+        "文件是空的。请选择填好数据的CSV或Excel文件。",
+        "The file is empty. Choose a CSV or Excel file with data in it.",
+    ),
+    "binary_file": (
+        ERROR,
+        "这不是表格文件（看起来是图片、压缩包或其他二进制文件）。请上传CSV或.xlsx文件。",
+        "This is not a table (it looks like an image, archive or other binary file). Upload a CSV or .xlsx file.",
+    ),
+    "legacy_xls": (
+        ERROR,
+        "不支持旧版Excel（.xls）文件。请在Excel中“另存为” .xlsx 或 CSV（UTF-8）后再上传。",
+        "Old Excel (.xls) files are not supported. In Excel, use Save As .xlsx or CSV (UTF-8) and upload that.",
+    ),
+    "broken_xlsx": (
+        ERROR,
+        "Excel文件已损坏或无法打开。请在Excel中重新保存后再上传。",
+        "The Excel file is damaged or cannot be opened. Save it again in Excel and upload it.",
+    ),
+    "bad_encoding": (
+        ERROR,
+        "无法识别文件编码。请另存为“CSV UTF-8”后再上传。",
+        "The file's text encoding was not recognised. Save it as 'CSV UTF-8' and upload it again.",
+    ),
+    "xlsx_too_large": (
+        ERROR,
+        "这个Excel文件解压后太大（{value}，上限 {limit}）。请删去多余的工作表、图片或格式，或另存为CSV后再上传。",
+        "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or formatting, or save it as CSV and upload that.",
+    ),
+    "too_many_rows": (
+        ERROR,
+        "文件有 {value} 行，超过上限 {limit} 行。请按月或按区拆分成几个文件分别上传。",
+        "The file has {value} rows, more than the limit of {limit}. Split it by month or district into several files and upload each.",
+    ),
+    "too_many_columns": (
+        ERROR,
+        "表头有 {value} 列，超过上限 {limit} 列。请删去多余的列（模板只有十几列）。",
+        "The header has {value} columns, more than the limit of {limit}. Delete the extra columns (the template has about a dozen).",
+    ),
+    "too_many_sites": (
+        ERROR,
+        "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。",
+        "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per district. Check the site ids and names (one site, one id), or ask an admin to raise the limit.",
+    ),
+    "no_header": (
+        ERROR,
+        "没有找到表头：前几行里没有认识的列名（如“日期”“类型”“所属区”）。请使用模板的表头。",
+        "No header row found: none of the first rows has known column names (such as date, session_type, district). Use the template's headers.",
+    ),
+    "not_a_table": (
+        ERROR,
+        "文件内容不是规整的表格（各行列数不一致）。请检查分隔符或使用模板。",
+        "The file is not a regular table (rows have different numbers of columns). Check the separator or use the template.",
+    ),
     "no_rows": (ERROR, "表头下面没有数据行。", "There are no data rows below the header."),
-    "missing_column": (ERROR, "缺少必需的列“{label}”。请在表头行加上这一列。", "Required column {label_en} is missing. Add it to the header row."),
-    "unknown_columns": (WARNING, "以下列不认识，已忽略：{value}。", "These columns are not recognised and were ignored: {value}."),
-    "cells_beyond_header": (WARNING, "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。", "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header."),
-    "file_too_large": (ERROR, "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。", "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each."),
-    "out_of_scope": (ERROR, "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。", "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them."),
-    "foreign_key": (ERROR, "编号“{value}”已被您负责范围以外的记录使用，不能在这里使用或修改。整个文件未导入：请换一个编号，或清空这一格（留空时按日期、时间和点位识别场次）。", "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by date, time and site)."),
-    "foreign_row": (ERROR, "这一行（按类型、日期、开始时间和点位或区识别）与您负责范围以外的一条记录重合，不能导入。整个文件未导入：请核对这一行，或请管理员处理。", "This row (matched by type, date, start time and site or district) meets a record outside your districts and cannot be imported. Nothing in the file was imported: check the row, or ask an admin."),
-    "foreign_site": (ERROR, "点位“{value}”不在您负责的区内：不能修改它，也不能在它那里登记场次。整个文件未导入：请核对点位编号。", "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file was imported: check the site id."),
-    "file_seen_before": (WARNING, "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。", "This exact file was already imported on {value}; importing it again does not count anything twice."),
+    "missing_column": (
+        ERROR,
+        "缺少必需的列“{label}”。请在表头行加上这一列。",
+        "Required column {label_en} is missing. Add it to the header row.",
+    ),
+    "unknown_columns": (
+        WARNING,
+        "以下列不认识，已忽略：{value}。",
+        "These columns are not recognised and were ignored: {value}.",
+    ),
+    "cells_beyond_header": (
+        WARNING,
+        "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。",
+        "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header.",
+    ),
+    "file_too_large": (
+        ERROR,
+        "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。",
+        "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each.",
+    ),
+    "out_of_scope": (
+        ERROR,
+        "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。",
+        "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them.",
+    ),
+    "foreign_key": (
+        ERROR,
+        "编号“{value}”已被您负责范围以外的记录使用，不能在这里使用或修改。整个文件未导入：请换一个编号，或清空这一格（留空时按日期、时间和点位识别场次）。",
+        "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by date, time and site).",
+    ),
+    "foreign_row": (
+        ERROR,
+        "这一行（按类型、日期、开始时间和点位或区识别）与您负责范围以外的一条记录重合，不能导入。整个文件未导入：请核对这一行，或请管理员处理。",
+        "This row (matched by type, date, start time and site or district) meets a record outside your districts and cannot be imported. Nothing in the file was imported: check the row, or ask an admin.",
+    ),
+    "foreign_site": (
+        ERROR,
+        "点位“{value}”不在您负责的区内：不能修改它，也不能在它那里登记场次。整个文件未导入：请核对点位编号。",
+        "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file was imported: check the site id.",
+    ),
+    "file_seen_before": (
+        WARNING,
+        "这个文件（内容完全相同）已于 {value} 导入过；重复导入不会重复计数。",
+        "This exact file was already imported on {value}; importing it again does not count anything twice.",
+    ),
     # cell problems
     "required_blank": (ERROR, "“{label}”不能为空。请填写。", "{label_en} must not be blank. Fill it in."),
-    "bad_date": (ERROR, "日期“{value}”无法识别。请写成 2023-05-08、2023/5/8 或 2023年5月8日。", "Date '{value}' is not recognised. Write it as 2023-05-08, 2023/5/8 or 2023年5月8日."),
-    "impossible_date": (ERROR, "日期“{value}”不存在。请核对年月日。", "Date '{value}' does not exist. Check the year, month and day."),
-    "future_date": (ERROR, "日期“{value}”在未来；这里只登记已开展的场次。请核对年份。", "Date '{value}' is in the future; only sessions already held are recorded. Check the year."),
-    "early_date": (WARNING, "日期“{value}”早于2018年“双沟通”开展之前，请确认。", "Date '{value}' is before the programme began in 2018; please check it."),
-    "bad_time": (ERROR, "时间“{value}”无法识别。请写成 9:00、09:00 或 09:00:00（24小时制）。", "Time '{value}' is not recognised. Write it as 9:00, 09:00 or 09:00:00 (24-hour clock)."),
-    "end_before_start": (ERROR, "结束时间“{value}”不晚于开始时间。请核对时间（跨午夜的场次请拆成两行）。", "End time '{value}' is not after the start time. Check the times (split a session past midnight into two rows)."),
-    "bad_count": (ERROR, "“{label}”应为整数，不能是“{value}”。请只填数字。", "{label_en} must be a whole number, not '{value}'. Enter digits only."),
-    "negative_count": (ERROR, "“{label}”不能为负数（“{value}”）。请填0或正整数。", "{label_en} cannot be negative ('{value}'). Enter 0 or a positive whole number."),
-    "fractional_count": (ERROR, "“{label}”应为整数，不能是小数“{value}”。", "{label_en} must be a whole number, not the decimal '{value}'."),
-    "count_too_large": (ERROR, "“{label}”的数字“{value}”太大（最多 {limit}）。请核对这个数。", "{label_en} '{value}' is too large (at most {limit}). Check the number."),
-    "date_out_of_range": (ERROR, "日期“{value}”的年份不合理（应在 {limit} 之间）。请核对年份。", "Date '{value}' has an implausible year (it must be within {limit}). Check the year."),
-    "date_with_time": (WARNING, "日期“{value}”带有时间，只取了日期；场次的开始和结束时间请填在各自的列。", "Date '{value}' has a time of day; only the date was kept. Put the session's times in the start and end columns."),
-    "too_long": (ERROR, "“{label}”太长（{value_len} 个字符，最多 {limit} 个）。请缩短。", "{label_en} is too long ({value_len} characters; at most {limit}). Shorten it."),
-    "control_chars_removed": (WARNING, "这一格含有不可见的控制字符，已删去。", "This cell held invisible control characters; they were removed."),
-    "nul_in_file": (ERROR, "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。", "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it in Excel, save it as 'CSV UTF-8' and upload that."),
-    "more_problems": (WARNING, "另有 {value} 处同类问题未逐一列出（与上面第 {rows} 行的问题相同：{label}）。请改正后重新上传，再看其余的。", "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and upload again to see the rest."),
-    "unknown_district": (ERROR, "区“{value}”不认识。请填北京16个区之一，如 朝阳区、朝阳 或 110105。", "District '{value}' is not known. Use one of Beijing's 16 districts, e.g. 朝阳区, 朝阳 or 110105."),
-    "unknown_session_type": (ERROR, "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”（或 worker / enterprise）。", "Session type '{value}' is not known. Use 职工沟通会 or 企业沟通会 (or worker / enterprise)."),
-    "unions_exceed_enterprises": (ERROR, "建会企业数（{value}）大于涉及企业数。请核对这两个数。", "Unions founded ({value}) exceeds enterprises reached. Check both numbers."),
-    "applications_exceed_consultations": (WARNING, "现场申请入会人数（{value}）大于现场咨询人数，请确认。", "Applications ({value}) exceed consultations; please check."),
-    "site_missing": (ERROR, "职工沟通会需要点位：请填写“点位编号”或“点位名称”。", "A worker session needs a site: fill in site_id or site_name."),
-    "unknown_site": (ERROR, "点位编号“{value}”不在点位表中。请先导入点位表，或在本行填写“点位名称”以新建点位。", "Site '{value}' is not in the site list. Import the sites first, or fill in site_name on this row to create it."),
-    "site_other_district": (WARNING, "点位“{value}”登记在另一个区；本场次按所填的区计。", "Site '{value}' is registered in another district; this session is counted in the district given."),
-    "new_site": (WARNING, "点位“{value}”是新点位，将随本次导入一起建立。", "Site '{value}' is new and will be created with this import."),
-    "bad_coord": (ERROR, "坐标“{value}”不是数字。请填小数度数，如 39.909 / 116.456。", "Coordinate '{value}' is not a number. Enter decimal degrees such as 39.909 / 116.456."),
-    "coord_outside": (ERROR, "坐标（{value}）不在北京范围内。请检查是否填反了纬度和经度。", "Coordinates ({value}) are outside Beijing. Check that latitude and longitude are not swapped."),
+    "bad_date": (
+        ERROR,
+        "日期“{value}”无法识别。请写成 2023-05-08、2023/5/8 或 2023年5月8日。",
+        "Date '{value}' is not recognised. Write it as 2023-05-08, 2023/5/8 or 2023年5月8日.",
+    ),
+    "impossible_date": (
+        ERROR,
+        "日期“{value}”不存在。请核对年月日。",
+        "Date '{value}' does not exist. Check the year, month and day.",
+    ),
+    "future_date": (
+        ERROR,
+        "日期“{value}”在未来；这里只登记已开展的场次。请核对年份。",
+        "Date '{value}' is in the future; only sessions already held are recorded. Check the year.",
+    ),
+    "early_date": (
+        WARNING,
+        "日期“{value}”早于2018年“双沟通”开展之前，请确认。",
+        "Date '{value}' is before the programme began in 2018; please check it.",
+    ),
+    "bad_time": (
+        ERROR,
+        "时间“{value}”无法识别。请写成 9:00、09:00 或 09:00:00（24小时制）。",
+        "Time '{value}' is not recognised. Write it as 9:00, 09:00 or 09:00:00 (24-hour clock).",
+    ),
+    "end_before_start": (
+        ERROR,
+        "结束时间“{value}”不晚于开始时间。请核对时间（跨午夜的场次请拆成两行）。",
+        "End time '{value}' is not after the start time. Check the times (split a session past midnight into two rows).",
+    ),
+    "bad_count": (
+        ERROR,
+        "“{label}”应为整数，不能是“{value}”。请只填数字。",
+        "{label_en} must be a whole number, not '{value}'. Enter digits only.",
+    ),
+    "negative_count": (
+        ERROR,
+        "“{label}”不能为负数（“{value}”）。请填0或正整数。",
+        "{label_en} cannot be negative ('{value}'). Enter 0 or a positive whole number.",
+    ),
+    "fractional_count": (
+        ERROR,
+        "“{label}”应为整数，不能是小数“{value}”。",
+        "{label_en} must be a whole number, not the decimal '{value}'.",
+    ),
+    "count_too_large": (
+        ERROR,
+        "“{label}”的数字“{value}”太大（最多 {limit}）。请核对这个数。",
+        "{label_en} '{value}' is too large (at most {limit}). Check the number.",
+    ),
+    "date_out_of_range": (
+        ERROR,
+        "日期“{value}”的年份不合理（应在 {limit} 之间）。请核对年份。",
+        "Date '{value}' has an implausible year (it must be within {limit}). Check the year.",
+    ),
+    "date_with_time": (
+        WARNING,
+        "日期“{value}”带有时间，只取了日期；场次的开始和结束时间请填在各自的列。",
+        "Date '{value}' has a time of day; only the date was kept. Put the session's times in the start and end columns.",
+    ),
+    "too_long": (
+        ERROR,
+        "“{label}”太长（{value_len} 个字符，最多 {limit} 个）。请缩短。",
+        "{label_en} is too long ({value_len} characters; at most {limit}). Shorten it.",
+    ),
+    "control_chars_removed": (
+        WARNING,
+        "这一格含有不可见的控制字符，已删去。",
+        "This cell held invisible control characters; they were removed.",
+    ),
+    "nul_in_file": (
+        ERROR,
+        "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。",
+        "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it in Excel, save it as 'CSV UTF-8' and upload that.",
+    ),
+    "more_problems": (
+        WARNING,
+        "另有 {value} 处同类问题未逐一列出（与上面第 {rows} 行的问题相同：{label}）。请改正后重新上传，再看其余的。",
+        "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and upload again to see the rest.",
+    ),
+    "unknown_district": (
+        ERROR,
+        "区“{value}”不认识。请填北京16个区之一，如 朝阳区、朝阳 或 110105。",
+        "District '{value}' is not known. Use one of Beijing's 16 districts, e.g. 朝阳区, 朝阳 or 110105.",
+    ),
+    "unknown_session_type": (
+        ERROR,
+        "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”（或 worker / enterprise）。",
+        "Session type '{value}' is not known. Use 职工沟通会 or 企业沟通会 (or worker / enterprise).",
+    ),
+    "unions_exceed_enterprises": (
+        ERROR,
+        "建会企业数（{value}）大于涉及企业数。请核对这两个数。",
+        "Unions founded ({value}) exceeds enterprises reached. Check both numbers.",
+    ),
+    "applications_exceed_consultations": (
+        WARNING,
+        "现场申请入会人数（{value}）大于现场咨询人数，请确认。",
+        "Applications ({value}) exceed consultations; please check.",
+    ),
+    "site_missing": (
+        ERROR,
+        "职工沟通会需要点位：请填写“点位编号”或“点位名称”。",
+        "A worker session needs a site: fill in site_id or site_name.",
+    ),
+    "unknown_site": (
+        ERROR,
+        "点位编号“{value}”不在点位表中。请先导入点位表，或在本行填写“点位名称”以新建点位。",
+        "Site '{value}' is not in the site list. Import the sites first, or fill in site_name on this row to create it.",
+    ),
+    "site_other_district": (
+        WARNING,
+        "点位“{value}”登记在另一个区；本场次按所填的区计。",
+        "Site '{value}' is registered in another district; this session is counted in the district given.",
+    ),
+    "new_site": (
+        WARNING,
+        "点位“{value}”是新点位，将随本次导入一起建立。",
+        "Site '{value}' is new and will be created with this import.",
+    ),
+    "bad_coord": (
+        ERROR,
+        "坐标“{value}”不是数字。请填小数度数，如 39.909 / 116.456。",
+        "Coordinate '{value}' is not a number. Enter decimal degrees such as 39.909 / 116.456.",
+    ),
+    "coord_outside": (
+        ERROR,
+        "坐标（{value}）不在北京范围内。请检查是否填反了纬度和经度。",
+        "Coordinates ({value}) are outside Beijing. Check that latitude and longitude are not swapped.",
+    ),
     "coord_half": (ERROR, "纬度和经度要么都填，要么都不填。", "Fill in both latitude and longitude, or neither."),
-    "coord_other_district": (WARNING, "坐标（{value}）不在所填的区内。请核对区或坐标（高德坐标请用 --coords gcj02 导入）。", "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (import Gaode coordinates with --coords gcj02)."),
-    "unknown_site_type": (WARNING, "点位类型“{value}”不在标准类型中，将作为新类型保存。", "Site type '{value}' is not a standard type; it is kept as a type of its own."),
-    "duplicate_conflict": (ERROR, "同一场次（{value}）在第 {rows} 行重复出现且内容不同。请删去错误的一行；若确是不同的场次，请填写不同的“场次编号”。", "The same session ({value}) appears on rows {rows} with different values. Delete the wrong row; if they are different sessions, give each its own session_id."),
-    "duplicate_same": (WARNING, "同一场次（{value}）在第 {rows} 行重复出现，内容相同，只计一次。", "The same session ({value}) appears on rows {rows} with identical values; it is counted once."),
-    "duplicate_site": (ERROR, "点位编号“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。", "Site '{value}' appears on rows {rows} with different values. Delete the wrong row."),
+    "coord_other_district": (
+        WARNING,
+        "坐标（{value}）不在所填的区内。请核对区或坐标（高德坐标请用 --coords gcj02 导入）。",
+        "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (import Gaode coordinates with --coords gcj02).",
+    ),
+    "unknown_site_type": (
+        WARNING,
+        "点位类型“{value}”不在标准类型中，将作为新类型保存。",
+        "Site type '{value}' is not a standard type; it is kept as a type of its own.",
+    ),
+    "duplicate_conflict": (
+        ERROR,
+        "同一场次（{value}）在第 {rows} 行重复出现且内容不同。请删去错误的一行；若确是不同的场次，请填写不同的“场次编号”。",
+        "The same session ({value}) appears on rows {rows} with different values. Delete the wrong row; if they are different sessions, give each its own session_id.",
+    ),
+    "duplicate_same": (
+        WARNING,
+        "同一场次（{value}）在第 {rows} 行重复出现，内容相同，只计一次。",
+        "The same session ({value}) appears on rows {rows} with identical values; it is counted once.",
+    ),
+    "duplicate_site": (
+        ERROR,
+        "点位编号“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。",
+        "Site '{value}' appears on rows {rows} with different values. Delete the wrong row.",
+    ),
 }
 
 
@@ -118,7 +322,9 @@ def problem(
         "value": shown, "label": label or (column or ""), "label_en": label_en or label or (column or ""), "rows": rows,
         "limit": limit, "value_len": f"{len(full):,}",
     }  # fmt: skip
-    kept = None if value is None else full[:200] + ("…" if len(full) > 200 else "")  # a 100,000-character cell stays out of the report
+    kept = (
+        None if value is None else full[:200] + ("…" if len(full) > 200 else "")
+    )  # a 100,000-character cell stays out of the report
     return Problem(code, severity, zh.format(**fields), en.format(**fields), row, column, kept)
 
 
@@ -156,5 +362,13 @@ class ProblemLog:
         for code, n in self.counts.items():
             if n > MAX_LISTED:
                 last = [p for p in self.items if p.code == code][-1]
-                notes.append(problem("more_problems", value=f"{n - MAX_LISTED:,}", rows=str(last.row or ""), label=last.zh, label_en=last.en))
+                notes.append(
+                    problem(
+                        "more_problems",
+                        value=f"{n - MAX_LISTED:,}",
+                        rows=str(last.row or ""),
+                        label=last.zh,
+                        label_en=last.en,
+                    )
+                )
         return self.items + notes

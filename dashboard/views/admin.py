@@ -7,11 +7,11 @@ import streamlit as st
 
 from dashboard import auth, resources
 from dashboard.core import access
+from dashboard.core.access.accounts import AccountError
+from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.core.geo import districts
 from dashboard.core.recommender import calendar as cal
-from dashboard.core.access.accounts import AccountError
 from dashboard.core.storage.audit import ACTIONS
-from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.i18n import lang, md_escape, t
 
 st.title(t("管理", "Admin"))
@@ -36,7 +36,9 @@ def attempt(action, success: str) -> None:
         st.error(md_escape(exc.text(lang())))
 
 
-users_tab, audit_tab, calendar_tab = st.tabs([t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")])
+users_tab, audit_tab, calendar_tab = st.tabs(
+    [t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")]
+)
 
 with users_tab:
     table = access.users(eng, me)
@@ -53,16 +55,29 @@ with users_tab:
         st.markdown(t("**新建账号**", "**Add an account**"))
         name = st.text_input(t("用户名", "User name"), max_chars=64)
         role = st.selectbox(t("角色", "Role"), list(ROLE_LABELS), format_func=role_name, index=2)
-        chosen = st.multiselect(t("负责的区（计划员）", "Districts (planners)"), district_codes, format_func=district_name, placeholder=t("选择区", "Choose districts"))
+        chosen = st.multiselect(
+            t("负责的区（计划员）", "Districts (planners)"),
+            district_codes,
+            format_func=district_name,
+            placeholder=t("选择区", "Choose districts"),
+        )
         password = st.text_input(t("初始密码（至少8位）", "Initial password (8+ characters)"), type="password")
         sso = st.text_input(t("单点登录邮箱（可选）", "Single sign-on e-mail (optional)"))
         if st.form_submit_button(t("新建", "Add")):
-            attempt(lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None), t(f"已新建账号 {name}", f"Account {name} added"))
+            attempt(
+                lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None),
+                t(f"已新建账号 {name}", f"Account {name} added"),
+            )
     with change_col, st.form("user_change"):
         st.markdown(t("**修改账号**", "**Change an account**"))
         who = st.selectbox(t("账号", "Account"), table["name"].tolist())
         new_role = st.selectbox(t("新角色", "New role"), list(ROLE_LABELS), format_func=role_name, index=2)
-        new_districts = st.multiselect(t("负责的区", "Districts"), district_codes, format_func=district_name, placeholder=t("选择区（计划员）", "Choose districts (planners)"))
+        new_districts = st.multiselect(
+            t("负责的区", "Districts"),
+            district_codes,
+            format_func=district_name,
+            placeholder=t("选择区（计划员）", "Choose districts (planners)"),
+        )
         new_password = st.text_input(t("重设密码（留空不改）", "Reset password (blank: keep)"), type="password")
         c1, c2, c3, c4 = st.columns(4)
         if c1.form_submit_button(t("保存角色和区", "Save role and districts")):
@@ -77,7 +92,12 @@ with users_tab:
 with audit_tab:
     f1, f2, f3 = st.columns(3)
     actor = f1.text_input(t("用户", "User"), key="audit_actor")
-    action = f2.selectbox(t("操作", "Action"), [None, *ACTIONS], format_func=lambda a: t("全部", "All") if a is None else t(*ACTIONS[a]), key="audit_action")
+    action = f2.selectbox(
+        t("操作", "Action"),
+        [None, *ACTIONS],
+        format_func=lambda a: t("全部", "All") if a is None else t(*ACTIONS[a]),
+        key="audit_action",
+    )
     limit = f3.number_input(t("条数", "Entries"), 10, 10000, 500, step=100, key="audit_limit")
     log = access.audit_log(eng, me, limit=int(limit), actor=actor.strip() or None, action=action)
     log["action"] = log["action"].map(lambda a: t(*ACTIONS.get(a, (a, a))))
@@ -87,19 +107,53 @@ with audit_tab:
     st.dataframe(
         log,
         hide_index=True,
-        column_config={"id": "#", "at": t("时间（北京）", "Time (Beijing)"), "actor": t("用户", "User"), "role": t("角色", "Role"), "action": t("操作", "Action"), "districts": t("区", "Districts"), "detail": t("详情", "Detail")},
+        column_config={
+            "id": "#",
+            "at": t("时间（北京）", "Time (Beijing)"),
+            "actor": t("用户", "User"),
+            "role": t("角色", "Role"),
+            "action": t("操作", "Action"),
+            "districts": t("区", "Districts"),
+            "detail": t("详情", "Detail"),
+        },
     )
-    st.download_button(t("导出审计日志（Excel）", "Export the audit log (Excel)"), lambda: access.export_workbook(eng, me, "audit_log", {"audit": log}), file_name=f"audit_{dt.date.today()}.xlsx", key="audit_export")
+    st.download_button(
+        t("导出审计日志（Excel）", "Export the audit log (Excel)"),
+        lambda: access.export_workbook(eng, me, "audit_log", {"audit": log}),
+        file_name=f"audit_{dt.date.today()}.xlsx",
+        key="audit_export",
+    )
 
 with calendar_tab:
-    st.caption(t("国务院公布次年放假安排后、程序库更新前，可在此设置节假日和调休上班日；计划和模型立即采用。", "Set holidays and make-up working days here when the State Council has published next year's schedule before the library knows it; plans and the model use them at once."))
+    st.caption(
+        t(
+            "国务院公布次年放假安排后、程序库更新前，可在此设置节假日和调休上班日；计划和模型立即采用。",
+            "Set holidays and make-up working days here when the State Council has published next year's schedule before the library knows it; plans and the model use them at once.",
+        )
+    )
     overrides = access.calendar_overrides(eng, me)
     if overrides:
-        st.dataframe(pd.DataFrame({"date": list(overrides), "day_type": [cal.DAY_TYPE_LABELS[v] if lang() == "zh" else v for v in overrides.values()]}).sort_values("date"), hide_index=True)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "date": list(overrides),
+                    "day_type": [cal.DAY_TYPE_LABELS[v] if lang() == "zh" else v for v in overrides.values()],
+                }
+            ).sort_values("date"),
+            hide_index=True,
+        )
     with st.form("calendar_set"):
         c1, c2, c3 = st.columns([1, 1, 2])
         day = c1.date_input(t("日期", "Date"), dt.date.today())
-        day_type = c2.selectbox(t("类型", "Type"), [None, *cal.DAY_TYPES], format_func=lambda d: t("恢复官方日历", "Back to official") if d is None else (cal.DAY_TYPE_LABELS[d] if lang() == "zh" else d))
+        day_type = c2.selectbox(
+            t("类型", "Type"),
+            [None, *cal.DAY_TYPES],
+            format_func=lambda d: (
+                t("恢复官方日历", "Back to official")
+                if d is None
+                else (cal.DAY_TYPE_LABELS[d] if lang() == "zh" else d)
+            ),
+        )
         note = c3.text_input(t("说明", "Note"), max_chars=200)
         if st.form_submit_button(t("保存", "Save")):
             access.set_calendar_day(eng, me, day, day_type, note or None)

@@ -9,11 +9,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import auth, resources
-from dashboard.core.recommender import calendar as cal
-from dashboard.core.geo import districts
-from dashboard.core.geo import maps
-from dashboard.core.recommender import recommend
+from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import recommend
 from dashboard.i18n import lang, md_escape, t
 
 st.title(t("地图", "Map"))
@@ -26,20 +25,53 @@ if first is None:
     st.stop()
 
 c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1])
-span = c1.date_input(t("日期范围", "Date range"), (max(first, last - dt.timedelta(days=365)), last), min_value=first, max_value=last, key="map_span")
+span = c1.date_input(
+    t("日期范围", "Date range"),
+    (max(first, last - dt.timedelta(days=365)), last),
+    min_value=first,
+    max_value=last,
+    key="map_span",
+)
 date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
 district = auth.district_select(c2, me, "map_district")
-session_type = c0.selectbox(t("场次类型", "Session type"), ["all", "worker", "enterprise"], format_func={"all": t("全部", "All"), "worker": t("职工沟通会", "Worker"), "enterprise": t("企业沟通会", "Enterprise")}.get, key="map_session_type")
-types = c3.multiselect(t("点位类型", "Site types"), list(SITE_TYPES), format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k, key="map_types")
-tile_kinds = {"none": t("无底图", "No basemap"), "osm": "OpenStreetMap", "gaode": t("高德", "Gaode"), "custom": t("内网瓦片", "Internal tiles")}
+session_type = c0.selectbox(
+    t("场次类型", "Session type"),
+    ["all", "worker", "enterprise"],
+    format_func={
+        "all": t("全部", "All"),
+        "worker": t("职工沟通会", "Worker"),
+        "enterprise": t("企业沟通会", "Enterprise"),
+    }.get,
+    key="map_session_type",
+)
+types = c3.multiselect(
+    t("点位类型", "Site types"),
+    list(SITE_TYPES),
+    format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k,
+    key="map_types",
+)
+tile_kinds = {
+    "none": t("无底图", "No basemap"),
+    "osm": "OpenStreetMap",
+    "gaode": t("高德", "Gaode"),
+    "custom": t("内网瓦片", "Internal tiles"),
+}
 default_tiles = os.environ.get("OUTREACH_TILES", "none")
-tiles_kind = c4.selectbox(t("底图", "Basemap"), list(tile_kinds), index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0, format_func=tile_kinds.get, key="map_tiles")
+tiles_kind = c4.selectbox(
+    t("底图", "Basemap"),
+    list(tile_kinds),
+    index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0,
+    format_func=tile_kinds.get,
+    key="map_tiles",
+)
 tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))
 if tiles_kind == "custom" and not tiles.usable_url:
-    st.warning(t(
-        "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），地图不显示底图。",
-        "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no basemap.",
-    ))
+    st.warning(
+        t(
+            "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），地图不显示底图。",
+            "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no basemap.",
+        )
+    )
 
 l1, l2, l3 = st.columns(3)
 show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")
@@ -58,12 +90,22 @@ today = last + dt.timedelta(days=1)
 if loaded is not None:
     outlook = resources.site_outlook(me, district, today, v)
     site_frame = site_frame.merge(outlook, on="site_id", how="left")
-    value_col, value_label = "expected_applications", t("预计申请入会（最佳时段）", "Expected applications (best window)")
+    value_col, value_label = (
+        "expected_applications",
+        t("预计申请入会（最佳时段）", "Expected applications (best window)"),
+    )
 else:
-    site_frame["expected_applications"] = (site_frame["applications"] / site_frame["sessions"]).where(site_frame["sessions"] > 0)
+    site_frame["expected_applications"] = (site_frame["applications"] / site_frame["sessions"]).where(
+        site_frame["sessions"] > 0
+    )
     site_frame["best_start"] = None
     value_col, value_label = "expected_applications", t("历史场均申请入会", "Historical applications per session")
-    st.caption(t("尚未训练模型：点位按历史场均着色。到“模型”页训练后显示预测。", "No model trained yet: sites are coloured by their historical average. Train one on the Model page."))
+    st.caption(
+        t(
+            "尚未训练模型：点位按历史场均着色。到“模型”页训练后显示预测。",
+            "No model trained yet: sites are coloured by their historical average. Train one on the Model page.",
+        )
+    )
 
 m = maps.base_map(tiles)
 legends = []
@@ -71,27 +113,49 @@ if show_density:
     shown = stats.copy()
     counts = {"worker_sessions": t("职工沟通会", "worker sessions"), "applications": t("申请入会", "applications")}
     if session_type == "enterprise":
-        counts = {"enterprise_sessions": t("企业沟通会", "enterprise sessions"), "unions_founded": t("建会", "unions founded")}
+        counts = {
+            "enterprise_sessions": t("企业沟通会", "enterprise sessions"),
+            "unions_founded": t("建会", "unions founded"),
+        }
     elif session_type == "all":
         counts = {**counts, "enterprise_sessions": t("企业沟通会", "enterprise sessions")}
     geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", *counts]], on="adcode")
     geo["label"] = geo["name_zh"] if lang() == "zh" else geo["name_en"]
-    layer, leg = maps.district_layer(geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles)
+    layer, leg = maps.district_layer(
+        geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles
+    )
     layer.add_to(m)
-    legends.append((t("职工密度（人/平方公里，按点位周边职工数估计）", "Worker density (per km², estimated from sites' nearby workers)"), leg))
+    legends.append(
+        (
+            t(
+                "职工密度（人/平方公里，按点位周边职工数估计）",
+                "Worker density (per km², estimated from sites' nearby workers)",
+            ),
+            leg,
+        )
+    )
 if show_heat and session_type == "enterprise":
-    st.caption(t("企业沟通会按区登记、没有点位坐标：热力图只显示职工沟通会，企业沟通会见各区统计。", "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker sessions; see the district table for enterprise sessions."))
+    st.caption(
+        t(
+            "企业沟通会按区登记、没有点位坐标：热力图只显示职工沟通会，企业沟通会见各区统计。",
+            "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker sessions; see the district table for enterprise sessions.",
+        )
+    )
 elif show_heat and len(site_frame):
     maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
 site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
 if show_sites and len(site_frame):
-    site_frame["best_window"] = site_frame["best_start"].map(lambda s: "" if pd.isna(s) else f"{int(s) // 60:02d}:{int(s) % 60:02d}")
+    site_frame["best_window"] = site_frame["best_start"].map(
+        lambda s: "" if pd.isna(s) else f"{int(s) // 60:02d}:{int(s) % 60:02d}"
+    )
     drawn, left_out = maps.most_valuable(site_frame, value_col)
     if left_out:
-        st.caption(t(
-            f"点位太多，地图只画预计效果最高的 {len(drawn):,} 个（另有 {left_out:,} 个未画出）：请选择区或点位类型缩小范围。",
-            f"Too many sites: the map draws the {len(drawn):,} with the highest expected yield ({left_out:,} more not drawn). Choose a district or site types to narrow it.",
-        ))
+        st.caption(
+            t(
+                f"点位太多，地图只画预计效果最高的 {len(drawn):,} 个（另有 {left_out:,} 个未画出）：请选择区或点位类型缩小范围。",
+                f"Too many sites: the map draws the {len(drawn):,} with the highest expected yield ({left_out:,} more not drawn). Choose a district or site types to narrow it.",
+            )
+        )
     layer, leg = maps.site_layer(
         drawn, value_col,
         {"name": t("点位", "Site"), "type_label": t("类型", "Type"), value_col: value_label, "best_window": t("最佳开始时间", "Best start"), "sessions": t("期间场次", "Sessions in period")},
@@ -104,7 +168,10 @@ out = st_folium(m, height=560, use_container_width=True, returned_objects=["last
 
 for title, entries in legends:
     if entries:
-        chips = "".join(f'<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>' for c, label in entries)
+        chips = "".join(
+            f'<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>'
+            for c, label in entries
+        )
         st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")
 
 clicked = (out or {}).get("last_active_drawing") or {}
@@ -113,7 +180,9 @@ if site_id and site_id in set(site_frame["site_id"]):
     site = site_frame.set_index("site_id").loc[site_id]
     st.subheader(f"{md_escape(site['name'])}（{md_escape(site_id)}）")
     workers = site["workers_nearby"] if pd.notna(site["workers_nearby"]) else "—"
-    st.caption(f"{districts.name(site['district'], lang())} · {md_escape(site['type_label'])} · {t('周边职工', 'workers nearby')} {workers}")
+    st.caption(
+        f"{districts.name(site['district'], lang())} · {md_escape(site['type_label'])} · {t('周边职工', 'workers nearby')} {workers}"
+    )
     history = resources.site_history(me, site_id, v)
     h1, h2 = st.columns(2)
     h1.markdown(t("**历史场次**", "**Past sessions**"))
@@ -123,19 +192,31 @@ if site_id and site_id in set(site_frame["site_id"]):
         row["site_id"] = site_id
         row["model_type"] = row["site_type"] if row["site_type"] in SITE_TYPES else "other"
         profile = recommend.site_profile(loaded.model, row, recommend.typical_days(today))
-        profile["day"] = profile["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
-        h2.markdown(t("**最佳时段（模型预计申请入会，2小时场次）**", "**Best hours (expected applications, 2-hour session)**"))
+        profile["day"] = profile["day_type"].map(
+            cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES}
+        )
+        h2.markdown(
+            t("**最佳时段（模型预计申请入会，2小时场次）**", "**Best hours (expected applications, 2-hour session)**")
+        )
         h2.line_chart(profile, x="start", y="expected_applications", color="day", height=300)
     else:
         by_hour = history.assign(hour=history["start_time"].str[:2]).groupby("hour")["applications"].mean()
         h2.markdown(t("**历史按开始时间的场均申请入会**", "**Historical applications by start hour**"))
         h2.bar_chart(by_hour, height=300)
 else:
-    st.caption(t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours."))
+    st.caption(
+        t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours.")
+    )
 
 st.subheader(t("各区统计", "By district"))
-type_columns = {"all": ["worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"], "worker": ["worker_sessions", "consultations", "applications"], "enterprise": ["enterprise_sessions", "enterprises_reached", "unions_founded"]}[session_type]
-table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[["name", "workers_per_km2", "sites", *type_columns]]
+type_columns = {
+    "all": ["worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"],
+    "worker": ["worker_sessions", "consultations", "applications"],
+    "enterprise": ["enterprise_sessions", "enterprises_reached", "unions_founded"],
+}[session_type]
+table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[
+    ["name", "workers_per_km2", "sites", *type_columns]
+]
 st.dataframe(
     table.sort_values("workers_per_km2", ascending=False),
     hide_index=True,

@@ -9,11 +9,9 @@ import streamlit as st
 
 from dashboard import auth, resources
 from dashboard.core import access
-from dashboard.core.recommender import features
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import recommend
-from dashboard.core.recommender import calendar as cal
 from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import features, planner, recommend
 from dashboard.i18n import lang, t
 
 st.title(t("模型", "Model"))
@@ -33,7 +31,9 @@ NAMES = {
 }
 
 # Retraining replaces the model every district plans with: an admin's job (uploads retrain it by themselves).
-if me.is_admin and st.button(t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"):
+if me.is_admin and st.button(
+    t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"
+):
     bar = st.progress(0.0, text=t("正在训练……", "Training..."))
     access.retrain(eng, me, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
     resources.model.clear()
@@ -42,9 +42,15 @@ if me.is_admin and st.button(t("重新训练模型", "Retrain the model"), type=
 
 if loaded is None:
     st.info(
-        t("还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。", "No trained model for the current data yet. Press the button above to train one (about half a minute).")
+        t(
+            "还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。",
+            "No trained model for the current data yet. Press the button above to train one (about half a minute).",
+        )
         if me.is_admin
-        else t("还没有训练好的模型。上传新结果或由管理员训练后，这里会显示模型评估。", "No trained model yet. It appears here after new results are uploaded or an admin trains it.")
+        else t(
+            "还没有训练好的模型。上传新结果或由管理员训练后，这里会显示模型评估。",
+            "No trained model yet. It appears here after new results are uploaded or an admin trains it.",
+        )
     )
     st.stop()
 
@@ -55,56 +61,103 @@ bt = card["backtest"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("训练数据截至", "Data up to"), card["data_to"])
 c2.metric(t("数据库最新场次", "Newest session stored"), str(last))
-c3.metric(t("训练场次", "Sessions trained on"), f"{card['sessions']:,}" if "sessions" in card else t("全市", "Whole city"))
+c3.metric(
+    t("训练场次", "Sessions trained on"), f"{card['sessions']:,}" if "sessions" in card else t("全市", "Whole city")
+)
 c4.metric(t("训练时间(UTC)", "Trained at (UTC)"), card["trained_at"][:16].replace("T", " "))
 if last and str(last) > card["data_to"]:
     st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
+
 
 def backtest_section(bt: dict) -> None:
     """The held-out comparison against the baselines, and whether the expectations and intervals hold."""
     st.subheader(t("回测：用过去预测留出的一段", "Backtest: predicting a held-out period from the time before"))
     if "skipped" in bt:
-        st.info(t(
-            f"历史还太短，无法留出一段做回测（{bt['skipped']}）。模型已用全部历史训练；积累更多场次后这里会显示回测。",
-            f"The history is too short to hold part of it out for a backtest ({bt['skipped']}). The model was trained on all of it; a backtest appears here once more sessions are in.",
-        ))
+        st.info(
+            t(
+                f"历史还太短，无法留出一段做回测（{bt['skipped']}）。模型已用全部历史训练；积累更多场次后这里会显示回测。",
+                f"The history is too short to hold part of it out for a backtest ({bt['skipped']}). The model was trained on all of it; a backtest appears here once more sessions are in.",
+            )
+        )
         return
     counts = "test_sessions" in bt
-    st.caption(t(
-        f"训练 {bt['train_from']} 至 {bt['train_to']}" + (f"（{bt['train_sessions']:,} 场）" if counts else "")
-        + f"，检验 {bt['test_from']} 至 {bt['test_to']}" + (f"（{bt['test_sessions']:,} 场）" if counts else "（全市）")
-        + "。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
-        f"Trained {bt['train_from']} to {bt['train_to']}" + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
-        + f", tested {bt['test_from']} to {bt['test_to']}" + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
-        + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
-    ))
+    st.caption(
+        t(
+            f"训练 {bt['train_from']} 至 {bt['train_to']}"
+            + (f"（{bt['train_sessions']:,} 场）" if counts else "")
+            + f"，检验 {bt['test_from']} 至 {bt['test_to']}"
+            + (f"（{bt['test_sessions']:,} 场）" if counts else "（全市）")
+            + "。泊松偏差越低越好；“前10命中率”：每周实际申请最多的10场中，模型也排进前10的比例。",
+            f"Trained {bt['train_from']} to {bt['train_to']}"
+            + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
+            + f", tested {bt['test_from']} to {bt['test_to']}"
+            + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
+            + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
+        )
+    )
     scores = pd.DataFrame(bt["scores"]).T
     scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
     st.dataframe(
-        scores[["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]],
+        scores[
+            ["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]
+        ],
         column_config={
-            "deviance_applications": st.column_config.NumberColumn(t("偏差·申请入会", "Deviance · applications"), format="%.3f"),
-            "top10_hit_applications": st.column_config.NumberColumn(t("前10命中·申请", "Top-10 hit · applications"), format="percent"),
-            "deviance_consultations": st.column_config.NumberColumn(t("偏差·咨询", "Deviance · consultations"), format="%.3f"),
-            "top10_hit_consultations": st.column_config.NumberColumn(t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"),
+            "deviance_applications": st.column_config.NumberColumn(
+                t("偏差·申请入会", "Deviance · applications"), format="%.3f"
+            ),
+            "top10_hit_applications": st.column_config.NumberColumn(
+                t("前10命中·申请", "Top-10 hit · applications"), format="percent"
+            ),
+            "deviance_consultations": st.column_config.NumberColumn(
+                t("偏差·咨询", "Deviance · consultations"), format="%.3f"
+            ),
+            "top10_hit_consultations": st.column_config.NumberColumn(
+                t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"
+            ),
         },
     )
     if bt.get("calibration"):
         cal_frame = pd.DataFrame(bt["calibration"])
         inside = (cal_frame["inside"] * cal_frame["sessions"]).sum() / cal_frame["sessions"].sum()
-        st.markdown(t("**预计与实际（留出期，按预计人数分十组）**", "**Expected against actual (held-out period, ten groups by expectation)**"))
-        top = float(max(cal_frame["expected"].max(), cal_frame["actual"].max())) * 1.05
-        points = alt.Chart(cal_frame).mark_circle(size=90).encode(
-            x=alt.X("expected:Q", title=t("预计场均申请入会", "Expected applications per session"), scale=alt.Scale(domain=[0, top])),
-            y=alt.Y("actual:Q", title=t("实际场均申请入会", "Actual applications per session"), scale=alt.Scale(domain=[0, top])),
-            tooltip=[alt.Tooltip("expected:Q", format=".1f"), alt.Tooltip("actual:Q", format=".1f"), alt.Tooltip("inside:Q", format=".0%"), "sessions:Q"],
+        st.markdown(
+            t(
+                "**预计与实际（留出期，按预计人数分十组）**",
+                "**Expected against actual (held-out period, ten groups by expectation)**",
+            )
         )
-        diagonal = alt.Chart(pd.DataFrame({"v": [0, top]})).mark_line(strokeDash=[4, 4], color="#888").encode(x="v:Q", y="v:Q")
+        top = float(max(cal_frame["expected"].max(), cal_frame["actual"].max())) * 1.05
+        points = (
+            alt.Chart(cal_frame)
+            .mark_circle(size=90)
+            .encode(
+                x=alt.X(
+                    "expected:Q",
+                    title=t("预计场均申请入会", "Expected applications per session"),
+                    scale=alt.Scale(domain=[0, top]),
+                ),
+                y=alt.Y(
+                    "actual:Q",
+                    title=t("实际场均申请入会", "Actual applications per session"),
+                    scale=alt.Scale(domain=[0, top]),
+                ),
+                tooltip=[
+                    alt.Tooltip("expected:Q", format=".1f"),
+                    alt.Tooltip("actual:Q", format=".1f"),
+                    alt.Tooltip("inside:Q", format=".0%"),
+                    "sessions:Q",
+                ],
+            )
+        )
+        diagonal = (
+            alt.Chart(pd.DataFrame({"v": [0, top]})).mark_line(strokeDash=[4, 4], color="#888").encode(x="v:Q", y="v:Q")
+        )
         st.altair_chart((diagonal + points).properties(height=300))
-        st.caption(t(
-            f"点落在虚线上说明预计准确；留出期有 {inside:.0%} 的场次实际人数落在计划给出的80%区间内（区间诚实时约为80%）。",
-            f"Points on the dashed line mean the expectation was right; {inside:.0%} of held-out sessions fell inside their 80% interval (about 80% when intervals are honest).",
-        ))
+        st.caption(
+            t(
+                f"点落在虚线上说明预计准确；留出期有 {inside:.0%} 的场次实际人数落在计划给出的80%区间内（区间诚实时约为80%）。",
+                f"Points on the dashed line mean the expectation was right; {inside:.0%} of held-out sessions fell inside their 80% interval (about 80% when intervals are honest).",
+            )
+        )
 
 
 backtest_section(bt)
@@ -112,29 +165,44 @@ backtest_section(bt)
 st.subheader(t("计划与实际", "Plans against actual results"))
 overview = access.plans_overview(eng, me)
 if not overview["reported"]:
-    st.caption(t("还没有保存过并上传了结果的计划。保存计划、按结果登记表上传后，这里汇总预计和实际。", "No saved plan has results yet. Save a plan and upload its results sheet to see expectations against results here."))
+    st.caption(
+        t(
+            "还没有保存过并上传了结果的计划。保存计划、按结果登记表上传后，这里汇总预计和实际。",
+            "No saved plan has results yet. Save a plan and upload its results sheet to see expectations against results here.",
+        )
+    )
 else:
     o1, o2, o3, o4 = st.columns(4)
     o1.metric(t("有结果的计划场次", "Planned sessions with results"), f"{overview['reported']:,}")
     o2.metric(t("预计申请入会", "Expected applications"), f"{overview['expected']:,.0f}")
     o3.metric(t("实际申请入会", "Actual applications"), f"{overview['actual']:,}")
-    o4.metric(t("落在80%区间内", "Within the 80% interval"), "—" if overview["coverage"] is None else f"{overview['coverage']:.0%}")
+    o4.metric(
+        t("落在80%区间内", "Within the 80% interval"),
+        "—" if overview["coverage"] is None else f"{overview['coverage']:.0%}",
+    )
 
 st.subheader(t("学习比例", "Exploration"))
-st.caption(t(
-    f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
-    "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定（bench/recommend_loop.py）："
-    + planner.EXPLORATION_EVIDENCE[0],
-    f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has not tried (adjustable on the Plan page). "
-    "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan (bench/recommend_loop.py): " + planner.EXPLORATION_EVIDENCE[1],
-))
+st.caption(
+    t(
+        f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
+        "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定（bench/recommend_loop.py）："
+        + planner.EXPLORATION_EVIDENCE[0],
+        f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has not tried (adjustable on the Plan page). "
+        "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan (bench/recommend_loop.py): "
+        + planner.EXPLORATION_EVIDENCE[1],
+    )
+)
 
 st.subheader(t("模型学到的最佳时段", "Best hours the model learned"))
 sites = access.model_sites(eng, me)
 start = (last or dt.date.today()) + dt.timedelta(days=1)
 days = recommend.typical_days(start)
 windows = np.arange(6 * 60, 20 * 60 + 1, 30)
-reps = sites.groupby("model_type").agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median")).reset_index()
+reps = (
+    sites.groupby("model_type")
+    .agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median"))
+    .reset_index()
+)
 rows = [
     {"site_id": f"__{r.model_type}", "model_type": r.model_type, "district": r.district, "workers_nearby": r.workers_nearby, "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + 120, "day_type": dtp}
     for r in reps.itertuples() for dtp, day in days.items() for w in windows
@@ -157,7 +225,12 @@ chart = (
     .facet(row=alt.Row("day:N", title=None))
 )
 st.altair_chart(chart)
-st.caption(t("每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。", "A typical site of each type (median size, its most common district, not visited recently); values are the model's expected on-site applications for one 2-hour session."))
+st.caption(
+    t(
+        "每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。",
+        "A typical site of each type (median size, its most common district, not visited recently); values are the model's expected on-site applications for one 2-hour session.",
+    )
+)
 
 with st.expander(t("模型说明（技术）", "Model card (technical)")):
     st.json({k: v for k, v in card.items() if k != "backtest"})

@@ -8,10 +8,10 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, resources
 from dashboard.core import access
-from dashboard.core.reports import ics
+from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.core.geo import maps
 from dashboard.core.recommender import planner
-from dashboard.core.export import PLAN_HEADERS_ZH
+from dashboard.core.reports import ics
 from dashboard.i18n import lang, t
 
 st.title(t("计划", "Plan"))
@@ -21,7 +21,9 @@ v = resources.version()
 site_frame = resources.site_stats(me, None, None, None, v)
 today = dt.date.today()
 next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
-times = [f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)]  # a session must end by 23:30: times of day stop at 23:59
+times = [
+    f"{h:02d}:{m:02d}" for h in range(0, 24) for m in (0, 30)
+]  # a session must end by 23:30: times of day stop at 23:59
 to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
 
 with st.form("plan_form"):
@@ -31,21 +33,49 @@ with st.form("plan_form"):
     teams = c3.number_input(t("小组数", "Teams"), 1, 50, 4, key="plan_teams")
     per_team = c4.number_input(t("每组每天场次", "Sessions per team per day"), 1, 4, 1, key="plan_per_team")
     c5, c6, c7 = st.columns([1, 2, 1])
-    length = c5.select_slider(t("每场时长（分钟）", "Session length (min)"), [60, 90, 120, 150, 180, 240], 120, key="plan_length")
+    length = c5.select_slider(
+        t("每场时长（分钟）", "Session length (min)"), [60, 90, 120, 150, 180, 240], 120, key="plan_length"
+    )
     hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
     district = auth.district_select(c7, me, "plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
-    exclude = st.multiselect(t("排除的点位", "Sites to leave out"), options["site_id"].tolist(), format_func=dict(zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）")).get, key="plan_exclude")
+    exclude = st.multiselect(
+        t("排除的点位", "Sites to leave out"),
+        options["site_id"].tolist(),
+        format_func=dict(
+            zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）", strict=True)
+        ).get,
+        key="plan_exclude",
+    )
     explore = st.slider(
-        t("学习比例（%）", "Exploration (%)"), 0, 50, int(round(planner.DEFAULT_EXPLORATION * 100)), 5, key="plan_explore",
+        t("学习比例（%）", "Exploration (%)"),
+        0,
+        50,
+        int(round(planner.DEFAULT_EXPLORATION * 100)),
+        5,
+        key="plan_explore",
         help=t(
             "这一比例的场次安排到历史上还没试过的点位和时段，以了解效果；选哪些按可能的收获排序。其余场次按预计人数最多安排。0 表示只按历史安排。",
             "This share of the sessions goes to sites and hours the history has not tried, to find out what they bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 plans by the history alone.",
         ),
     )
     b1, b2 = st.columns(2)
-    use_saved = b1.toggle(t("已保存计划中的场次视为已安排（不重复、计入回访减少）", "Treat sessions in saved plans as booked (not repeated; their saturation counted)"), True, key="plan_use_saved")
-    booked_file = b2.file_uploader(t("另有已安排的场次（可选，CSV或Excel：点位编号、日期、开始时间、结束时间）", "Other sessions already arranged (optional; CSV or Excel: site_id, date, start_time, end_time)"), type=["csv", "xlsx"], key="plan_booked_file")
+    use_saved = b1.toggle(
+        t(
+            "已保存计划中的场次视为已安排（不重复、计入回访减少）",
+            "Treat sessions in saved plans as booked (not repeated; their saturation counted)",
+        ),
+        True,
+        key="plan_use_saved",
+    )
+    booked_file = b2.file_uploader(
+        t(
+            "另有已安排的场次（可选，CSV或Excel：点位编号、日期、开始时间、结束时间）",
+            "Other sessions already arranged (optional; CSV or Excel: site_id, date, start_time, end_time)",
+        ),
+        type=["csv", "xlsx"],
+        key="plan_booked_file",
+    )
     submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
 
 if submitted:
@@ -67,13 +97,17 @@ if submitted:
         st.stop()
     loaded = resources.model(v)
     if loaded is None:
-        bar = st.progress(0.0, text=t("首次使用：正在训练模型（约半分钟）……", "First use: training the model (about half a minute)..."))
+        bar = st.progress(
+            0.0,
+            text=t("首次使用：正在训练模型（约半分钟）……", "First use: training the model (about half a minute)..."),
+        )
         loaded = access.load_model(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         resources.model.clear()
         bar.empty()
     with st.spinner(t("正在排计划……", "Planning...")):
         result, messages = access.recommend(eng, me, request, loaded)
     st.session_state["plan_result"] = (result, messages, request)
+
 
 def history_text(n: int, mean) -> str:
     if not n:
@@ -91,8 +125,13 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
             t("点位", "Site"): result["site_name"],
             t("所属区", "District"): result["district"],
             t("预计申请入会", "Expected applications"): result["expected_applications"],
-            t("80%区间", "80% interval"): result["applications_low"].astype(str) + "–" + result["applications_high"].astype(str),
-            t("本点位同类时段历史", "This site at such hours before"): [history_text(n, m) for n, m in zip(result["history_sessions"], result["history_applications"])],
+            t("80%区间", "80% interval"): result["applications_low"].astype(str)
+            + "–"
+            + result["applications_high"].astype(str),
+            t("本点位同类时段历史", "This site at such hours before"): [
+                history_text(n, m)
+                for n, m in zip(result["history_sessions"], result["history_applications"], strict=True)
+            ],
             t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
         }
     )
@@ -111,31 +150,65 @@ if "plan_result" in st.session_state:
         m2.metric(t("预计申请入会（合计）", "Expected applications (total)"), f"{total:,.0f}")
         m3.metric(t("涉及点位", "Sites"), result["site_id"].nunique())
         if result["learn"].any():
-            st.caption(t(
-                f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。",
-                f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find out what they bring (see their reasons).",
-            ))
+            st.caption(
+                t(
+                    f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。",
+                    f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find out what they bring (see their reasons).",
+                )
+            )
         st.dataframe(plan_table(result), hide_index=True)
         coords = result.merge(site_frame[["site_id", "lat", "lon"]], on="site_id", how="left")
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
         coords["team_label"] = t("第", "Team ") + coords["team"].astype(str) + t("组", "")
         coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]
         m = maps.base_map()
-        maps.plan_layer(coords, {"site_name": t("点位", "Site"), "team_label": t("小组", "Team"), "when": t("时间", "When"), "expected_applications": t("预计申请", "Expected"), "why": t("理由", "Why")}).add_to(m)
+        maps.plan_layer(
+            coords,
+            {
+                "site_name": t("点位", "Site"),
+                "team_label": t("小组", "Team"),
+                "when": t("时间", "When"),
+                "expected_applications": t("预计申请", "Expected"),
+                "why": t("理由", "Why"),
+            },
+        ).add_to(m)
         st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
 
         d1, d2, d3 = st.columns(3)
         zh = result.rename(columns=PLAN_HEADERS_ZH)
-        d1.download_button(t("下载 Excel", "Download Excel"), lambda: access.export_workbook(eng, me, "plan", {"计划": zh}, access.plan_districts(result)), file_name=f"plan_{request.start}.xlsx", key="plan_xlsx")
-        d2.download_button(t("下载 CSV", "Download CSV"), lambda: access.export_csv(eng, me, "plan", zh, access.plan_districts(result)), file_name=f"plan_{request.start}.csv", key="plan_csv")
+        d1.download_button(
+            t("下载 Excel", "Download Excel"),
+            lambda: access.export_workbook(eng, me, "plan", {"计划": zh}, access.plan_districts(result)),
+            file_name=f"plan_{request.start}.xlsx",
+            key="plan_xlsx",
+        )
+        d2.download_button(
+            t("下载 CSV", "Download CSV"),
+            lambda: access.export_csv(eng, me, "plan", zh, access.plan_districts(result)),
+            file_name=f"plan_{request.start}.csv",
+            key="plan_csv",
+        )
         with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
             for team in sorted(result["team"].unique()):
-                st.download_button(t(f"第{team}组", f"Team {team}"), lambda team=team: ics.team_calendar(result, int(team)), file_name=f"team{team}_{request.start}.ics", mime="text/calendar", key=f"plan_ics_{team}")
+                st.download_button(
+                    t(f"第{team}组", f"Team {team}"),
+                    lambda team=team: ics.team_calendar(result, int(team)),
+                    file_name=f"team{team}_{request.start}.ics",
+                    mime="text/calendar",
+                    key=f"plan_ics_{team}",
+                )
         with st.form("save_plan"):
             name = st.text_input(t("计划名称", "Plan name"), f"{request.start} {t('计划', 'plan')}", max_chars=200)
             if st.form_submit_button(t("保存计划", "Save the plan")):
-                plan_id = access.save_plan(eng, me, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None})
-                st.success(t(f"已保存为计划 #{plan_id}：可在下方勾选完成，并下载结果登记表。", f"Saved as plan #{plan_id}: tick sessions off below and download its results sheet."))
+                plan_id = access.save_plan(
+                    eng, me, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None}
+                )
+                st.success(
+                    t(
+                        f"已保存为计划 #{plan_id}：可在下方勾选完成，并下载结果登记表。",
+                        f"Saved as plan #{plan_id}: tick sessions off below and download its results sheet.",
+                    )
+                )
 
 st.divider()
 st.subheader(t("已保存的计划", "Saved plans"))
@@ -143,43 +216,102 @@ saved = access.list_plans(eng, me)
 if saved.empty:
     st.caption(t("还没有保存的计划。", "No saved plans yet."))
 else:
-    plan_id = st.selectbox(t("计划", "Plan"), saved["id"].tolist(), format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}", key="saved_plan")
+    plan_id = st.selectbox(
+        t("计划", "Plan"),
+        saved["id"].tolist(),
+        format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}",
+        key="saved_plan",
+    )
     rows = access.plan_rows(eng, me, int(plan_id))
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
     edited = st.data_editor(
-        rows[["id", "done", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"]],
+        rows[
+            [
+                "id",
+                "done",
+                "team",
+                "date",
+                "start_time",
+                "end_time",
+                "site_name",
+                "expected_applications",
+                "applications",
+                "session_id",
+            ]
+        ],
         hide_index=True,
-        disabled=["id", "team", "date", "start_time", "end_time", "site_name", "expected_applications", "applications", "session_id"],
-        column_config={"done": st.column_config.CheckboxColumn(t("已完成", "Done")), "applications": t("实际申请入会", "Actual applications"), "expected_applications": t("预计", "Expected")},
+        disabled=[
+            "id",
+            "team",
+            "date",
+            "start_time",
+            "end_time",
+            "site_name",
+            "expected_applications",
+            "applications",
+            "session_id",
+        ],
+        column_config={
+            "done": st.column_config.CheckboxColumn(t("已完成", "Done")),
+            "applications": t("实际申请入会", "Actual applications"),
+            "expected_applications": t("预计", "Expected"),
+        },
         key=f"plan_rows_{plan_id}",
     )
     b1, b2 = st.columns(2)
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
-        access.set_done(eng, me, dict(zip(edited["id"], edited["done"])))
+        access.set_done(eng, me, dict(zip(edited["id"], edited["done"], strict=True)))
         st.success(t("已保存。", "Saved."))
-    b2.download_button(t("下载结果登记表（Excel，填好后在“上传”页导入）", "Results sheet (Excel; fill in and import on the Upload page)"), lambda: access.export_workbook(eng, me, "results_template", {"场次": access.results_template(eng, me, int(plan_id))}), file_name=f"plan{plan_id}_results.xlsx", key="plan_results_tpl")
+    b2.download_button(
+        t(
+            "下载结果登记表（Excel，填好后在“上传”页导入）",
+            "Results sheet (Excel; fill in and import on the Upload page)",
+        ),
+        lambda: access.export_workbook(
+            eng, me, "results_template", {"场次": access.results_template(eng, me, int(plan_id))}
+        ),
+        file_name=f"plan{plan_id}_results.xlsx",
+        key="plan_results_tpl",
+    )
 
     review, summary = access.plan_review(eng, me, int(plan_id))
     st.markdown(t("**计划与实际**", "**Plan against actual**"))
     if not summary.get("reported"):
-        st.caption(t("这个计划还没有上传结果：用上面的结果登记表填好后在“上传”页导入，这里就会对比预计和实际。", "No results uploaded for this plan yet: fill in the results sheet above and import it on the Upload page to compare here."))
+        st.caption(
+            t(
+                "这个计划还没有上传结果：用上面的结果登记表填好后在“上传”页导入，这里就会对比预计和实际。",
+                "No results uploaded for this plan yet: fill in the results sheet above and import it on the Upload page to compare here.",
+            )
+        )
     else:
         r1, r2, r3, r4 = st.columns(4)
         r1.metric(t("已有结果的场次", "Sessions with results"), f"{summary['reported']} / {summary['planned']}")
-        r2.metric(t("实际申请入会", "Actual applications"), f"{summary['actual']:,}", f"{summary['actual'] - summary['expected']:+,.0f} {t('比预计', 'vs expected')}", delta_color="off")
-        r3.metric(t("落在80%区间内", "Within the 80% interval"), "—" if summary["coverage"] is None else f"{summary['coverage']:.0%}")
+        r2.metric(
+            t("实际申请入会", "Actual applications"),
+            f"{summary['actual']:,}",
+            f"{summary['actual'] - summary['expected']:+,.0f} {t('比预计', 'vs expected')}",
+            delta_color="off",
+        )
+        r3.metric(
+            t("落在80%区间内", "Within the 80% interval"),
+            "—" if summary["coverage"] is None else f"{summary['coverage']:.0%}",
+        )
         habit = summary.get("habit")
-        r4.metric(t("按惯例估计", "Habit, estimated"), "—" if habit is None or pd.isna(habit) else f"{habit:,.0f}", help=t(
-            "同样场数安排在本区历史申请最多的点位（惯用时段），按这些点位以往的场均申请估计。",
-            "As many sessions at the district's sites with the most past sign-ups (at their usual hours), estimated by those sites' past means per session.",
-        ))
+        r4.metric(
+            t("按惯例估计", "Habit, estimated"),
+            "—" if habit is None or pd.isna(habit) else f"{habit:,.0f}",
+            help=t(
+                "同样场数安排在本区历史申请最多的点位（惯用时段），按这些点位以往的场均申请估计。",
+                "As many sessions at the district's sites with the most past sign-ups (at their usual hours), estimated by those sites' past means per session.",
+            ),
+        )
         done = review[review["actual"].notna()]
         st.dataframe(
             pd.DataFrame(
                 {
                     t("日期", "Date"): done["date"], t("时间", "Time"): done["start_time"], t("点位", "Site"): done["site_name"],
                     t("预计", "Expected"): done["expected_applications"].round().astype(int),
-                    t("80%区间", "80% interval"): [f"{lo:.0f}–{hi:.0f}" if pd.notna(lo) else "—" for lo, hi in zip(done["applications_low"], done["applications_high"])],
+                    t("80%区间", "80% interval"): [f"{lo:.0f}–{hi:.0f}" if pd.notna(lo) else "—" for lo, hi in zip(done["applications_low"], done["applications_high"], strict=True)],
                     t("实际", "Actual"): done["actual"].astype(int),
                     t("在区间内", "Within"): done["covered"].map({True: t("是", "yes"), False: t("否", "no")}).fillna("—"),
                     t("学习场次", "Learning"): done["learn"].map({True: t("是", "yes"), False: ""}),

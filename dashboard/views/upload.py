@@ -14,23 +14,48 @@ from dashboard.i18n import lang, t
 st.title(t("上传", "Upload"))
 me = auth.scope()
 if me.districts is not None:
-    st.caption(t(f"您可以上传 {me.area()} 的数据；含其他区的行的文件会被整份拒绝。", f"You can upload data for {me.area('en')}; a file with rows of other districts is refused whole."))
-kind = st.radio(t("上传内容", "What to upload"), ["sessions", "sites"], format_func=lambda k: t("场次结果（台账）", "Session results") if k == "sessions" else t("点位表", "Site list"), horizontal=True, key="upload_kind")
+    st.caption(
+        t(
+            f"您可以上传 {me.area()} 的数据；含其他区的行的文件会被整份拒绝。",
+            f"You can upload data for {me.area('en')}; a file with rows of other districts is refused whole.",
+        )
+    )
+kind = st.radio(
+    t("上传内容", "What to upload"),
+    ["sessions", "sites"],
+    format_func=lambda k: t("场次结果（台账）", "Session results") if k == "sessions" else t("点位表", "Site list"),
+    horizontal=True,
+    key="upload_kind",
+)
 
 with st.expander(t("下载模板", "Download templates"), expanded=False):
     cols = st.columns(4)
-    for col, (lang_code, fmt) in zip(cols, [("zh", "xlsx"), ("zh", "csv"), ("en", "xlsx"), ("en", "csv")]):
-        name = f"{'场次' if kind == 'sessions' else '点位'}模板_{lang_code}.{fmt}" if lang_code == "zh" else f"{kind}_template.{fmt}"
+    for col, (lang_code, fmt) in zip(cols, [("zh", "xlsx"), ("zh", "csv"), ("en", "xlsx"), ("en", "csv")], strict=True):
+        name = (
+            f"{'场次' if kind == 'sessions' else '点位'}模板_{lang_code}.{fmt}"
+            if lang_code == "zh"
+            else f"{kind}_template.{fmt}"
+        )
         col.download_button(
             f"{'中文表头' if lang_code == 'zh' else 'English headers'} · {fmt.upper()}",
             lambda lang_code=lang_code, fmt=fmt: templates.template(kind, lang_code, fmt),
             file_name=name,
             key=f"tpl_{kind}_{lang_code}_{fmt}",
         )
-    st.caption(t("表头中英文皆可、顺序不限；日期可写 2023-05-08、2023/5/8 或 2023年5月8日。", "Headers in Chinese or English, in any order; dates as 2023-05-08, 2023/5/8 or 2023年5月8日."))
+    st.caption(
+        t(
+            "表头中英文皆可、顺序不限；日期可写 2023-05-08、2023/5/8 或 2023年5月8日。",
+            "Headers in Chinese or English, in any order; dates as 2023-05-08, 2023/5/8 or 2023年5月8日.",
+        )
+    )
 
-skip_invalid = st.checkbox(t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip")
-gcj = kind == "sites" and st.checkbox(t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"), key="upload_gcj")
+skip_invalid = st.checkbox(
+    t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip"
+)
+gcj = kind == "sites" and st.checkbox(
+    t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"),
+    key="upload_gcj",
+)
 limit_mb = min(float(st.get_option("server.maxUploadSize")), access.max_upload_mb())  # the server's and the importer's
 upload = st.file_uploader(
     t("选择CSV或Excel文件", "Choose a CSV or Excel file"),
@@ -51,22 +76,41 @@ def run_import(data: bytes, name: str, dry_run: bool) -> access.ImportReport:
 
 
 def problems_table(report: access.ImportReport) -> pd.DataFrame:
-    rows = [{"row": p.row, "column": p.column, "value": p.value, "level": "错误 error" if p.severity == "error" else "提示 note", "message": t(p.zh, p.en)} for p in report.problems]
+    rows = [
+        {
+            "row": p.row,
+            "column": p.column,
+            "value": p.value,
+            "level": "错误 error" if p.severity == "error" else "提示 note",
+            "message": t(p.zh, p.en),
+        }
+        for p in report.problems
+    ]
     return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
 
 
 def retrain_after_upload() -> None:
     """New results change what the model should know: refresh it now (under a minute on the sample)."""
-    bar = st.progress(0.0, text=t("已导入新结果，正在重新训练推荐模型……", "New results imported: retraining the recommender..."))
+    bar = st.progress(
+        0.0, text=t("已导入新结果，正在重新训练推荐模型……", "New results imported: retraining the recommender...")
+    )
     try:
-        access.retrain(resources.engine(), me, after_import=True, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+        access.retrain(
+            resources.engine(), me, after_import=True, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m)
+        )
     except ValueError as exc:  # too little history to train: the import stands
         st.session_state["upload_retrain_note"] = str(exc)
     resources.model.clear()
     bar.empty()
 
 
-PROBLEM_COLUMNS = {"row": t("行", "Row"), "column": t("列", "Column"), "value": t("值", "Value"), "level": t("类别", "Level"), "message": t("问题与改法", "Problem and fix")}
+PROBLEM_COLUMNS = {
+    "row": t("行", "Row"),
+    "column": t("列", "Column"),
+    "value": t("值", "Value"),
+    "level": t("类别", "Level"),
+    "message": t("问题与改法", "Problem and fix"),
+}
 
 if upload is not None:
     data = upload.getvalue()
@@ -80,37 +124,65 @@ if upload is not None:
         st.error(t(report.problems[0].zh, report.problems[0].en))
     else:
         c = st.columns(5)
-        for col, (key, zh, en) in zip(c, [("total", "总行数", "Rows"), ("inserted", "将新增", "To insert"), ("updated", "将更新", "To update"), ("unchanged", "未变", "Unchanged"), ("rejected", "有错误", "With errors")]):
+        for col, (key, zh, en) in zip(
+            c,
+            [
+                ("total", "总行数", "Rows"),
+                ("inserted", "将新增", "To insert"),
+                ("updated", "将更新", "To update"),
+                ("unchanged", "未变", "Unchanged"),
+                ("rejected", "有错误", "With errors"),
+            ],
+            strict=True,
+        ):
             col.metric(t(zh, en), f"{report.counts()[key]:,}")
         table = problems_table(report)
         errors = table[table["level"].str.startswith("错误")]
         if len(table):
-            st.markdown(t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)"))
+            st.markdown(
+                t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)")
+            )
             st.dataframe(table, hide_index=True, column_config=PROBLEM_COLUMNS, height=min(400, 40 + 35 * len(table)))
         if len(report.rejected_rows):
             st.markdown(t("**有错误的行**", "**Rows with errors**"))
             st.dataframe(report.rejected_rows, hide_index=True, height=min(300, 40 + 35 * len(report.rejected_rows)))
         if len(report.preview):
-            with st.expander(t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")):
+            with st.expander(
+                t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")
+            ):
                 st.dataframe(report.preview.drop(columns=["row_hash"], errors="ignore").head(500), hide_index=True)
         blocked = report.status == "refused"
         outside = [p for p in report.problems if p.code == "out_of_scope"]
         if outside:
             rows = "、".join(str(p.row) for p in outside[:20]) + ("…" if len(outside) > 20 else "")
             names = "、".join(sorted({p.value for p in outside}))
-            st.error(t(
-                f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，或请该区的同事上传。",
-                f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): nothing will be imported. Delete those rows, or ask that district's union to upload them.",
-            ))
+            st.error(
+                t(
+                    f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，或请该区的同事上传。",
+                    f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): nothing will be imported. Delete those rows, or ask that district's union to upload them.",
+                )
+            )
         elif foreign := sorted({p.row for p in report.problems if p.code in ("foreign_key", "foreign_site")}):
             rows = "、".join(map(str, foreign[:20])) + ("…" if len(foreign) > 20 else "")
-            st.error(t(
-                f"第 {rows} 行的编号或点位不在您负责的范围内：整份文件不会导入（跳过错误行也不行）。请改正这些行后重新上传。",
-                f"Rows {rows.replace('、', ', ')} use ids or sites outside your districts: nothing will be imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
-            ))
+            st.error(
+                t(
+                    f"第 {rows} 行的编号或点位不在您负责的范围内：整份文件不会导入（跳过错误行也不行）。请改正这些行后重新上传。",
+                    f"Rows {rows.replace('、', ', ')} use ids or sites outside your districts: nothing will be imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
+                )
+            )
         elif blocked:
-            st.error(t(f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。", f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'."))
-        if st.button(t("确认导入", "Import"), type="primary", disabled=blocked or "upload_result" in st.session_state, key="upload_confirm"):
+            st.error(
+                t(
+                    f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。",
+                    f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'.",
+                )
+            )
+        if st.button(
+            t("确认导入", "Import"),
+            type="primary",
+            disabled=blocked or "upload_result" in st.session_state,
+            key="upload_confirm",
+        ):
             result = run_import(data, upload.name, dry_run=False)
             st.session_state["upload_result"] = result
             resources.data_changed()
@@ -121,9 +193,19 @@ if upload is not None:
     if result is not None:
         if result.status == "written":
             c = result.counts()
-            st.success(t(f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 {c['rejected']:,}", f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, {c['rejected']:,} rejected"))
+            st.success(
+                t(
+                    f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 {c['rejected']:,}",
+                    f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, {c['rejected']:,} rejected",
+                )
+            )
             if len(result.rejected_rows):
-                st.download_button(t("下载被拒绝的行及原因", "Download the rejected rows with reasons"), lambda: access.export_csv(resources.engine(), me, "rejected_rows", result.rejected_rows), file_name="rejected.csv", key="upload_rejected")
+                st.download_button(
+                    t("下载被拒绝的行及原因", "Download the rejected rows with reasons"),
+                    lambda: access.export_csv(resources.engine(), me, "rejected_rows", result.rejected_rows),
+                    file_name="rejected.csv",
+                    key="upload_rejected",
+                )
         else:
             st.error(t("未导入，数据库没有任何改动。", "Not imported; the database is unchanged."))
 

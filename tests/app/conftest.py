@@ -7,8 +7,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core.access import accounts
-from dashboard.core.storage import db
 from dashboard.core.recommender import store
+from dashboard.core.storage import db
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")

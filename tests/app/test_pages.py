@@ -9,10 +9,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core.access import accounts
-from dashboard.core.storage import db
-from dashboard.core.reports import kpi
-from dashboard.core.reports import plans
 from dashboard.core.recommender import store
+from dashboard.core.reports import kpi, plans
+from dashboard.core.storage import db
 
 from .conftest import open_page, sign_in
 
@@ -40,7 +39,9 @@ def test_map_page_draws_layers_from_vendored_assets_only(app, setup):
     assert "/app/static/vendor/leaflet/leaflet.js" in script
     assert not [h for h in CDN_HOSTS if h in script]
     assert "fillColor" in script and "L.heatLayer" in script  # districts, sites and the heat map are all there
-    assert json.dumps("国贸")[1:-1] in script  # site names reach the map (as JSON in the script; the browser tests hover them)
+    assert (
+        json.dumps("国贸")[1:-1] in script
+    )  # site names reach the map (as JSON in the script; the browser tests hover them)
 
 
 def test_map_district_table_matches_the_core(app, setup):
@@ -72,7 +73,9 @@ def test_kpi_targets_show_progress(app, setup):
     from dashboard.core.reports import targets
 
     _, last = kpi.date_range(setup[2])
-    targets.set_targets(setup[2], last.year, {"applications": 40_000}, user=accounts.Account("admin", "admin", ()).scope())
+    targets.set_targets(
+        setup[2], last.year, {"applications": 40_000}, user=accounts.Account("admin", "admin", ()).scope()
+    )
     try:
         at = open_page(app, "kpi")
         assert any("目标 40,000" in (m.delta or "") for m in at.metric)
@@ -84,7 +87,9 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     engine = setup[2]
     before = kpi.totals(engine)
     at = open_page(app, "upload")
-    at.file_uploader[0].set_value(("bad.csv", (FIXTURES / "sessions" / "many_bad_rows.csv").read_bytes(), "text/csv")).run()
+    at.file_uploader[0].set_value(
+        ("bad.csv", (FIXTURES / "sessions" / "many_bad_rows.csv").read_bytes(), "text/csv")
+    ).run()
     assert not at.exception
     problems = at.dataframe[0].value
     assert set(problems["row"].dropna().astype(int)) >= {3, 4, 5}
@@ -105,7 +110,10 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     # and the KPI page reflects it at once
     at.switch_page("views/kpi.py").run()
     _, last = kpi.date_range(engine)
-    assert metric(at, "现场申请入会人数") == f"{kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=last)['applications']:,}"
+    assert (
+        metric(at, "现场申请入会人数")
+        == f"{kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=last)['applications']:,}"
+    )
 
 
 def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
@@ -115,7 +123,9 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     next(b for b in at.button if b.label == "生成计划").click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
-    assert len(table) == 6 and {"小组", "点位", "预计申请入会", "80%区间", "本点位同类时段历史", "理由"} <= set(table.columns)
+    assert len(table) == 6 and {"小组", "点位", "预计申请入会", "80%区间", "本点位同类时段历史", "理由"} <= set(
+        table.columns
+    )
     assert table["预计申请入会"].dtype.kind == "i"  # whole people
     labels = [b.label for b in at.get("download_button")]
     assert "下载 Excel" in labels and "下载 CSV" in labels
@@ -126,8 +136,8 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     # with the saved plan counted as booked, a new plan for the same days goes elsewhere
     next(b for b in at.button if b.label == "生成计划").click().run()
     again = at.dataframe[0].value
-    first_pairs = set(zip(table["日期"].astype(str), table["点位"]))
-    assert not first_pairs & set(zip(again["日期"].astype(str), again["点位"]))
+    first_pairs = set(zip(table["日期"].astype(str), table["点位"], strict=True))
+    assert not first_pairs & set(zip(again["日期"].astype(str), again["点位"], strict=True))
 
 
 def test_model_page_shows_the_backtest_against_baselines(app):
@@ -142,7 +152,10 @@ def test_model_page_shows_the_backtest_against_baselines(app):
     assert any("学习比例" in s.value for s in at.subheader) and any("闭环测试" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("page, title", [("map", "Map"), ("plan", "Plan"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model"), ("admin", "Admin")])
+@pytest.mark.parametrize(
+    "page, title",
+    [("map", "Map"), ("plan", "Plan"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model"), ("admin", "Admin")],
+)
 def test_every_page_has_an_english_version(app, page, title):
     sign_in(app)
     app.sidebar.radio[0].set_value("en").run()
@@ -179,7 +192,9 @@ def test_an_oversized_upload_is_refused_with_the_limit_and_the_fix(app, setup, m
     monkeypatch.setenv("OUTREACH_MAX_UPLOAD_MB", "0.001")  # about 1 KB, so a small file stands in for a 21 MB one
     before = kpi.totals(setup[2])
     at = open_page(app, "upload")
-    at.file_uploader[0].set_value(("big.csv", (FIXTURES / "sessions" / "valid_zh.csv").read_bytes() * 3, "text/csv")).run()
+    at.file_uploader[0].set_value(
+        ("big.csv", (FIXTURES / "sessions" / "valid_zh.csv").read_bytes() * 3, "text/csv")
+    ).run()
     assert not at.exception
     assert any("文件太大" in e.value and "拆分" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "upload_confirm"]

@@ -7,9 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.core import access
 from dashboard.core.access import accounts
-from dashboard.core.storage import audit
-from dashboard.core.reports import kpi
 from dashboard.core.access.scope import Scope
+from dashboard.core.reports import kpi
+from dashboard.core.storage import audit
 
 from .conftest import APP, open_page, sign_in
 
@@ -127,8 +127,16 @@ def test_a_disabled_account_is_signed_out_at_its_next_click(app, setup):
 
 
 def test_single_sign_on_maps_to_the_accounts_role(app, setup):
-    accounts.add_user(setup[2], "sso-planner", "planner", None, by=Scope.operator(), districts_=["海淀"], sso_email="hd@union.example")
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "c", "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    accounts.add_user(
+        setup[2], "sso-planner", "planner", None, by=Scope.operator(), districts_=["海淀"], sso_email="hd@union.example"
+    )
+    app.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "c",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
     app.user = {"is_logged_in": True, "email": "hd@union.example"}
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -157,7 +165,9 @@ def test_a_planners_upload_naming_another_districts_rows_is_refused_without_reve
     engine = setup[2]
     with engine.connect() as conn:
         session_id, site_id = conn.execute(
-            sa.select(sessions.c.session_id, sessions.c.site_id).where(sessions.c.district == "110108", sessions.c.session_type == "worker")
+            sa.select(sessions.c.session_id, sessions.c.site_id).where(
+                sessions.c.district == "110108", sessions.c.session_type == "worker"
+            )
         ).first()
         site_name = conn.execute(sa.select(sites.c.name).where(sites.c.site_id == site_id)).scalar()
         before = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).all()

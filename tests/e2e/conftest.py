@@ -28,7 +28,9 @@ HOSTILE = {
 
 if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI must run the browser tests: install Debian's chromium (.ci/run does)")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)"
+)
 
 
 def _free_port() -> int:
@@ -43,9 +45,9 @@ def server(tmp_path_factory):
     if CHROMIUM is None:
         pytest.skip("no chromium")
     sys.path.insert(0, str(ROOT))
-    from dashboard.core.storage import db
     from dashboard.core.intake import ingest
     from dashboard.core.recommender import store
+    from dashboard.core.storage import db
     from data import sample
 
     tmp = tmp_path_factory.mktemp("e2e")
@@ -53,8 +55,13 @@ def server(tmp_path_factory):
     engine = db.make_engine(url)
     db.upgrade(engine)
     sample.load(engine)
-    rows = "\n".join(f'{sid},"{name.replace(chr(34), chr(34) * 2)}",朝阳区,{lat},{lon},配送站点,150' for sid, (name, lat, lon) in HOSTILE.items())
-    ingest.import_sites(engine, f"点位编号,点位名称,所属区,纬度,经度,点位类型,周边职工数\n{rows}\n".encode(), "hostile.csv")
+    rows = "\n".join(
+        f'{sid},"{name.replace(chr(34), chr(34) * 2)}",朝阳区,{lat},{lon},配送站点,150'
+        for sid, (name, lat, lon) in HOSTILE.items()
+    )
+    ingest.import_sites(
+        engine, f"点位编号,点位名称,所属区,纬度,经度,点位类型,周边职工数\n{rows}\n".encode(), "hostile.csv"
+    )
     store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
     port = _free_port()
     env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(tmp / "models"), "OUTREACH_SAMPLE": "0"}
@@ -86,7 +93,14 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()

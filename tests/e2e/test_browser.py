@@ -6,7 +6,9 @@ import pytest
 
 from .conftest import CHROMIUM, HOSTILE
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt)"
+)
 
 PAGES = ["/", "/plan", "/kpi", "/upload", "/model", "/admin"]
 
@@ -54,7 +56,9 @@ def _point_of(visit, site_id):
     frame = next(f for f in visit.page.frames if f != visit.page.main_frame and f.evaluate("typeof L !== 'undefined'"))
     iframe = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').first
     where = None
-    for _ in range(40):  # the page may still be laying out (the iframe resizing, text appearing above it): wait until still
+    for _ in range(
+        40
+    ):  # the page may still be laying out (the iframe resizing, text appearing above it): wait until still
         points = frame.evaluate(FIND_FEATURE, [site_id, True])
         assert len(points) == 1, f"{site_id} not on the map"
         box = iframe.bounding_box()

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from dashboard.core import access
-from dashboard.core.storage import audit
-from dashboard.core.reports import kpi
-from dashboard.core.recommender import planner
 from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.recommender import planner
+from dashboard.core.reports import kpi
+from dashboard.core.storage import audit
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")
@@ -58,7 +58,22 @@ def test_a_planner_reads_only_their_districts(loaded):
         lambda e: access.audit_log(e, CHAOYANG),
         lambda e: access.add_user(e, CHAOYANG, "x2", "admin", "some-password"),
     ],
-    ids=["totals", "sites", "monthly", "site_history", "target_progress", "targets", "plan", "save_plan", "set_targets", "calendar", "retrain", "users", "audit", "add_user"],
+    ids=[
+        "totals",
+        "sites",
+        "monthly",
+        "site_history",
+        "target_progress",
+        "targets",
+        "plan",
+        "save_plan",
+        "set_targets",
+        "calendar",
+        "retrain",
+        "users",
+        "audit",
+        "add_user",
+    ],
 )
 def test_a_planner_is_refused_outside_their_scope_and_the_refusal_is_audited(loaded, attempt):
     with pytest.raises(PermissionDenied) as refused:
@@ -89,7 +104,9 @@ def test_leadership_writes_nothing(loaded, fixture_bytes, attempt):
 @pytest.mark.parametrize("skip_invalid", [False, True])
 def test_a_planners_file_with_another_districts_rows_is_refused_whole(engine, fixture_bytes, skip_invalid):
     access.import_sites(engine, ADMIN, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
-    report = access.import_sessions(engine, CHAOYANG, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY, skip_invalid=skip_invalid)
+    report = access.import_sessions(
+        engine, CHAOYANG, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY, skip_invalid=skip_invalid
+    )
     assert report.status == "refused"
     outside = [p for p in report.problems if p.code == "out_of_scope"]
     assert [p.row for p in outside] == [4, 5]  # W3 and E1 are in 海淀区: named by row, with the fix
@@ -99,7 +116,13 @@ def test_a_planners_file_with_another_districts_rows_is_refused_whole(engine, fi
 
 def test_a_planners_own_rows_import_and_are_audited(engine, fixture_bytes):
     access.import_sites(engine, ADMIN, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
-    mine = "\n".join(fixture_bytes("sessions/valid_zh.csv").decode().splitlines()[:3] + [fixture_bytes("sessions/valid_zh.csv").decode().splitlines()[-1]]) + "\n"
+    mine = (
+        "\n".join(
+            fixture_bytes("sessions/valid_zh.csv").decode().splitlines()[:3]
+            + [fixture_bytes("sessions/valid_zh.csv").decode().splitlines()[-1]]
+        )
+        + "\n"
+    )
     report = access.import_sessions(engine, CHAOYANG, mine.encode(), "mine.csv", today=TODAY)
     assert report.status == "written" and report.inserted == 3
     entry = audit.entries(engine, action="import").iloc[0]
@@ -113,10 +136,10 @@ def test_exports_are_formula_safe_and_audited(loaded):
 
     import openpyxl
 
-    frame = pd.DataFrame({"site": ["=HYPERLINK(\"http://x\")", "+1", "国贸"]})
+    frame = pd.DataFrame({"site": ['=HYPERLINK("http://x")', "+1", "国贸"]})
     data = access.export_workbook(loaded, LEADER, "sites", {"s": frame})
     cells = [c.value for c in openpyxl.load_workbook(BytesIO(data)).active["A"]][1:]
-    assert cells == ["'=HYPERLINK(\"http://x\")", "'+1", "国贸"]
+    assert cells == ['\'=HYPERLINK("http://x")', "'+1", "国贸"]
     import csv
 
     rows = list(csv.reader(access.export_csv(loaded, LEADER, "sites", frame).decode("utf-8-sig").splitlines()))
@@ -129,4 +152,8 @@ def test_an_oversized_file_is_refused_before_it_is_read(engine):
     big = b"x" * (2 * 1024 * 1024 + 1)
     report = access.import_sessions(engine, ADMIN, big, "huge.csv", max_bytes=2 * 1024 * 1024)
     assert report.status == "unreadable"
-    assert report.problems[0].code == "file_too_large" and "2.0 MB" in report.problems[0].zh and "拆分" in report.problems[0].zh
+    assert (
+        report.problems[0].code == "file_too_large"
+        and "2.0 MB" in report.problems[0].zh
+        and "拆分" in report.problems[0].zh
+    )

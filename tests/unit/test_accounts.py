@@ -6,13 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.core.access import accounts
-from dashboard.core.storage import audit
 from dashboard.core.access.accounts import AccountError
-from dashboard.core.storage.schema import users
 from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.storage import audit
+from dashboard.core.storage.schema import users
 
 OPERATOR = Scope("system:test", "admin")
-T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

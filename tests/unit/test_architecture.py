@@ -10,7 +10,13 @@ def test_core_does_not_import_streamlit():
     offenders = []
     for path in CORE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "streamlit"]
     assert list(CORE.rglob("*.py")) and offenders == []
 
@@ -27,7 +33,9 @@ def _passes_engine(arg) -> bool:
         return arg.id in ENGINE_NAMES
     if isinstance(arg, ast.Call):  # engine(), resources.engine(), _engine()
         f = arg.func
-        return (isinstance(f, ast.Name) and f.id in ("engine", "_engine")) or (isinstance(f, ast.Attribute) and f.attr == "engine")
+        return (isinstance(f, ast.Name) and f.id in ("engine", "_engine")) or (
+            isinstance(f, ast.Attribute) and f.attr == "engine"
+        )
     return False
 
 

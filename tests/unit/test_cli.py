@@ -15,10 +15,22 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 @pytest.fixture
 def cli(tmp_path):
-    env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "OUTREACH_MODEL_DIR": str(tmp_path / "models")}
+    env = {
+        **os.environ,
+        "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
+        "OUTREACH_MODEL_DIR": str(tmp_path / "models"),
+    }
 
     def run(*args, cwd=tmp_path, stdin: str | None = None):
-        return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, input=stdin)
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input=stdin,
+        )
 
     return run
 
@@ -36,7 +48,15 @@ def test_init_then_import_then_kpi(cli):
     assert again.returncode == 0 and "未变 5" in again.stdout and "导入过" in again.stdout
     out = cli("kpi", "--json")
     totals = json.loads(out.stdout)
-    assert set(totals) >= {"worker_sessions", "consultations", "applications", "enterprise_sessions", "enterprises_reached", "unions_founded", "members_total"}
+    assert set(totals) >= {
+        "worker_sessions",
+        "consultations",
+        "applications",
+        "enterprise_sessions",
+        "enterprises_reached",
+        "unions_founded",
+        "members_total",
+    }
     assert (totals["worker_sessions"], totals["consultations"], totals["members_total"]) == (3, 97, 168)
     chaoyang = json.loads(cli("kpi", "--json", "--district", "朝阳", "--from", "2023-05-09").stdout)
     assert (chaoyang["worker_sessions"], chaoyang["enterprise_sessions"]) == (1, 1)
@@ -108,7 +128,11 @@ def test_an_import_stands_even_when_the_model_cannot_be_retrained(cli, tmp_path)
 def accounts_cli(cli):
     """A database with sites, and three accounts created the documented way (password on stdin)."""
     assert cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv")).returncode == 0
-    for args in (("boss", "--role", "admin"), ("cy", "--role", "planner", "--district", "朝阳区"), ("lead", "--role", "leadership")):
+    for args in (
+        ("boss", "--role", "admin"),
+        ("cy", "--role", "planner", "--district", "朝阳区"),
+        ("lead", "--role", "leadership"),
+    ):
         made = cli("users", "add", *args, stdin=f"pw-of-{args[0]}-123\n")
         assert made.returncode == 0, made.stderr
     return cli
@@ -121,7 +145,11 @@ def as_user(cli, name, *args, password=None):
 def test_users_are_added_listed_disabled_and_get_new_passwords(accounts_cli):
     cli = accounts_cli
     listed = json.loads(cli("users", "list", "--json").stdout)
-    assert {(u["name"], u["role"], u["districts"]) for u in listed} == {("boss", "admin", ""), ("cy", "planner", "朝阳区"), ("lead", "leadership", "")}
+    assert {(u["name"], u["role"], u["districts"]) for u in listed} == {
+        ("boss", "admin", ""),
+        ("cy", "planner", "朝阳区"),
+        ("lead", "leadership", ""),
+    }
     assert "password" not in json.dumps(listed) and "argon2" not in json.dumps(listed)
     assert cli("users", "passwd", "cy", stdin="a-new-password\n").returncode == 0
     assert as_user(cli, "cy", "kpi", password="a-new-password").returncode == 0
@@ -141,7 +169,10 @@ def test_a_planner_on_the_command_line_stays_in_their_district(accounts_cli, tmp
     other = as_user(cli, "cy", "kpi", "--district", "海淀")
     assert other.returncode == 3 and "海淀区不在您负责的区" in other.stderr and "Traceback" not in other.stderr
     out = tmp_path / "sites.csv"
-    assert as_user(cli, "cy", "export", "sites", "--district", "海淀", "--out", str(out)).returncode == 3 and not out.exists()
+    assert (
+        as_user(cli, "cy", "export", "sites", "--district", "海淀", "--out", str(out)).returncode == 3
+        and not out.exists()
+    )
     assert as_user(cli, "cy", "export", "sites", "--out", str(out)).returncode == 0
     assert set(pd.read_csv(out, encoding="utf-8-sig")["district"].astype(str)) == {"110105"}
     assert as_user(cli, "cy", "users", "list").returncode == 3

@@ -4,10 +4,10 @@ import pytest
 
 from dashboard import cli
 from dashboard.core.access import accounts
-from dashboard.core.storage import db
+from dashboard.core.access.scope import Scope
 from dashboard.core.intake import ingest
 from dashboard.core.reports import kpi
-from dashboard.core.access.scope import Scope
+from dashboard.core.storage import db
 
 FIXTURES_ROWS = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nR1,职工沟通会,2023-05-08,09:00,11:00,朝阳区,CY-001,30,8\n"
 PASSWORD = "role-test-pw"
@@ -24,7 +24,9 @@ def setup(tmp_path, monkeypatch, fixture_bytes):
     db.upgrade(engine)
     ingest.import_sites(engine, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
     for name, role in ROLES.items():
-        accounts.add_user(engine, name, role, PASSWORD, by=Scope.operator(), districts_=["朝阳"] if role == "planner" else ())
+        accounts.add_user(
+            engine, name, role, PASSWORD, by=Scope.operator(), districts_=["朝阳"] if role == "planner" else ()
+        )
     (tmp_path / "mine.csv").write_text(FIXTURES_ROWS, encoding="utf-8")
     (tmp_path / "site.csv").write_text("点位编号,点位名称,所属区\nCY-009,新驿站,朝阳区\n", encoding="utf-8")
     return tmp_path, engine

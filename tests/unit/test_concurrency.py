@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard.core.storage import db
 from dashboard.core.intake import ingest
 from dashboard.core.reports import kpi
+from dashboard.core.storage import db
 from dashboard.core.storage.schema import sessions, sites, uploads
 
 TODAY = dt.date(2026, 11, 23)
@@ -35,7 +35,9 @@ def overlapping_files(n: int, seed: int = 5) -> list[tuple[str, bytes]]:
             lines.append(f"C{k:03d},职工沟通会,{day},09:00,11:00,{district},{site},,{apps * 3},{apps},{apps}")
         for k in rng.sample(range(30), 10):  # no id: keyed by type, date, start and site
             site, district = KNOWN[k % 4]
-            lines.append(f",职工沟通会,{dt.date(2024, 6, 1) + dt.timedelta(days=k)},14:00,16:00,{district},{site},,20,4,4")
+            lines.append(
+                f",职工沟通会,{dt.date(2024, 6, 1) + dt.timedelta(days=k)},14:00,16:00,{district},{site},,20,4,4"
+            )
         # a new site named in several files, created by whichever import commits first
         lines.append(f"N{i:03d},职工沟通会,2025-09-0{1 + i % 9},10:00,12:00,朝阳区,,新建驿站{i % 3},12,3,3")
         files.append((f"team{i:02d}.csv", (HEADER + "\n".join(lines) + "\n").encode()))
@@ -43,10 +45,25 @@ def overlapping_files(n: int, seed: int = 5) -> list[tuple[str, bytes]]:
 
 
 def contents(engine) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cols = [sessions.c.session_key, sessions.c.session_id, sessions.c.date, sessions.c.site_id, sessions.c.district, sessions.c.consultations, sessions.c.applications, sessions.c.members_joined, sessions.c.row_hash]
+    cols = [
+        sessions.c.session_key,
+        sessions.c.session_id,
+        sessions.c.date,
+        sessions.c.site_id,
+        sessions.c.district,
+        sessions.c.consultations,
+        sessions.c.applications,
+        sessions.c.members_joined,
+        sessions.c.row_hash,
+    ]
     with engine.connect() as conn:
-        got = pd.DataFrame(conn.execute(sa.select(*cols).order_by(sessions.c.session_key)).all(), columns=[c.name for c in cols])
-        site_rows = pd.DataFrame(conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district).order_by(sites.c.site_id)).all(), columns=["site_id", "name", "district"])
+        got = pd.DataFrame(
+            conn.execute(sa.select(*cols).order_by(sessions.c.session_key)).all(), columns=[c.name for c in cols]
+        )
+        site_rows = pd.DataFrame(
+            conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district).order_by(sites.c.site_id)).all(),
+            columns=["site_id", "name", "district"],
+        )
     got["date"] = pd.to_datetime(got["date"]).dt.date
     return got.reset_index(drop=True), site_rows.reset_index(drop=True)
 
@@ -78,10 +95,17 @@ def test_concurrent_overlapping_imports_equal_a_serial_import(with_sites, fixtur
     for th in threads:
         th.join(timeout=300)
     assert not failures, failures
-    assert all(r.status == "written" for r in reports.values()), {k: [p.en for p in r.errors] for k, r in reports.items()}
+    assert all(r.status == "written" for r in reports.values()), {
+        k: [p.en for p in r.errors] for k, r in reports.items()
+    }
 
     with engine.connect() as conn:
-        order = [r[0] for r in conn.execute(sa.select(uploads.c.file_name).where(uploads.c.kind == "sessions").order_by(uploads.c.id))]
+        order = [
+            r[0]
+            for r in conn.execute(
+                sa.select(uploads.c.file_name).where(uploads.c.kind == "sessions").order_by(uploads.c.id)
+            )
+        ]
     assert sorted(order) == sorted(reports)  # one audit row per import
 
     serial = db.make_engine(f"sqlite:///{tmp_path / 'serial.sqlite'}")

@@ -6,13 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.core.storage import db
-from dashboard.core.recommender import features
 from dashboard.core.intake import ingest
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import recommend
-from dashboard.core.recommender import store
+from dashboard.core.recommender import features, planner, recommend, store
 from dashboard.core.recommender.model import OutreachModel, band_of
+from dashboard.core.storage import db
 from data import sample
 
 MONDAY = dt.date(2026, 11, 2)
@@ -84,14 +81,22 @@ def test_exploring_stops_at_a_site_and_band_once_its_results_are_in(small_world)
             "site_id": learnt["site_id"], "consultations": consultations, "applications": applications,
         }
     )  # fmt: skip
-    assert ingest.import_sessions(engine, sample.to_csv_bytes(sheet), "results.csv", today=MONDAY + dt.timedelta(days=7)).inserted == len(learnt)
+    assert ingest.import_sessions(
+        engine, sample.to_csv_bytes(sheet), "results.csv", today=MONDAY + dt.timedelta(days=7)
+    ).inserted == len(learnt)
     retrained = store.train(engine, directory=tmp / "models2", estimators=("glm_hours",))
     again = planner.plan(
         recommend.CalendarPredictor(retrained.model, None), features.load_sites(engine), recommend.last_visits(engine),
         planner.PlanRequest(start=MONDAY + dt.timedelta(days=7), days=7, teams=2, exploration=0.25),
     )  # fmt: skip
-    before = set(zip(learnt["site_id"], band_of(learnt["start_min"], learnt["end_min"])))
-    after = set(zip(again.loc[again["learn"], "site_id"], band_of(again.loc[again["learn"], "start_min"], again.loc[again["learn"], "end_min"])))
+    before = set(zip(learnt["site_id"], band_of(learnt["start_min"], learnt["end_min"]), strict=True))
+    after = set(
+        zip(
+            again.loc[again["learn"], "site_id"],
+            band_of(again.loc[again["learn"], "start_min"], again.loc[again["learn"], "end_min"]),
+            strict=True,
+        )
+    )
     assert before and not before & after
 
 
@@ -115,10 +120,38 @@ def test_a_sites_own_peak_hour_is_learned_when_it_differs_from_its_types():
             mid = (start + 60) / 60
             peak = 15.0 if site == "O0" else 12.0  # O0: couriers, not office staff
             mean = 3 + 25 * np.exp(-((mid - peak) ** 2) / 2)
-            rows.append({"session_key": f"{site}-{day}", "site_id": site, "date": pd.Timestamp(day), "start_min": start, "end_min": start + 120, "model_type": "office_cluster", "district": "110105", "workers_nearby": 8000, "site_type": "office_cluster", "applications": rng.poisson(mean), "consultations": rng.poisson(mean * 4)})
+            rows.append(
+                {
+                    "session_key": f"{site}-{day}",
+                    "site_id": site,
+                    "date": pd.Timestamp(day),
+                    "start_min": start,
+                    "end_min": start + 120,
+                    "model_type": "office_cluster",
+                    "district": "110105",
+                    "workers_nearby": 8000,
+                    "site_type": "office_cluster",
+                    "applications": rng.poisson(mean),
+                    "consultations": rng.poisson(mean * 4),
+                }
+            )
     history = pd.DataFrame(rows).sort_values(["date", "start_min"]).reset_index(drop=True)
     history["days_since"] = features.days_since_previous(history)
-    grid = pd.DataFrame([{"site_id": s, "model_type": "office_cluster", "district": "110105", "workers_nearby": 8000, "date": pd.Timestamp("2026-07-07"), "start_min": w, "end_min": w + 120} for s in ("O0", "O1") for w in range(8 * 60, 18 * 60 + 1, 30)])
+    grid = pd.DataFrame(
+        [
+            {
+                "site_id": s,
+                "model_type": "office_cluster",
+                "district": "110105",
+                "workers_nearby": 8000,
+                "date": pd.Timestamp("2026-07-07"),
+                "start_min": w,
+                "end_min": w + 120,
+            }
+            for s in ("O0", "O1")
+            for w in range(8 * 60, 18 * 60 + 1, 30)
+        ]
+    )
     for estimator in ("glm_hours", "hgb_poisson"):
         grid["expected"] = OutreachModel(estimator).fit(history).predict_mean(grid)
         by_start = grid.pivot(index="start_min", columns="site_id", values="expected")

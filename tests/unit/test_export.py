@@ -11,9 +11,14 @@ from dashboard.core.recommender import planner
 
 
 def test_cells_a_spreadsheet_would_run_are_neutralised():
-    frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "普通", None], "n": [1, 2, 3, 4, 5, 6, 7, 8]})
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "普通", None],
+            "n": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
     out = export.neutralise(frame)
-    assert out["name"].tolist()[:6] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]
+    assert out["name"].tolist()[:6] == ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]
     assert out["name"].tolist()[6] == "普通" and out["name"].isna().tolist()[7]
     assert out["n"].tolist() == frame["n"].tolist()  # numbers stay numbers
 
@@ -38,10 +43,12 @@ def test_allowed_hours_must_end_within_the_day():
 
 def test_control_characters_can_neither_hide_a_formula_nor_break_an_xlsx():
     """pandas 3 text columns have the str dtype; a control character before "=" must not slip the check."""
-    frame = pd.DataFrame({"actor": pd.Series(["\x01=HYPERLINK(\"http://x\")", "\x02=1+1", "  =1+1", "a\x07b", "boss"], dtype="str")})
+    frame = pd.DataFrame(
+        {"actor": pd.Series(['\x01=HYPERLINK("http://x")', "\x02=1+1", "  =1+1", "a\x07b", "boss"], dtype="str")}
+    )
     assert frame["actor"].dtype != object
     out = export.neutralise(frame)["actor"].tolist()
-    assert out == ["'=HYPERLINK(\"http://x\")", "'=1+1", "'  =1+1", "ab", "boss"]
+    assert out == ['\'=HYPERLINK("http://x")', "'=1+1", "'  =1+1", "ab", "boss"]
     sheet = openpyxl.load_workbook(io.BytesIO(export.workbook({"audit": frame}))).active
     values = [c.value for c in sheet["A"]][1:]
     assert values == out and all(c.data_type == "s" for c in sheet["A"])

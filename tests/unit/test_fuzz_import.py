@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from dashboard import cli
 from dashboard.core import access
+from dashboard.core.access.scope import Scope
 from dashboard.core.intake import ingest
-from dashboard.core.storage import schema
 from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.messages import CATALOGUE
-from dashboard.core.access.scope import Scope
+from dashboard.core.storage import schema
 
 EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -97,7 +97,9 @@ def tables(draw, columns):
     if clean:
         chosen = draw(st.permutations(columns))
     elif draw(st.integers(0, 9)) < 8:
-        chosen = required + draw(st.lists(st.sampled_from(optional), max_size=len(optional), unique_by=lambda c: c.name))
+        chosen = required + draw(
+            st.lists(st.sampled_from(optional), max_size=len(optional), unique_by=lambda c: c.name)
+        )
         chosen = draw(st.permutations(chosen))
     else:
         chosen = draw(st.lists(st.sampled_from(columns), max_size=len(columns) + 2))
@@ -168,7 +170,11 @@ def files(draw, columns):
 def snapshot(engine) -> dict[str, list]:
     """Every stored row but the audit log (a refusal for scope is audited: that is the one write it makes)."""
     with engine.connect() as conn:
-        return {t.name: sorted(map(repr, conn.execute(sa.select(t)).all())) for t in schema.metadata.sorted_tables if t.name != "audit_log"}
+        return {
+            t.name: sorted(map(repr, conn.execute(sa.select(t)).all()))
+            for t in schema.metadata.sorted_tables
+            if t.name != "audit_log"
+        }
 
 
 def _check(report, before_snapshot, engine):
@@ -202,7 +208,12 @@ def test_any_sessions_file_gets_a_report_and_a_refusal_changes_nothing(world, up
 
 
 @FUZZ
-@given(upload=files(SITE_COLUMNS), caller=st.sampled_from(CALLERS), dry_run=st.booleans(), coords=st.sampled_from(["wgs84", "gcj02"]))
+@given(
+    upload=files(SITE_COLUMNS),
+    caller=st.sampled_from(CALLERS),
+    dry_run=st.booleans(),
+    coords=st.sampled_from(["wgs84", "gcj02"]),
+)
 def test_any_sites_file_gets_a_report_and_a_refusal_changes_nothing(world, upload, caller, dry_run, coords):
     data, name = upload
     before = snapshot(world)

@@ -10,7 +10,13 @@ from dashboard.core.geo import districts
 from dashboard.core.geo.gcj02 import gcj_to_wgs, wgs_to_gcj
 
 # approximate employment centres (WGS-84) and the district each lies in
-LANDMARKS = [("国贸", 39.909, 116.456, "110105"), ("中关村", 39.983, 116.316, "110108"), ("金融街", 39.915, 116.357, "110102"), ("亦庄", 39.80, 116.50, "110115"), ("首都机场", 40.07, 116.58, "110113")]
+LANDMARKS = [
+    ("国贸", 39.909, 116.456, "110105"),
+    ("中关村", 39.983, 116.316, "110108"),
+    ("金融街", 39.915, 116.357, "110102"),
+    ("亦庄", 39.80, 116.50, "110115"),
+    ("首都机场", 40.07, 116.58, "110113"),
+]
 
 
 def metres(lon1, lat1, lon2, lat2):

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 
 from dashboard import cli
 from dashboard.core import access
-from dashboard.core.storage import db
-from dashboard.core.intake import ingest
-from dashboard.core.storage import schema
 from dashboard.core.access.scope import Scope
+from dashboard.core.intake import ingest
+from dashboard.core.storage import db, schema
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")
@@ -34,7 +33,10 @@ CORPUS = {
     "date_9999.csv": ("refused", [("date_out_of_range", 3, "日期")]),
     "date_25h.csv": ("refused", [("bad_date", 3, "日期")]),
     "date_with_time.csv": ("written", [("date_with_time", 3, "日期")]),
-    "cr_in_unquoted_field.csv": ("refused", [("required_blank", 3, "现场咨询人数"), ("unknown_session_type", 4, "类型")]),
+    "cr_in_unquoted_field.csv": (
+        "refused",
+        [("required_blank", 3, "现场咨询人数"), ("unknown_session_type", 4, "类型")],
+    ),
     "formula_cells.csv": ("refused", [("bad_count", 3, "现场咨询人数")]),
     "template_name.csv": ("written", [("new_site", 3, "点位名称")]),
     "site_id_too_long.csv": ("refused", [("too_long", 3, "点位编号")]),
@@ -131,7 +133,7 @@ def test_the_command_line_never_shows_a_traceback(with_sites, name, tmp_path, mo
 def test_files_written_beside_an_import_are_formula_safe(with_sites, tmp_path, monkeypatch):
     """FILE.rejected.csv (--skip-invalid) and FILE.problems.csv (over 50 errors) go through the one CSV writer."""
     monkeypatch.setenv("OUTREACH_DB_URL", with_sites.url.render_as_string(hide_password=False))
-    hostile = "职工沟通会,2023-05-08,09:00,11:00,朝阳区,CY-001,=HYPERLINK(\"http://x\"),=1+1,@SUM(A1),-2\n"
+    hostile = '职工沟通会,2023-05-08,09:00,11:00,朝阳区,CY-001,=HYPERLINK("http://x"),=1+1,@SUM(A1),-2\n'
     path = tmp_path / "team.csv"
     path.write_text(HEADER + GOOD_ROW + hostile * 60, encoding="utf-8")
     assert cli.main(["sessions", "import", str(path), "--no-retrain", "--skip-invalid"]) == 0
@@ -179,7 +181,9 @@ def test_a_full_disk_says_so(with_sites):
         pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
         dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
 
-    many = HEADER + "".join(GOOD_ROW.replace("2023-05-08", str(dt.date(2020, 1, 1) + dt.timedelta(days=i))) for i in range(2000))
+    many = HEADER + "".join(
+        GOOD_ROW.replace("2023-05-08", str(dt.date(2020, 1, 1) + dt.timedelta(days=i))) for i in range(2000)
+    )
     with pytest.raises(sa.exc.SQLAlchemyError) as raised:
         ingest.import_sessions(full, many.encode(), "many.csv", today=TODAY)
     problem = db.explain(raised.value)
@@ -205,7 +209,9 @@ def test_too_many_rows_or_columns_are_refused_before_validation(with_sites, monk
     monkeypatch.setenv("OUTREACH_MAX_UPLOAD_ROWS", "50")
     many = HEADER + GOOD_ROW * 51
     report = access.import_sessions(with_sites, ADMIN, many.encode(), "many.csv", today=TODAY)
-    assert report.status == "unreadable" and report.problems[0].code == "too_many_rows" and "51" in report.problems[0].zh
+    assert (
+        report.status == "unreadable" and report.problems[0].code == "too_many_rows" and "51" in report.problems[0].zh
+    )
     assert access.import_sessions(with_sites, ADMIN, (HEADER + GOOD_ROW * 50).encode(), "ok.csv", today=TODAY).ok
     wide = HEADER.strip() + "," * 300 + "\n" + GOOD_ROW
     report = access.import_sessions(with_sites, ADMIN, wide.encode(), "wide.csv", today=TODAY)
@@ -217,9 +223,13 @@ def test_a_district_cannot_be_flooded_with_sites(with_sites, monkeypatch):
     rows = "点位编号,点位名称,所属区\n" + "".join(f"CY-1{i:02d},新点位{i},朝阳区\n" for i in range(3))
     before = snapshot(with_sites)
     report = access.import_sites(with_sites, ADMIN, rows.encode(), "flood.csv", dry_run=True)
-    assert report.status == "refused" and report.problems[0].code == "too_many_sites" and "朝阳区" in report.problems[0].zh
+    assert (
+        report.status == "refused" and report.problems[0].code == "too_many_sites" and "朝阳区" in report.problems[0].zh
+    )
     assert snapshot(with_sites) == before
-    assert access.import_sites(with_sites, ADMIN, "点位编号,点位名称,所属区\nCY-100,新点位,朝阳区\n".encode(), "one.csv").ok
+    assert access.import_sites(
+        with_sites, ADMIN, "点位编号,点位名称,所属区\nCY-100,新点位,朝阳区\n".encode(), "one.csv"
+    ).ok
 
 
 def test_odd_names_never_reach_the_database_raw(with_sites):

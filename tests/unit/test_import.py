@@ -45,7 +45,11 @@ def test_import_then_reimport_adds_nothing(with_sites, fixture_bytes):
     assert count(engine, sessions) == 5
     assert kpi.totals(engine) == totals
     with engine.connect() as conn:
-        audit = conn.execute(sa.select(uploads.c.file_name, uploads.c.uploaded_by, uploads.c.rows_inserted, uploads.c.rows_unchanged).order_by(uploads.c.id)).all()
+        audit = conn.execute(
+            sa.select(
+                uploads.c.file_name, uploads.c.uploaded_by, uploads.c.rows_inserted, uploads.c.rows_unchanged
+            ).order_by(uploads.c.id)
+        ).all()
     assert audit[-2:] == [("may.csv", "planner1", 5, 0), ("may-copy.csv", None, 0, 5)]
 
 
@@ -53,13 +57,18 @@ def test_a_corrected_row_updates_in_place(with_sites, fixture_bytes):
     engine = with_sites
     data = fixture_bytes("sessions/valid_zh.csv")
     ingest.import_sessions(engine, data, "may.csv", today=TODAY)
-    corrected = data.replace(b"W1,\xe8\x81\x8c\xe5\xb7\xa5\xe6\xb2\x9f\xe9\x80\x9a\xe4\xbc\x9a,2023-05-08,9:00,11:00,\xe6\x9c\x9d\xe9\x98\xb3\xe5\x8c\xba,CY-001,\xe5\x9b\xbd\xe8\xb4\xb8\xe5\x95\x86\xe5\x8a\xa1\xe6\xa5\xbc\xe5\xae\x871\xe5\x8f\xb7,3,30,8,8", "W1,职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,国贸商务楼宇1号,3,31,9,9".encode())
+    corrected = data.replace(
+        b"W1,\xe8\x81\x8c\xe5\xb7\xa5\xe6\xb2\x9f\xe9\x80\x9a\xe4\xbc\x9a,2023-05-08,9:00,11:00,\xe6\x9c\x9d\xe9\x98\xb3\xe5\x8c\xba,CY-001,\xe5\x9b\xbd\xe8\xb4\xb8\xe5\x95\x86\xe5\x8a\xa1\xe6\xa5\xbc\xe5\xae\x871\xe5\x8f\xb7,3,30,8,8",
+        "W1,职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,国贸商务楼宇1号,3,31,9,9".encode(),
+    )
     assert corrected != data
     report = ingest.import_sessions(engine, corrected, "may-v2.csv", today=TODAY)
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 4)
     assert count(engine, sessions) == 5
     with engine.connect() as conn:
-        row = conn.execute(sa.select(sessions.c.consultations, sessions.c.applications).where(sessions.c.session_id == "W1")).one()
+        row = conn.execute(
+            sa.select(sessions.c.consultations, sessions.c.applications).where(sessions.c.session_id == "W1")
+        ).one()
     assert tuple(row) == (31, 9)
 
 
@@ -73,7 +82,9 @@ def test_one_bad_row_writes_nothing(with_sites, fixture_bytes):
 
 def test_skip_invalid_imports_the_good_rows_and_returns_the_rest(with_sites, fixture_bytes):
     engine = with_sites
-    report = ingest.import_sessions(engine, fixture_bytes("sessions/many_bad_rows.csv"), "bad.csv", skip_invalid=True, today=TODAY)
+    report = ingest.import_sessions(
+        engine, fixture_bytes("sessions/many_bad_rows.csv"), "bad.csv", skip_invalid=True, today=TODAY
+    )
     assert (report.status, report.inserted, report.rejected) == ("written", 1, 3)
     assert count(engine, sessions) == 1
     rejected = report.rejected_rows
@@ -85,7 +96,9 @@ def test_skip_invalid_imports_the_good_rows_and_returns_the_rest(with_sites, fix
 def test_dry_run_counts_but_writes_nothing(with_sites, fixture_bytes):
     engine = with_sites
     before = snapshot(engine)
-    report = ingest.import_sessions(engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", dry_run=True, today=TODAY)
+    report = ingest.import_sessions(
+        engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", dry_run=True, today=TODAY
+    )
     assert (report.status, report.inserted) == ("dry_run", 5)
     assert snapshot(engine) == before
 

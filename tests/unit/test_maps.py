@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
-from dashboard.core.geo import districts
-from dashboard.core.geo import maps
+from dashboard.core.geo import districts, maps
 
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs\.|unpkg\.com|code\.jquery\.com|bootstrapcdn|d3js\.org|fonts\.googleapis")
 
@@ -34,7 +33,16 @@ def hostile_sites():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("<b>", "&lt;b&gt;"), ("`x`", "&#96;x&#96;"), ("${a}", "&#36;&#123;a&#125;"), ("{{ x }}", "&#123;&#123; x &#125;&#125;"), ("a\\b", "a&#92;b"), ('"q"', "&quot;q&quot;"), (None, ""), (float("nan"), "")],
+    [
+        ("<b>", "&lt;b&gt;"),
+        ("`x`", "&#96;x&#96;"),
+        ("${a}", "&#36;&#123;a&#125;"),
+        ("{{ x }}", "&#123;&#123; x &#125;&#125;"),
+        ("a\\b", "a&#92;b"),
+        ('"q"', "&quot;q&quot;"),
+        (None, ""),
+        (float("nan"), ""),
+    ],
 )
 def test_safe_text(raw, expected):
     assert maps.safe_text(raw) == expected
@@ -56,7 +64,9 @@ def test_rendered_map_has_no_cdn_and_no_raw_user_text(hostile_sites):
 
 def test_gaode_tiles_shift_everything_to_gcj02(hostile_sites):
     plain = maps.site_layer(hostile_sites, "value", {"name": "n"})[0].data["features"][0]["geometry"]["coordinates"]
-    shifted = maps.site_layer(hostile_sites, "value", {"name": "n"}, maps.Tiles("gaode"))[0].data["features"][0]["geometry"]["coordinates"]
+    shifted = maps.site_layer(hostile_sites, "value", {"name": "n"}, maps.Tiles("gaode"))[0].data["features"][0][
+        "geometry"
+    ]["coordinates"]
     assert 0.005 < shifted[0] - plain[0] < 0.007 and 0.0005 < shifted[1] - plain[1] < 0.002
     gdf = districts.boundaries().head(1).assign(v=1.0, label="x")
     a = maps.district_layer(gdf, "v", "label", {}, maps.Tiles("none"))[0].data["features"][0]["geometry"]
@@ -99,7 +109,15 @@ def _as_sent(text: str) -> str:
 def _every_builder(text: str) -> str:
     """Build each map layer with ``text`` in every field that reaches it, and return the rendered page."""
     sites = pd.DataFrame(
-        {"site_id": [text], "name": [text], "type_label": [text], "when": [text], "lat": [39.93], "lon": [116.45], "value": [1.0]}
+        {
+            "site_id": [text],
+            "name": [text],
+            "type_label": [text],
+            "when": [text],
+            "lat": [39.93],
+            "lon": [116.45],
+            "value": [1.0],
+        }
     )
     m = maps.base_map(maps.Tiles("custom", "http://tiles.intranet.local/{z}/{x}/{y}.png", text))
     maps.site_layer(sites, "value", {"name": text, "type_label": text, "when": "t", "site_id": "id"})[0].add_to(m)
@@ -141,5 +159,5 @@ def test_template_syntax_survives_streamlit_folium(text, tmp_path, monkeypatch):
 
 def test_custom_tile_urls_must_be_plain_templates():
     assert maps.Tiles("custom", "https://tiles.local/{z}/{x}/{y}.png").usable_url
-    for bad in ("https://t/{{7*7}}/{x}", "javascript:alert(1)", "https://t/`${a}`/{z}", "https://t/{z}\"onload=", None):
+    for bad in ("https://t/{{7*7}}/{x}", "javascript:alert(1)", "https://t/`${a}`/{z}", 'https://t/{z}"onload=', None):
         assert maps.Tiles("custom", bad).usable_url is None

@@ -7,7 +7,16 @@ from dashboard.core.intake.parsing import MAX_COUNT, parse_counts, parse_dates, 
 
 def test_dates_typed_many_ways():
     cells = pd.Series(
-        ["2023-05-08", "2023/5/8", "2023年5月8日", "2023.05.08", "45054", "2023-05-08 00:00:00", " 2023-5-8 ", "２０２３年５月８日"]
+        [
+            "2023-05-08",
+            "2023/5/8",
+            "2023年5月8日",
+            "2023.05.08",
+            "45054",
+            "2023-05-08 00:00:00",
+            " 2023-5-8 ",
+            "２０２３年５月８日",
+        ]
     )
     dates, unrecognised, impossible, out_of_range, with_time = parse_dates(cells)
     assert (dates == pd.Timestamp("2023-05-08")).all()
@@ -26,7 +35,9 @@ def test_dates_refused():
 
 def test_a_time_inside_a_date_cell_is_checked_and_never_dropped_silently():
     dates, unrecognised, impossible, out_of_range, with_time = parse_dates(
-        pd.Series(["2023-05-08 25:00", "2023-05-08T09:00", "2023-05-08 09:61", "2023-05-08 00:00", "2023-05-08 9:00:75"])
+        pd.Series(
+            ["2023-05-08 25:00", "2023-05-08T09:00", "2023-05-08 09:61", "2023-05-08 00:00", "2023-05-08 9:00:75"]
+        )
     )
     assert unrecognised.tolist() == [True, False, True, False, True]
     assert with_time.tolist() == [False, True, False, False, False]
@@ -34,7 +45,11 @@ def test_a_time_inside_a_date_cell_is_checked_and_never_dropped_silently():
 
 
 def test_times():
-    minutes, bad = parse_times(pd.Series(["9:00", "09:00", "09:00:00", "9：30", "0.375", "14点30", "24:00", "9", "", "noon", "0.9999", "0.9993"]))
+    minutes, bad = parse_times(
+        pd.Series(
+            ["9:00", "09:00", "09:00:00", "9：30", "0.375", "14点30", "24:00", "9", "", "noon", "0.9999", "0.9993"]
+        )
+    )
     assert minutes[:6].tolist() == [540, 540, 540, 570, 540, 870] and minutes[11] == 1439
     assert bad.tolist() == [False] * 6 + [True, True, False, True, True, False]  # 0.9999 of a day rounds to 24:00
 
@@ -52,7 +67,18 @@ def test_counts():
 
 
 def test_counts_the_storage_cannot_hold_are_refused_not_crashed_on():
-    cells = pd.Series([str(MAX_COUNT), str(MAX_COUNT + 1), "1e308", "99999999999999999999", "9223372036854775808", "inf", "nan", "-inf"])
+    cells = pd.Series(
+        [
+            str(MAX_COUNT),
+            str(MAX_COUNT + 1),
+            "1e308",
+            "99999999999999999999",
+            "9223372036854775808",
+            "inf",
+            "nan",
+            "-inf",
+        ]
+    )
     counts, non_numeric, negative, fractional, too_large = parse_counts(cells)
     assert counts[0] == MAX_COUNT and counts[1:].isna().all()
     assert too_large.tolist() == [False, True, True, True, True, False, False, False]

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from dashboard.core import access
+from dashboard.core.access.scope import Scope
 from dashboard.core.intake import ingest
 from dashboard.core.reports import plans
-from dashboard.core.access.scope import Scope
 
 TODAY = dt.date(2026, 11, 23)
 CHAOYANG = Scope("cy", "planner", ("110105",))
@@ -17,7 +17,9 @@ CHAOYANG = Scope("cy", "planner", ("110105",))
 @pytest.fixture
 def reviewed(engine, fixture_bytes):
     ingest.import_sites(engine, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
-    ingest.import_sessions(engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY)  # CY-001: 8, CY-002: 15
+    ingest.import_sessions(
+        engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY
+    )  # CY-001: 8, CY-002: 15
     plan = pd.DataFrame(
         {
             "team": [1, 2, 1], "date": [dt.date(2026, 11, 2), dt.date(2026, 11, 2), dt.date(2026, 11, 3)],
@@ -31,7 +33,9 @@ def reviewed(engine, fixture_bytes):
     sheet = access.results_template(engine, CHAOYANG, plan_id)
     sheet.loc[0, ["现场咨询人数", "现场申请入会人数", "发展会员数"]] = ["30", "11", "11"]  # inside 5-14
     sheet.loc[1, ["现场咨询人数", "现场申请入会人数", "发展会员数"]] = ["50", "20", "20"]  # above 8-16
-    report = access.import_sessions(engine, CHAOYANG, sheet.iloc[:2].to_csv(index=False).encode(), "results.csv", today=TODAY)
+    report = access.import_sessions(
+        engine, CHAOYANG, sheet.iloc[:2].to_csv(index=False).encode(), "results.csv", today=TODAY
+    )
     assert report.status == "written" and report.inserted == 2
     return engine, plan_id
 

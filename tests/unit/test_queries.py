@@ -3,10 +3,7 @@
 import datetime as dt
 
 from dashboard.core.intake import ingest
-from dashboard.core.reports import kpi
-from dashboard.core.reports import plans
-from dashboard.core.reports import queries
-from dashboard.core.reports import targets
+from dashboard.core.reports import kpi, plans, queries, targets
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -17,7 +14,10 @@ def test_monthly_and_district_figures_add_up_to_the_totals(engine, fixture_bytes
     totals = kpi.totals(engine)
     months = queries.monthly(engine)
     assert list(months["month"].dt.strftime("%Y-%m")) == ["2023-05"]
-    assert int(months["applications"].sum()) == totals["applications"] and int(months["members"].sum()) == totals["members_total"]
+    assert (
+        int(months["applications"].sum()) == totals["applications"]
+        and int(months["members"].sum()) == totals["members_total"]
+    )
     stats = queries.district_stats(engine)
     assert len(stats) == 16
     assert int(stats["worker_sessions"].sum()) == totals["worker_sessions"]
@@ -45,7 +45,18 @@ def test_saved_plan_rows_link_to_uploaded_results(engine, fixture_bytes):
 
     ingest.import_sites(engine, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
     plan = pd.DataFrame(
-        [{"team": 1, "date": dt.date(2026, 11, 2), "start_time": "14:00", "end_time": "16:00", "site_id": "CY-002", "district": "朝阳区", "expected_applications": 9.5, "reason": "测试"}]
+        [
+            {
+                "team": 1,
+                "date": dt.date(2026, 11, 2),
+                "start_time": "14:00",
+                "end_time": "16:00",
+                "site_id": "CY-002",
+                "district": "朝阳区",
+                "expected_applications": 9.5,
+                "reason": "测试",
+            }
+        ]
     )
     plan_id = plans.save(engine, plan, "下周", {"teams": 1})
     sheet = plans.results_template(engine, plan_id)

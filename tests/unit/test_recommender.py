@@ -1,6 +1,7 @@
 """The recommender: what it learned, the plans it makes, and how it survives a bad model file."""
 
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -12,11 +13,8 @@ import pandas as pd
 import pytest
 
 from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import features, planner, recommend, store
 from dashboard.core.storage import db
-from dashboard.core.recommender import features
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import recommend
-from dashboard.core.recommender import store
 from data import sample
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +91,17 @@ def test_a_site_never_visited_gets_a_finite_sensible_estimate(trained):
     engine, loaded, _ = trained
     sites = features.load_sites(engine)
     stations = sites[sites["model_type"] == "delivery_station"]
-    new = pd.DataFrame([{"site_id": "NEW-1", "name": "新驿站", "district": "110105", "model_type": "delivery_station", "workers_nearby": 150}])
+    new = pd.DataFrame(
+        [
+            {
+                "site_id": "NEW-1",
+                "name": "新驿站",
+                "district": "110105",
+                "model_type": "delivery_station",
+                "workers_nearby": 150,
+            }
+        ]
+    )
     assert "NEW-1" not in loaded.model.site_levels_["applications"]
     value = loaded.model.predict(candidates(new, MONDAY, [15 * 60]))
     known = loaded.model.predict_mean(candidates(stations, MONDAY, [15 * 60], days_since=90))
@@ -112,8 +120,8 @@ def _assert_obeys(plan_rows: pd.DataFrame, request: planner.PlanRequest, sites: 
     per_team_day = plan_rows.groupby(["date", "team"])
     assert (per_team_day.size() <= request.per_team_per_day).all()
     for _, g in per_team_day:
-        spans = sorted(zip(g["start_min"], g["end_min"]))
-        assert all(b[0] >= a[1] + request.gap_min for a, b in zip(spans, spans[1:]))
+        spans = sorted(zip(g["start_min"], g["end_min"], strict=True))
+        assert all(b[0] >= a[1] + request.gap_min for a, b in itertools.pairwise(spans))
     district_of = sites.set_index("site_id")["district"]
     if request.district:
         assert (plan_rows["site_id"].map(district_of) == request.district).all()
@@ -141,7 +149,16 @@ def test_booked_sessions_are_neither_repeated_nor_ignored(world):
     sites = _sites_frame(world.sites)
     free = planner.plan(world.truth, sites, {}, planner.PlanRequest(start=MONDAY, days=2, teams=3))
     first = free.iloc[0]
-    booked = pd.DataFrame([{"site_id": first["site_id"], "date": first["date"], "start_min": first["start_min"], "end_min": first["end_min"]}])
+    booked = pd.DataFrame(
+        [
+            {
+                "site_id": first["site_id"],
+                "date": first["date"],
+                "start_min": first["start_min"],
+                "end_min": first["end_min"],
+            }
+        ]
+    )
     again = planner.plan(world.truth, sites, {}, planner.PlanRequest(start=MONDAY, days=2, teams=3, booked=booked))
     assert not ((again["site_id"] == first["site_id"]) & (again["date"] == first["date"])).any()
 
@@ -166,11 +183,12 @@ def test_the_planner_counts_the_saturation_its_own_picks_cause(world):
     aware = planner.plan(world.truth, sites, {}, request)
     naive = planner.plan(_IgnoresSaturation(world.truth), sites, {}, request)
     assert aware["site_id"].duplicated().sum() < naive["site_id"].duplicated().sum()
+
     # and judged by the truth with saturation, the aware plan is worth more
     def worth(p):
         p = p.sort_values(["date", "start_min"])
         prev, since = {}, []
-        for s, d in zip(p["site_id"], p["date"]):
+        for s, d in zip(p["site_id"], p["date"], strict=True):
             since.append(np.nan if s not in prev else (d - prev[s]).days)
             prev[s] = d
         return world.truth.expected(p["site_id"], p["date"], p["start_min"], p["end_min"], since)[1].sum()
@@ -190,7 +208,9 @@ def test_recommend_describes_every_row_with_a_reason(trained):
 
 def test_a_2027_plan_says_its_calendar_is_provisional(trained):
     engine, loaded, _ = trained
-    plan_rows, messages = recommend.recommend(engine, planner.PlanRequest(start=dt.date(2027, 2, 8), days=2, teams=2), loaded)
+    plan_rows, messages = recommend.recommend(
+        engine, planner.PlanRequest(start=dt.date(2027, 2, 8), days=2, teams=2), loaded
+    )
     assert plan_rows["provisional"].all()
     assert plan_rows["reason"].str.contains("2027年节假日安排尚未公布").all()
     assert any("2027" in m and "provisional" in m for m in messages)
@@ -210,7 +230,9 @@ def test_an_admin_override_changes_the_day_type_used(trained):
 def test_corrupt_outdated_or_stale_models_are_retrained_with_a_message(trained, tmp_path, monkeypatch):
     engine, loaded, directory = trained
     real_train = store.train
-    monkeypatch.setattr(store, "train", lambda *a, **k: real_train(*a, **{**k, "estimators": ("hgb_poisson",)}))  # faster, still real
+    monkeypatch.setattr(
+        store, "train", lambda *a, **k: real_train(*a, **{**k, "estimators": ("hgb_poisson",)})
+    )  # faster, still real
     models = tmp_path / "models"
     models.mkdir()
     for name in ("recommender.joblib", "recommender.json"):
@@ -248,7 +270,9 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     frame = pd.read_csv(out, encoding="utf-8-sig")
-    assert len(frame) == 6 and {"小组", "日期", "开始时间", "点位名称", "预计申请入会人数", "理由"} <= set(frame.columns)
+    assert len(frame) == 6 and {"小组", "日期", "开始时间", "点位名称", "预计申请入会人数", "理由"} <= set(
+        frame.columns
+    )
     assert frame["开始时间"].min() >= "08:00" and frame["结束时间"].max() <= "20:00"
 
 
@@ -256,13 +280,38 @@ def test_cli_recommend_respects_a_booked_file(trained, tmp_path):
     engine, loaded, directory = trained
     env = {**os.environ, "OUTREACH_DB_URL": str(engine.url), "OUTREACH_MODEL_DIR": str(directory)}
     run = lambda *extra: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "dashboard", "recommend", "--start", "2026-11-30", "--days", "1", "--teams", "3", "--out", str(tmp_path / "p.csv"), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "recommend",
+            "--start",
+            "2026-11-30",
+            "--days",
+            "1",
+            "--teams",
+            "3",
+            "--out",
+            str(tmp_path / "p.csv"),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run().returncode == 0
     first = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
     booked = tmp_path / "booked.csv"
-    booked.write_text("点位编号,日期,开始时间,结束时间\n" + "\n".join(f"{s},2026-11-30,{a},{b}" for s, a, b in zip(first["点位编号"], first["开始时间"], first["结束时间"])), encoding="utf-8")
+    booked.write_text(
+        "点位编号,日期,开始时间,结束时间\n"
+        + "\n".join(
+            f"{s},2026-11-30,{a},{b}"
+            for s, a, b in zip(first["点位编号"], first["开始时间"], first["结束时间"], strict=True)
+        ),
+        encoding="utf-8",
+    )
     assert run("--booked", str(booked)).returncode == 0
     second = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
     assert not set(second["点位编号"]) & set(first["点位编号"])

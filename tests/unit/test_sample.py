@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from data import sample
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.reports import kpi
+from data import sample
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_sites_are_inside_their_districts(generated):
     sites = generated.sites
     pts = gpd.GeoSeries(gpd.points_from_xy(sites["lon"], sites["lat"]), crs=districts.CRS)
     polys = districts.boundaries().set_index("adcode").geometry
-    inside = [polys[d].contains(p) for d, p in zip(sites["district"], pts)]
+    inside = [polys[d].contains(p) for d, p in zip(sites["district"], pts, strict=True)]
     assert all(inside)
     assert 400 <= len(sites) <= 800 and sites["site_id"].is_unique
 

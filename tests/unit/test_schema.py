@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from dashboard.core.storage import db
 from dashboard.core.intake import ingest
 from dashboard.core.reports import kpi
+from dashboard.core.storage import db
 from dashboard.core.storage.schema import metadata
 
 

@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from dashboard import cli
 from dashboard.core import access
 from dashboard.core.access import accounts
-from dashboard.core.storage import audit
-from dashboard.core.storage import schema
 from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.storage import audit, schema
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")
@@ -55,7 +54,9 @@ def snapshot(engine) -> dict[str, list]:
         }
 
 
-def _row(session_id="", kind="职工沟通会", date="2023-06-01", district="朝阳区", site="CY-001", name="", counts="30,8,8,,"):
+def _row(
+    session_id="", kind="职工沟通会", date="2023-06-01", district="朝阳区", site="CY-001", name="", counts="30,8,8,,"
+):
     return f"{session_id},{kind},{date},09:00,11:00,{district},{site},{name},{counts}\n"
 
 
@@ -93,7 +94,9 @@ def test_a_sessions_file_with_a_key_of_another_district_is_refused(world, case, 
     engine, _ = world
     before = snapshot(engine)
     data = (HEADER + _row("MINE-1") + SESSION_FILES[case].replace("{plan_row}", _plan_row_id(engine))).encode()
-    report = access.import_sessions(engine, CHAOYANG, data, "keys.csv", today=TODAY, dry_run=dry_run, skip_invalid=skip_invalid)
+    report = access.import_sessions(
+        engine, CHAOYANG, data, "keys.csv", today=TODAY, dry_run=dry_run, skip_invalid=skip_invalid
+    )
     _assert_refused_without_revealing(report, {"foreign_key", "foreign_site", "out_of_scope"})
     assert [p.row for p in report.errors] == [3]  # the row with the key, not the planner's own row
     assert snapshot(engine) == before
@@ -113,7 +116,10 @@ def test_nobody_can_claim_a_plan_rows_id_before_the_plan_exists(world):
     """Plan-row ids carry a random part, and results link to a plan row only from the row's own district."""
     engine, _ = world
     guesses = "".join(_row(f"P2-{i:03d}", counts="999,999,999,,") for i in range(1, 4))
-    assert access.import_sessions(engine, CHAOYANG, (HEADER + guesses).encode(), "early.csv", today=TODAY).status == "written"
+    assert (
+        access.import_sessions(engine, CHAOYANG, (HEADER + guesses).encode(), "early.csv", today=TODAY).status
+        == "written"
+    )
     plan = pd.DataFrame(
         {"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"],
          "district": ["海淀区"], "expected_applications": [5.0], "reason": ["r"]}
@@ -149,7 +155,9 @@ def test_a_sessions_district_must_be_its_sites_for_a_planner_but_only_a_note_for
 
 def _plan_rows(engine, plan_id):
     with engine.connect() as conn:
-        return conn.execute(sa.select(schema.plan_rows.c.id).where(schema.plan_rows.c.plan_id == plan_id)).scalars().all()
+        return (
+            conn.execute(sa.select(schema.plan_rows.c.id).where(schema.plan_rows.c.plan_id == plan_id)).scalars().all()
+        )
 
 
 PLAN_PATHS = {
@@ -161,10 +169,22 @@ PLAN_PATHS = {
     "results sheet of a 海淀 plan": lambda e, plan, rows: access.results_template(e, CHAOYANG, plan),
     "plan against actual of a 海淀 plan": lambda e, plan, rows: access.plan_review(e, CHAOYANG, plan),
     "save a plan at 海淀 sites labelled 朝阳": lambda e, plan, rows: access.save_plan(
-        e, CHAOYANG,
-        pd.DataFrame({"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"],
-                      "district": ["朝阳区"], "expected_applications": [1.0], "reason": ["r"]}),
-        "mine", {},
+        e,
+        CHAOYANG,
+        pd.DataFrame(
+            {
+                "team": [1],
+                "date": [TODAY],
+                "start_time": ["09:00"],
+                "end_time": ["11:00"],
+                "site_id": ["HD-001"],
+                "district": ["朝阳区"],
+                "expected_applications": [1.0],
+                "reason": ["r"],
+            }
+        ),
+        "mine",
+        {},
     ),  # fmt: skip
     "another planner's password": lambda e, plan, rows: access.set_password(e, CHAOYANG, "haidian", "taken-over-pw"),
     "disable another planner": lambda e, plan, rows: access.set_disabled(e, CHAOYANG, "haidian", True),
@@ -186,14 +206,20 @@ def test_plan_rows_plans_and_accounts_of_another_district_are_refused(world, cas
 def test_no_such_row_and_not_yours_get_the_same_answer(world):
     engine, plan_id = world
     answers = []
-    for attempt in (lambda: access.plan_rows(engine, CHAOYANG, plan_id), lambda: access.plan_rows(engine, CHAOYANG, 999_999)):
+    for attempt in (
+        lambda: access.plan_rows(engine, CHAOYANG, plan_id),
+        lambda: access.plan_rows(engine, CHAOYANG, 999_999),
+    ):
         with pytest.raises(PermissionDenied) as refused:
             attempt()
         answers.append((refused.value.zh, refused.value.en))
     assert answers[0] == answers[1]
 
 
-CLI_FILES = {**{f"sessions: {k}": ("sessions", v) for k, v in SESSION_FILES.items()}, **{f"sites: {k}": ("sites", v) for k, v in SITE_FILES.items()}}
+CLI_FILES = {
+    **{f"sessions: {k}": ("sessions", v) for k, v in SESSION_FILES.items()},
+    **{f"sites: {k}": ("sites", v) for k, v in SITE_FILES.items()},
+}
 
 
 # The command line opens its own engine on OUTREACH_DB_URL: it runs on the SQLite file (the core above runs on both).
@@ -209,7 +235,17 @@ def test_the_command_line_refuses_the_same_keys(world, case, dry_run, tmp_path, 
     path = tmp_path / "keys.csv"
     path.write_text((HEADER + rows) if kind == "sessions" else rows, encoding="utf-8")
     before = snapshot(engine)
-    args = ["--lang", "zh", "--as", "chaoyang", kind, "import", str(path), *(["--dry-run"] if dry_run else []), *(["--no-retrain"] if kind == "sessions" else [])]
+    args = [
+        "--lang",
+        "zh",
+        "--as",
+        "chaoyang",
+        kind,
+        "import",
+        str(path),
+        *(["--dry-run"] if dry_run else []),
+        *(["--no-retrain"] if kind == "sessions" else []),
+    ]
     status = cli.main(args)
     out = capsys.readouterr()
     assert status == 1 and "未导入" in out.out and "更新 0" in out.out, out.out + out.err
@@ -219,7 +255,18 @@ def test_the_command_line_refuses_the_same_keys(world, case, dry_run, tmp_path, 
 
 def test_every_write_path_of_the_gateway_is_in_this_matrix():
     """A new function in access that checks a scope must be tried here with another district's keys."""
-    covered = {"import_sessions", "import_sites", "set_done", "plan_rows", "results_template", "plan_review", "save_plan", "set_password", "set_disabled", "change_user"}
+    covered = {
+        "import_sessions",
+        "import_sites",
+        "set_done",
+        "plan_rows",
+        "results_template",
+        "plan_review",
+        "save_plan",
+        "set_password",
+        "set_disabled",
+        "change_user",
+    }
     elsewhere = {  # tried with another district or role in test_access.py / test_cli_roles.py
         "totals", "site_stats", "monthly", "site_history", "target_progress", "get_targets", "recommend", "set_targets",
         "set_calendar_day", "retrain", "users", "add_user", "audit_log",
@@ -229,9 +276,13 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
     checking = {
         node.name
         for node in ast.parse(source).body
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and any(
-            isinstance(n, ast.Attribute) and n.attr in ("require_write", "require_admin", "readable", "covers")
-            or isinstance(n, ast.Name) and n.id in ("_plan_in_scope", "_not_found")
+        if isinstance(node, ast.FunctionDef)
+        and not node.name.startswith("_")
+        and any(
+            isinstance(n, ast.Attribute)
+            and n.attr in ("require_write", "require_admin", "readable", "covers")
+            or isinstance(n, ast.Name)
+            and n.id in ("_plan_in_scope", "_not_found")
             for n in ast.walk(node)
         )
     }
@@ -268,7 +319,9 @@ def test_a_refusal_is_the_same_whether_or_not_another_districts_row_exists(world
     typed = ("中关村商务楼宇1号", "没有这个点位", "HD-002", "HD-999")
     answers = []
     for rows in (hits, misses):
-        report = access.import_sessions(engine, CHAOYANG, (HEADER + rows.replace("{s}", "")).encode(), "probe.csv", today=TODAY, dry_run=dry_run)
+        report = access.import_sessions(
+            engine, CHAOYANG, (HEADER + rows.replace("{s}", "")).encode(), "probe.csv", today=TODAY, dry_run=dry_run
+        )
         assert report.status == "refused" and report.preview.empty
         answers.append([(r, c, code) for r, c, code, _ in _codes_and_texts(report, typed)])
     # the last row differs by design: a site id that exists elsewhere cannot be used, one that exists nowhere is unknown
@@ -279,7 +332,9 @@ def test_a_refusal_is_the_same_whether_or_not_another_districts_row_exists(world
 def test_refused_imports_are_audited_dry_runs_too(world):
     engine, _ = world
     for dry_run in (True, False):
-        access.import_sessions(engine, CHAOYANG, (HEADER + _row("W3")).encode(), "probe.csv", today=TODAY, dry_run=dry_run)
+        access.import_sessions(
+            engine, CHAOYANG, (HEADER + _row("W3")).encode(), "probe.csv", today=TODAY, dry_run=dry_run
+        )
     denied = audit.entries(engine, action="denied")
     imports = denied[denied["detail"].str.contains('"what": "import"')]
     assert len(imports) == 2 and set(imports["actor"]) == {"chaoyang"}

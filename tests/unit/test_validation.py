@@ -11,7 +11,11 @@ from dashboard.core.intake.validate import validate_sessions, validate_sites
 
 TODAY = dt.date(2026, 11, 23)
 KNOWN_SITES = pd.DataFrame(
-    {"site_id": ["CY-001", "CY-002", "HD-001"], "name": ["国贸商务楼宇1号", "望京配送站点1号", "中关村商务楼宇1号"], "district": ["110105", "110105", "110108"]}
+    {
+        "site_id": ["CY-001", "CY-002", "HD-001"],
+        "name": ["国贸商务楼宇1号", "望京配送站点1号", "中关村商务楼宇1号"],
+        "district": ["110105", "110105", "110108"],
+    }
 )
 
 
@@ -60,7 +64,11 @@ def test_missing_column_is_named_in_both_languages(fixture_bytes):
 def test_every_bad_row_is_reported_not_only_the_first(fixture_bytes):
     result = validate(fixture_bytes, "many_bad_rows.csv")
     assert result.rejected_rows == {3, 4, 5}
-    assert {(p.row, p.code) for p in result.errors} == {(3, "impossible_date"), (4, "unknown_district"), (5, "negative_count")}
+    assert {(p.row, p.code) for p in result.errors} == {
+        (3, "impossible_date"),
+        (4, "unknown_district"),
+        (5, "negative_count"),
+    }
     assert list(result.rows["session_id"]) == ["W1"]
 
 
@@ -73,7 +81,13 @@ def test_identical_duplicate_rows_count_once_with_a_warning(fixture_bytes):
 def test_three_date_spellings_and_both_time_spellings_parse(fixture_bytes):
     result = validate(fixture_bytes, "valid_zh.csv")
     assert result.ok, [p.en for p in result.errors]
-    assert list(result.rows["date"].dt.strftime("%Y-%m-%d")) == ["2023-05-08", "2023-05-09", "2023-05-10", "2023-05-11", "2023-05-12"]
+    assert list(result.rows["date"].dt.strftime("%Y-%m-%d")) == [
+        "2023-05-08",
+        "2023-05-09",
+        "2023-05-10",
+        "2023-05-11",
+        "2023-05-12",
+    ]
     assert list(result.rows["start_min"]) == [540, 840, 720, 570, 870]
     assert list(result.rows["district"]) == ["110105", "110105", "110108", "110108", "110105"]
     assert list(result.rows["session_type"]) == ["worker"] * 3 + ["enterprise"] * 2
@@ -128,7 +142,18 @@ def test_encodings_planners_save_with(fixture_bytes, encoding):
 def test_english_and_chinese_headers_give_the_same_rows(fixture_bytes):
     zh = validate(fixture_bytes, "valid_zh.csv").rows.set_index("session_key")
     en = validate(fixture_bytes, "valid_en.csv").rows.set_index("session_key")
-    cols = ["session_type", "date", "start_min", "end_min", "district", "site_id", "consultations", "applications", "members_joined", "row_hash"]
+    cols = [
+        "session_type",
+        "date",
+        "start_min",
+        "end_min",
+        "district",
+        "site_id",
+        "consultations",
+        "applications",
+        "members_joined",
+        "row_hash",
+    ]
     pd.testing.assert_frame_equal(en[cols], zh.loc[en.index, cols])
 
 
@@ -137,8 +162,12 @@ def test_excel_with_real_date_and_time_cells(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["五月台账"])
-    ws.append(["类型", "日期", "开始时间", "结束时间", "所属区", "点位编号", "现场咨询人数", "现场申请入会人数", "场次编号"])
-    ws.append(["职工沟通会", dt.datetime(2023, 5, 8), dt.time(9, 0), dt.time(11, 30), 110105, "CY-001", 30, 8, "000123"])
+    ws.append(
+        ["类型", "日期", "开始时间", "结束时间", "所属区", "点位编号", "现场咨询人数", "现场申请入会人数", "场次编号"]
+    )
+    ws.append(
+        ["职工沟通会", dt.datetime(2023, 5, 8), dt.time(9, 0), dt.time(11, 30), 110105, "CY-001", 30, 8, "000123"]
+    )
     ws.append(["职工沟通会", 45055, "14:00", "16:00", "朝阳", "CY-002", 12.0, 3, None])
     path = tmp_path / "s.xlsx"
     wb.save(path)

@@ -11,20 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from dashboard.core.storage import audit
-from dashboard.core.geo import districts
-from dashboard.core.storage.db import lock_name
-from dashboard.core.text import printable
-from dashboard.core.storage.schema import login_attempts, user_districts, users
 from dashboard.core.access.scope import ADMIN, PLANNER, ROLE_LABELS, Scope
+from dashboard.core.geo import districts
+from dashboard.core.storage import audit
+from dashboard.core.storage.db import lock_name
+from dashboard.core.storage.schema import login_attempts, user_districts, users
+from dashboard.core.text import printable
 
 MAX_FAILURES = 5
 LOCK_WINDOW = dt.timedelta(minutes=15)
@@ -68,11 +68,11 @@ class Account:
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.timezone.utc)
+    return now or dt.datetime.now(dt.UTC)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)  # SQLite keeps no zone; we write UTC
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; we write UTC
 
 
 def check_password(name: str, password: str) -> None:
@@ -84,9 +84,15 @@ def check_password(name: str, password: str) -> None:
 
 def _check_role(role: str, codes: tuple[str, ...]) -> tuple[str, ...]:
     if role not in ROLE_LABELS:
-        raise AccountError(f"角色“{role}”不存在：请用 admin、leadership 或 planner。", f"Role {role!r} does not exist: use admin, leadership or planner.")
+        raise AccountError(
+            f"角色“{role}”不存在：请用 admin、leadership 或 planner。",
+            f"Role {role!r} does not exist: use admin, leadership or planner.",
+        )
     if role == PLANNER and not codes:
-        raise AccountError("计划员至少要负责一个区（--district 朝阳区）。", "A planner needs at least one district (--district 朝阳区).")
+        raise AccountError(
+            "计划员至少要负责一个区（--district 朝阳区）。",
+            "A planner needs at least one district (--district 朝阳区).",
+        )
     return codes if role == PLANNER else ()
 
 
@@ -96,7 +102,10 @@ def resolve_districts(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         code = districts.resolve(value)
         if code is None:
-            raise AccountError(f"区“{value}”不认识。请填北京16个区之一，如 朝阳区 或 110105。", f"District {value!r} is not known. Use one of Beijing's 16 districts, e.g. 朝阳区 or 110105.")
+            raise AccountError(
+                f"区“{value}”不认识。请填北京16个区之一，如 朝阳区 或 110105。",
+                f"District {value!r} is not known. Use one of Beijing's 16 districts, e.g. 朝阳区 or 110105.",
+            )
         codes.append(code)
     return tuple(sorted(set(codes)))
 
@@ -106,7 +115,12 @@ def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
         row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
         if row is None:
             return None
-        codes = tuple(sorted(r[0] for r in conn.execute(sa.select(user_districts.c.district).where(user_districts.c.user_name == name))))
+        codes = tuple(
+            sorted(
+                r[0]
+                for r in conn.execute(sa.select(user_districts.c.district).where(user_districts.c.user_name == name))
+            )
+        )
         return Account(row["name"], row["role"], codes, bool(row["disabled"]), bool(row["demo"]), row["sso_email"])
 
     if isinstance(engine, sa.Connection):
@@ -120,7 +134,9 @@ def by_sso_email(engine: sa.Engine, email: str | None) -> Account | None:
     if not email:
         return None
     with engine.connect() as conn:
-        name = conn.execute(sa.select(users.c.name).where(sa.func.lower(users.c.sso_email) == email.strip().lower())).scalar()
+        name = conn.execute(
+            sa.select(users.c.name).where(sa.func.lower(users.c.sso_email) == email.strip().lower())
+        ).scalar()
         return get(conn, name) if name else None
 
 
@@ -139,13 +155,16 @@ def add_user(
     by.require_admin()
     name = name.strip()
     if not _NAME.fullmatch(name):
-        raise AccountError("用户名为 2–64 个字母、数字、汉字或 . @ _ -，不含空格。", "A user name is 2–64 letters, digits or . @ _ -, without spaces.")
+        raise AccountError(
+            "用户名为 2–64 个字母、数字、汉字或 . @ _ -，不含空格。",
+            "A user name is 2–64 letters, digits or . @ _ -, without spaces.",
+        )
     codes = _check_role(role, resolve_districts(districts_))
     if password is None and not sso_email:
         raise AccountError("请设置密码（或单点登录邮箱）。", "Set a password (or a single sign-on e-mail).")
     if password is not None:
         check_password(name, password)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
             raise AccountError(f"用户“{name}”已存在。", f"User {name!r} already exists.")
@@ -161,7 +180,9 @@ def add_user(
     return get(engine, name)
 
 
-def change_user(engine: sa.Engine, name: str, *, by: Scope, role: str | None = None, districts_: Iterable[str] | None = None) -> Account:
+def change_user(
+    engine: sa.Engine, name: str, *, by: Scope, role: str | None = None, districts_: Iterable[str] | None = None
+) -> Account:
     """Change an account's role and/or districts (admin only); its open sessions end at their next click."""
     by.require_admin()
     account = _existing(engine, name)
@@ -192,10 +213,14 @@ def set_disabled(engine: sa.Engine, name: str, disabled: bool, *, by: Scope) -> 
     with engine.begin() as conn:
         if disabled and account.role == ADMIN:
             others = conn.execute(
-                sa.select(sa.func.count()).select_from(users).where(users.c.role == ADMIN, ~users.c.disabled, users.c.name != name)
+                sa.select(sa.func.count())
+                .select_from(users)
+                .where(users.c.role == ADMIN, ~users.c.disabled, users.c.name != name)
             ).scalar()
             if not others:
-                raise AccountError("这是最后一个可用的管理员账号，不能停用。", "This is the last active admin; it cannot be disabled.")
+                raise AccountError(
+                    "这是最后一个可用的管理员账号，不能停用。", "This is the last active admin; it cannot be disabled."
+                )
         conn.execute(users.update().where(users.c.name == name).values(disabled=disabled))
         audit.record(conn, by, "user_disabled" if disabled else "user_enabled", user=name)
 
@@ -208,21 +233,39 @@ def set_password(engine: sa.Engine, name: str, password: str, *, by: Scope) -> N
     check_password(name, password)
     with engine.begin() as conn:
         conn.execute(
-            users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password), password_changed_at=dt.datetime.now(dt.timezone.utc), demo=False)
+            users.update()
+            .where(users.c.name == name)
+            .values(password_hash=_hasher.hash(password), password_changed_at=dt.datetime.now(dt.UTC), demo=False)
         )
         audit.record(conn, by, "password_changed", user=name)
 
 
 def list_users(engine: sa.Engine) -> pd.DataFrame:
     """Every account with its districts and last sign-in (no hashes)."""
-    last = sa.select(login_attempts.c.name, sa.func.max(login_attempts.c.at).label("last_login")).where(login_attempts.c.ok).group_by(login_attempts.c.name).subquery()
+    last = (
+        sa.select(login_attempts.c.name, sa.func.max(login_attempts.c.at).label("last_login"))
+        .where(login_attempts.c.ok)
+        .group_by(login_attempts.c.name)
+        .subquery()
+    )
     q = (
-        sa.select(users.c.name, users.c.role, users.c.disabled, users.c.demo, users.c.sso_email, users.c.created_at, last.c.last_login)
+        sa.select(
+            users.c.name,
+            users.c.role,
+            users.c.disabled,
+            users.c.demo,
+            users.c.sso_email,
+            users.c.created_at,
+            last.c.last_login,
+        )
         .join(last, last.c.name == users.c.name, isouter=True)
         .order_by(users.c.name)
     )
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["name", "role", "disabled", "demo", "sso_email", "created_at", "last_login"])
+        frame = pd.DataFrame(
+            conn.execute(q).mappings().all(),
+            columns=["name", "role", "disabled", "demo", "sso_email", "created_at", "last_login"],
+        )
         pairs = conn.execute(sa.select(user_districts.c.user_name, user_districts.c.district)).all()
     by_user: dict[str, list[str]] = {}
     for user, code in pairs:
@@ -245,7 +288,11 @@ class SignIn:
     def message(self, lang: str = "zh") -> str:
         if self.status == "locked":
             minutes = max(1, int(self.retry_after.total_seconds() // 60) + 1) if self.retry_after else 15
-            return (f"失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试。" if lang == "zh" else f"Too many failed attempts: this account is locked for {minutes} more minutes.")
+            return (
+                f"失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试。"
+                if lang == "zh"
+                else f"Too many failed attempts: this account is locked for {minutes} more minutes."
+            )
         if self.status == "disabled":
             return "该账号已停用，请联系管理员。" if lang == "zh" else "This account is disabled. Ask an admin."
         if self.status == "bad":
@@ -256,13 +303,18 @@ class SignIn:
 def _lock(conn, name: str, now: dt.datetime) -> dt.timedelta | None:
     """How long ``name`` is still locked for, or None."""
     since = now - LOCK_WINDOW
-    last_ok = conn.execute(sa.select(sa.func.max(login_attempts.c.at)).where(login_attempts.c.name == name, login_attempts.c.ok)).scalar()
+    last_ok = conn.execute(
+        sa.select(sa.func.max(login_attempts.c.at)).where(login_attempts.c.name == name, login_attempts.c.ok)
+    ).scalar()
     if last_ok is not None:
         since = max(since, _aware(last_ok))
     failures = [
         _aware(r[0])
         for r in conn.execute(
-            sa.select(login_attempts.c.at).where(login_attempts.c.name == name, ~login_attempts.c.ok, login_attempts.c.at > since).order_by(login_attempts.c.at.desc()).limit(MAX_FAILURES)
+            sa.select(login_attempts.c.at)
+            .where(login_attempts.c.name == name, ~login_attempts.c.ok, login_attempts.c.at > since)
+            .order_by(login_attempts.c.at.desc())
+            .limit(MAX_FAILURES)
         )
     ]
     if len(failures) < MAX_FAILURES:
@@ -340,7 +392,9 @@ def start(account: Account, *, now: dt.datetime | None = None, via: str = "passw
     return Session(account.name, now, now, via)
 
 
-def resume(engine: sa.Engine, session: Session, *, now: dt.datetime | None = None) -> tuple[Session | None, Scope | None, str]:
+def resume(
+    engine: sa.Engine, session: Session, *, now: dt.datetime | None = None
+) -> tuple[Session | None, Scope | None, str]:
     """Check a session on every page view: (renewed session, current scope, "") or (None, None, why it ended).
 
     The scope is read from the database each time, so disabling an account or changing its districts applies
@@ -380,7 +434,10 @@ def create_demo_accounts(engine: sa.Engine) -> list[str]:
 def demo_accounts_in_use(engine: sa.Engine) -> list[str]:
     """Demo accounts still on their published password (enabled ones only)."""
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(sa.select(users.c.name).where(users.c.demo, ~users.c.disabled).order_by(users.c.name))]
+        return [
+            r[0]
+            for r in conn.execute(sa.select(users.c.name).where(users.c.demo, ~users.c.disabled).order_by(users.c.name))
+        ]
 
 
 def any_accounts(engine: sa.Engine) -> bool:

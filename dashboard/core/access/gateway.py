@@ -8,22 +8,19 @@ module for data (a test checks that), so a district filter can never be forgotte
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.access import accounts
-from dashboard.core.storage import audit
 from dashboard.core import export
-from dashboard.core.intake import ingest
-from dashboard.core.reports import kpi
-from dashboard.core.reports import plans
-from dashboard.core.reports import queries
-from dashboard.core.recommender import store
-from dashboard.core.reports import targets
-from dashboard.core.recommender import calendar as cal
+from dashboard.core.access import accounts
 from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.intake import ingest
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import store
+from dashboard.core.reports import kpi, plans, queries, targets
+from dashboard.core.storage import audit
 
 __all__ = ["ImportReport", "PermissionDenied", "Scope"]
 ImportReport = ingest.ImportReport
@@ -62,7 +59,9 @@ def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     return frame if scope.districts is None else frame[frame["district"].isin(scope.districts)].reset_index(drop=True)
 
 
-def totals(engine: sa.Engine, scope: Scope, district: str | None = None, date_from=None, date_to=None) -> dict[str, int]:
+def totals(
+    engine: sa.Engine, scope: Scope, district: str | None = None, date_from=None, date_to=None
+) -> dict[str, int]:
     where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
     return kpi.totals(engine, district=where, date_from=date_from, date_to=date_to)
 
@@ -76,7 +75,9 @@ def district_stats(engine: sa.Engine, scope: Scope, date_from=None, date_to=None
     return queries.district_stats(engine, date_from, date_to, scope.readable())
 
 
-def site_stats(engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+def site_stats(
+    engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None
+) -> pd.DataFrame:
     where = _guard(engine, scope, lambda: scope.readable(district), what="sites", district=district)
     return queries.site_stats(engine, date_from, date_to, where)
 
@@ -98,10 +99,17 @@ def upload_history(engine: sa.Engine, scope: Scope, limit: int = 200) -> pd.Data
     return queries.upload_history(engine, limit, scope.readable())
 
 
-def target_progress(engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today=None) -> pd.DataFrame:
+def target_progress(
+    engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today=None
+) -> pd.DataFrame:
     """Progress against the city's targets (``district=None``) or a district's; a planner reads only their own."""
     if district is None and scope.districts is not None:
-        raise _refuse(engine, scope, PermissionDenied("请先选择一个区查看目标进度。", "Choose a district to see its targets."), what="targets")
+        raise _refuse(
+            engine,
+            scope,
+            PermissionDenied("请先选择一个区查看目标进度。", "Choose a district to see its targets."),
+            what="targets",
+        )
     _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
     return targets.progress(engine, year, district, today=today)
 
@@ -109,7 +117,12 @@ def target_progress(engine: sa.Engine, scope: Scope, year: int, district: str | 
 def get_targets(engine: sa.Engine, scope: Scope, year: int, district: str | None = None) -> dict[str, int]:
     """The city's targets (``district=None``: not for a planner) or a district's."""
     if district is None and scope.districts is not None:
-        raise _refuse(engine, scope, PermissionDenied("请先选择一个区查看目标。", "Choose a district to see its targets."), what="targets")
+        raise _refuse(
+            engine,
+            scope,
+            PermissionDenied("请先选择一个区查看目标。", "Choose a district to see its targets."),
+            what="targets",
+        )
     _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
     return targets.get(engine, year, district)
 
@@ -120,7 +133,9 @@ def list_plans(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
 
 def _not_found(what_zh: str, what_en: str) -> PermissionDenied:
     """One answer for "no such row" and "not yours": a refusal must not tell another district's rows exist."""
-    return PermissionDenied(f"没有这个{what_zh}，或它不在您负责的区内。", f"There is no such {what_en}, or it is outside your districts.")
+    return PermissionDenied(
+        f"没有这个{what_zh}，或它不在您负责的区内。", f"There is no such {what_en}, or it is outside your districts."
+    )
 
 
 def _plan_in_scope(engine, scope: Scope, plan_id: int) -> None:
@@ -198,10 +213,20 @@ def load_model(engine: sa.Engine, **kwargs) -> store.Loaded:
 # ---- exports: neutralised against formula injection and written to the audit log ----------------------------
 
 
-def export_workbook(engine: sa.Engine, scope: Scope, what: str, sheets: dict[str, pd.DataFrame], districts=None) -> bytes:
+def export_workbook(
+    engine: sa.Engine, scope: Scope, what: str, sheets: dict[str, pd.DataFrame], districts=None
+) -> bytes:
     """An .xlsx of ``sheets`` (already read through this module, so within the caller's scope)."""
     data = export.workbook(sheets)
-    audit.record(engine, scope, "export", districts or scope.districts, what=what, format="xlsx", rows=sum(len(f) for f in sheets.values()))
+    audit.record(
+        engine,
+        scope,
+        "export",
+        districts or scope.districts,
+        what=what,
+        format="xlsx",
+        rows=sum(len(f) for f in sheets.values()),
+    )
     return data
 
 
@@ -258,7 +283,16 @@ def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | N
     elif scope.districts is not None:
         request.district = scope.districts
     result = rec.recommend(engine, request, loaded)
-    audit.record(engine, scope, "plan", request.district if request.district else None, start=request.start, days=request.days, teams=request.teams, sessions=len(result[0]))
+    audit.record(
+        engine,
+        scope,
+        "plan",
+        request.district if request.district else None,
+        start=request.start,
+        days=request.days,
+        teams=request.teams,
+        sessions=len(result[0]),
+    )
     return result
 
 
@@ -295,7 +329,9 @@ def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, distri
     targets.set_targets(engine, year, values, district, user=scope)
 
 
-def set_calendar_day(engine: sa.Engine, scope: Scope, day: dt.date, day_type: str | None, note: str | None = None) -> None:
+def set_calendar_day(
+    engine: sa.Engine, scope: Scope, day: dt.date, day_type: str | None, note: str | None = None
+) -> None:
     _guard(engine, scope, scope.require_admin, what="calendar")
     cal.set_override(engine, day, day_type, note=note, user=scope)
 
@@ -346,12 +382,16 @@ def users(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     return accounts.list_users(engine)
 
 
-def add_user(engine: sa.Engine, scope: Scope, name: str, role: str, password: str | None, districts=(), sso_email=None) -> accounts.Account:
+def add_user(
+    engine: sa.Engine, scope: Scope, name: str, role: str, password: str | None, districts=(), sso_email=None
+) -> accounts.Account:
     _guard(engine, scope, scope.require_admin, what="users")
     return accounts.add_user(engine, name, role, password, by=scope, districts_=districts, sso_email=sso_email)
 
 
-def change_user(engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts=None) -> accounts.Account:
+def change_user(
+    engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts=None
+) -> accounts.Account:
     _guard(engine, scope, scope.require_admin, what="users")
     return accounts.change_user(engine, name, by=scope, role=role, districts_=districts)
 
@@ -367,6 +407,8 @@ def set_password(engine: sa.Engine, scope: Scope, name: str, password: str) -> N
     accounts.set_password(engine, name, password, by=scope)
 
 
-def audit_log(engine: sa.Engine, scope: Scope, *, limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+def audit_log(
+    engine: sa.Engine, scope: Scope, *, limit: int = 500, actor: str | None = None, action: str | None = None
+) -> pd.DataFrame:
     _guard(engine, scope, scope.require_admin, what="audit")
     return audit.entries(engine, limit=limit, actor=actor, action=action)

@@ -12,8 +12,8 @@ A :class:`Scope` is immutable and hashable, so cached reads can be keyed by it.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from dashboard.core.geo import districts
 
@@ -55,7 +55,7 @@ class Scope:
             object.__setattr__(self, "districts", tuple(sorted(set(self.districts))))
 
     @classmethod
-    def operator(cls) -> "Scope":
+    def operator(cls) -> Scope:
         """The person at the server's command line: whoever holds the database URL can change anything anyway."""
         return cls(f"system:{getpass.getuser()}", ADMIN)
 
@@ -88,7 +88,10 @@ class Scope:
 
     def require_write(self, codes: Iterable[str] = ()) -> None:
         if not self.can_write:
-            raise PermissionDenied("您的账号（领导）只能查看和导出，不能修改数据。", "Your account (leadership) can view and export but not change data.")
+            raise PermissionDenied(
+                "您的账号（领导）只能查看和导出，不能修改数据。",
+                "Your account (leadership) can view and export but not change data.",
+            )
         for code in codes:
             if not self.covers(code):
                 raise self._outside(code)

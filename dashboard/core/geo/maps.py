@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -132,7 +133,7 @@ def classify(values: pd.Series, n: int = len(PALETTE)) -> tuple[pd.Series, list[
 
 def legend(edges: list[float], fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
     """(colour, label) pairs for the page to draw next to the map."""
-    return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(itertools.pairwise(edges))]
 
 
 def _shown(value, fmt: str):
@@ -155,7 +156,7 @@ def district_layer(
     """
     cls, edges = classify(gdf[value_col])
     features = []
-    for (_, row), c in zip(gdf.iterrows(), cls):
+    for (_, row), c in zip(gdf.iterrows(), cls, strict=True):
         props = properties(
             {
                 "adcode": row["adcode"],
@@ -169,9 +170,16 @@ def district_layer(
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
-        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#555555", "weight": 1, "fillOpacity": 0.65},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "color": "#555555",
+            "weight": 1,
+            "fillOpacity": 0.65,
+        },
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=["label", *tooltip_cols], aliases=["", *_aliases(tooltip_cols.values())], sticky=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["label", *tooltip_cols], aliases=["", *_aliases(tooltip_cols.values())], sticky=True
+        ),
         smooth_factor=1.0,
     )
     return layer, legend(edges)
@@ -182,7 +190,12 @@ def _point(lat: float, lon: float) -> dict:
 
 
 def site_layer(
-    sites: pd.DataFrame, value_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "sites", radius: int = 6
+    sites: pd.DataFrame,
+    value_col: str,
+    tooltip_cols: dict[str, str],
+    tiles: Tiles = Tiles(),
+    name: str = "sites",
+    radius: int = 6,
 ) -> tuple[folium.GeoJson, list]:
     """Sites as circle markers coloured by ``value_col`` in one GeoJson layer (fast, and a click returns the feature).
 
@@ -192,7 +205,7 @@ def site_layer(
     cls, edges = classify(located[value_col])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
-    for i, (row, c) in enumerate(zip(located.to_dict("records"), cls)):
+    for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
         shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
         props = properties({"site_id": row["site_id"], "_fill": PALETTE[c] if c >= 0 else NO_DATA, **shown})
         features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
@@ -222,7 +235,10 @@ def heat_layer(points: pd.DataFrame, weight_col: str, tiles: Tiles = Tiles(), na
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     weights = located[weight_col].to_numpy(dtype=float)
     scale = weights.max() if len(weights) and weights.max() > 0 else 1.0
-    data = [[round(float(a), 5), round(float(b), 5), round(float(w / scale), 4)] for a, b, w in zip(lat, lon, weights)]
+    data = [
+        [round(float(a), 5), round(float(b), 5), round(float(w / scale), 4)]
+        for a, b, w in zip(lat, lon, weights, strict=True)
+    ]
     return HeatMap(data, name=name, radius=14, blur=18, min_opacity=0.25)
 
 
@@ -238,10 +254,24 @@ def payload_bytes(m: folium.Map) -> int:
 def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
-TEAM_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4", "#b2df8a")
+
+TEAM_COLOURS = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+    "#1f78b4",
+    "#b2df8a",
+)
 
 
-def plan_layer(plan: pd.DataFrame, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "plan") -> folium.GeoJson:
+def plan_layer(
+    plan: pd.DataFrame, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "plan"
+) -> folium.GeoJson:
     """A plan's sessions as circle markers coloured by team (needs ``team, lat, lon`` and the tooltip columns)."""
     located = plan.dropna(subset=["lat", "lon"])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)

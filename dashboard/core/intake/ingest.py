@@ -14,17 +14,23 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.storage import audit
 from dashboard.core.geo import districts
-from dashboard.core.storage.db import lock_writes
-from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.geo.gcj02 import gcj_to_wgs
-from dashboard.core.messages import ERROR, Problem, problem
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.intake.parsing import parse_floats
-from dashboard.core.storage.schema import plan_rows, sessions, sites, uploads
-from dashboard.core.intake.tabular import RawTable, UnreadableFile, max_upload_bytes, max_upload_rows, read_table, sha256
-from dashboard.core.text import printable
+from dashboard.core.intake.tabular import (
+    RawTable,
+    UnreadableFile,
+    max_upload_bytes,
+    read_table,
+    sha256,
+)
 from dashboard.core.intake.validate import Validation, validate_sessions, validate_sites
+from dashboard.core.messages import ERROR, Problem, problem
+from dashboard.core.storage import audit
+from dashboard.core.storage.db import lock_writes
+from dashboard.core.storage.schema import plan_rows, sessions, sites, uploads
+from dashboard.core.text import printable
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 _WRITE_CHUNK = 10000
@@ -78,8 +84,12 @@ def _rejected_frame(raw: RawTable, validation: Validation) -> pd.DataFrame:
         if p.row is not None:
             reasons.setdefault(p.row, []).append(p)
     unlisted = ("有错误（同类问题较多，未逐一列出）", "has errors (too many of one kind to list each)")
-    out["问题"] = ["；".join(f"{p.column}：{p.zh}" for p in reasons[r]) if r in reasons else unlisted[0] for r in out["行号 row"]]
-    out["problem"] = ["; ".join(f"{p.column}: {p.en}" for p in reasons[r]) if r in reasons else unlisted[1] for r in out["行号 row"]]
+    out["问题"] = [
+        "；".join(f"{p.column}：{p.zh}" for p in reasons[r]) if r in reasons else unlisted[0] for r in out["行号 row"]
+    ]
+    out["problem"] = [
+        "; ".join(f"{p.column}: {p.en}" for p in reasons[r]) if r in reasons else unlisted[1] for r in out["行号 row"]
+    ]
     return out.reset_index(drop=True)
 
 
@@ -90,7 +100,7 @@ def _seen_before(conn: sa.Connection, kind: str, digest: str) -> Problem | None:
     if when is None:
         return None
     if when.tzinfo is None:  # SQLite keeps no zone; we always write UTC
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return problem("file_seen_before", value=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
 
 
@@ -139,18 +149,30 @@ def _insert_sessions(conn: sa.Connection, rows: pd.DataFrame, upload_id: int) ->
         "session_key": rows["session_key"].tolist(),
         "session_id": _column_list(rows["session_id"]),
         "session_type": rows["session_type"].tolist(),
-        "date": rows["date"].to_numpy().astype("datetime64[D]").astype(str).tolist() if sqlite else rows["date"].dt.date.tolist(),
+        "date": rows["date"].to_numpy().astype("datetime64[D]").astype(str).tolist()
+        if sqlite
+        else rows["date"].dt.date.tolist(),
         "start_time": _SQLITE_TIMES[start].tolist() if sqlite else [_TIMES[m] for m in start],
         "end_time": _SQLITE_TIMES[end].tolist() if sqlite else [_TIMES[m] for m in end],
         "district": rows["district"].tolist(),
         "site_id": _column_list(rows["site_id"]),
-        **{c: _column_list(rows[c]) for c in ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")},
+        **{
+            c: _column_list(rows[c])
+            for c in (
+                "staff",
+                "consultations",
+                "applications",
+                "members_joined",
+                "enterprises_reached",
+                "unions_founded",
+            )
+        },
         "notes": _column_list(rows["notes"]),
         "row_hash": rows["row_hash"].tolist(),
         "upload_id": [upload_id] * len(rows),
     }
     sql = f"INSERT INTO sessions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
-    params = list(zip(*(columns[c] for c in _INSERT_COLUMNS)))
+    params = list(zip(*(columns[c] for c in _INSERT_COLUMNS), strict=True))
     for i in range(0, len(params), _WRITE_CHUNK):
         conn.exec_driver_sql(sql, params[i : i + _WRITE_CHUNK])
 
@@ -184,11 +206,13 @@ def _scope_problems(raw: RawTable, allowed: tuple[str, ...] | None) -> list[Prob
     area_en = ", ".join(districts.name(c, "en") for c in allowed)
     return [
         problem("out_of_scope", row=int(r), column=header, value=districts.name(c), label=area_zh, label_en=area_en)
-        for r, c in zip(raw.row_numbers[outside.to_numpy()], codes[outside])
+        for r, c in zip(raw.row_numbers[outside.to_numpy()], codes[outside], strict=True)
     ]
 
 
-def _stored_districts(conn: sa.Connection, key_col: sa.Column, district_col: sa.Column, keys: list[str]) -> dict[str, str]:
+def _stored_districts(
+    conn: sa.Connection, key_col: sa.Column, district_col: sa.Column, keys: list[str]
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for i in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[i : i + _KEY_CHUNK]
@@ -196,7 +220,9 @@ def _stored_districts(conn: sa.Connection, key_col: sa.Column, district_col: sa.
     return found
 
 
-def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed, skip: set[int]) -> list[Problem]:
+def _foreign_keys(
+    conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed, skip: set[int]
+) -> list[Problem]:
     """One error per row whose key names a stored row outside ``allowed``: a site, a session, or a saved plan's row.
 
     Scope is checked on the row the key names as it is stored, not on the district the file gives it, so a
@@ -217,7 +243,10 @@ def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFr
 
     foreign_site = check("site_id", sites.c.site_id, sites.c.district)
     header = raw.headers.get
-    problems += [problem("foreign_site", row=int(rows.at[i, "_row"]), column=header("site_id", "site_id"), value=k) for i, k in foreign_site.items()]
+    problems += [
+        problem("foreign_site", row=int(rows.at[i, "_row"]), column=header("site_id", "site_id"), value=k)
+        for i, k in foreign_site.items()
+    ]
     if kind == "sessions":
         rows = rows.drop(index=foreign_site.index)
         with_id = rows["session_id"].notna()
@@ -226,7 +255,14 @@ def _foreign_keys(conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFr
         for i in sorted(set(by_key.index) | set(by_plan.index)):
             row = int(rows.at[i, "_row"])
             if with_id[i]:
-                problems.append(problem("foreign_key", row=row, column=header("session_id", "session_id"), value=rows.at[i, "session_id"]))
+                problems.append(
+                    problem(
+                        "foreign_key",
+                        row=row,
+                        column=header("session_id", "session_id"),
+                        value=rows.at[i, "session_id"],
+                    )
+                )
             else:
                 problems.append(problem("foreign_row", row=row, column=header("date", "date")))
     return problems
@@ -243,7 +279,13 @@ def _site_capacity(conn: sa.Connection, new_districts: pd.Series) -> Problem | N
     stored = dict(conn.execute(sa.select(sites.c.district, sa.func.count()).group_by(sites.c.district)).all())
     for code, n in new_districts.value_counts().items():
         if stored.get(code, 0) + n > limit:
-            return problem("too_many_sites", value=districts.name(code), label=f"{stored.get(code, 0):,}", limit=f"{limit:,}", rows=f"{n:,}")
+            return problem(
+                "too_many_sites",
+                value=districts.name(code),
+                label=f"{stored.get(code, 0):,}",
+                limit=f"{limit:,}",
+                rows=f"{n:,}",
+            )
     return None
 
 
@@ -253,7 +295,7 @@ def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
             kind=kind,
             file_name=printable(file_name)[:255],
             sha256=digest,
-            uploaded_at=dt.datetime.now(dt.timezone.utc),
+            uploaded_at=dt.datetime.now(dt.UTC),
             uploaded_by=getattr(user, "user", user),
             districts=",".join(sorted(codes))[:120] or None,
             rows_total=report.total,
@@ -267,7 +309,10 @@ def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
 
 
 def _known_sites(conn: sa.Connection) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district)).all(), columns=["site_id", "name", "district"])
+    return pd.DataFrame(
+        conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district)).all(),
+        columns=["site_id", "name", "district"],
+    )
 
 
 def import_sessions(
@@ -318,7 +363,17 @@ def import_sessions(
     def validate(conn):  # under the write lock, so sites another import just created are known
         return validate_sessions(raw, _known_sites(conn), today)
 
-    return _write(engine, "sessions", raw, validate, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data), allowed=allowed)
+    return _write(
+        engine,
+        "sessions",
+        raw,
+        validate,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        user=user,
+        digest=sha256(data),
+        allowed=allowed,
+    )
 
 
 def import_sites(
@@ -353,7 +408,17 @@ def import_sites(
         raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
         raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
     validation = validate_sites(raw, districts.boundaries())
-    return _write(engine, "sites", raw, lambda conn: validation, dry_run=dry_run, skip_invalid=skip_invalid, user=user, digest=sha256(data), allowed=allowed)
+    return _write(
+        engine,
+        "sites",
+        raw,
+        lambda conn: validation,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        user=user,
+        digest=sha256(data),
+        allowed=allowed,
+    )
 
 
 def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, allowed) -> ImportReport:
@@ -364,13 +429,27 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
     """
     table, key_col = (sessions, sessions.c.session_key) if kind == "sessions" else (sites, sites.c.site_id)
     key_name = key_col.name
-    hash_cols = (table.c.id, table.c.row_hash) if kind == "sessions" else (table.c.name, table.c.district, table.c.street, table.c.lat, table.c.lon, table.c.site_type, table.c.workers_nearby)
+    hash_cols = (
+        (table.c.id, table.c.row_hash)
+        if kind == "sessions"
+        else (
+            table.c.name,
+            table.c.district,
+            table.c.street,
+            table.c.lat,
+            table.c.lon,
+            table.c.site_type,
+            table.c.workers_nearby,
+        )
+    )
 
     with engine.begin() as conn:
         if not dry_run:
             lock_writes(conn)
         validation = validate(conn)
-        report = ImportReport(kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems))
+        report = ImportReport(
+            kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems)
+        )
         outside = _scope_problems(raw, allowed)
         outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip={p.row for p in outside})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
@@ -379,10 +458,22 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             scoped = {p.row for p in outside}
             report.problems = outside + [p for p in report.problems if p.row not in scoped]
             report.rejected = len(scoped | set(validation.rejected_rows))
-            report.preview = validation.rows[~validation.rows["_row"].isin(scoped)] if len(validation.rows) else validation.rows
+            report.preview = (
+                validation.rows[~validation.rows["_row"].isin(scoped)] if len(validation.rows) else validation.rows
+            )
             if user is not None:
                 codes = sorted({p.code for p in outside})
-                audit.record(conn, user, "denied", what="import", kind=kind, file=raw.file_name, rows=len(scoped), dry_run=dry_run, why=codes)
+                audit.record(
+                    conn,
+                    user,
+                    "denied",
+                    what="import",
+                    kind=kind,
+                    file=raw.file_name,
+                    rows=len(scoped),
+                    dry_run=dry_run,
+                    why=codes,
+                )
             return report
         report.rejected = len(validation.rejected_rows)
         report.rejected_rows = _rejected_frame(raw, validation)
@@ -397,7 +488,9 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             report.problems.insert(0, seen)
         existing = _existing(conn, key_col, hash_cols, rows[key_name].tolist())
         if kind == "sessions":
-            old = pd.Series([existing.get(k, (None, None))[1] for k in rows[key_name].tolist()], index=rows.index, dtype=object)
+            old = pd.Series(
+                [existing.get(k, (None, None))[1] for k in rows[key_name].tolist()], index=rows.index, dtype=object
+            )
             is_new = old.isna()
             changed = ~is_new & (old != rows["row_hash"])
             new_sites = validation.new_sites
@@ -408,7 +501,8 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             current = [tuple(_none(v) for v in t) for t in values.itertuples(index=False)]
             is_new = ~rows[key_name].isin(existing.keys())
             changed = pd.Series(
-                [k in existing and _differs(existing[k], c) for k, c in zip(rows[key_name], current)], index=rows.index
+                [k in existing and _differs(existing[k], c) for k, c in zip(rows[key_name], current, strict=True)],
+                index=rows.index,
             )
         created = new_sites if kind == "sessions" else rows[is_new.to_numpy()]
         if len(created) and (full := _site_capacity(conn, created["district"])):
@@ -426,7 +520,9 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
         upload_id = _audit(conn, kind, raw.file_name, digest, user, report, codes)
         report.upload_id = upload_id
         if user is not None:
-            audit.record(conn, user, "import", codes, kind=kind, file=raw.file_name, upload_id=upload_id, **report.counts())
+            audit.record(
+                conn, user, "import", codes, kind=kind, file=raw.file_name, upload_id=upload_id, **report.counts()
+            )
         if kind == "sessions":
             if len(new_sites):
                 site_rows = new_sites.assign(upload_id=upload_id).astype(object)
@@ -436,15 +532,21 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             updates = _session_records(rows[changed.to_numpy()], upload_id) if changed.any() else []
             if updates:
                 stmt = sessions.update().where(sessions.c.session_key == sa.bindparam("_key"))
-                params = [{**{k: v for k, v in r.items() if k != "session_key"}, "_key": r["session_key"]} for r in updates]
+                params = [
+                    {**{k: v for k, v in r.items() if k != "session_key"}, "_key": r["session_key"]} for r in updates
+                ]
                 conn.execute(stmt, params)  # SET columns come from the parameter keys
         else:
             records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
             records = records.where(records.notna(), None).to_dict("records")
-            inserts = [r for r, n in zip(records, is_new) if n]
+            inserts = [r for r, n in zip(records, is_new, strict=True) if n]
             if inserts:
                 conn.execute(sites.insert(), inserts)
-            updates = [{**{k: v for k, v in r.items() if k != "site_id"}, "_key": r["site_id"]} for r, c in zip(records, changed) if c]
+            updates = [
+                {**{k: v for k, v in r.items() if k != "site_id"}, "_key": r["site_id"]}
+                for r, c in zip(records, changed, strict=True)
+                if c
+            ]
             if updates:
                 conn.execute(sites.update().where(sites.c.site_id == sa.bindparam("_key")), updates)
     report.status = "written"
@@ -452,7 +554,7 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
 
 
 def _differs(old: tuple, new: tuple) -> bool:
-    for a, b in zip(old, new):
+    for a, b in zip(old, new, strict=True):
         if isinstance(a, float) or isinstance(b, float):
             if a is None or b is None:
                 if a is not b:

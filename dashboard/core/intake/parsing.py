@@ -32,7 +32,10 @@ def by_unique(parser):
         codes, uniques = pd.factorize(values.astype(str).to_numpy(dtype=object), use_na_sentinel=False)
         results = parser(pd.Series(uniques, dtype=object))
         single = not isinstance(results, tuple)
-        spread = [pd.Series(r.to_numpy()[codes], index=values.index, dtype=r.dtype) for r in ((results,) if single else results)]
+        spread = [
+            pd.Series(r.to_numpy()[codes], index=values.index, dtype=r.dtype)
+            for r in ((results,) if single else results)
+        ]
         return spread[0] if single else tuple(spread)
 
     wrapper.__doc__ = parser.__doc__
@@ -137,4 +140,3 @@ def parse_floats(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = _number(s)
     bad = (s != "") & ~np.isfinite(num)
     return num.where(~bad), bad
-

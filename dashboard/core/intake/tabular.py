@@ -191,16 +191,26 @@ def _head(text: str, delim: str) -> tuple[list[list[str]], list[int]]:
     return rows, ends
 
 
-def _read_csv_text(data: bytes, text: str, encoding: str, delim: str, header_idx: int, width: int, header_end: int) -> pd.DataFrame:
+def _read_csv_text(
+    data: bytes, text: str, encoding: str, delim: str, header_idx: int, width: int, header_end: int
+) -> pd.DataFrame:
     """Parse the CSV body as strings, fast (pyarrow) unless blank lines would shift the row numbers.
 
     ``header_end`` is the physical line the header ends on: pyarrow skips lines, not records, so it is used
     only when the two agree.
     """
-    common = dict(sep=delim, header=None, skiprows=header_idx + 1, dtype=str, keep_default_na=False, names=list(range(width)))
+    common = dict(
+        sep=delim, header=None, skiprows=header_idx + 1, dtype=str, keep_default_na=False, names=list(range(width))
+    )
     has_blank_lines = re.search(r"\n[ \t]*\r?\n(?=.)", text, flags=re.S) is not None
     if not has_blank_lines and len(delim) == 1 and header_end == header_idx + 1:
-        body = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+        body = (
+            data[len(codecs.BOM_UTF8) :]
+            if encoding == "utf-8-sig"
+            else data
+            if encoding == "utf-8"
+            else text.encode("utf-8")
+        )
         try:
             frame = pd.read_csv(io.BytesIO(body), engine="pyarrow", **common)
         except Exception:  # pyarrow is strict about ragged rows; the C parser below copes or says what is wrong
@@ -274,7 +284,9 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...], max_row
         if header_idx is None:
             raise UnreadableFile(problem("no_header"))
         _too_wide(head_rows[header_idx])
-        frame = _read_csv_text(data, text, encoding, delim, header_idx, len(head_rows[header_idx]), head_ends[header_idx])
+        frame = _read_csv_text(
+            data, text, encoding, delim, header_idx, len(head_rows[header_idx]), head_ends[header_idx]
+        )
         header_cells = head_rows[header_idx]
 
     headers: dict[str, str] = {}

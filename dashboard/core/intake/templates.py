@@ -4,16 +4,50 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.export import csv_bytes, workbook
+from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 
 EXAMPLES = {
     "sessions": [
-        {"session_id": "CY-20230508-01", "session_type": "职工沟通会", "date": "2023-05-08", "start_time": "14:00", "end_time": "16:00", "district": "朝阳区", "site_id": "110105-001", "site_name": "国贸配送站点1号", "staff": 3, "consultations": 30, "applications": 8, "members_joined": 8},
-        {"session_id": "CY-20230509-01", "session_type": "企业沟通会", "date": "2023-05-09", "start_time": "09:30", "end_time": "11:00", "district": "朝阳区", "staff": 2, "members_joined": 120, "enterprises_reached": 2, "unions_founded": 1, "notes": "物流企业，已提供服务包"},
+        {
+            "session_id": "CY-20230508-01",
+            "session_type": "职工沟通会",
+            "date": "2023-05-08",
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "district": "朝阳区",
+            "site_id": "110105-001",
+            "site_name": "国贸配送站点1号",
+            "staff": 3,
+            "consultations": 30,
+            "applications": 8,
+            "members_joined": 8,
+        },
+        {
+            "session_id": "CY-20230509-01",
+            "session_type": "企业沟通会",
+            "date": "2023-05-09",
+            "start_time": "09:30",
+            "end_time": "11:00",
+            "district": "朝阳区",
+            "staff": 2,
+            "members_joined": 120,
+            "enterprises_reached": 2,
+            "unions_founded": 1,
+            "notes": "物流企业，已提供服务包",
+        },
     ],
     "sites": [
-        {"site_id": "110105-001", "site_name": "国贸配送站点1号", "district": "朝阳区", "street": "建外街道", "lat": 39.909, "lon": 116.456, "site_type": "配送站点", "workers_nearby": 150},
+        {
+            "site_id": "110105-001",
+            "site_name": "国贸配送站点1号",
+            "district": "朝阳区",
+            "street": "建外街道",
+            "lat": 39.909,
+            "lon": 116.456,
+            "site_type": "配送站点",
+            "workers_nearby": 150,
+        },
     ],
 }
 

@@ -24,10 +24,10 @@ from dashboard.core.intake.columns import (
     session_type_key,
     site_type_key,
 )
-from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
 from dashboard.core.intake.parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
-from dashboard.core.storage.schema import sessions, sites
 from dashboard.core.intake.tabular import RawTable
+from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
+from dashboard.core.storage.schema import sessions, sites
 
 BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
 PROGRAMME_START = pd.Timestamp("2018-01-01")
@@ -102,7 +102,15 @@ class _Checker:
         where = mask[mask].index
         for idx in where[: self.log.room(code)]:
             row = int(self.raw.row_numbers[idx])
-            p = problem(code, row=row, column=self.header(name), value=shown[idx], label=col.label, label_en=col.label_en, limit=limit)
+            p = problem(
+                code,
+                row=row,
+                column=self.header(name),
+                value=shown[idx],
+                label=col.label,
+                label_en=col.label_en,
+                limit=limit,
+            )
             self.log.add(p)
         self.log.count(code, max(0, len(where) - MAX_LISTED))
         if problem(code).severity == ERROR:
@@ -167,7 +175,9 @@ class _Checker:
         keep = both & inside
         return lat.where(keep), lon.where(keep)
 
-    def duplicates(self, key: pd.Series, digest: pd.Series, code_conflict: str, name: str, shown: pd.Series) -> pd.Series:
+    def duplicates(
+        self, key: pd.Series, digest: pd.Series, code_conflict: str, name: str, shown: pd.Series
+    ) -> pd.Series:
         """Flag repeated keys; return a mask of the rows to drop (later copies of identical rows)."""
         dup = key.duplicated(keep=False) & ~self.bad
         drop = pd.Series(False, index=key.index)
@@ -189,7 +199,9 @@ class _Checker:
             for j in take:
                 i, rows = keys.index[j], rows_of[keys.iat[j]]
                 text = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
-                self.log.add(problem(code, row=int(self.raw.row_numbers[i]), column=self.header(name), value=shown[i], rows=text))
+                self.log.add(
+                    problem(code, row=int(self.raw.row_numbers[i]), column=self.header(name), value=shown[i], rows=text)
+                )
         return drop
 
     def result(self, rows: pd.DataFrame, new_sites: pd.DataFrame | None = None) -> Validation:
@@ -227,7 +239,9 @@ def _site_id_for(district_code: str, name: str) -> str:
     return "S" + hashlib.sha1(f"{district_code}|{name}".encode()).hexdigest()[:10].upper()
 
 
-def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, today: dt.date | None = None) -> Validation:
+def validate_sessions(
+    raw: RawTable, known_sites: pd.DataFrame | None = None, today: dt.date | None = None
+) -> Validation:
     """Validate a sessions file.
 
     Parameters
@@ -277,19 +291,25 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     for name in ENTERPRISE_COUNTS:
         chk.flag(enterprise & (chk.col(name) == ""), "required_blank", name)
     chk.flag(counts["unions_founded"] > counts["enterprises_reached"], "unions_exceed_enterprises", "unions_founded")
-    chk.flag(worker & (counts["applications"] > counts["consultations"]), "applications_exceed_consultations", "applications")
+    chk.flag(
+        worker & (counts["applications"] > counts["consultations"]), "applications_exceed_consultations", "applications"
+    )
 
     # Sites: a worker session needs one; a new site is created when the row names it.
     site_id = chk.col("site_id")
     site_name = chk.col("site_name")
-    known = known_sites if known_sites is not None and len(known_sites) else pd.DataFrame(columns=["site_id", "name", "district"])
-    known_ids = dict(zip(known["site_id"].astype(str), known["district"].astype(str)))
-    by_name = {(d, n): s for s, n, d in zip(known["site_id"], known["name"], known["district"])}
+    known = (
+        known_sites
+        if known_sites is not None and len(known_sites)
+        else pd.DataFrame(columns=["site_id", "name", "district"])
+    )
+    known_ids = dict(zip(known["site_id"].astype(str), known["district"].astype(str), strict=True))
+    by_name = {(d, n): s for s, n, d in zip(known["site_id"], known["name"], known["district"], strict=True)}
     chk.flag(worker & (site_id == "") & (site_name == ""), "site_missing", "site_id")
     resolved = site_id.copy()
     no_id = (site_id == "") & (site_name != "")
     if no_id.any():
-        keys = list(zip(district[no_id].fillna(""), site_name[no_id]))
+        keys = list(zip(district[no_id].fillna(""), site_name[no_id], strict=True))
         resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k) for k in keys]
     registered = _lookup(resolved, known_ids)
     exists = registered.notna()
@@ -297,11 +317,22 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
     chk.flag(exists & district.notna() & (registered != district), "site_other_district", "site_id", resolved)
     creating = (resolved != "") & ~exists & (site_name != "") & district.notna() & ~chk.bad
     new_sites = pd.DataFrame(
-        {"site_id": resolved[creating], "name": site_name[creating], "district": district[creating], "lat": lat[creating], "lon": lon[creating]}
+        {
+            "site_id": resolved[creating],
+            "name": site_name[creating],
+            "district": district[creating],
+            "lat": lat[creating],
+            "lon": lon[creating],
+        }
     ).drop_duplicates("site_id")
     if len(new_sites):
         first = new_sites.index
-        chk.flag(pd.Series(data.index.isin(first), index=data.index), "new_site", "site_name", site_name + "（" + resolved + "）")
+        chk.flag(
+            pd.Series(data.index.isin(first), index=data.index),
+            "new_site",
+            "site_name",
+            site_name + "（" + resolved + "）",
+        )
 
     session_id = chk.col("session_id")
     start_txt = pd.Series(_HHMM[start.fillna(0).astype(int).to_numpy()], index=start.index)
@@ -324,7 +355,13 @@ def validate_sessions(raw: RawTable, known_sites: pd.DataFrame | None = None, to
         }
     )
     rows["row_hash"] = _digest(rows.drop(columns=["session_key"]))
-    drop = chk.duplicates(key, rows["row_hash"], "duplicate_conflict", "session_id" if "session_id" in data else "date", session_id.where(session_id != "", natural))
+    drop = chk.duplicates(
+        key,
+        rows["row_hash"],
+        "duplicate_conflict",
+        "session_id" if "session_id" in data else "date",
+        session_id.where(session_id != "", natural),
+    )
     rows["_row"] = raw.row_numbers
     good = rows[~chk.bad & ~drop].copy()
     good["start_min"] = good["start_min"].astype(int)
@@ -357,14 +394,19 @@ def validate_sites(raw: RawTable, boundaries=None) -> Validation:
     chk.flag((type_raw != "") & ~type_raw.map(is_known_site_type), "unknown_site_type", "site_type")
 
     site_id = chk.col("site_id")
-    site_id = site_id.where(site_id != "", [_site_id_for(d or "", n) for d, n in zip(district.fillna(""), name)])
+    site_id = site_id.where(
+        site_id != "", [_site_id_for(d or "", n) for d, n in zip(district.fillna(""), name, strict=True)]
+    )
     if boundaries is not None and (lat.notna() & district.notna()).any():
         import geopandas as gpd
 
         located = lat.notna() & district.notna()
         pts = gpd.GeoSeries(gpd.points_from_xy(lon[located], lat[located]), index=lat[located].index, crs=districts.CRS)
         polys = boundaries.set_index("adcode").geometry
-        inside = pd.Series([polys[d].contains(p) if d in polys.index else True for d, p in zip(district[located], pts)], index=pts.index)
+        inside = pd.Series(
+            [polys[d].contains(p) if d in polys.index else True for d, p in zip(district[located], pts, strict=True)],
+            index=pts.index,
+        )
         pair = lat.astype(str) + ", " + lon.astype(str)
         chk.flag(~inside.reindex(lat.index, fill_value=True), "coord_other_district", "lat", pair)
 
@@ -384,4 +426,3 @@ def validate_sites(raw: RawTable, boundaries=None) -> Validation:
     drop = chk.duplicates(site_id, digest, "duplicate_site", "site_id", site_id)
     rows["_row"] = raw.row_numbers
     return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ class DayInfo:
     holiday_name: str | None = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cn_holidays(year: int):
     import holidays
 
@@ -110,7 +110,11 @@ def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None
         if day_type is not None:
             conn.execute(
                 calendar_overrides.insert().values(
-                    date=day, day_type=day_type, note=note, set_by=getattr(user, "user", user), set_at=dt.datetime.now(dt.timezone.utc)
+                    date=day,
+                    day_type=day_type,
+                    note=note,
+                    set_by=getattr(user, "user", user),
+                    set_at=dt.datetime.now(dt.UTC),
                 )
             )
         if user is not None and not isinstance(user, str):

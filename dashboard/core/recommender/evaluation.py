@@ -44,7 +44,9 @@ def baseline_predictions(train: pd.DataFrame, test: pd.DataFrame, target: str) -
 
 def top_k_hit_rate(frame: pd.DataFrame, predicted: np.ndarray, target: str, k: int = TOP_K) -> float:
     """Mean over weeks (with at least 2k sessions) of |top-k predicted ∩ top-k actual| / k."""
-    df = pd.DataFrame({"week": frame["date"].dt.to_period("W").to_numpy(), "y": frame[target].to_numpy(), "p": predicted})
+    df = pd.DataFrame(
+        {"week": frame["date"].dt.to_period("W").to_numpy(), "y": frame[target].to_numpy(), "p": predicted}
+    )
     rng = np.random.default_rng(0)
     df["tie"] = rng.random(len(df))  # break ties at random, not by row order
     rates = []
@@ -65,15 +67,30 @@ def calibration(model: OutreachModel, test: pd.DataFrame, bins: int = 10) -> lis
         {
             "expected": predicted["applications"].to_numpy(),
             "actual": test["applications"].to_numpy(dtype=float),
-            "inside": ((test["applications"].to_numpy() >= predicted["applications_low"].to_numpy()) & (test["applications"].to_numpy() <= predicted["applications_high"].to_numpy())),
+            "inside": (
+                (test["applications"].to_numpy() >= predicted["applications_low"].to_numpy())
+                & (test["applications"].to_numpy() <= predicted["applications_high"].to_numpy())
+            ),
         }
     )
     frame["bin"] = pd.qcut(frame["expected"].rank(method="first"), min(bins, len(frame)), labels=False)
-    grouped = frame.groupby("bin").agg(expected=("expected", "mean"), actual=("actual", "mean"), inside=("inside", "mean"), sessions=("actual", "size"))
-    return [{k: (int(v) if k == "sessions" else round(float(v), 3)) for k, v in row.items()} for row in grouped.to_dict("records")]
+    grouped = frame.groupby("bin").agg(
+        expected=("expected", "mean"), actual=("actual", "mean"), inside=("inside", "mean"), sessions=("actual", "size")
+    )
+    return [
+        {k: (int(v) if k == "sessions" else round(float(v), 3)) for k, v in row.items()}
+        for row in grouped.to_dict("records")
+    ]
 
 
-def backtest(history: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, estimators=ESTIMATORS, random_state: int = 0, progress=None) -> dict:
+def backtest(
+    history: pd.DataFrame,
+    *,
+    holdout_days: int = HOLDOUT_DAYS,
+    estimators=ESTIMATORS,
+    random_state: int = 0,
+    progress=None,
+) -> dict:
     """Choose the estimator on a time split and report it against the baselines.
 
     Returns
@@ -85,7 +102,9 @@ def backtest(history: pd.DataFrame, *, holdout_days: int = HOLDOUT_DAYS, estimat
     cutoff = history["date"].max() - pd.Timedelta(days=holdout_for(history, holdout_days))
     train, test = history[history["date"] < cutoff], history[history["date"] >= cutoff]
     if len(train) < MIN_TRAIN or len(test) < MIN_TEST:
-        raise ValueError(f"not enough history for a backtest: {len(train)} sessions before {cutoff.date()}, {len(test)} after")
+        raise ValueError(
+            f"not enough history for a backtest: {len(train)} sessions before {cutoff.date()}, {len(test)} after"
+        )
     scores: dict[str, dict] = {}
     fitted = {}
     for i, kind in enumerate(estimators):

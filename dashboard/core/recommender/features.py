@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.recommender import calendar as cal
-from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.geo.districts import DISTRICTS
+from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage.schema import sessions, sites
 
 SITE_TYPE_CATEGORIES = (*SITE_TYPES, "other")
@@ -29,11 +29,23 @@ FEATURES = CATEGORICAL + NUMERIC
 
 def load_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
     """Sites with their type folded into the model's categories (unknown labels become "other")."""
-    query = sa.select(sites.c.site_id, sites.c.name, sites.c.district, sites.c.street, sites.c.lat, sites.c.lon, sites.c.site_type, sites.c.workers_nearby)
+    query = sa.select(
+        sites.c.site_id,
+        sites.c.name,
+        sites.c.district,
+        sites.c.street,
+        sites.c.lat,
+        sites.c.lon,
+        sites.c.site_type,
+        sites.c.workers_nearby,
+    )
     if district:
         query = query.where(sites.c.district == district)
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"])
+        frame = pd.DataFrame(
+            conn.execute(query).all(),
+            columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"],
+        )
     frame["model_type"] = frame["site_type"].where(frame["site_type"].isin(SITE_TYPES), "other")
     return frame
 
@@ -50,12 +62,30 @@ def load_history(engine: sa.Engine) -> pd.DataFrame:
     )  # fmt: skip
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["session_key", "date", "start_time", "end_time", "site_id", "consultations", "applications", "site_type", "district", "workers_nearby"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "session_key",
+            "date",
+            "start_time",
+            "end_time",
+            "site_id",
+            "consultations",
+            "applications",
+            "site_type",
+            "district",
+            "workers_nearby",
+        ],
+    )
     frame["date"] = pd.to_datetime(frame["date"])
     frame["start_min"] = [t.hour * 60 + t.minute for t in frame["start_time"]]
     frame["end_min"] = [t.hour * 60 + t.minute for t in frame["end_time"]]
     frame["model_type"] = frame["site_type"].where(frame["site_type"].isin(SITE_TYPES), "other")
-    frame = frame.drop(columns=["start_time", "end_time"]).sort_values(["date", "start_min"], kind="stable").reset_index(drop=True)
+    frame = (
+        frame.drop(columns=["start_time", "end_time"])
+        .sort_values(["date", "start_min"], kind="stable")
+        .reset_index(drop=True)
+    )
     frame["days_since"] = days_since_previous(frame)
     return frame
 

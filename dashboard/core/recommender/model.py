@@ -84,7 +84,9 @@ def make_estimator(kind: str, random_state: int = 0):
         )
         return make_pipeline(encode, PoissonRegressor(alpha=1e-4, solver="newton-cholesky", max_iter=200))
     if kind == "glm_hours":
-        return make_pipeline(FunctionTransformer(hour_design), PoissonRegressor(alpha=0.05, solver="newton-cholesky", max_iter=300))
+        return make_pipeline(
+            FunctionTransformer(hour_design), PoissonRegressor(alpha=0.05, solver="newton-cholesky", max_iter=300)
+        )
     raise ValueError(f"unknown estimator {kind!r}; choose one of {(*ESTIMATORS, 'hgb_squared')}")
 
 
@@ -96,9 +98,13 @@ def hour_design(X: pd.DataFrame) -> np.ndarray:
     seen at an hour a few times borrows from the others instead of guessing.
     """
     start, end = X["start_h"].to_numpy(dtype=float), X["end_h"].to_numpy(dtype=float)
-    overlap = np.clip(np.minimum(end[:, None], HOURS[1:][None, :]) - np.maximum(start[:, None], HOURS[:-1][None, :]), 0, None)
+    overlap = np.clip(
+        np.minimum(end[:, None], HOURS[1:][None, :]) - np.maximum(start[:, None], HOURS[:-1][None, :]), 0, None
+    )
     rest = _rest_day(X).astype(int)
-    types = X["site_type"].cat.codes.to_numpy() if hasattr(X["site_type"], "cat") else pd.Categorical(X["site_type"]).codes
+    types = (
+        X["site_type"].cat.codes.to_numpy() if hasattr(X["site_type"], "cat") else pd.Categorical(X["site_type"]).codes
+    )
     n_hours, n_types = len(HOURS) - 1, len(features.SITE_TYPE_CATEGORIES)
     by_type = np.zeros((len(X), n_types * 2 * n_hours))
     first = (types * 2 + rest) * n_hours
@@ -106,7 +112,13 @@ def hour_design(X: pd.DataFrame) -> np.ndarray:
         by_type[np.arange(len(X)), first + j] = overlap[:, j]
     workers = X["log_workers"].to_numpy(dtype=float)
     other = np.column_stack(
-        [X["doy_sin"], X["doy_cos"], np.log1p(X["days_since"].to_numpy(dtype=float)), np.nan_to_num(workers, nan=np.nanmedian(workers) if np.isfinite(workers).any() else 0.0), X["year"] - 2024]
+        [
+            X["doy_sin"],
+            X["doy_cos"],
+            np.log1p(X["days_since"].to_numpy(dtype=float)),
+            np.nan_to_num(workers, nan=np.nanmedian(workers) if np.isfinite(workers).any() else 0.0),
+            X["year"] - 2024,
+        ]
     )
     onehot = [np.eye(len(c.cat.categories))[c.cat.codes] for c in (X["district"], X["site_type"])]
     return np.hstack([by_type, overlap, overlap * rest[:, None], other, *onehot])
@@ -132,13 +144,19 @@ class OutreachModel:
         Seed for the estimators.
     """
 
-    def __init__(self, estimator: str = "hgb_poisson", prior_strength: float = 15.0, band_strength: float = 8.0, random_state: int = 0):
+    def __init__(
+        self,
+        estimator: str = "hgb_poisson",
+        prior_strength: float = 15.0,
+        band_strength: float = 8.0,
+        random_state: int = 0,
+    ):
         self.estimator = estimator
         self.prior_strength = prior_strength
         self.band_strength = band_strength
         self.random_state = random_state
 
-    def fit(self, history: pd.DataFrame, overrides: dict | None = None) -> "OutreachModel":
+    def fit(self, history: pd.DataFrame, overrides: dict | None = None) -> OutreachModel:
         """Fit on past worker sessions (as from :func:`features.load_history`)."""
         X = _as_model_input(features.build(history, overrides), self.estimator)
         cells = band_weights(history["start_min"], history["end_min"], _rest_day(X))
@@ -193,7 +211,7 @@ class OutreachModel:
         np.add.at(got, index, cells * y[:, None])
         np.add.at(exp, index, cells * expected[:, None])
         factors = (got + k) / (exp + k)
-        return dict(zip(sites, factors)), dict(zip(sites, got + k))
+        return dict(zip(sites, factors, strict=True)), dict(zip(sites, got + k, strict=True))
 
     @staticmethod
     def _level_of(frame: pd.DataFrame, site_level: dict, group_level: dict) -> np.ndarray:
@@ -207,7 +225,9 @@ class OutreachModel:
             return np.ones(len(frame))
         return np.einsum("ij,ij->i", cells, _lookup(index or _site_index(frame), bands, np.ones(N_CELLS)))
 
-    def predict_mean(self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None) -> np.ndarray:
+    def predict_mean(
+        self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None
+    ) -> np.ndarray:
         """Expected count of ``target`` for each candidate row (site_id, date, start_min, end_min, ...)."""
         if X is None:
             X = features.build(frame)
@@ -217,7 +237,9 @@ class OutreachModel:
         cells = band_weights(frame["start_min"], frame["end_min"], _rest_day(X))
         return base * level * self._band_of(frame, cells, getattr(self, "band_factors_", {}).get(target, {}), index)
 
-    def uncertainty(self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None) -> np.ndarray:
+    def uncertainty(
+        self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None
+    ) -> np.ndarray:
         """The coefficient of variation of each row's expected count: how little the history says about it.
 
         From the Gamma posteriors of the site's level and of its own factor in the session's hours: a site and hour
@@ -247,7 +269,11 @@ class OutreachModel:
     def assess(self, frame: pd.DataFrame, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Expected applications, their uncertainty and the past sessions at each row's site and hour, in one pass."""
         index = _site_index(frame)
-        return self.predict_mean(frame, "applications", X, index), self.uncertainty(frame, "applications", X, index), self.tried(frame, X, index)[0]
+        return (
+            self.predict_mean(frame, "applications", X, index),
+            self.uncertainty(frame, "applications", X, index),
+            self.tried(frame, X, index)[0],
+        )
 
     def predict(self, frame: pd.DataFrame, overrides: dict | None = None) -> pd.DataFrame:
         """Expected consultations and applications with 80% prediction intervals."""
@@ -261,7 +287,7 @@ class OutreachModel:
         result["provisional"] = X.attrs["provisional"]
         return result
 
-    def calibrate(self, frame: pd.DataFrame) -> "OutreachModel":
+    def calibrate(self, frame: pd.DataFrame) -> OutreachModel:
         """Fit each target's negative-binomial dispersion on held-out sessions (method of moments)."""
         X = features.build(frame)
         for target in TARGETS:
@@ -297,7 +323,7 @@ def _history_by_cell(history: pd.DataFrame, X: pd.DataFrame) -> tuple[dict, dict
     sums = np.zeros((len(sites), N_CELLS))
     np.add.at(counts, (index, cell), 1)
     np.add.at(sums, (index, cell), history["applications"].to_numpy(dtype=float))
-    return dict(zip(sites, counts)), dict(zip(sites, sums))
+    return dict(zip(sites, counts, strict=True)), dict(zip(sites, sums, strict=True))
 
 
 def _fit(estimator, X, y, weight):

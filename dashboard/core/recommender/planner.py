@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dashboard.core.recommender import calendar as cal
-from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.geo.districts import name as district_name
+from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
 
 DEFAULT_EXPLORATION = 0.2  # chosen on bench/recommend_loop.py: see the README and the Model page
 # what the closed-loop benchmark showed, for the Model page (Chinese, English); filled in from bench/recommend_loop.py
@@ -137,9 +137,13 @@ def plan(
     dates, windows = request.dates(), request.windows()
     n_s, n_d, n_w = len(pool), len(dates), len(windows)
     if n_s == 0:
-        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"])
+        return pd.DataFrame(
+            columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"]
+        )
 
-    visits: dict[int, list[dt.date]] = {i: ([last_visits[s]] if s in last_visits else []) for i, s in enumerate(pool["site_id"])}
+    visits: dict[int, list[dt.date]] = {
+        i: ([last_visits[s]] if s in last_visits else []) for i, s in enumerate(pool["site_id"])
+    }
     blocked = np.zeros((n_s, n_d), dtype=bool)  # a site-day already taken (by a pick or a booking)
     if request.booked is not None and len(request.booked):
         where = {s: i for i, s in enumerate(pool["site_id"])}
@@ -153,7 +157,10 @@ def plan(
                 blocked[i, dates.index(day)] = True
 
     frame = _candidate_frame(pool, dates, windows, request.length_min)
-    frame["days_since"] = [_days_since(d, visits[i]) for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date)]
+    frame["days_since"] = [
+        _days_since(d, visits[i])
+        for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date, strict=True)
+    ]
     capacity = request.teams * request.per_team_per_day
     to_learn = int(round(request.exploration * capacity * n_d)) if hasattr(predictor, "assess") else 0
     if to_learn:
@@ -189,7 +196,9 @@ def plan(
             gain[s, d, w] = -np.inf
             continue
         schedule[d][team].append((start, start + request.length_min))
-        picks.append({"team": team + 1, "day": d, "site": s, "window": w, "gain": float(gain[s, d, w]), "learn": learning})
+        picks.append(
+            {"team": team + 1, "day": d, "site": s, "window": w, "gain": float(gain[s, d, w]), "learn": learning}
+        )
         if learning:
             learnt[s] = True
         chosen.setdefault(s, {})[d] = w
@@ -199,7 +208,9 @@ def plan(
         _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked)
 
     if not picks:
-        return pd.DataFrame(columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"])
+        return pd.DataFrame(
+            columns=["team", "date", "start_min", "end_min", "site_id", "expected_applications", "learn"]
+        )
     out = pd.DataFrame(
         {
             "team": [p["team"] for p in picks],
@@ -212,7 +223,10 @@ def plan(
     out["end_min"] = out["start_min"] + request.length_min
     # final expected values with the plan's own saturation: each pick after the visit before it
     merged = out.merge(pool[["site_id", "model_type", "district", "workers_nearby"]], on="site_id")
-    merged["days_since"] = [_days_since(d, [v for v in visits[_index(pool, s)] if v != d]) for s, d in zip(merged["site_id"], merged["date"])]
+    merged["days_since"] = [
+        _days_since(d, [v for v in visits[_index(pool, s)] if v != d])
+        for s, d in zip(merged["site_id"], merged["date"], strict=True)
+    ]
     merged["date"] = pd.to_datetime(merged["date"])
     merged["expected_applications"] = predictor.predict_mean(merged, "applications")
     merged["date"] = merged["date"].dt.date
@@ -247,7 +261,15 @@ def _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, g
         later = sorted(dd for dd in chosen.get(s, {}) if dd > d)
         if later:
             nd = later[0]
-            penalties.append((d, dates[nd], int(windows[chosen[s][nd]]), _days_since(dates[nd], visits[s]), float((dates[nd] - day).days)))
+            penalties.append(
+                (
+                    d,
+                    dates[nd],
+                    int(windows[chosen[s][nd]]),
+                    _days_since(dates[nd], visits[s]),
+                    float((dates[nd] - day).days),
+                )
+            )
     frame = pd.concat([base] * len(rows), ignore_index=True)
     frame["date"] = pd.to_datetime([r[0] for r in rows])
     frame["start_min"] = [r[1] for r in rows]
@@ -272,7 +294,11 @@ def _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, g
 
 
 def describe(
-    plan_rows: pd.DataFrame, predicted: pd.DataFrame, sites: pd.DataFrame, best_hours: dict, overrides: dict | None = None,
+    plan_rows: pd.DataFrame,
+    predicted: pd.DataFrame,
+    sites: pd.DataFrame,
+    best_hours: dict,
+    overrides: dict | None = None,
     history: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Turn planner picks into the table planners read: names, times, whole-person estimates and a reason in Chinese.
@@ -285,9 +311,11 @@ def describe(
     from dashboard.core.recommender.model import DAY_KINDS
 
     info = sites.set_index("site_id")
-    n_hist, mean_hist = history if history is not None else (np.zeros(len(plan_rows), int), np.full(len(plan_rows), np.nan))
+    n_hist, mean_hist = (
+        history if history is not None else (np.zeros(len(plan_rows), int), np.full(len(plan_rows), np.nan))
+    )
     out = []
-    for i, (row, pred) in enumerate(zip(plan_rows.itertuples(), predicted.itertuples())):
+    for i, (row, pred) in enumerate(zip(plan_rows.itertuples(), predicted.itertuples(), strict=True)):
         site = info.loc[row.site_id]
         day = cal.day_info(row.date, overrides)
         type_zh = SITE_TYPES.get(site["site_type"], site["site_type"] or "点位")
@@ -299,13 +327,22 @@ def describe(
         since = row.days_since
         learn = bool(getattr(row, "learn", False))
         if learn and pd.isna(since):
-            zh, en = ["该点位从未开展过，安排一次以了解效果（按同类点位估计）"], ["never visited: one session to find out (estimated from similar sites)"]
+            zh, en = (
+                ["该点位从未开展过，安排一次以了解效果（按同类点位估计）"],
+                ["never visited: one session to find out (estimated from similar sites)"],
+            )
         elif learn:
             zh = [f"该点位{kind[0]}{window}前后尚未试过，安排一次以了解效果"]
             en = [f"not yet tried here around {window} on {kind[1]}: one session to find out"]
         else:
-            zh = [f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"]
-            en = [f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}" if in_peak else f"{window} is this site's best window that day"]
+            zh = [
+                f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"
+            ]
+            en = [
+                f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}"
+                if in_peak
+                else f"{window} is this site's best window that day"
+            ]
         if pd.isna(since):
             if not learn:
                 zh.append("从未开展过，按同类点位估计")

@@ -9,9 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.recommender import calendar as cal
-from dashboard.core.recommender import features
-from dashboard.core.recommender import planner
-from dashboard.core.recommender import store
+from dashboard.core.recommender import features, planner, store
 from dashboard.core.storage.schema import sessions
 
 
@@ -35,24 +33,48 @@ class CalendarPredictor:
 
 
 def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
-    query = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date)).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
+    query = (
+        sa.select(sessions.c.site_id, sa.func.max(sessions.c.date))
+        .where(sessions.c.site_id.is_not(None))
+        .group_by(sessions.c.site_id)
+    )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return {s: (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))) for s, d in rows}
 
 
-def best_hours(model, sites: pd.DataFrame, dates: list[dt.date], length_min: int, windows: np.ndarray, overrides: dict | None = None) -> dict:
+def best_hours(
+    model,
+    sites: pd.DataFrame,
+    dates: list[dt.date],
+    length_min: int,
+    windows: np.ndarray,
+    overrides: dict | None = None,
+) -> dict:
     """For each (site type, day type) among ``dates``, the window start the model rates best for a typical site.
 
     A typical site is the type's median size in its most common district, never visited recently; this is what the
     model has learned about when that kind of place is worth a stall, not a rule written here.
     """
-    reps = sites.groupby("model_type").agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median")).reset_index()
+    reps = (
+        sites.groupby("model_type")
+        .agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median"))
+        .reset_index()
+    )
     day_of_type: dict[str, dt.date] = {}
     for d in dates:
         day_of_type.setdefault(cal.day_info(d, overrides).day_type, d)
     rows = [
-        {"site_id": f"__typical_{r.model_type}", "model_type": r.model_type, "district": r.district, "workers_nearby": r.workers_nearby, "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + length_min, "day_type": t}
+        {
+            "site_id": f"__typical_{r.model_type}",
+            "model_type": r.model_type,
+            "district": r.district,
+            "workers_nearby": r.workers_nearby,
+            "date": pd.Timestamp(day),
+            "start_min": int(w),
+            "end_min": int(w) + length_min,
+            "day_type": t,
+        }
         for r in reps.itertuples()
         for t, day in day_of_type.items()
         for w in windows
@@ -65,7 +87,9 @@ def best_hours(model, sites: pd.DataFrame, dates: list[dt.date], length_min: int
     return {(r.model_type, r.day_type): int(r.start_min) for r in best.itertuples()}
 
 
-def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loaded | None = None) -> tuple[pd.DataFrame, list[str]]:
+def recommend(
+    engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loaded | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model retrained, calendar provisional)."""
     loaded = loaded or store.load(engine)
     overrides = cal.load_overrides(engine)
@@ -74,7 +98,9 @@ def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loa
     picks = planner.plan(predictor, sites, last_visits(engine), request, overrides)
     messages = list(loaded.messages)
     if picks.empty:
-        return pd.DataFrame(columns=planner.PLAN_COLUMNS), messages + ["没有可选的点位（检查区和排除条件） / No candidate sites (check the district and exclusions)"]
+        return pd.DataFrame(columns=planner.PLAN_COLUMNS), messages + [
+            "没有可选的点位（检查区和排除条件） / No candidate sites (check the district and exclusions)"
+        ]
     frame = picks.merge(sites[["site_id"]], on="site_id")
     frame["date"] = pd.to_datetime(frame["date"])
     predicted = loaded.model.predict(frame, overrides)
@@ -89,7 +115,15 @@ def recommend(engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loa
     return described, messages
 
 
-def site_outlook(model, sites: pd.DataFrame, day: dt.date, length_min: int = 120, windows: np.ndarray | None = None, overrides: dict | None = None, last: dict | None = None) -> pd.DataFrame:
+def site_outlook(
+    model,
+    sites: pd.DataFrame,
+    day: dt.date,
+    length_min: int = 120,
+    windows: np.ndarray | None = None,
+    overrides: dict | None = None,
+    last: dict | None = None,
+) -> pd.DataFrame:
     """Each site's best window on ``day`` and its expected applications (what the map colours sites by)."""
     windows = np.arange(6 * 60, 22 * 60 - length_min + 1, 30) if windows is None else windows
     frame = planner._candidate_frame(sites, [day], windows, length_min)
@@ -100,13 +134,23 @@ def site_outlook(model, sites: pd.DataFrame, day: dt.date, length_min: int = 120
     return best.rename(columns={"start_min": "best_start", "value": "expected_applications"}).reset_index(drop=True)
 
 
-def site_profile(model, site: pd.Series, dates_by_type: dict[str, dt.date], length_min: int = 120, overrides: dict | None = None) -> pd.DataFrame:
+def site_profile(
+    model, site: pd.Series, dates_by_type: dict[str, dt.date], length_min: int = 120, overrides: dict | None = None
+) -> pd.DataFrame:
     """Expected applications of one site by start hour for each kind of day (the "best hours" chart)."""
     windows = np.arange(6 * 60, 22 * 60 - length_min + 1, 30)
     rows = []
     for day_type, day in dates_by_type.items():
         for w in windows:
-            rows.append({**site[["site_id", "model_type", "district", "workers_nearby"]].to_dict(), "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + length_min, "day_type": day_type})
+            rows.append(
+                {
+                    **site[["site_id", "model_type", "district", "workers_nearby"]].to_dict(),
+                    "date": pd.Timestamp(day),
+                    "start_min": int(w),
+                    "end_min": int(w) + length_min,
+                    "day_type": day_type,
+                }
+            )
     frame = pd.DataFrame(rows)
     frame["expected_applications"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
     frame["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in frame["start_min"]]

@@ -25,8 +25,7 @@ import sklearn
 import sqlalchemy as sa
 
 from dashboard.core.recommender import calendar as cal
-from dashboard.core.recommender import evaluation
-from dashboard.core.recommender import features
+from dashboard.core.recommender import evaluation, features
 from dashboard.core.recommender.model import OutreachModel
 from dashboard.core.storage.schema import sessions, sites
 
@@ -54,9 +53,17 @@ def data_hash(engine: sa.Engine) -> str:
     """A digest of what training reads: worker sessions (by key and content) and the sites' attributes."""
     digest = hashlib.sha256()
     with engine.connect() as conn:
-        for row in conn.execute(sa.select(sessions.c.session_key, sessions.c.row_hash).where(sessions.c.session_type == "worker").order_by(sessions.c.session_key)):
+        for row in conn.execute(
+            sa.select(sessions.c.session_key, sessions.c.row_hash)
+            .where(sessions.c.session_type == "worker")
+            .order_by(sessions.c.session_key)
+        ):
             digest.update(f"{row[0]}\x1f{row[1]}\n".encode())
-        for row in conn.execute(sa.select(sites.c.site_id, sites.c.district, sites.c.site_type, sites.c.workers_nearby).order_by(sites.c.site_id)):
+        for row in conn.execute(
+            sa.select(sites.c.site_id, sites.c.district, sites.c.site_type, sites.c.workers_nearby).order_by(
+                sites.c.site_id
+            )
+        ):
             digest.update("\x1f".join(map(str, row)).encode() + b"\n")
     return digest.hexdigest()
 
@@ -72,7 +79,9 @@ def _paths(directory: Path) -> tuple[Path, Path]:
     return directory / f"{MODEL_NAME}.joblib", directory / f"{MODEL_NAME}.json"
 
 
-def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0, estimators=None) -> Loaded:
+def train(
+    engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0, estimators=None
+) -> Loaded:
     """Backtest, choose, fit on all history, and save; returns the model and its card.
 
     ``estimators`` limits the candidates of the backtest (default: all of :data:`model.ESTIMATORS`).
@@ -87,7 +96,9 @@ def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, ra
     except ValueError as too_short:
         # A new union's few months cannot be split for a backtest; a model of them still beats no model.
         if len(history) < MIN_SESSIONS:
-            raise ValueError(f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed") from None
+            raise ValueError(
+                f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
+            ) from None
         result = {"skipped": str(too_short), "chosen": (estimators or ("hgb_poisson",))[0], "model": None}
     if progress:
         progress(0.8, "fit on all history")
@@ -96,7 +107,7 @@ def train(engine: sa.Engine, *, directory: Path | None = None, progress=None, ra
     if fitted is not None:
         model.dispersion_ = fitted.dispersion_
     card = {
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data_from": str(history["date"].min().date()),
         "data_to": str(history["date"].max().date()),
         "sessions": int(len(history)),
@@ -141,7 +152,9 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
     return None
 
 
-def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None, allow_stale: bool = False) -> Loaded:
+def load(
+    engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None, allow_stale: bool = False
+) -> Loaded:
     """Load the saved model, retraining (with a message saying why) when it is missing, stale or broken.
 
     ``allow_stale=True`` returns a model trained on older data as it is, with a message saying so (the dashboard
@@ -159,7 +172,11 @@ def load(engine: sa.Engine, *, directory: Path | None = None, retrain: bool = Tr
                 model = joblib.load(model_path)
             if not isinstance(model, OutreachModel):
                 raise TypeError(type(model).__name__)
-            note = [f"模型训练后{STALE_DATA[0]}，建议重新训练。 / {STALE_DATA[1].capitalize()}: retrain the model."] if stale else []
+            note = (
+                [f"模型训练后{STALE_DATA[0]}，建议重新训练。 / {STALE_DATA[1].capitalize()}: retrain the model."]
+                if stale
+                else []
+            )
             return Loaded(model, json.loads(card_path.read_text(encoding="utf-8")), note)
         except Exception as exc:  # any unreadable file means the same thing to the user
             reason = ("模型文件损坏或无法读取", f"the model file could not be read ({type(exc).__name__})")

@@ -78,7 +78,9 @@ def rows_within(frame: pd.DataFrame, district, column: str = "districts") -> pd.
     if district is None:
         return frame
     allowed = {district} if isinstance(district, str) else set(district)
-    inside = pd.Series([bool(d) and set(d.split(",")) <= allowed for d in frame[column].fillna("")], index=frame.index, dtype=bool)
+    inside = pd.Series(
+        [bool(d) and set(d.split(",")) <= allowed for d in frame[column].fillna("")], index=frame.index, dtype=bool
+    )
     return frame.loc[inside].reset_index(drop=True)
 
 
@@ -118,7 +120,9 @@ def totals(
 def date_range(engine: sa.Engine, district=None) -> tuple[dt.date | None, dt.date | None]:
     """First and last session date stored (in ``district``: an adcode or a tuple of them)."""
     with engine.connect() as conn:
-        lo, hi = conn.execute(filtered(sa.select(sa.func.min(sessions.c.date), sa.func.max(sessions.c.date)), district=district)).one()
+        lo, hi = conn.execute(
+            filtered(sa.select(sa.func.min(sessions.c.date), sa.func.max(sessions.c.date)), district=district)
+        ).one()
     if isinstance(lo, str):  # SQLite aggregate returns text
         lo, hi = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
     return lo, hi

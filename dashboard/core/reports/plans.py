@@ -14,10 +14,10 @@ import secrets
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.storage import audit
 from dashboard.core.geo import districts
-from dashboard.core.reports.kpi import in_districts, rows_within
 from dashboard.core.intake.columns import SESSION_COLUMNS
+from dashboard.core.reports.kpi import in_districts, rows_within
+from dashboard.core.storage import audit
 from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
 from dashboard.core.text import printable
 
@@ -49,7 +49,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
     with engine.begin() as conn:
         plan_id = conn.execute(
             plans.insert().values(
-                name=printable(name)[:200], created_at=dt.datetime.now(dt.timezone.utc), created_by=getattr(user, "user", user),
+                name=printable(name)[:200], created_at=dt.datetime.now(dt.UTC), created_by=getattr(user, "user", user),
                 request=json.dumps(request, ensure_ascii=False, default=str), districts=",".join(sorted(codes))[:120] or None,
             )
         ).inserted_primary_key[0]  # fmt: skip
@@ -85,13 +85,24 @@ def _optional(value) -> float | None:
 def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
     """Saved plans, newest first; with ``district`` (a tuple of adcodes) only plans wholly within them."""
     q = (
-        sa.select(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.districts, sa.func.count(plan_rows.c.id).label("sessions"), sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"))
+        sa.select(
+            plans.c.id,
+            plans.c.name,
+            plans.c.created_at,
+            plans.c.created_by,
+            plans.c.districts,
+            sa.func.count(plan_rows.c.id).label("sessions"),
+            sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"),
+        )
         .join(plan_rows, plan_rows.c.plan_id == plans.c.id, isouter=True)
         .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.districts)
         .order_by(plans.c.id.desc())
     )
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"])
+        frame = pd.DataFrame(
+            conn.execute(q).mappings().all(),
+            columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"],
+        )
     return rows_within(frame, district).drop(columns=["districts"])
 
 
@@ -100,7 +111,9 @@ def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
     with engine.connect() as conn:
         if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
             return None
-        return {r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.plan_id == plan_id).distinct())}
+        return {
+            r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.plan_id == plan_id).distinct())
+        }
 
 
 def row_districts(engine: sa.Engine, row_ids) -> dict[int, str]:
@@ -152,7 +165,9 @@ def review(engine: sa.Engine, plan_id: int) -> tuple[pd.DataFrame, dict]:
         return frame, {"planned": 0, "reported": 0}
     frame = frame.rename(columns={"applications": "actual"})
     reported = frame[frame["actual"].notna()]
-    inside = (reported["actual"] >= reported["applications_low"]) & (reported["actual"] <= reported["applications_high"])
+    inside = (reported["actual"] >= reported["applications_low"]) & (
+        reported["actual"] <= reported["applications_high"]
+    )
     frame["covered"] = inside.reindex(frame.index)
     summary = {
         "planned": int(len(frame)),
@@ -172,7 +187,11 @@ def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int) 
     before = min(plan["date"])
     q = (
         sa.select(sessions.c.site_id, sa.func.sum(sessions.c.applications), sa.func.count())
-        .where(sessions.c.session_type == "worker", sessions.c.date < before, sessions.c.district.in_(sorted(set(plan["district"]))))
+        .where(
+            sessions.c.session_type == "worker",
+            sessions.c.date < before,
+            sessions.c.district.in_(sorted(set(plan["district"]))),
+        )
         .where(sessions.c.site_id.is_not(None))
         .group_by(sessions.c.site_id)
     )
@@ -235,7 +254,9 @@ def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> p
 
     ``district`` (an adcode or a tuple of them) limits them to those districts.
     """
-    q = sa.select(plan_rows.c.site_id, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time).where(plan_rows.c.date.between(first, last))
+    q = sa.select(plan_rows.c.site_id, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time).where(
+        plan_rows.c.date.between(first, last)
+    )
     if (condition := in_districts(plan_rows.c.district, district)) is not None:
         q = q.where(condition)
     with engine.connect() as conn:
@@ -261,4 +282,6 @@ def read_booked(data: bytes) -> pd.DataFrame:
     end, bad_end = parse_times(raw["end_time"])
     if (bad_dates | impossible | out_of_range | bad_start | bad_end).any() or (end <= start).any():
         raise ValueError(message)
-    return pd.DataFrame({"site_id": raw["site_id"], "date": dates.dt.date, "start_min": start.astype(int), "end_min": end.astype(int)})
+    return pd.DataFrame(
+        {"site_id": raw["site_id"], "date": dates.dt.date, "start_min": start.astype(int), "end_min": end.astype(int)}
+    )

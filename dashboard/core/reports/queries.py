@@ -20,26 +20,56 @@ def _filtered(query, date_from=None, date_to=None, district=None):
     return filtered(query, district=district, date_from=date_from, date_to=date_to)
 
 
-def district_stats(engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None, district=None) -> pd.DataFrame:
+def district_stats(
+    engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None, district=None
+) -> pd.DataFrame:
     """One row per district: session totals in the period, sites, estimated workers and workers per km².
 
     ``district`` (an adcode or a tuple of them) limits the rows to those districts.
     """
-    q = _filtered(sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district), date_from, date_to, district)
-    site_q = sa.select(sites.c.district.label("adcode"), sa.func.count().label("sites"), sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers")).group_by(sites.c.district)
+    q = _filtered(
+        sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district),
+        date_from,
+        date_to,
+        district,
+    )
+    site_q = sa.select(
+        sites.c.district.label("adcode"),
+        sa.func.count().label("sites"),
+        sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers"),
+    ).group_by(sites.c.district)
     with engine.connect() as conn:
-        base = pd.DataFrame(conn.execute(sa.select(districts.c.adcode, districts.c.name_zh, districts.c.name_en, districts.c.area_km2)).all(), columns=["adcode", "name_zh", "name_en", "area_km2"])
+        base = pd.DataFrame(
+            conn.execute(
+                sa.select(districts.c.adcode, districts.c.name_zh, districts.c.name_en, districts.c.area_km2)
+            ).all(),
+            columns=["adcode", "name_zh", "name_en", "area_km2"],
+        )
         totals = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
         site_totals = pd.DataFrame(conn.execute(site_q).mappings().all())
     frame = base.merge(totals, on="adcode", how="left") if len(totals) else base
     frame = frame.merge(site_totals, on="adcode", how="left") if len(site_totals) else frame.assign(sites=0, workers=0)
-    counts = ["worker_sessions", "consultations", "applications", "enterprise_sessions", "enterprises_reached", "unions_founded", "members", "sites", "workers"]
+    counts = [
+        "worker_sessions",
+        "consultations",
+        "applications",
+        "enterprise_sessions",
+        "enterprises_reached",
+        "unions_founded",
+        "members",
+        "sites",
+        "workers",
+    ]
     for col in counts:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int) if col in frame else 0  # absent: no sessions yet
+        frame[col] = (
+            pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int) if col in frame else 0
+        )  # absent: no sessions yet
     frame["workers_per_km2"] = frame["workers"] / frame["area_km2"]
     frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
     if district:
-        frame = frame[frame["adcode"].isin([district] if isinstance(district, str) else list(district))].reset_index(drop=True)
+        frame = frame[frame["adcode"].isin([district] if isinstance(district, str) else list(district))].reset_index(
+            drop=True
+        )
     return frame
 
 
@@ -51,18 +81,38 @@ def site_stats(engine: sa.Engine, date_from=None, date_to=None, district=None) -
             sa.func.count().label("sessions"),
             sa.func.coalesce(sa.func.sum(sessions.c.consultations), 0).label("consultations"),
             sa.func.coalesce(sa.func.sum(sessions.c.applications), 0).label("applications"),
-        ).where(WORKER, sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id),
+        )
+        .where(WORKER, sessions.c.site_id.is_not(None))
+        .group_by(sessions.c.site_id),
         date_from,
         date_to,
         district,
     )
-    last = sa.select(sessions.c.site_id, sa.func.max(sessions.c.date).label("last_visit")).where(sessions.c.site_id.is_not(None)).group_by(sessions.c.site_id)
-    site_q = sa.select(sites.c.site_id, sites.c.name, sites.c.district, sites.c.street, sites.c.lat, sites.c.lon, sites.c.site_type, sites.c.workers_nearby)
+    last = (
+        sa.select(sessions.c.site_id, sa.func.max(sessions.c.date).label("last_visit"))
+        .where(sessions.c.site_id.is_not(None))
+        .group_by(sessions.c.site_id)
+    )
+    site_q = sa.select(
+        sites.c.site_id,
+        sites.c.name,
+        sites.c.district,
+        sites.c.street,
+        sites.c.lat,
+        sites.c.lon,
+        sites.c.site_type,
+        sites.c.workers_nearby,
+    )
     if (condition := in_districts(sites.c.district, district)) is not None:
         site_q = site_q.where(condition)
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(site_q).mappings().all(), columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"])
-        stats = pd.DataFrame(conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"])
+        frame = pd.DataFrame(
+            conn.execute(site_q).mappings().all(),
+            columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"],
+        )
+        stats = pd.DataFrame(
+            conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"]
+        )
         lasts = pd.DataFrame(conn.execute(last).mappings().all(), columns=["site_id", "last_visit"])
     frame = frame.merge(stats, on="site_id", how="left").merge(lasts, on="site_id", how="left")
     for col in ("sessions", "consultations", "applications"):
@@ -74,12 +124,23 @@ def site_stats(engine: sa.Engine, date_from=None, date_to=None, district=None) -
 def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
     """Every session held at a site, newest first."""
     q = (
-        sa.select(sessions.c.date, sessions.c.start_time, sessions.c.end_time, sessions.c.staff, sessions.c.consultations, sessions.c.applications, sessions.c.notes)
+        sa.select(
+            sessions.c.date,
+            sessions.c.start_time,
+            sessions.c.end_time,
+            sessions.c.staff,
+            sessions.c.consultations,
+            sessions.c.applications,
+            sessions.c.notes,
+        )
         .where(sessions.c.site_id == site_id)
         .order_by(sessions.c.date.desc(), sessions.c.start_time.desc())
     )
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(q).all(), columns=["date", "start_time", "end_time", "staff", "consultations", "applications", "notes"])
+        frame = pd.DataFrame(
+            conn.execute(q).all(),
+            columns=["date", "start_time", "end_time", "staff", "consultations", "applications", "notes"],
+        )
     for col in ("start_time", "end_time"):
         frame[col] = [t.strftime("%H:%M") for t in frame[col]]
     return frame
@@ -88,8 +149,18 @@ def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
 def monthly(engine: sa.Engine, date_from=None, date_to=None, district=None) -> pd.DataFrame:
     """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
     year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
-    q = _filtered(sa.select(year.label("y"), month.label("m"), *aggregates()).group_by(year, month), date_from, date_to, district)
-    columns = ["month", "worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"]
+    q = _filtered(
+        sa.select(year.label("y"), month.label("m"), *aggregates()).group_by(year, month), date_from, date_to, district
+    )
+    columns = [
+        "month",
+        "worker_sessions",
+        "consultations",
+        "applications",
+        "enterprise_sessions",
+        "unions_founded",
+        "members",
+    ]
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
     if frame.empty:

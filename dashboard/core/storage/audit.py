@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.storage.schema import audit_log
 from dashboard.core.text import printable
-
 
 
 class Actor(Protocol):
@@ -65,7 +65,7 @@ def record(target: sa.Engine | sa.Connection, actor: Actor | str, action: str, d
     is_scope = not isinstance(actor, str) and hasattr(actor, "user") and hasattr(actor, "role")
     who, role = (actor.user, actor.role) if is_scope else (printable(str(actor)), None)
     stmt = audit_log.insert().values(
-        at=dt.datetime.now(dt.timezone.utc),
+        at=dt.datetime.now(dt.UTC),
         actor=who[:64],
         role=role,
         action=action,
@@ -79,7 +79,9 @@ def record(target: sa.Engine | sa.Connection, actor: Actor | str, action: str, d
         target.execute(stmt)
 
 
-def entries(engine: sa.Engine, *, limit: int = 500, actor: str | None = None, action: str | None = None) -> pd.DataFrame:
+def entries(
+    engine: sa.Engine, *, limit: int = 500, actor: str | None = None, action: str | None = None
+) -> pd.DataFrame:
     """The newest entries first."""
     q = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if actor:

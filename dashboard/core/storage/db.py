@@ -140,7 +140,9 @@ def lock_name(conn: sa.Connection, name: str) -> None:
     (other names are not blocked). SQLite has no finer lock than the database's write lock: ``BEGIN IMMEDIATE``.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:name))"), {"cls": _NAMED_LOCKS, "name": name})
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:name))"), {"cls": _NAMED_LOCKS, "name": name}
+        )
     elif conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -199,7 +201,12 @@ def seed_districts(engine: sa.Engine) -> None:
     """
     areas = districts_mod.boundaries().set_index("adcode")["area_km2"].to_dict()
     rows = {
-        d.adcode: {"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en, "area_km2": round(areas.get(d.adcode, 0), 3)}
+        d.adcode: {
+            "adcode": d.adcode,
+            "name_zh": d.name_zh,
+            "name_en": d.name_en,
+            "area_km2": round(areas.get(d.adcode, 0), 3),
+        }
         for d in districts_mod.DISTRICTS
     }
     with engine.connect() as conn:

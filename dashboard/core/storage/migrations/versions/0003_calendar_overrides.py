@@ -22,7 +22,9 @@ def upgrade() -> None:
         sa.Column("set_by", sa.String(64)),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("date", name="pk_calendar_overrides"),
-        sa.CheckConstraint("day_type in ('workday', 'weekend', 'holiday', 'makeup_workday')", name="ck_calendar_overrides_day_type"),
+        sa.CheckConstraint(
+            "day_type in ('workday', 'weekend', 'holiday', 'makeup_workday')", name="ck_calendar_overrides_day_type"
+        ),
     )
 
 

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("user_name", sa.String(64), nullable=False),
         sa.Column("district", sa.String(6), nullable=False),
         sa.PrimaryKeyConstraint("user_name", "district", name="pk_user_districts"),
-        sa.ForeignKeyConstraint(["user_name"], ["users.name"], name="fk_user_districts_user_name_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_name"], ["users.name"], name="fk_user_districts_user_name_users", ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["district"], ["districts.adcode"], name="fk_user_districts_district_districts"),
     )
     op.create_table(
