@@ -132,19 +132,24 @@ def main() -> int:
     print(f"file: {args.rows:,} rows, {mb:.1f} MB (UTF-8 with BOM, Chinese headers); best of {args.repeat}")
     print(f"bare pandas.read_csv          {read_s:7.3f} s   {args.rows / read_s:>10,.0f} rows/s")
     print(
-        f"pandas.read_csv(dtype=str)    {str_read_s:7.3f} s   {args.rows / str_read_s:>10,.0f} rows/s   ratio {str_read_s / read_s:5.1f}x  (reading every cell as text, as a validator must)"
+        f"pandas.read_csv(dtype=str)    {str_read_s:7.3f} s   {args.rows / str_read_s:>10,.0f} rows/s   ratio "
+        f"{str_read_s / read_s:5.1f}x  (reading every cell as text, as a validator must)"
     )
     print(
-        f"SQLite insert alone           {floor_s:7.3f} s   {args.rows / floor_s:>10,.0f} rows/s   ratio {floor_s / read_s:5.1f}x  (storage floor: no reading, no validation)"
+        f"SQLite insert alone           {floor_s:7.3f} s   {args.rows / floor_s:>10,.0f} rows/s   ratio "
+        f"{floor_s / read_s:5.1f}x  (storage floor: no reading, no validation)"
     )
     print(
-        f"validated import (fresh db)   {import_s:7.3f} s   {args.rows / import_s:>10,.0f} rows/s   ratio {import_s / read_s:5.1f}x  (target <= 15x)"
+        f"validated import (fresh db)   {import_s:7.3f} s   {args.rows / import_s:>10,.0f} rows/s   ratio "
+        f"{import_s / read_s:5.1f}x  (target <= 15x)"
     )
     print(
-        f"re-import (all unchanged)     {reimport_s:7.3f} s   {args.rows / reimport_s:>10,.0f} rows/s   ratio {reimport_s / read_s:5.1f}x"
+        f"re-import (all unchanged)     {reimport_s:7.3f} s   {args.rows / reimport_s:>10,.0f} rows/s   ratio "
+        f"{reimport_s / read_s:5.1f}x"
     )
     print(
-        f"dry run                       {dry_s:7.3f} s   {args.rows / dry_s:>10,.0f} rows/s   ratio {dry_s / read_s:5.1f}x"
+        f"dry run                       {dry_s:7.3f} s   {args.rows / dry_s:>10,.0f} rows/s   ratio "
+        f"{dry_s / read_s:5.1f}x"
     )
     return 0
 

@@ -162,11 +162,13 @@ def main() -> int:
                 proc.terminate()
             target = 3.0 if scale == 1 else 5.0
             print(
-                f"\n{scale}x sample history (built and trained in {built:.0f} s); map payload {payload / 1e6:.2f} MB (target < 2 MB)"
+                f"\n{scale}x sample history (built and trained in {built:.0f} s); map payload {payload / 1e6:.2f} MB "
+                "(target < 2 MB)"
             )
             for name, (first, warm) in results.items():
                 print(
-                    f"  {name:<10} first {first:5.2f} s   again {warm:5.2f} s   {'ok' if max(first, warm) < target else 'OVER'} (target < {target:.0f} s)"
+                    f"  {name:<10} first {first:5.2f} s   again {warm:5.2f} s   "
+                    f"{'ok' if max(first, warm) < target else 'OVER'} (target < {target:.0f} s)"
                 )
     return 0
 

@@ -128,8 +128,10 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
         )  # fmt: skip
         r = rows[-1]
         print(
-            f"{spec.name:<20} explore {share:<4g} week {week + 1:>2}: model/oracle {model_value / oracle_value:4.2f}  model/habit {model_value / habit_value:4.1f}"
-            f"  tried {r['new_sites']:>2} never-visited sites, {r['untried_hours']:>2} untried site-hours  (plan {plan_s:.1f} s, retrain {train_s:.0f} s)",
+            f"{spec.name:<20} explore {share:<4g} week {week + 1:>2}: model/oracle {model_value / oracle_value:4.2f}  "
+            f"model/habit {model_value / habit_value:4.1f}"
+            f"  tried {r['new_sites']:>2} never-visited sites, {r['untried_hours']:>2} untried site-hours  (plan "
+            f"{plan_s:.1f} s, retrain {train_s:.0f} s)",
             flush=True,
         )
     return pd.DataFrame(rows)
@@ -151,7 +153,8 @@ def main() -> int:
     frame = pd.concat(frames, ignore_index=True)
     half = args.weeks // 2
     print(
-        f"\n{args.weeks} weeks; per world and exploration share: total true expected applications as a share of the oracle's"
+        f"\n{args.weeks} weeks; per world and exploration share: total true expected applications as a share of the "
+        "oracle's"
     )
     summary = []
     for (name, share), g in frame.groupby(["world", "share"], sort=False):
@@ -169,7 +172,8 @@ def main() -> int:
         print(f"hard worlds, exploration {share:g}: total mean {g['total'].mean():.2f} worst {g['total'].min():.2f}; "
               f"last half above first in {(g['last_half'] > g['first_half']).sum()} of {len(g)}; model/habit mean {g['habit'].mean():.1f}")  # fmt: skip
     print(
-        "targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no worse than exploration 0"
+        "targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no "
+        "worse than exploration 0"
     )
     return 0
 

@@ -84,11 +84,13 @@ def main() -> int:
                     row[f"model@{share:g}"] = true_value(loaded.world.truth, plan, last)
                 rows.append(row)
                 got = "  ".join(
-                    f"explore {s:g}: {row[f'model@{s:g}'] / oracle:4.2f} of oracle, {row[f'model@{s:g}'] / habit:4.1f}x habit"
+                    f"explore {s:g}: {row[f'model@{s:g}'] / oracle:4.2f} of oracle, "
+                    f"{row[f'model@{s:g}'] / habit:4.1f}x habit"
                     for s in shares
                 )
                 print(
-                    f"{name:<22} {week:<8} {len(history):>6} sessions  oracle {oracle:7.1f}  knowable {knowable / oracle:4.2f}  habit {habit:6.1f}  {got}  (train {train_s:.0f} s)",
+                    f"{name:<22} {week:<8} {len(history):>6} sessions  oracle {oracle:7.1f}  knowable "
+                    f"{knowable / oracle:4.2f}  habit {habit:6.1f}  {got}  (train {train_s:.0f} s)",
                     flush=True,
                 )
     frame = pd.DataFrame(rows)
@@ -105,14 +107,17 @@ def main() -> int:
         default = frame[frame["world"] == "default"]
         d_share = (default[f"model@{share:g}"] / default["oracle"]).mean() if len(default) else float("nan")
         print(
-            f"  exploration {share:g}: model/oracle mean {by_world['share'].mean():.2f} worst {by_world['share'].min():.2f} ({by_world['share'].idxmin()})"
+            f"  exploration {share:g}: model/oracle mean {by_world['share'].mean():.2f} worst "
+            f"{by_world['share'].min():.2f} ({by_world['share'].idxmin()})"
             f"  model/habit mean {by_world['ratio'].mean():.1f} worst {by_world['ratio'].min():.1f}"
             f"  | default sample {d_share:.2f}  | planning {frame[f'plan_s@{share:g}'].mean():.2f} s a week"
         )
     ceiling = (family["knowable"] / family["oracle"]).groupby(family["world"]).mean()
     print(
-        f"  what the history could reveal at best (knowable/oracle): mean {ceiling.mean():.2f} worst {ceiling.min():.2f};"
-        f" oracle/habit mean {(family['oracle'] / family['habit']).mean():.1f} worst {(family['oracle'] / family['habit']).groupby(family['world']).mean().min():.1f}"
+        f"  what the history could reveal at best (knowable/oracle): mean {ceiling.mean():.2f} worst "
+        f"{ceiling.min():.2f};"
+        f" oracle/habit mean {(family['oracle'] / family['habit']).mean():.1f} worst "
+        f"{(family['oracle'] / family['habit']).groupby(family['world']).mean().min():.1f}"
     )
     print("targets: model/oracle mean >= 0.75, worst >= 0.6, model/habit >= 3")
     return 0

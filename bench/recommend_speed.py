@@ -97,15 +97,18 @@ def main() -> int:
         plan_s = timings[0.0]
 
     print(
-        f"training on {len(history):,} worker sessions (backtest of {len(result['scores']) - 2} estimators + final fit): {train_s:6.1f} s  (target < 60 s)"
+        f"training on {len(history):,} worker sessions (backtest of {len(result['scores']) - 2} estimators + final "
+        f"fit): {train_s:6.1f} s  (target < 60 s)"
     )
     print(f"scoring {len(frame):,} candidates once (baseline):                     {score_s:6.2f} s")
     print(
-        f"planning {len(described)} sessions, {request.teams} teams x {request.days} days over {len(sites):,} sites:        {plan_s:6.2f} s  (target < 5 s; {plan_s / score_s:.1f}x one scoring pass)"
+        f"planning {len(described)} sessions, {request.teams} teams x {request.days} days over {len(sites):,} sites:   "
+        f"     {plan_s:6.2f} s  (target < 5 s; {plan_s / score_s:.1f}x one scoring pass)"
     )
     explored = timings[planner.DEFAULT_EXPLORATION]
     print(
-        f"the same with exploration {planner.DEFAULT_EXPLORATION:.0%}:                                     {explored:6.2f} s  (target <= 1.5x without: {explored / plan_s:.2f}x)"
+        f"the same with exploration {planner.DEFAULT_EXPLORATION:.0%}:                                     "
+        f"{explored:6.2f} s  (target <= 1.5x without: {explored / plan_s:.2f}x)"
     )
     return 0
 

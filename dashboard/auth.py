@@ -67,7 +67,8 @@ def _login_form(eng) -> None:
         st.warning(
             t(
                 "还没有任何账号。请在服务器上运行 `python -m dashboard users add 用户名 --role admin` 新建管理员。",
-                "There are no accounts yet. On the server, run `python -m dashboard users add NAME --role admin` to create an admin.",
+                "There are no accounts yet. On the server, run `python -m dashboard users add NAME --role admin` to "
+                "create an admin.",
             )
         )
     with st.form("login"):
@@ -142,7 +143,8 @@ def sidebar(current: Scope) -> None:
     """Who is signed in, a password change, and sign-out."""
     role = t(*ROLE_LABELS[current.role])
     st.markdown(
-        f"**{t('用户', 'User')}**：{md_escape(current.user)}  \n{role} · {current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}"
+        f"**{t('用户', 'User')}**：{md_escape(current.user)}  \n{role} · "
+        f"{current.area('en' if st.session_state.get('lang') == 'en' else 'zh')}"
     )
     session = st.session_state.get(_SESSION)
     if session is not None and session.via == "password":

@@ -63,8 +63,8 @@ def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
         c = report.counts()
         print(
             _say(
-                f"共 {c['total']} 行：新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}，拒绝 {c['rejected']}"
-                + (f"；新建点位 {c['new_sites']}" if c["new_sites"] else ""),
+                f"共 {c['total']} 行：新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}，拒绝 "
+                f"{c['rejected']}" + (f"；新建点位 {c['new_sites']}" if c["new_sites"] else ""),
                 f"{c['total']} rows: {c['inserted']} inserted, {c['updated']} updated, {c['unchanged']} unchanged, "
                 f"{c['rejected']} rejected" + (f"; {c['new_sites']} new sites" if c["new_sites"] else ""),
                 lang,
@@ -253,7 +253,9 @@ def cmd_calendar(args) -> int:
             ):
                 flag = _say("（推算）", " (provisional)", args.lang) if info.provisional else ""
                 print(
-                    f"{day} {day.strftime('%a')} {_say(cal.DAY_TYPE_LABELS[info.day_type], info.day_type, args.lang)}{flag} {info.holiday_name or ''}"
+                    f"{day} {day.strftime('%a')} "
+                    f"{_say(cal.DAY_TYPE_LABELS[info.day_type], info.day_type, args.lang)}{flag} "
+                    f"{info.holiday_name or ''}"
                 )
     return 0
 
@@ -314,7 +316,8 @@ def cmd_train(args) -> int:
     )
     for name, sc in bt["scores"].items():
         print(
-            f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit {sc['top10_hit_applications']:.2f}"
+            f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit "
+            f"{sc['top10_hit_applications']:.2f}"
         )
     return 0
 
@@ -476,7 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--as",
         dest="as_user",
         metavar="NAME",
-        help="run as this account, with its role and districts (password from OUTREACH_PASSWORD, a prompt or stdin); default: the server operator",
+        help=(
+            "run as this account, with its role and districts (password from OUTREACH_PASSWORD, a prompt or stdin); "
+            "default: the server operator"
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -44,32 +44,39 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "xlsx_too_large": (
         ERROR,
         "这个Excel文件解压后太大（{value}，上限 {limit}）。请删去多余的工作表、图片或格式，或另存为CSV后再上传。",
-        "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or formatting, or save it as CSV and upload that.",
+        "This Excel file unpacks to too much data ({value}; the limit is {limit}). Remove extra sheets, pictures or "
+        "formatting, or save it as CSV and upload that.",
     ),
     "too_many_rows": (
         ERROR,
         "文件有 {value} 行，超过上限 {limit} 行。请按月或按区拆分成几个文件分别上传。",
-        "The file has {value} rows, more than the limit of {limit}. Split it by month or district into several files and upload each.",
+        "The file has {value} rows, more than the limit of {limit}. Split it by month or district into several files "
+        "and upload each.",
     ),
     "too_many_columns": (
         ERROR,
         "表头有 {value} 列，超过上限 {limit} 列。请删去多余的列（模板只有十几列）。",
-        "The header has {value} columns, more than the limit of {limit}. Delete the extra columns (the template has about a dozen).",
+        "The header has {value} columns, more than the limit of {limit}. Delete the extra columns (the template has "
+        "about a dozen).",
     ),
     "too_many_sites": (
         ERROR,
-        "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。",
-        "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per district. Check the site ids and names (one site, one id), or ask an admin to raise the limit.",
+        "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。"
+        "请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。",
+        "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per "
+        "district. Check the site ids and names (one site, one id), or ask an admin to raise the limit.",
     ),
     "no_header": (
         ERROR,
         "没有找到表头：前几行里没有认识的列名（如“日期”“类型”“所属区”）。请使用模板的表头。",
-        "No header row found: none of the first rows has known column names (such as date, session_type, district). Use the template's headers.",
+        "No header row found: none of the first rows has known column names (such as date, session_type, district). "
+        "Use the template's headers.",
     ),
     "not_a_table": (
         ERROR,
         "文件内容不是规整的表格（各行列数不一致）。请检查分隔符或使用模板。",
-        "The file is not a regular table (rows have different numbers of columns). Check the separator or use the template.",
+        "The file is not a regular table (rows have different numbers of columns). Check the separator or use the "
+        "template.",
     ),
     "no_rows": (ERROR, "表头下面没有数据行。", "There are no data rows below the header."),
     "missing_column": (
@@ -85,32 +92,39 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "cells_beyond_header": (
         WARNING,
         "这一行在表头之外还有数据（比表头多出的列），已忽略。请检查是否多了逗号或漏了表头。",
-        "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray comma or a missing header.",
+        "This row has cells past the last header (more columns than the header); they were ignored. Check for a stray "
+        "comma or a missing header.",
     ),
     "file_too_large": (
         ERROR,
         "文件太大（{value}），上限为 {label}。请按月或按区拆分成几个文件分别上传。",
-        "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files and upload each.",
+        "The file is too large ({value}); the limit is {label_en}. Split it by month or district into several files "
+        "and upload each.",
     ),
     "out_of_scope": (
         ERROR,
         "这一行属于{value}，不在您负责的区（{label}）内。整个文件未导入：请删去这些行，或请该区的同事上传。",
-        "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete these rows, or ask that district's union to upload them.",
+        "This row belongs to {value}, outside your districts ({label_en}). Nothing in the file was imported: delete "
+        "these rows, or ask that district's union to upload them.",
     ),
     "foreign_key": (
         ERROR,
         "编号“{value}”已被您负责范围以外的记录使用，不能在这里使用或修改。整个文件未导入：请换一个编号，或清空这一格（留空时按日期、时间和点位识别场次）。",
-        "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by date, time and site).",
+        "The id '{value}' is already used by a record outside your districts; it cannot be used or changed here. "
+        "Nothing in the file was imported: use another id, or clear this cell (sessions without an id are matched by "
+        "date, time and site).",
     ),
     "foreign_row": (
         ERROR,
         "这一行（按类型、日期、开始时间和点位或区识别）与您负责范围以外的一条记录重合，不能导入。整个文件未导入：请核对这一行，或请管理员处理。",
-        "This row (matched by type, date, start time and site or district) meets a record outside your districts and cannot be imported. Nothing in the file was imported: check the row, or ask an admin.",
+        "This row (matched by type, date, start time and site or district) meets a record outside your districts and "
+        "cannot be imported. Nothing in the file was imported: check the row, or ask an admin.",
     ),
     "foreign_site": (
         ERROR,
         "点位“{value}”不在您负责的区内：不能修改它，也不能在它那里登记场次。整个文件未导入：请核对点位编号。",
-        "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file was imported: check the site id.",
+        "Site '{value}' is outside your districts: you cannot change it or record sessions there. Nothing in the file "
+        "was imported: check the site id.",
     ),
     "file_seen_before": (
         WARNING,
@@ -147,7 +161,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "end_before_start": (
         ERROR,
         "结束时间“{value}”不晚于开始时间。请核对时间（跨午夜的场次请拆成两行）。",
-        "End time '{value}' is not after the start time. Check the times (split a session past midnight into two rows).",
+        "End time '{value}' is not after the start time. Check the times (split a session past midnight into two "
+        "rows).",
     ),
     "bad_count": (
         ERROR,
@@ -177,7 +192,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "date_with_time": (
         WARNING,
         "日期“{value}”带有时间，只取了日期；场次的开始和结束时间请填在各自的列。",
-        "Date '{value}' has a time of day; only the date was kept. Put the session's times in the start and end columns.",
+        "Date '{value}' has a time of day; only the date was kept. Put the session's times in the start and end "
+        "columns.",
     ),
     "too_long": (
         ERROR,
@@ -191,13 +207,16 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "nul_in_file": (
         ERROR,
-        "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。",
-        "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it in Excel, save it as 'CSV UTF-8' and upload that.",
+        "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。"
+        "",
+        "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it "
+        "in Excel, save it as 'CSV UTF-8' and upload that.",
     ),
     "more_problems": (
         WARNING,
         "另有 {value} 处同类问题未逐一列出（与上面第 {rows} 行的问题相同：{label}）。请改正后重新上传，再看其余的。",
-        "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and upload again to see the rest.",
+        "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and "
+        "upload again to see the rest.",
     ),
     "unknown_district": (
         ERROR,
@@ -227,7 +246,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unknown_site": (
         ERROR,
         "点位编号“{value}”不在点位表中。请先导入点位表，或在本行填写“点位名称”以新建点位。",
-        "Site '{value}' is not in the site list. Import the sites first, or fill in site_name on this row to create it.",
+        "Site '{value}' is not in the site list. Import the sites first, or fill in site_name on this row to create "
+        "it.",
     ),
     "site_other_district": (
         WARNING,
@@ -253,7 +273,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "coord_other_district": (
         WARNING,
         "坐标（{value}）不在所填的区内。请核对区或坐标（高德坐标请用 --coords gcj02 导入）。",
-        "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (import Gaode coordinates with --coords gcj02).",
+        "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (import Gaode "
+        "coordinates with --coords gcj02).",
     ),
     "unknown_site_type": (
         WARNING,
@@ -262,8 +283,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "duplicate_conflict": (
         ERROR,
-        "同一场次（{value}）在第 {rows} 行重复出现且内容不同。请删去错误的一行；若确是不同的场次，请填写不同的“场次编号”。",
-        "The same session ({value}) appears on rows {rows} with different values. Delete the wrong row; if they are different sessions, give each its own session_id.",
+        "同一场次（{value}）在第 {rows} 行重复出现且内容不同。请删去错误的一行；若确是不同的场次，"
+        "请填写不同的“场次编号”。",
+        "The same session ({value}) appears on rows {rows} with different values. Delete the wrong row; if they are "
+        "different sessions, give each its own session_id.",
     ),
     "duplicate_same": (
         WARNING,

@@ -128,7 +128,8 @@ with calendar_tab:
     st.caption(
         t(
             "国务院公布次年放假安排后、程序库更新前，可在此设置节假日和调休上班日；计划和模型立即采用。",
-            "Set holidays and make-up working days here when the State Council has published next year's schedule before the library knows it; plans and the model use them at once.",
+            "Set holidays and make-up working days here when the State Council has published next year's schedule "
+            "before the library knows it; plans and the model use them at once.",
         )
     )
     overrides = access.calendar_overrides(eng, me)

@@ -28,7 +28,8 @@ if first is None:
     st.info(
         t(
             "数据库中还没有场次记录。请在“上传”页导入，或用 `python -m dashboard sessions import 文件`。",
-            "No sessions stored yet. Import them on the Upload page or with `python -m dashboard sessions import FILE`.",
+            "No sessions stored yet. Import them on the Upload page or with `python -m dashboard sessions import "
+            "FILE`.",
         )
     )
     st.stop()
@@ -72,8 +73,10 @@ worker_funnel = pd.DataFrame(
 f1.bar_chart(worker_funnel, x="stage", y="count", horizontal=True, height=160)
 f1.caption(
     t(
-        f"咨询→申请入会：{rate(k['applications'], k['consultations'])}；场均申请 {k['applications'] / max(k['worker_sessions'], 1):.1f} 人",
-        f"Consultation → application: {rate(k['applications'], k['consultations'])}; {k['applications'] / max(k['worker_sessions'], 1):.1f} applications per session",
+        f"咨询→申请入会：{rate(k['applications'], k['consultations'])}；场均申请 "
+        f"{k['applications'] / max(k['worker_sessions'], 1):.1f} 人",
+        f"Consultation → application: {rate(k['applications'], k['consultations'])}; "
+        f"{k['applications'] / max(k['worker_sessions'], 1):.1f} applications per session",
     )
 )
 enterprise_funnel = pd.DataFrame(
@@ -85,8 +88,10 @@ enterprise_funnel = pd.DataFrame(
 f2.bar_chart(enterprise_funnel, x="stage", y="count", horizontal=True, height=160)
 f2.caption(
     t(
-        f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}；每家建会企业发展会员 {k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} 人",
-        f"Enterprise → union founded: {rate(k['unions_founded'], k['enterprises_reached'])}; {k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} members per founded union",
+        f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}；每家建会企业发展会员 "
+        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} 人",
+        f"Enterprise → union founded: {rate(k['unions_founded'], k['enterprises_reached'])}; "
+        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} members per founded union",
     )
 )
 
@@ -156,7 +161,10 @@ elif prog["target"].notna().any():
             if pd.notna(row.target) and row.target:
                 st.progress(
                     min(row.share, 1.0),
-                    text=f"{row.share:.0%} · {t('时间过半' if row.year_elapsed >= 0.5 else '时间进度', 'of year')} {row.year_elapsed:.0%}",
+                    text=(
+                        f"{row.share:.0%} · {t('时间过半' if row.year_elapsed >= 0.5 else '时间进度', 'of year')} "
+                        f"{row.year_elapsed:.0%}"
+                    ),
                 )
 else:
     st.caption(t("本年度还没有设置目标。", "No targets set for this year."))

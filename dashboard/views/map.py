@@ -68,8 +68,10 @@ tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.
 if tiles_kind == "custom" and not tiles.usable_url:
     st.warning(
         t(
-            "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），地图不显示底图。",
-            "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no basemap.",
+            "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），"
+            "地图不显示底图。",
+            "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no "
+            "basemap.",
         )
     )
 
@@ -138,7 +140,8 @@ if show_heat and session_type == "enterprise":
     st.caption(
         t(
             "企业沟通会按区登记、没有点位坐标：热力图只显示职工沟通会，企业沟通会见各区统计。",
-            "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker sessions; see the district table for enterprise sessions.",
+            "Enterprise sessions are recorded by district, without site coordinates: the heat map shows worker "
+            "sessions; see the district table for enterprise sessions.",
         )
     )
 elif show_heat and len(site_frame):
@@ -152,8 +155,10 @@ if show_sites and len(site_frame):
     if left_out:
         st.caption(
             t(
-                f"点位太多，地图只画预计效果最高的 {len(drawn):,} 个（另有 {left_out:,} 个未画出）：请选择区或点位类型缩小范围。",
-                f"Too many sites: the map draws the {len(drawn):,} with the highest expected yield ({left_out:,} more not drawn). Choose a district or site types to narrow it.",
+                f"点位太多，地图只画预计效果最高的 {len(drawn):,} 个（另有 {left_out:,} 个未画出）："
+                "请选择区或点位类型缩小范围。",
+                f"Too many sites: the map draws the {len(drawn):,} with the highest expected yield ({left_out:,} more "
+                "not drawn). Choose a district or site types to narrow it.",
             )
         )
     layer, leg = maps.site_layer(
@@ -181,7 +186,8 @@ if site_id and site_id in set(site_frame["site_id"]):
     st.subheader(f"{md_escape(site['name'])}（{md_escape(site_id)}）")
     workers = site["workers_nearby"] if pd.notna(site["workers_nearby"]) else "—"
     st.caption(
-        f"{districts.name(site['district'], lang())} · {md_escape(site['type_label'])} · {t('周边职工', 'workers nearby')} {workers}"
+        f"{districts.name(site['district'], lang())} · {md_escape(site['type_label'])} · "
+        f"{t('周边职工', 'workers nearby')} {workers}"
     )
     history = resources.site_history(me, site_id, v)
     h1, h2 = st.columns(2)

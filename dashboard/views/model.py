@@ -76,7 +76,8 @@ def backtest_section(bt: dict) -> None:
         st.info(
             t(
                 f"历史还太短，无法留出一段做回测（{bt['skipped']}）。模型已用全部历史训练；积累更多场次后这里会显示回测。",
-                f"The history is too short to hold part of it out for a backtest ({bt['skipped']}). The model was trained on all of it; a backtest appears here once more sessions are in.",
+                f"The history is too short to hold part of it out for a backtest ({bt['skipped']}). The model was "
+                "trained on all of it; a backtest appears here once more sessions are in.",
             )
         )
         return
@@ -92,7 +93,10 @@ def backtest_section(bt: dict) -> None:
             + (f" ({bt['train_sessions']:,} sessions)" if counts else "")
             + f", tested {bt['test_from']} to {bt['test_to']}"
             + (f" ({bt['test_sessions']:,})" if counts else " (whole city)")
-            + ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most applications, the share the predictor also ranked top 10.",
+            + (
+                ". Lower Poisson deviance is better; 'top-10 hit': of each week's 10 sessions with the most "
+                "applications, the share the predictor also ranked top 10."
+            ),
         )
     )
     scores = pd.DataFrame(bt["scores"]).T
@@ -154,8 +158,10 @@ def backtest_section(bt: dict) -> None:
         st.altair_chart((diagonal + points).properties(height=300))
         st.caption(
             t(
-                f"点落在虚线上说明预计准确；留出期有 {inside:.0%} 的场次实际人数落在计划给出的80%区间内（区间诚实时约为80%）。",
-                f"Points on the dashed line mean the expectation was right; {inside:.0%} of held-out sessions fell inside their 80% interval (about 80% when intervals are honest).",
+                f"点落在虚线上说明预计准确；留出期有 {inside:.0%} "
+                "的场次实际人数落在计划给出的80%区间内（区间诚实时约为80%）。",
+                f"Points on the dashed line mean the expectation was right; {inside:.0%} of held-out sessions fell "
+                "inside their 80% interval (about 80% when intervals are honest).",
             )
         )
 
@@ -168,7 +174,8 @@ if not overview["reported"]:
     st.caption(
         t(
             "还没有保存过并上传了结果的计划。保存计划、按结果登记表上传后，这里汇总预计和实际。",
-            "No saved plan has results yet. Save a plan and upload its results sheet to see expectations against results here.",
+            "No saved plan has results yet. Save a plan and upload its results sheet to see expectations against "
+            "results here.",
         )
     )
 else:
@@ -187,9 +194,10 @@ st.caption(
         f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
         "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定（bench/recommend_loop.py）："
         + planner.EXPLORATION_EVIDENCE[0],
-        f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has not tried (adjustable on the Plan page). "
-        "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan (bench/recommend_loop.py): "
-        + planner.EXPLORATION_EVIDENCE[1],
+        f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has "
+        "not tried (adjustable on the Plan page). "
+        "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan "
+        "(bench/recommend_loop.py): " + planner.EXPLORATION_EVIDENCE[1],
     )
 )
 
@@ -228,7 +236,8 @@ st.altair_chart(chart)
 st.caption(
     t(
         "每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。",
-        "A typical site of each type (median size, its most common district, not visited recently); values are the model's expected on-site applications for one 2-hour session.",
+        "A typical site of each type (median size, its most common district, not visited recently); values are the "
+        "model's expected on-site applications for one 2-hour session.",
     )
 )
 

@@ -55,8 +55,11 @@ with st.form("plan_form"):
         5,
         key="plan_explore",
         help=t(
-            "这一比例的场次安排到历史上还没试过的点位和时段，以了解效果；选哪些按可能的收获排序。其余场次按预计人数最多安排。0 表示只按历史安排。",
-            "This share of the sessions goes to sites and hours the history has not tried, to find out what they bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 plans by the history alone.",
+            "这一比例的场次安排到历史上还没试过的点位和时段，以了解效果；选哪些按可能的收获排序。"
+            "其余场次按预计人数最多安排。0 表示只按历史安排。",
+            "This share of the sessions goes to sites and hours the history has not tried, to find out what they "
+            "bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 "
+            "plans by the history alone.",
         ),
     )
     b1, b2 = st.columns(2)
@@ -152,8 +155,10 @@ if "plan_result" in st.session_state:
         if result["learn"].any():
             st.caption(
                 t(
-                    f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。",
-                    f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find out what they bring (see their reasons).",
+                    f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。"
+                    "",
+                    f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find "
+                    "out what they bring (see their reasons).",
                 )
             )
         st.dataframe(plan_table(result), hide_index=True)
@@ -280,7 +285,8 @@ else:
         st.caption(
             t(
                 "这个计划还没有上传结果：用上面的结果登记表填好后在“上传”页导入，这里就会对比预计和实际。",
-                "No results uploaded for this plan yet: fill in the results sheet above and import it on the Upload page to compare here.",
+                "No results uploaded for this plan yet: fill in the results sheet above and import it on the Upload "
+                "page to compare here.",
             )
         )
     else:
@@ -302,7 +308,8 @@ else:
             "—" if habit is None or pd.isna(habit) else f"{habit:,.0f}",
             help=t(
                 "同样场数安排在本区历史申请最多的点位（惯用时段），按这些点位以往的场均申请估计。",
-                "As many sessions at the district's sites with the most past sign-ups (at their usual hours), estimated by those sites' past means per session.",
+                "As many sessions at the district's sites with the most past sign-ups (at their usual hours), "
+                "estimated by those sites' past means per session.",
             ),
         )
         done = review[review["actual"].notna()]

@@ -63,7 +63,8 @@ upload = st.file_uploader(
     key=f"uploader_{kind}",
     help=t(
         f"单个文件不超过 {limit_mb:g} MB、{access.max_upload_rows():,} 行；更大的文件请按月或按区拆分。",
-        f"Up to {limit_mb:g} MB and {access.max_upload_rows():,} rows per file; split larger files by month or district.",
+        f"Up to {limit_mb:g} MB and {access.max_upload_rows():,} rows per file; split larger files by month or "
+        "district.",
     ),
 )
 
@@ -158,23 +159,28 @@ if upload is not None:
             names = "、".join(sorted({p.value for p in outside}))
             st.error(
                 t(
-                    f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，或请该区的同事上传。",
-                    f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): nothing will be imported. Delete those rows, or ask that district's union to upload them.",
+                    f"第 {rows} 行属于{names}，不在您负责的区（{me.area()}）内：整份文件不会导入。请删去这些行，"
+                    "或请该区的同事上传。",
+                    f"Rows {rows.replace('、', ', ')} belong to {names}, outside your districts ({me.area('en')}): "
+                    "nothing will be imported. Delete those rows, or ask that district's union to upload them.",
                 )
             )
         elif foreign := sorted({p.row for p in report.problems if p.code in ("foreign_key", "foreign_site")}):
             rows = "、".join(map(str, foreign[:20])) + ("…" if len(foreign) > 20 else "")
             st.error(
                 t(
-                    f"第 {rows} 行的编号或点位不在您负责的范围内：整份文件不会导入（跳过错误行也不行）。请改正这些行后重新上传。",
-                    f"Rows {rows.replace('、', ', ')} use ids or sites outside your districts: nothing will be imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
+                    f"第 {rows} 行的编号或点位不在您负责的范围内：整份文件不会导入（跳过错误行也不行）。"
+                    "请改正这些行后重新上传。",
+                    f"Rows {rows.replace('、', ', ')} use ids or sites outside your districts: nothing will be "
+                    "imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
                 )
             )
         elif blocked:
             st.error(
                 t(
                     f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。",
-                    f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows with errors'.",
+                    f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows "
+                    "with errors'.",
                 )
             )
         if st.button(
@@ -195,8 +201,10 @@ if upload is not None:
             c = result.counts()
             st.success(
                 t(
-                    f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 {c['rejected']:,}",
-                    f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, {c['rejected']:,} rejected",
+                    f"已导入：新增 {c['inserted']:,}，更新 {c['updated']:,}，未变 {c['unchanged']:,}，拒绝 "
+                    f"{c['rejected']:,}",
+                    f"Imported: {c['inserted']:,} inserted, {c['updated']:,} updated, {c['unchanged']:,} unchanged, "
+                    f"{c['rejected']:,} rejected",
                 )
             )
             if len(result.rejected_rows):

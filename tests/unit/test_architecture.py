@@ -119,8 +119,10 @@ def test_the_core_imports_only_downwards():
 def test_the_direction_check_reports_upward_and_sideways_imports():
     source = "from dashboard.core.access import gateway\nfrom . import db\n\ndef f():\n    from ..reports import kpi\n"
     assert _upward(source, "dashboard.core.storage.audit") == [
-        "dashboard.core.storage.audit:1 imports dashboard.core.access.gateway (dashboard.core.access is not below dashboard.core.storage)",
-        "dashboard.core.storage.audit:5 imports dashboard.core.reports.kpi (dashboard.core.reports is not below dashboard.core.storage)",
+        "dashboard.core.storage.audit:1 imports dashboard.core.access.gateway (dashboard.core.access is not below "
+        "dashboard.core.storage)",
+        "dashboard.core.storage.audit:5 imports dashboard.core.reports.kpi (dashboard.core.reports is not below "
+        "dashboard.core.storage)",
     ]
     sideways = _upward("from dashboard.core.reports import kpi\n", "dashboard.core.recommender.store")
     assert sideways and "is not below" in sideways[0]

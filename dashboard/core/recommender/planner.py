@@ -21,10 +21,13 @@ from dashboard.core.recommender import calendar as cal
 DEFAULT_EXPLORATION = 0.2  # chosen on bench/recommend_loop.py: see the README and the Model page
 # what the closed-loop benchmark showed, for the Model page (Chinese, English); filled in from bench/recommend_loop.py
 EXPLORATION_EVIDENCE = (
-    "在四个与样本不同的“难”数据集上（历史短、四分之一以上点位从未去过、点位与同类不同），十周累计达到理想安排的 82%（最差 80%），"
+    "在四个与样本不同的“难”数据集上（历史短、四分之一以上点位从未去过、点位与同类不同），十周累计达到理想安排的 "
+    "82%（最差 80%），"
     "不安排学习时为 80%（最差 76%）；10% 为 80%（最差 71%），30% 为 81%（最差 78%）。",
-    "on four hard histories unlike the sample (short, a quarter or more of the sites never visited, sites unlike their type), "
-    "ten weeks reached 82% of the ideal plan (worst 80%) against 80% (worst 76%) without exploring; 10% gave 80% (worst 71%), 30% gave 81% (worst 78%).",
+    "on four hard histories unlike the sample (short, a quarter or more of the sites never visited, sites unlike "
+    "their type), "
+    "ten weeks reached 82% of the ideal plan (worst 80%) against 80% (worst 76%) without exploring; 10% gave 80% "
+    "(worst 71%), 30% gave 81% (worst 78%).",
 )
 EXPLORATION_Z = 1.5  # how far above its expected value an untried site-and-band is rated when exploring (UCB)
 
@@ -339,7 +342,8 @@ def describe(
                 f"{type_zh}{day_zh}{window}为模型据历史学得的高峰时段" if in_peak else f"该点位当天{window}预计人数最多"
             ]
             en = [
-                f"{window} is the learned peak for a {site['site_type'] or 'site'} on a {day.day_type.replace('_', ' ')}"
+                f"{window} is the learned peak for a {site['site_type'] or 'site'} on a "
+                f"{day.day_type.replace('_', ' ')}"
                 if in_peak
                 else f"{window} is this site's best window that day"
             ]

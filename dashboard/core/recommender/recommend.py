@@ -110,7 +110,8 @@ def recommend(
     if years:
         messages.append(
             f"{'、'.join(map(str, years))}年的节假日与调休安排尚未收录，计划按推算日历（管理员可设置日期）。"
-            f" / The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a provisional calendar (an admin can set dates)."
+            f" / The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a "
+            "provisional calendar (an admin can set dates)."
         )
     return described, messages
 

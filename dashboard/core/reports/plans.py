@@ -274,7 +274,10 @@ def read_booked(data: bytes) -> pd.DataFrame:
 
     raw = read_table(data, "booked", SESSION_COLUMNS).data
     needed = ["site_id", "date", "start_time", "end_time"]
-    message = "已安排场次文件每一行都需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time and end_time on every row"
+    message = (
+        "已安排场次文件每一行都需要点位编号、日期、开始和结束时间 / the booked file needs site_id, date, start_time "
+        "and end_time on every row"
+    )
     if not set(needed) <= set(raw.columns) or raw[needed].eq("").any(axis=None):
         raise ValueError(message)
     dates, bad_dates, impossible, out_of_range, _ = parse_dates(raw["date"])

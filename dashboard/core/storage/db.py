@@ -43,7 +43,8 @@ _STORAGE_PROBLEMS = (
         "read_only",
         ("readonly database", "read-only", "read only", "permission denied", "attempt to write"),
         "数据库当前只读，无法保存。请联系管理员检查数据库文件或账号的写入权限，然后重试。",
-        "The database is read-only right now. Ask an admin to check write permission on the database file or account, then try again.",
+        "The database is read-only right now. Ask an admin to check write permission on the database file or account, "
+        "then try again.",
     ),
     (
         "full",
@@ -76,7 +77,8 @@ def explain(error: BaseException) -> StorageProblem:
     return StorageProblem(
         "other",
         f"数据库报告了一个错误。{_UNCHANGED[0]}请稍后重试；如果再次出现，请联系管理员查看服务器日志。",
-        f"The database reported an error. {_UNCHANGED[1]} Try again later; if it happens again, ask an admin to read the server log.",
+        f"The database reported an error. {_UNCHANGED[1]} Try again later; if it happens again, ask an admin to read "
+        "the server log.",
     )
 
 
