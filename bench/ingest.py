@@ -28,11 +28,22 @@ from dashboard.core.storage import db  # noqa: E402
 from data import sample  # noqa: E402
 
 HEADERS = {
-    "session_id": "场次编号", "session_type": "类型", "date": "日期", "start_time": "开始时间", "end_time": "结束时间",
-    "district": "所属区", "site_id": "点位编号", "site_name": "点位名称", "staff": "工作人员数",
-    "consultations": "现场咨询人数", "applications": "现场申请入会人数", "members_joined": "发展会员数",
-    "enterprises_reached": "涉及企业数", "unions_founded": "建会企业数", "notes": "备注",
-}  # fmt: skip
+    "session_id": "场次编号",
+    "session_type": "类型",
+    "date": "日期",
+    "start_time": "开始时间",
+    "end_time": "结束时间",
+    "district": "所属区",
+    "site_id": "点位编号",
+    "site_name": "点位名称",
+    "staff": "工作人员数",
+    "consultations": "现场咨询人数",
+    "applications": "现场申请入会人数",
+    "members_joined": "发展会员数",
+    "enterprises_reached": "涉及企业数",
+    "unions_founded": "建会企业数",
+    "notes": "备注",
+}
 
 
 def make_file(rows: int, sites: pd.DataFrame, seed: int) -> bytes:

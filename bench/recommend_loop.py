@@ -120,12 +120,22 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
         )
         rows.append(
             {
-                "world": spec.name, "share": share, "week": week + 1, "model": model_value, "oracle": oracle_value, "habit": habit_value,
-                "actual": int(np.sum(applications)), "sessions": len(plan), "learning_picks": int(plan["learn"].sum()),
-                "new_sites": int((~plan["site_id"].isin(visited)).sum()), "untried_hours": int((n_tried == 0).sum()),
-                "bands": len(set(zip(plan["site_id"], band_of(plan["start_min"], plan["end_min"]), strict=True))), "plan_s": plan_s, "train_s": train_s,
+                "world": spec.name,
+                "share": share,
+                "week": week + 1,
+                "model": model_value,
+                "oracle": oracle_value,
+                "habit": habit_value,
+                "actual": int(np.sum(applications)),
+                "sessions": len(plan),
+                "learning_picks": int(plan["learn"].sum()),
+                "new_sites": int((~plan["site_id"].isin(visited)).sum()),
+                "untried_hours": int((n_tried == 0).sum()),
+                "bands": len(set(zip(plan["site_id"], band_of(plan["start_min"], plan["end_min"]), strict=True))),
+                "plan_s": plan_s,
+                "train_s": train_s,
             }
-        )  # fmt: skip
+        )
         r = rows[-1]
         print(
             f"{spec.name:<20} explore {share:<4g} week {week + 1:>2}: model/oracle {model_value / oracle_value:4.2f}  "
@@ -159,18 +169,29 @@ def main() -> int:
     summary = []
     for (name, share), g in frame.groupby(["world", "share"], sort=False):
         first, last = g[g["week"] <= half], g[g["week"] > half]
-        summary.append({
-            "world": name, "share": share, "total": g["model"].sum() / g["oracle"].sum(), "first_half": first["model"].sum() / first["oracle"].sum(),
-            "last_half": last["model"].sum() / last["oracle"].sum(), "habit": g["model"].sum() / g["habit"].sum(), "new_sites": g["new_sites"].sum(),
-            "untried_hours": g["untried_hours"].sum(), "plan_s": g["plan_s"].mean(),
-        })  # fmt: skip
+        summary.append(
+            {
+                "world": name,
+                "share": share,
+                "total": g["model"].sum() / g["oracle"].sum(),
+                "first_half": first["model"].sum() / first["oracle"].sum(),
+                "last_half": last["model"].sum() / last["oracle"].sum(),
+                "habit": g["model"].sum() / g["habit"].sum(),
+                "new_sites": g["new_sites"].sum(),
+                "untried_hours": g["untried_hours"].sum(),
+                "plan_s": g["plan_s"].mean(),
+            }
+        )
     table = pd.DataFrame(summary)
     with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
         print(table.to_string(index=False))
     hard = table[table["world"] != "default"]
     for share, g in hard.groupby("share"):
-        print(f"hard worlds, exploration {share:g}: total mean {g['total'].mean():.2f} worst {g['total'].min():.2f}; "
-              f"last half above first in {(g['last_half'] > g['first_half']).sum()} of {len(g)}; model/habit mean {g['habit'].mean():.1f}")  # fmt: skip
+        print(
+            f"hard worlds, exploration {share:g}: total mean {g['total'].mean():.2f} worst {g['total'].min():.2f}; "
+            f"last half above first in {(g['last_half'] > g['first_half']).sum()} of {len(g)}; model/habit mean "
+            f"{g['habit'].mean():.1f}"
+        )
     print(
         "targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no "
         "worse than exploration 0"

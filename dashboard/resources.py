@@ -1,9 +1,10 @@
 """The one place the app caches: the database engine and the model (resources) and query results (data).
 
 Views call these functions and never build engines or cache by themselves. Cached reads are keyed by the caller's
-:class:`~dashboard.core.access.scope.Scope` (so one user never gets another's cached numbers) and simple values (filters and
-:func:`version`, which changes with every upload); :func:`data_changed` clears them after a write so every page shows
-the new data at once. Every read goes through :mod:`dashboard.core.access`, which enforces the scope.
+:class:`~dashboard.core.access.scope.Scope` (so one user never gets another's cached numbers) and simple
+values (filters and :func:`version`, which changes with every upload); :func:`data_changed` clears them after a
+write so every page shows the new data at once. Every read goes through :mod:`dashboard.core.access`, which enforces
+the scope.
 """
 
 from __future__ import annotations

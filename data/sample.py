@@ -71,10 +71,23 @@ N_SITES = 600
 
 # Legal-entity units in 2018 (10k), domain.md; n/a filled with 2.0. Drives how many sites a district has.
 UNITS = {
-    "110101": 4.4, "110102": 4.6, "110105": 21.5, "110106": 8.9, "110107": 3.0, "110108": 15.9, "110109": 2.1,
-    "110111": 5.1, "110112": 5.6, "110113": 3.7, "110114": 5.7, "110115": 4.9, "110116": 2.5, "110117": 2.0,
-    "110118": 2.0, "110119": 0.9,
-}  # fmt: skip
+    "110101": 4.4,
+    "110102": 4.6,
+    "110105": 21.5,
+    "110106": 8.9,
+    "110107": 3.0,
+    "110108": 15.9,
+    "110109": 2.1,
+    "110111": 5.1,
+    "110112": 5.6,
+    "110113": 3.7,
+    "110114": 5.7,
+    "110115": 4.9,
+    "110116": 2.5,
+    "110117": 2.0,
+    "110118": 2.0,
+    "110119": 0.9,
+}
 
 TYPES = (
     "office_cluster",
@@ -626,15 +639,87 @@ class World:
 # their type, favourites concentrated.
 WORLDS = (
     World("default", description="published sample: whole city, 2018-2026"),
-    World("city_24m", 11, None, 24, 0.30, 0.6, 0.4, Habits(favourite_exponent=1.4, favourite_share=0.8), "whole city, 2 years, 30% never visited, sites unlike their type, strong favourites"),
-    World("chaoyang_18m", 12, ("110105",), 18, 0.25, 0.6, 0.4, Habits(), "朝阳, 18 months, 25% never visited, sites unlike their type"),
-    World("haidian_new_6m", 13, ("110108",), 6, 0.40, 0.5, 0.3, Habits(), "海淀, a new union: 6 months, 40% never visited"),
-    World("fengtai_12m_habit", 14, ("110106",), 12, 0.30, 0.4, 0.3, Habits(favourite_exponent=1.6, favourite_share=0.85, usual_hour_share=0.8), "丰台, 1 year, 30% never visited, planners set in their ways"),
-    World("tongzhou_24m", 15, ("110112",), 24, 0.25, 0.7, 0.5, Habits(), "通州, 2 years, 25% never visited, sites very unlike their type"),
-    World("city_8y_unlike_type", 16, None, None, 0.0, 0.8, 0.5, Habits(), "whole city, the full history, sites very unlike their type"),
-    World("daxing_new_6m", 17, ("110115",), 6, 0.50, 0.6, 0.4, Habits(), "大兴, a new union: 6 months, half the sites never visited"),
-    World("city_12m", 18, None, 12, 0.35, 0.7, 0.4, Habits(favourite_exponent=1.2), "whole city, 1 year, 35% never visited, sites unlike their type"),
-)  # fmt: skip
+    World(
+        "city_24m",
+        11,
+        None,
+        24,
+        0.30,
+        0.6,
+        0.4,
+        Habits(favourite_exponent=1.4, favourite_share=0.8),
+        "whole city, 2 years, 30% never visited, sites unlike their type, strong favourites",
+    ),
+    World(
+        "chaoyang_18m",
+        12,
+        ("110105",),
+        18,
+        0.25,
+        0.6,
+        0.4,
+        Habits(),
+        "朝阳, 18 months, 25% never visited, sites unlike their type",
+    ),
+    World(
+        "haidian_new_6m", 13, ("110108",), 6, 0.40, 0.5, 0.3, Habits(), "海淀, a new union: 6 months, 40% never visited"
+    ),
+    World(
+        "fengtai_12m_habit",
+        14,
+        ("110106",),
+        12,
+        0.30,
+        0.4,
+        0.3,
+        Habits(favourite_exponent=1.6, favourite_share=0.85, usual_hour_share=0.8),
+        "丰台, 1 year, 30% never visited, planners set in their ways",
+    ),
+    World(
+        "tongzhou_24m",
+        15,
+        ("110112",),
+        24,
+        0.25,
+        0.7,
+        0.5,
+        Habits(),
+        "通州, 2 years, 25% never visited, sites very unlike their type",
+    ),
+    World(
+        "city_8y_unlike_type",
+        16,
+        None,
+        None,
+        0.0,
+        0.8,
+        0.5,
+        Habits(),
+        "whole city, the full history, sites very unlike their type",
+    ),
+    World(
+        "daxing_new_6m",
+        17,
+        ("110115",),
+        6,
+        0.50,
+        0.6,
+        0.4,
+        Habits(),
+        "大兴, a new union: 6 months, half the sites never visited",
+    ),
+    World(
+        "city_12m",
+        18,
+        None,
+        12,
+        0.35,
+        0.7,
+        0.4,
+        Habits(favourite_exponent=1.2),
+        "whole city, 1 year, 35% never visited, sites unlike their type",
+    ),
+)
 
 
 def world(name: str) -> World:

@@ -16,12 +16,27 @@ from dashboard.core.text import printable
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PLAN_HEADERS_ZH = {
-    "team": "小组", "date": "日期", "start_time": "开始时间", "end_time": "结束时间", "site_id": "点位编号",
-    "site_name": "点位名称", "district": "所属区", "expected_consultations": "预计咨询人数", "consultations_low": "咨询下限",
-    "consultations_high": "咨询上限", "expected_applications": "预计申请入会人数", "applications_low": "申请下限",
-    "applications_high": "申请上限", "day_type": "日期类型", "provisional": "日历为推算", "learn": "为了解效果而安排",
-    "history_sessions": "本点位同类时段历史场次", "history_applications": "同类时段历史场均申请", "reason": "理由", "reason_en": "reason (English)",
-}  # fmt: skip
+    "team": "小组",
+    "date": "日期",
+    "start_time": "开始时间",
+    "end_time": "结束时间",
+    "site_id": "点位编号",
+    "site_name": "点位名称",
+    "district": "所属区",
+    "expected_consultations": "预计咨询人数",
+    "consultations_low": "咨询下限",
+    "consultations_high": "咨询上限",
+    "expected_applications": "预计申请入会人数",
+    "applications_low": "申请下限",
+    "applications_high": "申请上限",
+    "day_type": "日期类型",
+    "provisional": "日历为推算",
+    "learn": "为了解效果而安排",
+    "history_sessions": "本点位同类时段历史场次",
+    "history_applications": "同类时段历史场均申请",
+    "reason": "理由",
+    "reason_en": "reason (English)",
+}
 
 
 def _safe_cell(value):

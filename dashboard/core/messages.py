@@ -207,8 +207,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "nul_in_file": (
         ERROR,
-        "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。"
-        "",
+        "文件第 {value} 行含有空字符（NUL），通常说明文件已损坏或不是文本。"
+        "请在Excel中打开并另存为“CSV UTF-8”后再上传。",
         "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it "
         "in Excel, save it as 'CSV UTF-8' and upload that.",
     ),
@@ -342,9 +342,13 @@ def problem(
     full = "" if value is None else str(value)
     shown = full[:57] + "…" if len(full) > 60 else full
     fields = {
-        "value": shown, "label": label or (column or ""), "label_en": label_en or label or (column or ""), "rows": rows,
-        "limit": limit, "value_len": f"{len(full):,}",
-    }  # fmt: skip
+        "value": shown,
+        "label": label or (column or ""),
+        "label_en": label_en or label or (column or ""),
+        "rows": rows,
+        "limit": limit,
+        "value_len": f"{len(full):,}",
+    }
     kept = (
         None if value is None else full[:200] + ("…" if len(full) > 200 else "")
     )  # a 100,000-character cell stays out of the report

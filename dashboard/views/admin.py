@@ -43,13 +43,23 @@ users_tab, audit_tab, calendar_tab = st.tabs(
 with users_tab:
     table = access.users(eng, me)
     st.dataframe(
-        table.assign(role=table["role"].map(role_name), created_at=beijing(table["created_at"]), last_login=beijing(table["last_login"])),
+        table.assign(
+            role=table["role"].map(role_name),
+            created_at=beijing(table["created_at"]),
+            last_login=beijing(table["last_login"]),
+        ),
         hide_index=True,
         column_config={
-            "name": t("用户名", "User"), "role": t("角色", "Role"), "districts": t("负责的区", "Districts"), "disabled": t("已停用", "Disabled"),
-            "demo": t("演示账号", "Demo"), "sso_email": t("单点登录邮箱", "SSO e-mail"), "created_at": t("创建时间（北京）", "Created (Beijing)"), "last_login": t("最近登录（北京）", "Last sign-in (Beijing)"),
+            "name": t("用户名", "User"),
+            "role": t("角色", "Role"),
+            "districts": t("负责的区", "Districts"),
+            "disabled": t("已停用", "Disabled"),
+            "demo": t("演示账号", "Demo"),
+            "sso_email": t("单点登录邮箱", "SSO e-mail"),
+            "created_at": t("创建时间（北京）", "Created (Beijing)"),
+            "last_login": t("最近登录（北京）", "Last sign-in (Beijing)"),
         },
-    )  # fmt: skip
+    )
     add_col, change_col = st.columns(2)
     with add_col, st.form("user_add", clear_on_submit=True):
         st.markdown(t("**新建账号**", "**Add an account**"))

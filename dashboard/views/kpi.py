@@ -117,12 +117,16 @@ r1, r2 = st.columns([3, 2])
 r1.dataframe(
     ranking,
     column_config={
-        "name": t("区", "District"), "worker_sessions": label("worker_sessions"), "applications": label("applications"),
+        "name": t("区", "District"),
+        "worker_sessions": label("worker_sessions"),
+        "applications": label("applications"),
         "conversion": st.column_config.NumberColumn(t("转化率", "Conversion"), format="percent"),
-        "enterprise_sessions": label("enterprise_sessions"), "unions_founded": label("unions_founded"), "members": label("members_total"),
+        "enterprise_sessions": label("enterprise_sessions"),
+        "unions_founded": label("unions_founded"),
+        "members": label("members_total"),
     },
     height=600,
-)  # fmt: skip
+)
 with r2:
     geo = resources.boundaries().merge(stats[["adcode", "applications", "members", "name"]], on="adcode")
     m = maps.base_map(zoom=8)

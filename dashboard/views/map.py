@@ -162,10 +162,17 @@ if show_sites and len(site_frame):
             )
         )
     layer, leg = maps.site_layer(
-        drawn, value_col,
-        {"name": t("点位", "Site"), "type_label": t("类型", "Type"), value_col: value_label, "best_window": t("最佳开始时间", "Best start"), "sessions": t("期间场次", "Sessions in period")},
+        drawn,
+        value_col,
+        {
+            "name": t("点位", "Site"),
+            "type_label": t("类型", "Type"),
+            value_col: value_label,
+            "best_window": t("最佳开始时间", "Best start"),
+            "sessions": t("期间场次", "Sessions in period"),
+        },
         tiles,
-    )  # fmt: skip
+    )
     layer.add_to(m)
     legends.append((value_label, leg))
 
@@ -174,7 +181,9 @@ out = st_folium(m, height=560, use_container_width=True, returned_objects=["last
 for title, entries in legends:
     if entries:
         chips = "".join(
-            f'<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>'
+            f'<span style="display:inline-block;margin-right:12px">'
+            f'<span style="display:inline-block;width:14px;height:14px;background:{c};'
+            f'border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>'
             for c, label in entries
         )
         st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")

@@ -1,4 +1,4 @@
-"""模型 Model: how the recommender did on the held-out year against simple baselines, what it learned, and retraining."""
+"""模型 Model: how the recommender did on the held-out year against simple baselines, what it learned, retraining."""
 
 import datetime as dt
 
@@ -212,9 +212,20 @@ reps = (
     .reset_index()
 )
 rows = [
-    {"site_id": f"__{r.model_type}", "model_type": r.model_type, "district": r.district, "workers_nearby": r.workers_nearby, "date": pd.Timestamp(day), "start_min": int(w), "end_min": int(w) + 120, "day_type": dtp}
-    for r in reps.itertuples() for dtp, day in days.items() for w in windows
-]  # fmt: skip
+    {
+        "site_id": f"__{r.model_type}",
+        "model_type": r.model_type,
+        "district": r.district,
+        "workers_nearby": r.workers_nearby,
+        "date": pd.Timestamp(day),
+        "start_min": int(w),
+        "end_min": int(w) + 120,
+        "day_type": dtp,
+    }
+    for r in reps.itertuples()
+    for dtp, day in days.items()
+    for w in windows
+]
 grid = pd.DataFrame(rows)
 grid["expected"] = loaded.model.predict_mean(grid, "applications", features.build(grid))
 grid["type"] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)

@@ -83,9 +83,16 @@ with st.form("plan_form"):
 
 if submitted:
     request = planner.PlanRequest(
-        start=start, days=int(days), teams=int(teams), per_team_per_day=int(per_team), length_min=int(length),
-        hours=(to_min(hours[0]), to_min(hours[1])), district=district, exclude=set(exclude), exploration=explore / 100,
-    )  # fmt: skip
+        start=start,
+        days=int(days),
+        teams=int(teams),
+        per_team_per_day=int(per_team),
+        length_min=int(length),
+        hours=(to_min(hours[0]), to_min(hours[1])),
+        district=district,
+        exclude=set(exclude),
+        exploration=explore / 100,
+    )
     arranged = []
     if use_saved:
         arranged.append(access.booked(eng, me, request.start - dt.timedelta(days=60), request.dates()[-1]))
@@ -155,8 +162,8 @@ if "plan_result" in st.session_state:
         if result["learn"].any():
             st.caption(
                 t(
-                    f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，用来了解效果（理由中注明）。"
-                    "",
+                    f"其中 {int(result['learn'].sum())} 场安排在历史上还没试过的点位或时段，"
+                    "用来了解效果（理由中注明）。",
                     f"{int(result['learn'].sum())} sessions go to sites or hours the history has not tried, to find "
                     "out what they bring (see their reasons).",
                 )
@@ -316,13 +323,20 @@ else:
         st.dataframe(
             pd.DataFrame(
                 {
-                    t("日期", "Date"): done["date"], t("时间", "Time"): done["start_time"], t("点位", "Site"): done["site_name"],
+                    t("日期", "Date"): done["date"],
+                    t("时间", "Time"): done["start_time"],
+                    t("点位", "Site"): done["site_name"],
                     t("预计", "Expected"): done["expected_applications"].round().astype(int),
-                    t("80%区间", "80% interval"): [f"{lo:.0f}–{hi:.0f}" if pd.notna(lo) else "—" for lo, hi in zip(done["applications_low"], done["applications_high"], strict=True)],
+                    t("80%区间", "80% interval"): [
+                        f"{lo:.0f}–{hi:.0f}" if pd.notna(lo) else "—"
+                        for lo, hi in zip(done["applications_low"], done["applications_high"], strict=True)
+                    ],
                     t("实际", "Actual"): done["actual"].astype(int),
-                    t("在区间内", "Within"): done["covered"].map({True: t("是", "yes"), False: t("否", "no")}).fillna("—"),
+                    t("在区间内", "Within"): done["covered"]
+                    .map({True: t("是", "yes"), False: t("否", "no")})
+                    .fillna("—"),
                     t("学习场次", "Learning"): done["learn"].map({True: t("是", "yes"), False: ""}),
                 }
             ),
             hide_index=True,
-        )  # fmt: skip
+        )

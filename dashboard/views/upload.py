@@ -224,7 +224,16 @@ st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,
     column_config={
-        "id": "#", "kind": t("类型", "Kind"), "file_name": t("文件", "File"), "uploaded_at": t("时间(UTC)", "Time (UTC)"), "uploaded_by": t("上传人", "By"), "districts": t("区", "Districts"),
-        "rows_total": t("行数", "Rows"), "rows_inserted": t("新增", "Inserted"), "rows_updated": t("更新", "Updated"), "rows_unchanged": t("未变", "Unchanged"), "rows_rejected": t("拒绝", "Rejected"),
+        "id": "#",
+        "kind": t("类型", "Kind"),
+        "file_name": t("文件", "File"),
+        "uploaded_at": t("时间(UTC)", "Time (UTC)"),
+        "uploaded_by": t("上传人", "By"),
+        "districts": t("区", "Districts"),
+        "rows_total": t("行数", "Rows"),
+        "rows_inserted": t("新增", "Inserted"),
+        "rows_updated": t("更新", "Updated"),
+        "rows_unchanged": t("未变", "Unchanged"),
+        "rows_rejected": t("拒绝", "Rejected"),
     },
-)  # fmt: skip
+)

@@ -97,7 +97,10 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert at.button(key="upload_confirm").disabled
     assert kpi.totals(engine) == before
 
-    good = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\nAPPTEST-1,职工沟通会,2026-11-02,14:00,16:00,朝阳区,110105-001,40,12,12\n"
+    good = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\nAPPTEST-1,"
+        "职工沟通会,2026-11-02,14:00,16:00,朝阳区,110105-001,40,12,12\n"
+    )
     at.file_uploader[0].set_value(("good.csv", good.encode(), "text/csv")).run()
     assert metric(at, "将新增") == "1"
     at.button(key="upload_confirm").click().run()

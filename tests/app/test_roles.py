@@ -172,7 +172,10 @@ def test_a_planners_upload_naming_another_districts_rows_is_refused_without_reve
         site_name = conn.execute(sa.select(sites.c.name).where(sites.c.site_id == site_id)).scalar()
         before = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).all()
     header = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\n"
-    rows = f"{session_id},职工沟通会,2023-06-01,09:00,11:00,朝阳区,110105-001,10,3,3\n,职工沟通会,2023-06-02,09:00,11:00,朝阳区,{site_id},10,3,3\n"
+    rows = (
+        f"{session_id},职工沟通会,2023-06-01,09:00,11:00,朝阳区,110105-001,10,3,3\n,职工沟通会,2023-06-02,09:00,11:00,"
+        f"朝阳区,{site_id},10,3,3\n"
+    )
     at = open_page(app, "upload", "chaoyang")
     at.file_uploader[0].set_value(("keys.csv", (header + rows).encode(), "text/csv")).run()
     assert not at.exception

@@ -102,7 +102,11 @@ def _metric(page, label: str) -> str:
 def test_an_upload_changes_the_kpi_page(visit, server, tmp_path):
     page = visit.open("/kpi")
     before = int(_metric(page, "现场申请入会人数").replace(",", ""))
-    data = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\nE2E-1,职工沟通会,2026-10-30,14:00,16:00,朝阳区,110105-001,50,17,17\nE2E-2,职工沟通会,2026-10-30,15:00,17:00,海淀区,110108-001,20,4,4\n"
+    data = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\nE2E-1,"
+        "职工沟通会,2026-10-30,14:00,16:00,朝阳区,110105-001,50,17,17\nE2E-2,职工沟通会,2026-10-30,15:00,17:00,海淀区,"
+        "110108-001,20,4,4\n"
+    )
     path = tmp_path / "results.csv"
     path.write_text(data, encoding="utf-8-sig")
     visit.open("/upload")
@@ -167,7 +171,11 @@ def test_leadership_has_no_upload_or_plan_page(visit):
 
 
 def test_a_planners_upload_with_another_districts_rows_is_refused_whole(visit, tmp_path):
-    data = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nSCOPE-1,职工沟通会,2026-10-29,14:00,16:00,朝阳区,110105-001,50,17\nSCOPE-2,职工沟通会,2026-10-29,15:00,17:00,海淀区,110108-001,20,4\n"
+    data = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nSCOPE-1,职工沟通会,"
+        "2026-10-29,14:00,16:00,朝阳区,110105-001,50,17\nSCOPE-2,职工沟通会,2026-10-29,15:00,17:00,海淀区,110108-001,"
+        "20,4\n"
+    )
     path = tmp_path / "mixed.csv"
     path.write_text(data, encoding="utf-8-sig")
     page = visit.open("/upload", user="chaoyang")

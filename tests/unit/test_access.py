@@ -17,9 +17,17 @@ LEADER = Scope("lead", "leadership")
 CHAOYANG = Scope("cy", "planner", ("110105",))
 HAIDIAN = "110108"
 HAIDIAN_PLAN = pd.DataFrame(
-    {"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"], "district": ["海淀区"],
-     "expected_applications": [1.0], "reason": ["r"]}
-)  # fmt: skip
+    {
+        "team": [1],
+        "date": [TODAY],
+        "start_time": ["09:00"],
+        "end_time": ["11:00"],
+        "site_id": ["HD-001"],
+        "district": ["海淀区"],
+        "expected_applications": [1.0],
+        "reason": ["r"],
+    }
+)
 
 
 @pytest.fixture

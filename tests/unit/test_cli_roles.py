@@ -9,7 +9,10 @@ from dashboard.core.intake import ingest
 from dashboard.core.reports import kpi
 from dashboard.core.storage import db
 
-FIXTURES_ROWS = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nR1,职工沟通会,2023-05-08,09:00,11:00,朝阳区,CY-001,30,8\n"
+FIXTURES_ROWS = (
+    "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nR1,职工沟通会,2023-05-08,"
+    "09:00,11:00,朝阳区,CY-001,30,8\n"
+)
 PASSWORD = "role-test-pw"
 ROLES = {"boss": "admin", "lead": "leadership", "cy": "planner"}
 

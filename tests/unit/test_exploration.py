@@ -75,20 +75,27 @@ def test_exploring_stops_at_a_site_and_band_once_its_results_are_in(small_world)
     consultations, applications = sample.observe(world.truth, rng, drawn)
     sheet = pd.DataFrame(
         {
-            "session_id": [f"T-{i}" for i in range(len(learnt))], "session_type": "worker", "date": learnt["date"].astype(str),
+            "session_id": [f"T-{i}" for i in range(len(learnt))],
+            "session_type": "worker",
+            "date": learnt["date"].astype(str),
             "start_time": [f"{m // 60:02d}:{m % 60:02d}" for m in learnt["start_min"]],
-            "end_time": [f"{m // 60:02d}:{m % 60:02d}" for m in learnt["end_min"]], "district": learnt["district"],
-            "site_id": learnt["site_id"], "consultations": consultations, "applications": applications,
+            "end_time": [f"{m // 60:02d}:{m % 60:02d}" for m in learnt["end_min"]],
+            "district": learnt["district"],
+            "site_id": learnt["site_id"],
+            "consultations": consultations,
+            "applications": applications,
         }
-    )  # fmt: skip
+    )
     assert ingest.import_sessions(
         engine, sample.to_csv_bytes(sheet), "results.csv", today=MONDAY + dt.timedelta(days=7)
     ).inserted == len(learnt)
     retrained = store.train(engine, directory=tmp / "models2", estimators=("glm_hours",))
     again = planner.plan(
-        recommend.CalendarPredictor(retrained.model, None), features.load_sites(engine), recommend.last_visits(engine),
+        recommend.CalendarPredictor(retrained.model, None),
+        features.load_sites(engine),
+        recommend.last_visits(engine),
         planner.PlanRequest(start=MONDAY + dt.timedelta(days=7), days=7, teams=2, exploration=0.25),
-    )  # fmt: skip
+    )
     before = set(zip(learnt["site_id"], band_of(learnt["start_min"], learnt["end_min"]), strict=True))
     after = set(
         zip(

@@ -248,8 +248,11 @@ def test_odd_names_never_reach_the_database_raw(with_sites):
 def test_booked_files_and_empty_plans_are_refused_with_a_message(with_sites):
     from dashboard.core.reports import plans
 
-    for data in (b"site_id,date\nCY-001,2026-11-30\n", b"site_id,date,start_time,end_time\nCY-001,2026-11-30,,11:00\n",
-                 b"site_id,date,start_time,end_time\nCY-001,2026-11-30,12:00,11:00\n"):  # fmt: skip
+    for data in (
+        b"site_id,date\nCY-001,2026-11-30\n",
+        b"site_id,date,start_time,end_time\nCY-001,2026-11-30,,11:00\n",
+        b"site_id,date,start_time,end_time\nCY-001,2026-11-30,12:00,11:00\n",
+    ):
         with pytest.raises(ValueError, match="booked file"):
             plans.read_booked(data)
     with pytest.raises(ValueError, match="plan is empty"):

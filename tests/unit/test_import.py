@@ -143,7 +143,10 @@ def test_new_sites_named_in_a_session_file_are_created(engine, fixture_bytes):
 
 
 def test_unknown_site_without_a_name_is_refused(engine):
-    csv = "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n职工沟通会,2023-05-08,9:00,11:00,朝阳区,NOPE-9,30,8\n".encode()
+    csv = (
+        "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+        "职工沟通会,2023-05-08,9:00,11:00,朝阳区,NOPE-9,30,8\n"
+    ).encode()
     report = ingest.import_sessions(engine, csv, "x.csv", today=TODAY)
     assert report.status == "refused"
     assert [(p.row, p.column, p.code, p.value) for p in report.errors] == [(2, "点位编号", "unknown_site", "NOPE-9")]

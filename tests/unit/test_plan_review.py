@@ -22,13 +22,19 @@ def reviewed(engine, fixture_bytes):
     )  # CY-001: 8, CY-002: 15
     plan = pd.DataFrame(
         {
-            "team": [1, 2, 1], "date": [dt.date(2026, 11, 2), dt.date(2026, 11, 2), dt.date(2026, 11, 3)],
-            "start_time": ["09:00", "14:00", "09:00"], "end_time": ["11:00", "16:00", "11:00"],
-            "site_id": ["CY-001", "CY-002", "CY-001"], "district": ["朝阳区"] * 3,
-            "expected_applications": [9.5, 12.0, 7.0], "applications_low": [5, 8, 3], "applications_high": [14, 16, 11],
-            "learn": [False, True, False], "reason": ["r"] * 3,
+            "team": [1, 2, 1],
+            "date": [dt.date(2026, 11, 2), dt.date(2026, 11, 2), dt.date(2026, 11, 3)],
+            "start_time": ["09:00", "14:00", "09:00"],
+            "end_time": ["11:00", "16:00", "11:00"],
+            "site_id": ["CY-001", "CY-002", "CY-001"],
+            "district": ["朝阳区"] * 3,
+            "expected_applications": [9.5, 12.0, 7.0],
+            "applications_low": [5, 8, 3],
+            "applications_high": [14, 16, 11],
+            "learn": [False, True, False],
+            "reason": ["r"] * 3,
         }
-    )  # fmt: skip
+    )
     plan_id = access.save_plan(engine, CHAOYANG, plan, "下周", {})
     sheet = access.results_template(engine, CHAOYANG, plan_id)
     sheet.loc[0, ["现场咨询人数", "现场申请入会人数", "发展会员数"]] = ["30", "11", "11"]  # inside 5-14
@@ -55,9 +61,17 @@ def test_plan_against_actual_equals_a_hand_computation(reviewed):
 def test_a_plan_without_results_has_nothing_to_compare(engine, fixture_bytes):
     ingest.import_sites(engine, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
     plan = pd.DataFrame(
-        {"team": [1], "date": [dt.date(2026, 11, 2)], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["CY-001"],
-         "district": ["朝阳区"], "expected_applications": [9.5], "reason": ["r"]}
-    )  # fmt: skip
+        {
+            "team": [1],
+            "date": [dt.date(2026, 11, 2)],
+            "start_time": ["09:00"],
+            "end_time": ["11:00"],
+            "site_id": ["CY-001"],
+            "district": ["朝阳区"],
+            "expected_applications": [9.5],
+            "reason": ["r"],
+        }
+    )
     plan_id = plans.save(engine, plan, "x", {})
     rows, summary = plans.review(engine, plan_id)
     assert summary["reported"] == 0 and "habit" not in summary and rows["covered"].isna().all()

@@ -263,9 +263,28 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
     env = {**os.environ, "OUTREACH_DB_URL": str(engine.url), "OUTREACH_MODEL_DIR": str(directory)}
     out = tmp_path / "plan.csv"
     result = subprocess.run(
-        [sys.executable, "-m", "dashboard", "recommend", "--start", "2026-11-30", "--days", "2", "--teams", "3", "--hours", "08:00-20:00", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "dashboard",
+            "recommend",
+            "--start",
+            "2026-11-30",
+            "--days",
+            "2",
+            "--teams",
+            "3",
+            "--hours",
+            "08:00-20:00",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -39,7 +39,10 @@ def test_version_1_database_upgrades_without_losing_rows(empty_engine):
     totals = kpi.totals(empty_engine)
     assert (totals["worker_sessions"], totals["consultations"], totals["members_total"]) == (1, 30, 8)
     # and the upgraded database takes imports with the new audit columns
-    csv = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nW2,职工沟通会,2023-05-09,9:00,11:00,朝阳区,CY-1,10,2\n"
+    csv = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\nW2,职工沟通会,2023-05-09,"
+        "9:00,11:00,朝阳区,CY-1,10,2\n"
+    )
     report = ingest.import_sessions(empty_engine, csv.encode(), "w2.csv", today=dt.date(2026, 11, 23))
     assert report.status == "written" and report.upload_id is not None
     assert kpi.totals(empty_engine)["worker_sessions"] == 2

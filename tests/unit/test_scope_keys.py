@@ -23,7 +23,10 @@ TODAY = dt.date(2026, 11, 23)
 ADMIN = Scope("boss", "admin")
 CHAOYANG = Scope("chaoyang", "planner", ("110105",))
 PASSWORD = "scope-test-pw"
-HEADER = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,点位名称,现场咨询人数,现场申请入会人数,发展会员数,涉及企业数,建会企业数\n"
+HEADER = (
+    "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,点位名称,现场咨询人数,现场申请入会人数,发展会员数,"
+    "涉及企业数,建会企业数\n"
+)
 # the stored 海淀 rows' details a refusal must not reveal
 SECRETS = ("海淀", "Haidian", "中关村商务楼宇1号", "上地快递驿站", "2023-05-10", "110108")
 
@@ -34,9 +37,17 @@ def world(engine, fixture_bytes):
     assert access.import_sites(engine, ADMIN, fixture_bytes("sites/valid_zh.csv"), "sites.csv").status == "written"
     assert access.import_sessions(engine, ADMIN, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY).ok
     plan = pd.DataFrame(
-        {"team": [1, 1], "date": [TODAY, TODAY], "start_time": ["09:00", "14:00"], "end_time": ["11:00", "16:00"],
-         "site_id": ["HD-001", "HD-002"], "district": ["海淀区", "海淀区"], "expected_applications": [5.0, 4.0], "reason": ["r", "r"]}
-    )  # fmt: skip
+        {
+            "team": [1, 1],
+            "date": [TODAY, TODAY],
+            "start_time": ["09:00", "14:00"],
+            "end_time": ["11:00", "16:00"],
+            "site_id": ["HD-001", "HD-002"],
+            "district": ["海淀区", "海淀区"],
+            "expected_applications": [5.0, 4.0],
+            "reason": ["r", "r"],
+        }
+    )
     plan_id = access.save_plan(engine, ADMIN, plan, "海淀下周", {})
     assert plan_id == 1
     for name, codes in (("chaoyang", ["朝阳"]), ("haidian", ["海淀"])):
@@ -121,9 +132,17 @@ def test_nobody_can_claim_a_plan_rows_id_before_the_plan_exists(world):
         == "written"
     )
     plan = pd.DataFrame(
-        {"team": [1], "date": [TODAY], "start_time": ["09:00"], "end_time": ["11:00"], "site_id": ["HD-001"],
-         "district": ["海淀区"], "expected_applications": [5.0], "reason": ["r"]}
-    )  # fmt: skip
+        {
+            "team": [1],
+            "date": [TODAY],
+            "start_time": ["09:00"],
+            "end_time": ["11:00"],
+            "site_id": ["HD-001"],
+            "district": ["海淀区"],
+            "expected_applications": [5.0],
+            "reason": ["r"],
+        }
+    )
     haidian = Scope("haidian", "planner", ("110108",))
     plan_id = access.save_plan(engine, haidian, plan, "海淀第二周", {})
     rows = access.plan_rows(engine, haidian, plan_id)
@@ -185,7 +204,7 @@ PLAN_PATHS = {
         ),
         "mine",
         {},
-    ),  # fmt: skip
+    ),
     "another planner's password": lambda e, plan, rows: access.set_password(e, CHAOYANG, "haidian", "taken-over-pw"),
     "disable another planner": lambda e, plan, rows: access.set_disabled(e, CHAOYANG, "haidian", True),
     "move another planner": lambda e, plan, rows: access.change_user(e, CHAOYANG, "haidian", districts=["朝阳"]),
@@ -268,9 +287,20 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
         "change_user",
     }
     elsewhere = {  # tried with another district or role in test_access.py / test_cli_roles.py
-        "totals", "site_stats", "monthly", "site_history", "target_progress", "get_targets", "recommend", "set_targets",
-        "set_calendar_day", "retrain", "users", "add_user", "audit_log",
-    }  # fmt: skip
+        "totals",
+        "site_stats",
+        "monthly",
+        "site_history",
+        "target_progress",
+        "get_targets",
+        "recommend",
+        "set_targets",
+        "set_calendar_day",
+        "retrain",
+        "users",
+        "add_user",
+        "audit_log",
+    }
     lists = {"date_range", "district_stats", "upload_history", "list_plans", "booked"}  # no key: narrowed to the caller
     source = Path(inspect.getsourcefile(access)).read_text(encoding="utf-8")
     checking = {

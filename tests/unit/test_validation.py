@@ -200,7 +200,10 @@ def test_sites_swapped_coordinates_and_wrong_district(fixture_bytes):
 
 
 def test_rows_longer_than_the_header_lose_nothing_silently():
-    text = "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8,多出来的\n职工沟通会,2023-05-09,9:00,11:00,朝阳区,CY-001,30,8,\n"
+    text = (
+        "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n职工沟通会,2023-05-08,9:00,11:00,"
+        "朝阳区,CY-001,30,8,多出来的\n职工沟通会,2023-05-09,9:00,11:00,朝阳区,CY-001,30,8,\n"
+    )
     raw = read_table(text.encode(), "x.csv", SESSION_COLUMNS)
     result = validate_sessions(raw, KNOWN_SITES, TODAY)
     assert result.ok and len(result.rows) == 2
@@ -208,7 +211,11 @@ def test_rows_longer_than_the_header_lose_nothing_silently():
 
 
 def test_a_quoted_line_break_keeps_excel_row_numbers():
-    text = '类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,备注\n职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8,"两行\n备注"\n职工沟通会,2023-02-30,9:00,11:00,朝阳区,CY-001,30,8,\n'
+    text = (
+        "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,备注\n"
+        '职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8,"两行\n备注"\n'
+        "职工沟通会,2023-02-30,9:00,11:00,朝阳区,CY-001,30,8,\n"
+    )
     result = validate_sessions(read_table(text.encode(), "x.csv", SESSION_COLUMNS), KNOWN_SITES, TODAY)
     assert result.rows.iloc[0]["notes"] == "两行\n备注"
     assert [(p.row, p.code) for p in result.errors] == [(3, "impossible_date")]

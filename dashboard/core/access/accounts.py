@@ -170,10 +170,15 @@ def add_user(
             raise AccountError(f"用户“{name}”已存在。", f"User {name!r} already exists.")
         conn.execute(
             users.insert().values(
-                name=name, role=role, password_hash=_hasher.hash(password) if password is not None else None,
-                sso_email=sso_email, demo=demo, created_at=now, password_changed_at=now if password else None,
+                name=name,
+                role=role,
+                password_hash=_hasher.hash(password) if password is not None else None,
+                sso_email=sso_email,
+                demo=demo,
+                created_at=now,
+                password_changed_at=now if password else None,
             )
-        )  # fmt: skip
+        )
         if codes:
             conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
         audit.record(conn, by, "user_added", codes or None, user=name, role=role)

@@ -120,10 +120,24 @@ def _none(value):
 
 
 _INSERT_COLUMNS = (
-    "session_key", "session_id", "session_type", "date", "start_time", "end_time", "district", "site_id", "staff",
-    "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded", "notes", "row_hash",
+    "session_key",
+    "session_id",
+    "session_type",
+    "date",
+    "start_time",
+    "end_time",
+    "district",
+    "site_id",
+    "staff",
+    "consultations",
+    "applications",
+    "members_joined",
+    "enterprises_reached",
+    "unions_founded",
+    "notes",
+    "row_hash",
     "upload_id",
-)  # fmt: skip
+)
 # SQLAlchemy's own text format for TIME on SQLite, so rows written here read back like any other.
 _SQLITE_TIMES = np.array([f"{m // 60:02d}:{m % 60:02d}:00.000000" for m in range(24 * 60)], dtype=object)
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}

@@ -54,12 +54,20 @@ def load_history(engine: sa.Engine) -> pd.DataFrame:
     """Every worker session with its site's attributes, oldest first."""
     query = (
         sa.select(
-            sessions.c.session_key, sessions.c.date, sessions.c.start_time, sessions.c.end_time, sessions.c.site_id,
-            sessions.c.consultations, sessions.c.applications, sites.c.site_type, sites.c.district, sites.c.workers_nearby,
+            sessions.c.session_key,
+            sessions.c.date,
+            sessions.c.start_time,
+            sessions.c.end_time,
+            sessions.c.site_id,
+            sessions.c.consultations,
+            sessions.c.applications,
+            sites.c.site_type,
+            sites.c.district,
+            sites.c.workers_nearby,
         )
         .join(sites, sites.c.site_id == sessions.c.site_id)
         .where(sessions.c.session_type == "worker")
-    )  # fmt: skip
+    )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     frame = pd.DataFrame(

@@ -32,11 +32,27 @@ EXPLORATION_EVIDENCE = (
 EXPLORATION_Z = 1.5  # how far above its expected value an untried site-and-band is rated when exploring (UCB)
 
 PLAN_COLUMNS = [
-    "team", "date", "start_time", "end_time", "site_id", "site_name", "district",
-    "expected_consultations", "consultations_low", "consultations_high",
-    "expected_applications", "applications_low", "applications_high",
-    "day_type", "provisional", "learn", "history_sessions", "history_applications", "reason", "reason_en",
-]  # fmt: skip
+    "team",
+    "date",
+    "start_time",
+    "end_time",
+    "site_id",
+    "site_name",
+    "district",
+    "expected_consultations",
+    "consultations_low",
+    "consultations_high",
+    "expected_applications",
+    "applications_low",
+    "applications_high",
+    "day_type",
+    "provisional",
+    "learn",
+    "history_sessions",
+    "history_applications",
+    "reason",
+    "reason_en",
+]
 
 
 @dataclass

@@ -49,10 +49,13 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
     with engine.begin() as conn:
         plan_id = conn.execute(
             plans.insert().values(
-                name=printable(name)[:200], created_at=dt.datetime.now(dt.UTC), created_by=getattr(user, "user", user),
-                request=json.dumps(request, ensure_ascii=False, default=str), districts=",".join(sorted(codes))[:120] or None,
+                name=printable(name)[:200],
+                created_at=dt.datetime.now(dt.UTC),
+                created_by=getattr(user, "user", user),
+                request=json.dumps(request, ensure_ascii=False, default=str),
+                districts=",".join(sorted(codes))[:120] or None,
             )
-        ).inserted_primary_key[0]  # fmt: skip
+        ).inserted_primary_key[0]
         rows = [
             {
                 "plan_id": plan_id,
@@ -127,10 +130,23 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     """A plan's rows with the site name and, where results were uploaded, the actual counts."""
     q = (
         sa.select(
-            plan_rows.c.id, plan_rows.c.session_id, plan_rows.c.team, plan_rows.c.date, plan_rows.c.start_time, plan_rows.c.end_time,
-            plan_rows.c.site_id, sites.c.name.label("site_name"), plan_rows.c.district, plan_rows.c.expected_applications,
-            plan_rows.c.applications_low, plan_rows.c.applications_high, plan_rows.c.learn,
-            plan_rows.c.reason, plan_rows.c.done, sessions.c.consultations, sessions.c.applications,
+            plan_rows.c.id,
+            plan_rows.c.session_id,
+            plan_rows.c.team,
+            plan_rows.c.date,
+            plan_rows.c.start_time,
+            plan_rows.c.end_time,
+            plan_rows.c.site_id,
+            sites.c.name.label("site_name"),
+            plan_rows.c.district,
+            plan_rows.c.expected_applications,
+            plan_rows.c.applications_low,
+            plan_rows.c.applications_high,
+            plan_rows.c.learn,
+            plan_rows.c.reason,
+            plan_rows.c.done,
+            sessions.c.consultations,
+            sessions.c.applications,
         )
         .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
         .join(
@@ -140,7 +156,7 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
         )
         .where(plan_rows.c.plan_id == plan_id)
         .order_by(plan_rows.c.date, plan_rows.c.team, plan_rows.c.start_time)
-    )  # fmt: skip
+    )
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).mappings().all())
     if frame.empty:
@@ -236,9 +252,20 @@ def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
 
 
 _RESULT_COLUMNS = (
-    "session_id", "session_type", "date", "start_time", "end_time", "district", "site_id", "site_name", "staff",
-    "consultations", "applications", "members_joined", "notes",
-)  # fmt: skip
+    "session_id",
+    "session_type",
+    "date",
+    "start_time",
+    "end_time",
+    "district",
+    "site_id",
+    "site_name",
+    "staff",
+    "consultations",
+    "applications",
+    "members_joined",
+    "notes",
+)
 PLAN_NEEDS = ("team", "date", "start_time", "end_time", "site_id", "district", "expected_applications", "reason")
 
 

@@ -60,12 +60,20 @@ _STORAGE_PROBLEMS = (
     ),
     (
         "unreachable",
-        ("unable to open database", "could not connect", "connection refused", "server closed", "connection timeout",
-         "terminating connection", "no such host", "name or service not known"),
+        (
+            "unable to open database",
+            "could not connect",
+            "connection refused",
+            "server closed",
+            "connection timeout",
+            "terminating connection",
+            "no such host",
+            "name or service not known",
+        ),
         "暂时无法连接数据库。请联系管理员检查数据库服务，然后重试。",
         "The database cannot be reached right now. Ask an admin to check the database service, then try again.",
     ),
-)  # fmt: skip
+)
 
 
 def explain(error: BaseException) -> StorageProblem:
