@@ -7,6 +7,8 @@ districts take effect at the next click. Everything else reads the caller's scop
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
 from dashboard import resources
@@ -32,6 +34,7 @@ def _sso_configured() -> bool:
 
 def _finish(result: accounts.SignIn, via: str) -> None:
     if result.status == "ok":
+        assert result.account is not None  # an "ok" sign-in always carries its account
         st.session_state[_SESSION] = accounts.start(result.account, via=via)
         st.session_state[_SCOPE] = result.account.scope()
         st.session_state.pop(_NOTE, None)
@@ -79,7 +82,8 @@ def _login_form(eng) -> None:
             st.rerun()
     if _sso_configured():
         if st.user.is_logged_in:
-            result = access.sso_sign_in(eng, st.user.get("email"))
+            # The identity provider's email claim is a string (or absent); st.user types every claim as a union.
+            result = access.sso_sign_in(eng, cast("str | None", st.user.get("email")))
             if result.status == "ok":
                 _finish(result, "sso")
                 st.rerun()

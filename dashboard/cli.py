@@ -154,6 +154,7 @@ def _scope(args, engine) -> Scope:
     result = access.sign_in(engine, args.as_user, _read_password(f"{args.as_user} 的密码 / password: "))
     if result.status != "ok":
         raise PermissionDenied(result.message("zh"), result.message("en"))
+    assert result.account is not None  # an "ok" sign-in always carries its account
     return result.account.scope()
 
 

@@ -24,6 +24,7 @@ import io
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,8 @@ def _hour_profile(group: str) -> np.ndarray:
 
 
 PROFILES = {g: _hour_profile(g) for g in _GROUP_TABLE}
-TYPE_PROFILES = {t: sum(w * PROFILES[g] for g, w in mix.items()) for t, mix in TYPE_GROUPS.items()}
+# A sum of arrays is an array (typeshed's sum() also allows the 0 of an empty sum; every mix has groups).
+TYPE_PROFILES = {t: cast(np.ndarray, sum(w * PROFILES[g] for g, w in mix.items())) for t, mix in TYPE_GROUPS.items()}
 WEEKEND_FACTOR = {t: sum(w * _GROUP_TABLE[g][1] for g, w in mix.items()) for t, mix in TYPE_GROUPS.items()}
 
 
@@ -258,8 +260,8 @@ class Truth:
             cum = np.concatenate([[0.0], np.cumsum(prof) * 0.5])  # hours x availability
             s_slot, e_slot = start[m] / 30.0, end[m] / 30.0
             volume[m] = np.interp(e_slot, np.arange(49), cum) - np.interp(s_slot, np.arange(49), cum)
-            conv[m] = conversion[m] if own else CONVERSION[t]
-            rest = weekend[m] if own else WEEKEND_FACTOR[t]
+            conv[m] = conversion[m] if conversion is not None else CONVERSION[t]  # not None exactly when own
+            rest = weekend[m] if weekend is not None else WEEKEND_FACTOR[t]
             day = np.ones(m.sum())
             dt_m = dtypes[m]
             day = np.where(dt_m == cal.WEEKEND, rest, day)
@@ -787,10 +789,23 @@ def load(engine, seed: int = DEFAULT_SEED, user: str = "sample") -> list:
     from dashboard.core.intake import ingest
 
     sample = generate(seed)
-    unlimited = dict(user=user, max_bytes=1 << 40, max_rows=1 << 40)  # upload limits are for people's files, not this
-    sites = ingest.import_sites(engine, to_csv_bytes(sample.sites), f"sample-sites-{seed}.csv", **unlimited)
+    unlimited = 1 << 40  # upload limits are for people's files, not this
+    sites = ingest.import_sites(
+        engine,
+        to_csv_bytes(sample.sites),
+        f"sample-sites-{seed}.csv",
+        user=user,
+        max_bytes=unlimited,
+        max_rows=unlimited,
+    )
     sessions = ingest.import_sessions(
-        engine, to_csv_bytes(sample.sessions), f"sample-sessions-{seed}.csv", today=HISTORY_END, **unlimited
+        engine,
+        to_csv_bytes(sample.sessions),
+        f"sample-sessions-{seed}.csv",
+        today=HISTORY_END,
+        user=user,
+        max_bytes=unlimited,
+        max_rows=unlimited,
     )
     accounts.create_demo_accounts(engine)
     return [sites, sessions]

@@ -39,7 +39,7 @@ PLAN_HEADERS_ZH = {
 }
 
 
-def _safe_cell(value):
+def _safe_cell(value: object) -> object:
     """Text without control characters, with a leading apostrophe if a spreadsheet would run it as a formula."""
     if not isinstance(value, str):
         return value
@@ -81,4 +81,5 @@ def workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV as Excel wants it: UTF-8 with BOM, formula-safe."""
-    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+    data: bytes = neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+    return data

@@ -331,7 +331,7 @@ def problem(
     *,
     row: int | None = None,
     column: str | None = None,
-    value=None,
+    value: object = None,
     label: str = "",
     label_en: str = "",
     rows: str = "",

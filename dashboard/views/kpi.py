@@ -24,7 +24,7 @@ st.title(t("指标", "KPIs"))
 me = auth.scope()
 v = resources.version()
 first, last = resources.data_range(me, v)
-if first is None:
+if first is None or last is None:  # both or neither: the first and last session date
     st.info(
         t(
             "数据库中还没有场次记录。请在“上传”页导入，或用 `python -m dashboard sessions import 文件`。",
@@ -52,7 +52,9 @@ if preset == "custom":
     )
     date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
 else:
-    date_from, date_to = presets[preset][1]
+    period = presets[preset][1]
+    assert period is not None  # only "custom" has no fixed period
+    date_from, date_to = period
     c2.caption(f"{date_from} – {date_to}")
 district = auth.district_select(c3, me, "kpi_district")
 

@@ -20,7 +20,7 @@ me = auth.scope()
 eng = resources.engine()
 v = resources.version()
 first, last = resources.data_range(me, v)
-if first is None:
+if first is None or last is None:  # both or neither: the first and last session date
     st.info(t("还没有场次数据。请先在“上传”页导入。", "No sessions yet. Import some on the Upload page."))
     st.stop()
 
@@ -34,14 +34,15 @@ span = c1.date_input(
 )
 date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
 district = auth.district_select(c2, me, "map_district")
+session_type_labels = {
+    "all": t("全部", "All"),
+    "worker": t("职工沟通会", "Worker"),
+    "enterprise": t("企业沟通会", "Enterprise"),
+}
 session_type = c0.selectbox(
     t("场次类型", "Session type"),
     ["all", "worker", "enterprise"],
-    format_func={
-        "all": t("全部", "All"),
-        "worker": t("职工沟通会", "Worker"),
-        "enterprise": t("企业沟通会", "Enterprise"),
-    }.get,
+    format_func=lambda k: session_type_labels[k],
     key="map_session_type",
 )
 types = c3.multiselect(
@@ -61,7 +62,7 @@ tiles_kind = c4.selectbox(
     t("底图", "Basemap"),
     list(tile_kinds),
     index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0,
-    format_func=tile_kinds.get,
+    format_func=lambda k: tile_kinds[k],
     key="map_tiles",
 )
 tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))

@@ -1,6 +1,8 @@
 """计划 Plan: where and when each team should hold worker sessions next, with reasons; download and save."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import cast
 
 import pandas as pd
 import streamlit as st
@@ -39,12 +41,14 @@ with st.form("plan_form"):
     hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
     district = auth.district_select(c7, me, "plan_district")
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
+    site_labels = dict(
+        zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）", strict=True)
+    )
     exclude = st.multiselect(
         t("排除的点位", "Sites to leave out"),
         options["site_id"].tolist(),
-        format_func=dict(
-            zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）", strict=True)
-        ).get,
+        # dict.get as before (a remembered pick that is no longer a site formats as None); typed str for streamlit
+        format_func=cast("Callable[[str], str]", site_labels.get),
         key="plan_exclude",
     )
     explore = st.slider(
@@ -202,9 +206,13 @@ if "plan_result" in st.session_state:
         )
         with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
             for team in sorted(result["team"].unique()):
+
+                def team_ics(team=team) -> bytes:
+                    return ics.team_calendar(result, int(team))
+
                 st.download_button(
                     t(f"第{team}组", f"Team {team}"),
-                    lambda team=team: ics.team_calendar(result, int(team)),
+                    team_ics,
                     file_name=f"team{team}_{request.start}.ics",
                     mime="text/calendar",
                     key=f"plan_ics_{team}",

@@ -36,9 +36,13 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
             if lang_code == "zh"
             else f"{kind}_template.{fmt}"
         )
+
+        def template_bytes(lang_code: str = lang_code, fmt: str = fmt) -> bytes:
+            return templates.template(kind, lang_code, fmt)
+
         col.download_button(
             f"{'中文表头' if lang_code == 'zh' else 'English headers'} · {fmt.upper()}",
-            lambda lang_code=lang_code, fmt=fmt: templates.template(kind, lang_code, fmt),
+            template_bytes,
             file_name=name,
             key=f"tpl_{kind}_{lang_code}_{fmt}",
         )
@@ -124,9 +128,9 @@ if upload is not None:
     if report.status == "unreadable":
         st.error(t(report.problems[0].zh, report.problems[0].en))
     else:
-        c = st.columns(5)
+        preview_cols = st.columns(5)
         for col, (key, zh, en) in zip(
-            c,
+            preview_cols,
             [
                 ("total", "总行数", "Rows"),
                 ("inserted", "将新增", "To insert"),
@@ -189,10 +193,10 @@ if upload is not None:
             disabled=blocked or "upload_result" in st.session_state,
             key="upload_confirm",
         ):
-            result = run_import(data, upload.name, dry_run=False)
-            st.session_state["upload_result"] = result
+            written = run_import(data, upload.name, dry_run=False)
+            st.session_state["upload_result"] = written
             resources.data_changed()
-            if kind == "sessions" and result.status == "written" and (result.inserted or result.updated):
+            if kind == "sessions" and written.status == "written" and (written.inserted or written.updated):
                 retrain_after_upload()
             st.rerun()
     result = st.session_state.get("upload_result")
@@ -207,10 +211,11 @@ if upload is not None:
                     f"{c['rejected']:,} rejected",
                 )
             )
-            if len(result.rejected_rows):
+            rejected_rows = result.rejected_rows
+            if len(rejected_rows):
                 st.download_button(
                     t("下载被拒绝的行及原因", "Download the rejected rows with reasons"),
-                    lambda: access.export_csv(resources.engine(), me, "rejected_rows", result.rejected_rows),
+                    lambda: access.export_csv(resources.engine(), me, "rejected_rows", rejected_rows),
                     file_name="rejected.csv",
                     key="upload_rejected",
                 )

@@ -111,7 +111,7 @@ def resolve_districts(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
-    def read(conn):
+    def read(conn: sa.Connection) -> Account | None:
         row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
         if row is None:
             return None
@@ -182,7 +182,7 @@ def add_user(
         if codes:
             conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
         audit.record(conn, by, "user_added", codes or None, user=name, role=role)
-    return get(engine, name)
+    return _existing(engine, name)
 
 
 def change_user(
@@ -199,10 +199,10 @@ def change_user(
         if codes:
             conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
         audit.record(conn, by, "user_changed", codes or None, user=name, role=role)
-    return get(engine, name)
+    return _existing(engine, name)
 
 
-def _existing(engine, name: str) -> Account:
+def _existing(engine: sa.Engine, name: str) -> Account:
     account = get(engine, name)
     if account is None:
         raise AccountError(f"用户“{name}”不存在。", f"There is no user {name!r}.")
@@ -305,7 +305,7 @@ class SignIn:
         return ""
 
 
-def _lock(conn, name: str, now: dt.datetime) -> dt.timedelta | None:
+def _lock(conn: sa.Connection, name: str, now: dt.datetime) -> dt.timedelta | None:
     """How long ``name`` is still locked for, or None."""
     since = now - LOCK_WINDOW
     last_ok = conn.execute(
@@ -347,7 +347,10 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetim
             audit.record(conn, name or "?", "login_failed", reason="locked")
             return SignIn("locked", retry_after=wait)
         # counted as a failure until the password proves right
-        attempt = conn.execute(login_attempts.insert().values(name=name, at=now, ok=False)).inserted_primary_key[0]
+        key = conn.execute(login_attempts.insert().values(name=name, at=now, ok=False)).inserted_primary_key
+        if key is None:  # cannot happen: one row was inserted into a table with an autoincrement key
+            raise RuntimeError("the new sign-in attempt has no id")
+        attempt = key[0]
         stored = conn.execute(sa.select(users.c.password_hash).where(users.c.name == name)).scalar()
     try:  # outside the lock: hashing takes a while and other names need not wait for it
         ok = _hasher.verify(stored or _DUMMY, password or "") and stored is not None
@@ -362,7 +365,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetim
             audit.record(conn, name or "?", "login_failed", reason="bad")
             return SignIn("bad")
         conn.execute(login_attempts.update().where(login_attempts.c.id == attempt).values(ok=True))
-        if _hasher.check_needs_rehash(stored):
+        if stored is not None and _hasher.check_needs_rehash(stored):  # ok means a hash was stored
             conn.execute(users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password)))
         audit.record(conn, account.scope(), "login")
     return SignIn("ok", account)

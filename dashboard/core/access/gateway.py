@@ -8,7 +8,8 @@ module for data (a test checks that), so a district filter can never be forgotte
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,22 +17,26 @@ import sqlalchemy as sa
 from dashboard.core import export
 from dashboard.core.access import accounts
 from dashboard.core.access.scope import PermissionDenied, Scope
-from dashboard.core.intake import ingest
+from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store
 from dashboard.core.reports import kpi, plans, queries, targets
 from dashboard.core.storage import audit
 
+if TYPE_CHECKING:
+    from dashboard.core.recommender.planner import PlanRequest
+
 __all__ = ["ImportReport", "PermissionDenied", "Scope"]
 ImportReport = ingest.ImportReport
+_T = TypeVar("_T")
 
 
-def _refuse(engine: sa.Engine, scope: Scope, error: PermissionDenied, **detail) -> PermissionDenied:
+def _refuse(engine: sa.Engine, scope: Scope, error: PermissionDenied, **detail: Any) -> PermissionDenied:
     audit.record(engine, scope, "denied", reason=error.en, **detail)
     return error
 
 
-def _guard(engine, scope: Scope, check: Callable[[], object], **detail):
+def _guard(engine: sa.Engine, scope: Scope, check: Callable[[], _T], **detail: object) -> _T:
     """Run a scope check; a refusal is written to the audit log before it is raised."""
     try:
         return check()
@@ -60,7 +65,11 @@ def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
 
 
 def totals(
-    engine: sa.Engine, scope: Scope, district: str | None = None, date_from=None, date_to=None
+    engine: sa.Engine,
+    scope: Scope,
+    district: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
 ) -> dict[str, int]:
     where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
     return kpi.totals(engine, district=where, date_from=date_from, date_to=date_to)
@@ -70,19 +79,31 @@ def date_range(engine: sa.Engine, scope: Scope) -> tuple[dt.date | None, dt.date
     return kpi.date_range(engine, scope.readable())
 
 
-def district_stats(engine: sa.Engine, scope: Scope, date_from=None, date_to=None) -> pd.DataFrame:
+def district_stats(
+    engine: sa.Engine, scope: Scope, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> pd.DataFrame:
     """One row per district the caller may read (all 16 for admin and leadership)."""
     return queries.district_stats(engine, date_from, date_to, scope.readable())
 
 
 def site_stats(
-    engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None
+    engine: sa.Engine,
+    scope: Scope,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: str | None = None,
 ) -> pd.DataFrame:
     where = _guard(engine, scope, lambda: scope.readable(district), what="sites", district=district)
     return queries.site_stats(engine, date_from, date_to, where)
 
 
-def monthly(engine: sa.Engine, scope: Scope, date_from=None, date_to=None, district: str | None = None) -> pd.DataFrame:
+def monthly(
+    engine: sa.Engine,
+    scope: Scope,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: str | None = None,
+) -> pd.DataFrame:
     where = _guard(engine, scope, lambda: scope.readable(district), what="monthly", district=district)
     return queries.monthly(engine, date_from, date_to, where)
 
@@ -100,7 +121,7 @@ def upload_history(engine: sa.Engine, scope: Scope, limit: int = 200) -> pd.Data
 
 
 def target_progress(
-    engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today=None
+    engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today: dt.date | None = None
 ) -> pd.DataFrame:
     """Progress against the city's targets (``district=None``) or a district's; a planner reads only their own."""
     if district is None and scope.districts is not None:
@@ -138,7 +159,7 @@ def _not_found(what_zh: str, what_en: str) -> PermissionDenied:
     )
 
 
-def _plan_in_scope(engine, scope: Scope, plan_id: int) -> None:
+def _plan_in_scope(engine: sa.Engine, scope: Scope, plan_id: int) -> None:
     codes = plans.plan_districts(engine, plan_id)
 
     def check():
@@ -172,8 +193,8 @@ def plans_overview(engine: sa.Engine, scope: Scope) -> dict:
         judged = rows["covered"].dropna()
         totals["inside"] += int(judged.astype(bool).sum())
         totals["with_interval"] += int(rows.loc[rows["actual"].notna(), "applications_low"].notna().sum())
-    totals["coverage"] = totals["inside"] / totals["with_interval"] if totals["with_interval"] else None
-    return totals
+    coverage = totals["inside"] / totals["with_interval"] if totals["with_interval"] else None
+    return {**totals, "coverage": coverage}
 
 
 def booked(engine: sa.Engine, scope: Scope, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -205,7 +226,7 @@ def model_card(scope: Scope, card: dict) -> dict:
     return shown
 
 
-def load_model(engine: sa.Engine, **kwargs) -> store.Loaded:
+def load_model(engine: sa.Engine, **kwargs: Any) -> store.Loaded:
     """The trained model (a city-wide resource: it holds no rows, only what was learned from them)."""
     return store.load(engine, **kwargs)
 
@@ -214,7 +235,11 @@ def load_model(engine: sa.Engine, **kwargs) -> store.Loaded:
 
 
 def export_workbook(
-    engine: sa.Engine, scope: Scope, what: str, sheets: dict[str, pd.DataFrame], districts=None
+    engine: sa.Engine,
+    scope: Scope,
+    what: str,
+    sheets: dict[str, pd.DataFrame],
+    districts: Iterable[str] | str | None = None,
 ) -> bytes:
     """An .xlsx of ``sheets`` (already read through this module, so within the caller's scope)."""
     data = export.workbook(sheets)
@@ -230,13 +255,22 @@ def export_workbook(
     return data
 
 
-def export_csv(engine: sa.Engine, scope: Scope, what: str, frame: pd.DataFrame, districts=None) -> bytes:
+def export_csv(
+    engine: sa.Engine, scope: Scope, what: str, frame: pd.DataFrame, districts: Iterable[str] | str | None = None
+) -> bytes:
     data = export.csv_bytes(frame)
     audit.record(engine, scope, "export", districts or scope.districts, what=what, format="csv", rows=len(frame))
     return data
 
 
-def record_export(engine: sa.Engine, scope: Scope, what: str, rows: int, districts=None, **detail) -> None:
+def record_export(
+    engine: sa.Engine,
+    scope: Scope,
+    what: str,
+    rows: int,
+    districts: Iterable[str] | str | None = None,
+    **detail: object,
+) -> None:
     """Audit an export written elsewhere (the command line's --out files)."""
     audit.record(engine, scope, "export", districts or scope.districts, what=what, rows=rows, **detail)
 
@@ -256,23 +290,27 @@ def max_upload_mb() -> float:
 
 def max_upload_rows() -> int:
     """The importer's row limit (``OUTREACH_MAX_UPLOAD_ROWS``, default 100,000)."""
-    return ingest.max_upload_rows()
+    return tabular.max_upload_rows()
 
 
-def import_sessions(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
+def import_sessions(
+    engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any
+) -> ingest.ImportReport:
     """Validate and import a sessions file as ``scope``: rows of another district refuse the whole file."""
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
     return ingest.import_sessions(engine, data, file_name, user=scope, allowed=scope.districts, **options)
 
 
-def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options) -> ingest.ImportReport:
+def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any) -> ingest.ImportReport:
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
     return ingest.import_sites(engine, data, file_name, user=scope, allowed=scope.districts, **options)
 
 
-def recommend(engine: sa.Engine, scope: Scope, request, loaded: store.Loaded | None = None):
+def recommend(
+    engine: sa.Engine, scope: Scope, request: PlanRequest, loaded: store.Loaded | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """A plan for ``request`` within the caller's districts (planners and admins only)."""
     from dashboard.core.recommender import recommend as rec
 
@@ -340,7 +378,7 @@ def calendar_overrides(engine: sa.Engine, scope: Scope) -> dict[dt.date, str]:
     return cal.load_overrides(engine)
 
 
-def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kwargs) -> store.Loaded:
+def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kwargs: Any) -> store.Loaded:
     """Retrain the model: admins at any time; a planner only as the consequence of their own import."""
     _guard(engine, scope, scope.require_write if after_import else scope.require_admin, what="retrain")
     loaded = store.train(engine, **kwargs)
@@ -355,7 +393,7 @@ def sign_in(engine: sa.Engine, name: str, password: str) -> accounts.SignIn:
     return accounts.authenticate(engine, name, password)
 
 
-def resume(engine: sa.Engine, session: accounts.Session):
+def resume(engine: sa.Engine, session: accounts.Session) -> tuple[accounts.Session | None, Scope | None, str]:
     """Check a browser session on each page view (see :func:`accounts.resume`)."""
     return accounts.resume(engine, session)
 
@@ -383,14 +421,20 @@ def users(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
 
 
 def add_user(
-    engine: sa.Engine, scope: Scope, name: str, role: str, password: str | None, districts=(), sso_email=None
+    engine: sa.Engine,
+    scope: Scope,
+    name: str,
+    role: str,
+    password: str | None,
+    districts: Iterable[str] = (),
+    sso_email: str | None = None,
 ) -> accounts.Account:
     _guard(engine, scope, scope.require_admin, what="users")
     return accounts.add_user(engine, name, role, password, by=scope, districts_=districts, sso_email=sso_email)
 
 
 def change_user(
-    engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts=None
+    engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts: Iterable[str] | None = None
 ) -> accounts.Account:
     _guard(engine, scope, scope.require_admin, what="users")
     return accounts.change_user(engine, name, by=scope, role=role, districts_=districts)

@@ -53,7 +53,7 @@ DISTRICTS: tuple[District, ...] = (
 BY_ADCODE: dict[str, District] = {d.adcode: d for d in DISTRICTS}
 
 
-def _norm(text: str) -> str:
+def _norm(text: object) -> str:
     return re.sub(r"[\s\u3000]+", "", str(text)).lower()
 
 
@@ -74,7 +74,7 @@ def _lookup() -> dict[str, str]:
     return table
 
 
-def resolve(value) -> str | None:
+def resolve(value: object) -> str | None:
     """Return the adcode for a district written as 朝阳区, 朝阳, 110105 or Chaoyang; ``None`` if unknown.
 
     Examples
@@ -105,7 +105,7 @@ def name(adcode: str, lang: str = "zh") -> str:
     return d.name_zh if lang == "zh" else d.name_en
 
 
-def names(codes, lang: str = "zh") -> str:
+def names(codes: object, lang: str = "zh") -> str:
     """Display names for comma-separated adcodes as stored on uploads, plans and audit entries ("" for none)."""
     if not isinstance(codes, str) or not codes:
         return ""

@@ -11,6 +11,7 @@ All functions take and return ``(lon, lat)`` in that order, like GeoJSON and sha
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as used by the GCJ-02 algorithm
 _EE = 0.00669342162296594323
@@ -40,7 +41,7 @@ def _outside_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
 
-def wgs_to_gcj(lon, lat):
+def wgs_to_gcj(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS-84 coordinates to GCJ-02.
 
     Parameters
@@ -66,7 +67,9 @@ def wgs_to_gcj(lon, lat):
     return np.where(out, lon, lon + dlon), np.where(out, lat, lat + dlat)
 
 
-def gcj_to_wgs(lon, lat, *, tol: float = 1e-10, max_iter: int = 30):
+def gcj_to_wgs(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, *, tol: float = 1e-10, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
     """Convert GCJ-02 coordinates back to WGS-84 by fixed-point iteration.
 
     Parameters

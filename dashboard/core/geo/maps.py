@@ -18,15 +18,21 @@ import html
 import itertools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import folium
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from folium.plugins import HeatMap
 
 from dashboard.core.geo.gcj02 import wgs_to_gcj
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 BEIJING_CENTRE = (40.05, 116.40)
 VENDOR = "/app/static/vendor"
@@ -55,7 +61,7 @@ def use_local_assets(base: str = VENDOR) -> None:
 _ENTITIES = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
-def safe_text(value) -> str:
+def safe_text(value: object) -> str:
     """Text for a popup or tooltip that can neither inject HTML, nor break out of a JavaScript template literal,
     nor become Jinja2 template source when folium renders the map."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
@@ -93,7 +99,7 @@ GAODE_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scal
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
-def base_map(tiles: Tiles = Tiles(), *, location=BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
+def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
     """An empty map of Beijing with the chosen basemap (or none)."""
     m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, control_scale=True)
     if tiles.kind == "osm":
@@ -110,11 +116,11 @@ def base_map(tiles: Tiles = Tiles(), *, location=BEIJING_CENTRE, zoom: int = 9) 
     return m
 
 
-def shift_geometry(geom, tiles: Tiles):
+def shift_geometry(geom: shapely.Geometry, tiles: Tiles) -> shapely.Geometry:
     return shapely.transform(geom, lambda c: np.column_stack(wgs_to_gcj(c[:, 0], c[:, 1]))) if tiles.gcj02 else geom
 
 
-def shift_points(lat, lon, tiles: Tiles):
+def shift_points(lat: npt.ArrayLike, lon: npt.ArrayLike, tiles: Tiles) -> tuple[np.ndarray, np.ndarray]:
     if not tiles.gcj02:
         return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
     glon, glat = wgs_to_gcj(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
@@ -136,19 +142,24 @@ def legend(edges: list[float], fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
     return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(itertools.pairwise(edges))]
 
 
-def _shown(value, fmt: str):
+def _shown(value: object, fmt: str) -> object:
     """A number formatted for a tooltip (other values as they are)."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and not pd.isna(value):
         return fmt.format(value)
     return value
 
 
-def _aliases(titles) -> list[str]:
+def _aliases(titles: Iterable[object]) -> list[str]:
     return [safe_text(t) for t in titles]
 
 
 def district_layer(
-    gdf, value_col: str, label_col: str, tooltip_cols: dict[str, str], tiles: Tiles = Tiles(), name: str = "districts"
+    gdf: gpd.GeoDataFrame,
+    value_col: str,
+    label_col: str,
+    tooltip_cols: dict[str, str],
+    tiles: Tiles = Tiles(),
+    name: str = "districts",
 ) -> tuple[folium.GeoJson, list]:
     """A choropleth of ``value_col`` as one GeoJson layer styled per feature (no branca colour map).
 
@@ -251,7 +262,7 @@ def payload_bytes(m: folium.Map) -> int:
     return len(map_html(m).encode("utf-8"))
 
 
-def dumps(obj) -> str:
+def dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 

@@ -83,7 +83,7 @@ SITE_TYPES: dict[str, str] = {
 _SITE_TYPE_ALIASES = {**{k: k for k in SITE_TYPES}, **{v: k for k, v in SITE_TYPES.items()}}
 
 
-def normalise_header(text) -> str:
+def normalise_header(text: object) -> str:
     """Fold a header for matching: case, spaces, BOM, underscores vs spaces, and a trailing unit in brackets.
 
     Examples

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,9 @@ def _seen_before(conn: sa.Connection, kind: str, digest: str) -> Problem | None:
     return problem("file_seen_before", value=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
 
 
-def _existing(conn: sa.Connection, key_col: sa.Column, hash_col, keys: list[str]) -> dict[str, tuple]:
+def _existing(
+    conn: sa.Connection, key_col: sa.Column, hash_col: tuple[sa.Column, ...], keys: list[str]
+) -> dict[str, tuple]:
     found: dict[str, tuple] = {}
     if conn.execute(sa.select(key_col).limit(1)).first() is None:  # an empty table: nothing to look up
         return found
@@ -144,7 +147,8 @@ _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _column_list(series: pd.Series) -> list:
-    return series.astype(object).where(series.notna(), None).tolist()
+    values: list = series.astype(object).where(series.notna(), None).tolist()
+    return values
 
 
 def _insert_sessions(conn: sa.Connection, rows: pd.DataFrame, upload_id: int) -> None:
@@ -198,7 +202,8 @@ def _session_records(rows: pd.DataFrame, upload_id: int | None) -> list[dict]:
     frame["end_time"] = [_TIMES[m] if m < 1440 else dt.time(23, 59) for m in frame.pop("end_min")]
     frame["upload_id"] = upload_id
     frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict("records")
+    records: list[dict] = frame.to_dict("records")
+    return records
 
 
 def _size_problem(data: bytes, limit: int | None) -> Problem | None:
@@ -235,7 +240,7 @@ def _stored_districts(
 
 
 def _foreign_keys(
-    conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed, skip: set[int]
+    conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed: tuple[str, ...] | None, skip: set[int]
 ) -> list[Problem]:
     """One error per row whose key names a stored row outside ``allowed``: a site, a session, or a saved plan's row.
 
@@ -290,7 +295,9 @@ def max_sites_per_district() -> int:
 def _site_capacity(conn: sa.Connection, new_districts: pd.Series) -> Problem | None:
     """A file-level error when the new sites would take a district past :func:`max_sites_per_district`."""
     limit = max_sites_per_district()
-    stored = dict(conn.execute(sa.select(sites.c.district, sa.func.count()).group_by(sites.c.district)).all())
+    stored: dict[str, int] = dict(
+        conn.execute(sa.select(sites.c.district, sa.func.count()).group_by(sites.c.district)).all()
+    )
     for code, n in new_districts.value_counts().items():
         if stored.get(code, 0) + n > limit:
             return problem(
@@ -303,7 +310,15 @@ def _site_capacity(conn: sa.Connection, new_districts: pd.Series) -> Problem | N
     return None
 
 
-def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
+def _audit(
+    conn: sa.Connection,
+    kind: str,
+    file_name: str,
+    digest: str,
+    user: audit.Actor | str | None,
+    report: ImportReport,
+    codes: Iterable[str],
+) -> int:
     result = conn.execute(
         uploads.insert().values(
             kind=kind,
@@ -319,7 +334,10 @@ def _audit(conn, kind, file_name, digest, user, report, codes) -> int:
             rows_rejected=report.rejected,
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    if key is None:  # cannot happen: one row was inserted into a table with an autoincrement key
+        raise RuntimeError("the new upload row has no id")
+    return int(key[0])
 
 
 def _known_sites(conn: sa.Connection) -> pd.DataFrame:
@@ -336,7 +354,7 @@ def import_sessions(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    user=None,
+    user: audit.Actor | str | None = None,
     today: dt.date | None = None,
     allowed: tuple[str, ...] | None = None,
     max_bytes: int | None = None,
@@ -374,7 +392,8 @@ def import_sessions(
     except UnreadableFile as exc:
         return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
 
-    def validate(conn):  # under the write lock, so sites another import just created are known
+    def validate(conn: sa.Connection) -> Validation:
+        # under the write lock, so sites another import just created are known
         return validate_sessions(raw, _known_sites(conn), today)
 
     return _write(
@@ -397,7 +416,7 @@ def import_sites(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    user=None,
+    user: audit.Actor | str | None = None,
     coords: str = "wgs84",
     allowed: tuple[str, ...] | None = None,
     max_bytes: int | None = None,
@@ -435,7 +454,18 @@ def import_sites(
     )
 
 
-def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, allowed) -> ImportReport:
+def _write(
+    engine: sa.Engine,
+    kind: str,
+    raw: RawTable,
+    validate: Callable[[sa.Connection], Validation],
+    *,
+    dry_run: bool,
+    skip_invalid: bool,
+    user: audit.Actor | str | None,
+    digest: str,
+    allowed: tuple[str, ...] | None,
+) -> ImportReport:
     """Validate (through ``validate(conn)``) and write in one transaction.
 
     A real write first takes the database's import lock, so concurrent imports run one after another: each
@@ -465,7 +495,9 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
             kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems)
         )
         outside = _scope_problems(raw, allowed)
-        outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip={p.row for p in outside})
+        outside += _foreign_keys(
+            conn, kind, raw, validation.rows, allowed, skip={p.row for p in outside if p.row is not None}
+        )
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
             # Those rows get their scope error only: what else the checks found there (a site's id resolved from
             # its name, "registered in another district", "new site") would tell about rows the caller may not see.
@@ -476,7 +508,7 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
                 validation.rows[~validation.rows["_row"].isin(scoped)] if len(validation.rows) else validation.rows
             )
             if user is not None:
-                codes = sorted({p.code for p in outside})
+                why = sorted({p.code for p in outside})
                 audit.record(
                     conn,
                     user,
@@ -486,7 +518,7 @@ def _write(engine, kind, raw, validate, *, dry_run, skip_invalid, user, digest, 
                     file=raw.file_name,
                     rows=len(scoped),
                     dry_run=dry_run,
-                    why=codes,
+                    why=why,
                 )
             return report
         report.rejected = len(validation.rejected_rows)

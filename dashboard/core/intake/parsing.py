@@ -5,6 +5,10 @@ A parser never raises on bad input; it reports which cells failed so the validat
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numpy as np
 import pandas as pd
 
@@ -20,15 +24,17 @@ _EXCEL_SERIAL_RE = r"^(?P<serial>\d{5})(?:\.0+)?$"
 _TIME_RE = r"^(?P<h>\d{1,2})\s*[:：时点]\s*(?P<m>\d{2})(?:\s*[:：]\s*(?P<s>\d{2})(?:\.\d+)?)?\s*分?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
+_Parser = TypeVar("_Parser", bound=Callable[[pd.Series], Any])
 
-def by_unique(parser):
+
+def by_unique(parser: _Parser) -> _Parser:
     """Decorate a vectorised parser so it parses each distinct value once.
 
     Planners' columns repeat a few values (a few thousand dates, a few dozen times and counts, 16 districts)
     over many rows; parsing the distinct values and spreading the results back is many times faster.
     """
 
-    def wrapper(values: pd.Series):
+    def wrapper(values: pd.Series) -> Any:
         codes, uniques = pd.factorize(values.astype(str).to_numpy(dtype=object), use_na_sentinel=False)
         results = parser(pd.Series(uniques, dtype=object))
         single = not isinstance(results, tuple)
@@ -38,9 +44,9 @@ def by_unique(parser):
         ]
         return spread[0] if single else tuple(spread)
 
-    wrapper.__doc__ = parser.__doc__
-    wrapper.__wrapped__ = parser
-    return wrapper
+    # the parser's docstring, and ``__wrapped__`` pointing at it (nothing else of the parser is copied)
+    functools.update_wrapper(wrapper, parser, assigned=("__doc__",), updated=())
+    return cast(_Parser, wrapper)  # called the same way, and returns what the parser returns
 
 
 def _text(values: pd.Series) -> pd.Series:

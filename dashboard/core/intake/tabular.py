@@ -17,12 +17,16 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dashboard.core.intake.columns import Column, header_lookup, normalise_header
 from dashboard.core.messages import MAX_LISTED, Problem, ProblemLog, problem
 from dashboard.core.text import CONTROL
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and .doc): not supported
@@ -98,7 +102,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return text, "gb18030"
 
 
-def _cell_to_text(value) -> str:
+def _cell_to_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -173,7 +177,7 @@ def _sniff_delimiter(line: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _records(text: str, delim: str):
+def _records(text: str, delim: str) -> Reader:
     """The file's records as the csv module reads them: line breaks inside quoted cells stay in their cell."""
     return csv.reader(io.StringIO(text, newline=""), delimiter=delim)
 

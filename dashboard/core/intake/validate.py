@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from dashboard.core.geo import districts
 from dashboard.core.intake.columns import (
@@ -29,18 +32,27 @@ from dashboard.core.intake.tabular import RawTable
 from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
 from dashboard.core.storage.schema import sessions, sites
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 BEIJING_BBOX = {"lat": (39.40, 41.10), "lon": (115.40, 117.55)}
 PROGRAMME_START = pd.Timestamp("2018-01-01")
 COUNT_COLUMNS = ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")
 
 # The longest text each column may hold: the database's own limits, so a file that passes here stores on every backend.
 NOTES_MAX = 2000  # notes are TEXT; a limit keeps one pasted document from filling the preview and the exports
+
+
+def _length(column: sa.Column) -> int | None:
+    return cast(sa.String, column.type).length  # every column named below is a String (VARCHAR)
+
+
 TEXT_LIMITS = {
-    "session_id": sessions.c.session_id.type.length,
-    "site_id": sites.c.site_id.type.length,
-    "site_name": sites.c.name.type.length,
-    "street": sites.c.street.type.length,
-    "site_type": sites.c.site_type.type.length,
+    "session_id": _length(sessions.c.session_id),
+    "site_id": _length(sites.c.site_id),
+    "site_name": _length(sites.c.name),
+    "street": _length(sites.c.street),
+    "site_type": _length(sites.c.site_type),
     "notes": NOTES_MAX,
 }
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
@@ -216,7 +228,7 @@ class _Checker:
         )
 
 
-def _lookup(values: pd.Series, mapping) -> pd.Series:
+def _lookup(values: pd.Series, mapping: dict[str, str] | Callable[[str], str | None]) -> pd.Series:
     """``values`` mapped through a dict or function, one call per distinct value (None where missing)."""
     codes, uniques = pd.factorize(values.astype(str).to_numpy(dtype=object), use_na_sentinel=False)
     get = mapping.get if isinstance(mapping, dict) else mapping
@@ -370,7 +382,7 @@ def validate_sessions(
     return chk.result(good.reset_index(drop=True), new_sites.reset_index(drop=True))
 
 
-def validate_sites(raw: RawTable, boundaries=None) -> Validation:
+def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) -> Validation:
     """Validate a sites file.
 
     Parameters

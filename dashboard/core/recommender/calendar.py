@@ -9,10 +9,18 @@ Administrators can override any date (a later issue stores those overrides; this
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import holidays
+    import sqlalchemy as sa
+
+    from dashboard.core.storage.audit import Actor
 
 WORKDAY = "workday"
 WEEKEND = "weekend"
@@ -31,7 +39,7 @@ class DayInfo:
 
 
 @cache
-def _cn_holidays(year: int):
+def _cn_holidays(year: int) -> holidays.HolidayBase:
     import holidays
 
     return holidays.country_holidays("CN", years=year, language="zh_CN")
@@ -66,7 +74,7 @@ def day_info(day: dt.date, overrides: dict[dt.date, str] | None = None) -> DayIn
     return _official(day)
 
 
-def day_types(dates, overrides: dict[dt.date, str] | None = None) -> pd.DataFrame:
+def day_types(dates: Iterable[dt.date | str], overrides: dict[dt.date, str] | None = None) -> pd.DataFrame:
     """Vectorised :func:`day_info` over many dates (repeated dates are looked up once).
 
     Returns
@@ -86,7 +94,7 @@ def day_types(dates, overrides: dict[dt.date, str] | None = None) -> pd.DataFram
     )
 
 
-def load_overrides(engine) -> dict[dt.date, str]:
+def load_overrides(engine: sa.Engine) -> dict[dt.date, str]:
     """The administrators' overrides stored in the database."""
     import sqlalchemy as sa
 
@@ -97,7 +105,14 @@ def load_overrides(engine) -> dict[dt.date, str]:
     return {(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))): t for d, t in rows}
 
 
-def set_override(engine, day: dt.date, day_type: str | None, *, note: str | None = None, user=None) -> None:
+def set_override(
+    engine: sa.Engine,
+    day: dt.date,
+    day_type: str | None,
+    *,
+    note: str | None = None,
+    user: Actor | str | None = None,
+) -> None:
     """Set (or with ``day_type=None`` remove) the override for ``day``; ``user`` (a Scope) goes to the audit log."""
 
     from dashboard.core.storage import audit

@@ -13,6 +13,7 @@ signed up the most in a week, how many the predictor ranked in its own top k).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,9 +88,9 @@ def backtest(
     history: pd.DataFrame,
     *,
     holdout_days: int = HOLDOUT_DAYS,
-    estimators=ESTIMATORS,
+    estimators: Sequence[str] = ESTIMATORS,
     random_state: int = 0,
-    progress=None,
+    progress: Callable[[float, str], object] | None = None,
 ) -> dict:
     """Choose the estimator on a time split and report it against the baselines.
 

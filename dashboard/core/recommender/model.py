@@ -17,7 +17,10 @@ dispersion is fitted on the validation period.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 from sklearn.compose import ColumnTransformer
@@ -41,7 +44,7 @@ DAY_KINDS = (("工作日", "working days"), ("休息日", "rest days"))
 N_CELLS = len(DAY_KINDS) * len(BANDS)
 
 
-def band_weights(start_min, end_min, rest_day) -> np.ndarray:
+def band_weights(start_min: npt.ArrayLike, end_min: npt.ArrayLike, rest_day: npt.ArrayLike) -> np.ndarray:
     """Each session's share of time in each (kind of day, band) cell: an (n, 14) matrix whose rows sum to 1."""
     start = np.clip(np.asarray(start_min, dtype=float), BAND_EDGES[0], BAND_EDGES[-1] - 1)
     end = np.clip(np.asarray(end_min, dtype=float), start + 1, BAND_EDGES[-1])
@@ -52,13 +55,14 @@ def band_weights(start_min, end_min, rest_day) -> np.ndarray:
     return np.hstack([np.where(rest, 0.0, overlap), np.where(rest, overlap, 0.0)])
 
 
-def band_of(start_min, end_min) -> np.ndarray:
+def band_of(start_min: npt.ArrayLike, end_min: npt.ArrayLike) -> np.ndarray:
     """The band holding most of each session (its midpoint's band)."""
     mid = (np.asarray(start_min, dtype=float) + np.asarray(end_min, dtype=float)) / 2
-    return np.clip(np.searchsorted(BAND_EDGES, mid, side="right") - 1, 0, len(BANDS) - 1)
+    band: np.ndarray = np.clip(np.searchsorted(BAND_EDGES, mid, side="right") - 1, 0, len(BANDS) - 1)
+    return band
 
 
-def make_estimator(kind: str, random_state: int = 0):
+def make_estimator(kind: str, random_state: int = 0) -> Any:
     """A fresh, unfitted estimator of ``kind`` (one of :data:`ESTIMATORS`)."""
     if kind.startswith("hgb"):
         return HistGradientBoostingRegressor(
@@ -190,7 +194,7 @@ class OutreachModel:
         self.trained_range_ = (history["date"].min(), history["date"].max())
         return self
 
-    def _levels(self, frame: pd.DataFrame, base: np.ndarray, y: np.ndarray):
+    def _levels(self, frame: pd.DataFrame, base: np.ndarray, y: np.ndarray) -> tuple[dict, dict]:
         """Site levels (Gamma posterior means) and group levels; the posterior shapes are kept in ``_shapes``."""
         k = self.prior_strength
         df = pd.DataFrame({"site_id": frame["site_id"].to_numpy(), "group": _group_key(frame), "y": y, "mu": base})
@@ -217,16 +221,24 @@ class OutreachModel:
     def _level_of(frame: pd.DataFrame, site_level: dict, group_level: dict) -> np.ndarray:
         site = frame["site_id"].map(site_level)
         group = pd.Series(_group_key(frame), index=frame.index).map(group_level)
-        return site.fillna(group).fillna(1.0).to_numpy(dtype=float)
+        level: np.ndarray = site.fillna(group).fillna(1.0).to_numpy(dtype=float)
+        return level
 
     @staticmethod
-    def _band_of(frame: pd.DataFrame, cells: np.ndarray, bands: dict, index=None) -> np.ndarray:
+    def _band_of(
+        frame: pd.DataFrame, cells: np.ndarray, bands: dict, index: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
         if not bands:
             return np.ones(len(frame))
-        return np.einsum("ij,ij->i", cells, _lookup(index or _site_index(frame), bands, np.ones(N_CELLS)))
+        factor: np.ndarray = np.einsum("ij,ij->i", cells, _lookup(index or _site_index(frame), bands, np.ones(N_CELLS)))
+        return factor
 
     def predict_mean(
-        self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None
+        self,
+        frame: pd.DataFrame,
+        target: str = "applications",
+        X: pd.DataFrame | None = None,
+        index: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Expected count of ``target`` for each candidate row (site_id, date, start_min, end_min, ...)."""
         if X is None:
@@ -235,10 +247,16 @@ class OutreachModel:
         base = np.clip(self.estimators_[target].predict(X), 0, None)
         level = self._level_of(frame, self.site_levels_[target], self.group_levels_[target])
         cells = band_weights(frame["start_min"], frame["end_min"], _rest_day(X))
-        return base * level * self._band_of(frame, cells, getattr(self, "band_factors_", {}).get(target, {}), index)
+        band = self._band_of(frame, cells, getattr(self, "band_factors_", {}).get(target, {}), index)
+        mean: np.ndarray = base * level * band
+        return mean
 
     def uncertainty(
-        self, frame: pd.DataFrame, target: str = "applications", X: pd.DataFrame | None = None, index=None
+        self,
+        frame: pd.DataFrame,
+        target: str = "applications",
+        X: pd.DataFrame | None = None,
+        index: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """The coefficient of variation of each row's expected count: how little the history says about it.
 
@@ -253,9 +271,12 @@ class OutreachModel:
         cells = band_weights(frame["start_min"], frame["end_min"], _rest_day(X))
         shapes = _lookup(index, self.posterior_.get(target, {}), np.full(N_CELLS, self.band_strength))
         cv2 = 1.0 / np.maximum(level_shape, k) + np.einsum("ij,ij->i", cells**2, 1.0 / shapes)
-        return np.sqrt(cv2)
+        cv: np.ndarray = np.sqrt(cv2)
+        return cv
 
-    def tried(self, frame: pd.DataFrame, X: pd.DataFrame | None = None, index=None) -> tuple[np.ndarray, np.ndarray]:
+    def tried(
+        self, frame: pd.DataFrame, X: pd.DataFrame | None = None, index: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Past sessions of each row's site at its kind of day and hour, and their mean applications (NaN if none)."""
         if X is None:
             X = features.build(frame)
@@ -309,10 +330,11 @@ def _site_index(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(frame["site_id"].to_numpy().astype(str), return_inverse=True)
 
 
-def _lookup(index: tuple[np.ndarray, np.ndarray], values: dict, default) -> np.ndarray:
+def _lookup(index: tuple[np.ndarray, np.ndarray], values: dict, default: float | np.ndarray) -> np.ndarray:
     """``values[site]`` for each row's site (``default`` for sites not in it)."""
     sites, rows = index
-    return np.asarray([values.get(s, default) for s in sites], dtype=float)[rows]
+    looked_up: np.ndarray = np.asarray([values.get(s, default) for s in sites], dtype=float)[rows]
+    return looked_up
 
 
 def _history_by_cell(history: pd.DataFrame, X: pd.DataFrame) -> tuple[dict, dict]:
@@ -333,7 +355,8 @@ def _fit(estimator, X, y, weight):
 
 
 def _group_key(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["model_type"].astype(str) + "|" + frame["district"].astype(str)).to_numpy()
+    key: np.ndarray = (frame["model_type"].astype(str) + "|" + frame["district"].astype(str)).to_numpy()
+    return key
 
 
 def nb_interval(mu: np.ndarray, k: float, coverage: float = 0.8) -> tuple[np.ndarray, np.ndarray]:

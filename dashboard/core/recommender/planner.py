@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ def _days_since(day: dt.date, visits: list[dt.date]) -> float:
 
 
 def plan(
-    predictor,
+    predictor: Any,  # duck-typed: predict_mean(), and assess() when it can explore (see Predictor)
     sites: pd.DataFrame,
     last_visits: dict[str, dt.date],
     request: PlanRequest,
@@ -177,7 +178,7 @@ def plan(
 
     frame = _candidate_frame(pool, dates, windows, request.length_min)
     frame["days_since"] = [
-        _days_since(d, visits[i])
+        _days_since(d, visits[int(i)])
         for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date, strict=True)
     ]
     capacity = request.teams * request.per_team_per_day
@@ -206,7 +207,7 @@ def plan(
             learning = bool(np.isfinite(rated).any())
             masked = rated if learning else masked
         flat = int(np.argmax(masked))
-        s, d, w = np.unravel_index(flat, gain.shape)
+        s, d, w = map(int, np.unravel_index(flat, gain.shape))
         if not np.isfinite(masked[s, d, w]):
             break
         start = int(windows[w])
@@ -256,7 +257,7 @@ def _index(pool: pd.DataFrame, site_id: str) -> int:
     return int(np.flatnonzero(pool["site_id"].to_numpy() == site_id)[0])
 
 
-def _free_team(day_schedule, start, end, per_day, gap) -> int | None:
+def _free_team(day_schedule: list[list[tuple[int, int]]], start: int, end: int, per_day: int, gap: int) -> int | None:
     for team, taken in enumerate(day_schedule):
         if len(taken) >= per_day:
             continue
@@ -265,7 +266,18 @@ def _free_team(day_schedule, start, end, per_day, gap) -> int | None:
     return None
 
 
-def _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked) -> None:
+def _rescore_site(
+    predictor: Any,
+    pool: pd.DataFrame,
+    s: int,
+    dates: list[dt.date],
+    windows: np.ndarray,
+    request: PlanRequest,
+    visits: dict[int, list[dt.date]],
+    chosen: dict[int, dict[int, int]],
+    gain: np.ndarray,
+    blocked: np.ndarray,
+) -> None:
     """Re-score site ``s`` on its open days given its visits, charging each for the visit it would saturate."""
     open_days = [d for d in range(len(dates)) if np.isfinite(gain[s, d]).any() and not blocked[s, d]]
     if not open_days:

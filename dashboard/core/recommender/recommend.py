@@ -10,13 +10,14 @@ import sqlalchemy as sa
 
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, store
+from dashboard.core.recommender.model import OutreachModel
 from dashboard.core.storage.schema import sessions
 
 
 class CalendarPredictor:
     """The trained model seen through the calendar the planner should use (official data plus overrides)."""
 
-    def __init__(self, model, overrides: dict | None):
+    def __init__(self, model: OutreachModel, overrides: dict | None):
         self.model, self.overrides = model, overrides
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
@@ -44,7 +45,7 @@ def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
 
 
 def best_hours(
-    model,
+    model: OutreachModel,
     sites: pd.DataFrame,
     dates: list[dt.date],
     length_min: int,
@@ -117,7 +118,7 @@ def recommend(
 
 
 def site_outlook(
-    model,
+    model: OutreachModel,
     sites: pd.DataFrame,
     day: dt.date,
     length_min: int = 120,
@@ -136,7 +137,11 @@ def site_outlook(
 
 
 def site_profile(
-    model, site: pd.Series, dates_by_type: dict[str, dt.date], length_min: int = 120, overrides: dict | None = None
+    model: OutreachModel,
+    site: pd.Series,
+    dates_by_type: dict[str, dt.date],
+    length_min: int = 120,
+    overrides: dict | None = None,
 ) -> pd.DataFrame:
     """Expected applications of one site by start hour for each kind of day (the "best hours" chart)."""
     windows = np.arange(6 * 60, 22 * 60 - length_min + 1, 30)

@@ -15,8 +15,10 @@ import platform
 import threading
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -59,12 +61,12 @@ def data_hash(engine: sa.Engine) -> str:
             .order_by(sessions.c.session_key)
         ):
             digest.update(f"{row[0]}\x1f{row[1]}\n".encode())
-        for row in conn.execute(
+        for site in conn.execute(
             sa.select(sites.c.site_id, sites.c.district, sites.c.site_type, sites.c.workers_nearby).order_by(
                 sites.c.site_id
             )
         ):
-            digest.update("\x1f".join(map(str, row)).encode() + b"\n")
+            digest.update("\x1f".join(map(str, site)).encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -80,7 +82,12 @@ def _paths(directory: Path) -> tuple[Path, Path]:
 
 
 def train(
-    engine: sa.Engine, *, directory: Path | None = None, progress=None, random_state: int = 0, estimators=None
+    engine: sa.Engine,
+    *,
+    directory: Path | None = None,
+    progress: Callable[[float, str], object] | None = None,
+    random_state: int = 0,
+    estimators: Sequence[str] | None = None,
 ) -> Loaded:
     """Backtest, choose, fit on all history, and save; returns the model and its card.
 
@@ -90,7 +97,7 @@ def train(
     directory = directory or model_dir()
     history = features.load_history(engine)
     overrides = cal.load_overrides(engine)
-    kwargs = {"estimators": estimators} if estimators else {}
+    kwargs: dict[str, Any] = {"estimators": estimators} if estimators else {}
     try:
         result = evaluation.backtest(history, random_state=random_state, progress=progress, **kwargs)
     except ValueError as too_short:
@@ -153,7 +160,12 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
 
 
 def load(
-    engine: sa.Engine, *, directory: Path | None = None, retrain: bool = True, progress=None, allow_stale: bool = False
+    engine: sa.Engine,
+    *,
+    directory: Path | None = None,
+    retrain: bool = True,
+    progress: Callable[[float, str], object] | None = None,
+    allow_stale: bool = False,
 ) -> Loaded:
     """Load the saved model, retraining (with a message saying why) when it is missing, stale or broken.
 

@@ -31,4 +31,5 @@ def team_calendar(plan: pd.DataFrame, team: int, title: str = "职工沟通会")
             f"预计申请入会 {r.expected_applications}（{r.applications_low}–{r.applications_high}）。{r.reason}",
         )
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data

@@ -6,11 +6,14 @@ The dashboard's KPI page and ``python -m dashboard kpi`` both call :func:`totals
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.storage.schema import sessions
+
+_Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")
 
 KPI_FIELDS = (
     "worker_sessions",
@@ -69,7 +72,7 @@ def in_districts(column, district):
     return column.in_(list(district))
 
 
-def rows_within(frame: pd.DataFrame, district, column: str = "districts") -> pd.DataFrame:
+def rows_within(frame: pd.DataFrame, district: str | tuple[str, ...] | None, column: str = "districts") -> pd.DataFrame:
     """The rows whose comma-separated adcodes in ``column`` all lie in ``district`` (an adcode or a tuple of them).
 
     The in-memory counterpart of :func:`in_districts`, for records that span districts (uploads, plans); rows with
@@ -84,7 +87,13 @@ def rows_within(frame: pd.DataFrame, district, column: str = "districts") -> pd.
     return frame.loc[inside].reset_index(drop=True)
 
 
-def filtered(query, *, district=None, date_from: dt.date | None = None, date_to: dt.date | None = None):
+def filtered(
+    query: _Query,
+    *,
+    district: str | tuple[str, ...] | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> _Query:
     """``query`` limited to a district (an adcode, or a tuple of adcodes) and an inclusive date range."""
     condition = in_districts(sessions.c.district, district)
     if condition is not None:
@@ -117,7 +126,9 @@ def totals(
     return {k: int(v or 0) for k, v in row._mapping.items()}
 
 
-def date_range(engine: sa.Engine, district=None) -> tuple[dt.date | None, dt.date | None]:
+def date_range(
+    engine: sa.Engine, district: str | tuple[str, ...] | None = None
+) -> tuple[dt.date | None, dt.date | None]:
     """First and last session date stored (in ``district``: an adcode or a tuple of them)."""
     with engine.connect() as conn:
         lo, hi = conn.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -28,14 +29,14 @@ def district_codes(plan: pd.DataFrame) -> set[str]:
     return {by_name.get(d, d) for d in plan["district"]}
 
 
-def site_districts(engine: sa.Engine, site_ids) -> dict[str, str]:
+def site_districts(engine: sa.Engine, site_ids: Iterable[object]) -> dict[str, str]:
     """The stored district of each known site among ``site_ids`` (unknown ids are left out)."""
     ids = sorted({str(s) for s in site_ids})
     with engine.connect() as conn:
         return dict(conn.execute(sa.select(sites.c.site_id, sites.c.district).where(sites.c.site_id.in_(ids))).all())
 
 
-def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=None) -> int:
+def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: audit.Actor | str | None = None) -> int:
     """Store a described plan (see planner.PLAN_COLUMNS) and return its id; ``user`` (a Scope) is audited.
 
     Each row is filed under its site's stored district, whatever the plan's district column says.
@@ -47,7 +48,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
         raise ValueError(f"计划中的点位不存在 / unknown sites in the plan: {', '.join(unknown[:5])}")
     codes = set(stored.values())
     with engine.begin() as conn:
-        plan_id = conn.execute(
+        key = conn.execute(
             plans.insert().values(
                 name=printable(name)[:200],
                 created_at=dt.datetime.now(dt.UTC),
@@ -55,7 +56,9 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
                 request=json.dumps(request, ensure_ascii=False, default=str),
                 districts=",".join(sorted(codes))[:120] or None,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert key is not None  # an INSERT's result always has it
+        plan_id = key[0]
         rows = [
             {
                 "plan_id": plan_id,
@@ -81,11 +84,11 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user=N
     return int(plan_id)
 
 
-def _optional(value) -> float | None:
+def _optional(value: float | None) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def list_plans(engine: sa.Engine, district=None) -> pd.DataFrame:
+def list_plans(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
     """Saved plans, newest first; with ``district`` (a tuple of adcodes) only plans wholly within them."""
     q = (
         sa.select(
@@ -119,7 +122,7 @@ def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
         }
 
 
-def row_districts(engine: sa.Engine, row_ids) -> dict[int, str]:
+def row_districts(engine: sa.Engine, row_ids: Iterable[int]) -> dict[int, str]:
     """The district of each saved plan row among ``row_ids`` (ids of no row are left out)."""
     ids = [int(i) for i in row_ids]
     with engine.connect() as conn:
@@ -276,7 +279,9 @@ def check_plan(plan: pd.DataFrame) -> None:
         raise ValueError(f"计划是空的或缺少列（{'、'.join(missing)}） / the plan is empty or lacks columns {missing}")
 
 
-def booked(engine: sa.Engine, first: dt.date, last: dt.date, district=None) -> pd.DataFrame:
+def booked(
+    engine: sa.Engine, first: dt.date, last: dt.date, district: str | tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """Sessions of saved plans between ``first`` and ``last`` (site_id, date, start_min, end_min): already arranged.
 
     ``district`` (an adcode or a tuple of them) limits them to those districts.

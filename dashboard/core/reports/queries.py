@@ -21,7 +21,10 @@ def _filtered(query, date_from=None, date_to=None, district=None):
 
 
 def district_stats(
-    engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None, district=None
+    engine: sa.Engine,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: str | tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """One row per district: session totals in the period, sites, estimated workers and workers per km².
 
@@ -73,7 +76,12 @@ def district_stats(
     return frame
 
 
-def site_stats(engine: sa.Engine, date_from=None, date_to=None, district=None) -> pd.DataFrame:
+def site_stats(
+    engine: sa.Engine,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: str | tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """One row per site: attributes, sessions and sign-ups in the period, last visit ever."""
     agg = _filtered(
         sa.select(
@@ -146,7 +154,12 @@ def site_history(engine: sa.Engine, site_id: str) -> pd.DataFrame:
     return frame
 
 
-def monthly(engine: sa.Engine, date_from=None, date_to=None, district=None) -> pd.DataFrame:
+def monthly(
+    engine: sa.Engine,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: str | tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
     year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
     q = _filtered(
@@ -176,7 +189,7 @@ def site_district(engine: sa.Engine, site_id: str) -> str | None:
         return conn.execute(sa.select(sites.c.district).where(sites.c.site_id == site_id)).scalar()
 
 
-def upload_history(engine: sa.Engine, limit: int = 200, district=None) -> pd.DataFrame:
+def upload_history(engine: sa.Engine, limit: int = 200, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
     """The newest uploads first; with ``district`` (a tuple of adcodes) only uploads wholly within them."""
     q = sa.select(uploads).order_by(uploads.c.id.desc())
     if district is None:

@@ -25,7 +25,11 @@ def get(engine: sa.Engine, year: int, district: str | None = None) -> dict[str, 
 
 
 def set_targets(
-    engine: sa.Engine, year: int, values: dict[str, int | None], district: str | None = None, user=None
+    engine: sa.Engine,
+    year: int,
+    values: dict[str, int | None],
+    district: str | None = None,
+    user: audit.Actor | str | None = None,
 ) -> None:
     """Replace the targets of ``year`` (and district); a None or missing value removes that target.
 

@@ -58,12 +58,21 @@ def _codes(codes: Iterable[str] | str | None) -> str | None:
     return joined[:120] or None
 
 
-def record(target: sa.Engine | sa.Connection, actor: Actor | str, action: str, districts=None, **detail) -> None:
+def record(
+    target: sa.Engine | sa.Connection,
+    actor: Actor | str,
+    action: str,
+    districts: Iterable[str] | str | None = None,
+    **detail: object,
+) -> None:
     """Write one entry; ``target`` is a connection inside the change's transaction, or an engine."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    is_scope = not isinstance(actor, str) and hasattr(actor, "user") and hasattr(actor, "role")
-    who, role = (actor.user, actor.role) if is_scope else (printable(str(actor)), None)
+    role: str | None
+    if not isinstance(actor, str) and hasattr(actor, "user") and hasattr(actor, "role"):  # a scope
+        who, role = actor.user, actor.role
+    else:  # a name, or anything else, as text
+        who, role = printable(str(actor)), None
     stmt = audit_log.insert().values(
         at=dt.datetime.now(dt.UTC),
         actor=who[:64],

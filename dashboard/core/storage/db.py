@@ -167,7 +167,10 @@ def _alembic_config(connection: sa.Connection) -> Config:
 def head_revision() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:  # cannot happen: the migrations ship with the package
+        raise RuntimeError(f"no schema migrations found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -176,7 +179,7 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: sa.Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Create the schema or upgrade it in place to ``revision``; return (before, after) versions.
 
     Upgrades run in one transaction per step and keep every row. Reference rows (the 16 districts) are
