@@ -77,7 +77,7 @@ def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
             "-m",
             "streamlit",
             "run",
-            "dashboard/app.py",
+            "dashboard/server.py",
             "--server.port",
             str(port),
             "--server.headless",

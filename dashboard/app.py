@@ -1,4 +1,4 @@
-"""Entry point: ``python -m streamlit run dashboard/app.py``. A router: sign-in first, then the pages of one's role."""
+"""The Streamlit script (served by ``dashboard/server.py``). A router: sign-in first, then the pages of one's role."""
 
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ from dashboard import auth, resources  # noqa: E402
 from dashboard.core.access.scope import ADMIN, PermissionDenied  # noqa: E402
 from dashboard.core.storage import db  # noqa: E402
 from dashboard.i18n import LANGS, lang, t  # noqa: E402
+from dashboard.training_notice import training_notice  # noqa: E402
 
 st.set_page_config(
     page_title="双沟通 外联规划", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide"
@@ -42,15 +43,26 @@ def pages_for(current) -> list:
     return [p for p in pages if p.url_path not in hidden]
 
 
+PAGE_PATHS = ("plan", "kpi", "upload", "model", "admin")
+
+
 def run() -> None:
     resources.engine()  # first start: create the database and load the sample before any page reads it
+    resources.training_worker()  # this process's background retrainer (queues the first training if needed)
     current = auth.require()
+    with st.sidebar:
+        auth.cookie_exchange()  # the sign-in cookie is set (or cleared) by the server, through a same-origin request
     if current is None:
-        login = st.Page(auth.login_page, title=t("登录", "Sign in"), icon=":material/login:", url_path="login")
-        st.navigation([login]).run()
+        # Every page's address shows the sign-in form, so a bookmark or a reloaded deep link asks for a sign-in and
+        # then opens the page it named (the real page has the same address and takes over after sign-in).
+        title = t("登录", "Sign in")
+        login = [st.Page(auth.login_page, title=title, icon=":material/login:", default=True)]
+        login += [st.Page(auth.login_page, title=title, url_path=path) for path in PAGE_PATHS]
+        st.navigation(login, position="hidden").run()
         st.stop()
     with st.sidebar:
         auth.sidebar(current)
+        training_notice(current)
     try:
         st.navigation(pages_for(current)).run()
     except PermissionDenied as refused:  # the core refused a read or write outside the caller's scope

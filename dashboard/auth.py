@@ -7,17 +7,22 @@ districts take effect at the next click. Everything else reads the caller's scop
 
 from __future__ import annotations
 
+import dataclasses
 from typing import cast
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import resources
+from dashboard.cookie_routes import SESSION_ROUTE
 from dashboard.core import access
 from dashboard.core.access import accounts
 from dashboard.core.access.scope import ROLE_LABELS, Scope
+from dashboard.core.access.web_sessions import COOKIE
 from dashboard.i18n import lang, md_escape, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
+_TICKET, _CLEAR = "auth_ticket", "auth_clear_cookie"
 
 
 def scope() -> Scope:
@@ -32,14 +37,36 @@ def _sso_configured() -> bool:
         return False
 
 
+def _keep(session: accounts.Session) -> accounts.Session:
+    """Open the row that keeps this sign-in across reloads; the browser trades its ticket for the cookie."""
+    try:
+        kept, ticket = access.keep_signed_in(resources.engine(), session)
+    except SQLAlchemyError:  # a read-only database: this tab stays signed in, a reload asks again
+        return session
+    st.session_state[_TICKET] = ticket
+    return kept
+
+
 def _finish(result: accounts.SignIn, via: str) -> None:
     if result.status == "ok":
         assert result.account is not None  # an "ok" sign-in always carries its account
-        st.session_state[_SESSION] = accounts.start(result.account, via=via)
+        st.session_state[_SESSION] = _keep(accounts.start(result.account, via=via))
         st.session_state[_SCOPE] = result.account.scope()
         st.session_state.pop(_NOTE, None)
+        st.session_state.pop(_CLEAR, None)
     else:
         st.session_state[_NOTE] = result.message(lang())
+
+
+def cookie_exchange() -> None:
+    """Hand the browser its one-time ticket: the server answers with the HttpOnly sign-in cookie (an <img> request,
+    same origin). Rendered on every run of a fresh sign-in until the browser reloads, which is harmless: a ticket
+    works once. After sign-out, the same kind of request clears the cookie."""
+    ticket = st.session_state.get(_TICKET)
+    if ticket:
+        st.html(f'<img src="{SESSION_ROUTE}?ticket={ticket}" width="1" height="1" alt="" style="position:absolute">')
+    elif st.session_state.get(_CLEAR):
+        st.html(f'<img src="{SESSION_ROUTE}/clear" width="1" height="1" alt="" style="position:absolute">')
 
 
 def _sign_out(reason: str = "") -> None:
@@ -109,8 +136,13 @@ def _login_form(eng) -> None:
 
 
 def require() -> Scope | None:
-    """The caller's scope after checking the session; None when nobody is signed in (show :func:`login_page`)."""
+    """The caller's scope after checking the session; None when nobody is signed in (show :func:`login_page`).
+
+    A tab without a session looks for the sign-in cookie first (a reload, a bookmark, a new tab).
+    """
     session = st.session_state.get(_SESSION)
+    if session is None and not st.session_state.get(_CLEAR):
+        session = access.restore_session(resources.engine(), st.context.cookies.get(COOKIE))
     if session is None:
         return None
     renewed, current, why = access.resume(resources.engine(), session)
@@ -123,6 +155,10 @@ def require() -> Scope | None:
                 ),
                 "expired": t("登录已超过有效期，请重新登录。", "Your session has expired. Sign in again."),
                 "disabled": t("账号已停用，请联系管理员。", "This account has been disabled. Ask an admin."),
+                "revoked": t(
+                    "已在其他页面退出，或账号的角色、负责的区或密码已变更，请重新登录。",
+                    "You signed out elsewhere, or the account's role, districts or password changed. Sign in again.",
+                ),
             }[why]
         )
         return None
@@ -161,13 +197,16 @@ def sidebar(current: Scope) -> None:
                 else:
                     try:
                         access.set_password(resources.engine(), current, current.user, new)
+                        # the change signs every browser out; this one signs in again with the new password
+                        st.session_state[_SESSION] = _keep(dataclasses.replace(session, web_id=None))
                         st.success(t("密码已修改。", "Password changed."))
                     except accounts.AccountError as exc:
                         st.error(t(exc.zh, exc.en))
     if st.button(t("退出登录", "Sign out"), key="logout"):
-        access.sign_out(resources.engine(), current)
+        access.sign_out(resources.engine(), current, session)
         was_sso = session is not None and session.via == "sso"
         _sign_out()
+        st.session_state[_CLEAR] = True  # this tab forgets the cookie too (the row is already revoked)
         if was_sso:
             st.logout()
         st.rerun()

@@ -291,6 +291,22 @@ def _hours_arg(value: str) -> tuple[int, int]:
 
 def cmd_train(args) -> int:
     engine = _engine()
+    if args.pending:  # the queue the app's background workers run; for servers with OUTREACH_BACKGROUND_TRAINING=0
+        _scope(args, engine).require_admin()
+        ran = access.run_training(engine)
+        for job in ran:
+            print(_say(f"训练任务 {job.id}：{job.status}", f"training job {job.id}: {job.status}", args.lang))
+            if job.error:
+                print(f"  {job.error}")
+        if not ran:
+            print(
+                _say(
+                    "没有待运行的训练任务（或另一进程正在训练）。",
+                    "no queued training (or another process is training).",
+                    args.lang,
+                )
+            )
+        return 0 if all(job.status == "done" for job in ran) else 1
     loaded = access.retrain(engine, _scope(args, engine), progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
     card = loaded.card
     bt = card["backtest"]
@@ -524,9 +540,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="last date, YYYY-MM-DD (inclusive)")
     p.set_defaults(func=cmd_kpi)
 
-    sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/").set_defaults(
-        func=cmd_train
+    p = sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/")
+    p.add_argument(
+        "--pending", action="store_true", help="run the queued background retrains (uploads queue them), then exit"
     )
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("recommend", help="plan where and when teams should hold worker sessions")
     p.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first day, YYYY-MM-DD")

@@ -10,7 +10,9 @@ the scope.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -52,7 +54,45 @@ def model(version_key: str):
 
 
 def version() -> str:
-    return access.data_version(engine())
+    """Changes with every upload and every newly saved model: the key of every cached read."""
+    return f"{access.data_version(engine())}:{access.model_stamp()}"
+
+
+_WAKE = threading.Event()
+
+
+@st.cache_resource(show_spinner=False)
+def training_worker() -> threading.Thread | None:
+    """One thread per app process that runs queued retrains, so no page or upload ever waits for training.
+
+    Jobs live in the database and one runs at a time across every process (``core.recommender.training``); the
+    thread belongs to the server, not to a browser tab, so closing the tab does not stop it. On start it queues a
+    retrain when there is no usable model. ``OUTREACH_BACKGROUND_TRAINING=0`` turns it off (then
+    ``python -m dashboard train --pending`` from cron runs the queue).
+    """
+    if os.environ.get("OUTREACH_BACKGROUND_TRAINING", "1") == "0":
+        return None
+    eng = engine()
+    access.start_first_training(eng)
+    poll = float(os.environ.get("OUTREACH_TRAINING_POLL_S", "5"))
+
+    def loop() -> None:
+        while True:
+            try:
+                access.run_training(eng)
+            except Exception:  # a broken database or disk: log, and try again on the next poll
+                logging.getLogger(__name__).exception("background training failed")
+            _WAKE.wait(poll)
+            _WAKE.clear()
+
+    thread = threading.Thread(target=loop, name="outreach-training", daemon=True)
+    thread.start()
+    return thread
+
+
+def wake_training() -> None:
+    """A job was just queued: let this process's worker look now rather than at its next poll."""
+    _WAKE.set()
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)

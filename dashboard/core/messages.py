@@ -145,8 +145,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "future_date": (
         ERROR,
-        "日期“{value}”在未来；这里只登记已开展的场次。请核对年份。",
-        "Date '{value}' is in the future; only sessions already held are recorded. Check the year.",
+        "日期“{value}”还没到：这场还没有开展，开展后再登记结果。若是录入错误，请改正日期。",
+        "Date '{value}' has not come yet: the session has not been held. Record its results after it is held, "
+        "or correct the date if it was mistyped.",
     ),
     "early_date": (
         WARNING,

@@ -12,7 +12,7 @@ from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.core.geo import districts
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage.audit import ACTIONS
-from dashboard.i18n import lang, md_escape, t
+from dashboard.i18n import beijing, lang, md_escape, t
 
 st.title(t("管理", "Admin"))
 me = auth.scope()
@@ -21,11 +21,6 @@ eng = resources.engine()
 role_name = lambda r: t(*ROLE_LABELS[r])  # noqa: E731
 district_codes = [d.adcode for d in districts.DISTRICTS]
 district_name = lambda c: districts.name(c, lang())  # noqa: E731
-
-
-def beijing(column: pd.Series) -> pd.Series:
-    """Stored UTC times as Beijing wall-clock times, as users read them."""
-    return pd.to_datetime(column, utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
 
 
 def attempt(action, success: str) -> None:
@@ -78,13 +73,30 @@ with users_tab:
                 lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None),
                 t(f"已新建账号 {name}", f"Account {name} added"),
             )
-    with change_col, st.form("user_change"):
+    with change_col:
         st.markdown(t("**修改账号**", "**Change an account**"))
-        who = st.selectbox(t("账号", "Account"), table["name"].tolist())
-        new_role = st.selectbox(t("新角色", "New role"), list(ROLE_LABELS), format_func=role_name, index=2)
+        # chosen outside the form so the role and districts below start at this account's current ones
+        who = st.selectbox(t("账号", "Account"), table["name"].tolist(), key="user_change_who")
+    current_row = table.set_index("name").loc[who] if who in set(table["name"]) else None
+    current_role = current_row["role"] if current_row is not None else "planner"
+    current_codes = (
+        [c for c in (districts.resolve(n) for n in str(current_row["districts"] or "").split("、")) if c]
+        if current_row is not None
+        else []
+    )
+    with change_col, st.form(f"user_change_{who}"):
+        new_role = st.selectbox(
+            t("角色", "Role"),
+            list(ROLE_LABELS),
+            format_func=role_name,
+            index=list(ROLE_LABELS).index(current_role) if current_role in ROLE_LABELS else 2,
+            key=f"user_change_role_{who}",
+        )
         new_districts = st.multiselect(
             t("负责的区", "Districts"),
             district_codes,
+            default=[c for c in current_codes if c in district_codes],
+            key=f"user_change_districts_{who}",
             format_func=district_name,
             placeholder=t("选择区（计划员）", "Choose districts (planners)"),
         )

@@ -105,8 +105,9 @@ else:
     value_col, value_label = "expected_applications", t("历史场均申请入会", "Historical applications per session")
     st.caption(
         t(
-            "尚未训练模型：点位按历史场均着色。到“模型”页训练后显示预测。",
-            "No model trained yet: sites are coloured by their historical average. Train one on the Model page.",
+            "模型尚未训练好（正在后台训练时见左侧栏进度）：点位暂按历史场均着色，训练完成后自动显示预测。",
+            "No trained model yet (while it trains in the background, see the sidebar): sites are coloured by their "
+            "historical average until then, and by the model's expectation once it is ready.",
         )
     )
 

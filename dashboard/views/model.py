@@ -12,7 +12,7 @@ from dashboard.core import access
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, recommend
-from dashboard.i18n import lang, t
+from dashboard.i18n import beijing, lang, t
 
 st.title(t("模型", "Model"))
 me = auth.scope()
@@ -30,21 +30,38 @@ NAMES = {
     "type_average": t("基线：同类点位均值", "Baseline: site-type average"),
 }
 
-# Retraining replaces the model every district plans with: an admin's job (uploads retrain it by themselves).
+# Retraining replaces the model every district plans with: an admin's job (uploads queue one by themselves). It runs
+# in the background on the server; the sidebar shows its progress on every page.
+job = access.training_status(eng, me)
 if me.is_admin and st.button(
-    t("重新训练模型", "Retrain the model"), type="primary" if loaded is None else "secondary", key="retrain"
+    t("重新训练模型", "Retrain the model"),
+    type="primary" if loaded is None else "secondary",
+    key="retrain",
+    disabled=job is not None,
+    help=t("已有训练在进行或排队中", "A retrain is already queued or running") if job is not None else None,
 ):
-    bar = st.progress(0.0, text=t("正在训练……", "Training..."))
-    access.retrain(eng, me, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
-    resources.model.clear()
-    bar.empty()
+    access.request_retrain(eng, me, "admin")
+    resources.wake_training()
     st.rerun()
+last_job = access.last_training(eng, me)
+if last_job is not None and last_job.status == "failed" and job is None:
+    failed_at = beijing(pd.Series([last_job.finished_at]))[0]
+    st.error(
+        t(
+            f"最近一次重新训练没有成功（北京时间 {failed_at:%Y-%m-%d %H:%M}），仍在使用原模型。",
+            f"The last retrain did not succeed ({failed_at:%Y-%m-%d %H:%M} Beijing time); the previous model "
+            "stays in use.",
+        )
+        + (f" {last_job.error}" if last_job.error else "")
+    )
 
 if loaded is None:
     st.info(
         t(
-            "还没有训练好的模型（或数据已更新）。点击上面的按钮训练，约需半分钟。",
-            "No trained model for the current data yet. Press the button above to train one (about half a minute).",
+            "还没有训练好的模型。训练在后台进行（进度见左侧栏），完成后这里自动显示模型评估；没有进行中的训练时，"
+            "点击上面的按钮开始。",
+            "No trained model yet. Training runs in the background (progress in the sidebar) and its evaluation "
+            "appears here when it is done; if none is under way, press the button above.",
         )
         if me.is_admin
         else t(
@@ -64,7 +81,9 @@ c2.metric(t("数据库最新场次", "Newest session stored"), str(last))
 c3.metric(
     t("训练场次", "Sessions trained on"), f"{card['sessions']:,}" if "sessions" in card else t("全市", "Whole city")
 )
-c4.metric(t("训练时间(UTC)", "Trained at (UTC)"), card["trained_at"][:16].replace("T", " "))
+c4.metric(
+    t("训练时间（北京）", "Trained at (Beijing)"), f"{beijing(pd.Series([card['trained_at']]))[0]:%Y-%m-%d %H:%M}"
+)
 if last and str(last) > card["data_to"]:
     st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
 

@@ -110,14 +110,21 @@ if submitted:
         st.error(t("计划条件有误：", "The request does not work: ") + str(exc))
         st.stop()
     loaded = resources.model(v)
-    if loaded is None:
-        bar = st.progress(
-            0.0,
-            text=t("首次使用：正在训练模型（约半分钟）……", "First use: training the model (about half a minute)..."),
+    if loaded is None:  # a request never trains: the server's background worker does (see the sidebar)
+        job = access.training_status(eng, me)
+        st.warning(
+            t(
+                "模型正在后台训练，完成后即可生成计划（进度见左侧栏，完成后页面自动刷新）。地图和指标页可以照常使用。",
+                "The model is training in the background; plans can be made once it is done (progress in the "
+                "sidebar; the page refreshes by itself). The Map and KPI pages work meanwhile.",
+            )
+            if job is not None
+            else t(
+                "还没有训练好的模型，也没有正在进行的训练：请管理员在“模型”页重新训练。",
+                "There is no trained model and no training under way: ask an admin to retrain on the Model page.",
+            )
         )
-        loaded = access.load_model(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-        resources.model.clear()
-        bar.empty()
+        st.stop()
     with st.spinner(t("正在排计划……", "Planning...")):
         result, messages = access.recommend(eng, me, request, loaded)
     st.session_state["plan_result"] = (result, messages, request)
@@ -223,6 +230,7 @@ if "plan_result" in st.session_state:
                 plan_id = access.save_plan(
                     eng, me, result, name, {**request.__dict__, "exclude": sorted(request.exclude), "booked": None}
                 )
+                st.session_state["saved_plan"] = plan_id  # the picker below opens the plan just saved
                 st.success(
                     t(
                         f"已保存为计划 #{plan_id}：可在下方勾选完成，并下载结果登记表。",

@@ -9,7 +9,7 @@ from dashboard import auth, resources
 from dashboard.core import access
 from dashboard.core.geo import districts
 from dashboard.core.intake import templates
-from dashboard.i18n import lang, t
+from dashboard.i18n import beijing, lang, t
 
 st.title(t("上传", "Upload"))
 me = auth.scope()
@@ -95,18 +95,10 @@ def problems_table(report: access.ImportReport) -> pd.DataFrame:
 
 
 def retrain_after_upload() -> None:
-    """New results change what the model should know: refresh it now (under a minute on the sample)."""
-    bar = st.progress(
-        0.0, text=t("已导入新结果，正在重新训练推荐模型……", "New results imported: retraining the recommender...")
-    )
-    try:
-        access.retrain(
-            resources.engine(), me, after_import=True, progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m)
-        )
-    except ValueError as exc:  # too little history to train: the import stands
-        st.session_state["upload_retrain_note"] = str(exc)
-    resources.model.clear()
-    bar.empty()
+    """New results change what the model should know: queue a retrain in the background; nobody waits for it."""
+    access.request_retrain(resources.engine(), me, "import")
+    resources.wake_training()
+    st.session_state["upload_retrain_queued"] = True
 
 
 PROBLEM_COLUMNS = {
@@ -128,18 +120,20 @@ if upload is not None:
     if report.status == "unreadable":
         st.error(t(report.problems[0].zh, report.problems[0].en))
     else:
-        preview_cols = st.columns(5)
-        for col, (key, zh, en) in zip(
-            preview_cols,
-            [
+        blocked = report.status == "refused"
+        # a file refused whole imports nothing: no counts or preview of rows "to import"
+        shown = (
+            [("total", "总行数", "Rows"), ("rejected", "有错误", "With errors")]
+            if blocked
+            else [
                 ("total", "总行数", "Rows"),
                 ("inserted", "将新增", "To insert"),
                 ("updated", "将更新", "To update"),
                 ("unchanged", "未变", "Unchanged"),
                 ("rejected", "有错误", "With errors"),
-            ],
-            strict=True,
-        ):
+            ]
+        )
+        for col, (key, zh, en) in zip(st.columns(5), shown, strict=False):  # fewer counts than columns when refused
             col.metric(t(zh, en), f"{report.counts()[key]:,}")
         table = problems_table(report)
         errors = table[table["level"].str.startswith("错误")]
@@ -151,12 +145,11 @@ if upload is not None:
         if len(report.rejected_rows):
             st.markdown(t("**有错误的行**", "**Rows with errors**"))
             st.dataframe(report.rejected_rows, hide_index=True, height=min(300, 40 + 35 * len(report.rejected_rows)))
-        if len(report.preview):
+        if len(report.preview) and not blocked:
             with st.expander(
                 t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")
             ):
                 st.dataframe(report.preview.drop(columns=["row_hash"], errors="ignore").head(500), hide_index=True)
-        blocked = report.status == "refused"
         outside = [p for p in report.problems if p.code == "out_of_scope"]
         if outside:
             rows = "、".join(str(p.row) for p in outside[:20]) + ("…" if len(outside) > 20 else "")
@@ -211,6 +204,15 @@ if upload is not None:
                     f"{c['rejected']:,} rejected",
                 )
             )
+            if st.session_state.pop("upload_retrain_queued", False):
+                st.info(
+                    t(
+                        "正在用新数据重新训练推荐模型……完成后自动使用（进度见左侧栏）。在此之前计划仍用原模型，"
+                        "可以继续工作。",
+                        "Retraining the recommender on the new data… it is used as soon as it is done (progress in "
+                        "the sidebar). Until then plans use the current model; carry on working.",
+                    )
+                )
             rejected_rows = result.rejected_rows
             if len(rejected_rows):
                 st.download_button(
@@ -225,6 +227,7 @@ if upload is not None:
 st.subheader(t("上传记录", "Upload history"))
 history = resources.upload_history(me, resources.version())
 history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
+history["uploaded_at"] = beijing(history["uploaded_at"])
 st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,
@@ -232,7 +235,7 @@ st.dataframe(
         "id": "#",
         "kind": t("类型", "Kind"),
         "file_name": t("文件", "File"),
-        "uploaded_at": t("时间(UTC)", "Time (UTC)"),
+        "uploaded_at": t("时间（北京）", "Time (Beijing)"),
         "uploaded_by": t("上传人", "By"),
         "districts": t("区", "Districts"),
         "rows_total": t("行数", "Rows"),

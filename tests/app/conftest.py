@@ -34,6 +34,8 @@ def app(setup, monkeypatch):
     monkeypatch.setenv("OUTREACH_DB_URL", url)
     monkeypatch.setenv("OUTREACH_MODEL_DIR", str(models))
     monkeypatch.delenv("OUTREACH_SAMPLE", raising=False)
+    # no background thread in the test process: a test that queues a retrain runs the queue itself
+    monkeypatch.setenv("OUTREACH_BACKGROUND_TRAINING", "0")
     at = AppTest.from_file(APP, default_timeout=180)
     yield at
     st.cache_data.clear()

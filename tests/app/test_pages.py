@@ -9,9 +9,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core.access import accounts
-from dashboard.core.recommender import store
+from dashboard.core.recommender import store, training
 from dashboard.core.reports import kpi, plans
 from dashboard.core.storage import db
+from dashboard.core.storage.schema import training_jobs
 
 from .conftest import open_page, sign_in
 
@@ -95,6 +96,8 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert set(problems["row"].dropna().astype(int)) >= {3, 4, 5}
     assert any("整份文件不会导入" in e.value for e in at.error)
     assert at.button(key="upload_confirm").disabled
+    assert not [m for m in at.metric if m.label == "将新增"]  # refused whole: nothing "to import"
+    assert not [e for e in at.expander if e.label.startswith("预览将导入")]
     assert kpi.totals(engine) == before
 
     good = (
@@ -108,7 +111,13 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert any("已导入" in s.value for s in at.success)
     after = kpi.totals(engine)
     assert after["applications"] == before["applications"] + 12
-    # the model was retrained on the new results: it loads as current, with no "retrain" note
+    # the message came at once: the retrain is queued for the background, not run in the request
+    assert any("正在用新数据重新训练" in i.value for i in at.info)
+    job = training.current(engine)
+    assert job is not None and job.status == "queued" and job.reason == "import"
+    assert store.needs_training(engine, setup[1]) == store.STALE_DATA  # the old model is still the one in use
+    # the server's worker runs it; afterwards the model loads as current, with no "retrain" note
+    assert [j.status for j in training.run_pending(engine, directory=setup[1], estimators=("hgb_poisson",))] == ["done"]
     assert store.load(engine, directory=setup[1], retrain=False).messages == []
     # and the KPI page reflects it at once
     at.switch_page("views/kpi.py").run()
@@ -135,7 +144,14 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     before = len(plans.list_plans(setup[2]))
     save = [b for b in at.button if b.label == "保存计划"][0]
     save.click().run()
-    assert len(plans.list_plans(setup[2])) == before + 1
+    saved = plans.list_plans(setup[2])
+    assert len(saved) == before + 1
+    first_id = int(saved["id"].max())
+    assert at.selectbox(key="saved_plan").value == first_id  # the picker opens the plan just saved
+    at.selectbox(key="saved_plan").set_value(int(saved["id"].min())).run()  # someone looks at an older plan
+    [b for b in at.button if b.label == "保存计划"][0].click().run()  # and saves again
+    assert at.selectbox(key="saved_plan").value == int(plans.list_plans(setup[2])["id"].max()) > first_id
+    before += 1
     # with the saved plan counted as booked, a new plan for the same days goes elsewhere
     next(b for b in at.button if b.label == "生成计划").click().run()
     again = at.dataframe[0].value
@@ -202,3 +218,24 @@ def test_an_oversized_upload_is_refused_with_the_limit_and_the_fix(app, setup, m
     assert any("文件太大" in e.value and "拆分" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "upload_confirm"]
     assert kpi.totals(setup[2]) == before
+
+
+def test_no_page_trains_in_the_request_they_say_training_runs_in_the_background(app, setup, monkeypatch, tmp_path):
+    engine = setup[2]
+    empty = tmp_path / "no-model-yet"
+    monkeypatch.setenv("OUTREACH_MODEL_DIR", str(empty))  # a fresh install: no model saved yet
+    job = training.request(engine, "system", "first_start")
+    try:
+        at = open_page(app, "plan")
+        next(b for b in at.button if b.label == "生成计划").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("模型正在后台训练" in w.value for w in at.warning)
+        assert not at.dataframe and not empty.exists()  # no plan, and nothing was trained in the request
+        at.switch_page("views/map.py").run()  # the map works meanwhile, on the historical averages
+        assert not at.exception and any("点位暂按历史场均着色" in c.value for c in at.caption)
+        at.switch_page("views/model.py").run()
+        assert not at.exception
+        assert at.button(key="retrain").disabled  # one job at a time: it is already queued
+    finally:
+        with engine.begin() as conn:
+            conn.execute(training_jobs.update().where(training_jobs.c.id == job.id).values(status="done"))

@@ -71,7 +71,7 @@ def server(tmp_path_factory):
             "-m",
             "streamlit",
             "run",
-            "dashboard/app.py",
+            "dashboard/server.py",
             "--server.port",
             str(port),
             "--server.headless",
@@ -150,8 +150,7 @@ class Visit:
     def open(self, path: str = "/", user: str | None = "admin"):
         """Open the app, sign in as ``user`` (a demo account) through the form, then go to ``path`` by its link.
 
-        A signed-in session lives in the browser tab's connection: a reload means signing in again, so pages are
-        reached through the sidebar, as a person does.
+        Pages are reached through the sidebar, as a person does (a reload keeps the sign-in: see the tests of it).
         """
         self.page.goto(self.base + "/")
         self.wait_idle()

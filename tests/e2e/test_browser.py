@@ -115,6 +115,9 @@ def test_an_upload_changes_the_kpi_page(visit, server, tmp_path):
     visit.wait_idle()
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("已导入：新增 2").wait_for(timeout=60_000)
+    # the retrain runs on the server in the background: the page says so and does not wait for it
+    page.get_by_text("正在用新数据重新训练推荐模型").wait_for(timeout=10_000)
+    page.locator("[data-testid=stSidebar]").get_by_text(re.compile("新数据重新训练")).first.wait_for(timeout=30_000)
     visit.open("/kpi")
     after = int(_metric(page, "现场申请入会人数").replace(",", ""))
     assert after == before + 21
@@ -185,3 +188,49 @@ def test_a_planners_upload_with_another_districts_rows_is_refused_whole(visit, t
     visit.wait_idle()
     assert "第 3 行属于海淀区" in refusal.inner_text() and "整份文件不会导入" in refusal.inner_text()
     assert page.get_by_role("button", name="确认导入").is_disabled()
+
+
+PLANNER_PAGES = {"/": "地图", "/plan": "计划", "/kpi": "指标", "/upload": "上传", "/model": "模型"}
+
+
+def _signed_in_cookie(visit):
+    """The sign-in cookie, once the browser has traded its ticket for it (a request the page makes by itself)."""
+    for _ in range(100):
+        found = [c for c in visit.context.cookies() if c["name"] == "outreach_session"]
+        if found:
+            return found[0]
+        visit.page.wait_for_timeout(100)
+    raise AssertionError("no sign-in cookie")
+
+
+def test_reloads_bookmarks_and_new_tabs_stay_signed_in_until_sign_out(visit, server):
+    page = visit.open("/kpi", user="chaoyang")
+    cookie = _signed_in_cookie(visit)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"  # no script can read it; no other site sends it
+    for path, title in PLANNER_PAGES.items():  # F5 on every page, or a bookmark of it
+        page.goto(server["base"] + path)
+        visit.wait_idle()
+        page.get_by_role("heading", name=title, exact=True).wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="登录", exact=True).count() == 0
+    other = visit.context.new_page()  # a new tab of the same browser
+    other.goto(server["base"] + "/kpi")
+    other.get_by_role("heading", name="指标").wait_for(timeout=60_000)
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
+    page.reload()
+    page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
+    other.reload()  # signing out in one tab signs the browser out
+    other.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
+    assert visit.errors == [] and visit.dialogs == [] and visit.external == []
+
+
+def test_a_deep_link_asks_for_sign_in_then_opens_the_page_it_named(visit, server):
+    page = visit.page
+    page.goto(server["base"] + "/kpi")
+    visit.wait_idle()
+    page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
+    assert page.get_by_text("Page not found").count() == 0
+    visit.sign_in("leader", "demo-leader-2018")
+    page.get_by_role("heading", name="指标").wait_for(timeout=60_000)
+    assert page.url.rstrip("/").endswith("/kpi")
+    assert visit.errors == [] and visit.dialogs == []

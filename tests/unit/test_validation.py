@@ -28,7 +28,7 @@ def validate(fixture_bytes, name):
 CASES = [
     ("impossible_date.csv", "impossible_date", 2, "日期", "不存在", "does not exist"),
     ("bad_date.csv", "bad_date", 2, "日期", "2023年5月8日", "2023/5/8"),
-    ("future_date.csv", "future_date", 2, "日期", "未来", "future"),
+    ("future_date.csv", "future_date", 2, "日期", "还没有开展", "has not been held"),
     ("end_before_start.csv", "end_before_start", 2, "结束时间", "不晚于开始时间", "not after the start"),
     ("bad_time.csv", "bad_time", 2, "开始时间", "24小时制", "24-hour"),
     ("negative_count.csv", "negative_count", 2, "现场咨询人数", "不能为负数", "cannot be negative"),

@@ -8,6 +8,7 @@ once when the account is disabled or its role or districts change.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dashboard.core.access import web_sessions
 from dashboard.core.access.scope import ADMIN, PLANNER, ROLE_LABELS, Scope
 from dashboard.core.geo import districts
 from dashboard.core.storage import audit
@@ -199,6 +201,7 @@ def change_user(
         if codes:
             conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
         audit.record(conn, by, "user_changed", codes or None, user=name, role=role)
+        web_sessions.revoke_user(conn, name, "changed")  # a new role or districts: sign in again everywhere
     return _existing(engine, name)
 
 
@@ -228,6 +231,8 @@ def set_disabled(engine: sa.Engine, name: str, disabled: bool, *, by: Scope) -> 
                 )
         conn.execute(users.update().where(users.c.name == name).values(disabled=disabled))
         audit.record(conn, by, "user_disabled" if disabled else "user_enabled", user=name)
+        if disabled:
+            web_sessions.revoke_user(conn, name, "disabled")
 
 
 def set_password(engine: sa.Engine, name: str, password: str, *, by: Scope) -> None:
@@ -243,6 +248,7 @@ def set_password(engine: sa.Engine, name: str, password: str, *, by: Scope) -> N
             .values(password_hash=_hasher.hash(password), password_changed_at=dt.datetime.now(dt.UTC), demo=False)
         )
         audit.record(conn, by, "password_changed", user=name)
+        web_sessions.revoke_user(conn, name, "password")
 
 
 def list_users(engine: sa.Engine) -> pd.DataFrame:
@@ -393,6 +399,7 @@ class Session:
     started: dt.datetime
     seen: dt.datetime
     via: str = "password"
+    web_id: int | None = None  # the row that keeps this sign-in across reloads (web_sessions), when there is one
 
 
 def start(account: Account, *, now: dt.datetime | None = None, via: str = "password") -> Session:
@@ -416,7 +423,33 @@ def resume(
     account = get(engine, session.name)
     if account is None or account.disabled:
         return None, None, "disabled"
+    if session.web_id is not None:
+        if not web_sessions.is_live(engine, session.web_id):
+            return None, None, "revoked"  # signed out in another tab, or the account's role or districts changed
+        with contextlib.suppress(sa.exc.SQLAlchemyError):  # a read-only database: the tab's own clock still counts
+            web_sessions.touch(engine, session.web_id, now)  # idle time counts from the last click in any tab
     return replace(session, seen=now), account.scope(), ""
+
+
+def keep(engine: sa.Engine, session: Session) -> tuple[Session, str]:
+    """Open the row that keeps ``session`` across reloads; returns the session with its id and the one-time ticket."""
+    web_id, ticket = web_sessions.open_session(engine, session.name, session.via, session.started)
+    return replace(session, web_id=web_id), ticket
+
+
+def restore(engine: sa.Engine, token: object) -> Session | None:
+    """The session a browser's cookie token names (then checked by :func:`resume` like any other), or None."""
+    found = web_sessions.find(engine, token)
+    if found is None:
+        return None
+    web_id, name, via, started, seen = found
+    return Session(name, started, seen, via, web_id)
+
+
+def end(engine: sa.Engine, session: Session, why: str = "signed_out") -> None:
+    """Sign-out: the row is revoked, so the cookie in this browser (and its other tabs) no longer signs in."""
+    if session.web_id is not None:
+        web_sessions.revoke(engine, session.web_id, why)
 
 
 # Published in the README so a newcomer can sign in to the sample; the login page warns while any is unchanged.

@@ -7,6 +7,7 @@ module for data (a test checks that), so a district filter can never be forgotte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,11 +16,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core import export
-from dashboard.core.access import accounts
+from dashboard.core.access import accounts, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
-from dashboard.core.recommender import store
+from dashboard.core.recommender import store, training
 from dashboard.core.reports import kpi, plans, queries, targets
 from dashboard.core.storage import audit
 
@@ -386,6 +387,51 @@ def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kw
     return loaded
 
 
+def request_retrain(engine: sa.Engine, scope: Scope, reason: str) -> training.Job:
+    """Queue a background retrain (milliseconds; the current model stays in use until the new one is saved).
+
+    An admin may ask at any time; a planner's import asks by itself (``reason="import"``).
+    """
+    _guard(engine, scope, scope.require_write if reason == "import" else scope.require_admin, what="retrain")
+    job = training.request(engine, scope.user, reason)
+    audit.record(engine, scope, "retrain", reason=reason, job=job.id)
+    return job
+
+
+def training_status(engine: sa.Engine, scope: Scope) -> training.Job | None:
+    """The queued or running retrain every page mentions (it holds no rows: anyone signed in may read it)."""
+    return training.current(engine)
+
+
+def last_training(engine: sa.Engine, scope: Scope) -> training.Job | None:
+    """How the most recent retrain ended; the error text only for admins (it may name server paths)."""
+    job = training.latest(engine)
+    if job is not None and job.error and not scope.is_admin:
+        job = dataclasses.replace(job, error=None)
+    return job
+
+
+def start_first_training(engine: sa.Engine) -> training.Job | None:
+    """On start: queue a retrain when there is no usable model and none is queued (the server's own request)."""
+    problem = store.needs_training(engine)
+    if problem is None or training.current(engine) is not None:
+        return None
+    try:
+        return training.request(engine, "system", "stale" if problem == store.STALE_DATA else "first_start")
+    except sa.exc.SQLAlchemyError:  # a read-only database: pages say there is no model, nothing else breaks
+        return None
+
+
+def run_training(engine: sa.Engine) -> list[training.Job]:
+    """The server's background worker: run queued retrains (no caller scope: requests were checked when made)."""
+    return training.run_pending(engine)
+
+
+def model_stamp() -> str:
+    """Changes when a new model is saved; the app's caches of the model are keyed by it."""
+    return store.stamp()
+
+
 # ---- accounts and the audit log ------------------------------------------------------------------------------
 
 
@@ -411,8 +457,26 @@ def demo_accounts(engine: sa.Engine) -> list[str]:
     return accounts.demo_accounts_in_use(engine)
 
 
-def sign_out(engine: sa.Engine, scope: Scope) -> None:
+def sign_out(engine: sa.Engine, scope: Scope, session: accounts.Session | None = None) -> None:
+    """Sign-out: audited, and the browser's kept session revoked (its cookie no longer signs anyone in)."""
+    if session is not None:
+        accounts.end(engine, session)
     audit.record(engine, scope, "logout")
+
+
+def keep_signed_in(engine: sa.Engine, session: accounts.Session) -> tuple[accounts.Session, str]:
+    """Keep a fresh sign-in across reloads: the session with its row id, and the ticket the browser trades."""
+    return accounts.keep(engine, session)
+
+
+def restore_session(engine: sa.Engine, token: object) -> accounts.Session | None:
+    """The kept session a cookie names (checked afterwards by :func:`resume`), or None."""
+    return accounts.restore(engine, token)
+
+
+def trade_ticket(engine: sa.Engine, ticket: object) -> str | None:
+    """The server's cookie route: a one-time ticket for the cookie token (None if used, expired or unknown)."""
+    return web_sessions.redeem(engine, ticket)
 
 
 def users(engine: sa.Engine, scope: Scope) -> pd.DataFrame:

@@ -159,6 +159,20 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
     return None
 
 
+def needs_training(engine: sa.Engine, directory: Path | None = None) -> tuple[str, str] | None:
+    """Why the saved model cannot be used as it is (Chinese, English), or None when it is current."""
+    return _problem_with(directory or model_dir(), engine)
+
+
+def stamp(directory: Path | None = None) -> str:
+    """Changes whenever a model is saved: caches of the loaded model are keyed by it."""
+    _, card_path = _paths(directory or model_dir())
+    try:
+        return str(card_path.stat().st_mtime_ns)
+    except OSError:
+        return "none"
+
+
 def load(
     engine: sa.Engine,
     *,

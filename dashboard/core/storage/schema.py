@@ -169,6 +169,41 @@ user_districts = sa.Table(
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), primary_key=True),
 )
 
+# Retraining runs in the background, one job at a time across every app process; pages read its progress here.
+training_jobs = sa.Table(
+    "training_jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("requested_by", sa.String(64)),
+    sa.Column("reason", sa.String(32), nullable=False),  # import | first_start | admin | command
+    sa.Column("status", sa.String(16), nullable=False),  # queued | running | done | failed
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),  # a running job whose heartbeat stops died with its process
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("progress", sa.Float, nullable=False, server_default=sa.text("0")),
+    sa.Column("stage", sa.String(64)),
+    sa.Column("worker", sa.String(120)),
+    sa.Column("error", sa.Text),
+)
+
+# A signed-in browser kept across reloads: the cookie holds a random token, the table only its SHA-256. The row is
+# opened at sign-in with a one-time ticket that the browser trades for the cookie (HttpOnly, set by the server).
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("via", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("token_hash", sa.String(64), unique=True),  # set when the ticket is traded for the cookie
+    sa.Column("ticket_hash", sa.String(64), unique=True),  # one use, within minutes of the sign-in
+    sa.Column("ticket_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_why", sa.String(32)),
+)
+
 login_attempts = sa.Table(
     "login_attempts",
     metadata,

@@ -1,0 +1,45 @@
+"""What every page says while the model retrains in the background, refreshed on its own until it is done."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import resources
+from dashboard.core import access
+from dashboard.core.access.scope import Scope
+from dashboard.core.recommender.training import Job
+from dashboard.i18n import lang, t
+
+REFRESH_S = 5
+
+
+def _text(job: Job) -> str:
+    if job.status == "queued":
+        return t(
+            "已安排用新数据重新训练模型，即将开始；完成后自动使用。当前仍使用原模型。",
+            "A retrain on the new data is queued and starts shortly; the new model is used as soon as it is ready. "
+            "The current model stays in use until then.",
+        )
+    return t(
+        f"正在用新数据重新训练……完成后自动使用（{job.stage_text('zh')}，{job.progress:.0%}）。当前仍使用原模型。",
+        f"Retraining on the new data… used as soon as it is done ({job.stage_text('en')}, {job.progress:.0%}). "
+        "The current model stays in use until then.",
+    )
+
+
+@st.fragment(run_every=REFRESH_S)
+def training_notice(current: Scope) -> None:
+    """Shown while a retrain is queued or running; when it ends the whole page reruns with the new model."""
+    job = access.training_status(resources.engine(), current)
+    was = st.session_state.get("_training_job")
+    if job is None:
+        if was is not None:  # it just finished: every cached read is keyed by the model, so a rerun shows it
+            st.session_state["_training_job"] = None
+            st.rerun(scope="app")
+        return
+    st.session_state["_training_job"] = job.id
+    st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job))
+    if lang() == "zh" and job.status == "running":
+        st.caption("训练在服务器上进行，关闭此页面不会中断。")
+    elif job.status == "running":
+        st.caption("Training runs on the server: closing this page does not stop it.")

@@ -1,0 +1,126 @@
+"""Background training: requests queue in milliseconds, one job runs at a time across processes, a dead one is
+taken over, and a failed one leaves the current model in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from dashboard.core import access
+from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.recommender import store, training
+from dashboard.core.storage.schema import training_jobs
+
+ADMIN = Scope("boss", "admin")
+LEADER = Scope("lead", "leadership")
+CHAOYANG = Scope("cy", "planner", ("110105",))
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    """store.train replaced by a short stand-in that reports progress and counts how many run at once."""
+    state = {"calls": 0, "running": 0, "most": 0}
+    guard = threading.Lock()
+
+    def train(engine, *, directory=None, progress=None, estimators=None, **_):
+        with guard:
+            state["calls"] += 1
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        try:
+            for f in (0.25, 0.5, 0.8):
+                progress(f, "backtest: glm_poisson" if f < 0.8 else "fit on all history")
+                time.sleep(0.05)
+        finally:
+            with guard:
+                state["running"] -= 1
+
+    monkeypatch.setattr(store, "train", train)
+    return state
+
+
+def test_a_request_queues_at_once_and_a_second_request_joins_it(engine):
+    started = time.perf_counter()
+    first = training.request(engine, "cy", "import")
+    second = training.request(engine, "hd", "import")
+    assert time.perf_counter() - started < 2
+    assert first.id == second.id and first.status == "queued" and first.reason == "import"
+    assert training.current(engine) == first
+
+
+def test_the_worker_runs_the_job_and_records_progress_to_the_end(engine, fake_train):
+    job = training.request(engine, "cy", "import")
+    ran = training.run_pending(engine)
+    assert [j.id for j in ran] == [job.id] and ran[0].status == "done" and ran[0].progress == 1.0
+    assert training.current(engine) is None and training.latest(engine).status == "done"
+    assert training.run_pending(engine) == []  # nothing left
+
+
+def test_a_failed_training_is_recorded_and_the_queue_moves_on(engine, tmp_path):
+    # the real trainer on an empty history: too little to train
+    training.request(engine, None, "admin")
+    (job,) = training.run_pending(engine, directory=tmp_path)
+    assert job.status == "failed" and "not enough history" in job.error
+    assert not (tmp_path / "recommender.joblib").exists()
+    assert training.current(engine) is None
+
+
+def test_one_job_runs_at_a_time_across_workers(engine, fake_train):
+    training.request(engine, "cy", "import")
+    start = threading.Barrier(4)
+    results = []
+
+    def worker():
+        start.wait()
+        results.append(training.run_pending(engine))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert fake_train["calls"] == 1 and fake_train["most"] == 1
+    assert sum(len(r) for r in results) == 1
+
+
+def test_a_job_whose_process_died_is_marked_failed_and_the_queue_is_taken_over(engine, fake_train):
+    stuck = training.request(engine, "cy", "import")
+    assert training.claim(engine, worker="gone:1") is not None
+    queued = training.request(engine, "hd", "import")
+    assert queued.id != stuck.id
+    assert training.claim(engine) is None  # the running job is alive: wait for it
+    long_ago = dt.datetime.now(dt.UTC) - training.STALE_AFTER - dt.timedelta(minutes=1)
+    with engine.begin() as conn:
+        conn.execute(training_jobs.update().where(training_jobs.c.id == stuck.id).values(heartbeat_at=long_ago))
+    ran = training.run_pending(engine)
+    assert [j.id for j in ran] == [queued.id] and ran[0].status == "done"
+    with engine.connect() as conn:
+        dead = conn.execute(sa.select(training_jobs).where(training_jobs.c.id == stuck.id)).one()
+    assert dead.status == "failed" and "interrupted" in dead.error
+
+
+def test_who_may_ask_for_a_retrain(engine):
+    assert access.request_retrain(engine, CHAOYANG, "import").status == "queued"  # a planner's own import
+    with pytest.raises(PermissionDenied):
+        access.request_retrain(engine, CHAOYANG, "admin")
+    with pytest.raises(PermissionDenied):
+        access.request_retrain(engine, LEADER, "import")
+    assert access.request_retrain(engine, ADMIN, "admin").status == "queued"
+
+
+def test_a_planner_sees_progress_but_not_the_error_text(engine, tmp_path):
+    training.request(engine, "boss", "admin")
+    training.run_pending(engine, directory=tmp_path)
+    assert access.last_training(engine, CHAOYANG).error is None
+    assert "not enough history" in access.last_training(engine, ADMIN).error
+
+
+def test_progress_stages_read_in_chinese():
+    assert training.stage_text("backtest: glm_poisson") == "回测候选模型（glm_poisson）"
+    assert training.stage_text("fit on all history") == "在全部历史上拟合"
+    assert training.stage_text(None) == "排队等候"
+    assert training.stage_text("fit on all history", "en") == "fit on all history"
