@@ -372,9 +372,9 @@ def cmd_recommend(args) -> int:
     for m in messages:
         print(m)
     if args.out:
-        from dashboard.core.export import PLAN_HEADERS_ZH
+        from dashboard.core.recommender.planner import for_people
 
-        write_csv(plan, Path(args.out), None if args.lang == "en" else PLAN_HEADERS_ZH)
+        write_csv(for_people(plan, args.lang), Path(args.out))
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
         print(
             _say(

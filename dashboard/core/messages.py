@@ -201,6 +201,22 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "“{label}”太长（{value_len} 个字符，最多 {limit} 个）。请缩短。",
         "{label_en} is too long ({value_len} characters; at most {limit}). Shorten it.",
     ),
+    "example_row": (
+        WARNING,
+        "这一行是模板里的示例，不会导入。",
+        "This row is the template's example; it is not imported.",
+    ),
+    "not_reported": (
+        WARNING,
+        "这一场还没有填写结果（人数都为空），这次不导入；开展后填上人数再上传即可。",
+        "This session has no results yet (every count is blank), so it is not imported now; fill in the counts "
+        "after it is held and upload again.",
+    ),
+    "cancelled": (
+        WARNING,
+        "这一场标为未开展，不导入。",
+        "This session is marked as not held (未开展); it is not imported.",
+    ),
     "control_chars_removed": (
         WARNING,
         "这一格含有不可见的控制字符，已删去。",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, resources
+from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import maps
 from dashboard.core.reports import kpi, targets
@@ -69,10 +69,7 @@ for group in (
 st.subheader(t("转化漏斗", "Funnel"))
 f1, f2 = st.columns(2)
 rate = lambda a, b: f"{a / b:.1%}" if b else "—"  # noqa: E731
-worker_funnel = pd.DataFrame(
-    {"stage": [label("consultations"), label("applications")], "count": [k["consultations"], k["applications"]]}
-)
-f1.bar_chart(worker_funnel, x="stage", y="count", horizontal=True, height=160)
+f1.altair_chart(charts.funnel([label("consultations"), label("applications")], [k["consultations"], k["applications"]]))
 f1.caption(
     t(
         f"咨询→申请入会：{rate(k['applications'], k['consultations'])}；场均申请 "
@@ -81,13 +78,12 @@ f1.caption(
         f"{k['applications'] / max(k['worker_sessions'], 1):.1f} applications per session",
     )
 )
-enterprise_funnel = pd.DataFrame(
-    {
-        "stage": [label("enterprises_reached"), label("unions_founded")],
-        "count": [k["enterprises_reached"], k["unions_founded"]],
-    }
+f2.altair_chart(  # in the order enterprises move through it
+    charts.funnel(
+        [label("enterprises_reached"), label("unions_founded"), label("members_from_enterprise_sessions")],
+        [k["enterprises_reached"], k["unions_founded"], k["members_from_enterprise_sessions"]],
+    )
 )
-f2.bar_chart(enterprise_funnel, x="stage", y="count", horizontal=True, height=160)
 f2.caption(
     t(
         f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}；每家建会企业发展会员 "
@@ -106,7 +102,10 @@ metric = st.segmented_control(
     format_func=lambda m: label(m) if m in LABELS else t("发展会员数", "Members"),
     key="kpi_trend_metric",
 )
-st.line_chart(months, x="month", y=metric or "applications", height=260)
+shown = metric or "applications"
+st.altair_chart(
+    charts.monthly(months, shown, label(shown) if shown in LABELS else t("发展会员数", "Members")), width="stretch"
+)
 
 st.subheader(t("各区排名", "District ranking"))
 stats = resources.district_stats(me, date_from, date_to, v)
@@ -136,8 +135,9 @@ with r2:
         geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}
     )
     layer.add_to(m)
+    map_widgets.frame_districts(m, me, district, maps.Tiles())
     st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
-    st.caption(" · ".join(f"{lab}" for _, lab in leg))
+    map_widgets.legend(label("applications"), leg)
 
 st.subheader(t("年度目标进度", "Progress against annual targets"))
 year = st.number_input(

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, resources
+from dashboard import auth, map_widgets, resources
 from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
@@ -50,6 +50,7 @@ types = c3.multiselect(
     list(SITE_TYPES),
     format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k,
     key="map_types",
+    placeholder=t("全部类型", "All types"),
 )
 tile_kinds = {
     "none": t("无底图", "No basemap"),
@@ -178,17 +179,11 @@ if show_sites and len(site_frame):
     layer.add_to(m)
     legends.append((value_label, leg))
 
+map_widgets.frame_districts(m, me, district, tiles)
 out = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="main_map")
 
 for title, entries in legends:
-    if entries:
-        chips = "".join(
-            f'<span style="display:inline-block;margin-right:12px">'
-            f'<span style="display:inline-block;width:14px;height:14px;background:{c};'
-            f'border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>'
-            for c, label in entries
-        )
-        st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")
+    map_widgets.legend(title, entries)
 
 clicked = (out or {}).get("last_active_drawing") or {}
 site_id = html.unescape(clicked.get("properties", {}).get("site_id", "")) if clicked else ""
@@ -203,7 +198,20 @@ if site_id and site_id in set(site_frame["site_id"]):
     history = resources.site_history(me, site_id, v)
     h1, h2 = st.columns(2)
     h1.markdown(t("**历史场次**", "**Past sessions**"))
-    h1.dataframe(history, hide_index=True, height=300)
+    h1.dataframe(
+        history.assign(notes=history["notes"].fillna("")),  # no "None" in an empty cell
+        hide_index=True,
+        height=300,
+        column_config={
+            "date": t("日期", "Date"),
+            "start_time": t("开始", "Start"),
+            "end_time": t("结束", "End"),
+            "staff": t("工作人员", "Staff"),
+            "consultations": t("咨询", "Consultations"),
+            "applications": t("申请入会", "Applications"),
+            "notes": t("备注", "Notes"),
+        },
+    )
     if loaded is not None:
         row = site.copy()
         row["site_id"] = site_id
@@ -215,11 +223,20 @@ if site_id and site_id in set(site_frame["site_id"]):
         h2.markdown(
             t("**最佳时段（模型预计申请入会，2小时场次）**", "**Best hours (expected applications, 2-hour session)**")
         )
-        h2.line_chart(profile, x="start", y="expected_applications", color="day", height=300)
+        start, expected, day = t("开始时间", "Start"), t("预计申请入会", "Expected applications"), t("日期类型", "Day")
+        chart = profile.rename(columns={"start": start, "expected_applications": expected, "day": day})
+        h2.line_chart(chart, x=start, y=expected, color=day, height=300)  # axis titles in the user's language
     else:
-        by_hour = history.assign(hour=history["start_time"].str[:2]).groupby("hour")["applications"].mean()
+        hour, mean = t("开始时间（时）", "Start hour"), t("场均申请入会", "Applications per session")
+        by_hour = (
+            history.assign(**{hour: history["start_time"].str[:2]})
+            .groupby(hour)["applications"]
+            .mean()
+            .rename(mean)
+            .reset_index()
+        )
         h2.markdown(t("**历史按开始时间的场均申请入会**", "**Historical applications by start hour**"))
-        h2.bar_chart(by_hour, height=300)
+        h2.bar_chart(by_hour, x=hour, y=mean, height=300)
 else:
     st.caption(
         t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours.")

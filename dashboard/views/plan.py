@@ -8,9 +8,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, resources
+from dashboard import auth, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.core.geo import maps
 from dashboard.core.recommender import planner
 from dashboard.core.reports import ics
@@ -50,6 +49,7 @@ with st.form("plan_form"):
         # dict.get as before (a remembered pick that is no longer a site formats as None); typed str for streamlit
         format_func=cast("Callable[[str], str]", site_labels.get),
         key="plan_exclude",
+        placeholder=t("选择不安排的点位（可不选）", "Choose sites to leave out (optional)"),
     )
     explore = st.slider(
         t("学习比例（%）", "Exploration (%)"),
@@ -136,8 +136,15 @@ def history_text(n: int, mean) -> str:
     return t(f"{n}场·场均{mean:.1f}人", f"{n} sessions, {mean:.1f} on average")
 
 
+def directions(lat: float, lon: float) -> str | None:
+    """A link the user taps to open the phone's map app at the site (geo: URI, WGS-84); nothing loads by itself."""
+    if pd.isna(lat) or pd.isna(lon):
+        return None
+    return f"geo:{float(lat):.6f},{float(lon):.6f}?q={float(lat):.6f},{float(lon):.6f}"
+
+
 def plan_table(result: pd.DataFrame) -> pd.DataFrame:
-    """The plan as planners read it: whole people, the interval, and the site's own record at that kind of hour."""
+    """The plan as planners read it: whole people, the interval, the site's own record, and directions."""
     return pd.DataFrame(
         {
             t("小组", "Team"): result["team"],
@@ -154,6 +161,7 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
                 for n, m in zip(result["history_sessions"], result["history_applications"], strict=True)
             ],
             t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
+            t("导航", "Directions"): [directions(a, b) for a, b in zip(result["lat"], result["lon"], strict=True)],
         }
     )
 
@@ -179,8 +187,16 @@ if "plan_result" in st.session_state:
                     "out what they bring (see their reasons).",
                 )
             )
-        st.dataframe(plan_table(result), hide_index=True)
         coords = result.merge(site_frame[["site_id", "lat", "lon"]], on="site_id", how="left")
+        st.dataframe(
+            plan_table(coords),
+            hide_index=True,
+            column_config={
+                t("导航", "Directions"): st.column_config.LinkColumn(
+                    t("导航", "Directions"), display_text=t("在地图应用中打开", "Open in maps")
+                )
+            },
+        )
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
         coords["team_label"] = t("第", "Team ") + coords["team"].astype(str) + t("组", "")
         coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]
@@ -195,13 +211,21 @@ if "plan_result" in st.session_state:
                 "why": t("理由", "Why"),
             },
         ).add_to(m)
+        maps.fit(m, coords["lat"], coords["lon"])  # the plan's sites, not the whole city
         st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
+        map_widgets.legend(
+            t("小组", "Teams"),
+            [
+                (maps.TEAM_COLOURS[(team - 1) % len(maps.TEAM_COLOURS)], t(f"第{team}组", f"Team {team}"))
+                for team in sorted(int(x) for x in result["team"].unique())
+            ],
+        )
 
         d1, d2, d3 = st.columns(3)
-        zh = result.rename(columns=PLAN_HEADERS_ZH)
+        zh = planner.for_people(result, lang())  # Chinese headers and values in Chinese mode
         d1.download_button(
             t("下载 Excel", "Download Excel"),
-            lambda: access.export_workbook(eng, me, "plan", {"计划": zh}, access.plan_districts(result)),
+            lambda: access.export_workbook(eng, me, "plan", {t("计划", "plan"): zh}, access.plan_districts(result)),
             file_name=f"plan_{request.start}.xlsx",
             key="plan_xlsx",
         )
@@ -211,14 +235,25 @@ if "plan_result" in st.session_state:
             file_name=f"plan_{request.start}.csv",
             key="plan_csv",
         )
-        with d3.popover(t("各组日历 .ics", "Team calendars (.ics)")):
+        with d3.popover(t("各组打印表和日历", "Team sheets and calendars")):
             for team in sorted(result["team"].unique()):
 
                 def team_ics(team=team) -> bytes:
                     return ics.team_calendar(result, int(team))
 
+                def team_sheet(team=team) -> bytes:
+                    title = t(f"{request.start} 起的计划", f"Plan from {request.start}")
+                    return planner.team_sheet_html(coords, int(team), title, lang()).encode("utf-8")
+
                 st.download_button(
-                    t(f"第{team}组", f"Team {team}"),
+                    t(f"第{team}组 打印表", f"Team {team} sheet to print"),
+                    team_sheet,
+                    file_name=f"team{team}_{request.start}.html",
+                    mime="text/html",
+                    key=f"plan_sheet_{team}",
+                )
+                st.download_button(
+                    t(f"第{team}组 日历（.ics）", f"Team {team} calendar (.ics)"),
                     team_ics,
                     file_name=f"team{team}_{request.start}.ics",
                     mime="text/calendar",
@@ -252,6 +287,7 @@ else:
     )
     rows = access.plan_rows(eng, me, int(plan_id))
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
+    rows["session_id"] = rows["session_id"].fillna("")  # not yet reported: an empty cell, not "None"
     edited = st.data_editor(
         rows[
             [
@@ -280,9 +316,16 @@ else:
             "session_id",
         ],
         column_config={
+            "id": "#",
             "done": st.column_config.CheckboxColumn(t("已完成", "Done")),
+            "team": t("小组", "Team"),
+            "date": t("日期", "Date"),
+            "start_time": t("开始", "Start"),
+            "end_time": t("结束", "End"),
+            "site_name": t("点位", "Site"),
             "applications": t("实际申请入会", "Actual applications"),
             "expected_applications": t("预计", "Expected"),
+            "session_id": t("场次编号", "Session id"),
         },
         key=f"plan_rows_{plan_id}",
     )

@@ -86,7 +86,7 @@ def problems_table(report: access.ImportReport) -> pd.DataFrame:
             "row": p.row,
             "column": p.column,
             "value": p.value,
-            "level": "错误 error" if p.severity == "error" else "提示 note",
+            "level": t("错误", "error") if p.severity == "error" else t("提示", "note"),
             "message": t(p.zh, p.en),
         }
         for p in report.problems
@@ -136,7 +136,7 @@ if upload is not None:
         for col, (key, zh, en) in zip(st.columns(5), shown, strict=False):  # fewer counts than columns when refused
             col.metric(t(zh, en), f"{report.counts()[key]:,}")
         table = problems_table(report)
-        errors = table[table["level"].str.startswith("错误")]
+        errors = table[table["level"] == t("错误", "error")]
         if len(table):
             st.markdown(
                 t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)")

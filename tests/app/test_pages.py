@@ -141,6 +141,9 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     assert table["预计申请入会"].dtype.kind == "i"  # whole people
     labels = [b.label for b in at.get("download_button")]
     assert "下载 Excel" in labels and "下载 CSV" in labels
+    assert "第1组 打印表" in labels and "第3组 日历（.ics）" in labels  # for the field, per team
+    links = table["导航"].dropna()
+    assert len(links) and links.str.match(r"geo:\d+\.\d+,\d+\.\d+\?q=").all()  # taps open the phone's map app
     before = len(plans.list_plans(setup[2]))
     save = [b for b in at.button if b.label == "保存计划"][0]
     save.click().run()

@@ -140,6 +140,9 @@ def test_a_plan_is_generated_and_downloaded(visit, tmp_path):
     assert rows[0][:4] == ("小组", "日期", "开始时间", "结束时间")
     assert len(rows) - 1 == 4 * 7  # the form's defaults: 4 teams, 7 days, one session a day
     assert all(re.match(r"\d\d:\d\d", r[2]) for r in rows[1:])
+    header = rows[0]
+    day_types = {r[header.index("日期类型")] for r in rows[1:]}
+    assert day_types <= {"工作日", "周末", "法定节假日", "调休上班日"} and "reason (English)" not in header
     assert visit.external == []
 
 

@@ -123,6 +123,7 @@ def _every_builder(text: str) -> str:
     maps.site_layer(sites, "value", {"name": text, "type_label": text, "when": "t", "site_id": "id"})[0].add_to(m)
     gdf = districts.boundaries().head(2).assign(v=[1.0, 2.0], label=text, extra=text)
     maps.district_layer(gdf, "v", "label", {"extra": text, "v": text})[0].add_to(m)
+    maps.area_labels(gdf, "label").add_to(m)
     plan = sites.assign(team=1, site_name=text, team_label=text, why=text, expected_applications=text)
     cols = {"site_name": text, "team_label": text, "when": text, "expected_applications": text, "why": text}
     maps.plan_layer(plan, cols).add_to(m)
@@ -155,6 +156,29 @@ def test_template_syntax_survives_streamlit_folium(text, tmp_path, monkeypatch):
     _get_header(m)
     assert not (tmp_path / "pwned").exists() and "EVALUATED" not in script
     assert script.count(_as_sent(text)) == 2  # the value and its tooltip title
+
+
+def test_the_map_zooms_to_what_the_user_looks_at():
+    whole = districts.boundaries()
+    m = maps.base_map()
+    maps.fit_areas(m, whole)
+    page = maps.map_html(m)
+    west, south, east, north = whole.total_bounds
+    assert "fitBounds" in page and f"[{south}, {west}]" in page and f"[{north}, {east}]" in page  # all 16 whole
+    one = whole[whole["adcode"] == "110105"]
+    m = maps.base_map()
+    maps.fit_areas(m, one)
+    w, s_, e, n = one.total_bounds
+    assert f"[{s_}, {w}]" in maps.map_html(m) and (e - w) < (east - west) / 2
+    m = maps.base_map()
+    maps.fit(m, [39.9, 39.95, float("nan")], [116.4, 116.5, 116.6])  # a plan's sites; a site without coordinates
+    assert "[39.89, 116.39]" in maps.map_html(m) and "[39.96, 116.51]" in maps.map_html(m)
+
+
+def test_district_names_are_on_the_map():
+    gdf = districts.boundaries()
+    page = maps.map_html(maps.base_map().add_child(maps.area_labels(gdf, "name_zh")))
+    assert all(_as_sent(name) in page for name in gdf["name_zh"])  # inside the script, as JSON
 
 
 def test_custom_tile_urls_must_be_plain_templates():

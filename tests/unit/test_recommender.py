@@ -293,6 +293,12 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
         frame.columns
     )
     assert frame["开始时间"].min() >= "08:00" and frame["结束时间"].max() <= "20:00"
+    # values in Chinese too, not only the headers
+    assert set(frame["日期类型"]) <= {"工作日", "周末", "法定节假日", "调休上班日"} and set(frame["日历为推算"]) <= {
+        "是",
+        "否",
+    }
+    assert "reason (English)" not in frame.columns
 
 
 def test_cli_recommend_respects_a_booked_file(trained, tmp_path):

@@ -300,3 +300,45 @@ def plan_layer(
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=aliases),
         popup=folium.GeoJsonPopup(fields=list(tooltip_cols), aliases=aliases),
     )
+
+
+def fit(m: folium.Map, lat: npt.ArrayLike, lon: npt.ArrayLike, tiles: Tiles = Tiles(), pad_deg: float = 0.01) -> None:
+    """Zoom the map to what the user looks at: the box around these WGS-84 points (shifted like the layers)."""
+    lat_arr, lon_arr = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    keep = np.isfinite(lat_arr) & np.isfinite(lon_arr)
+    if not keep.any():
+        return
+    glat, glon = shift_points(lat_arr[keep], lon_arr[keep], tiles)
+    south, north = float(glat.min()) - pad_deg, float(glat.max()) + pad_deg
+    west, east = float(glon.min()) - pad_deg, float(glon.max()) + pad_deg
+    m.fit_bounds([[south, west], [north, east]])
+
+
+def fit_areas(m: folium.Map, gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles()) -> None:
+    """Zoom to districts (or any areas) whole: the box around their boundaries."""
+    if gdf.empty:
+        return
+    west, south, east, north = gdf.total_bounds
+    fit(m, [south, north], [west, east], tiles, pad_deg=0.0)
+
+
+def area_labels(
+    gdf: gpd.GeoDataFrame, label_col: str, tiles: Tiles = Tiles(), name: str = "labels"
+) -> folium.FeatureGroup:
+    """Each area's name at a point inside it, readable without tiles (text escaped like every user string)."""
+    group = folium.FeatureGroup(name=name, control=False)
+    for _, row in gdf.iterrows():
+        point = row.geometry.representative_point()
+        lat, lon = shift_points([point.y], [point.x], tiles)
+        folium.Marker(
+            [float(lat[0]), float(lon[0])],
+            icon=folium.DivIcon(html=f'<div style="{LABEL_STYLE}">{safe_text(row[label_col])}</div>', icon_size=(0, 0)),
+            interactive=False,
+        ).add_to(group)
+    return group
+
+
+LABEL_STYLE = (
+    "transform:translate(-50%,-50%);white-space:nowrap;font:600 12px sans-serif;color:#222;"
+    "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;pointer-events:none"
+)

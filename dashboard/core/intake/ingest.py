@@ -26,7 +26,7 @@ from dashboard.core.intake.tabular import (
     read_table,
     sha256,
 )
-from dashboard.core.intake.validate import Validation, validate_sessions, validate_sites
+from dashboard.core.intake.validate import Validation, set_aside, validate_sessions, validate_sites
 from dashboard.core.messages import ERROR, Problem, problem
 from dashboard.core.storage import audit
 from dashboard.core.storage.db import lock_writes
@@ -388,7 +388,7 @@ def import_sessions(
     if too_large := _size_problem(data, max_bytes):
         return ImportReport("sessions", file_name, "unreadable", problems=[too_large])
     try:
-        raw = read_table(data, file_name, SESSION_COLUMNS, max_rows)
+        raw = set_aside(read_table(data, file_name, SESSION_COLUMNS, max_rows))  # examples, rows not yet held
     except UnreadableFile as exc:
         return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
 
@@ -429,7 +429,7 @@ def import_sites(
     if too_large := _size_problem(data, max_bytes):
         return ImportReport("sites", file_name, "unreadable", problems=[too_large])
     try:
-        raw = read_table(data, file_name, SITE_COLUMNS, max_rows)
+        raw = set_aside(read_table(data, file_name, SITE_COLUMNS, max_rows), "site_id")  # the template's example
     except UnreadableFile as exc:
         return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
     if coords == "gcj02" and {"lat", "lon"} <= set(raw.data.columns):
@@ -527,6 +527,9 @@ def _write(
         has_rows = len(validation.rows) > 0
         file_level_error = any(p.row is None for p in validation.errors)
         if file_level_error or (validation.errors and not skip_invalid) or (not has_rows and validation.errors):
+            return report
+        if not has_rows:  # every row set aside (examples, sessions not held yet): nothing to write, no error
+            report.status = "dry_run" if dry_run else "written"
             return report
         rows = validation.rows
         seen = _seen_before(conn, kind, digest)

@@ -1,4 +1,8 @@
-"""Blank import templates (CSV and .xlsx, Chinese or English headers), each with one example row."""
+"""Blank import templates (CSV and .xlsx, Chinese or English headers) with example rows.
+
+Example rows carry ids that start with 示例: the importer lists them in a note and never imports them, so a template
+filled in below its examples imports only the user's rows.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
 EXAMPLES = {
     "sessions": [
         {
-            "session_id": "CY-20230508-01",
+            "session_id": "示例-CY-20230508-01",
             "session_type": "职工沟通会",
             "date": "2023-05-08",
             "start_time": "14:00",
             "end_time": "16:00",
             "district": "朝阳区",
-            "site_id": "110105-001",
+            "site_id": "示例-110105-001",
             "site_name": "国贸配送站点1号",
             "staff": 3,
             "consultations": 30,
@@ -24,7 +28,7 @@ EXAMPLES = {
             "members_joined": 8,
         },
         {
-            "session_id": "CY-20230509-01",
+            "session_id": "示例-CY-20230509-01",
             "session_type": "企业沟通会",
             "date": "2023-05-09",
             "start_time": "09:30",
@@ -39,7 +43,7 @@ EXAMPLES = {
     ],
     "sites": [
         {
-            "site_id": "110105-001",
+            "site_id": "示例-110105-001",
             "site_name": "国贸配送站点1号",
             "district": "朝阳区",
             "street": "建外街道",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -139,7 +139,9 @@ class _Checker:
         if self.raw.unknown_headers:
             self.log.add(problem("unknown_columns", value="、".join(self.raw.unknown_headers)))
         if self.raw.data.empty:
-            self.log.add(problem("no_rows"))
+            set_aside_only = any(p.code in SET_ASIDE for p in self.raw.notes)
+            if not set_aside_only:  # a sheet of rows not yet held is not an error: its notes say so
+                self.log.add(problem("no_rows"))
             return True
         return bool(missing)
 
@@ -251,6 +253,41 @@ def _site_id_for(district_code: str, name: str) -> str:
     return "S" + hashlib.sha1(f"{district_code}|{name}".encode()).hexdigest()[:10].upper()
 
 
+SET_ASIDE = ("example_row", "not_reported", "cancelled")
+EXAMPLE_IDS = ("示例", "EXAMPLE")  # the templates' example rows carry ids that start so
+CANCELLED = {"未开展", "取消", "已取消", "cancelled", "canceled", "not held"}
+_RESULT_COUNTS = ("staff", "consultations", "applications", "members_joined", "enterprises_reached", "unions_founded")
+
+
+def set_aside(raw: RawTable, key: str = "session_id") -> RawTable:
+    """The file without the rows that are not results, each listed in a note (never an error): the templates'
+    example rows, and the rows of a pre-filled results sheet left blank (not held yet) or marked 未开展 (cancelled).
+    The importer calls it before anything else looks at the rows (scope checks included)."""
+    data = raw.data
+    if data.empty or key not in data.columns:
+        return raw
+    ids = data[key].str.strip()
+    example = ids.str.upper().str.startswith(tuple(e.upper() for e in EXAMPLE_IDS))
+    counts = [c for c in _RESULT_COUNTS if c in data.columns]
+    blank = data[counts].eq("").all(axis=1) if counts and key == "session_id" else pd.Series(False, index=data.index)
+    notes = data["notes"].str.strip().str.lower() if "notes" in data.columns else pd.Series("", index=data.index)
+    cancelled = blank & notes.isin(CANCELLED) & ~example
+    not_reported = blank & (ids != "") & ~cancelled & ~example
+    found = []
+    for mask, code in ((example, "example_row"), (not_reported, "not_reported"), (cancelled, "cancelled")):
+        column = raw.headers.get(key, key)
+        found += [problem(code, row=int(raw.row_numbers[i]), column=column, value=ids[i]) for i in mask[mask].index]
+    leave = example | not_reported | cancelled
+    if not leave.any():
+        return raw
+    return replace(
+        raw,
+        data=data[~leave].reset_index(drop=True),
+        row_numbers=raw.row_numbers[~leave.to_numpy()].reset_index(drop=True),
+        notes=[*raw.notes, *found],
+    )
+
+
 def validate_sessions(
     raw: RawTable, known_sites: pd.DataFrame | None = None, today: dt.date | None = None
 ) -> Validation:
@@ -269,6 +306,7 @@ def validate_sessions(
     -------
     Validation
     """
+    raw = set_aside(raw)
     chk = _Checker(raw)
     if chk.missing_columns(SESSION_COLUMNS):
         return chk.result(pd.DataFrame())

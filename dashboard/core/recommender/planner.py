@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.core.export import PLAN_HEADERS_ZH
 from dashboard.core.geo.districts import name as district_name
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
@@ -417,3 +418,56 @@ def describe(
 
 def _hhmm(minutes: int) -> str:
     return f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}"
+
+
+def for_people(plan: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A plan as a download for people: in Chinese, headers and values alike (日期类型 工作日, 日历为推算 是/否) and
+    the Chinese reason only; in English, the field names, English day types and the English reason."""
+    out = plan.copy()
+    yes_no = {True: "是", False: "否"} if lang == "zh" else {True: "yes", False: "no"}
+    if "day_type" in out:
+        out["day_type"] = out["day_type"].map(lambda d: cal.DAY_TYPE_LABELS.get(d, d) if lang == "zh" else d)
+    for col in ("provisional", "learn"):
+        if col in out:
+            out[col] = out[col].map(lambda v: yes_no.get(bool(v), "") if pd.notna(v) else "")
+    if lang == "zh":
+        return out.drop(columns=["reason_en"], errors="ignore").rename(columns=PLAN_HEADERS_ZH)
+    return out.drop(columns=["reason"], errors="ignore").rename(columns={"reason_en": "reason"})
+
+
+def team_sheet_html(plan: pd.DataFrame, team: int, title: str, lang: str = "zh") -> str:
+    """One team's sessions as a page to print and take to the field: when, where (with coordinates when known), what
+    to expect and why, and blank columns to write the results in. Every value is escaped (site names are user text).
+    """
+    import html
+
+    rows = plan[plan["team"] == team].sort_values(["date", "start_time"])
+    zh = lang == "zh"
+    heads_zh = ["日期", "时间", "点位", "坐标（WGS-84）", "预计申请入会", "理由", "实际咨询", "实际申请入会", "备注"]
+    heads_en = ["Date", "Time", "Site", "Coordinates (WGS-84)", "Expected", "Why", "Consulted", "Applied", "Notes"]
+    heads = heads_zh if zh else heads_en
+    body = []
+    for r in rows.to_dict("records"):
+        where = f"{r['lat']:.5f}, {r['lon']:.5f}" if pd.notna(r.get("lat")) and pd.notna(r.get("lon")) else ""
+        cells = [
+            str(r["date"]),
+            f"{r['start_time']}–{r['end_time']}",
+            f"{r['site_name']}（{r['site_id']}）" if zh else f"{r['site_name']} ({r['site_id']})",
+            where,
+            str(r["expected_applications"]),
+            r["reason"] if zh else r.get("reason_en", r["reason"]),
+            "",
+            "",
+            "",
+        ]
+        body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    caption = html.escape(f"{title} 第{team}组" if zh else f"{title}, team {team}")
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8"><title>{caption}</title>'
+        "<style>body{font-family:sans-serif;margin:1.5cm}table{border-collapse:collapse;width:100%;font-size:11pt}"
+        "th,td{border:1px solid #444;padding:6px;vertical-align:top}th{background:#eee}"
+        "td:nth-child(n+7){min-width:5em}@page{size:A4 landscape;margin:1cm}</style></head>"
+        f"<body><h1>{caption}</h1><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "</body></html>"
+    )

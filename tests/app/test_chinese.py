@@ -1,0 +1,106 @@
+"""In Chinese mode no English on any page: every text element, label, option, table header and cell, and the plan
+download, scanned for English words outside a short allow-list (codes, units, product names)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+
+from .conftest import open_page
+
+# Words that may stay as they are in a Chinese page: file formats, units, standards, product and library names,
+# the command a server admin types, coordinate systems.
+ALLOWED = {
+    "csv",
+    "excel",
+    "xlsx",
+    "utf",
+    "bom",
+    "gbk",
+    "mb",
+    "km",
+    "id",
+    "url",
+    "http",
+    "https",
+    "readme",
+    "osm",
+    "openstreetmap",
+    "gcj",
+    "wgs",
+    "gb",
+    "python",
+    "dashboard",
+    "users",
+    "add",
+    "role",
+    "admin",
+    "ics",
+    "sso",
+    "poisson",
+    "glm",
+    "hgb",
+    "top",
+    "nan",
+}
+WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_words(texts) -> set[str]:
+    found = set()
+    for text in texts:
+        if text is None:
+            continue
+        for word in WORD.findall(str(text)):
+            if word.lower() not in ALLOWED:
+                found.add(word)
+    return found
+
+
+def visible_texts(at) -> list[str]:
+    """What a person reads on the page: text elements, widget labels and options, table headers and cells."""
+    texts: list[object] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        texts += [e.value for e in at.get(kind)]
+    for kind in ("metric",):
+        texts += [v for e in at.get(kind) for v in (e.label, e.value)]
+    for kind in ("button", "download_button", "checkbox", "toggle", "text_input", "number_input", "date_input"):
+        texts += [getattr(e, "label", "") for e in at.get(kind)]
+    for kind in ("selectbox", "multiselect", "radio", "select_slider"):
+        for e in at.get(kind):
+            texts += [e.label, *(e.options or [])]
+            texts.append(getattr(e, "placeholder", None))
+    texts += [e.label for e in at.get("tabs")] + [e.label for e in at.get("expander")]
+    for frame in at.dataframe:
+        value = frame.value
+        texts += [str(c) for c in value.columns]
+        for col in value.columns:
+            if value[col].dtype == object or str(value[col].dtype).startswith("str"):
+                texts += value[col].dropna().astype(str).tolist()
+    return texts
+
+
+@pytest.mark.parametrize("page", ["map", "plan", "kpi", "upload", "model", "admin"])
+def test_no_english_on_any_page_in_chinese(app, page):
+    at = open_page(app, page)
+    if page == "plan":
+        next(b for b in at.button if b.label == "生成计划").click().run()
+        assert not at.exception
+    assert english_words(visible_texts(at)) == set()
+
+
+def test_the_plan_download_is_chinese_in_values_too(app, setup):
+    at = open_page(app, "plan")
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    from dashboard.core.recommender import planner
+
+    result = at.session_state["plan_result"][0]
+    sheet = planner.for_people(result, "zh")
+    texts = [*sheet.columns, *sheet.select_dtypes(exclude="number").astype(str).stack().tolist()]
+    # site ids and names are the users' own data; everything else must read in Chinese
+    texts = [x for x in texts if x not in set(result["site_id"]) | set(result["site_name"])]
+    assert english_words(texts) == set()
+    assert pd.read_csv(io.StringIO(sheet.to_csv(index=False))).shape[0] == len(result)
