@@ -31,6 +31,87 @@ def attempt(action, success: str) -> None:
         st.error(md_escape(exc.text(lang())))
 
 
+DETAIL_KEYS = {
+    "file": "文件",
+    "kind": "类型",
+    "rows": "行数",
+    "inserted": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "rejected": "拒绝",
+    "status": "结果",
+    "what": "内容",
+    "format": "格式",
+    "reason": "原因",
+    "user": "账号",
+    "role": "角色",
+    "year": "年度",
+    "date": "日期",
+    "day_type": "日期类型",
+    "plan_id": "计划编号",
+    "job": "任务",
+    "teams": "小组数",
+    "days": "天数",
+    "start": "开始日期",
+    "dry_run": "仅检查",
+    "why": "原因",
+    "after_import": "导入后",
+    "sha256": "文件指纹",
+    "total": "总行数",
+    "new_sites": "新点位",
+    "upload_id": "上传编号",
+    "districts": "区",
+    "district": "区",
+    "data": "数据",
+    "ticked": "勾选",
+    "via": "方式",
+    "note": "说明",
+}
+DETAIL_VALUES = {
+    "sessions": "场次",
+    "sites": "点位",
+    "bad": "密码错误",
+    "locked": "已锁定",
+    "disabled": "已停用",
+    "import": "导入",
+    "plan": "计划",
+    "admin": "管理员",
+    "true": "是",
+    "false": "否",
+    "written": "已写入",
+    "refused": "被拒绝",
+    "password": "密码",
+    "planner": "计划员",
+    "leadership": "领导",
+    "sso": "单点登录",
+    "stale": "模型落后于数据",
+    "xlsx": "Excel",
+    "csv": "CSV",
+    "kpi": "指标",
+    "audit": "审计日志",
+    "users": "账号",
+    "targets": "目标",
+    "first_start": "首次启动",
+}
+
+
+def detail_zh(raw: object) -> str:
+    """An audit entry's details with Chinese names (values as recorded, common ones in Chinese)."""
+    import json
+
+    try:
+        items = json.loads(str(raw)) if raw else {}
+    except ValueError:
+        return str(raw or "")
+    if not isinstance(items, dict):
+        return str(raw)
+    shown = []
+    for key, value in items.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        shown.append(f"{DETAIL_KEYS.get(key, key)}：{DETAIL_VALUES.get(text, text)}")
+    return "；".join(shown)
+
+
 users_tab, audit_tab, calendar_tab = st.tabs(
     [t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")]
 )
@@ -126,6 +207,8 @@ with audit_tab:
     log["role"] = log["role"].map(lambda r: role_name(r) if r in ROLE_LABELS else "")
     log["at"] = beijing(log["at"])
     log["districts"] = log["districts"].map(lambda d: districts.names(d, lang()))
+    if lang() == "zh":
+        log["detail"] = log["detail"].map(detail_zh)
     st.dataframe(
         log,
         hide_index=True,

@@ -41,7 +41,8 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
             return templates.template(kind, lang_code, fmt)
 
         col.download_button(
-            f"{'中文表头' if lang_code == 'zh' else 'English headers'} · {fmt.upper()}",
+            f"{t('中文表头', 'Chinese headers') if lang_code == 'zh' else t('英文表头', 'English headers')} · "
+            f"{fmt.upper()}",
             template_bytes,
             file_name=name,
             key=f"tpl_{kind}_{lang_code}_{fmt}",
@@ -228,6 +229,7 @@ st.subheader(t("上传记录", "Upload history"))
 history = resources.upload_history(me, resources.version())
 history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
 history["uploaded_at"] = beijing(history["uploaded_at"])
+history["kind"] = history["kind"].map({"sessions": t("场次", "sessions"), "sites": t("点位", "sites")}).fillna("")
 st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,

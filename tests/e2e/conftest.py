@@ -155,7 +155,8 @@ class Visit:
         self.page.goto(self.base + "/")
         self.wait_idle()
         if user is not None:
-            self.sign_in(user, DEMO_PASSWORDS[user])
+            if self.page.get_by_role("button", name="登录", exact=True).count():  # not yet signed in in this browser
+                self.sign_in(user, DEMO_PASSWORDS[user])
             if path != "/":
                 self.page.locator(f'[data-testid=stSidebarNav] a[href$="{path}"]').click()
                 self.page.wait_for_url(f"**{path}")

@@ -231,8 +231,8 @@ def test_corrupt_outdated_or_stale_models_are_retrained_with_a_message(trained, 
     engine, loaded, directory = trained
     real_train = store.train
     monkeypatch.setattr(
-        store, "train", lambda *a, **k: real_train(*a, **{**k, "estimators": ("hgb_poisson",)})
-    )  # faster, still real
+        store, "train", lambda *a, **k: real_train(*a, **{**k, "estimators": ("glm_poisson",)})
+    )  # a real training, of the fastest estimator: this test is about the messages
     models = tmp_path / "models"
     models.mkdir()
     for name in ("recommender.joblib", "recommender.json"):
