@@ -1,8 +1,8 @@
 """Benchmark: nobody waits for training.
 
-1. Confirm-to-message with 50,000 stored sessions: what the upload page's confirm button does before its message
-   (a planner's 6-row import, the cache clear, queueing the retrain), against the same import followed by the
-   synchronous retrain the page used to run (baseline, same run). Target: under 2 s.
+1. Confirm-to-message with at least 50,000 stored sessions (the sample's, topped up if it has fewer): what the
+   upload page's confirm button does before its message (a planner's 6-row import, queueing the retrain), against
+   the same import followed by the synchronous retrain the page used to run (baseline, same run). Target: < 2 s.
 2. A fresh sample install: the first background training (the job the app queues on first start), then a week's
    plan for 4 teams in one district, as the Plan page asks for it. Target: the plan under 10 s once trained.
 
@@ -51,6 +51,8 @@ def build(directory: Path) -> object:
     sample.load(engine)
     world = sample.generate()
     missing = N_SESSIONS - stored_sessions(engine)
+    if missing <= 0:
+        return engine
     copies = world.sessions.sample(missing, replace=True, random_state=0).copy()
     copies["session_id"] = [f"COPY-{i:06d}" for i in range(len(copies))]
     ingest.import_sessions(
@@ -63,7 +65,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         engine = build(root)
-        print(f"{stored_sessions(engine):,} stored sessions")
+        stored = stored_sessions(engine)
 
         t0 = time.perf_counter()
         report = access.import_sessions(engine, PLANNER, SIX_ROWS, "six.csv", today=dt.date(2026, 11, 30))
@@ -78,7 +80,7 @@ def main() -> int:
         store.train(engine, directory=root / "models-baseline")
         before_s = time.perf_counter() - t0
         print(
-            f"confirm to message, 50,000 sessions: {confirm_s:6.2f} s (job {job.id} queued)   "
+            f"confirm to message, {stored:,} stored sessions: {confirm_s:6.2f} s (job {job.id} queued)   "
             f"import + synchronous retrain (before): {before_s:6.1f} s   ratio {before_s / confirm_s:,.0f}x   "
             f"{'ok' if confirm_s < 2 else 'MISSED'} (target < 2 s)"
         )

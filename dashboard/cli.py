@@ -374,7 +374,10 @@ def cmd_recommend(args) -> int:
     if args.out:
         from dashboard.core.recommender.planner import for_people
 
-        write_csv(for_people(plan, args.lang), Path(args.out))
+        sheet = for_people(plan, "en" if args.lang == "en" else "zh")
+        if args.lang == "both":  # the bilingual default keeps the English reason beside the Chinese one
+            sheet["reason (English)"] = plan["reason_en"]
+        write_csv(sheet, Path(args.out))
         access.record_export(engine, scope, "plan", len(plan), request.district, file=str(args.out))
         print(
             _say(

@@ -56,7 +56,9 @@ ALLOWED = {
     "top",
     "nan",
 }
-DATA_COLUMNS = {"file_name", "notes", "sso_email"}
+# What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
+# a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
+DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 CODE = re.compile(r"`[^`]*`|\b[\w/.-]+\.(?:py|csv|xlsx|ics|html|md)\b")  # commands and file names are code
 
@@ -92,7 +94,7 @@ def visible_texts(at) -> list[str]:
         order = list(frame.proto.column_order) or [str(c) for c in value.columns]
         texts += [config.get(str(c), {}).get("label", str(c)) for c in value.columns if str(c) in order]
         for col in value.columns:
-            if str(col) in DATA_COLUMNS:  # what users typed or named: file names, their own notes
+            if str(col) in DATA_COLUMNS:
                 continue
             if value[col].dtype == object or str(value[col].dtype).startswith("str"):
                 texts += value[col].dropna().astype(str).tolist()

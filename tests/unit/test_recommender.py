@@ -298,7 +298,7 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
         "是",
         "否",
     }
-    assert "reason (English)" not in frame.columns
+    assert "reason (English)" in frame.columns  # the bilingual default (--lang both) keeps it
 
 
 def test_cli_recommend_respects_a_booked_file(trained, tmp_path):
