@@ -1,6 +1,7 @@
 """管理 Admin: accounts, the audit log and calendar overrides (admins only; the router hides it from others)."""
 
 import datetime as dt
+import json
 
 import pandas as pd
 import streamlit as st
@@ -104,8 +105,6 @@ DETAIL_VALUES = {
 
 def detail_zh(raw: object) -> str:
     """An audit entry's details with Chinese names (values as recorded, common ones in Chinese)."""
-    import json
-
     try:
         items = json.loads(str(raw)) if raw else {}
     except ValueError:

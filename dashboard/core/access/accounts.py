@@ -8,7 +8,6 @@ once when the account is disabled or its role or districts change.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -24,7 +23,7 @@ from dashboard.core.access import web_sessions
 from dashboard.core.access.scope import ADMIN, PLANNER, ROLE_LABELS, Scope
 from dashboard.core.geo import districts
 from dashboard.core.storage import audit
-from dashboard.core.storage.db import lock_name
+from dashboard.core.storage.db import as_utc, lock_name
 from dashboard.core.storage.schema import login_attempts, user_districts, users
 from dashboard.core.text import printable
 
@@ -71,10 +70,6 @@ class Account:
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; we write UTC
 
 
 def check_password(name: str, password: str) -> None:
@@ -318,9 +313,9 @@ def _lock(conn: sa.Connection, name: str, now: dt.datetime) -> dt.timedelta | No
         sa.select(sa.func.max(login_attempts.c.at)).where(login_attempts.c.name == name, login_attempts.c.ok)
     ).scalar()
     if last_ok is not None:
-        since = max(since, _aware(last_ok))
+        since = max(since, as_utc(last_ok))
     failures = [
-        _aware(r[0])
+        as_utc(r[0])
         for r in conn.execute(
             sa.select(login_attempts.c.at)
             .where(login_attempts.c.name == name, ~login_attempts.c.ok, login_attempts.c.at > since)
@@ -423,11 +418,8 @@ def resume(
     account = get(engine, session.name)
     if account is None or account.disabled:
         return None, None, "disabled"
-    if session.web_id is not None:
-        if not web_sessions.is_live(engine, session.web_id):
-            return None, None, "revoked"  # signed out in another tab, or the account's role or districts changed
-        with contextlib.suppress(sa.exc.SQLAlchemyError):  # a read-only database: the tab's own clock still counts
-            web_sessions.touch(engine, session.web_id, now)  # idle time counts from the last click in any tab
+    if session.web_id is not None and not web_sessions.touch(engine, session.web_id, now):
+        return None, None, "revoked"  # signed out in another tab, or the account's role or districts changed
     return replace(session, seen=now), account.scope(), ""
 
 

@@ -17,6 +17,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from dashboard.core.storage.db import as_utc
 from dashboard.core.storage.schema import web_sessions
 
 COOKIE = "outreach_session"
@@ -29,11 +30,6 @@ def _hash(secret: str) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes: they were written in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def open_session(engine: sa.Engine, name: str, via: str, started: dt.datetime) -> tuple[int, str]:
@@ -65,7 +61,7 @@ def redeem(engine: sa.Engine, ticket: object) -> str | None:
                 web_sessions.c.ticket_hash == _hash(ticket)
             )
         ).first()
-        if row is None or row.revoked_at is not None or _utc(row.ticket_expires_at) < _now():
+        if row is None or row.revoked_at is not None or as_utc(row.ticket_expires_at) < _now():
             return None
         done = conn.execute(
             web_sessions.update()
@@ -93,19 +89,21 @@ def find(engine: sa.Engine, token: object) -> tuple[int, str, str, dt.datetime, 
         ).first()
     if row is None:
         return None
-    return int(row.id), str(row.user_name), str(row.via), _utc(row.started_at), _utc(row.seen_at)
+    return int(row.id), str(row.user_name), str(row.via), as_utc(row.started_at), as_utc(row.seen_at)
 
 
-def is_live(engine: sa.Engine, session_id: int) -> bool:
-    with engine.connect() as conn:
-        revoked = conn.execute(sa.select(web_sessions.c.revoked_at).where(web_sessions.c.id == session_id)).first()
-    return revoked is not None and revoked.revoked_at is None
+def touch(engine: sa.Engine, session_id: int, seen: dt.datetime) -> bool:
+    """Record use (the idle limit counts from the last click in any tab); False when the row has been revoked.
 
-
-def touch(engine: sa.Engine, session_id: int, seen: dt.datetime) -> None:
-    """Record use, so the idle limit counts from the last click in any tab."""
-    with engine.begin() as conn:
-        conn.execute(web_sessions.update().where(web_sessions.c.id == session_id).values(seen_at=seen))
+    One statement per page view. On a read-only database the use is not recorded and the row is only read.
+    """
+    live = sa.and_(web_sessions.c.id == session_id, web_sessions.c.revoked_at.is_(None))
+    try:
+        with engine.begin() as conn:
+            return conn.execute(web_sessions.update().where(live).values(seen_at=seen)).rowcount == 1
+    except sa.exc.SQLAlchemyError:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(web_sessions.c.id).where(live)).first() is not None
 
 
 def revoke(engine: sa.Engine | sa.Connection, session_id: int, why: str) -> None:

@@ -29,7 +29,7 @@ from dashboard.core.intake.tabular import (
 from dashboard.core.intake.validate import Validation, set_aside, validate_sessions, validate_sites
 from dashboard.core.messages import ERROR, Problem, problem
 from dashboard.core.storage import audit
-from dashboard.core.storage.db import lock_writes
+from dashboard.core.storage.db import as_utc, lock_writes
 from dashboard.core.storage.schema import plan_rows, sessions, sites, uploads
 from dashboard.core.text import printable
 
@@ -100,9 +100,7 @@ def _seen_before(conn: sa.Connection, kind: str, digest: str) -> Problem | None:
     ).scalar()
     if when is None:
         return None
-    if when.tzinfo is None:  # SQLite keeps no zone; we always write UTC
-        when = when.replace(tzinfo=dt.UTC)
-    return problem("file_seen_before", value=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
+    return problem("file_seen_before", value=as_utc(when).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"))
 
 
 def _existing(

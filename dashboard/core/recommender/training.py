@@ -78,10 +78,7 @@ def _now() -> dt.datetime:
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes: they were written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+    return None if value is None else db.as_utc(value)
 
 
 def _job(row: sa.Row) -> Job:

@@ -6,6 +6,7 @@ The embedded default is a SQLite file that needs no set-up; ``OUTREACH_DB_URL`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -125,6 +126,11 @@ def make_engine(url: str | None = None) -> sa.Engine:
 
 
 _IMPORT_LOCK = 20180401  # an arbitrary constant naming the import lock among PostgreSQL advisory locks
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC datetime: SQLite keeps no zone, and every writer here writes UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def lock_writes(conn: sa.Connection) -> None:
