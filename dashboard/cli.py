@@ -30,7 +30,7 @@ from dashboard.core.export import write_csv
 from dashboard.core.geo import districts
 from dashboard.core.intake import ingest
 from dashboard.core.messages import ERROR, Problem
-from dashboard.core.reports import kpi
+from dashboard.core.reports import briefing, kpi, periods
 from dashboard.core.storage import db
 
 MAX_PRINTED_PROBLEMS = 50
@@ -270,6 +270,8 @@ def _district_arg(value: str) -> str:
 
 def cmd_kpi(args) -> int:
     engine = _engine()
+    if args.period is not None:
+        return _kpi_compared(args, engine)
     result = access.totals(engine, _scope(args, engine), args.district, args.date_from, args.date_to)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -277,6 +279,25 @@ def cmd_kpi(args) -> int:
     for key, value in result.items():
         zh, en = kpi.LABELS[key]
         print(f"{_say(zh, en, args.lang):<40} {value:>12,}")
+    return 0
+
+
+def _kpi_compared(args, engine) -> int:
+    """``kpi --period``: each total beside the same period last year (同比) and the period before (环比)."""
+    scope = _scope(args, engine)
+    _, last = access.date_range(engine, scope)
+    frame = access.compare_totals(engine, scope, args.period, args.district, last)
+    if args.json:
+        print(frame.to_json(orient="records", force_ascii=False))
+        return 0
+    pct = lambda x: "—" if x is None or x != x else f"{x:+.1%}"  # noqa: E731  NaN != NaN
+    print(
+        f"{'':<40} {_say('本期', 'now', args.lang):>12} {_say('同比', 'y/y', args.lang):>9} "
+        f"{_say('环比', 'p/p', args.lang):>9}"
+    )
+    for row in frame.itertuples(index=False):
+        zh, en = kpi.LABELS[row.metric]
+        print(f"{_say(zh, en, args.lang):<40} {row.current:>12,} {pct(row.yoy):>9} {pct(row.pop):>9}")
     return 0
 
 
@@ -482,6 +503,34 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _period_arg(value: str) -> periods.Period:
+    try:
+        return periods.parse(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"时间应写成 2023、2023Q1、2023-04 或 2023-01-01..2023-03-31 / a period looks like 2023, 2023Q1, 2023-04 "
+            f"or 2023-01-01..2023-03-31, not {value}"
+        ) from None
+
+
+def cmd_report(args) -> int:
+    """The one-page leader's report (PDF or Excel) for a period, within your districts."""
+    engine = _engine()
+    scope = _scope(args, engine)
+    _, last = access.date_range(engine, scope)
+    out = Path(args.out)
+    fmt = "pdf" if out.suffix.lower() == ".pdf" else "xlsx"
+    try:
+        language = "en" if args.lang == "en" else "zh"
+        data = access.leader_report(engine, scope, args.period, fmt, args.district, last, language)
+    except briefing.NoChineseFont:
+        print(_say(briefing.NoChineseFont.zh, briefing.NoChineseFont.en, args.lang), file=sys.stderr)
+        return 1
+    out.write_bytes(data)
+    print(_say(f"报告已写入 {out}", f"report written to {out}", args.lang))
+    return 0
+
+
 def planner_default_explore() -> float:
     from dashboard.core.recommender.planner import DEFAULT_EXPLORATION
 
@@ -541,6 +590,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--district", type=_district_arg, help="朝阳区, 朝阳 or 110105")
     p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, help="first date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, help="last date, YYYY-MM-DD (inclusive)")
+    p.add_argument(
+        "--period",
+        type=_period_arg,
+        help="2023, 2023Q1, 2023-04: the totals with 同比 and 环比 (instead of --from/--to)",
+    )
     p.set_defaults(func=cmd_kpi)
 
     p = sub.add_parser("train", help="backtest, choose and train the recommender; save it under models/")
@@ -633,6 +687,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="the one-page leader's report for a period, as PDF or Excel")
+    p.add_argument("--period", required=True, type=_period_arg, help="2023, 2023Q1, 2023-04 or 2023-01-01..2023-03-31")
+    p.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
+    p.add_argument("--district", type=_district_arg, help="朝阳区, 朝阳 or 110105 (default: all you may read)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

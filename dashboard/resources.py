@@ -20,6 +20,7 @@ import streamlit as st
 from dashboard.core import access
 from dashboard.core.access.scope import Scope
 from dashboard.core.geo import districts, maps
+from dashboard.core.reports import periods
 from dashboard.core.storage import db
 
 
@@ -100,6 +101,12 @@ def totals(
     scope: Scope, district: str | None, date_from: dt.date | None, date_to: dt.date | None, v: str = ""
 ) -> dict[str, int]:
     return access.totals(engine(), scope, district, date_from, date_to)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def compare(scope: Scope, district: str | None, period_key: str, as_of: dt.date | None, v: str = "") -> pd.DataFrame:
+    """Headline totals of a period (named by its key) with 同比 and 环比, read up to ``as_of``."""
+    return access.compare_totals(engine(), scope, periods.parse(period_key), district, as_of)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)

@@ -39,7 +39,7 @@ PLAN_HEADERS_ZH = {
 }
 
 
-def _safe_cell(value: object) -> object:
+def safe_cell(value: object) -> object:
     """Text without control characters, with a leading apostrophe if a spreadsheet would run it as a formula."""
     if not isinstance(value, str):
         return value
@@ -48,13 +48,13 @@ def _safe_cell(value: object) -> object:
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells and headers made safe for a spreadsheet (OWASP CSV injection): see :func:`_safe_cell`."""
+    """Text cells and headers made safe for a spreadsheet (OWASP CSV injection): see :func:`safe_cell`."""
     out = frame.copy()
-    out.columns = [_safe_cell(str(c)) for c in out.columns]
+    out.columns = [safe_cell(str(c)) for c in out.columns]
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
         if col.dtype == object or pd.api.types.is_string_dtype(col):
-            out.isetitem(i, col.astype(object).map(_safe_cell))
+            out.isetitem(i, col.astype(object).map(safe_cell))
     return out
 
 

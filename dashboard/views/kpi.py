@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import maps
-from dashboard.core.reports import kpi, targets
+from dashboard.core.reports import briefing, kpi, periods, targets
 from dashboard.i18n import lang, t
 
 PILOT_START = dt.date(2018, 4, 1)
@@ -34,37 +34,83 @@ if first is None or last is None:  # both or neither: the first and last session
     )
     st.stop()
 
-presets = {
-    "pilot": (t("试点以来", "Since the pilot (Apr 2018)"), (PILOT_START, last)),
-    "year": (t("今年", "This year"), (dt.date(last.year, 1, 1), last)),
-    "last_year": (t("去年", "Last year"), (dt.date(last.year - 1, 1, 1), dt.date(last.year - 1, 12, 31))),
-    "12m": (t("近12个月", "Last 12 months"), (last - dt.timedelta(days=364), last)),
-    "five_years": (t("五年（2018.4–2023.4）", "Five years (Apr 2018 – Apr 2023)"), (PILOT_START, dt.date(2023, 4, 30))),
-    "custom": (t("自定义", "Custom"), None),
+KINDS = {
+    "year": t("年", "Year"),
+    "quarter": t("季度", "Quarter"),
+    "month": t("月", "Month"),
+    "all": t("试点以来", "Since the pilot"),
+    "span": t("自定义", "Custom"),
 }
 c1, c2, c3 = st.columns([2, 2, 1])
-preset = c1.radio(
-    t("时间", "Period"), list(presets), format_func=lambda k: presets[k][0], horizontal=True, key="kpi_preset"
+kind = c1.segmented_control(
+    t("时间", "Period"), list(KINDS), default="year", format_func=KINDS.__getitem__, key="kpi_kind"
 )
-if preset == "custom":
+kind = kind or "year"  # a second click on the chosen segment clears it
+if kind in ("year", "quarter", "month"):
+    options = periods.choices(kind, first, last)
+    period = c2.selectbox(t("期间", "Which"), options, format_func=lambda p: p.label(lang()), key=f"kpi_period_{kind}")
+elif kind == "all":
+    period = periods.Period("span", min(PILOT_START, first), last)
+    c2.caption(f"{period.start} – {period.end}")
+else:
     span = c2.date_input(
         t("日期范围", "Date range"), (first, last), min_value=dt.date(2018, 1, 1), max_value=last, key="kpi_span"
     )
-    date_from, date_to = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
-else:
-    period = presets[preset][1]
-    assert period is not None  # only "custom" has no fixed period
-    date_from, date_to = period
-    c2.caption(f"{date_from} – {date_to}")
+    a, b = span if isinstance(span, tuple) and len(span) == 2 else (first, last)
+    period = periods.Period("span", a, b)
 district = auth.district_select(c3, me, "kpi_district")
+comparison = periods.compare(period, last)
+date_from, date_to = comparison.current
+compared = kind != "all"  # "since the pilot" has no period before it
+if comparison.partial:
+    st.caption(
+        t(
+            f"数据截至 {last:%Y-%m-%d}：本期按已有天数统计，同比、环比取相同天数。",
+            f"Data run to {last}: this period is counted to date and compared with as many days.",
+        )
+    )
 
-k = resources.totals(me, district, date_from, date_to, v)
+cmp = resources.compare(me, district, period.key, last, v).set_index("metric")
+k = {key: int(cmp.at[key, "current"]) for key in LABELS}
+
+
+def signed(x) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:+.1%}"
+
+
+def pop_line(key: str) -> str:
+    """The 环比 under a card: arrow and colour by direction, with the previous period's total."""
+    x = cmp.at[key, "pop"]
+    before = f"{int(cmp.at[key, 'previous']):,}"
+    if x is None or pd.isna(x):
+        return t(f"环比 —（上期 {before}）", f"vs previous period — ({before})")
+    arrow = ":green[▲" if x > 0 else (":red[▼" if x < 0 else ":gray[■")
+    return t(f"环比 {arrow} {abs(x):.1%}]（上期 {before}）", f"vs previous {arrow} {abs(x):.1%}] ({before})")
+
+
 for group in (
     ("worker_sessions", "consultations", "applications", "members_total"),
     ("enterprise_sessions", "enterprises_reached", "unions_founded", "members_from_enterprise_sessions"),
 ):
     for col, key in zip(st.columns(4), group, strict=True):
-        col.metric(label(key), f"{k[key]:,}")
+        with col:
+            if compared:
+                yoy = cmp.at[key, "yoy"]
+                st.metric(
+                    label(key),
+                    f"{k[key]:,}",
+                    signed(yoy),
+                    delta_color="normal" if pd.notna(yoy) else "off",
+                    delta_arrow="auto" if pd.notna(yoy) else "off",
+                    delta_description=t(
+                        f"同比（去年同期 {int(cmp.at[key, 'year_before']):,}）",
+                        f"year on year ({int(cmp.at[key, 'year_before']):,})",
+                    ),
+                    border=True,
+                )
+                st.caption(pop_line(key))
+            else:
+                st.metric(label(key), f"{k[key]:,}", border=True)
 
 st.subheader(t("转化漏斗", "Funnel"))
 f1, f2 = st.columns(2)
@@ -109,40 +155,67 @@ st.altair_chart(
 
 st.subheader(t("各区排名", "District ranking"))
 stats = resources.district_stats(me, date_from, date_to, v)
-stats["name"] = stats["name_zh"] if lang() == "zh" else stats["name_en"]
-ranking = stats.sort_values("applications", ascending=False)[
-    ["name", "worker_sessions", "applications", "conversion", "enterprise_sessions", "unions_founded", "members"]
-].reset_index(drop=True)
-ranking.index += 1
-r1, r2 = st.columns([3, 2])
-r1.dataframe(
-    ranking,
-    column_config={
-        "name": t("区", "District"),
-        "worker_sessions": label("worker_sessions"),
-        "applications": label("applications"),
-        "conversion": st.column_config.NumberColumn(t("转化率", "Conversion"), format="percent"),
-        "enterprise_sessions": label("enterprise_sessions"),
-        "unions_founded": label("unions_founded"),
-        "members": label("members_total"),
-    },
-    height=600,
-)
-with r2:
-    geo = resources.boundaries().merge(stats[["adcode", "applications", "members", "name"]], on="adcode")
-    m = maps.base_map(zoom=8)
-    layer, leg = maps.district_layer(
-        geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}
+ranked = briefing.district_ranking(stats)
+ranked["name"] = ranked["name_zh"] if lang() == "zh" else ranked["name_en"]
+ranked["conversion"] = ranked["conversion"] * 100  # one percentage format on the page: 25.8%
+if district is not None:  # the chosen district, keeping its place among all
+    st.caption(
+        t(
+            f"{ranked.loc[ranked['adcode'] == district, 'name'].iat[0]} 在 {len(ranked)} 个区中排第 "
+            f"{int(ranked.loc[ranked['adcode'] == district, 'rank'].iat[0])} 名（按现场申请入会人数）。",
+            f"{ranked.loc[ranked['adcode'] == district, 'name'].iat[0]} ranks "
+            f"{int(ranked.loc[ranked['adcode'] == district, 'rank'].iat[0])} of {len(ranked)} (by applications).",
+        )
     )
-    layer.add_to(m)
-    map_widgets.frame_districts(m, me, district, maps.Tiles())
-    st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
-    map_widgets.legend(label("applications"), leg)
-
-st.subheader(t("年度目标进度", "Progress against annual targets"))
-year = st.number_input(
-    t("年份", "Year"), min_value=2018, max_value=last.year + 1, value=last.year, step=1, key="kpi_year"
+ranking = ranked[
+    [
+        "rank",
+        "name",
+        "worker_sessions",
+        "applications",
+        "conversion",
+        "enterprise_sessions",
+        "unions_founded",
+        "members",
+    ]
+]
+shown_ranking = ranking if district is None else ranking[ranked["adcode"] == district]
+count = lambda title: st.column_config.NumberColumn(title, format="localized")  # noqa: E731  1,234
+st.dataframe(
+    shown_ranking,
+    column_config={
+        "rank": st.column_config.NumberColumn(t("名次", "Rank"), width=50),
+        "name": st.column_config.TextColumn(t("区", "District"), width=110),
+        "worker_sessions": count(label("worker_sessions")),
+        "applications": count(label("applications")),
+        "conversion": st.column_config.NumberColumn(t("咨询转化率", "Conversion"), format="%.1f%%"),
+        "enterprise_sessions": count(label("enterprise_sessions")),
+        "unions_founded": count(label("unions_founded")),
+        "members": count(label("members_total")),
+    },
+    hide_index=True,
+    width="stretch",
+    height="content",
 )
+geo = resources.boundaries().merge(ranked[["adcode", "applications", "members", "name"]], on="adcode")
+m = maps.base_map(zoom=8)
+layer, leg = maps.district_layer(
+    geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}
+)
+layer.add_to(m)
+map_widgets.frame_districts(m, me, district, maps.Tiles())
+st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
+map_widgets.legend(label("applications"), leg)
+
+year = period.end.year  # the targets of the year the period falls in
+st.subheader(t(f"{year}年度目标进度", f"Progress against {year} targets"))
+if period.start.year != period.end.year:
+    st.caption(
+        t(
+            f"所选时间跨年，显示 {year} 年（所选时间的最后一年）的目标。",
+            f"The period spans years: showing the targets of {year}, its last year.",
+        )
+    )
 if district is None and me.districts is not None:
     st.caption(
         t(
@@ -152,7 +225,7 @@ if district is None and me.districts is not None:
     )
     prog = None
 else:
-    prog = access.target_progress(resources.engine(), me, int(year), district, today=last)
+    prog = access.target_progress(resources.engine(), me, year, district, today=min(last, period.end))
 if prog is None:
     pass
 elif prog["target"].notna().any():
@@ -163,40 +236,52 @@ elif prog["target"].notna().any():
                 f"{row.achieved:,}",
                 f"{t('目标', 'target')} {int(row.target):,}" if pd.notna(row.target) else t("未设目标", "no target"),
                 delta_color="off",
+                delta_arrow="off",
             )
             if pd.notna(row.target) and row.target:
                 st.progress(
                     min(row.share, 1.0),
-                    text=(
-                        f"{row.share:.0%} · {t('时间过半' if row.year_elapsed >= 0.5 else '时间进度', 'of year')} "
-                        f"{row.year_elapsed:.0%}"
-                    ),
+                    text=(f"{row.share:.1%} · {t('时间进度', 'of year')} {row.year_elapsed:.1%}"),
                 )
 else:
-    st.caption(t("本年度还没有设置目标。", "No targets set for this year."))
+    st.caption(t(f"{year} 年还没有设置目标。", f"No targets set for {year}."))
 if me.is_admin:  # targets are set by admins only; everyone sees progress against them
-    with st.expander(t("设置年度目标", "Set annual targets")):
-        current = access.get_targets(resources.engine(), me, int(year), district)
+    with st.expander(t(f"设置 {year} 年度目标", f"Set {year} targets")):
+        current = access.get_targets(resources.engine(), me, year, district)
         with st.form("targets_form"):
             values = {
                 m: st.number_input(label(m), min_value=0, value=int(current.get(m, 0)), step=10, key=f"target_{m}")
                 for m in targets.METRICS
             }
             if st.form_submit_button(t("保存目标", "Save targets")):
-                access.set_targets(
-                    resources.engine(), me, int(year), {m: (x or None) for m, x in values.items()}, district
-                )
+                access.set_targets(resources.engine(), me, year, {m: (x or None) for m, x in values.items()}, district)
                 resources.data_changed()
                 st.rerun()
 
-sheets = {
-    t("总计", "Totals"): pd.DataFrame([{"metric": label(key), "value": k[key]} for key in LABELS]),
-    t("月度", "Monthly"): months,
-    t("各区", "Districts"): ranking,
-}
-st.download_button(
-    t("导出 Excel", "Export to Excel"),
-    lambda: access.export_workbook(resources.engine(), me, "kpi", sheets, district),
-    file_name=f"kpi_{date_from}_{date_to}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+st.subheader(t("报告", "Report"))
+st.caption(
+    t(
+        "一页报告：所选时间和范围的主要指标（含同比、环比）、年度目标进度和各区排名，可打印的 PDF 与 Excel。",
+        "A one-page report of the chosen period and scope: headline figures with year-on-year and period-on-period "
+        "changes, targets and the district ranking, as a printable PDF and as Excel.",
+    )
 )
+name = f"{t('双沟通报告', 'outreach_report')}_{period.key.replace('..', '_')}"
+d1, d2 = st.columns(2)
+d1.download_button(
+    t("下载 Excel 报告", "Download the Excel report"),
+    lambda: access.leader_report(resources.engine(), me, period, "xlsx", district, last, lang()),
+    file_name=f"{name}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="report_xlsx",
+)
+if briefing.cjk_font() is None:
+    d2.warning(t(briefing.NoChineseFont.zh, briefing.NoChineseFont.en))
+else:
+    d2.download_button(
+        t("下载 PDF 报告（可打印）", "Download the PDF report (printable)"),
+        lambda: access.leader_report(resources.engine(), me, period, "pdf", district, last, lang()),
+        file_name=f"{name}.pdf",
+        mime="application/pdf",
+        key="report_pdf",
+    )

@@ -21,7 +21,7 @@ from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training
-from dashboard.core.reports import kpi, plans, queries, targets
+from dashboard.core.reports import briefing, kpi, periods, plans, queries, targets
 from dashboard.core.storage import audit
 
 if TYPE_CHECKING:
@@ -74,6 +74,48 @@ def totals(
 ) -> dict[str, int]:
     where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
     return kpi.totals(engine, district=where, date_from=date_from, date_to=date_to)
+
+
+def compare_totals(
+    engine: sa.Engine,
+    scope: Scope,
+    period: periods.Period,
+    district: str | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """The headline totals of ``period`` (read up to ``as_of``) beside 同比 and 环比 (:func:`kpi.compare`)."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
+    return kpi.compare(engine, periods.compare(period, as_of), where)
+
+
+def leader_report(
+    engine: sa.Engine,
+    scope: Scope,
+    period: periods.Period,
+    fmt: str,
+    district: str | None = None,
+    as_of: dt.date | None = None,
+    lang: str = "zh",
+) -> bytes:
+    """The one-page report (``fmt`` "pdf" or "xlsx") for the caller's districts, or the one chosen; audited.
+
+    Raises :class:`briefing.NoChineseFont` for a PDF on a machine without a Chinese font.
+    """
+    where = _guard(engine, scope, lambda: scope.readable(district), what="report", district=district)
+    if isinstance(where, tuple) and len(where) == 1:
+        where = where[0]
+    # targets are the city's or one district's: a planner with several districts sees them per district only
+    report = briefing.build(
+        engine,
+        period,
+        district=where,
+        as_of=as_of,
+        with_targets=isinstance(where, str) or scope.districts is None,
+        made_by=scope.user,
+    )
+    data = briefing.to_pdf(report, lang) if fmt == "pdf" else briefing.to_xlsx(report, lang)
+    audit.record(engine, scope, "export", where or scope.districts, what="report", format=fmt, period=period.key)
+    return data
 
 
 def date_range(engine: sa.Engine, scope: Scope) -> tuple[dt.date | None, dt.date | None]:

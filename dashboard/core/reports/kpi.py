@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.core.reports import periods
 from dashboard.core.storage.schema import sessions
 
 _Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")
@@ -137,3 +138,38 @@ def date_range(
     if isinstance(lo, str):  # SQLite aggregate returns text
         lo, hi = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
     return lo, hi
+
+
+def change(now: float, before: float) -> float | None:
+    """The relative change from ``before`` to ``now`` (0.05 = up 5 %), None when there was nothing before."""
+    return (now - before) / before if before else None
+
+
+def compare(
+    engine: sa.Engine, comparison: periods.Comparison, district: str | tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Each headline total for the period, the same days a year earlier (同比) and the period before (环比).
+
+    Returns
+    -------
+    DataFrame
+        One row per :data:`KPI_FIELDS` entry: ``metric, current, year_before, previous, yoy, pop`` where ``yoy``
+        and ``pop`` are relative changes (None when the earlier total is 0).
+    """
+    now, yb, prev = (
+        totals(engine, district=district, date_from=a, date_to=b)
+        for a, b in (comparison.current, comparison.year_before, comparison.previous)
+    )
+    return pd.DataFrame(
+        [
+            {
+                "metric": m,
+                "current": now[m],
+                "year_before": yb[m],
+                "previous": prev[m],
+                "yoy": change(now[m], yb[m]),
+                "pop": change(now[m], prev[m]),
+            }
+            for m in KPI_FIELDS
+        ]
+    )
