@@ -57,17 +57,39 @@ def test_map_district_table_matches_the_core(app, setup):
 
 
 def test_kpi_page_numbers_equal_the_command_line(app, setup):
+    from dashboard.core.reports import periods
+
     at = open_page(app, "kpi")
     first, last = kpi.date_range(setup[2])
-    totals = kpi.totals(setup[2], date_from=dt.date(2018, 4, 1), date_to=last)  # preset 试点以来
-    assert metric(at, "职工沟通会场次") == f"{totals['worker_sessions']:,}"
+    this_year = periods.compare(periods.year(last.year), last)  # the page opens on the latest year
+    now = kpi.compare(setup[2], this_year).set_index("metric")
+    assert metric(at, "职工沟通会场次") == f"{now.at['worker_sessions', 'current']:,}"
+    card = next(m for m in at.metric if m.label == "现场申请入会人数")
+    assert card.delta == f"{now.at['applications', 'yoy']:+.1%}"  # 同比 on the card, 环比 beneath it
+    assert any(
+        c.value.startswith(f"环比 ") and f"上期 {now.at['applications', 'previous']:,}" in c.value for c in at.caption
+    )
+    at.segmented_control(key="kpi_kind").set_value("all").run()
+    totals = kpi.totals(setup[2], date_from=min(dt.date(2018, 4, 1), first), date_to=last)
     assert metric(at, "建会企业数") == f"{totals['unions_founded']:,}"
     assert metric(at, "发展会员数") == f"{totals['members_total']:,}"
-    at.radio(key="kpi_preset").set_value("five_years").run()
-    five = kpi.totals(setup[2], date_from=dt.date(2018, 4, 1), date_to=dt.date(2023, 4, 30))
-    assert metric(at, "现场申请入会人数") == f"{five['applications']:,}"
-    assert abs(five["applications"] - 160_100) / 160_100 < 0.01
-    assert any(b.label == "导出 Excel" for b in at.get("download_button"))
+    at.segmented_control(key="kpi_kind").set_value("month").run()
+    at.selectbox(key="kpi_period_month").set_value(periods.parse("2023-04")).run()
+    april = kpi.totals(setup[2], date_from=dt.date(2023, 4, 1), date_to=dt.date(2023, 4, 30))
+    assert metric(at, "现场申请入会人数") == f"{april['applications']:,}"
+    assert "2023年4月" in at.selectbox(key="kpi_period_month").format_func(at.selectbox(key="kpi_period_month").value)
+    assert {b.label for b in at.get("download_button")} >= {"下载 Excel 报告", "下载 PDF 报告（可打印）"}
+
+
+def test_kpi_ranking_narrows_to_the_chosen_district(app, setup):
+    at = open_page(app, "kpi")
+    full = at.dataframe[0].value
+    assert len(full) == 16 and list(full["rank"]) == list(range(1, 17))
+    at.selectbox(key="kpi_district").set_value("110105").run()
+    narrowed = at.dataframe[0].value
+    assert list(narrowed["name"]) == ["朝阳区"]
+    rank = int(full.loc[full["name"] == "朝阳区", "rank"].iat[0])
+    assert any(f"在 16 个区中排第 {rank} 名" in c.value for c in at.caption)
 
 
 def test_kpi_targets_show_progress(app, setup):
@@ -80,6 +102,12 @@ def test_kpi_targets_show_progress(app, setup):
     try:
         at = open_page(app, "kpi")
         assert any("目标 40,000" in (m.delta or "") for m in at.metric)
+        assert any(h.value == f"{last.year}年度目标进度" for h in at.subheader)
+        from dashboard.core.reports import periods
+
+        at.selectbox(key="kpi_period_year").set_value(periods.year(last.year - 1)).run()  # the target year follows
+        assert not any("目标 40,000" in (m.delta or "") for m in at.metric)
+        assert any(h.value == f"{last.year - 1}年度目标进度" for h in at.subheader)
     finally:
         targets.set_targets(setup[2], last.year, {})
 
@@ -124,7 +152,7 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     _, last = kpi.date_range(engine)
     assert (
         metric(at, "现场申请入会人数")
-        == f"{kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=last)['applications']:,}"
+        == f"{kpi.totals(engine, date_from=dt.date(last.year, 1, 1), date_to=last)['applications']:,}"
     )
 
 

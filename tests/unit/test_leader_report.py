@@ -131,7 +131,14 @@ def test_the_workbook_has_chinese_headers_formatted_numbers_and_says_what_it_cov
     assert "2023-05-01 至 2023-05-31" in ws["A2"].value
     rows = {r[0].value: r for r in ws.iter_rows() if r[0].value}
     applications = rows["现场申请入会人数"]
-    assert [c.value for c in applications[:6]] == ["现场申请入会人数", 30, 10, pytest.approx(2.0), 20, pytest.approx(0.5)]
+    assert [c.value for c in applications[:6]] == [
+        "现场申请入会人数",
+        30,
+        10,
+        pytest.approx(2.0),
+        20,
+        pytest.approx(0.5),
+    ]
     assert applications[1].number_format == "#,##0" and applications[3].number_format == "+0.0%;-0.0%;0.0%"
     header = next(r for r in ws.iter_rows() if r[0].value == "名次")
     assert [c.value for c in header[:3]] == ["名次", "区", "职工沟通会场次"]

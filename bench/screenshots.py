@@ -1,0 +1,124 @@
+"""Screenshots of every page, in Chinese and in English, at desktop (1440x900) and phone (390x844) size.
+
+Builds the sample database, trains a quick model, starts the app, signs in (admin for the desktop shots, the
+朝阳 planner for the phone ones: the person who uses the app in the field) and saves a full-page PNG per page,
+language and size into ``--out``, plus the sidebar opened on the phone. Look at them before closing a UI change.
+
+Usage::
+
+    python bench/screenshots.py [--out /tmp/screens] [--pages / /kpi] [--langs zh en]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pages import build, serve  # noqa: E402
+
+from dashboard.core.access import accounts  # noqa: E402
+
+PAGES = {"/": "map", "/plan": "plan", "/kpi": "kpi", "/upload": "upload", "/model": "model", "/admin": "admin"}
+SIZES = {"desktop": (1440, 900, "admin"), "phone": (390, 844, "chaoyang")}
+PASSWORDS = {a[0]: a[3] for a in accounts.DEMO_ACCOUNTS}
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+
+def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    saved: list[Path] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"])
+        for size, (width, height, user) in SIZES.items():
+            context = browser.new_context(
+                viewport={"width": width, "height": height},
+                device_scale_factor=1,
+                is_mobile=size == "phone",
+                has_touch=size == "phone",
+                locale="zh-CN",
+            )
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page = context.new_page()
+            page.goto(base + "/")
+            page.wait_for_selector(IDLE, timeout=300_000)
+            page.get_by_label("用户名").fill(user)
+            page.get_by_label("密码", exact=True).fill(PASSWORDS[user])
+            page.get_by_role("button", name="登录", exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector(IDLE, timeout=300_000)
+            for language in langs:
+                for path in pages:
+                    if user != "admin" and path == "/admin":
+                        continue
+                    page.goto(base + path)  # the kept sign-in opens deep links
+                    page.wait_for_selector(IDLE, timeout=300_000)
+                    if page.get_by_text("English", exact=True).count() and language == "en":
+                        _choose_language(page, "English", size)
+                    elif language == "zh" and page.get_by_text("中文", exact=True).count():
+                        _choose_language(page, "中文", size)
+                    if path in ("/", "/kpi"):
+                        page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
+                            "path.leaflet-interactive"
+                        ).first.wait_for(timeout=120_000)
+                    page.wait_for_timeout(800)  # tiles of the offline layer and chart transitions settle
+                    target = out / f"{language}_{size}_{PAGES[path]}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    saved.append(target)
+            if size == "phone":
+                page.goto(base + "/kpi")
+                page.wait_for_selector(IDLE, timeout=300_000)
+                page.locator("[data-testid=stExpandSidebarButton]").click()
+                page.wait_for_timeout(600)
+                target = out / "zh_phone_sidebar.png"
+                page.screenshot(path=str(target))
+                saved.append(target)
+            context.close()
+        browser.close()
+    return saved
+
+
+def _choose_language(page, name: str, size: str) -> None:
+    """The language switch sits in the sidebar; on a phone it is opened first."""
+    sidebar = page.locator("[data-testid=stSidebar]")
+    if size == "phone" and not sidebar.is_visible():
+        page.locator("[data-testid=stExpandSidebarButton]").click()
+    radio = sidebar.get_by_text(name, exact=True)
+    if radio.is_visible():
+        radio.click()
+        page.wait_for_timeout(300)
+        page.wait_for_selector(IDLE, timeout=300_000)
+    if size == "phone" and sidebar.is_visible():
+        page.keyboard.press("Escape")
+        collapse = page.locator("[data-testid=stSidebarCollapseButton] button")
+        if collapse.count() and collapse.first.is_visible():
+            collapse.first.click()
+        page.wait_for_timeout(300)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "screens")
+    parser.add_argument("--pages", nargs="+", default=list(PAGES))
+    parser.add_argument("--langs", nargs="+", default=["zh", "en"])
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url, models = build(Path(tmp), 1)
+        proc, base = serve(url, models)
+        try:
+            saved = shoot(base, args.out, args.pages, args.langs)
+        finally:
+            proc.terminate()
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
