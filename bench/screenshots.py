@@ -68,7 +68,7 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
                         ).first.wait_for(timeout=120_000)
                     page.wait_for_timeout(800)  # tiles of the offline layer and chart transitions settle
                     target = out / f"{language}_{size}_{PAGES[path]}.png"
-                    page.screenshot(path=str(target), full_page=True)
+                    _whole_page(page, target, width, height)
                     saved.append(target)
             if size == "phone":
                 page.goto(base + "/kpi")
@@ -81,6 +81,15 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
             context.close()
         browser.close()
     return saved
+
+
+def _whole_page(page, target: Path, width: int, height: int) -> None:
+    """Streamlit scrolls inside its main block, not the document: grow the window to that block's height."""
+    tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(height, int(tall)), 12_000)})
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(target), full_page=True)
+    page.set_viewport_size({"width": width, "height": height})
 
 
 def _choose_language(page, name: str, size: str) -> None:

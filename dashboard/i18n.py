@@ -26,3 +26,24 @@ def md_escape(text) -> str:
 def beijing(column: pd.Series) -> pd.Series:
     """Stored UTC times as Beijing wall-clock times, as users read them."""
     return pd.to_datetime(column, utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+
+
+def chinese_file_uploader() -> None:
+    """Streamlit's file uploader has its button and size note built in English: in Chinese, write Chinese over them.
+
+    CSS only (the texts are in the component, with no option to change them): the English is set to size 0 and the
+    Chinese shown in its place, so the uploader behaves exactly as before. The limit is the server's own setting.
+    """
+    if lang() != "zh":
+        return
+    limit = float(st.get_option("server.maxUploadSize"))
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p{font-size:0}'
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
+        '{content:"选择文件";font-size:0.875rem}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
+        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
+        f'{{content:"或把文件拖到这里 · 每个文件不超过 {limit:g} MB";font-size:0.875rem}}'
+        "</style>"
+    )

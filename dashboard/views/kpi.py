@@ -78,14 +78,19 @@ def signed(x) -> str:
     return "—" if x is None or pd.isna(x) else f"{x:+.1%}"
 
 
-def pop_line(key: str) -> str:
-    """The 环比 under a card: arrow and colour by direction, with the previous period's total."""
-    x = cmp.at[key, "pop"]
+def comparison_line(key: str) -> str:
+    """Beneath a card: the same period last year, then 环比 with arrow and colour by direction."""
+    year_before = f"{int(cmp.at[key, 'year_before']):,}"
     before = f"{int(cmp.at[key, 'previous']):,}"
+    x = cmp.at[key, "pop"]
     if x is None or pd.isna(x):
-        return t(f"环比 —（上期 {before}）", f"vs previous period — ({before})")
-    arrow = ":green[▲" if x > 0 else (":red[▼" if x < 0 else ":gray[■")
-    return t(f"环比 {arrow} {abs(x):.1%}]（上期 {before}）", f"vs previous {arrow} {abs(x):.1%}] ({before})")
+        change = "—"
+    else:
+        change = (":green[▲" if x > 0 else (":red[▼" if x < 0 else ":gray[■")) + f" {abs(x):.1%}]"
+    return t(
+        f"去年同期 {year_before} · 环比 {change}（上期 {before}）",
+        f"Last year {year_before} · vs previous {change} ({before})",
+    )
 
 
 for group in (
@@ -102,13 +107,10 @@ for group in (
                     signed(yoy),
                     delta_color="normal" if pd.notna(yoy) else "off",
                     delta_arrow="auto" if pd.notna(yoy) else "off",
-                    delta_description=t(
-                        f"同比（去年同期 {int(cmp.at[key, 'year_before']):,}）",
-                        f"year on year ({int(cmp.at[key, 'year_before']):,})",
-                    ),
+                    delta_description=t("同比", "year on year"),
                     border=True,
                 )
-                st.caption(pop_line(key))
+                st.caption(comparison_line(key))
             else:
                 st.metric(label(key), f"{k[key]:,}", border=True)
 
@@ -158,7 +160,7 @@ stats = resources.district_stats(me, date_from, date_to, v)
 ranked = briefing.district_ranking(stats)
 ranked["name"] = ranked["name_zh"] if lang() == "zh" else ranked["name_en"]
 ranked["conversion"] = ranked["conversion"] * 100  # one percentage format on the page: 25.8%
-if district is not None:  # the chosen district, keeping its place among all
+if district is not None and len(ranked) > 1:  # the chosen district, keeping its place among all
     st.caption(
         t(
             f"{ranked.loc[ranked['adcode'] == district, 'name'].iat[0]} 在 {len(ranked)} 个区中排第 "

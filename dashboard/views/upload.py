@@ -9,7 +9,7 @@ from dashboard import auth, resources
 from dashboard.core import access
 from dashboard.core.geo import districts
 from dashboard.core.intake import templates
-from dashboard.i18n import beijing, lang, t
+from dashboard.i18n import beijing, lang, md_escape, t
 
 st.title(t("上传", "Upload"))
 me = auth.scope()
@@ -95,6 +95,23 @@ def problems_table(report: access.ImportReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
 
 
+LISTED = 30  # problems listed as text; the rest in the table
+
+
+def problem_line(row) -> str:
+    """One problem as a wrapping line: where (row, column), the value as typed, what to do."""
+    where = []
+    if pd.notna(row.row):
+        where.append(t(f"第 {int(row.row)} 行", f"row {int(row.row)}"))
+    if isinstance(row.column, str) and row.column:
+        where.append(md_escape(row.column))
+    value = f" “{md_escape(row.value)}”" if isinstance(row.value, str) and row.value else ""
+    mark = ":red[●]" if row.level == t("错误", "error") else ":orange[●]"
+    return (
+        f"- {mark} **{' · '.join(where) or t('整个文件', 'whole file')}**{value}{t('：', ': ')}{md_escape(row.message)}"
+    )
+
+
 def retrain_after_upload() -> None:
     """New results change what the model should know: queue a retrain in the background; nobody waits for it."""
     access.request_retrain(resources.engine(), me, "import")
@@ -142,7 +159,19 @@ if upload is not None:
             st.markdown(
                 t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)")
             )
-            st.dataframe(table, hide_index=True, column_config=PROBLEM_COLUMNS, height=min(400, 40 + 35 * len(table)))
+            # a list that wraps, readable on a phone without sideways scrolling; the table below for sorting
+            st.markdown("\n".join(problem_line(row) for row in table.head(LISTED).itertuples()))
+            if len(table) > LISTED:
+                st.caption(
+                    t(
+                        f"另有 {len(table) - LISTED:,} 条，见下方表格。",
+                        f"{len(table) - LISTED:,} more in the table below.",
+                    )
+                )
+            with st.expander(t(f"表格（{len(table):,} 条）", f"As a table ({len(table):,})")):
+                st.dataframe(
+                    table, hide_index=True, column_config=PROBLEM_COLUMNS, height=min(400, 40 + 35 * len(table))
+                )
         if len(report.rejected_rows):
             st.markdown(t("**有错误的行**", "**Rows with errors**"))
             st.dataframe(report.rejected_rows, hide_index=True, height=min(300, 40 + 35 * len(report.rejected_rows)))
@@ -229,6 +258,7 @@ st.subheader(t("上传记录", "Upload history"))
 history = resources.upload_history(me, resources.version())
 history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
 history["uploaded_at"] = beijing(history["uploaded_at"])
+history["uploaded_by"] = history["uploaded_by"].fillna("—")  # the sample and early imports name nobody
 history["kind"] = history["kind"].map({"sessions": t("场次", "sessions"), "sites": t("点位", "sites")}).fillna("")
 st.dataframe(
     history.drop(columns=["sha256"]),
@@ -240,10 +270,10 @@ st.dataframe(
         "uploaded_at": t("时间（北京）", "Time (Beijing)"),
         "uploaded_by": t("上传人", "By"),
         "districts": t("区", "Districts"),
-        "rows_total": t("行数", "Rows"),
-        "rows_inserted": t("新增", "Inserted"),
-        "rows_updated": t("更新", "Updated"),
-        "rows_unchanged": t("未变", "Unchanged"),
-        "rows_rejected": t("拒绝", "Rejected"),
+        "rows_total": st.column_config.NumberColumn(t("行数", "Rows"), format="localized"),
+        "rows_inserted": st.column_config.NumberColumn(t("新增", "Inserted"), format="localized"),
+        "rows_updated": st.column_config.NumberColumn(t("更新", "Updated"), format="localized"),
+        "rows_unchanged": st.column_config.NumberColumn(t("未变", "Unchanged"), format="localized"),
+        "rows_rejected": st.column_config.NumberColumn(t("拒绝", "Rejected"), format="localized"),
     },
 )

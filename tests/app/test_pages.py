@@ -67,7 +67,10 @@ def test_kpi_page_numbers_equal_the_command_line(app, setup):
     card = next(m for m in at.metric if m.label == "现场申请入会人数")
     assert card.delta == f"{now.at['applications', 'yoy']:+.1%}"  # 同比 on the card, 环比 beneath it
     assert any(
-        c.value.startswith("环比 ") and f"上期 {now.at['applications', 'previous']:,}" in c.value for c in at.caption
+        c.value.startswith("去年同期 ")
+        and "环比" in c.value
+        and f"上期 {now.at['applications', 'previous']:,}" in c.value
+        for c in at.caption
     )
     at.segmented_control(key="kpi_kind").set_value("all").run()
     totals = kpi.totals(setup[2], date_from=min(dt.date(2018, 4, 1), first), date_to=last)

@@ -99,9 +99,20 @@ GAODE_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scal
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
+class MetricScale(folium.MacroElement):
+    """A scale bar in kilometres only (folium's ``control_scale`` adds miles, which nobody here reads)."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
     """An empty map of Beijing with the chosen basemap (or none)."""
-    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, control_scale=True)
+    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7)
+    MetricScale().add_to(m)
     if tiles.kind == "osm":
         folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)
     elif tiles.kind == "gaode":
