@@ -13,7 +13,7 @@ from dashboard.core import access
 from dashboard.core.geo import maps
 from dashboard.core.recommender import planner
 from dashboard.core.reports import ics
-from dashboard.i18n import lang, t
+from dashboard.i18n import lang, md_escape, t
 
 st.title(t("计划", "Plan"))
 me = auth.scope()
@@ -288,11 +288,35 @@ else:
     rows = access.plan_rows(eng, me, int(plan_id))
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
     rows["session_id"] = rows["session_id"].fillna("")  # not yet reported: an empty cell, not "None"
-    edited = st.data_editor(
-        rows[
-            [
+    how = st.segmented_control(
+        t("勾选方式", "Tick off"),
+        ["list", "table"],
+        default="list",
+        format_func=lambda k: (
+            t("逐条勾选（适合手机）", "One by one (for phones)") if k == "list" else t("表格", "Table")
+        ),
+        key="ticks_view",
+    )
+    ticks: dict[int, bool]
+    if how == "table":
+        edited = st.data_editor(
+            rows[
+                [
+                    "id",
+                    "done",
+                    "team",
+                    "date",
+                    "start_time",
+                    "end_time",
+                    "site_name",
+                    "expected_applications",
+                    "applications",
+                    "session_id",
+                ]
+            ],
+            hide_index=True,
+            disabled=[
                 "id",
-                "done",
                 "team",
                 "date",
                 "start_time",
@@ -301,37 +325,49 @@ else:
                 "expected_applications",
                 "applications",
                 "session_id",
-            ]
-        ],
-        hide_index=True,
-        disabled=[
-            "id",
-            "team",
-            "date",
-            "start_time",
-            "end_time",
-            "site_name",
-            "expected_applications",
-            "applications",
-            "session_id",
-        ],
-        column_config={
-            "id": "#",
-            "done": st.column_config.CheckboxColumn(t("已完成", "Done")),
-            "team": t("小组", "Team"),
-            "date": t("日期", "Date"),
-            "start_time": t("开始", "Start"),
-            "end_time": t("结束", "End"),
-            "site_name": t("点位", "Site"),
-            "applications": t("实际申请入会", "Actual applications"),
-            "expected_applications": t("预计", "Expected"),
-            "session_id": t("场次编号", "Session id"),
-        },
-        key=f"plan_rows_{plan_id}",
-    )
+            ],
+            column_config={
+                "id": "#",
+                "done": st.column_config.CheckboxColumn(t("已完成", "Done")),
+                "team": t("小组", "Team"),
+                "date": t("日期", "Date"),
+                "start_time": t("开始", "Start"),
+                "end_time": t("结束", "End"),
+                "site_name": t("点位", "Site"),
+                "applications": t("实际申请入会", "Actual applications"),
+                "expected_applications": t("预计", "Expected"),
+                "session_id": t("场次编号", "Session id"),
+            },
+            key=f"plan_rows_{plan_id}",
+        )
+        ticks = dict(zip(edited["id"], edited["done"], strict=True))
+    else:  # a checkbox per session, big enough for a thumb, grouped by day; one team at a time if chosen
+        team_numbers = sorted(int(x) for x in rows["team"].dropna().unique())
+        tick_team = st.selectbox(
+            t("小组", "Team"),
+            [0, *team_numbers],
+            format_func=lambda k: t("全部小组", "All teams") if k == 0 else t(f"第 {k} 组", f"Team {k}"),
+            key=f"ticks_team_{plan_id}",
+        )
+        mine = rows if tick_team == 0 else rows[rows["team"] == tick_team]
+        ticks = {}
+        for day, group in mine.groupby("date", sort=True):
+            st.markdown(f"**{day:%Y-%m-%d} {t('周' + '一二三四五六日'[day.weekday()], day.strftime('%a'))}**")
+            for r in group.itertuples():
+                expected = (
+                    ""
+                    if pd.isna(r.expected_applications)
+                    else t(f" · 预计 {int(r.expected_applications)} 人", f" · expect {int(r.expected_applications)}")
+                )
+                ticks[int(r.id)] = st.checkbox(
+                    f"{r.start_time}–{r.end_time} · {md_escape(r.site_name)} · {t(f'第 {r.team} 组', f'team {r.team}')}"
+                    f"{expected}",
+                    value=bool(r.done),
+                    key=f"tick_{plan_id}_{r.id}",
+                )
     b1, b2 = st.columns(2)
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
-        access.set_done(eng, me, dict(zip(edited["id"], edited["done"], strict=True)))
+        access.set_done(eng, me, ticks)
         st.success(t("已保存。", "Saved."))
     b2.download_button(
         t(

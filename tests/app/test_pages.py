@@ -193,6 +193,30 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     assert not first_pairs & set(zip(again["日期"].astype(str), again["点位"], strict=True))
 
 
+def test_sessions_are_ticked_off_one_by_one_by_team(app, setup):
+    """The field view: a checkbox per session (thumb-sized), one team's at a time, saved to the plan's rows."""
+    at = open_page(app, "plan")
+    at.number_input(key="plan_teams").set_value(2)
+    at.number_input(key="plan_days").set_value(2)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    next(b for b in at.button if b.label == "保存计划").click().run()
+    plan_id = at.selectbox(key="saved_plan").value
+    rows = plans.rows(setup[2], plan_id)
+    at.selectbox(key=f"ticks_team_{plan_id}").set_value(2).run()
+    boxes = [c for c in at.checkbox if c.key.startswith(f"tick_{plan_id}_")]
+    assert len(boxes) == int((rows["team"] == 2).sum()) == 2  # team 2's sessions only
+    assert all("第 2 组" in c.label and "–" in c.label for c in boxes)
+    boxes[0].check().run()
+    next(b for b in at.button if b.key == "save_ticks").click().run()
+    assert not at.exception
+    done = plans.rows(setup[2], plan_id).set_index("id")["done"]
+    ticked = int(boxes[0].key.rsplit("_", 1)[1])
+    assert bool(done[ticked]) and int(done.sum()) == 1
+    at.segmented_control(key="ticks_view").set_value("table").run()  # the table shows the same tick
+    table = next(d for d in at.dataframe if "done" in d.value.columns).value
+    assert bool(table.set_index("id").loc[ticked, "done"])
+
+
 def test_model_page_shows_the_backtest_against_baselines(app):
     at = open_page(app, "model")
     scores = at.dataframe[0].value
