@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 from dashboard import auth, resources  # noqa: E402
 from dashboard.core.access.scope import ADMIN, PermissionDenied  # noqa: E402
 from dashboard.core.storage import db  # noqa: E402
-from dashboard.i18n import LANGS, chinese_file_uploader, lang, t  # noqa: E402
+from dashboard.i18n import LANGS, chinese_builtins, lang, t  # noqa: E402
 from dashboard.training_notice import training_notice  # noqa: E402
 
 st.set_page_config(
@@ -25,7 +25,7 @@ st.set_page_config(
 
 with st.sidebar:
     st.radio("语言 / Language", list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
-    chinese_file_uploader()
+    chinese_builtins()
 
 VIEWS = Path(__file__).parent / "views"
 

@@ -28,11 +28,13 @@ def beijing(column: pd.Series) -> pd.Series:
     return pd.to_datetime(column, utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
 
 
-def chinese_file_uploader() -> None:
-    """Streamlit's file uploader has its button and size note built in English: in Chinese, write Chinese over them.
+def chinese_builtins() -> None:
+    """Streamlit builds a few texts in English: the file uploader's button and size note, and the keyboard users'
+    "Skip to main content" link. In Chinese, write Chinese over them.
 
-    CSS only (the texts are in the component, with no option to change them): the English is set to size 0 and the
-    Chinese shown in its place, so the uploader behaves exactly as before. The limit is the server's own setting.
+    CSS only (the texts are in Streamlit's own components, with no option to change them): the English is set to
+    size 0 and the Chinese shown in its place, so everything behaves exactly as before. The upload limit shown is
+    the server's own setting.
     """
     if lang() != "zh":
         return
@@ -45,5 +47,7 @@ def chinese_file_uploader() -> None:
         '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
         '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
         f'{{content:"或把文件拖到这里 · 每个文件不超过 {limit:g} MB";font-size:0.875rem}}'
+        '[data-testid="stSkipToContent"]{font-size:0}'
+        '[data-testid="stSkipToContent"]::after{content:"跳到主要内容";font-size:1rem}'
         "</style>"
     )

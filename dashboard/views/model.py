@@ -271,5 +271,44 @@ st.caption(
     )
 )
 
+CARD_LABELS = {
+    "estimator": ("所选模型", "Estimator"),
+    "trained_at": ("训练时间（北京时间）", "Trained at (Beijing time)"),
+    "data_from": ("训练数据起", "Data from"),
+    "data_to": ("训练数据止", "Data to"),
+    "sessions": ("训练用职工沟通会场次", "Worker sessions trained on"),
+    "sites_with_history": ("有历史的点位", "Sites with history"),
+    "data_hash": ("数据指纹（SHA-256）", "Data hash (SHA-256)"),
+    "random_state": ("随机种子", "Random state"),
+    "train_seconds": ("训练用时（秒）", "Training time (s)"),
+}
+VERSION_LABELS = {"feature_version": ("特征版本", "Feature version")}
+
+
+def card_rows(card: dict) -> pd.DataFrame:
+    """The model card as a two-column table in the user's language; values as recorded."""
+    rows = []
+    for key, (zh, en) in CARD_LABELS.items():
+        if key not in card:
+            continue  # a planner's card leaves out the city's counts and the data hash
+        value = card[key]
+        if key == "estimator":
+            value = NAMES.get(value, value)
+        elif key == "trained_at":
+            value = f"{beijing(pd.Series([value]))[0]:%Y-%m-%d %H:%M}"
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        rows.append({"item": t(zh, en), "value": str(value)})
+    for name, version in card.get("versions", {}).items():
+        zh, en = VERSION_LABELS.get(name, (f"{name} 版本", f"{name} version"))
+        rows.append({"item": t(zh, en), "value": str(version)})
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
 with st.expander(t("模型说明（技术）", "Model card (technical)")):
-    st.json({k: v for k, v in card.items() if k != "backtest"})
+    st.dataframe(
+        card_rows(card),
+        hide_index=True,
+        column_config={"item": t("项目", "Item"), "value": t("内容", "Value")},
+        width="stretch",
+    )

@@ -136,13 +136,6 @@ def history_text(n: int, mean) -> str:
     return t(f"{n}场·场均{mean:.1f}人", f"{n} sessions, {mean:.1f} on average")
 
 
-def directions(lat: float, lon: float) -> str | None:
-    """A link the user taps to open the phone's map app at the site (geo: URI, WGS-84); nothing loads by itself."""
-    if pd.isna(lat) or pd.isna(lon):
-        return None
-    return f"geo:{float(lat):.6f},{float(lon):.6f}?q={float(lat):.6f},{float(lon):.6f}"
-
-
 def plan_table(result: pd.DataFrame) -> pd.DataFrame:
     """The plan as planners read it: whole people, the interval, the site's own record, and directions."""
     return pd.DataFrame(
@@ -161,7 +154,9 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
                 for n, m in zip(result["history_sessions"], result["history_applications"], strict=True)
             ],
             t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
-            t("导航", "Directions"): [directions(a, b) for a, b in zip(result["lat"], result["lon"], strict=True)],
+            t("导航", "Directions"): [
+                planner.directions(a, b) for a, b in zip(result["lat"], result["lon"], strict=True)
+            ],
         }
     )
 
@@ -351,6 +346,13 @@ else:
         )
         mine = rows if tick_team == 0 else rows[rows["team"] == tick_team]
         ticks = {}
+        st.html(  # each session a full-width row, 44 px tall at least: a thumb's target on a phone
+            "<style>"
+            '[class*="st-key-tick_"] [data-testid="stCheckbox"]{width:100%}'
+            '[class*="st-key-tick_"] label{min-height:44px;width:100%;align-items:center;'
+            "border-bottom:1px solid rgba(128,128,128,0.2)}"
+            "</style>"
+        )
         for day, group in mine.groupby("date", sort=True):
             st.markdown(f"**{day:%Y-%m-%d} {t('周' + '一二三四五六日'[day.weekday()], day.strftime('%a'))}**")
             for r in group.itertuples():

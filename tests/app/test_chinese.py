@@ -5,75 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
 import pandas as pd
 import pytest
 
+from tests.english import DATA_COLUMNS, WORD, english_words
+
 from .conftest import open_page
-
-# Words that may stay as they are in a Chinese page: file formats, units, standards, product and library names,
-# the command a server admin types, coordinate systems.
-ALLOWED = {
-    "csv",
-    "excel",
-    "xlsx",
-    "pdf",
-    "utf",
-    "bom",
-    "gbk",
-    "mb",
-    "km",
-    "id",
-    "url",
-    "http",
-    "https",
-    "readme",
-    "osm",
-    "openstreetmap",
-    "gcj",
-    "wgs",
-    "gb",
-    "python",
-    "dashboard",
-    "users",
-    "add",
-    "role",
-    "admin",
-    "ics",
-    "sso",
-    "poisson",
-    "english",  # the language switch offers English, in English
-    "language",
-    "geo",  # the directions links' address (geo:…); people see 在地图应用中打开
-    # account names are the users' own data (the sample's demo accounts and its loader)
-    "chaoyang",
-    "haidian",
-    "leader",
-    "sample",
-    "system",
-    "glm",
-    "hgb",
-    "top",
-    "nan",
-}
-# What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
-# a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
-DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail"}
-WORD = re.compile(r"[A-Za-z]{3,}")
-COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary)\[")  # markdown colour, not text
-CODE = re.compile(r"`[^`]*`|\b[\w/.-]+\.(?:py|csv|xlsx|ics|html|md)\b")  # commands and file names are code
-
-
-def english_words(texts) -> set[str]:
-    found = set()
-    for text in texts:
-        if text is None:
-            continue
-        for word in WORD.findall(CODE.sub(" ", COLOUR.sub("[", str(text)))):
-            if word.lower() not in ALLOWED:
-                found.add(word)
-    return found
 
 
 def visible_texts(at) -> list[str]:

@@ -122,15 +122,29 @@ def browser():
         b.close()
 
 
+PHONE = {"width": 390, "height": 844}
+PHONE_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.0 Mobile/15E148 Safari/604.1"
+)
 DEMO_PASSWORDS = {name: password for name, _, _, password in DEMO_ACCOUNTS}
 
 
 class Visit:
     """A browser tab that blocks and records every non-local request and collects page errors and dialogs."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, phone: bool = False):
         self.base = base
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        if phone:  # a phone as Streamlit sees one: its width, touch, and a phone's user agent
+            self.context = browser.new_context(
+                viewport=PHONE,
+                is_mobile=True,
+                has_touch=True,
+                user_agent=PHONE_AGENT,
+                accept_downloads=True,
+            )
+        else:
+            self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         self.external: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
@@ -158,7 +172,11 @@ class Visit:
             if self.page.get_by_role("button", name="登录", exact=True).count():  # not yet signed in in this browser
                 self.sign_in(user, DEMO_PASSWORDS[user])
             if path != "/":
-                self.page.locator(f'[data-testid=stSidebarNav] a[href$="{path}"]').click()
+                link = self.page.locator(f'[data-testid=stSidebarNav] a[href$="{path}"]')
+                opener = self.page.locator("[data-testid=stExpandSidebarButton]")
+                if opener.count() and opener.is_visible():  # on a phone the sidebar starts closed
+                    opener.click()
+                link.click()
                 self.page.wait_for_url(f"**{path}")
                 self.wait_idle()
         return self.page
@@ -183,5 +201,13 @@ class Visit:
 @pytest.fixture
 def visit(browser, server):
     v = Visit(browser, server["base"])
+    yield v
+    v.close()
+
+
+@pytest.fixture
+def phone(browser, server):
+    """A tab on a phone (390x844, touch, a phone's user agent)."""
+    v = Visit(browser, server["base"], phone=True)
     yield v
     v.close()

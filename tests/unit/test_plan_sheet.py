@@ -33,6 +33,9 @@ def test_a_team_sheet_holds_only_that_team_escaped_with_columns_to_fill_in():
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "39.91000, 116.46000" in page and "实际申请入会" in page and "@page" in page
     assert page.index("2026-12-01") < page.index("2026-12-02")
+    # a tap opens the phone's map app at the site; a site with no coordinates gets no link
+    assert page.count('<a href="geo:39.910000,116.460000?q=39.910000,116.460000">在地图应用中导航</a>') == 1
+    assert page.count("<a ") == 1
 
 
 def test_the_download_reads_in_chinese_or_in_english():

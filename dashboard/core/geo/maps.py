@@ -111,7 +111,8 @@ class MetricScale(folium.MacroElement):
 
 def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
     """An empty map of Beijing with the chosen basemap (or none)."""
-    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7)
+    # zoomSnap 0.25: fitting a district's or a plan's bounds frames them closely, not at the next whole zoom out
+    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, zoom_snap=0.25)
     MetricScale().add_to(m)
     if tiles.kind == "osm":
         folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)

@@ -435,6 +435,13 @@ def for_people(plan: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return out.drop(columns=["reason"], errors="ignore").rename(columns={"reason_en": "reason"})
 
 
+def directions(lat: float, lon: float) -> str | None:
+    """A link the user taps to open the phone's map app at the site (geo: URI, WGS-84); nothing loads by itself."""
+    if pd.isna(lat) or pd.isna(lon):
+        return None
+    return f"geo:{float(lat):.6f},{float(lon):.6f}?q={float(lat):.6f},{float(lon):.6f}"
+
+
 def team_sheet_html(plan: pd.DataFrame, team: int, title: str, lang: str = "zh") -> str:
     """One team's sessions as a page to print and take to the field: when, where (with coordinates when known), what
     to expect and why, and blank columns to write the results in. Every value is escaped (site names are user text).
@@ -460,7 +467,11 @@ def team_sheet_html(plan: pd.DataFrame, team: int, title: str, lang: str = "zh")
             "",
             "",
         ]
-        body.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+        cells_html = [html.escape(str(c)) for c in cells]
+        link = directions(r.get("lat"), r.get("lon"))  # numbers only: nothing of the user's text in the href
+        if link:
+            cells_html[3] += f'<br><a href="{html.escape(link)}">{"在地图应用中导航" if zh else "Directions"}</a>'
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells_html) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     caption = html.escape(f"{title} 第{team}组" if zh else f"{title}, team {team}")
     return (

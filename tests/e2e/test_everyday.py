@@ -1,0 +1,183 @@
+"""A week's use in a real browser: maps framed on what the user looks at, no English in Chinese mode, the results
+sheet round trip, and the field on a phone (390x844, touch, a phone's user agent)."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pytest
+
+from tests.english import english_words
+
+# the bounds Leaflet shows: the first folium map object in the component's frame
+MAP_BOUNDS = """() => {
+  const m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k]).find(x => x && x.getBounds);
+  const b = m.getBounds();
+  return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
+}"""
+
+# What a person reads on the page, less Streamlit's icon ligatures (drawn as icons) and the two built-in texts whose
+# English is covered by Chinese (checked on their own below). Tables are canvases; the AppTest scan reads them.
+PAGE_TEXT = """() => {
+  const copy = document.querySelector('[data-testid=stApp]').cloneNode(true);
+  copy.querySelectorAll('[data-testid=stIconMaterial], [translate=no], [data-testid=stFileUploaderDropzone], '
+    + '[data-testid=stSkipToContent], iframe, script, style, noscript').forEach(e => e.remove());
+  return copy.innerText || copy.textContent;
+}"""
+
+
+def _map_bounds(visit, index: int = 0) -> tuple[float, float, float, float]:
+    frame_element = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
+    visit.map_frame(index).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    frame = frame_element.element_handle().content_frame()
+    return tuple(frame.evaluate(MAP_BOUNDS))
+
+
+def _district_box(adcode: str | None):
+    from dashboard.core.geo import districts
+
+    shapes = districts.boundaries()
+    if adcode is not None:
+        shapes = shapes[shapes["adcode"] == adcode]
+    west, south, east, north = shapes.total_bounds
+    return south, west, north, east
+
+
+def _contains(outer, inner, slack: float = 0.02) -> bool:
+    return (
+        outer[0] <= inner[0] + slack
+        and outer[1] <= inner[1] + slack
+        and outer[2] >= inner[2] - slack
+        and outer[3] >= inner[3] - slack
+    )
+
+
+def test_the_map_frames_the_planners_district_and_the_city(visit):
+    visit.open("/", user="chaoyang")
+    mine = _map_bounds(visit)
+    chaoyang = _district_box("110105")
+    assert _contains(mine, chaoyang)  # all of 朝阳 in view
+    city_box = _district_box(None)
+    assert mine[3] - mine[1] < 0.4 * (city_box[3] - city_box[1])  # and not the whole city around it
+    visit.page.locator("[data-testid=stSidebar]").get_by_role("button", name="退出登录").click()
+    visit.wait_idle()
+    visit.open("/kpi", user="admin")
+    city = _map_bounds(visit)
+    assert _contains(city, city_box)  # the city view shows all 16 districts whole
+
+
+@pytest.mark.parametrize("path", ["/", "/plan", "/kpi", "/upload", "/model", "/admin"])
+def test_no_english_in_the_browser_in_chinese(visit, path):
+    page = visit.open(path)
+    if path == "/plan":
+        page.get_by_role("button", name="生成计划").click()
+        page.get_by_role("button", name="下载 Excel").wait_for(timeout=120_000)
+        visit.wait_idle()
+    if path in ("/", "/kpi"):
+        visit.map_frame(0).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    found = english_words([page.evaluate(PAGE_TEXT)])
+    assert found == set(), sorted(found)
+    skip = page.locator("[data-testid=stSkipToContent]")
+    assert skip.evaluate("e => getComputedStyle(e, '::after').content") == '"跳到主要内容"'
+    if path == "/upload":  # the uploader's own English is covered by Chinese, at the server's limit
+        button = page.locator("[data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p")
+        assert button.evaluate("e => getComputedStyle(e).fontSize") == "0px"
+        assert button.evaluate("e => getComputedStyle(e, '::after').content") == '"选择文件"'
+        note = page.locator("[data-testid=stFileUploaderDropzoneInstructions] span")
+        assert re.fullmatch(
+            r'"或把文件拖到这里 · 每个文件不超过 \d+ MB"', note.evaluate("e => getComputedStyle(e, '::after').content")
+        )
+
+
+def _save_a_plan(page, visit, teams: int = 2, days: int = 2) -> None:
+    page.get_by_label("小组数").fill(str(teams))
+    page.get_by_label("天数").fill(str(days))
+    page.get_by_role("button", name="生成计划").click()
+    page.get_by_role("button", name="保存计划").wait_for(timeout=120_000)
+    visit.wait_idle()
+    page.get_by_role("button", name="保存计划").click()
+    page.get_by_text(re.compile(r"已保存为计划 #\d+")).wait_for(timeout=30_000)
+    visit.wait_idle()
+
+
+def test_the_results_sheet_comes_back_with_blank_rows_as_not_yet_reported(visit, tmp_path):
+    page = visit.open("/plan", user="chaoyang")
+    _save_a_plan(page, visit)
+    with page.expect_download() as info:
+        page.get_by_role("button", name=re.compile("下载结果登记表")).click()
+    sheet_path = tmp_path / "results.xlsx"
+    info.value.save_as(sheet_path)
+    book = openpyxl.load_workbook(sheet_path)
+    rows = list(book.active.values)
+    assert len(rows) == 1 + 4 and "现场申请入会人数" in rows[0]
+    cancelled = book.active.cell(3, rows[0].index("备注") + 1)
+    cancelled.value = "未开展"  # one session called off; the rest are not held yet
+    book.save(sheet_path)
+    visit.open("/upload", user="chaoyang")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(sheet_path))
+    page.get_by_text("这一场还没有填写结果").first.wait_for(timeout=60_000)
+    visit.wait_idle()
+    text = page.locator("[data-testid=stMain]").inner_text()
+    assert text.count("这一场还没有填写结果") == 3 and text.count("这一场标为未开展") == 1
+    assert "整份文件不会导入" not in text  # nothing wrong with the file: 3 waiting, 1 cancelled, not 4 errors
+
+
+def test_on_a_phone_the_sidebar_closes_after_choosing_a_page(phone):
+    page = phone.open("/", user="chaoyang")
+    sidebar = page.locator("[data-testid=stSidebar]")
+    assert not sidebar.is_visible()  # a phone opens on the page, not the menu
+    page.locator("[data-testid=stExpandSidebarButton]").tap()
+    sidebar.get_by_role("link", name=re.compile("指标")).tap()
+    page.wait_for_url("**/kpi")
+    phone.wait_idle()
+    page.get_by_role("heading", name="指标").wait_for()
+    sidebar.wait_for(state="hidden", timeout=10_000)
+
+
+def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone, tmp_path):
+    page = phone.open("/plan", user="chaoyang")
+    _save_a_plan(page, phone)
+    page.get_by_role("button", name="各组打印表和日历").tap()
+    with page.expect_download() as info:  # the printable sheet per team, with a directions link per site
+        page.get_by_role("button", name="第1组 打印表").tap()
+    sheet = info.value.path().read_text(encoding="utf-8")
+    page.keyboard.press("Escape")  # close the popover
+    assert re.search(r'<a href="geo:\d+\.\d+,\d+\.\d+\?q=', sheet)
+    page.locator('[class*="st-key-ticks_team_"]').get_by_role("combobox").click()  # the tick list's team picker
+    page.get_by_role("option", name="第 2 组").click()
+    phone.wait_idle()
+    boxes = page.locator("[data-testid=stCheckbox]").filter(has_text="第 2 组")
+    assert boxes.count() == 2
+    first = boxes.first
+    box = first.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300  # a thumb's target: the whole row, 44 px tall at least
+    first.tap()
+    phone.wait_idle()
+    page.get_by_role("button", name="保存勾选").tap()
+    page.get_by_text("已保存。").wait_for(timeout=30_000)
+    assert first.locator("input").is_checked()
+    assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth") <= 390
+
+
+def test_on_a_phone_upload_problems_read_without_sideways_scrolling(phone, tmp_path):
+    bad = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\n"
+        "PH-1,职工沟通会,2026-13-45,14:00,16:00,朝阳区,110105-001,50,17,17\n"
+        "PH-2,职工沟通会,2026-10-30,25:00,16:00,朝阳区,110105-001,五十,17,17\n"
+    )
+    path = tmp_path / "bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    page = phone.open("/upload", user="chaoyang")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))
+    page.get_by_text("整份文件不会导入").wait_for(timeout=60_000)
+    phone.wait_idle()
+    problems = page.locator("[data-testid=stMarkdownContainer] li").filter(has_text="第")
+    assert problems.count() >= 3
+    for i in range(problems.count()):  # every problem names its row and wraps inside the screen
+        item = problems.nth(i)
+        assert re.search(r"第 \d 行", item.inner_text())
+        b = item.bounding_box()
+        assert b["x"] >= 0 and b["x"] + b["width"] <= 390
+    assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth") <= 390
+    assert phone.external == []
