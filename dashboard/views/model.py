@@ -278,7 +278,7 @@ CARD_LABELS = {
     "data_to": ("训练数据止", "Data to"),
     "sessions": ("训练用职工沟通会场次", "Worker sessions trained on"),
     "sites_with_history": ("有历史的点位", "Sites with history"),
-    "data_hash": ("数据指纹（SHA-256）", "Data hash (SHA-256)"),
+    "data_hash": ("数据指纹", "Data hash (SHA-256)"),
     "random_state": ("随机种子", "Random state"),
     "train_seconds": ("训练用时（秒）", "Training time (s)"),
 }

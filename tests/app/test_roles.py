@@ -224,6 +224,7 @@ def test_a_read_only_database_gets_a_plain_message_not_a_traceback(setup, monkey
 def test_a_planners_model_page_holds_no_city_wide_counts(app, setup):
     at = open_page(app, "model", "chaoyang")
     assert metric(at, "训练场次") == "全市"
-    card = at.json[0].value
-    assert '"sessions"' not in card and "sites_with_history" not in card
+    card = next(d.value for d in at.dataframe if list(d.value.columns) == ["item", "value"])
+    assert "模型" in "".join(card["item"])  # the card is there, without the city's counts and data hash
+    assert not {"训练用职工沟通会场次", "有历史的点位", "数据指纹"} & set(card["item"])
     assert not [c for c in at.caption if "场）" in c.value]  # the backtest's session counts are left out too
