@@ -62,6 +62,14 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
                         _choose_language(page, "English", size)
                     elif language == "zh" and page.get_by_text("中文", exact=True).count():
                         _choose_language(page, "中文", size)
+                    if path == "/plan":  # a plan made and saved, as a planner sees it in the week
+                        page.get_by_role("button", name="生成计划" if language == "zh" else "Make the plan").click()
+                        save = "保存计划" if language == "zh" else "Save plan"
+                        page.get_by_role("button", name=save).wait_for(timeout=300_000)
+                        page.wait_for_selector(IDLE, timeout=300_000)
+                        page.get_by_role("button", name=save).click()
+                        page.wait_for_timeout(500)
+                        page.wait_for_selector(IDLE, timeout=300_000)
                     if path in ("/", "/kpi"):
                         page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
                             "path.leaflet-interactive"

@@ -19,7 +19,7 @@ from dashboard.core import access
 from dashboard.core.access import accounts
 from dashboard.core.access.scope import ROLE_LABELS, Scope
 from dashboard.core.access.web_sessions import COOKIE
-from dashboard.i18n import lang, md_escape, t
+from dashboard.i18n import lang, lang_key, md_escape, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
 _TICKET, _CLEAR = "auth_ticket", "auth_clear_cookie"
@@ -174,8 +174,12 @@ def district_select(container, current: Scope, key: str) -> str | None:
     mine = list(current.districts) if current.districts else [d.adcode for d in districts.DISTRICTS]
     options = mine if current.districts and len(mine) == 1 else [None, *mine]
     whole = t("全市", "All Beijing") if current.districts is None else t("我负责的区", "My districts")
+    shown_lang = lang()  # bound now: the label function is also called after this run (AppTest, streamlit#13788)
     return container.selectbox(
-        t("区", "District"), options, format_func=lambda c: whole if c is None else districts.name(c, lang()), key=key
+        t("区", "District"),
+        options,
+        format_func=lambda c: whole if c is None else districts.name(c, shown_lang),
+        key=lang_key(key),
     )
 
 

@@ -51,3 +51,18 @@ def chinese_builtins() -> None:
         '[data-testid="stSkipToContent"]::after{content:"跳到主要内容";font-size:1rem}'
         "</style>"
     )
+
+
+def lang_key(key: str) -> str:
+    """The key for a selectbox or multiselect whose options are shown in the current language.
+
+    Streamlit keeps showing a keyed selectbox's old label when only its ``format_func`` changes (streamlit#13788):
+    after a switch to English the district box still read 全市. A key per language draws the widget afresh in the new
+    language, and the choice made in the other language is carried over, so switching language keeps every selection.
+    """
+    current = f"{key}@{lang()}"
+    other = f"{key}@{'en' if lang() == 'zh' else 'zh'}"
+    # the other language's state survives only the run after a switch (unrendered widgets' state is dropped)
+    if other in st.session_state:
+        st.session_state[current] = st.session_state.pop(other)
+    return current

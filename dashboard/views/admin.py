@@ -13,15 +13,16 @@ from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.core.geo import districts
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage.audit import ACTIONS
-from dashboard.i18n import beijing, lang, md_escape, t
+from dashboard.i18n import beijing, lang, lang_key, md_escape, t
 
 st.title(t("管理", "Admin"))
 me = auth.scope()
 me.require_admin()  # the core refuses too; this stops the page before it draws anything
 eng = resources.engine()
-role_name = lambda r: t(*ROLE_LABELS[r])  # noqa: E731
+shown_lang = lang()  # bound for this run: format_funcs are also called after it (AppTest, streamlit#13788)
+role_name = lambda r: ROLE_LABELS[r][0 if shown_lang == "zh" else 1]  # noqa: E731
 district_codes = [d.adcode for d in districts.DISTRICTS]
-district_name = lambda c: districts.name(c, lang())  # noqa: E731
+district_name = lambda c: districts.name(c, shown_lang)  # noqa: E731
 
 
 def attempt(action, success: str) -> None:
@@ -177,13 +178,13 @@ with users_tab:
             list(ROLE_LABELS),
             format_func=role_name,
             index=list(ROLE_LABELS).index(current_role) if current_role in ROLE_LABELS else 2,
-            key=f"user_change_role_{who}",
+            key=lang_key(f"user_change_role_{who}"),
         )
         new_districts = st.multiselect(
             t("负责的区", "Districts"),
             district_codes,
             default=[c for c in current_codes if c in district_codes],
-            key=f"user_change_districts_{who}",
+            key=lang_key(f"user_change_districts_{who}"),
             format_func=district_name,
             placeholder=t("选择区（计划员）", "Choose districts (planners)"),
         )
@@ -204,8 +205,10 @@ with audit_tab:
     action = f2.selectbox(
         t("操作", "Action"),
         [None, *ACTIONS],
-        format_func=lambda a: t("全部", "All") if a is None else t(*ACTIONS[a]),
-        key="audit_action",
+        format_func=lambda a: (
+            ("全部" if shown_lang == "zh" else "All") if a is None else ACTIONS[a][0 if shown_lang == "zh" else 1]
+        ),
+        key=lang_key("audit_action"),
     )
     limit = f3.number_input(t("条数", "Entries"), 10, 10000, 500, step=100, key="audit_limit")
     log = access.audit_log(eng, me, limit=int(limit), actor=actor.strip() or None, action=action)

@@ -10,7 +10,7 @@ from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import maps
 from dashboard.core.reports import briefing, kpi, periods, targets
-from dashboard.i18n import lang, t
+from dashboard.i18n import lang, lang_key, t
 
 PILOT_START = dt.date(2018, 4, 1)
 LABELS = kpi.LABELS
@@ -21,6 +21,7 @@ def label(key: str) -> str:
 
 
 st.title(t("指标", "KPIs"))
+shown_lang = lang()  # bound for this run: format_funcs are also called after it (AppTest, streamlit#13788)
 me = auth.scope()
 v = resources.version()
 first, last = resources.data_range(me, v)
@@ -48,7 +49,9 @@ kind = c1.segmented_control(
 kind = kind or "year"  # a second click on the chosen segment clears it
 if kind in ("year", "quarter", "month"):
     options = periods.choices(kind, first, last)
-    period = c2.selectbox(t("期间", "Which"), options, format_func=lambda p: p.label(lang()), key=f"kpi_period_{kind}")
+    period = c2.selectbox(
+        t("期间", "Which"), options, format_func=lambda p: p.label(shown_lang), key=lang_key(f"kpi_period_{kind}")
+    )
 elif kind == "all":
     period = periods.Period("span", min(PILOT_START, first), last)
     c2.caption(f"{period.start} – {period.end}")

@@ -13,8 +13,9 @@ from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import recommend
-from dashboard.i18n import lang, md_escape, t
+from dashboard.i18n import lang, lang_key, md_escape, t
 
+shown_lang = lang()  # bound for this run: format_funcs are also called after it (AppTest, streamlit#13788)
 st.title(t("地图", "Map"))
 me = auth.scope()
 eng = resources.engine()
@@ -43,13 +44,13 @@ session_type = c0.selectbox(
     t("场次类型", "Session type"),
     ["all", "worker", "enterprise"],
     format_func=lambda k: session_type_labels[k],
-    key="map_session_type",
+    key=lang_key("map_session_type"),
 )
 types = c3.multiselect(
     t("点位类型", "Site types"),
     list(SITE_TYPES),
-    format_func=lambda k: SITE_TYPES[k] if lang() == "zh" else k,
-    key="map_types",
+    format_func=lambda k: SITE_TYPES[k] if shown_lang == "zh" else k,
+    key=lang_key("map_types"),
     placeholder=t("全部类型", "All types"),
 )
 tile_kinds = {
@@ -64,7 +65,7 @@ tiles_kind = c4.selectbox(
     list(tile_kinds),
     index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0,
     format_func=lambda k: tile_kinds[k],
-    key="map_tiles",
+    key=lang_key("map_tiles"),
 )
 tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))
 if tiles_kind == "custom" and not tiles.usable_url:
@@ -149,6 +150,12 @@ if show_heat and session_type == "enterprise":
     )
 elif show_heat and len(site_frame):
     maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
+    legends.append(  # Leaflet.heat's own gradient, from few sessions held nearby to many
+        (
+            t("历史场次热力（所选期间，按点位场次数）", "Session history heat (the period, by sessions per site)"),
+            [("blue", t("少", "few")), ("lime", t("中", "some")), ("red", t("多", "many"))],
+        )
+    )
 site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
 if show_sites and len(site_frame):
     site_frame["best_window"] = site_frame["best_start"].map(
@@ -251,18 +258,20 @@ type_columns = {
 table = stats.assign(name=stats["name_zh"] if lang() == "zh" else stats["name_en"])[
     ["name", "workers_per_km2", "sites", *type_columns]
 ]
+table = table.assign(workers_per_km2=table["workers_per_km2"].round())
+count = lambda title: st.column_config.NumberColumn(title, format="localized")  # noqa: E731  1,234
 st.dataframe(
     table.sort_values("workers_per_km2", ascending=False),
     hide_index=True,
     column_config={
         "name": t("区", "District"),
-        "workers_per_km2": st.column_config.NumberColumn(t("职工/平方公里", "Workers/km²"), format="%.0f"),
-        "sites": t("点位", "Sites"),
-        "worker_sessions": t("职工沟通会", "Worker sessions"),
-        "consultations": t("咨询", "Consultations"),
-        "applications": t("申请入会", "Applications"),
-        "enterprise_sessions": t("企业沟通会", "Enterprise sessions"),
-        "enterprises_reached": t("涉及企业", "Enterprises reached"),
-        "unions_founded": t("建会", "Unions founded"),
+        "workers_per_km2": count(t("职工/平方公里", "Workers/km²")),
+        "sites": count(t("点位", "Sites")),
+        "worker_sessions": count(t("职工沟通会", "Worker sessions")),
+        "consultations": count(t("咨询", "Consultations")),
+        "applications": count(t("申请入会", "Applications")),
+        "enterprise_sessions": count(t("企业沟通会", "Enterprise sessions")),
+        "enterprises_reached": count(t("涉及企业", "Enterprises reached")),
+        "unions_founded": count(t("建会", "Unions founded")),
     },
 )

@@ -81,9 +81,7 @@ c2.metric(t("数据库最新场次", "Newest session stored"), str(last))
 c3.metric(
     t("训练场次", "Sessions trained on"), f"{card['sessions']:,}" if "sessions" in card else t("全市", "Whole city")
 )
-c4.metric(
-    t("训练时间（北京）", "Trained at (Beijing)"), f"{beijing(pd.Series([card['trained_at']]))[0]:%Y-%m-%d %H:%M}"
-)
+c4.metric(t("训练时间（北京）", "Trained at (Beijing)"), f"{beijing(pd.Series([card['trained_at']]))[0]:%m-%d %H:%M}")
 if last and str(last) > card["data_to"]:
     st.warning(t("数据库中有比模型更新的场次：建议重新训练。", "There are sessions newer than the model: retrain it."))
 
@@ -120,6 +118,8 @@ def backtest_section(bt: dict) -> None:
     )
     scores = pd.DataFrame(bt["scores"]).T
     scores.index = [NAMES.get(i, i) + (" ✔" if i == bt["chosen"] else "") for i in scores.index]
+    for hit in ("top10_hit_applications", "top10_hit_consultations"):
+        scores[hit] = scores[hit] * 100  # one percentage format across the pages: 60.6%
     st.dataframe(
         scores[
             ["deviance_applications", "top10_hit_applications", "deviance_consultations", "top10_hit_consultations"]
@@ -129,13 +129,13 @@ def backtest_section(bt: dict) -> None:
                 t("偏差·申请入会", "Deviance · applications"), format="%.3f"
             ),
             "top10_hit_applications": st.column_config.NumberColumn(
-                t("前10命中·申请", "Top-10 hit · applications"), format="percent"
+                t("前10命中·申请", "Top-10 hit · applications"), format="%.1f%%"
             ),
             "deviance_consultations": st.column_config.NumberColumn(
                 t("偏差·咨询", "Deviance · consultations"), format="%.3f"
             ),
             "top10_hit_consultations": st.column_config.NumberColumn(
-                t("前10命中·咨询", "Top-10 hit · consultations"), format="percent"
+                t("前10命中·咨询", "Top-10 hit · consultations"), format="%.1f%%"
             ),
         },
     )

@@ -13,9 +13,10 @@ from dashboard.core import access
 from dashboard.core.geo import maps
 from dashboard.core.recommender import planner
 from dashboard.core.reports import ics
-from dashboard.i18n import lang, md_escape, t
+from dashboard.i18n import lang, lang_key, md_escape, t
 
 st.title(t("计划", "Plan"))
+shown_lang = lang()  # bound for this run: format_funcs are also called after it (AppTest, streamlit#13788)
 me = auth.scope()
 eng = resources.engine()
 v = resources.version()
@@ -68,12 +69,13 @@ with st.form("plan_form"):
     )
     b1, b2 = st.columns(2)
     use_saved = b1.toggle(
-        t(
-            "已保存计划中的场次视为已安排（不重复、计入回访减少）",
-            "Treat sessions in saved plans as booked (not repeated; their saturation counted)",
-        ),
+        t("已保存计划的场次算作已安排", "Saved plans' sessions are booked"),
         True,
         key="plan_use_saved",
+        help=t(
+            "这些场次不再重复安排，并计入同一点位短期内回访的效果递减。",
+            "They are not planned again, and a site's repeat visits within a short time count as less effective.",
+        ),
     )
     booked_file = b2.file_uploader(
         t(
@@ -341,8 +343,12 @@ else:
         tick_team = st.selectbox(
             t("小组", "Team"),
             [0, *team_numbers],
-            format_func=lambda k: t("全部小组", "All teams") if k == 0 else t(f"第 {k} 组", f"Team {k}"),
-            key=f"ticks_team_{plan_id}",
+            format_func=lambda k: (
+                ("全部小组" if shown_lang == "zh" else "All teams")
+                if k == 0
+                else (f"第 {k} 组" if shown_lang == "zh" else f"Team {k}")
+            ),
+            key=lang_key(f"ticks_team_{plan_id}"),
         )
         mine = rows if tick_team == 0 else rows[rows["team"] == tick_team]
         ticks = {}

@@ -77,10 +77,10 @@ def test_kpi_page_numbers_equal_the_command_line(app, setup):
     assert metric(at, "建会企业数") == f"{totals['unions_founded']:,}"
     assert metric(at, "发展会员数") == f"{totals['members_total']:,}"
     at.segmented_control(key="kpi_kind").set_value("month").run()
-    at.selectbox(key="kpi_period_month").set_value(periods.parse("2023-04")).run()
+    at.selectbox(key="kpi_period_month@zh").set_value(periods.parse("2023-04")).run()
     april = kpi.totals(setup[2], date_from=dt.date(2023, 4, 1), date_to=dt.date(2023, 4, 30))
     assert metric(at, "现场申请入会人数") == f"{april['applications']:,}"
-    assert "2023年4月" in at.selectbox(key="kpi_period_month").format_func(at.selectbox(key="kpi_period_month").value)
+    assert "2023年4月" in at.selectbox(key="kpi_period_month@zh").options
     assert {b.label for b in at.get("download_button")} >= {"下载 Excel 报告", "下载 PDF 报告（可打印）"}
 
 
@@ -88,7 +88,7 @@ def test_kpi_ranking_narrows_to_the_chosen_district(app, setup):
     at = open_page(app, "kpi")
     full = at.dataframe[0].value
     assert len(full) == 16 and list(full["rank"]) == list(range(1, 17))
-    at.selectbox(key="kpi_district").set_value("110105").run()
+    at.selectbox(key="kpi_district@zh").set_value("110105").run()
     narrowed = at.dataframe[0].value
     assert list(narrowed["name"]) == ["朝阳区"]
     rank = int(full.loc[full["name"] == "朝阳区", "rank"].iat[0])
@@ -108,7 +108,7 @@ def test_kpi_targets_show_progress(app, setup):
         assert any(h.value == f"{last.year}年度目标进度" for h in at.subheader)
         from dashboard.core.reports import periods
 
-        at.selectbox(key="kpi_period_year").set_value(periods.year(last.year - 1)).run()  # the target year follows
+        at.selectbox(key="kpi_period_year@zh").set_value(periods.year(last.year - 1)).run()  # the target year follows
         assert not any("目标 40,000" in (m.delta or "") for m in at.metric)
         assert any(h.value == f"{last.year - 1}年度目标进度" for h in at.subheader)
     finally:
@@ -202,7 +202,7 @@ def test_sessions_are_ticked_off_one_by_one_by_team(app, setup):
     next(b for b in at.button if b.label == "保存计划").click().run()
     plan_id = at.selectbox(key="saved_plan").value
     rows = plans.rows(setup[2], plan_id)
-    at.selectbox(key=f"ticks_team_{plan_id}").set_value(2).run()
+    at.selectbox(key=f"ticks_team_{plan_id}@zh").set_value(2).run()
     boxes = [c for c in at.checkbox if c.key.startswith(f"tick_{plan_id}_")]
     assert len(boxes) == int((rows["team"] == 2).sum()) == 2  # team 2's sessions only
     assert all("第 2 组" in c.label and "–" in c.label for c in boxes)
@@ -258,7 +258,7 @@ def test_an_empty_production_database_says_how_to_import(tmp_path, monkeypatch):
 
 def test_map_session_type_filter_switches_the_district_figures(app, setup):
     at = open_page(app, "map")
-    at.selectbox(key="map_session_type").set_value("enterprise").run()
+    at.selectbox(key="map_session_type@zh").set_value("enterprise").run()
     assert not at.exception
     table = at.dataframe[-1].value
     assert "unions_founded" in table.columns and "applications" not in table.columns
@@ -297,3 +297,24 @@ def test_no_page_trains_in_the_request_they_say_training_runs_in_the_background(
     finally:
         with engine.begin() as conn:
             conn.execute(training_jobs.update().where(training_jobs.c.id == job.id).values(status="done"))
+
+
+def test_switching_language_keeps_every_selection(app, setup):
+    """Streamlit keeps a selectbox's old label when only its format_func changes: the choice moves to a widget in
+    the new language (i18n.lang_key), so it shows in English and stays what it was."""
+    from dashboard.core.reports import periods
+
+    at = open_page(app, "kpi")
+    at.segmented_control(key="kpi_kind").set_value("month").run()
+    april = periods.parse("2023-04")
+    at.selectbox(key="kpi_period_month@zh").set_value(april).run()
+    at.selectbox(key="kpi_district@zh").set_value("110105").run()
+    before = metric(at, "现场申请入会人数")
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.selectbox(key="kpi_period_month@en").value == april
+    assert at.selectbox(key="kpi_district@en").value == "110105"
+    assert "Chaoyang" in at.selectbox(key="kpi_district@en").options  # drawn in English
+    assert metric(at, "On-site applications") == before
+    at.radio(key="lang").set_value("zh").run()
+    assert at.selectbox(key="kpi_district@zh").value == "110105" and metric(at, "现场申请入会人数") == before

@@ -61,7 +61,7 @@ def test_a_planner_sees_only_their_district_and_cached_numbers_are_not_shared(ap
     open_page(planner_view, "kpi", "chaoyang")
     mine = access.totals(engine, CHAOYANG, None, year_start, last)
     assert metric(planner_view, "现场申请入会人数") == f"{mine['applications']:,}" != f"{city['applications']:,}"
-    assert planner_view.selectbox(key="kpi_district").options == ["朝阳区"]
+    assert planner_view.selectbox(key="kpi_district@zh").options == ["朝阳区"]
     ranking = planner_view.dataframe[0].value
     assert list(ranking["name"]) == ["朝阳区"]
     assert not [b for b in planner_view.button if b.label == "保存目标"]  # targets are an admin's
@@ -69,7 +69,7 @@ def test_a_planner_sees_only_their_district_and_cached_numbers_are_not_shared(ap
 
 def test_a_planners_map_and_plan_hold_only_their_sites(app, setup):
     at = open_page(app, "map", "chaoyang")
-    assert at.selectbox(key="map_district").options == ["朝阳区"]
+    assert at.selectbox(key="map_district@zh").options == ["朝阳区"]
     assert list(at.dataframe[-1].value["name"]) == ["朝阳区"]
     at.switch_page("views/plan.py").run()
     at.number_input(key="plan_teams").set_value(2)
@@ -84,7 +84,7 @@ def test_a_planners_map_and_plan_hold_only_their_sites(app, setup):
 
 def test_leadership_reads_the_city_and_exports_but_has_no_write_controls(app, setup):
     at = open_page(app, "kpi", "leader")
-    assert at.selectbox(key="kpi_district").options[0] == "全市"
+    assert at.selectbox(key="kpi_district@zh").options[0] == "全市"
     assert len(at.dataframe[0].value) == 16
     assert {"下载 Excel 报告", "下载 PDF 报告（可打印）"} <= {b.label for b in at.get("download_button")}
     assert not [b for b in at.button if b.label == "保存目标"]
@@ -112,13 +112,13 @@ def test_changing_an_account_starts_from_its_current_role_and_districts(app):
     at = open_page(app, "admin", "admin")
     at.selectbox(key="user_change_who").set_value("chaoyang").run()
     role, districts = (
-        at.selectbox(key="user_change_role_chaoyang"),
-        at.multiselect(key="user_change_districts_chaoyang"),
+        at.selectbox(key="user_change_role_chaoyang@zh"),
+        at.multiselect(key="user_change_districts_chaoyang@zh"),
     )
     assert (role.label, role.value) == ("角色", "planner") and districts.value == ["110105"]
     at.selectbox(key="user_change_who").set_value("leader").run()
-    assert at.selectbox(key="user_change_role_leader").value == "leadership"
-    assert at.multiselect(key="user_change_districts_leader").value == []
+    assert at.selectbox(key="user_change_role_leader@zh").value == "leadership"
+    assert at.multiselect(key="user_change_districts_leader@zh").value == []
 
 
 def test_an_idle_session_ends_with_a_message(app, monkeypatch):
@@ -155,7 +155,7 @@ def test_single_sign_on_maps_to_the_accounts_role(app, setup):
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "地图"
-    assert app.selectbox(key="map_district").options == ["海淀区"]
+    assert app.selectbox(key="map_district@zh").options == ["海淀区"]
 
 
 def test_signing_out_leaves_nothing_for_the_next_person_at_the_browser(app, setup):

@@ -181,3 +181,37 @@ def test_on_a_phone_upload_problems_read_without_sideways_scrolling(phone, tmp_p
         assert b["x"] >= 0 and b["x"] + b["width"] <= 390
     assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth") <= 390
     assert phone.external == []
+
+
+SHOWN = """key => {
+  const box = document.querySelector(`[class*="st-key-${key}"]`);
+  if (!box) return null;
+  const input = box.querySelector('input');
+  return ((input && input.value) || box.querySelector('[role=combobox]').innerText).trim();
+}"""
+METRIC = """label => {
+  const box = Array.from(document.querySelectorAll('[data-testid=stMetric]')).find(m => m.innerText.includes(label));
+  return box ? box.querySelector('[data-testid=stMetricValue]').innerText : null;
+}"""
+
+
+def _wait_for(page, script: str, arg: str, expected: str) -> None:
+    """Wait until the page shows ``expected`` (a rerun redraws after the click that starts it)."""
+    page.wait_for_function(f"([a, want]) => ({script})(a) === want", arg=[arg, expected], timeout=60_000)
+
+
+def test_switching_language_keeps_the_choice_and_shows_it_in_the_new_language(visit):
+    page = visit.open("/kpi")
+    city = page.evaluate(f"({METRIC})('现场申请入会人数')")
+    page.locator('[class*="st-key-kpi_district"]').get_by_role("combobox").click()
+    page.get_by_role("option", name="朝阳区").click()
+    page.wait_for_function(f"city => ({METRIC})('现场申请入会人数') !== city", arg=city, timeout=60_000)
+    visit.wait_idle()
+    mine = page.evaluate(f"({METRIC})('现场申请入会人数')")
+    page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+    _wait_for(page, SHOWN, "kpi_district", "Chaoyang")  # drawn in English, not the old label left showing
+    assert re.fullmatch(r"20\d\d", page.evaluate(f"({SHOWN})('kpi_period_year')"))  # 2026, not 2026年
+    _wait_for(page, METRIC, "On-site applications", mine)  # the same district's figures
+    page.locator("[data-testid=stSidebar]").get_by_text("中文", exact=True).click()
+    _wait_for(page, SHOWN, "kpi_district", "朝阳区")
+    _wait_for(page, METRIC, "现场申请入会人数", mine)
