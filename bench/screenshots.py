@@ -64,10 +64,12 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
                         _choose_language(page, "中文", size)
                     if path == "/plan":  # a plan made and saved, as a planner sees it in the week
                         page.get_by_role("button", name="生成计划" if language == "zh" else "Make the plan").click()
-                        save = "保存计划" if language == "zh" else "Save plan"
-                        page.get_by_role("button", name=save).wait_for(timeout=300_000)
+                        save = page.get_by_role(
+                            "button", name="保存计划" if language == "zh" else "Save the plan", exact=True
+                        )
+                        save.wait_for(timeout=300_000)
                         page.wait_for_selector(IDLE, timeout=300_000)
-                        page.get_by_role("button", name=save).click()
+                        save.click()
                         page.wait_for_timeout(500)
                         page.wait_for_selector(IDLE, timeout=300_000)
                     if path in ("/", "/kpi"):

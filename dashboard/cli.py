@@ -391,7 +391,7 @@ def cmd_recommend(args) -> int:
         return 2
     plan, messages = access.recommend(engine, scope, request)
     for m in messages:
-        print(m)
+        print(_say(m[0], m[1], args.lang))
     if args.out:
         from dashboard.core.recommender.planner import for_people
 

@@ -42,7 +42,7 @@ KINDS = {
     "all": t("试点以来", "Since the pilot"),
     "span": t("自定义", "Custom"),
 }
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2, c3 = st.columns([3, 2, 1.2])
 kind = c1.segmented_control(
     t("时间", "Period"), list(KINDS), default="year", format_func=KINDS.__getitem__, key="kpi_kind"
 )

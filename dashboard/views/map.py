@@ -90,7 +90,7 @@ if types:
 
 loaded = resources.model(v)
 for note in loaded.messages if loaded is not None else []:
-    st.caption(note)
+    st.caption(t(*note))
 today = last + dt.timedelta(days=1)
 if loaded is not None:
     outlook = resources.site_outlook(me, district, today, v)

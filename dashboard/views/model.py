@@ -72,7 +72,7 @@ if loaded is None:
     st.stop()
 
 for note in loaded.messages:
-    st.warning(note)
+    st.warning(t(*note))
 card = access.model_card(me, loaded.card)  # a planner's card holds no city-wide counts
 bt = card["backtest"]
 c1, c2, c3, c4 = st.columns(4)

@@ -166,7 +166,7 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
 if "plan_result" in st.session_state:
     result, messages, request = st.session_state["plan_result"]
     for m in messages:
-        st.info(m)
+        st.info(t(*m))
     if result.empty:
         st.warning(t("没有得到任何场次。", "The plan is empty."))
     else:

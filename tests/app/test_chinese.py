@@ -69,3 +69,17 @@ def test_the_plan_download_is_chinese_in_values_too(app, setup):
     texts = [x for x in texts if x not in set(result["site_id"]) | set(result["site_name"])]
     assert english_words(texts) == set()
     assert pd.read_csv(io.StringIO(sheet.to_csv(index=False))).shape[0] == len(result)
+
+
+def test_a_plan_into_a_year_without_the_official_calendar_says_so_in_chinese(app):
+    """The plan's messages (a provisional calendar, a retrained model) come in the page's language only."""
+    import datetime as dt
+
+    at = open_page(app, "plan")
+    at.date_input(key="plan_start").set_value(dt.date(2027, 1, 4))
+    at.number_input(key="plan_days").set_value(2)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert any("2027年的节假日与调休安排尚未收录" in n for n in notes), notes
+    assert english_words(notes) == set()

@@ -28,10 +28,18 @@ PAGE_TEXT = """() => {
 
 
 def _map_bounds(visit, index: int = 0) -> tuple[float, float, float, float]:
+    """The bounds once the map has settled (the frame is sized and the fit to bounds has run)."""
     frame_element = visit.page.locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
     visit.map_frame(index).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
     frame = frame_element.element_handle().content_frame()
-    return tuple(frame.evaluate(MAP_BOUNDS))
+    bounds, before = None, frame.evaluate(MAP_BOUNDS)
+    for _ in range(40):  # at most 10 s: two readings a quarter second apart agree
+        visit.page.wait_for_timeout(250)
+        bounds = frame.evaluate(MAP_BOUNDS)
+        if bounds == before:
+            break
+        before = bounds
+    return tuple(bounds)
 
 
 def _district_box(adcode: str | None):
@@ -94,9 +102,10 @@ def _save_a_plan(page, visit, teams: int = 2, days: int = 2) -> None:
     page.get_by_label("小组数").fill(str(teams))
     page.get_by_label("天数").fill(str(days))
     page.get_by_role("button", name="生成计划").click()
-    page.get_by_role("button", name="保存计划").wait_for(timeout=120_000)
+    save = page.get_by_role("button", name="保存计划", exact=True)
+    save.wait_for(timeout=120_000)
     visit.wait_idle()
-    page.get_by_role("button", name="保存计划").click()
+    save.click()
     page.get_by_text(re.compile(r"已保存为计划 #\d+")).wait_for(timeout=30_000)
     visit.wait_idle()
 
@@ -173,7 +182,8 @@ def test_on_a_phone_upload_problems_read_without_sideways_scrolling(phone, tmp_p
     page.get_by_text("整份文件不会导入").wait_for(timeout=60_000)
     phone.wait_idle()
     problems = page.locator("[data-testid=stMarkdownContainer] li").filter(has_text="第")
-    assert problems.count() >= 3
+    problems.first.wait_for(timeout=30_000)
+    assert problems.count() >= 3, page.locator("[data-testid=stMain]").inner_text()
     for i in range(problems.count()):  # every problem names its row and wraps inside the screen
         item = problems.nth(i)
         assert re.search(r"第 \d 行", item.inner_text())

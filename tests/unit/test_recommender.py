@@ -213,7 +213,7 @@ def test_a_2027_plan_says_its_calendar_is_provisional(trained):
     )
     assert plan_rows["provisional"].all()
     assert plan_rows["reason"].str.contains("2027年节假日安排尚未公布").all()
-    assert any("2027" in m and "provisional" in m for m in messages)
+    assert any("2027" in en and "provisional" in en and "2027年" in zh for zh, en in messages)  # each language apart
 
 
 def test_an_admin_override_changes_the_day_type_used(trained):
@@ -241,20 +241,20 @@ def test_corrupt_outdated_or_stale_models_are_retrained_with_a_message(trained, 
 
     (models / "recommender.joblib").write_bytes(b"not a pickle")
     again = store.load(engine, directory=models)
-    assert "损坏" in again.messages[0] and "could not be read" in again.messages[0]
+    assert "损坏" in again.messages[0][0] and "could not be read" in again.messages[0][1]
 
     card = json.loads((models / "recommender.json").read_text(encoding="utf-8"))
     card["versions"]["scikit-learn"] = "0.1"
     (models / "recommender.json").write_text(json.dumps(card), encoding="utf-8")
-    assert "other library versions" in store.load(engine, directory=models).messages[0]
+    assert "other library versions" in store.load(engine, directory=models).messages[0][1]
 
     card = json.loads((models / "recommender.json").read_text(encoding="utf-8"))
     card["data_hash"] = "0" * 64
     (models / "recommender.json").write_text(json.dumps(card), encoding="utf-8")
     # the dashboard keeps showing a model trained on older data, saying so, until it is retrained
     stale = store.load(engine, directory=models, retrain=False, allow_stale=True)
-    assert "retrain the model" in stale.messages[0]
-    assert "new session data" in store.load(engine, directory=models).messages[0]
+    assert "retrain the model" in stale.messages[0][1] and "建议重新训练" in stale.messages[0][0]
+    assert "new session data" in store.load(engine, directory=models).messages[0][1]
     assert store.load(engine, directory=models).messages == []
 
 

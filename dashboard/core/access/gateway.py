@@ -353,7 +353,7 @@ def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, *
 
 def recommend(
     engine: sa.Engine, scope: Scope, request: PlanRequest, loaded: store.Loaded | None = None
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """A plan for ``request`` within the caller's districts (planners and admins only)."""
     from dashboard.core.recommender import recommend as rec
 

@@ -90,8 +90,9 @@ def best_hours(
 
 def recommend(
     engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loaded | None = None
-) -> tuple[pd.DataFrame, list[str]]:
-    """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model retrained, calendar provisional)."""
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model retrained, calendar provisional), each
+    as (Chinese, English)."""
     loaded = loaded or store.load(engine)
     overrides = cal.load_overrides(engine)
     sites = features.load_sites(engine)
@@ -100,7 +101,7 @@ def recommend(
     messages = list(loaded.messages)
     if picks.empty:
         return pd.DataFrame(columns=planner.PLAN_COLUMNS), messages + [
-            "没有可选的点位（检查区和排除条件） / No candidate sites (check the district and exclusions)"
+            ("没有可选的点位（检查区和排除条件）。", "No candidate sites (check the district and exclusions).")
         ]
     frame = picks.merge(sites[["site_id"]], on="site_id")
     frame["date"] = pd.to_datetime(frame["date"])
@@ -110,9 +111,11 @@ def recommend(
     years = sorted({d.year for d in request.dates() if cal.day_info(d, overrides).provisional})
     if years:
         messages.append(
-            f"{'、'.join(map(str, years))}年的节假日与调休安排尚未收录，计划按推算日历（管理员可设置日期）。"
-            f" / The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a "
-            "provisional calendar (an admin can set dates)."
+            (
+                f"{'、'.join(map(str, years))}年的节假日与调休安排尚未收录，计划按推算日历（管理员可设置日期）。",
+                f"The official {', '.join(map(str, years))} holiday schedule is not in our data yet: the plan uses a "
+                "provisional calendar (an admin can set dates).",
+            )
         )
     return described, messages
 

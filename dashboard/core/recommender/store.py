@@ -74,7 +74,7 @@ def data_hash(engine: sa.Engine) -> str:
 class Loaded:
     model: OutreachModel
     card: dict
-    messages: list[str]  # what happened (retrained, and why), in Chinese / English
+    messages: list[tuple[str, str]]  # what happened (retrained, and why): (Chinese, English)
 
 
 def _paths(directory: Path) -> tuple[Path, Path]:
@@ -199,7 +199,7 @@ def load(
             if not isinstance(model, OutreachModel):
                 raise TypeError(type(model).__name__)
             note = (
-                [f"模型训练后{STALE_DATA[0]}，建议重新训练。 / {STALE_DATA[1].capitalize()}: retrain the model."]
+                [(f"模型训练后{STALE_DATA[0]}，建议重新训练。", f"{STALE_DATA[1].capitalize()}: retrain the model.")]
                 if stale
                 else []
             )
@@ -209,5 +209,5 @@ def load(
     if not retrain:
         raise FileNotFoundError(reason[1])
     loaded = train(engine, directory=directory, progress=progress)
-    loaded.messages.append(f"已重新训练模型：{reason[0]}。 / Model retrained: {reason[1]}.")
+    loaded.messages.append((f"已重新训练模型：{reason[0]}。", f"Model retrained: {reason[1]}."))
     return loaded

@@ -252,6 +252,10 @@ def _cell_text(column: str, value: object) -> str:
     return str(value)
 
 
+# relative column widths of the PDF's tables, by their number of columns: headline, targets, ranking
+COLUMN_WIDTHS = {6: (30, 14, 16, 12, 14, 14), 5: (30, 17, 17, 17, 19), 8: (8, 16, 16, 18, 14, 16, 14, 16)}
+
+
 def to_pdf(b: Briefing, lang: str = "zh") -> bytes:
     """The report as one A4 page: title, scope and period, headline table, targets, ranking.
 
@@ -286,7 +290,7 @@ def to_pdf(b: Briefing, lang: str = "zh") -> bytes:
         pdf.cell(0, 7, name, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=8 if len(frame.columns) > 6 else 9)
         align = ["LEFT" if i < (2 if len(frame.columns) > 6 else 1) else "RIGHT" for i in range(len(frame.columns))]
-        widths = (8, 16, 16, 18, 14, 16, 14, 16) if len(frame.columns) == 8 else None  # the ranking
+        widths = COLUMN_WIDTHS.get(len(frame.columns))
         with pdf.table(
             text_align=align,
             headings_style=heading,
