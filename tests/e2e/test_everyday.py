@@ -18,11 +18,14 @@ MAP_BOUNDS = """() => {
 }"""
 
 # What a person reads on the page, less Streamlit's icon ligatures (drawn as icons) and the two built-in texts whose
-# English is covered by Chinese (checked on their own below). Tables are canvases; the AppTest scan reads them.
+# English is covered by Chinese (checked on their own below). Tables are left to the AppTest scan, which reads every
+# header and cell and knows which columns hold the users' own data (file names, account names): in the browser they
+# are canvases, with an accessible copy of the cells in view that would bring those data in.
 PAGE_TEXT = """() => {
   const copy = document.querySelector('[data-testid=stApp]').cloneNode(true);
   copy.querySelectorAll('[data-testid=stIconMaterial], [translate=no], [data-testid=stFileUploaderDropzone], '
-    + '[data-testid=stSkipToContent], iframe, script, style, noscript').forEach(e => e.remove());
+    + '[data-testid=stSkipToContent], [data-testid=stDataFrame], iframe, script, style, noscript')
+    .forEach(e => e.remove());
   return copy.innerText || copy.textContent;
 }"""
 
@@ -148,8 +151,10 @@ def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone,
     page = phone.open("/plan", user="chaoyang")
     _save_a_plan(page, phone)
     page.get_by_role("button", name="各组打印表和日历").tap()
-    with page.expect_download() as info:  # the printable sheet per team, with a directions link per site
-        page.get_by_role("button", name="第1组 打印表").tap()
+    sheet_button = page.get_by_role("button", name="第1组 打印表")
+    sheet_button.wait_for(state="visible", timeout=30_000)  # the popover has opened
+    with page.expect_download(timeout=90_000) as info:  # the printable sheet per team, a directions link per site
+        sheet_button.click()
     sheet = info.value.path().read_text(encoding="utf-8")
     page.keyboard.press("Escape")  # close the popover
     assert re.search(r'<a href="geo:\d+\.\d+,\d+\.\d+\?q=', sheet)
