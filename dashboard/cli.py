@@ -181,6 +181,8 @@ def cmd_import(args) -> int:
         common["max_bytes"] = int(args.max_mb * 1024 * 1024)
     if args.what == "sites":
         report = access.import_sites(engine, scope, path.read_bytes(), path.name, coords=args.coords, **common)
+    elif args.what == "enterprises":
+        report = access.import_enterprises(engine, scope, path.read_bytes(), path.name, coords=args.coords, **common)
     else:
         report = access.import_sessions(engine, scope, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
@@ -192,6 +194,41 @@ def cmd_import(args) -> int:
     ):
         _retrain_if_trained(engine, scope, args.lang)
     return 0 if report.ok else 1
+
+
+def cmd_enterprises_export(args) -> int:
+    """The register in the file people open in Excel; personal data only for those who work the district."""
+    from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, INDUSTRIES, UNION_STATUSES
+
+    engine = _engine()
+    scope = _scope(args, engine)
+    frame = access.enterprise_register(engine, scope, args.district)
+    frame["district"] = frame["district"].map(districts.name)
+    frame["industry"] = frame["industry"].map(lambda k: INDUSTRIES.get(k, "") if isinstance(k, str) else "")
+    frame["union_status"] = frame["union_status"].map(lambda k: UNION_STATUSES.get(k, (k, k))[0])
+    headers = {c.name: c.zh for c in ENTERPRISE_COLUMNS} | {"name": "企业名称"}
+    out = Path(args.out)
+    sheet = frame.rename(columns=headers)
+    if out.suffix.lower() == ".xlsx":
+        data = access.export_workbook(engine, scope, "enterprises", {"企业名录": sheet}, args.district)
+    else:
+        data = access.export_csv(engine, scope, "enterprises", sheet, args.district)
+    out.write_bytes(data)
+    print(_say(f"已导出 {len(frame)} 家企业到 {out}", f"{len(frame)} enterprises exported to {out}", args.lang))
+    return 0
+
+
+def cmd_enterprises_forget(args) -> int:
+    engine = _engine()
+    removed = access.forget_contacts(engine, _scope(args, engine), args.ids)
+    print(
+        _say(
+            f"已删除 {removed} 家企业的负责人和联系方式。",
+            f"deleted the head's name and contact of {removed} enterprises.",
+            args.lang,
+        )
+    )
+    return 0
 
 
 def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
@@ -561,7 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20180401)
     p.set_defaults(func=cmd_sample)
 
-    for what in ("sites", "sessions"):
+    for what in ("sites", "sessions", "enterprises"):
         group = sub.add_parser(what, help=f"{what} files").add_subparsers(dest="action", required=True)
         p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
         p.add_argument("file")
@@ -576,7 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--no-retrain", action="store_true", help="do not retrain an existing model after the import"
             )
-        if what == "sites":
+        if what in ("sites", "enterprises"):
             p.add_argument(
                 "--coords",
                 choices=("wgs84", "gcj02"),
@@ -584,6 +621,14 @@ def build_parser() -> argparse.ArgumentParser:
                 help="coordinate system of lat/lon (gcj02: copied from Gaode)",
             )
         p.set_defaults(func=cmd_import, what=what)
+        if what == "enterprises":
+            p = group.add_parser("export", help="the register within your districts (.xlsx or .csv, Chinese headers)")
+            p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+            p.add_argument("--district", type=_district_arg)
+            p.set_defaults(func=cmd_enterprises_export)
+            p = group.add_parser("forget", help="delete the head's name and contact of these enterprises (PIPL)")
+            p.add_argument("ids", nargs="+", help="credit codes or register ids")
+            p.set_defaults(func=cmd_enterprises_forget)
 
     p = sub.add_parser("kpi", help="headline totals")
     p.add_argument("--json", action="store_true", help="print one JSON object")

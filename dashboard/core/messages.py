@@ -315,6 +315,55 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "点位编号“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。",
         "Site '{value}' appears on rows {rows} with different values. Delete the wrong row.",
     ),
+    "credit_code_length": (
+        ERROR,
+        "统一社会信用代码“{value}”应为 18 位，请核对营业执照后改正，或留空（将按区和名称识别企业）。",
+        "Credit code '{value}' must have 18 characters. Check the business licence and correct it, or leave it blank "
+        "(the enterprise is then known by district and name).",
+    ),
+    "credit_code_character": (
+        ERROR,
+        "统一社会信用代码“{value}”含有不允许的字符（只用数字和除 I、O、S、V、Z 以外的大写字母）。请核对后改正。",
+        "Credit code '{value}' has a character codes never use (digits and capital letters other than I, O, S, V, "
+        "Z only). Check it and correct it.",
+    ),
+    "credit_code_check": (
+        ERROR,
+        "统一社会信用代码“{value}”的校验位不对（按前 17 位应为“{limit}”），多半有一位抄错了。请核对营业执照后改正。",
+        "Credit code '{value}' fails its check character (the first 17 give '{limit}'): most likely one character "
+        "was mistyped. Check the business licence and correct it.",
+    ),
+    "unknown_industry": (
+        ERROR,
+        "行业门类“{value}”无法识别。请填写国民经济行业分类（GB/T 4754）的门类字母 A–T 或门类名称，如 C 或 制造业。",
+        "Industry '{value}' is not recognised. Write a GB/T 4754 section letter A–T or its name, such as C or 制造业.",
+    ),
+    "unknown_union_status": (
+        ERROR,
+        "建会状态“{value}”无法识别。请填写 未建会、已建会 或 联合工会。",
+        "Union status '{value}' is not recognised. Write 未建会 (none), 已建会 (founded) or 联合工会 (joint).",
+    ),
+    "founded_without_date": (
+        WARNING,
+        "标为已建会但没有建会日期；知道日期的话请补上，便于统计建会率。",
+        "Marked as founded without a founding date; add it if known, so founding rates can be counted.",
+    ),
+    "date_without_founding": (
+        ERROR,
+        "填写了建会日期，但建会状态不是“已建会”。请改正其中一项。",
+        "A founding date is given but the union status is not 已建会 (founded). Correct one of them.",
+    ),
+    "foreign_enterprise": (
+        ERROR,
+        "企业“{value}”已登记在您负责范围以外的区，不能在这里修改。整个文件未导入：请删去这一行，或请该区的计划员修改。",
+        "The enterprise '{value}' is registered in a district outside yours and cannot be changed here. Nothing in "
+        "the file was imported: delete this row, or ask that district's planner.",
+    ),
+    "duplicate_enterprise": (
+        ERROR,
+        "企业“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。",
+        "Enterprise '{value}' appears on rows {rows} with different values. Delete the wrong row.",
+    ),
 }
 
 

@@ -75,10 +75,18 @@ DETAIL_KEYS = {
     "ticked": "勾选",
     "via": "方式",
     "note": "说明",
+    "period": "期间",
+    "ids": "编号",
+    "enterprises": "企业数",
+    "removed": "删除条数",
 }
 DETAIL_VALUES = {
     "sessions": "场次",
     "sites": "点位",
+    "enterprises": "企业名录",
+    "report": "报告",
+    "pdf": "PDF",
+    "forget_contacts": "删除个人信息",
     "bad": "密码错误",
     "locked": "已锁定",
     "disabled": "已停用",

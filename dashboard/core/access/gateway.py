@@ -22,6 +22,7 @@ from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training
 from dashboard.core.reports import briefing, kpi, periods, plans, queries, targets
+from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.storage import audit
 
 if TYPE_CHECKING:
@@ -349,6 +350,40 @@ def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, *
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
     return ingest.import_sites(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+
+
+def import_enterprises(
+    engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any
+) -> ingest.ImportReport:
+    """An enterprise register file, within the caller's districts (a planner's file naming another district's
+    enterprise is refused whole)."""
+    if not options.get("dry_run"):
+        _guard(engine, scope, scope.require_write, what="import", file=file_name)
+    return ingest.import_enterprises(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+
+
+def enterprise_register(engine: sa.Engine, scope: Scope, district: str | None = None) -> pd.DataFrame:
+    """The register within the caller's districts. The head's name and contact (personal data) only for those who
+    work the district (its planners and admins), never for leadership."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="enterprises", district=district)
+    return enterprises_register.read(engine, where, with_contacts=scope.can_write)
+
+
+def forget_contacts(engine: sa.Engine, scope: Scope, enterprise_ids: Iterable[str]) -> int:
+    """Delete the head's name and contact of these enterprises (个人信息保护法: personal data is deletable); the
+    enterprises stay. Every id must name an enterprise within the caller's districts."""
+    ids = sorted({str(i) for i in enterprise_ids})
+    found = enterprises_register.districts_of(engine, ids)
+
+    def check() -> None:
+        scope.require_write()
+        if set(ids) - set(found) or not all(scope.covers(c) for c in found.values()):
+            raise _not_found("企业", "enterprise")
+
+    _guard(engine, scope, check, what="forget_contacts", ids=ids[:20])
+    removed = enterprises_register.forget_contacts(engine, ids)
+    audit.record(engine, scope, "forget_contacts", set(found.values()), enterprises=len(ids), removed=removed)
+    return removed
 
 
 def recommend(

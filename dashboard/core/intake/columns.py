@@ -1,4 +1,5 @@
-"""The columns of the two files planners import, with their Chinese headers and accepted aliases."""
+"""The columns of the files planners import (sessions, sites, the enterprise register), with their Chinese headers
+and accepted aliases."""
 
 from __future__ import annotations
 
@@ -53,6 +54,85 @@ SITE_COLUMNS: tuple[Column, ...] = (
     Column("site_type", "点位类型", "site_type", aliases=("类型", "type")),
     Column("workers_nearby", "周边职工数", "count", aliases=("职工数", "workers")),
 )
+
+ENTERPRISE_COLUMNS: tuple[Column, ...] = (
+    Column("enterprise_id", "企业编号", "text", aliases=("编号", "登记编号", "id", "enterprise id")),
+    Column("credit_code", "统一社会信用代码", "text", aliases=("信用代码", "社会信用代码", "credit code", "uscc")),
+    Column("enterprise_name", "企业名称", "text", True, ("名称", "单位名称", "企业", "name", "enterprise")),
+    Column("district", "所属区", "district", True, ("区", "区县", "行政区")),
+    Column("street", "街道乡镇", "text", aliases=("街道", "乡镇", "街乡")),
+    Column("address", "地址", "text", aliases=("详细地址", "注册地址", "经营地址")),
+    Column("lat", "纬度", "coord", aliases=("latitude",)),
+    Column("lon", "经度", "coord", aliases=("lng", "longitude")),
+    Column("industry", "行业门类", "text", aliases=("行业", "所属行业", "industry section")),
+    Column("staff", "员工数", "count", aliases=("职工人数", "职工数", "从业人数", "员工人数", "employees")),
+    Column("union_status", "建会状态", "text", aliases=("是否建会", "工会状态", "union", "union status")),
+    Column("union_founded_on", "建会日期", "date", aliases=("建会时间", "founded on", "union founded")),
+    Column("head_name", "负责人", "text", aliases=("负责人姓名", "法定代表人", "head")),
+    Column("contact", "联系方式", "text", aliases=("联系电话", "电话", "手机", "contact")),
+)
+
+# GB/T 4754-2017 sections (门类); an import accepts the letter or the name
+INDUSTRIES: dict[str, str] = {
+    "A": "农、林、牧、渔业",
+    "B": "采矿业",
+    "C": "制造业",
+    "D": "电力、热力、燃气及水生产和供应业",
+    "E": "建筑业",
+    "F": "批发和零售业",
+    "G": "交通运输、仓储和邮政业",
+    "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业",
+    "K": "房地产业",
+    "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业",
+    "N": "水利、环境和公共设施管理业",
+    "O": "居民服务、修理和其他服务业",
+    "P": "教育",
+    "Q": "卫生和社会工作",
+    "R": "文化、体育和娱乐业",
+    "S": "公共管理、社会保障和社会组织",
+    "T": "国际组织",
+}
+_INDUSTRY_ALIASES = {**{k.lower(): k for k in INDUSTRIES}, **{v: k for k, v in INDUSTRIES.items()}}
+
+UNION_STATUSES: dict[str, tuple[str, str]] = {
+    "none": ("未建会", "no union"),
+    "founded": ("已建会", "union founded"),
+    "joint": ("联合工会", "in a joint union"),
+}
+_UNION_ALIASES = {
+    "none": "none",
+    "no": "none",
+    "no union": "none",
+    "未建会": "none",
+    "未建": "none",
+    "否": "none",
+    "founded": "founded",
+    "yes": "founded",
+    "union founded": "founded",
+    "已建会": "founded",
+    "已建": "founded",
+    "是": "founded",
+    "joint": "joint",
+    "joint union": "joint",
+    "联合工会": "joint",
+    "联合": "joint",
+    "已加入联合工会": "joint",
+}
+
+
+def industry_key(text: str) -> str | None:
+    """The GB/T 4754 section letter for a letter or a section name ("C", "制造业"); None when neither."""
+    t = str(text).strip()
+    return _INDUSTRY_ALIASES.get(t.lower(), _INDUSTRY_ALIASES.get(t))
+
+
+def union_status_key(text: str) -> str | None:
+    """none | founded | joint for 未建会 / 已建会 / 联合工会 or their English; None when not one of them."""
+    return _UNION_ALIASES.get(str(text).strip().lower())
+
 
 # Columns a worker session needs and an enterprise session needs; checked row by row.
 WORKER_COUNTS = ("consultations", "applications")

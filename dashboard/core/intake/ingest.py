@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import districts
 from dashboard.core.geo.gcj02 import gcj_to_wgs
-from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, SESSION_COLUMNS, SITE_COLUMNS
 from dashboard.core.intake.parsing import parse_floats
 from dashboard.core.intake.tabular import (
     RawTable,
@@ -26,11 +26,19 @@ from dashboard.core.intake.tabular import (
     read_table,
     sha256,
 )
-from dashboard.core.intake.validate import Validation, set_aside, validate_sessions, validate_sites
+from dashboard.core.intake.validate import (
+    CONTACT_FIELDS,
+    ENTERPRISE_FIELDS,
+    Validation,
+    set_aside,
+    validate_enterprises,
+    validate_sessions,
+    validate_sites,
+)
 from dashboard.core.messages import ERROR, Problem, problem
 from dashboard.core.storage import audit
 from dashboard.core.storage.db import as_utc, lock_writes
-from dashboard.core.storage.schema import plan_rows, sessions, sites, uploads
+from dashboard.core.storage.schema import enterprise_contacts, enterprises, plan_rows, sessions, sites, uploads
 from dashboard.core.text import printable
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
@@ -258,8 +266,15 @@ def _foreign_keys(
         stored = _stored_districts(conn, key_col, district_col, keys.unique().tolist())
         return keys[keys.isin({k for k, d in stored.items() if d not in allowed})]
 
-    foreign_site = check("site_id", sites.c.site_id, sites.c.district)
     header = raw.headers.get
+    if kind == "enterprises":  # an id or credit code naming another district's enterprise
+        foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
+        column = "credit_code" if "credit_code" in raw.data.columns else "enterprise_id"
+        return [
+            problem("foreign_enterprise", row=int(rows.at[i, "_row"]), column=header(column, column), value=k)
+            for i, k in foreign.items()
+        ]
+    foreign_site = check("site_id", sites.c.site_id, sites.c.district)
     problems += [
         problem("foreign_site", row=int(rows.at[i, "_row"]), column=header("site_id", "site_id"), value=k)
         for i, k in foreign_site.items()
@@ -430,14 +445,8 @@ def import_sites(
         raw = set_aside(read_table(data, file_name, SITE_COLUMNS, max_rows), "site_id")  # the template's example
     except UnreadableFile as exc:
         return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
-    if coords == "gcj02" and {"lat", "lon"} <= set(raw.data.columns):
-        # converted before validation, so the range and district checks see WGS-84
-        lat, _ = parse_floats(raw.data["lat"])
-        lon, _ = parse_floats(raw.data["lon"])
-        ok = lat.between(-90, 90) & lon.between(-180, 180)  # anything else is left for the validator to name
-        wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
-        raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
-        raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
+    if coords == "gcj02":
+        _to_wgs84(raw)
     validation = validate_sites(raw, districts.boundaries())
     return _write(
         engine,
@@ -450,6 +459,97 @@ def import_sites(
         digest=sha256(data),
         allowed=allowed,
     )
+
+
+def import_enterprises(
+    engine: sa.Engine,
+    data: bytes,
+    file_name: str,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    user: audit.Actor | str | None = None,
+    coords: str = "wgs84",
+    allowed: tuple[str, ...] | None = None,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> ImportReport:
+    """Validate and import an enterprise register (see :func:`validate.validate_enterprises`).
+
+    Idempotent on the credit code (else the file's id, else district and name). The head's name and contact are
+    written only when the file has those columns, so a file without them leaves the stored ones as they are. The
+    other parameters are those of :func:`import_sites`.
+    """
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport("enterprises", file_name, "unreadable", problems=[too_large])
+    try:
+        raw = set_aside(read_table(data, file_name, ENTERPRISE_COLUMNS, max_rows), "enterprise_id")
+    except UnreadableFile as exc:
+        return ImportReport("enterprises", file_name, "unreadable", problems=[exc.problem])
+    if coords == "gcj02":
+        _to_wgs84(raw)
+    validation = validate_enterprises(raw)
+    return _write(
+        engine,
+        "enterprises",
+        raw,
+        lambda conn: validation,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        user=user,
+        digest=sha256(data),
+        allowed=allowed,
+    )
+
+
+def _to_wgs84(raw: RawTable) -> None:
+    """Gaode (GCJ-02) coordinates converted in place before validation, so its checks see WGS-84."""
+    if not {"lat", "lon"} <= set(raw.data.columns):
+        return
+    lat, _ = parse_floats(raw.data["lat"])
+    lon, _ = parse_floats(raw.data["lon"])
+    ok = lat.between(-90, 90) & lon.between(-180, 180)  # anything else is left for the validator to name
+    wlon, wlat = gcj_to_wgs(lon[ok].to_numpy(), lat[ok].to_numpy())
+    raw.data.loc[ok, "lat"] = [f"{v:.6f}" for v in wlat]
+    raw.data.loc[ok, "lon"] = [f"{v:.6f}" for v in wlon]
+
+
+def _existing_contacts(conn: sa.Connection, keys: list[str]) -> dict[str, tuple]:
+    return _existing(
+        conn,
+        enterprise_contacts.c.enterprise_id,
+        (enterprise_contacts.c.head_name, enterprise_contacts.c.contact),
+        keys,
+    )
+
+
+def _write_enterprises(
+    conn: sa.Connection, rows: pd.DataFrame, is_new: list[bool], changed: list[bool], upload_id: int, contacts: bool
+) -> None:
+    """Insert the new enterprises, update the changed ones, and replace the contacts of every row written."""
+    frame = rows[list(ENTERPRISE_FIELDS)].assign(upload_id=upload_id).astype(object)
+    records = frame.where(frame.notna(), None).to_dict("records")
+    inserts = [r for r, n in zip(records, is_new, strict=True) if n]
+    if inserts:
+        conn.execute(enterprises.insert(), inserts)
+    updates = [
+        {**{k: v for k, v in r.items() if k != "enterprise_id"}, "_key": r["enterprise_id"]}
+        for r, n, c in zip(records, is_new, changed, strict=True)
+        if c and not n
+    ]
+    if updates:
+        conn.execute(enterprises.update().where(enterprises.c.enterprise_id == sa.bindparam("_key")), updates)
+    if not contacts:  # the file has no contact columns: the stored ones stay
+        return
+    keys = rows["enterprise_id"].tolist()
+    for i in range(0, len(keys), _KEY_CHUNK):
+        conn.execute(
+            enterprise_contacts.delete().where(enterprise_contacts.c.enterprise_id.in_(keys[i : i + _KEY_CHUNK]))
+        )
+    people = rows[["enterprise_id", *CONTACT_FIELDS]].astype(object)
+    people = people[people["head_name"].notna() | people["contact"].notna()]
+    if len(people):
+        conn.execute(enterprise_contacts.insert(), people.where(people.notna(), None).to_dict("records"))
 
 
 def _write(
@@ -469,12 +569,16 @@ def _write(
     A real write first takes the database's import lock, so concurrent imports run one after another: each
     sees every row the others committed, and overlapping files neither duplicate nor lose a row.
     """
-    table, key_col = (sessions, sessions.c.session_key) if kind == "sessions" else (sites, sites.c.site_id)
+    table, key_col = {
+        "sessions": (sessions, sessions.c.session_key),
+        "sites": (sites, sites.c.site_id),
+        "enterprises": (enterprises, enterprises.c.enterprise_id),
+    }[kind]
     key_name = key_col.name
-    hash_cols = (
-        (table.c.id, table.c.row_hash)
-        if kind == "sessions"
-        else (
+    if kind == "sessions":
+        hash_cols: tuple[sa.Column, ...] = (table.c.id, table.c.row_hash)
+    elif kind == "sites":
+        hash_cols = (
             table.c.name,
             table.c.district,
             table.c.street,
@@ -483,7 +587,9 @@ def _write(
             table.c.site_type,
             table.c.workers_nearby,
         )
-    )
+    else:
+        hash_cols = tuple(table.c[f] for f in ENTERPRISE_FIELDS[1:])
+    with_contacts = kind == "enterprises" and bool(set(CONTACT_FIELDS) & set(raw.data.columns))
 
     with engine.begin() as conn:
         if not dry_run:
@@ -542,6 +648,20 @@ def _write(
             changed = ~is_new & (old != rows["row_hash"])
             new_sites = validation.new_sites
             report.new_sites = len(new_sites)
+        elif kind == "enterprises":
+            fields = list(ENTERPRISE_FIELDS[1:]) + (list(CONTACT_FIELDS) if with_contacts else [])
+            stored = existing
+            if with_contacts:
+                people = _existing_contacts(conn, rows[key_name].tolist())
+                stored = {k: (*v, *people.get(k, (None, None))) for k, v in existing.items()}
+            values = rows[fields].astype(object)
+            values = values.where(values.notna(), None)
+            current = [tuple(_none(v) for v in t) for t in values.itertuples(index=False)]
+            is_new = ~rows[key_name].isin(existing.keys())
+            changed = pd.Series(
+                [k in stored and _differs(stored[k], c) for k, c in zip(rows[key_name], current, strict=True)],
+                index=rows.index,
+            )
         else:
             values = rows[["name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]].astype(object)
             values = values.where(values.notna(), None)
@@ -551,7 +671,7 @@ def _write(
                 [k in existing and _differs(existing[k], c) for k, c in zip(rows[key_name], current, strict=True)],
                 index=rows.index,
             )
-        created = new_sites if kind == "sessions" else rows[is_new.to_numpy()]
+        created = new_sites if kind == "sessions" else rows[is_new.to_numpy()] if kind == "sites" else rows.iloc[:0]
         if len(created) and (full := _site_capacity(conn, created["district"])):
             report.problems.insert(0, full)  # the map and the planner of a district must stay usable
             return report
@@ -583,6 +703,8 @@ def _write(
                     {**{k: v for k, v in r.items() if k != "session_key"}, "_key": r["session_key"]} for r in updates
                 ]
                 conn.execute(stmt, params)  # SET columns come from the parameter keys
+        elif kind == "enterprises":
+            _write_enterprises(conn, rows, is_new.tolist(), changed.tolist(), upload_id, with_contacts)
         else:
             records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
             records = records.where(records.notna(), None).to_dict("records")

@@ -17,20 +17,24 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.geo import districts
+from dashboard.core.intake import credit_code as uscc
 from dashboard.core.intake.columns import (
+    ENTERPRISE_COLUMNS,
     ENTERPRISE_COUNTS,
     SESSION_COLUMNS,
     SITE_COLUMNS,
     WORKER_COUNTS,
     Column,
+    industry_key,
     is_known_site_type,
     session_type_key,
     site_type_key,
+    union_status_key,
 )
 from dashboard.core.intake.parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
 from dashboard.core.intake.tabular import RawTable
 from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
-from dashboard.core.storage.schema import sessions, sites
+from dashboard.core.storage.schema import enterprise_contacts, enterprises, sessions, sites
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -54,9 +58,14 @@ TEXT_LIMITS = {
     "street": _length(sites.c.street),
     "site_type": _length(sites.c.site_type),
     "notes": NOTES_MAX,
+    "enterprise_id": _length(enterprises.c.enterprise_id),
+    "enterprise_name": _length(enterprises.c.name),
+    "address": _length(enterprises.c.address),
+    "head_name": _length(enterprise_contacts.c.head_name),
+    "contact": _length(enterprise_contacts.c.contact),
 }
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
-_BY_NAME = {c.name: c for c in SESSION_COLUMNS + SITE_COLUMNS}
+_BY_NAME = {c.name: c for c in ENTERPRISE_COLUMNS + SITE_COLUMNS + SESSION_COLUMNS}
 
 
 @dataclass
@@ -474,5 +483,96 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
     )
     digest = _digest(rows)
     drop = chk.duplicates(site_id, digest, "duplicate_site", "site_id", site_id)
+    rows["_row"] = raw.row_numbers
+    return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
+
+
+ENTERPRISE_FIELDS = (
+    "enterprise_id",
+    "credit_code",
+    "name",
+    "district",
+    "street",
+    "address",
+    "lat",
+    "lon",
+    "industry",
+    "staff",
+    "union_status",
+    "union_founded_on",
+)
+CONTACT_FIELDS = ("head_name", "contact")
+
+
+def enterprise_id_for(district_code: str, name: str) -> str:
+    """The register id of an enterprise without a credit code: its district and (folded) name."""
+    folded = " ".join(str(name).split())
+    return f"E-{district_code}-" + hashlib.sha1(f"{district_code}|{folded}".encode()).hexdigest()[:10].upper()
+
+
+def validate_enterprises(raw: RawTable) -> Validation:
+    """Validate an enterprise register file.
+
+    An enterprise is known by its 统一社会信用代码 (checked, check character included) when the file gives one,
+    else by the id the file gives it, else by district and name; a re-import updates it in place.
+    """
+    chk = _Checker(raw)
+    if chk.missing_columns(ENTERPRISE_COLUMNS):
+        return chk.result(pd.DataFrame())
+    chk.lengths(ENTERPRISE_COLUMNS)
+    name = chk.col("enterprise_name").map(lambda v: " ".join(str(v).split()))
+    chk.flag(name == "", "required_blank", "enterprise_name")
+    district = chk.district()
+    lat, lon = chk.coordinates()
+    staff = chk.counts("staff")
+
+    code = chk.col("credit_code").map(uscc.normalise)
+    why = code.map(lambda c: uscc.problem(c) if c else None)
+    expected = code.map(lambda c: uscc.check_character(c[:17]) if len(c) == 18 and uscc.problem(c) == "check" else "")
+    for reason in ("length", "character"):
+        chk.flag(why == reason, f"credit_code_{reason}", "credit_code")
+    checked = why == "check"
+    if checked.any():  # each row names the character its first 17 call for
+        for value in expected[checked].unique():
+            chk.flag(checked & (expected == value), "credit_code_check", "credit_code", limit=value)
+
+    industry_raw = chk.col("industry")
+    industry = _lookup(industry_raw, industry_key).where(industry_raw != "", None)
+    chk.flag((industry_raw != "") & industry.isna(), "unknown_industry", "industry")
+    status_raw = chk.col("union_status")
+    status = _lookup(status_raw, union_status_key)
+    chk.flag((status_raw != "") & status.isna(), "unknown_union_status", "union_status")
+    status = status.where(status_raw != "", "none")  # blank: not known to have a union
+    founded_raw = chk.col("union_founded_on")
+    founded, unrecognised, impossible, out_of_range, _ = parse_dates(founded_raw)
+    chk.flag(unrecognised, "bad_date", "union_founded_on")
+    chk.flag(impossible, "impossible_date", "union_founded_on")
+    chk.flag(out_of_range, "date_out_of_range", "union_founded_on", limit=f"{YEARS[0]}–{YEARS[1]}")
+    chk.flag(founded.notna() & (status != "founded"), "date_without_founding", "union_founded_on")
+    chk.flag((status == "founded") & (founded_raw == ""), "founded_without_date", "union_status")
+
+    given = chk.col("enterprise_id").str.strip()
+    key = code.where(code != "", given)
+    key = key.where(key != "", [enterprise_id_for(d or "", n) for d, n in zip(district.fillna(""), name, strict=True)])
+    rows = pd.DataFrame(
+        {
+            "enterprise_id": key,
+            "credit_code": code.where(code != "", None),
+            "name": name,
+            "district": district,
+            "street": chk.col("street").where(chk.col("street") != "", None),
+            "address": chk.col("address").where(chk.col("address") != "", None),
+            "lat": lat,
+            "lon": lon,
+            "industry": industry,
+            "staff": staff,
+            "union_status": status,
+            "union_founded_on": founded.dt.date.where(founded.notna(), None),
+            "head_name": chk.col("head_name").where(chk.col("head_name") != "", None),
+            "contact": chk.col("contact").where(chk.col("contact") != "", None),
+        }
+    )
+    digest = _digest(rows)
+    drop = chk.duplicates(key, digest, "duplicate_enterprise", "enterprise_name", name)
     rows["_row"] = raw.row_numbers
     return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))

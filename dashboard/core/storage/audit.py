@@ -45,6 +45,7 @@ ACTIONS = {
     "password_changed": ("修改密码", "changed a password"),
     "targets_set": ("设置目标", "set targets"),
     "calendar_set": ("设置日历", "set a calendar day"),
+    "forget_contacts": ("删除个人信息", "deleted personal data"),
     "denied": ("被拒绝", "was refused"),
 }
 

@@ -33,7 +33,7 @@ uploads = sa.Table(
     "uploads",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # sessions | sites | sample
+    sa.Column("kind", sa.String(16), nullable=False),  # sessions | sites | enterprises | sample
     sa.Column("file_name", sa.String(255), nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False, index=True),
     sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
@@ -59,6 +59,39 @@ sites = sa.Table(
     sa.Column("site_type", sa.String(64)),
     sa.Column("workers_nearby", sa.Integer),
     sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
+)
+
+# The register of enterprises a district's union reaches out to (企业沟通会). enterprise_id is the 统一社会信用代码
+# when known, else "E-<adcode>-<digest of the name>".
+# union_status is none (未建会) | founded (已建会) | joint (联合工会).
+enterprises = sa.Table(
+    "enterprises",
+    metadata,
+    sa.Column("enterprise_id", sa.String(32), primary_key=True),
+    sa.Column("credit_code", sa.String(18), unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    sa.Column("street", sa.String(100)),
+    sa.Column("address", sa.String(200)),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("industry", sa.String(1)),  # GB/T 4754-2017 section, A–T
+    sa.Column("staff", sa.Integer),
+    sa.Column("union_status", sa.String(8), nullable=False),
+    sa.Column("union_founded_on", sa.Date),
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
+)
+
+# Personal data (个人信息保护法): the head's name and a contact, kept apart from the register so that nothing but
+# the district's own reads joins it, and deleting it leaves the enterprise in place.
+enterprise_contacts = sa.Table(
+    "enterprise_contacts",
+    metadata,
+    sa.Column(
+        "enterprise_id", sa.String(32), sa.ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("head_name", sa.String(50)),
+    sa.Column("contact", sa.String(100)),
 )
 
 sessions = sa.Table(
