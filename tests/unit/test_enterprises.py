@@ -144,6 +144,10 @@ def test_personal_data_is_deleted_on_request_within_scope(engine, fixture_bytes)
         assert "没有这个企业" in refused.value.zh
     with pytest.raises(access.PermissionDenied):
         access.forget_contacts(engine, access.Scope("lead", "leadership"), ["91110105MA01ABC0QW"])
+    with pytest.raises(access.PermissionDenied):  # leadership reads; it imports nothing
+        access.import_enterprises(engine, access.Scope("lead", "leadership"), b"x", "x.csv")
+    with pytest.raises(access.PermissionDenied):
+        access.enterprise_register(engine, planner, "110108")
     assert access.forget_contacts(engine, planner, ["91110105MA01ABC0QW"]) == 1
     assert {r["head_name"] for r in _rows(engine, enterprise_contacts)} == {"李总"}
     assert len(_rows(engine, enterprises)) == 3  # the enterprise stays

@@ -151,6 +151,10 @@ def test_the_report_keeps_to_the_readers_districts(history):
     planner = access.Scope("cy", "planner", ("110105",))
     with pytest.raises(access.PermissionDenied):
         access.leader_report(history, planner, periods.parse("2023-05"), "xlsx", district="110108")
+    with pytest.raises(access.PermissionDenied):
+        access.compare_totals(history, planner, periods.parse("2023-05"), "110108")
+    mine = access.compare_totals(history, planner, periods.parse("2023-05")).set_index("metric")
+    assert mine.at["applications", "current"] == 30  # 朝阳's 30, not the city's 36
 
 
 def test_hostile_names_stay_text_in_the_workbook(history):

@@ -300,9 +300,16 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
         "users",
         "add_user",
         "audit_log",
+        "request_retrain",  # test_training.py
+        "compare_totals",  # test_leader_report.py
+        "leader_report",
+        "import_enterprises",  # test_enterprises.py
+        "enterprise_register",
+        "forget_contacts",
     }
     lists = {"date_range", "district_stats", "upload_history", "list_plans", "booked"}  # no key: narrowed to the caller
-    source = Path(inspect.getsourcefile(access)).read_text(encoding="utf-8")
+    # the gateway's own file (access/__init__.py only re-exports it: reading that found nothing to check)
+    source = Path(inspect.getsourcefile(access.gateway)).read_text(encoding="utf-8")
     checking = {
         node.name
         for node in ast.parse(source).body
@@ -316,6 +323,7 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
             for n in ast.walk(node)
         )
     }
+    assert len(checking) > 20  # the parse found the gateway's functions
     assert checking - covered - elsewhere - lists == set()
 
 
