@@ -296,33 +296,12 @@ else:
     )
     ticks: dict[int, bool]
     if how == "table":
+        shown = ["id", "done", "team", "date", "start_time", "end_time", "site_name"]
+        shown += ["expected_applications", "applications", "session_id"]
         edited = st.data_editor(
-            rows[
-                [
-                    "id",
-                    "done",
-                    "team",
-                    "date",
-                    "start_time",
-                    "end_time",
-                    "site_name",
-                    "expected_applications",
-                    "applications",
-                    "session_id",
-                ]
-            ],
+            rows[shown],
             hide_index=True,
-            disabled=[
-                "id",
-                "team",
-                "date",
-                "start_time",
-                "end_time",
-                "site_name",
-                "expected_applications",
-                "applications",
-                "session_id",
-            ],
+            disabled=[c for c in shown if c != "done"],  # only the tick is the user's to change
             column_config={
                 "id": "#",
                 "done": st.column_config.CheckboxColumn(t("已完成", "Done")),

@@ -439,25 +439,19 @@ def import_sites(
 
     The other parameters are those of :func:`import_sessions`.
     """
-    if too_large := _size_problem(data, max_bytes):
-        return ImportReport("sites", file_name, "unreadable", problems=[too_large])
-    try:
-        raw = set_aside(read_table(data, file_name, SITE_COLUMNS, max_rows), "site_id")  # the template's example
-    except UnreadableFile as exc:
-        return ImportReport("sites", file_name, "unreadable", problems=[exc.problem])
-    if coords == "gcj02":
-        _to_wgs84(raw)
-    validation = validate_sites(raw, districts.boundaries())
-    return _write(
+    return _import_register(
         engine,
         "sites",
-        raw,
-        lambda conn: validation,
+        data,
+        file_name,
+        lambda raw: validate_sites(raw, districts.boundaries()),
+        coords=coords,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         user=user,
-        digest=sha256(data),
         allowed=allowed,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
     )
 
 
@@ -480,18 +474,54 @@ def import_enterprises(
     written only when the file has those columns, so a file without them leaves the stored ones as they are. The
     other parameters are those of :func:`import_sites`.
     """
-    if too_large := _size_problem(data, max_bytes):
-        return ImportReport("enterprises", file_name, "unreadable", problems=[too_large])
-    try:
-        raw = set_aside(read_table(data, file_name, ENTERPRISE_COLUMNS, max_rows), "enterprise_id")
-    except UnreadableFile as exc:
-        return ImportReport("enterprises", file_name, "unreadable", problems=[exc.problem])
-    if coords == "gcj02":
-        _to_wgs84(raw)
-    validation = validate_enterprises(raw)
-    return _write(
+    return _import_register(
         engine,
         "enterprises",
+        data,
+        file_name,
+        validate_enterprises,
+        coords=coords,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        user=user,
+        allowed=allowed,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+    )
+
+
+REGISTERS = {"sites": (SITE_COLUMNS, "site_id"), "enterprises": (ENTERPRISE_COLUMNS, "enterprise_id")}
+
+
+def _import_register(
+    engine: sa.Engine,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    validate: Callable[[RawTable], Validation],
+    *,
+    coords: str,
+    dry_run: bool,
+    skip_invalid: bool,
+    user: audit.Actor | str | None,
+    allowed: tuple[str, ...] | None,
+    max_bytes: int | None,
+    max_rows: int | None,
+) -> ImportReport:
+    """Read, convert coordinates, validate and write a register (sites or enterprises): what their imports share."""
+    columns, id_column = REGISTERS[kind]
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport(kind, file_name, "unreadable", problems=[too_large])
+    try:
+        raw = set_aside(read_table(data, file_name, columns, max_rows), id_column)  # the template's example rows
+    except UnreadableFile as exc:
+        return ImportReport(kind, file_name, "unreadable", problems=[exc.problem])
+    if coords == "gcj02":
+        _to_wgs84(raw)  # before validation, so the range and district checks see WGS-84
+    validation = validate(raw)
+    return _write(
+        engine,
+        kind,
         raw,
         lambda conn: validation,
         dry_run=dry_run,

@@ -487,21 +487,8 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
     return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
 
 
-ENTERPRISE_FIELDS = (
-    "enterprise_id",
-    "credit_code",
-    "name",
-    "district",
-    "street",
-    "address",
-    "lat",
-    "lon",
-    "industry",
-    "staff",
-    "union_status",
-    "union_founded_on",
-)
-CONTACT_FIELDS = ("head_name", "contact")
+ENTERPRISE_FIELDS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")  # as stored
+CONTACT_FIELDS = tuple(c.name for c in enterprise_contacts.columns if c.name != "enterprise_id")
 
 
 def enterprise_id_for(district_code: str, name: str) -> str:

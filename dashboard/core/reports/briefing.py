@@ -27,16 +27,8 @@ from dashboard.core.reports import kpi, periods, queries, targets
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
-# the headline rows of the report, in the order a leader reads them
-ROWS = (
-    "worker_sessions",
-    "consultations",
-    "applications",
-    "enterprise_sessions",
-    "enterprises_reached",
-    "unions_founded",
-    "members_total",
-)
+# the headline rows of the report, in the order a leader reads them: the totals without the members' split by type
+ROWS = kpi.KPI_FIELDS[: kpi.KPI_FIELDS.index("members_total") + 1]
 
 # (path, index in a font collection); the first that exists is used
 FONT_CANDIDATES: tuple[tuple[str, int], ...] = (

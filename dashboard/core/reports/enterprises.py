@@ -8,20 +8,7 @@ import sqlalchemy as sa
 from dashboard.core.reports.kpi import in_districts
 from dashboard.core.storage.schema import enterprise_contacts, enterprises
 
-COLUMNS = (
-    "enterprise_id",
-    "credit_code",
-    "name",
-    "district",
-    "street",
-    "address",
-    "lat",
-    "lon",
-    "industry",
-    "staff",
-    "union_status",
-    "union_founded_on",
-)
+COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
 
 
 def read(
