@@ -163,7 +163,12 @@ def cmd_sample(args) -> int:
 
     engine = _engine()
     _scope(args, engine).require_admin()
-    reports = sample.load(engine, seed=args.seed, user=args.as_user or Scope.operator().user)
+    user = args.as_user or Scope.operator().user
+    reports = sample.load(engine, seed=args.seed, user=user)
+    if args.enterprises:  # the synthetic enterprise register (90,000 enterprises), for the enterprise side
+        from data import enterprise_sample
+
+        reports.append(enterprise_sample.load(engine, seed=args.seed, user=user))
     for report in reports:
         _print_report(report, Path(report.file_name), args.lang)
     return 0 if all(r.ok for r in reports) else 1
@@ -596,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="load the reproducible sample data (sites and 2018-2026 sessions)")
     p.add_argument("--seed", type=int, default=20180401)
+    p.add_argument(
+        "--enterprises", action="store_true", help="also the synthetic enterprise register (90,000 enterprises)"
+    )
     p.set_defaults(func=cmd_sample)
 
     for what in ("sites", "sessions", "enterprises"):
