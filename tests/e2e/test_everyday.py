@@ -147,20 +147,27 @@ def test_on_a_phone_the_sidebar_closes_after_choosing_a_page(phone):
     sidebar.wait_for(state="hidden", timeout=10_000)
 
 
+def _choose(page, visit, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox whose key starts with ``key`` (again if a rerun closed the list under us)."""
+    for _ in range(3):
+        visit.wait_idle()
+        page.locator(f'[class*="st-key-{key}"]').get_by_role("combobox").click()
+        choice = page.get_by_role("option", name=option)
+        try:
+            choice.wait_for(state="visible", timeout=10_000)
+        except Exception:  # noqa: BLE001  the list did not open: the page was redrawing; try again
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        visit.wait_idle()
+        return
+    raise AssertionError(f"could not choose {option!r}")
+
+
 def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone, tmp_path):
     page = phone.open("/plan", user="chaoyang")
     _save_a_plan(page, phone)
-    page.get_by_role("button", name="各组打印表和日历").tap()
-    sheet_button = page.get_by_role("button", name="第1组 打印表")
-    sheet_button.wait_for(state="visible", timeout=30_000)  # the popover has opened
-    with page.expect_download(timeout=90_000) as info:  # the printable sheet per team, a directions link per site
-        sheet_button.click()
-    sheet = info.value.path().read_text(encoding="utf-8")
-    page.keyboard.press("Escape")  # close the popover
-    assert re.search(r'<a href="geo:\d+\.\d+,\d+\.\d+\?q=', sheet)
-    page.locator('[class*="st-key-ticks_team_"]').get_by_role("combobox").click()  # the tick list's team picker
-    page.get_by_role("option", name="第 2 组").click()
-    phone.wait_idle()
+    _choose(page, phone, "ticks_team_", "第 2 组")  # the tick list's team picker
     boxes = page.locator("[data-testid=stCheckbox]").filter(has_text="第 2 组")
     assert boxes.count() == 2
     first = boxes.first
@@ -172,6 +179,14 @@ def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone,
     page.get_by_text("已保存。").wait_for(timeout=30_000)
     assert first.locator("input").is_checked()
     assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth") <= 390
+    # the printable sheet per team, with a link per site that opens the phone's map app
+    page.get_by_role("button", name="各组打印表和日历").tap()
+    sheet_button = page.get_by_role("button", name="第1组 打印表")
+    sheet_button.wait_for(state="visible", timeout=30_000)  # the popover has opened
+    with page.expect_download(timeout=90_000) as info:
+        sheet_button.click()
+    sheet = info.value.path().read_text(encoding="utf-8")
+    assert re.search(r'<a href="geo:\d+\.\d+,\d+\.\d+\?q=', sheet)
 
 
 def test_on_a_phone_upload_problems_read_without_sideways_scrolling(phone, tmp_path):
@@ -218,8 +233,7 @@ def _wait_for(page, script: str, arg: str, expected: str) -> None:
 def test_switching_language_keeps_the_choice_and_shows_it_in_the_new_language(visit):
     page = visit.open("/kpi")
     city = page.evaluate(f"({METRIC})('现场申请入会人数')")
-    page.locator('[class*="st-key-kpi_district"]').get_by_role("combobox").click()
-    page.get_by_role("option", name="朝阳区").click()
+    _choose(page, visit, "kpi_district", "朝阳区")
     page.wait_for_function(f"city => ({METRIC})('现场申请入会人数') !== city", arg=city, timeout=60_000)
     visit.wait_idle()
     mine = page.evaluate(f"({METRIC})('现场申请入会人数')")
