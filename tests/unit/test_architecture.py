@@ -22,9 +22,10 @@ def test_core_does_not_import_streamlit():
 
 
 DASHBOARD = CORE.parent
-# Functions that may be handed the database: the scoped gateway, schema upgrades, the sample loader, and the
+# Functions that may be handed the database: the scoped gateway, schema upgrades, the sample loaders (run by an
+# admin only), and the
 # modules' own helpers that pass it on to the gateway.
-GATEWAYS = {"access", "db", "sample"}
+GATEWAYS = {"access", "db", "sample", "enterprise_sample"}
 ENGINE_NAMES = {"eng", "engine"}
 
 

@@ -314,6 +314,33 @@ def plan_layer(
     )
 
 
+class FitBounds(folium.MacroElement):
+    """Fit the map to a box, and again whenever its frame is resized until the user moves it.
+
+    A map's frame can be drawn before it has its final size (streamlit-folium sizes the iframe after the map starts),
+    and a fit made then would show the wrong area; Leaflet fires ``resize`` when the frame settles, so the fit is
+    made again then. Once the user drags, zooms or presses a key on the map, their view is theirs.
+    """
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map, bounds) {"
+        "  var touched = false;"
+        "  ['mousedown', 'touchstart', 'wheel', 'keydown'].forEach(function (kind) {"
+        "    map.getContainer().addEventListener(kind, function () { touched = true; }, {passive: true});"
+        "  });"
+        "  map.fitBounds(bounds);"
+        "  map.on('resize', function () { if (!touched) { map.fitBounds(bounds); } });"
+        "})({{ this._parent.get_name() }}, {{ this.bounds|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]  # numbers only: nothing of the user's text
+
+
 def fit(m: folium.Map, lat: npt.ArrayLike, lon: npt.ArrayLike, tiles: Tiles = Tiles(), pad_deg: float = 0.01) -> None:
     """Zoom the map to what the user looks at: the box around these WGS-84 points (shifted like the layers)."""
     lat_arr, lon_arr = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
@@ -323,7 +350,7 @@ def fit(m: folium.Map, lat: npt.ArrayLike, lon: npt.ArrayLike, tiles: Tiles = Ti
     glat, glon = shift_points(lat_arr[keep], lon_arr[keep], tiles)
     south, north = float(glat.min()) - pad_deg, float(glat.max()) + pad_deg
     west, east = float(glon.min()) - pad_deg, float(glon.max()) + pad_deg
-    m.fit_bounds([[south, west], [north, east]])
+    FitBounds([[south, west], [north, east]]).add_to(m)
 
 
 def fit_areas(m: folium.Map, gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles()) -> None:
