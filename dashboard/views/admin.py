@@ -136,8 +136,9 @@ with users_tab:
     st.dataframe(
         table.assign(
             role=table["role"].map(role_name),
-            created_at=beijing(table["created_at"]),
-            last_login=beijing(table["last_login"]),
+            created_at=beijing(table["created_at"]).dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+            last_login=beijing(table["last_login"]).dt.strftime("%Y-%m-%d %H:%M").fillna(""),  # never: blank
+            sso_email=table["sso_email"].fillna(""),
         ),
         hide_index=True,
         column_config={
@@ -197,7 +198,7 @@ with users_tab:
             placeholder=t("选择区（计划员）", "Choose districts (planners)"),
         )
         new_password = st.text_input(t("重设密码（留空不改）", "Reset password (blank: keep)"), type="password")
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c3, c4 = st.columns([1.5, 1.2, 1, 1])  # the first button's label is the longest
         if c1.form_submit_button(t("保存角色和区", "Save role and districts")):
             attempt(lambda: access.change_user(eng, me, who, new_role, new_districts), t("已保存", "Saved"))
         if c2.form_submit_button(t("重设密码", "Reset password")):

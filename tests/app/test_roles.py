@@ -96,6 +96,7 @@ def test_an_admin_manages_accounts_and_reads_the_audit_log(app, setup):
     at = open_page(app, "admin", "admin")
     users = at.dataframe[0].value
     assert {"admin", "leader", "chaoyang", "haidian"} <= set(users["name"])
+    assert not users[["sso_email", "last_login", "created_at"]].isna().any().any()  # blanks, never "None"
     form = at.text_input
     next(w for w in form if w.label == "用户名").input("fengtai")
     next(w for w in at.selectbox if w.label == "角色").set_value("planner")
