@@ -332,14 +332,14 @@ def _kpi_compared(args, engine) -> int:
     if args.json:
         print(frame.to_json(orient="records", force_ascii=False))
         return 0
-    pct = lambda x: "—" if x is None or x != x else f"{x:+.1%}"  # noqa: E731  NaN != NaN
     print(
         f"{'':<40} {_say('本期', 'now', args.lang):>12} {_say('同比', 'y/y', args.lang):>9} "
         f"{_say('环比', 'p/p', args.lang):>9}"
     )
     for row in frame.itertuples(index=False):
         zh, en = kpi.LABELS[row.metric]
-        print(f"{_say(zh, en, args.lang):<40} {row.current:>12,} {pct(row.yoy):>9} {pct(row.pop):>9}")
+        yoy, pop = briefing.percent(row.yoy, signed=True), briefing.percent(row.pop, signed=True)
+        print(f"{_say(zh, en, args.lang):<40} {row.current:>12,} {yoy:>9} {pop:>9}")
     return 0
 
 

@@ -77,10 +77,6 @@ cmp = resources.compare(me, district, period.key, last, v).set_index("metric")
 k = {key: int(cmp.at[key, "current"]) for key in LABELS}
 
 
-def signed(x) -> str:
-    return "—" if x is None or pd.isna(x) else f"{x:+.1%}"
-
-
 def comparison_line(key: str) -> str:
     """Beneath a card: the same period last year, then 环比 with arrow and colour by direction."""
     year_before = f"{int(cmp.at[key, 'year_before']):,}"
@@ -107,7 +103,7 @@ for group in (
                 st.metric(
                     label(key),
                     f"{k[key]:,}",
-                    signed(yoy),
+                    briefing.percent(yoy, signed=True),
                     delta_color="normal" if pd.notna(yoy) else "off",
                     delta_arrow="auto" if pd.notna(yoy) else "off",
                     delta_description=t("同比", "year on year"),
@@ -164,12 +160,11 @@ ranked = briefing.district_ranking(stats)
 ranked["name"] = ranked["name_zh"] if lang() == "zh" else ranked["name_en"]
 ranked["conversion"] = ranked["conversion"] * 100  # one percentage format on the page: 25.8%
 if district is not None and len(ranked) > 1:  # the chosen district, keeping its place among all
+    chosen = ranked.set_index("adcode").loc[district]
     st.caption(
         t(
-            f"{ranked.loc[ranked['adcode'] == district, 'name'].iat[0]} 在 {len(ranked)} 个区中排第 "
-            f"{int(ranked.loc[ranked['adcode'] == district, 'rank'].iat[0])} 名（按现场申请入会人数）。",
-            f"{ranked.loc[ranked['adcode'] == district, 'name'].iat[0]} ranks "
-            f"{int(ranked.loc[ranked['adcode'] == district, 'rank'].iat[0])} of {len(ranked)} (by applications).",
+            f"{chosen['name']} 在 {len(ranked)} 个区中排第 {int(chosen['rank'])} 名（按现场申请入会人数）。",
+            f"{chosen['name']} ranks {int(chosen['rank'])} of {len(ranked)} (by applications).",
         )
     )
 ranking = ranked[

@@ -23,9 +23,7 @@ import sqlalchemy as sa
 
 from dashboard.core.export import safe_cell
 from dashboard.core.geo import districts as geo_districts
-from dashboard.core.reports import kpi, periods, queries, targets
-
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+from dashboard.core.reports import ics, kpi, periods, queries, targets
 
 # the headline rows of the report, in the order a leader reads them: the totals without the members' split by type
 ROWS = kpi.KPI_FIELDS[: kpi.KPI_FIELDS.index("members_total") + 1]
@@ -96,7 +94,7 @@ class Briefing:
 
     def subtitle(self, lang: str = "zh") -> str:
         a, b = self.comparison.current
-        made = self.made_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        made = self.made_at.astimezone(ics.BEIJING).strftime("%Y-%m-%d %H:%M")
         if lang == "zh":
             to_date = "（截至数据最后一天，对比期取相同天数）" if self.comparison.partial else ""
             return f"统计区间 {a:%Y-%m-%d} 至 {b:%Y-%m-%d}{to_date} · 生成于 {made}（北京时间） · 生成人 {self.made_by}"
@@ -162,7 +160,8 @@ def _label(metric: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _pct(x: float | None, signed: bool = False) -> str:
+def percent(x: float | None, signed: bool = False) -> str:
+    """A share or change as people read it on every page and report: 25.8%, +5.1%, or — when there is none."""
     if x is None or pd.isna(x):
         return "—"
     return f"{x:+.1%}" if signed else f"{x:.1%}"
@@ -220,8 +219,8 @@ def rates(b: Briefing, lang: str = "zh") -> str:
     conv_rate = t["applications"] / t["consultations"] if t["consultations"] else None
     founded = t["unions_founded"] / t["enterprises_reached"] if t["enterprises_reached"] else None
     if lang == "zh":
-        return f"现场咨询→申请入会转化率 {_pct(conv_rate)}；涉及企业→建会 {_pct(founded)}。"
-    return f"Consultation → application {_pct(conv_rate)}; enterprise reached → union founded {_pct(founded)}."
+        return f"现场咨询→申请入会转化率 {percent(conv_rate)}；涉及企业→建会 {percent(founded)}。"
+    return f"Consultation → application {percent(conv_rate)}; enterprise reached → union founded {percent(founded)}."
 
 
 PERCENT_COLUMNS = {"同比", "环比", "咨询转化率", "完成率", "时间进度"} | {
@@ -238,7 +237,7 @@ def _cell_text(column: str, value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "—"
     if column in PERCENT_COLUMNS:
-        return _pct(float(value), signed=column in SIGNED_COLUMNS)  # type: ignore[arg-type]
+        return percent(float(value), signed=column in SIGNED_COLUMNS)  # type: ignore[arg-type]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{int(value):,}"
     return str(value)
