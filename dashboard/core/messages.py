@@ -359,6 +359,91 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The enterprise '{value}' is registered in a district outside yours and cannot be changed here. Nothing in "
         "the file was imported: delete this row, or ask that district's planner.",
     ),
+    "unknown_enterprise": (
+        ERROR,
+        "企业编号“{value}”不在您负责范围的企业名录中。请核对统一社会信用代码或名录编号；新企业请先在“企业名录”中导入。",
+        "Enterprise id '{value}' is not in the register of your districts. Check the credit code or register id; "
+        "import a new enterprise into the register first.",
+    ),
+    "unknown_outcome": (
+        ERROR,
+        "沟通结果“{value}”无法识别。请填写 已沟通、有意向、已建会 或 暂不建会（加入联合工会请写 联合建会）。",
+        "Outcome '{value}' is not recognised. Write 已沟通 (met), 有意向 (interested), 已建会 (founded) or 暂不建会 "
+        "(not for now); 联合建会 for joining a joint union.",
+    ),
+    "visit_founded_without_date": (
+        ERROR,
+        "沟通结果为已建会，但没有填建会日期。请填写工会成立的日期。",
+        "The outcome is 已建会 (founded) but no founding date is given. Write the date the union was founded.",
+    ),
+    "founded_without_members": (
+        ERROR,
+        "沟通结果为已建会，但没有填建会会员数。请填写建会时入会的人数（不知道请填0）。",
+        "The outcome is 已建会 (founded) but the members at founding are missing. Write how many joined "
+        "(0 if not known).",
+    ),
+    "visit_date_without_founding": (
+        ERROR,
+        "填写了建会日期或建会会员数，但沟通结果不是“已建会”。请改正其中一项。",
+        "A founding date or members at founding are given, but the outcome is not 已建会 (founded). Correct one.",
+    ),
+    "founded_before_visit": (
+        ERROR,
+        "建会日期“{value}”早于这次沟通的日期。请把建会记在建会前最后一次沟通的那一行，或改正日期。",
+        "Founding date '{value}' is before this visit. Record the founding on the last visit before it, "
+        "or correct the date.",
+    ),
+    "members_exceed_staff": (
+        ERROR,
+        "建会会员数 {value} 超过该企业登记的员工数 {limit}。请核对人数，或先在企业名录中更新员工数。",
+        "Members at founding ({value}) exceed the enterprise's registered staff ({limit}). Check the number, or "
+        "update the staff count in the register first.",
+    ),
+    "declined_without_reason": (
+        ERROR,
+        "沟通结果为暂不建会，请在“暂不建会原因”中写明原因（如：员工不足25人、负责人不同意、企业迁出）。",
+        "The outcome is 暂不建会 (not for now): write why in the reason column (e.g. fewer than 25 staff, the head "
+        "disagrees, the enterprise moved).",
+    ),
+    "unknown_service": (
+        ERROR,
+        "服务包“{value}”不在服务包清单中。可选：{limit}。多个服务包用顿号分隔；清单可由管理员在“管理”页增补。",
+        "Service package '{value}' is not in the list. Choose from: {limit}. Separate several with 、 or commas; "
+        "an admin can add to the list on the Admin page.",
+    ),
+    "already_founded": (
+        ERROR,
+        "该企业已于 {limit} 建会，不能再记一次建会。若日期有误，请改正原来那一行；建会后的回访请记为“已沟通”。",
+        "This enterprise already founded its union on {limit}; a second founding cannot be recorded. Correct the "
+        "original row if the date is wrong; record visits after founding as 已沟通 (met).",
+    ),
+    "founded_twice": (
+        ERROR,
+        "同一家企业“{value}”在第 {rows} 行都记为已建会。一家企业只建会一次：请只保留一行。",
+        "Enterprise '{value}' is recorded as founded on rows {rows}. An enterprise founds its union once: "
+        "keep one row.",
+    ),
+    "visit_after_founding": (
+        WARNING,
+        "该企业已于 {limit} 建会；这次沟通照常记录，不改变其建会状态。",
+        "This enterprise founded its union on {limit}; the visit is recorded and does not change its status.",
+    ),
+    "unknown_session": (
+        ERROR,
+        "场次编号“{value}”不是您负责范围内已登记的企业沟通会。请核对编号，或先导入该场次，或留空。",
+        "Session id '{value}' is not an enterprise session recorded in your districts. Check the id, import the "
+        "session first, or leave it blank.",
+    ),
+    "session_other_date": (
+        ERROR,
+        "场次“{value}”在 {limit} 开展，与这一行的沟通日期不同。请改正日期或场次编号。",
+        "Session '{value}' was held on {limit}, not on this row's date. Correct the date or the session id.",
+    ),
+    "duplicate_visit": (
+        ERROR,
+        "企业“{value}”同一天的沟通在第 {rows} 行重复出现且内容不同。请删去错误的一行。",
+        "Enterprise '{value}' has visits on the same day on rows {rows} with different values. Delete the wrong row.",
+    ),
     "duplicate_enterprise": (
         ERROR,
         "企业“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。",

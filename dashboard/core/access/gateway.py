@@ -362,6 +362,14 @@ def import_enterprises(
     return ingest.import_enterprises(engine, data, file_name, user=scope, allowed=scope.districts, **options)
 
 
+def import_visits(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any) -> ingest.ImportReport:
+    """What came of enterprise visits, within the caller's districts: an id naming another district's enterprise
+    (or session) gets the answer a missing one gets, and refuses the whole file."""
+    if not options.get("dry_run"):
+        _guard(engine, scope, scope.require_write, what="import", file=file_name)
+    return ingest.import_visits(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+
+
 def enterprise_register(engine: sa.Engine, scope: Scope, district: str | None = None) -> pd.DataFrame:
     """The register within the caller's districts. The head's name and contact (personal data) only for those who
     work the district (its planners and admins), never for leadership."""

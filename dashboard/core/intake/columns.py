@@ -1,5 +1,5 @@
-"""The columns of the files planners import (sessions, sites, the enterprise register), with their Chinese headers
-and accepted aliases."""
+"""The columns of the files planners import (sessions, sites, the enterprise register and its visits), with their
+Chinese headers and accepted aliases."""
 
 from __future__ import annotations
 
@@ -71,6 +71,55 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("head_name", "负责人", "text", aliases=("负责人姓名", "法定代表人", "head")),
     Column("contact", "联系方式", "text", aliases=("联系电话", "电话", "手机", "contact")),
 )
+
+# One row per enterprise reached on a day; the enterprise is named by its credit code or register id.
+VISIT_COLUMNS: tuple[Column, ...] = (
+    Column("enterprise_id", "企业编号", "text", True, ("统一社会信用代码", "信用代码", "enterprise id", "credit code")),
+    Column("enterprise_name", "企业名称", "text", aliases=("名称", "单位名称", "企业", "name", "enterprise")),
+    Column("date", "沟通日期", "date", True, ("日期", "走访日期", "visit date", "visited on")),
+    Column("session_id", "场次编号", "text", aliases=("沟通会编号", "session id", "session")),
+    Column("outcome", "沟通结果", "text", True, ("结果", "进展", "result")),
+    Column("founded_on", "建会日期", "date", aliases=("建会时间", "founded on")),
+    Column("members", "建会会员数", "count", aliases=("会员数", "发展会员数", "members at founding")),
+    Column("reason", "暂不建会原因", "text", aliases=("原因", "未建会原因", "reason", "decline reason")),
+    Column("services_offered", "提供服务包", "text", aliases=("提供的服务包", "服务包", "services offered")),
+    Column("services_asked", "需求服务包", "text", aliases=("企业需求", "需求", "services asked")),
+    Column("notes", "备注", "text", aliases=("说明", "note")),
+)
+
+# outcome key: (Chinese, English); the stages of the pipeline in order, with 暂不建会 beside them
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "held": ("已沟通", "Met"),
+    "interested": ("有意向", "Interested"),
+    "founded": ("已建会", "Union founded"),
+    "declined": ("暂不建会", "Not for now"),
+}
+_OUTCOME_ALIASES = {
+    **{k: k for k in OUTCOMES},
+    **{zh: k for k, (zh, _) in OUTCOMES.items()},
+    **{en.lower(): k for k, (_, en) in OUTCOMES.items()},
+    "沟通": "held",
+    "已走访": "held",
+    "走访": "held",
+    "意向": "interested",
+    "有建会意向": "interested",
+    "建会": "founded",
+    "已成立工会": "founded",
+    "联合建会": "founded",
+    "加入联合工会": "founded",
+    "联合工会": "founded",
+    "不建会": "declined",
+    "拒绝": "declined",
+    "met": "held",
+    "declined": "declined",
+}
+JOINT_OUTCOMES = {"联合建会", "加入联合工会", "联合工会"}  # a founding that joins a joint union
+
+
+def outcome_key(text: str) -> str | None:
+    t = " ".join(str(text).split())
+    return _OUTCOME_ALIASES.get(t, _OUTCOME_ALIASES.get(t.lower()))
+
 
 # GB/T 4754-2017 sections (门类); an import accepts the letter or the name
 INDUSTRIES: dict[str, str] = {

@@ -1,7 +1,9 @@
-"""Import sessions and sites: read, validate, then write all rows in one transaction or none.
+"""Import sessions, sites, the enterprise register and enterprise visits: read, validate, then write all rows in
+one transaction or none.
 
-Re-importing is safe: every session has a key (its ``session_id``, or type|date|start|site), and a row whose
-key exists is updated only when its values changed. Each import leaves one audit row in ``uploads``.
+Re-importing is safe: every row has a key (a session's ``session_id``, or type|date|start|site; a visit's
+enterprise and day), and a row whose key exists is updated only when its values changed. Each import leaves one
+audit row in ``uploads``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import districts
 from dashboard.core.geo.gcj02 import gcj_to_wgs
-from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.intake import credit_code
+from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, SESSION_COLUMNS, SITE_COLUMNS, VISIT_COLUMNS
 from dashboard.core.intake.parsing import parse_floats
 from dashboard.core.intake.tabular import (
     RawTable,
@@ -34,11 +37,20 @@ from dashboard.core.intake.validate import (
     validate_enterprises,
     validate_sessions,
     validate_sites,
+    validate_visits,
 )
 from dashboard.core.messages import ERROR, Problem, problem
-from dashboard.core.storage import audit
+from dashboard.core.storage import audit, services
 from dashboard.core.storage.db import as_utc, lock_writes
-from dashboard.core.storage.schema import enterprise_contacts, enterprises, plan_rows, sessions, sites, uploads
+from dashboard.core.storage.schema import (
+    enterprise_contacts,
+    enterprise_visits,
+    enterprises,
+    plan_rows,
+    sessions,
+    sites,
+    uploads,
+)
 from dashboard.core.text import printable
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
@@ -267,6 +279,18 @@ def _foreign_keys(
         return keys[keys.isin({k for k, d in stored.items() if d not in allowed})]
 
     header = raw.headers.get
+    if kind == "visits":  # the same answer as for an enterprise or session that does not exist
+        foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
+        problems += [
+            problem(
+                "unknown_enterprise",
+                row=int(rows.at[i, "_row"]),
+                column=header("enterprise_id", "enterprise_id"),
+                value=k,
+            )
+            for i, k in foreign.items()
+        ]
+        return problems
     if kind == "enterprises":  # an id or credit code naming another district's enterprise
         foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
         column = "credit_code" if "credit_code" in raw.data.columns else "enterprise_id"
@@ -490,6 +514,119 @@ def import_enterprises(
     )
 
 
+def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored enterprises and enterprise sessions a visits file names (looked up under the write lock)."""
+    data = raw.data
+    ids = data["enterprise_id"].map(lambda v: " ".join(str(v).split())) if "enterprise_id" in data else pd.Series()
+    ids = sorted(set(ids) | set(ids.map(credit_code.normalise)) - {""})
+    known = []
+    founding: dict[str, str] = {}
+    for i in range(0, len(ids), _KEY_CHUNK):
+        chunk = ids[i : i + _KEY_CHUNK]
+        known += conn.execute(
+            sa.select(
+                enterprises.c.enterprise_id,
+                enterprises.c.district,
+                enterprises.c.staff,
+                enterprises.c.union_status,
+                enterprises.c.union_founded_on,
+            ).where(enterprises.c.enterprise_id.in_(chunk))
+        ).all()
+        founding.update(
+            conn.execute(
+                sa.select(enterprise_visits.c.enterprise_id, enterprise_visits.c.visit_key).where(
+                    enterprise_visits.c.enterprise_id.in_(chunk), enterprise_visits.c.outcome == "founded"
+                )
+            ).all()
+        )
+    frame = pd.DataFrame(known, columns=["enterprise_id", "district", "staff", "union_status", "union_founded_on"])
+    frame["founding_key"] = frame["enterprise_id"].map(founding)
+    named = sorted(set(data["session_id"].str.strip()) - {""}) if "session_id" in data else []
+    held = (
+        conn.execute(
+            sa.select(sessions.c.session_id, sessions.c.district, sessions.c.date).where(
+                sessions.c.session_id.in_(named), sessions.c.session_type == "enterprise"
+            )
+        ).all()
+        if named
+        else []
+    )
+    return frame, pd.DataFrame(held, columns=["session_id", "district", "date"])
+
+
+def import_visits(
+    engine: sa.Engine,
+    data: bytes,
+    file_name: str,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    user: audit.Actor | str | None = None,
+    today: dt.date | None = None,
+    allowed: tuple[str, ...] | None = None,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> ImportReport:
+    """Validate and import enterprise visits (see :func:`validate.validate_visits`): what came of each enterprise
+    reached, keyed on the enterprise and the day, so a re-import updates a visit in place.
+
+    A founding (已建会 / 联合建会) sets the enterprise's union status and date in the register in the same
+    transaction; correcting that visit to another outcome takes them back. Scope is checked on the stored
+    enterprise (and session) each row names; the other parameters are those of :func:`import_sessions`.
+    """
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport("visits", file_name, "unreadable", problems=[too_large])
+    try:
+        raw = set_aside(read_table(data, file_name, VISIT_COLUMNS, max_rows), "enterprise_id")
+    except UnreadableFile as exc:
+        return ImportReport("visits", file_name, "unreadable", problems=[exc.problem])
+
+    def validate(conn: sa.Connection) -> Validation:
+        known, held = _visit_context(conn, raw)
+        if allowed is not None:  # another district's session is as unknown as a missing one
+            held = held[held["district"].isin(list(allowed))]
+        return validate_visits(raw, known, services.read(conn), held, today)
+
+    return _write(
+        engine,
+        "visits",
+        raw,
+        validate,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        user=user,
+        digest=sha256(data),
+        allowed=allowed,
+    )
+
+
+def _sync_foundings(conn: sa.Connection, rows: pd.DataFrame, before: dict[str, tuple]) -> None:
+    """Carry foundings from the visits just written into the register, and take back the ones corrected away.
+
+    ``before`` holds each rewritten visit's stored (outcome, founded_on).
+    """
+    founded = rows[rows["outcome"] == "founded"]
+    if len(founded):
+        conn.execute(
+            enterprises.update().where(enterprises.c.enterprise_id == sa.bindparam("_key")),
+            [
+                {"_key": r.enterprise_id, "union_status": r.union_kind, "union_founded_on": r.founded_on}
+                for r in founded.itertuples(index=False)
+            ],
+        )
+    undone = [
+        (r.enterprise_id, before[r.visit_key][1])
+        for r in rows.itertuples(index=False)
+        if r.outcome != "founded" and before.get(r.visit_key, (None,))[0] == "founded"
+    ]
+    for enterprise_id, was in undone:  # only when the register still shows the founding this visit recorded
+        conn.execute(
+            enterprises.update()
+            .where(enterprises.c.enterprise_id == enterprise_id, enterprises.c.union_founded_on == was)
+            .values(union_status="none", union_founded_on=None)
+        )
+
+
 REGISTERS = {"sites": (SITE_COLUMNS, "site_id"), "enterprises": (ENTERPRISE_COLUMNS, "enterprise_id")}
 
 
@@ -603,10 +740,13 @@ def _write(
         "sessions": (sessions, sessions.c.session_key),
         "sites": (sites, sites.c.site_id),
         "enterprises": (enterprises, enterprises.c.enterprise_id),
+        "visits": (enterprise_visits, enterprise_visits.c.visit_key),
     }[kind]
     key_name = key_col.name
     if kind == "sessions":
         hash_cols: tuple[sa.Column, ...] = (table.c.id, table.c.row_hash)
+    elif kind == "visits":
+        hash_cols = (table.c.outcome, table.c.founded_on, table.c.row_hash)
     elif kind == "sites":
         hash_cols = (
             table.c.name,
@@ -678,6 +818,10 @@ def _write(
             changed = ~is_new & (old != rows["row_hash"])
             new_sites = validation.new_sites
             report.new_sites = len(new_sites)
+        elif kind == "visits":
+            old = pd.Series([existing.get(k, (None,) * 3)[2] for k in rows[key_name]], index=rows.index, dtype=object)
+            is_new = old.isna()
+            changed = ~is_new & (old != rows["row_hash"])
         elif kind == "enterprises":
             fields = list(ENTERPRISE_FIELDS[1:]) + (list(CONTACT_FIELDS) if with_contacts else [])
             stored = existing
@@ -735,6 +879,23 @@ def _write(
                 conn.execute(stmt, params)  # SET columns come from the parameter keys
         elif kind == "enterprises":
             _write_enterprises(conn, rows, is_new.tolist(), changed.tolist(), upload_id, with_contacts)
+        elif kind == "visits":
+            records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
+            records = records.where(records.notna(), None).to_dict("records")
+            inserts = [r for r, n in zip(records, is_new, strict=True) if n]
+            if inserts:
+                conn.execute(enterprise_visits.insert(), inserts)
+            updates = [
+                {**{k: v for k, v in r.items() if k != "visit_key"}, "_key": r["visit_key"]}
+                for r, c in zip(records, changed, strict=True)
+                if c
+            ]
+            if updates:
+                conn.execute(
+                    enterprise_visits.update().where(enterprise_visits.c.visit_key == sa.bindparam("_key")), updates
+                )
+            written = rows[(is_new | changed).to_numpy()]
+            _sync_foundings(conn, written, {k: v[:2] for k, v in existing.items()})
         else:
             records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
             records = records.where(records.notna(), None).to_dict("records")

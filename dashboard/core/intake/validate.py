@@ -21,12 +21,15 @@ from dashboard.core.intake import credit_code as uscc
 from dashboard.core.intake.columns import (
     ENTERPRISE_COLUMNS,
     ENTERPRISE_COUNTS,
+    JOINT_OUTCOMES,
     SESSION_COLUMNS,
     SITE_COLUMNS,
+    VISIT_COLUMNS,
     WORKER_COUNTS,
     Column,
     industry_key,
     is_known_site_type,
+    outcome_key,
     session_type_key,
     site_type_key,
     union_status_key,
@@ -34,7 +37,7 @@ from dashboard.core.intake.columns import (
 from dashboard.core.intake.parsing import MAX_COUNT, YEARS, parse_counts, parse_dates, parse_floats, parse_times
 from dashboard.core.intake.tabular import RawTable
 from dashboard.core.messages import ERROR, MAX_LISTED, Problem, ProblemLog, problem
-from dashboard.core.storage.schema import enterprise_contacts, enterprises, sessions, sites
+from dashboard.core.storage.schema import enterprise_contacts, enterprise_visits, enterprises, sessions, sites
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -63,6 +66,7 @@ TEXT_LIMITS = {
     "address": _length(enterprises.c.address),
     "head_name": _length(enterprise_contacts.c.head_name),
     "contact": _length(enterprise_contacts.c.contact),
+    "reason": _length(enterprise_visits.c.reason),
 }
 _HHMM = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
 _BY_NAME = {c.name: c for c in ENTERPRISE_COLUMNS + SITE_COLUMNS + SESSION_COLUMNS}
@@ -106,19 +110,20 @@ class Validation:
 class _Checker:
     """Collects problems for masks over a table, remembering which rows are rejected."""
 
-    def __init__(self, raw: RawTable):
+    def __init__(self, raw: RawTable, columns: tuple[Column, ...] = ()):
         self.raw = raw
+        self.by_name = {**_BY_NAME, **{c.name: c for c in columns}}  # the file's own labels win
         self.log = ProblemLog(raw.notes)
         self.bad = pd.Series(False, index=raw.data.index)
 
     def header(self, name: str) -> str:
-        return self.raw.headers.get(name, _BY_NAME[name].label)
+        return self.raw.headers.get(name, self.by_name[name].label)
 
     def flag(self, mask: pd.Series, code: str, name: str, values: pd.Series | None = None, limit: str = "") -> None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        col = _BY_NAME[name]
+        col = self.by_name[name]
         shown = values if values is not None else self.raw.data.get(name, pd.Series("", index=mask.index))
         where = mask[mask].index
         for idx in where[: self.log.room(code)]:
@@ -561,5 +566,189 @@ def validate_enterprises(raw: RawTable) -> Validation:
     )
     digest = _digest(rows)
     drop = chk.duplicates(key, digest, "duplicate_enterprise", "enterprise_name", name)
+    rows["_row"] = raw.row_numbers
+    return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))
+
+
+SERVICE_SEPARATORS = r"[、,，;；/|]+"
+
+
+def service_lookup(services: pd.DataFrame) -> dict[str, str]:
+    """Every way a service package may be written (its Chinese or English name, its key) -> its key."""
+    found: dict[str, str] = {}
+    for row in services.itertuples(index=False):
+        for text in (row.key, row.zh, row.en):
+            found[" ".join(str(text).split()).lower()] = row.key
+    return found
+
+
+def validate_visits(
+    raw: RawTable,
+    known: pd.DataFrame,
+    services: pd.DataFrame,
+    known_sessions: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+) -> Validation:
+    """Validate a file of enterprise visits: one row per enterprise reached on a day, with what came of it.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The file as read with ``VISIT_COLUMNS``.
+    known : DataFrame
+        The stored enterprises the file names (``enterprise_id, district, staff, union_status,
+        union_founded_on``) and, as ``founding_key``, the key of the visit that recorded each one's founding
+        (None when the register gave it). An id not among them is unknown.
+    services : DataFrame
+        The service packages (``key, zh, en, active``); only active ones may be newly recorded.
+    known_sessions : DataFrame, optional
+        Stored enterprise sessions the file names (``session_id, district, date``).
+    today : date, optional
+        Later dates are refused (default: today).
+
+    Returns
+    -------
+    Validation
+        Rows with the columns of ``enterprise_visits`` (without ``upload_id``).
+
+    Notes
+    -----
+    The stage rules: 已建会 needs its date (on or after the visit, not in the future) and the members who joined
+    (no more than the registered staff); 暂不建会 needs a reason; an enterprise founds its union once, so a
+    second founding (in the file, or against the stored one) is refused; a visit after the founding is kept
+    with a warning and changes nothing.
+    """
+    chk = _Checker(raw, VISIT_COLUMNS)
+    if chk.missing_columns(VISIT_COLUMNS):
+        return chk.result(pd.DataFrame())
+    chk.lengths(VISIT_COLUMNS)
+    today_ts = pd.Timestamp(today or dt.date.today())
+
+    given = chk.col("enterprise_id").map(lambda v: " ".join(str(v).split()))
+    code = given.map(uscc.normalise)
+    ident = code.where(code.str.len() == 18, given)  # a credit code as typed (full width, lower case) or an id
+    chk.flag(given == "", "required_blank", "enterprise_id")
+    known = known.set_index("enterprise_id") if "enterprise_id" in known.columns else known
+    found = ident.isin(known.index)
+    chk.flag((given != "") & ~found, "unknown_enterprise", "enterprise_id", given)
+    stored = known.reindex(ident.where(found))
+    stored.index = raw.data.index
+
+    visited = chk.dates("date")
+    chk.flag(visited > today_ts, "future_date", "date")
+    chk.flag(visited < PROGRAMME_START, "early_date", "date")
+
+    outcome_raw = chk.col("outcome")
+    outcome = _lookup(outcome_raw, outcome_key)
+    chk.flag(outcome_raw == "", "required_blank", "outcome")
+    chk.flag((outcome_raw != "") & outcome.isna(), "unknown_outcome", "outcome")
+    founding = outcome == "founded"
+    kind = pd.Series(
+        np.where(founding, np.where(outcome_raw.str.strip().isin(JOINT_OUTCOMES), "joint", "founded"), None),
+        index=raw.data.index,
+        dtype=object,
+    )
+
+    founded_raw = chk.col("founded_on")
+    founded, unrecognised, impossible, out_of_range, _ = parse_dates(founded_raw)
+    chk.flag(unrecognised, "bad_date", "founded_on")
+    chk.flag(impossible, "impossible_date", "founded_on")
+    chk.flag(out_of_range, "date_out_of_range", "founded_on", limit=f"{YEARS[0]}–{YEARS[1]}")
+    chk.flag(founded > today_ts, "future_date", "founded_on")
+    members = chk.counts("members")
+    chk.flag(founding & (founded_raw == ""), "visit_founded_without_date", "outcome")
+    chk.flag(founding & (chk.col("members") == ""), "founded_without_members", "outcome")
+    given_founding = (founded_raw != "") | (chk.col("members") != "")
+    chk.flag(outcome.notna() & ~founding & given_founding, "visit_date_without_founding", "outcome")
+    chk.flag(founding & (founded < visited), "founded_before_visit", "founded_on")
+    staff = pd.to_numeric(stored.get("staff"), errors="coerce")
+    over = founding & staff.notna() & (members > staff)
+    for limit in staff[over].unique():
+        chk.flag(over & (staff == limit), "members_exceed_staff", "members", members, limit=f"{int(limit):,}")
+
+    reason = chk.col("reason").map(lambda v: " ".join(str(v).split()))
+    chk.flag((outcome == "declined") & (reason == ""), "declined_without_reason", "reason")
+
+    lookup = service_lookup(services)
+    active = {r.key for r in services.itertuples(index=False) if r.active}
+    choices = "、".join(services.loc[services["active"].astype(bool), "zh"])
+    chosen = {}
+    for name in ("services_offered", "services_asked"):
+        parts = chk.col(name).str.split(SERVICE_SEPARATORS, regex=True)
+        keys, bad = [], pd.Series("", index=raw.data.index)
+        for i, cells in parts.items():
+            items: list[str] = []
+            for cell in (" ".join(x.split()) for x in cells):
+                # "法律服务 职工培训": words split by spaces when the whole is no package ("Legal services" is one)
+                items += [cell] if cell.lower() in lookup or " " not in cell else cell.split()
+            items = [x for x in items if x]
+            mapped = [lookup.get(x.lower()) for x in items]
+            unknown = [x for x, k in zip(items, mapped, strict=True) if k is None or k not in active]
+            bad[i] = "、".join(unknown)
+            keys.append("|".join(dict.fromkeys(k for k in mapped if k)) or None)
+        chk.flag(bad != "", "unknown_service", name, bad, limit=choices)
+        chosen[name] = pd.Series(keys, index=raw.data.index, dtype=object)
+
+    key = ident + "|" + visited.dt.strftime("%Y-%m-%d").fillna("")
+    # one founding per enterprise: against the stored one (unless this row is the visit that recorded it) ...
+    stored_date = pd.to_datetime(stored.get("union_founded_on"), errors="coerce")
+    stored_status = stored.get("union_status", pd.Series(None, index=raw.data.index))
+    was_founded = found & stored_status.isin(["founded", "joint"]) & stored_date.notna()
+    own = stored.get("founding_key", pd.Series(None, index=raw.data.index)) == key
+    again = founding & was_founded & ~own & (founded != stored_date)
+    shown_date = stored_date.dt.strftime("%Y-%m-%d")
+    for limit in shown_date[again].unique():
+        chk.flag(again & (shown_date == limit), "already_founded", "outcome", given, limit=limit)
+    after = ~founding & outcome.notna() & was_founded & (visited > stored_date)
+    for limit in shown_date[after].unique():
+        chk.flag(after & (shown_date == limit), "visit_after_founding", "date", given, limit=limit)
+    # ... and within the file
+    twice = founding & ~chk.bad & ident.where(founding).duplicated(keep=False) & (given != "")
+    if twice.any():
+        rows_of = raw.row_numbers[twice].astype(int).groupby(ident[twice].to_numpy()).agg(list)
+        for i in twice[twice].index:
+            text = "、".join(map(str, rows_of[ident[i]][:20]))
+            chk.log.add(
+                problem(
+                    "founded_twice",
+                    row=int(raw.row_numbers[i]),
+                    column=chk.header("outcome"),
+                    value=given[i],
+                    rows=text,
+                )
+            )
+        chk.bad |= twice
+
+    session = chk.col("session_id").str.strip()
+    if known_sessions is not None and (session != "").any():
+        by_id = known_sessions.drop_duplicates("session_id").set_index("session_id")
+        named = session != ""
+        chk.flag(named & ~session.isin(by_id.index), "unknown_session", "session_id")
+        held = pd.to_datetime(session.map(by_id["date"]) if len(by_id) else pd.Series(None, index=session.index))
+        other = named & held.notna() & visited.notna() & (held != visited)
+        shown = held.dt.strftime("%Y-%m-%d")
+        for limit in shown[other].unique():
+            chk.flag(other & (shown == limit), "session_other_date", "session_id", limit=limit)
+
+    notes = chk.col("notes")
+    rows = pd.DataFrame(
+        {
+            "visit_key": key,
+            "enterprise_id": ident,
+            "district": stored.get("district"),
+            "visited_on": visited.dt.date.where(visited.notna(), None),
+            "session_id": session.where(session != "", None),
+            "outcome": outcome,
+            "founded_on": founded.dt.date.where(founding & founded.notna(), None),
+            "union_kind": kind,
+            "members": members.where(founding, None),
+            "reason": reason.where(reason != "", None),
+            "services_offered": chosen["services_offered"],
+            "services_asked": chosen["services_asked"],
+            "notes": notes.where(notes != "", None),
+        }
+    )
+    rows["row_hash"] = _digest(rows)
+    drop = chk.duplicates(key, rows["row_hash"], "duplicate_visit", "enterprise_id", given)
     rows["_row"] = raw.row_numbers
     return chk.result(rows[~chk.bad & ~drop].reset_index(drop=True))

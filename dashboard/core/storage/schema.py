@@ -94,6 +94,49 @@ enterprise_contacts = sa.Table(
     sa.Column("contact", sa.String(100)),
 )
 
+# One row per enterprise reached on a day (企业沟通会): what came of the visit. visit_key is
+# "<enterprise_id>|<date>", so a re-import updates the visit in place. outcome is held (沟通) | interested (有意向) |
+# founded (已建会, with founded_on and members) | declined (暂不建会, with a reason). district is the stored
+# enterprise's, copied so scope is read from the visit itself. Services are '|'-joined keys of service_packages.
+enterprise_visits = sa.Table(
+    "enterprise_visits",
+    metadata,
+    sa.Column("visit_key", sa.String(48), primary_key=True),
+    sa.Column(
+        "enterprise_id",
+        sa.String(32),
+        sa.ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    sa.Column("visited_on", sa.Date, nullable=False, index=True),
+    sa.Column("session_id", sa.String(100)),
+    sa.Column("outcome", sa.String(12), nullable=False),
+    sa.Column("founded_on", sa.Date),
+    sa.Column("union_kind", sa.String(8)),  # founded | joint, for a founding
+    sa.Column("members", sa.Integer),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("services_offered", sa.String(200)),
+    sa.Column("services_asked", sa.String(200)),
+    sa.Column("notes", sa.Text),
+    sa.Column("row_hash", sa.String(32), nullable=False),
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
+    sa.CheckConstraint("outcome in ('held', 'interested', 'founded', 'declined')", name="visit_outcome"),
+)
+
+# The service packages (服务包) offered to enterprises: an editable list. A key once used stays, so old visits keep
+# their meaning when a package is renamed; a retired package is inactive, not deleted.
+service_packages = sa.Table(
+    "service_packages",
+    metadata,
+    sa.Column("key", sa.String(16), primary_key=True),
+    sa.Column("zh", sa.String(40), nullable=False, unique=True),
+    sa.Column("en", sa.String(60), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
 sessions = sa.Table(
     "sessions",
     metadata,

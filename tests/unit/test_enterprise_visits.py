@@ -1,0 +1,237 @@
+"""Enterprise visits: what came of each visit (沟通 → 有意向 → 已建会 / 暂不建会), its stage rules, the founding carried
+into the register, the editable service packages, scope on the stored enterprise, and the pipeline and funnel
+read from them (SQLite and PostgreSQL)."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dashboard.core import access
+from dashboard.core.access import Scope
+from dashboard.core.intake import ingest
+from dashboard.core.reports import pipeline
+from dashboard.core.storage import services
+from dashboard.core.storage.schema import enterprise_visits, enterprises
+
+TODAY = dt.date(2024, 6, 30)
+BIG = "91110105MA01ABC0QW"  # 朝阳, 180 staff
+SOFT = "91110108551385082Q"  # 海淀, 60 staff
+REGISTER = (
+    "统一社会信用代码,企业名称,所属区,街道乡镇,员工数,建会状态,建会日期\n"
+    f"{BIG},北京望京物流有限公司,朝阳区,望京街道,180,未建会,\n"
+    f"{SOFT},中关村软件科技有限公司,海淀区,中关村街道,60,未建会,\n"
+    ",国贸小吃店,朝阳区,建外街道,12,未建会,\n"
+    "91110000710935732K,老牌制造有限公司,朝阳区,望京街道,900,已建会,2001-05-01\n"
+)
+HEADER = "企业编号,沟通日期,沟通结果,建会日期,建会会员数,暂不建会原因,提供服务包,需求服务包\n"
+
+
+@pytest.fixture
+def register(engine):
+    report = ingest.import_enterprises(engine, REGISTER.encode(), "register.csv")
+    assert report.status == "written", report.problems
+    return engine
+
+
+def _visits(engine, text, **options):
+    options.setdefault("today", TODAY)
+    return ingest.import_visits(engine, (HEADER + text).encode(), "visits.csv", **options)
+
+
+def _enterprise(engine, enterprise_id):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(enterprises).where(enterprises.c.enterprise_id == enterprise_id)).mappings().one()
+
+
+def _count(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(enterprise_visits)).scalar()
+
+
+def test_visits_import_once_and_a_founding_reaches_the_register(register):
+    text = (
+        f"{BIG},2024-03-01,已沟通,,,,法律服务、职工培训,困难帮扶\n"
+        f"{BIG},2024-04-10,有意向,,,,,\n"
+        f"{BIG.lower()},2024-05-20,已建会,2024-06-01,150,,法律服务,职工培训\n"
+        f"{SOFT},2024-05-02,暂不建会,,,负责人不同意,Legal services,\n"
+    )
+    first = _visits(register, text)
+    assert first.status == "written" and first.inserted == 4 and not first.errors
+    assert _enterprise(register, BIG)["union_status"] == "founded"
+    assert str(_enterprise(register, BIG)["union_founded_on"]) == "2024-06-01"
+    stored = pipeline.read_visits(register).set_index("visit_key")
+    assert stored.loc[f"{BIG}|2024-03-01", "services_offered"] == "legal|training"
+    assert stored.loc[f"{SOFT}|2024-05-02", "services_offered"] == "legal"  # English name accepted
+    again = _visits(register, text)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4) and _count(register) == 4
+    assert any(p.code == "file_seen_before" for p in again.problems)
+
+
+def test_correcting_a_founding_away_takes_it_back_from_the_register(register):
+    assert _visits(register, f"{BIG},2024-05-20,已建会,2024-06-01,150,,,\n").status == "written"
+    corrected = _visits(register, f"{BIG},2024-05-20,有意向,,,,,\n")
+    assert (corrected.inserted, corrected.updated) == (0, 1)
+    assert (
+        _enterprise(register, BIG)["union_status"] == "none" and _enterprise(register, BIG)["union_founded_on"] is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "code", "column"),
+    [
+        (f"{BIG},2024-05-20,已建会,,150,,,", "visit_founded_without_date", "沟通结果"),
+        (f"{BIG},2024-05-20,已建会,2024-06-01,,,,", "founded_without_members", "沟通结果"),
+        (f"{BIG},2024-05-20,已建会,2024-05-01,150,,,", "founded_before_visit", "建会日期"),
+        (f"{BIG},2024-05-20,已建会,2024-06-01,181,,,", "members_exceed_staff", "建会会员数"),
+        (f"{BIG},2024-05-20,已建会,2024-07-09,150,,,", "future_date", "建会日期"),
+        (f"{BIG},2024-05-20,有意向,2024-06-01,,,,", "visit_date_without_founding", "沟通结果"),
+        (f"{SOFT},2024-05-02,暂不建会,,,,,", "declined_without_reason", "暂不建会原因"),
+        (f"{BIG},2024-05-20,聊了聊,,,,,", "unknown_outcome", "沟通结果"),
+        (f"{BIG},2024-05-20,已沟通,,,,法律援助,", "unknown_service", "提供服务包"),
+        ("91110105MA01ABC0QX,2024-05-20,已沟通,,,,,", "unknown_enterprise", "企业编号"),
+        (f"{BIG},2024-07-20,已沟通,,,,,", "future_date", "沟通日期"),
+        ("91110000710935732K,2024-05-20,已建会,2024-06-01,100,,,", "already_founded", "沟通结果"),
+    ],
+)
+def test_each_stage_rule_names_the_row_and_column_and_writes_nothing(register, row, code, column):
+    report = _visits(register, f"{BIG},2024-03-01,已沟通,,,,,\n" + row + "\n")
+    found = [p for p in report.problems if p.code == code]
+    assert report.status == "refused" and found and found[0].row == 3 and found[0].column == column
+    assert _count(register) == 0 and _enterprise(register, BIG)["union_status"] == "none"
+
+
+def test_an_enterprise_founds_once_in_a_file(register):
+    report = _visits(register, f"{BIG},2024-05-20,已建会,2024-06-01,150,,,\n{BIG},2024-06-10,已建会,2024-06-12,10,,,\n")
+    assert report.status == "refused" and [p.row for p in report.problems if p.code == "founded_twice"] == [2, 3]
+
+
+def test_a_visit_after_the_founding_is_kept_and_changes_nothing(register):
+    report = _visits(register, "91110000710935732K,2024-05-20,已沟通,,,,职工培训,\n")
+    assert report.status == "written" and any(p.code == "visit_after_founding" for p in report.problems)
+    assert str(_enterprise(register, "91110000710935732K")["union_founded_on"]) == "2001-05-01"
+
+
+def test_joint_founding_marks_the_small_enterprise_as_in_a_joint_union(register):
+    small = _enterprise_id_by_name(register, "国贸小吃店")
+    assert _visits(register, f"{small},2024-05-20,联合建会,2024-05-20,12,,,\n").status == "written"
+    assert _enterprise(register, small)["union_status"] == "joint"
+
+
+def _enterprise_id_by_name(engine, name):
+    with engine.connect() as conn:
+        return conn.execute(sa.select(enterprises.c.enterprise_id).where(enterprises.c.name == name)).scalar()
+
+
+def test_a_planner_cannot_touch_another_districts_enterprise_and_cannot_tell_it_exists(register):
+    planner = Scope("cy", "planner", ("110105",))
+    text = f"{BIG},2024-03-01,已沟通,,,,,\n{SOFT},2024-05-02,已建会,2024-05-02,10,,,\n"
+    report = access.import_visits(register, planner, (HEADER + text).encode(), "v.csv", today=TODAY)
+    assert report.status == "refused" and _count(register) == 0
+    foreign = [p for p in report.problems if p.row == 3]
+    assert [p.code for p in foreign] == ["unknown_enterprise"]  # nothing about its staff or founding
+    missing = access.import_visits(
+        register, planner, (HEADER + "91110105MA01ABC0QX,2024-03-01,已沟通,,,,,\n").encode(), "m.csv", today=TODAY
+    )
+    assert [p.zh for p in missing.errors][0].replace("91110105MA01ABC0QX", SOFT) == foreign[0].zh
+    assert _enterprise(register, SOFT)["union_status"] == "none"
+
+
+def test_a_session_of_another_district_or_day_is_refused(register, engine):
+    sessions_csv = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,工作人员数,发展会员数,涉及企业数,建会企业数\n"
+        "HD-1,企业沟通会,2024-05-02,09:00,11:00,海淀区,2,0,1,0\n"
+        "CY-1,企业沟通会,2024-03-01,09:00,11:00,朝阳区,2,0,1,0\n"
+    )
+    assert ingest.import_sessions(engine, sessions_csv.encode(), "s.csv", today=TODAY).status == "written"
+    planner = Scope("cy", "planner", ("110105",))
+    header = HEADER.strip() + ",场次编号\n"
+    ok = access.import_visits(
+        engine, planner, (header + f"{BIG},2024-03-01,已沟通,,,,,,CY-1\n").encode(), "a.csv", today=TODAY
+    )
+    assert ok.status == "written", ok.problems
+    other = access.import_visits(
+        engine, planner, (header + f"{BIG},2024-03-02,已沟通,,,,,,HD-1\n").encode(), "b.csv", today=TODAY
+    )
+    assert [p.code for p in other.errors] == ["unknown_session"]
+    wrong_day = access.import_visits(
+        engine, planner, (header + f"{BIG},2024-03-02,已沟通,,,,,,CY-1\n").encode(), "c.csv", today=TODAY
+    )
+    assert [p.code for p in wrong_day.errors] == ["session_other_date"]
+
+
+def test_hostile_text_is_stored_as_text(register):
+    hostile = '"=HYPERLINK(""http://x"")<script>alert(1)</script>{{ 7*7 }}"'
+    report = _visits(register, f"{SOFT},2024-05-02,暂不建会,,,{hostile},,\n")
+    assert report.status == "written"
+    reason = pipeline.read_visits(register)["reason"].iloc[0]
+    assert reason.startswith("=HYPERLINK") and "{{ 7*7 }}" in reason
+
+
+def test_the_service_list_is_editable_and_a_retired_package_is_refused_in_new_files(register):
+    with register.begin() as conn:
+        key = services.add(conn, "就业服务", "Job services")
+        services.update(conn, "matchmaking", active=False)
+    assert _visits(register, f"{BIG},2024-03-01,已沟通,,,,就业服务,\n").status == "written"
+    refused = _visits(register, f"{BIG},2024-03-02,已沟通,,,,婚恋交友,\n")
+    assert [p.code for p in refused.errors] == ["unknown_service"] and "就业服务" in refused.errors[0].zh
+    assert pipeline.read_visits(register)["services_offered"].tolist() == [key]
+    with register.begin() as conn, pytest.raises(ValueError):
+        services.add(conn, "法律、服务", "x")  # the separator would split it in files
+
+
+def _frames(engine):
+    from dashboard.core.reports import enterprises as register_read
+
+    register = register_read.read(engine)
+    return register, pipeline.read_visits(engine)
+
+
+def test_stage_rules_interest_persists_through_a_meeting_and_a_decline_resets_it(register):
+    small = _enterprise_id_by_name(register, "国贸小吃店")
+    text = (
+        f"{BIG},2024-03-01,有意向,,,,,\n"
+        f"{BIG},2024-04-01,已沟通,,,,,\n"  # still interested
+        f"{SOFT},2024-03-01,暂不建会,,,迁出,,\n"
+        f"{SOFT},2024-04-01,已沟通,,,,,\n"  # reopened: met
+        f"{small},2024-03-01,有意向,,,,,\n"
+        f"{small},2024-04-01,暂不建会,,,人数不足,,\n"
+    )
+    assert _visits(register, text).status == "written"
+    reg, visits = _frames(register)
+    staged = reg.join(pipeline.stages(reg, visits)).set_index("name")["stage"]
+    assert staged.to_dict() == {
+        "北京望京物流有限公司": "interested",
+        "中关村软件科技有限公司": "held",
+        "国贸小吃店": "declined",
+        "老牌制造有限公司": "had_union",
+    }
+
+
+def test_pipeline_summary_and_funnel_count_what_a_planner_would(register):
+    text = (
+        f"{BIG},2024-03-01,已沟通,,,,法律服务,\n"
+        f"{BIG},2024-05-20,已建会,2024-06-01,150,,法律服务、职工培训,困难帮扶\n"
+        f"{SOFT},2024-02-01,有意向,,,,,\n"
+    )
+    assert _visits(register, text).status == "written"
+    reg, visits = _frames(register)
+    result = pipeline.summary(reg, visits, TODAY)
+    assert result["counts"]["founded"] == 1 and result["counts"]["interested"] == 1 and result["counts"]["none"] == 1
+    waiting = result["waiting"]
+    assert waiting["name"].tolist() == ["中关村软件科技有限公司"] and waiting["days_waiting"].iloc[0] == 150
+    assert (
+        result["services"].loc["legal", "offered_founded"] == 2
+        and result["services"].loc["hardship", "asked_founded"] == 1
+    )
+    june = pipeline.funnel(reg, visits, dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    assert june["founded"] == 1 and june["members"] == 150 and june["visited"] == 0
+    spring = pipeline.funnel(reg, visits, dt.date(2024, 1, 1), dt.date(2024, 5, 31))
+    assert (spring["visited"], spring["interested"], spring["founded"]) == (2, 2, 0)
+    assert spring["visited_large"] == 2 and spring["founding_rate_large"] == 0
+    by_street = pipeline.summary(reg, visits, TODAY, by="street")["counts"]
+    assert by_street.loc["望京街道", "founded"] == 1 and by_street.loc["望京街道", "had_union"] == 1
+    rates = pipeline.district_rates(reg, visits)
+    assert rates.loc["110105", "union_rate"] == pytest.approx(2 / 3)
+    assert isinstance(rates, pd.DataFrame)
