@@ -165,10 +165,10 @@ def cmd_sample(args) -> int:
     _scope(args, engine).require_admin()
     user = args.as_user or Scope.operator().user
     reports = sample.load(engine, seed=args.seed, user=user)
-    if args.enterprises:  # the synthetic enterprise register (90,000 enterprises), for the enterprise side
+    if not args.no_enterprises:  # the synthetic register (90,000 enterprises) and its visits, as the app loads them
         from data import enterprise_sample
 
-        reports.append(enterprise_sample.load(engine, seed=args.seed, user=user))
+        reports += enterprise_sample.load(engine, seed=args.seed, user=user)
     for report in reports:
         _print_report(report, Path(report.file_name), args.lang)
     return 0 if all(r.ok for r in reports) else 1
@@ -188,6 +188,8 @@ def cmd_import(args) -> int:
         report = access.import_sites(engine, scope, path.read_bytes(), path.name, coords=args.coords, **common)
     elif args.what == "enterprises":
         report = access.import_enterprises(engine, scope, path.read_bytes(), path.name, coords=args.coords, **common)
+    elif args.what == "outcomes":
+        report = access.import_visits(engine, scope, path.read_bytes(), path.name, **common)
     else:
         report = access.import_sessions(engine, scope, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
@@ -599,15 +601,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", help="create or upgrade the database schema").set_defaults(func=cmd_init)
 
-    p = sub.add_parser("sample", help="load the reproducible sample data (sites and 2018-2026 sessions)")
-    p.add_argument("--seed", type=int, default=20180401)
-    p.add_argument(
-        "--enterprises", action="store_true", help="also the synthetic enterprise register (90,000 enterprises)"
+    p = sub.add_parser(
+        "sample", help="load the reproducible sample data (sites, 2018-2026 sessions, enterprises and their visits)"
     )
+    p.add_argument("--seed", type=int, default=20180401)
+    p.add_argument("--enterprises", action="store_true", help=argparse.SUPPRESS)  # the default now; old scripts
+    p.add_argument("--no-enterprises", action="store_true", help="without the enterprise register and visits")
     p.set_defaults(func=cmd_sample)
 
-    for what in ("sites", "sessions", "enterprises"):
-        group = sub.add_parser(what, help=f"{what} files").add_subparsers(dest="action", required=True)
+    helps = {"outcomes": "enterprise visits and what came of them (已沟通/有意向/已建会/暂不建会)"}
+    for what in ("sites", "sessions", "enterprises", "outcomes"):
+        group = sub.add_parser(what, help=helps.get(what, f"{what} files")).add_subparsers(
+            dest="action", required=True
+        )
         p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
         p.add_argument("file")
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")

@@ -39,9 +39,10 @@ def engine():
     eng = db.make_engine()
     db.upgrade(eng)
     if _wants_sample(eng) and access.is_empty(eng):
-        from data import sample
+        from data import enterprise_sample, sample
 
         sample.load(eng, user="sample")
+        enterprise_sample.load(eng, user="sample")  # the register and its visits, for the enterprise side
     return eng
 
 

@@ -14,7 +14,7 @@ and the members a founding would bring (staff x its join rate): what a visit pla
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,7 @@ JOINT_SHARE = 0.25  # of small enterprises without their own union, in a street'
 class Register:
     enterprises: pd.DataFrame  # as a register file would hold them (the import's columns)
     truth: pd.DataFrame  # enterprise_id, propensity (log-odds), members_if_founded
+    visits: pd.DataFrame = field(default_factory=pd.DataFrame)  # as a visits file would hold them
 
 
 def _credit_codes(rng: np.random.Generator, district: pd.Series) -> list[str]:
@@ -174,7 +175,8 @@ def generate(seed: int = sample.DEFAULT_SEED, n: int = N_ENTERPRISES, sessions: 
     frame["union_founded_on"] = ""
     founded_n = pd.to_numeric(sessions["unions_founded"], errors="coerce").fillna(0).astype(int)
     enterprise = sessions.assign(unions_founded=founded_n, district=districts.resolve_series(sessions["district"]))
-    enterprise = enterprise[(enterprise["session_type"] == "enterprise") & (enterprise["unions_founded"] > 0)]
+    every_session = enterprise[enterprise["session_type"] == "enterprise"]
+    enterprise = every_session[every_session["unions_founded"] > 0]
     weight = 1 / (1 + np.exp(-propensity))
     for adcode, group in enterprise.groupby("district"):
         dates = np.repeat(group["date"].astype(str).str[:10].to_numpy(), group["unions_founded"].to_numpy())
@@ -203,20 +205,115 @@ def generate(seed: int = sample.DEFAULT_SEED, n: int = N_ENTERPRISES, sessions: 
     truth = pd.DataFrame(
         {"enterprise_id": frame["credit_code"], "propensity": propensity, "members_if_founded": members}
     )
-    return Register(register, truth)
+    return Register(register, truth, _visits(rng, frame, propensity, members, every_session))
 
 
-def load(engine, seed: int = sample.DEFAULT_SEED, user: str = "sample"):
-    """Import the register through the ordinary validated import (idempotent, like the rest of the sample)."""
+SERVICES = ("法律服务", "职工培训", "困难帮扶", "文体活动", "心理关爱", "婚恋交友")
+REASONS = ("员工不足25人，待联合建会", "负责人暂不同意", "企业经营困难", "企业即将迁出", "总部统一安排")
+
+
+def _visits(
+    rng: np.random.Generator, frame: pd.DataFrame, propensity: np.ndarray, members: pd.Series, sessions: pd.DataFrame
+) -> pd.DataFrame:
+    """The visits of the sample's enterprise sessions, one per enterprise reached, as a visits file holds them.
+
+    Each session that founded unions visits the enterprises founded on its date; its other enterprises reached are
+    drawn from its district's enterprises without a union, larger ones more often (a habit, not a plan), and
+    their outcome follows the same receptiveness that drives founding (有意向 more often where it is high), so a
+    model can learn from them. Sessions that founded none reach enterprises the same way.
+    """
+    none = frame["union_status"].eq("未建会").to_numpy()
+    founded_on = frame["union_founded_on"].to_numpy()
+    weight = np.sqrt(frame["staff"].to_numpy().astype(float))
+    p = 1 / (1 + np.exp(-propensity))
+    adcodes = districts.resolve_series(frame["district"])
+    by_district = {d: np.flatnonzero((adcodes == d).to_numpy()) for d in adcodes.unique()}
+    founders_of: dict[tuple[str, str], list[int]] = {}
+    for i in np.flatnonzero(frame["union_status"].eq("已建会").to_numpy()):
+        founders_of.setdefault((adcodes.iat[i], str(founded_on[i])), []).append(int(i))
+    reached = pd.to_numeric(sessions["enterprises_reached"], errors="coerce").fillna(0).astype(int)
+    out: list[tuple] = []
+    used: set[tuple[int, str]] = set()
+    for sid, day, district, n, f in zip(
+        sessions["session_id"],
+        sessions["date"].astype(str).str[:10],
+        sessions["district"],
+        reached,
+        sessions["unions_founded"],
+        strict=True,
+    ):
+        pool = by_district.get(district)
+        if pool is None:
+            continue
+        waiting = founders_of.get((district, day), [])
+        founders = [waiting.pop() for _ in range(min(int(f), len(waiting)))]
+        for i in founders:
+            used.add((int(i), day))
+            offered = "、".join(rng.choice(SERVICES, size=rng.integers(1, 3), replace=False))
+            out.append((i, day, sid, "已建会", day, int(members[i]), "", offered, rng.choice(SERVICES)))
+        open_ = pool[none[pool]]
+        k = min(max(int(n) - len(founders), 0), len(open_))
+        if not k:
+            continue
+        for i in rng.choice(open_, size=k, replace=False, p=weight[open_] / weight[open_].sum()):
+            if (int(i), day) in used:
+                continue
+            used.add((int(i), day))
+            draw = rng.random()
+            if draw < min(0.9, 2.5 * p[i]):
+                outcome, reason = "有意向", ""
+            elif draw > 0.85:
+                outcome, reason = "暂不建会", str(rng.choice(REASONS[1:] if frame["staff"].iat[i] >= 25 else REASONS))
+            else:
+                outcome, reason = "已沟通", ""
+            offered = "、".join(rng.choice(SERVICES, size=rng.integers(0, 3), replace=False))
+            asked = str(rng.choice(SERVICES)) if rng.random() < 0.4 else ""
+            out.append((i, day, sid, outcome, "", None, reason, offered, asked))
+    rows = pd.DataFrame(
+        out,
+        columns=[
+            "i",
+            "沟通日期",
+            "场次编号",
+            "沟通结果",
+            "建会日期",
+            "建会会员数",
+            "暂不建会原因",
+            "提供服务包",
+            "需求服务包",
+        ],
+    )
+    rows.insert(0, "企业编号", frame["credit_code"].to_numpy()[rows.pop("i").to_numpy(dtype=int)])
+    rows["建会会员数"] = rows["建会会员数"].astype("Int64")
+    return rows.sort_values(["沟通日期", "企业编号"]).reset_index(drop=True)
+
+
+def load(engine, seed: int = sample.DEFAULT_SEED, user: str = "sample", sessions: pd.DataFrame | None = None) -> list:
+    """Import the register, then its visits, through the ordinary validated imports (idempotent, like the rest of
+    the sample); ``sessions`` are the sample's when the caller has them already."""
     from dashboard.core.intake import ingest
 
-    register = generate(seed)
+    register = generate(seed, sessions=sessions)
     unlimited = 1 << 40
-    return ingest.import_enterprises(
-        engine,
-        sample.to_csv_bytes(register.enterprises),
-        f"sample-enterprises-{seed}.csv",
-        user=user,
-        max_bytes=unlimited,
-        max_rows=unlimited,
+    reports = [
+        ingest.import_enterprises(
+            engine,
+            sample.to_csv_bytes(register.enterprises),
+            f"sample-enterprises-{seed}.csv",
+            user=user,
+            max_bytes=unlimited,
+            max_rows=unlimited,
+        )
+    ]
+    reports.append(
+        ingest.import_visits(
+            engine,
+            sample.to_csv_bytes(register.visits),
+            f"sample-visits-{seed}.csv",
+            user=user,
+            today=sample.HISTORY_END,
+            max_bytes=unlimited,
+            max_rows=unlimited,
+        )
     )
+    return reports

@@ -21,9 +21,10 @@ def setup(tmp_path_factory):
     url = f"sqlite:///{tmp / 'app.sqlite'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    from data import sample
+    from data import enterprise_sample, sample
 
     sample.load(engine)
+    enterprise_sample.load(engine)
     store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
     return url, tmp / "models", engine
 

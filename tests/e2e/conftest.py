@@ -48,13 +48,14 @@ def server(tmp_path_factory):
     from dashboard.core.intake import ingest
     from dashboard.core.recommender import store
     from dashboard.core.storage import db
-    from data import sample
+    from data import enterprise_sample, sample
 
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'e2e.sqlite'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
     sample.load(engine)
+    enterprise_sample.load(engine)
     rows = "\n".join(
         f'{sid},"{name.replace(chr(34), chr(34) * 2)}",朝阳区,{lat},{lon},配送站点,150'
         for sid, (name, lat, lon) in HOSTILE.items()

@@ -235,3 +235,46 @@ def test_pipeline_summary_and_funnel_count_what_a_planner_would(register):
     rates = pipeline.district_rates(reg, visits)
     assert rates.loc["110105", "union_rate"] == pytest.approx(2 / 3)
     assert isinstance(rates, pd.DataFrame)
+
+
+def test_the_pipeline_page_and_funnel_stay_within_the_callers_districts(register):
+    from dashboard.core.access import PermissionDenied
+    from dashboard.core.reports import periods
+
+    text = f"{BIG},2024-03-01,有意向,,,,,\n{SOFT},2024-03-01,已沟通,,,,,\n"
+    assert _visits(register, text).status == "written"
+    planner = Scope("cy", "planner", ("110105",))
+    mine = access.enterprise_pipeline(register, planner, today=TODAY)["stages"]
+    assert set(mine["district"]) == {"110105"} and SOFT not in set(mine["enterprise_id"])
+    with pytest.raises(PermissionDenied):
+        access.enterprise_pipeline(register, planner, district="110108")
+    page = access.enterprise_page(register, planner, BIG)
+    assert page["history"]["outcome"].tolist() == ["interested"]
+    with pytest.raises(PermissionDenied) as foreign:
+        access.enterprise_page(register, planner, SOFT)
+    with pytest.raises(PermissionDenied) as missing:
+        access.enterprise_page(register, planner, "91110105MA01ABC0QX")
+    assert str(foreign.value) == str(missing.value)  # an enterprise elsewhere is answered as one that does not exist
+    with pytest.raises(PermissionDenied):
+        access.enterprise_funnel(register, planner, periods.parse("2024"), district="110108")
+    funnel = access.enterprise_funnel(register, planner, periods.parse("2024"), as_of=TODAY).set_index("metric")
+    assert funnel.loc["visited", "current"] == 1  # 海淀's visit is not counted for 朝阳's planner
+    leader = Scope("boss", "leadership", None)
+    assert "head_name" not in access.enterprise_page(register, leader, BIG)["enterprise"]
+
+
+def test_only_an_admin_edits_the_service_list(register):
+    from dashboard.core.access import PermissionDenied
+
+    planner = Scope("cy", "planner", ("110105",))
+    with pytest.raises(PermissionDenied):
+        access.add_service(register, planner, "就业服务", "Jobs")
+    with pytest.raises(PermissionDenied):
+        access.update_service(register, planner, "legal", active=False)
+    admin = Scope("root", "admin", None)
+    key = access.add_service(register, admin, "就业服务", "Jobs")
+    access.update_service(register, admin, key, zh="就业创业服务")
+    with pytest.raises(ValueError):
+        access.update_service(register, admin, key, zh="法律服务")  # two packages of one name
+    listed = access.service_packages(register, planner)
+    assert listed.set_index("key").loc[key, "zh"] == "就业创业服务"

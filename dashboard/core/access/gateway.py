@@ -21,9 +21,9 @@ from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training
-from dashboard.core.reports import briefing, kpi, periods, plans, queries, targets
+from dashboard.core.reports import briefing, kpi, periods, pipeline, plans, queries, targets
 from dashboard.core.reports import enterprises as enterprises_register
-from dashboard.core.storage import audit
+from dashboard.core.storage import audit, services
 
 if TYPE_CHECKING:
     from dashboard.core.recommender.planner import PlanRequest
@@ -392,6 +392,90 @@ def forget_contacts(engine: sa.Engine, scope: Scope, enterprise_ids: Iterable[st
     removed = enterprises_register.forget_contacts(engine, ids)
     audit.record(engine, scope, "forget_contacts", set(found.values()), enterprises=len(ids), removed=removed)
     return removed
+
+
+def service_packages(engine: sa.Engine, scope: Scope, *, active_only: bool = False) -> pd.DataFrame:
+    """The list of service packages (服务包): everyone reads it."""
+    return services.read(engine, active_only=active_only)
+
+
+def add_service(engine: sa.Engine, scope: Scope, zh: str, en: str) -> str:
+    """Add a service package (admin); returns its key. Raises ValueError for a name files could not carry."""
+    _guard(engine, scope, scope.require_admin, what="service_packages")
+    with engine.begin() as conn:
+        key = services.add(conn, zh, en)
+        audit.record(conn, scope, "service_add", key=key, zh=zh, en=en)
+    return key
+
+
+def update_service(
+    engine: sa.Engine,
+    scope: Scope,
+    key: str,
+    *,
+    zh: str | None = None,
+    en: str | None = None,
+    active: bool | None = None,
+) -> None:
+    """Rename, retire or restore a service package (admin). Raises KeyError for no such package."""
+    _guard(engine, scope, scope.require_admin, what="service_packages")
+    try:
+        with engine.begin() as conn:
+            services.update(conn, key, zh=zh, en=en, active=active)
+            audit.record(conn, scope, "service_change", key=key, zh=zh, en=en, active=active)
+    except sa.exc.IntegrityError:
+        raise ValueError(f"{zh} is already in the list") from None
+
+
+def enterprise_pipeline(
+    engine: sa.Engine,
+    scope: Scope,
+    district: str | None = None,
+    today: dt.date | None = None,
+    by: str | None = None,
+) -> dict:
+    """Where the enterprises of the caller's districts (or the one chosen) stand (:func:`pipeline.summary`).
+
+    No personal data: the register is read without the heads' names and contacts.
+    """
+    where = _guard(engine, scope, lambda: scope.readable(district), what="pipeline", district=district)
+    register = enterprises_register.read(engine, where)
+    visits = pipeline.read_visits(engine, where)
+    return pipeline.summary(register, visits, today or dt.date.today(), by=by)
+
+
+def enterprise_page(engine: sa.Engine, scope: Scope, enterprise_id: str) -> dict:
+    """One enterprise (with its head and contact for those who work its district) and its visits, newest first.
+
+    An enterprise outside the caller's districts is answered as one that does not exist.
+    """
+    stored = pipeline.district_of(engine, enterprise_id)
+
+    def check() -> None:
+        if stored is None or not scope.covers(stored):
+            raise _not_found("企业", "enterprise")
+
+    _guard(engine, scope, check, what="enterprise", id=enterprise_id[:40])
+    frame = enterprises_register.read(engine, stored, with_contacts=scope.can_write)
+    row = frame[frame["enterprise_id"] == enterprise_id].iloc[0].to_dict()
+    return {"enterprise": row, "history": pipeline.history(engine, enterprise_id)}
+
+
+def enterprise_funnel(
+    engine: sa.Engine,
+    scope: Scope,
+    period: periods.Period,
+    district: str | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """The enterprise funnel of ``period`` beside the same days a year before and the period before (同比, 环比).
+
+    One row per measure of :func:`pipeline.funnel`, with the columns of :func:`kpi.compare`.
+    """
+    where = _guard(engine, scope, lambda: scope.readable(district), what="funnel", district=district)
+    register = enterprises_register.read(engine, where)
+    visits = pipeline.read_visits(engine, where)
+    return pipeline.compare(register, visits, periods.compare(period, as_of))
 
 
 def recommend(

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.reports.kpi import in_districts
+from dashboard.core.reports import periods
+from dashboard.core.reports.kpi import change, in_districts
 from dashboard.core.storage.schema import enterprise_visits, enterprises
 
 STAGES: dict[str, tuple[str, str]] = {
@@ -214,3 +215,29 @@ def district_rates(register: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame
     )
     out["union_rate"] = out["with_union"] / out["enterprises"]
     return out
+
+
+FUNNEL_FIELDS = ("visited", "interested", "founded", "members", "founding_rate_large")
+
+
+def compare(register: pd.DataFrame, visits: pd.DataFrame, comparison: periods.Comparison) -> pd.DataFrame:
+    """Each funnel measure for the period, the same days a year earlier (同比) and the period before (环比): the
+    columns of :func:`kpi.compare` (``metric, current, year_before, previous, yoy, pop``)."""
+    now, yb, prev = (
+        funnel(register, visits, a, b) for a, b in (comparison.current, comparison.year_before, comparison.previous)
+    )
+    rows = []
+    for m in now:
+        rate = m.startswith("founding_rate")
+        rows.append(
+            {
+                "metric": m,
+                "current": now[m],
+                "year_before": yb[m],
+                "previous": prev[m],
+                # a rate is compared in percentage points, a count relatively
+                "yoy": (now[m] - yb[m]) if rate else change(now[m], yb[m]),
+                "pop": (now[m] - prev[m]) if rate else change(now[m], prev[m]),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -46,6 +46,8 @@ ACTIONS = {
     "targets_set": ("设置目标", "set targets"),
     "calendar_set": ("设置日历", "set a calendar day"),
     "forget_contacts": ("删除个人信息", "deleted personal data"),
+    "service_add": ("新增服务包", "added a service package"),
+    "service_change": ("修改服务包", "changed a service package"),
     "denied": ("被拒绝", "was refused"),
 }
 
