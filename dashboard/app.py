@@ -35,6 +35,9 @@ def pages_for(current) -> list:
     pages = [
         st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=True),
         st.Page(VIEWS / "plan.py", title=t("计划", "Plan"), icon=":material/event:", url_path="plan"),
+        st.Page(
+            VIEWS / "enterprises.py", title=t("企业", "Enterprises"), icon=":material/domain:", url_path="enterprises"
+        ),
         st.Page(VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi"),
         st.Page(VIEWS / "upload.py", title=t("上传", "Upload"), icon=":material/upload_file:", url_path="upload"),
         st.Page(VIEWS / "model.py", title=t("模型", "Model"), icon=":material/model_training:", url_path="model"),
@@ -44,7 +47,7 @@ def pages_for(current) -> list:
     return [p for p in pages if p.url_path not in hidden]
 
 
-PAGE_PATHS = ("plan", "kpi", "upload", "model", "admin")
+PAGE_PATHS = ("plan", "enterprises", "kpi", "upload", "model", "admin")
 
 
 def run() -> None:

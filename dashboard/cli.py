@@ -471,6 +471,38 @@ def cmd_recommend(args) -> int:
     return 0
 
 
+def cmd_visits(args) -> int:
+    engine = _engine()
+    scope = _scope(args, engine)
+    loaded = access.visit_model(engine)
+    if loaded is None:
+        print(_say("正在训练企业走访模型……", "training the visit model...", args.lang), flush=True)
+        loaded = access.train_visit_model(engine, scope)
+    try:
+        plan, messages = access.plan_visits(
+            engine, scope, loaded, args.start, args.days, args.staff, args.per_day, args.district
+        )
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for m in messages:
+        print(_say(m[0], m[1], args.lang))
+    from dashboard.core.recommender.visits import for_people
+
+    sheet = for_people(plan, "en" if args.lang == "en" else "zh")
+    write_csv(sheet, Path(args.out))
+    access.record_export(engine, scope, "visits", len(plan), args.district, file=str(args.out))
+    members = float(plan["expected_members"].sum()) if len(plan) else 0.0
+    print(
+        _say(
+            f"走访计划已写入 {args.out}（{len(plan)} 次走访，预计发展会员约 {members:,.0f} 人）",
+            f"visit plan written to {args.out} ({len(plan)} visits, about {members:,.0f} members expected)",
+            args.lang,
+        )
+    )
+    return 0
+
+
 def cmd_users(args) -> int:
     engine = _engine()
     scope = _scope(args, engine)
@@ -611,9 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     helps = {"outcomes": "enterprise visits and what came of them (已沟通/有意向/已建会/暂不建会)"}
     for what in ("sites", "sessions", "enterprises", "outcomes"):
-        group = sub.add_parser(what, help=helps.get(what, f"{what} files")).add_subparsers(
-            dest="action", required=True
-        )
+        group = sub.add_parser(what, help=helps.get(what, f"{what} files")).add_subparsers(dest="action", required=True)
         p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
         p.add_argument("file")
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
@@ -685,6 +715,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("visits", help="plan which enterprises staff should visit next (企业沟通会), as CSV")
+    p.add_argument("--start", type=dt.date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--days", type=int, default=10, help="calendar days (working days only are planned)")
+    p.add_argument("--staff", type=int, required=True, help="how many staff visit")
+    p.add_argument("--per-day", type=int, default=4, help="visits per person per working day (default 4)")
+    p.add_argument("--district", type=_district_arg, help="only enterprises in this district")
+    p.add_argument("--out", required=True, help="the CSV to write (UTF-8 with BOM, opens in Excel)")
+    p.set_defaults(func=cmd_visits)
 
     group = sub.add_parser(
         "calendar", help="official holidays, make-up working days, and admin overrides"

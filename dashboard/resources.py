@@ -170,3 +170,42 @@ def data_changed() -> None:
     """Call after any write: cached query results and the model handle are stale."""
     st.cache_data.clear()
     model.clear()
+    visit_model.clear()
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def pipeline(scope: Scope, district: str | None, today: dt.date, v: str) -> dict:
+    """Where the enterprises of the caller's districts stand (stages, waiting longest, services), by street."""
+    return access.enterprise_pipeline(engine(), scope, district, today, by="street")
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=256)
+def enterprise_page(scope: Scope, enterprise_id: str, v: str) -> dict:
+    return access.enterprise_page(engine(), scope, enterprise_id)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def service_names(scope: Scope, lang_code: str, v: str) -> dict[str, str]:
+    """Service package key -> name in ``lang_code``, retired ones too (old visits name them)."""
+    frame = access.service_packages(engine(), scope)
+    return dict(zip(frame["key"], frame["zh" if lang_code == "zh" else "en"], strict=True))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def enterprise_funnel(
+    scope: Scope, district: str | None, period_key: str, as_of: dt.date | None, v: str = ""
+) -> pd.DataFrame:
+    return access.enterprise_funnel(engine(), scope, periods.parse(period_key), district, as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def visit_model(version_key: str):
+    """The saved visit model for this data version (stale ones marked), or None; never trains."""
+    return access.visit_model(engine())
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def visit_plan(
+    scope: Scope, start: dt.date, days: int, staff: int, per_day: int, district: str | None, v: str
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    return access.plan_visits(engine(), scope, visit_model(v), start, days, staff, per_day, district)

@@ -140,6 +140,51 @@ f2.caption(
     )
 )
 
+st.subheader(t("企业建会进展", "Enterprises: visits to unions"))
+ent = resources.enterprise_funnel(me, district, period.key, last, v).set_index("metric")
+ENT_LABELS = {
+    "visited": ("走访企业数", "Enterprises visited"),
+    "interested": ("有意向或建会", "Interested or founded"),
+    "founded": ("经沟通建会", "Founded after visits"),
+    "members": ("建会发展会员", "Members at founding"),
+    "founding_rate_large": ("25人以上企业建会率", "Founding rate, 25+ staff"),
+}
+if int(ent.at["visited", "current"]) == 0 and int(ent.at["founded", "current"]) == 0:
+    st.caption(
+        t(
+            "这段时间没有企业沟通记录。在“上传”页导入“企业沟通记录”后，这里显示走访、有意向、建会的企业数和建会率。",
+            "No enterprise visits recorded in this period. Import enterprise visits on the Upload page to see "
+            "visits, interest, foundings and the founding rate here.",
+        )
+    )
+else:
+    for col, key in zip(st.columns(len(ENT_LABELS)), ENT_LABELS, strict=True):
+        now, yoy = ent.at[key, "current"], ent.at[key, "yoy"]
+        rate = key.startswith("founding_rate")
+        shown = briefing.percent(now) if rate else f"{int(now):,}"
+        if rate:  # a rate moves in percentage points
+            delta = None if pd.isna(yoy) else f"{yoy * 100:+.1f} {t('个百分点', 'pts')}"
+        else:
+            delta = briefing.percent(yoy, signed=True) if yoy is not None and pd.notna(yoy) else None
+        with col:
+            st.metric(
+                t(*ENT_LABELS[key]),
+                shown,
+                delta if compared else None,
+                delta_description=t("同比", "year on year") if compared and delta else None,
+                border=True,
+            )
+    visited_large, founded_large = int(ent.at["visited_large", "current"]), int(ent.at["founded_large", "current"])
+    st.caption(
+        t(
+            f"按企业计：本期走访 25 人以上企业 {visited_large:,} 家，其中经沟通建会 {founded_large:,} 家"
+            "（25 人以上可单独建会）。建会数按建会日期计入本期；同比为去年同期相同天数。",
+            f"Counted by enterprise: {visited_large:,} enterprises of 25+ staff visited, {founded_large:,} of them "
+            "founded after visits (25+ may found their own union). Foundings count in the period of their date; "
+            "year on year compares the same days last year.",
+        )
+    )
+
 st.subheader(t("月度趋势", "Monthly trends"))
 months = resources.monthly(me, date_from, date_to, district, v)
 metric = st.segmented_control(

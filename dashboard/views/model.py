@@ -312,3 +312,75 @@ with st.expander(t("模型说明（技术）", "Model card (technical)")):
         column_config={"item": t("项目", "Item"), "value": t("内容", "Value")},
         width="stretch",
     )
+
+
+def visit_model_section() -> None:
+    """The enterprise-visit model: what it was trained on, and how its ranking did against simple rules."""
+    st.subheader(t("企业走访模型：90天内建会的可能性", "Visit model: P(founding a union within 90 days)"))
+    visit = resources.visit_model(v)
+    if visit is None:
+        st.info(
+            t(
+                "还没有训练好的企业走访模型：它和上面的模型一起在后台训练（需要企业名录和沟通记录）。在此之前，"
+                "走访计划按员工规模和总体建会率估计。",
+                "No visit model yet: it is trained in the background with the model above (it needs the register "
+                "and visits). Until then visit plans rank by staff and the overall founding rate.",
+            )
+        )
+        return
+    if visit.stale:
+        st.caption(
+            t("训练后又导入了企业或沟通记录，后台将重新训练。", "New enterprise data since training; a retrain is due.")
+        )
+    model_card, bt = visit.card["model"], visit.card.get("backtest", {})
+    city = me.districts is None  # counts are city-wide: shown to those who read the whole city
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("数据截至", "Data up to"), str(model_card.get("data_to") or "—"))
+    c2.metric(t("训练用沟通记录", "Visits trained on"), f"{model_card['rows']:,}" if city else t("全市", "Whole city"))
+    c3.metric(
+        t("模型", "Estimator"),
+        {"logit": t("逻辑回归", "Logistic regression"), "hgb": t("梯度提升", "Gradient boosting")}.get(
+            model_card["estimator"], t("先验（记录太少）", "Prior (too few visits)")
+        ),
+    )
+    c4.metric("AUC", f"{bt['auc']:.2f}" if "auc" in bt else "—")
+    if "members_captured_model" not in bt:
+        st.caption(t("沟通记录太短，无法回测。", "Too short a history to backtest.") + f" {bt.get('skipped', '')}")
+        return
+    rows = [
+        (t("本模型（建会可能性 × 预计会员）", "This model (P × expected members)"), bt["members_captured_model"]),
+        (t("基线：员工最多的先走访", "Baseline: largest first"), bt["members_captured_largest"]),
+        (t("基线：最久未走访的先走访", "Baseline: longest unvisited first"), bt["members_captured_unvisited"]),
+        (t("随机顺序", "Random order"), bt["members_captured_random"]),
+    ]
+    st.dataframe(
+        pd.DataFrame(rows, columns=["policy", "share"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "policy": t("排序方法", "Ranking"),
+            "share": st.column_config.ProgressColumn(
+                t("排在前面的企业带来的建会会员占比", "Share of members founded, top of the ranking"),
+                format="percent",
+                min_value=0.0,
+                max_value=1.0,
+            ),
+        },
+    )
+    st.caption(
+        t(
+            f"回测：用 {visit.card['backtest_cutoff']} 之前的记录训练，把其后 90 天实际走访过的 "
+            f"{bt['test_visits']:,} 家企业按各方法排序，看排在前 {bt['k']:,} 家的企业占了多少后来建会带来的会员。"
+            f"模型的对数损失 {bt['log_loss']:.3f}，"
+            f"按总体建会率估计为 {bt['log_loss_constant']:.3f}（越低越好）。只能评价实际走访过的企业：从没走访过的企业"
+            "会不会建会，历史记录无法告诉任何方法。",
+            f"Backtest: trained on the records before {visit.card['backtest_cutoff']}, each method ranks the "
+            f"{bt['test_visits']:,} enterprises actually visited in the 90 days after; the share of the members their "
+            f"foundings brought that the top {bt['k']:,} hold. Log-loss {bt['log_loss']:.3f} against "
+            f"{bt['log_loss_constant']:.3f} for the overall rate (lower is better). Only visited enterprises can be "
+            "judged: whether one never visited would have founded, no history can tell any method.",
+        )
+    )
+
+
+visit_model_section()

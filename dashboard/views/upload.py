@@ -20,22 +20,37 @@ if me.districts is not None:
             f"You can upload data for {me.area('en')}; a file with rows of other districts is refused whole.",
         )
     )
+KINDS = {
+    "sessions": ("场次结果（台账）", "Session results"),
+    "sites": ("点位表", "Site list"),
+    "enterprises": ("企业名录", "Enterprise register"),
+    "visits": ("企业沟通记录", "Enterprise visits"),
+}
+FILE_NAMES = {"sessions": "场次", "sites": "点位", "enterprises": "企业名录", "visits": "企业沟通记录"}
 kind = st.radio(
     t("上传内容", "What to upload"),
-    ["sessions", "sites"],
-    format_func=lambda k: t("场次结果（台账）", "Session results") if k == "sessions" else t("点位表", "Site list"),
+    list(KINDS),
+    format_func=lambda k: t(*KINDS[k]),
     horizontal=True,
     key="upload_kind",
 )
+if kind == "visits":
+    st.caption(
+        t(
+            "每行一家企业的一次沟通：企业编号（统一社会信用代码或名录编号）、沟通日期、沟通结果（已沟通、有意向、"
+            "已建会、暂不建会；加入联合工会写“联合建会”）。已建会须填建会日期和建会会员数，暂不建会须写原因；"
+            "服务包可填多个，用顿号分隔。",
+            "One row per enterprise visited on a day: enterprise id (credit code or register id), date, outcome "
+            "(已沟通 met, 有意向 interested, 已建会 founded, 暂不建会 not for now; 联合建会 for a joint union). A "
+            "founding needs its date and members; 暂不建会 needs a reason; several service packages are separated "
+            "by 、.",
+        )
+    )
 
 with st.expander(t("下载模板", "Download templates"), expanded=False):
     cols = st.columns(4)
     for col, (lang_code, fmt) in zip(cols, [("zh", "xlsx"), ("zh", "csv"), ("en", "xlsx"), ("en", "csv")], strict=True):
-        name = (
-            f"{'场次' if kind == 'sessions' else '点位'}模板_{lang_code}.{fmt}"
-            if lang_code == "zh"
-            else f"{kind}_template.{fmt}"
-        )
+        name = f"{FILE_NAMES[kind]}模板_{lang_code}.{fmt}" if lang_code == "zh" else f"{kind}_template.{fmt}"
 
         def template_bytes(lang_code: str = lang_code, fmt: str = fmt) -> bytes:
             return templates.template(kind, lang_code, fmt)
@@ -57,7 +72,7 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
 skip_invalid = st.checkbox(
     t("跳过有错误的行，只导入正确的行", "Skip rows with errors and import the rest"), key="upload_skip"
 )
-gcj = kind == "sites" and st.checkbox(
+gcj = kind in ("sites", "enterprises") and st.checkbox(
     t("坐标来自高德地图（GCJ-02，将转换为WGS-84）", "Coordinates are from Gaode (GCJ-02; convert to WGS-84)"),
     key="upload_gcj",
 )
@@ -76,8 +91,13 @@ upload = st.file_uploader(
 
 def run_import(data: bytes, name: str, dry_run: bool) -> access.ImportReport:
     options = dict(dry_run=dry_run, skip_invalid=skip_invalid, max_bytes=int(limit_mb * 1024 * 1024))
+    coords = "gcj02" if gcj else "wgs84"
     if kind == "sites":
-        return access.import_sites(resources.engine(), me, data, name, coords="gcj02" if gcj else "wgs84", **options)
+        return access.import_sites(resources.engine(), me, data, name, coords=coords, **options)
+    if kind == "enterprises":
+        return access.import_enterprises(resources.engine(), me, data, name, coords=coords, **options)
+    if kind == "visits":
+        return access.import_visits(resources.engine(), me, data, name, **options)
     return access.import_sessions(resources.engine(), me, data, name, **options)
 
 
@@ -192,7 +212,9 @@ if upload is not None:
                     "nothing will be imported. Delete those rows, or ask that district's union to upload them.",
                 )
             )
-        elif foreign := sorted({p.row for p in report.problems if p.code in ("foreign_key", "foreign_site")}):
+        elif foreign := sorted(
+            {p.row for p in report.problems if p.code in ("foreign_key", "foreign_site", "foreign_enterprise")}
+        ):
             rows = "、".join(map(str, foreign[:20])) + ("…" if len(foreign) > 20 else "")
             st.error(
                 t(
@@ -219,7 +241,7 @@ if upload is not None:
             written = run_import(data, upload.name, dry_run=False)
             st.session_state["upload_result"] = written
             resources.data_changed()
-            if kind == "sessions" and written.status == "written" and (written.inserted or written.updated):
+            if kind != "sites" and written.status == "written" and (written.inserted or written.updated):
                 retrain_after_upload()
             st.rerun()
     result = st.session_state.get("upload_result")
@@ -259,7 +281,7 @@ history = resources.upload_history(me, resources.version())
 history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
 history["uploaded_at"] = beijing(history["uploaded_at"])
 history["uploaded_by"] = history["uploaded_by"].fillna("—")  # the sample and early imports name nobody
-history["kind"] = history["kind"].map({"sessions": t("场次", "sessions"), "sites": t("点位", "sites")}).fillna("")
+history["kind"] = history["kind"].map({k: t(*KINDS[k]) for k in KINDS}).fillna("")
 st.dataframe(
     history.drop(columns=["sha256"]),
     hide_index=True,

@@ -49,6 +49,7 @@ from dashboard.core.access.gateway import (
     plan_districts,
     plan_review,
     plan_rows,
+    plan_visits,
     plans_overview,
     read_booked,
     recommend,
@@ -75,10 +76,12 @@ from dashboard.core.access.gateway import (
     target_progress,
     totals,
     trade_ticket,
+    train_visit_model,
     training_status,
     update_service,
     upload_history,
     users,
+    visit_model,
 )
 
 __all__ = [
@@ -125,6 +128,7 @@ __all__ = [
     "plan_districts",
     "plan_review",
     "plan_rows",
+    "plan_visits",
     "plans_overview",
     "read_booked",
     "recommend",
@@ -151,8 +155,10 @@ __all__ = [
     "target_progress",
     "totals",
     "trade_ticket",
+    "train_visit_model",
     "training_status",
     "update_service",
     "upload_history",
     "users",
+    "visit_model",
 ]

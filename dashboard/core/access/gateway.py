@@ -20,12 +20,15 @@ from dashboard.core.access import accounts, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
-from dashboard.core.recommender import store, training
+from dashboard.core.recommender import store, training, visit_store
+from dashboard.core.recommender import visits as visits_model
 from dashboard.core.reports import briefing, kpi, periods, pipeline, plans, queries, targets
 from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.storage import audit, services
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dashboard.core.recommender.planner import PlanRequest
 
 __all__ = ["ImportReport", "PermissionDenied", "Scope"]
@@ -478,6 +481,74 @@ def enterprise_funnel(
     return pipeline.compare(register, visits, periods.compare(period, as_of))
 
 
+def visit_model(engine: sa.Engine, directory: Path | None = None) -> visit_store.LoadedVisits | None:
+    """The saved visit model (stale ones too, marked), or None; never trains (holds no rows: no scope)."""
+    return visit_store.load(engine, directory)
+
+
+def train_visit_model(
+    engine: sa.Engine, scope: Scope, directory: Path | None = None
+) -> visit_store.LoadedVisits | None:
+    """Train the visit model now (admins and planners, from the command line; pages queue a background job)."""
+    _guard(engine, scope, scope.require_write, what="retrain")
+    loaded = visit_store.train(engine, directory=directory)
+    audit.record(engine, scope, "retrain", what="visits")
+    return loaded
+
+
+def plan_visits(
+    engine: sa.Engine,
+    scope: Scope,
+    loaded: visit_store.LoadedVisits | None,
+    start: dt.date,
+    days: int,
+    staff: int,
+    per_day: int = 4,
+    district: str | None = None,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Enterprise visits for ``staff`` people over ``days`` days from ``start`` (planners and admins), within the
+    caller's districts or the one chosen; with the messages to show beside the plan (Chinese, English).
+
+    ``loaded`` is the saved visit model (:func:`visit_store.load`); without one the plan ranks by the model's
+    transparent prior (staff and the base rate) and says so. Never trains.
+    """
+    where = _guard(engine, scope, lambda: scope.readable(district), what="visits", district=district)
+    _guard(engine, scope, lambda: scope.require_write([district] if district else ()), what="visits")
+    if not 1 <= staff <= 500 or not 1 <= days <= 92 or not 1 <= per_day <= 12:
+        raise ValueError("staff 1-500, days 1-92, visits a day 1-12")
+    register, history = visit_store.frames(engine)
+    messages: list[tuple[str, str]] = []
+    model = loaded.model if loaded is not None else None
+    if model is None:
+        model = visits_model.VisitModel()  # unfitted: the prior (a logistic curve in staff), never a training
+        messages.append(
+            (
+                "企业走访模型还没有训练好（后台训练中），本计划按员工规模和总体建会率估计。",
+                "The visit model is not trained yet (training runs in the background); this plan ranks by staff "
+                "and the overall founding rate.",
+            )
+        )
+    elif loaded is not None and loaded.stale:
+        messages.append(
+            (
+                "企业走访模型训练于最近一次导入之前，后台正在重新训练；计划仍可使用。",
+                "The visit model predates the latest import and is being retrained in the background; the plan stands.",
+            )
+        )
+    if model.uses_prior and loaded is not None:
+        messages.append(
+            (
+                "沟通记录还太少（建会不足 30 家），本计划按员工规模和总体建会率估计。",
+                "Too few visits on record (fewer than 30 foundings): this plan ranks by staff and the overall "
+                "founding rate.",
+            )
+        )
+    overrides = cal.load_overrides(engine)
+    plan = visits_model.plan(register, history, model, start, days, staff, per_day, district=where, overrides=overrides)
+    audit.record(engine, scope, "plan", where or scope.districts, what="visits", rows=len(plan), start=str(start))
+    return plan, messages
+
+
 def recommend(
     engine: sa.Engine, scope: Scope, request: PlanRequest, loaded: store.Loaded | None = None
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -552,6 +623,7 @@ def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kw
     """Retrain the model: admins at any time; a planner only as the consequence of their own import."""
     _guard(engine, scope, scope.require_write if after_import else scope.require_admin, what="retrain")
     loaded = store.train(engine, **kwargs)
+    visit_store.train(engine, directory=kwargs.get("directory"))
     audit.record(engine, scope, "retrain", after_import=after_import, data=loaded.card.get("data"))
     return loaded
 
@@ -583,6 +655,8 @@ def last_training(engine: sa.Engine, scope: Scope) -> training.Job | None:
 def start_first_training(engine: sa.Engine) -> training.Job | None:
     """On start: queue a retrain when there is no usable model and none is queued (the server's own request)."""
     problem = store.needs_training(engine)
+    if problem is None and visit_store.needs_training(engine) is not None and not enterprises_register.is_empty(engine):
+        problem = visit_store.needs_training(engine)  # a register with no visit model yet (an older install)
     if problem is None or training.current(engine) is not None:
         return None
     try:
@@ -597,8 +671,8 @@ def run_training(engine: sa.Engine) -> list[training.Job]:
 
 
 def model_stamp() -> str:
-    """Changes when a new model is saved; the app's caches of the model are keyed by it."""
-    return store.stamp()
+    """Changes when a new model (for stalls or visits) is saved; the app's caches of the models are keyed by it."""
+    return f"{store.stamp()}/{visit_store.stamp()}"
 
 
 # ---- accounts and the audit log ------------------------------------------------------------------------------

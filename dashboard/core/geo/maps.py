@@ -314,6 +314,13 @@ def plan_layer(
     )
 
 
+def route_line(lat: npt.ArrayLike, lon: npt.ArrayLike, team: int, tiles: Tiles = Tiles()) -> folium.PolyLine:
+    """One person's route of a day, in the colour of their markers."""
+    a, b = shift_points(lat, lon, tiles)
+    colour = TEAM_COLOURS[(int(team) - 1) % len(TEAM_COLOURS)]
+    return folium.PolyLine([[float(x), float(y)] for x, y in zip(a, b, strict=True)], color=colour, weight=3)
+
+
 class FitBounds(folium.MacroElement):
     """Fit the map to a box, and again whenever its frame is resized until the user moves it.
 

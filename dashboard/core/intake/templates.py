@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.core.export import csv_bytes, workbook
-from dashboard.core.intake.columns import SESSION_COLUMNS, SITE_COLUMNS
+from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, SESSION_COLUMNS, SITE_COLUMNS, VISIT_COLUMNS
 
 EXAMPLES = {
     "sessions": [
@@ -53,15 +53,60 @@ EXAMPLES = {
             "workers_nearby": 150,
         },
     ],
+    "enterprises": [
+        {
+            "enterprise_id": "示例-E-001",
+            "credit_code": "91110105MA01ABC0QW",
+            "enterprise_name": "北京示例物流有限公司",
+            "district": "朝阳区",
+            "street": "望京街道",
+            "address": "望京东路1号",
+            "lat": 40.0,
+            "lon": 116.47,
+            "industry": "G",
+            "staff": 180,
+            "union_status": "未建会",
+            "union_founded_on": "",
+            "head_name": "",
+            "contact": "",
+        },
+    ],
+    "visits": [
+        {
+            "enterprise_id": "示例-91110105MA01ABC0QW",
+            "enterprise_name": "北京示例物流有限公司",
+            "date": "2023-05-09",
+            "session_id": "示例-CY-20230509-01",
+            "outcome": "已建会",
+            "founded_on": "2023-06-01",
+            "members": 150,
+            "services_offered": "法律服务、职工培训",
+            "services_asked": "困难帮扶",
+        },
+        {
+            "enterprise_id": "示例-91110105MA01ABC0QW",
+            "enterprise_name": "北京示例物流有限公司",
+            "date": "2023-04-20",
+            "outcome": "有意向",
+            "services_offered": "法律服务",
+        },
+    ],
 }
+COLUMNS = {
+    "sessions": SESSION_COLUMNS,
+    "sites": SITE_COLUMNS,
+    "enterprises": ENTERPRISE_COLUMNS,
+    "visits": VISIT_COLUMNS,
+}
+SHEETS = {"sessions": "场次", "sites": "点位", "enterprises": "企业名录", "visits": "企业沟通记录"}
 
 
 def template(kind: str, lang: str = "zh", fmt: str = "csv") -> bytes:
-    """The template for ``kind`` ("sessions" or "sites") with ``lang`` headers ("zh" or "en") as CSV or xlsx."""
-    columns = SESSION_COLUMNS if kind == "sessions" else SITE_COLUMNS
+    """The template for ``kind`` (a key of :data:`COLUMNS`) with ``lang`` headers ("zh" or "en") as CSV or xlsx."""
+    columns = COLUMNS[kind]
     frame = pd.DataFrame(EXAMPLES[kind], columns=[c.name for c in columns])
     if lang == "zh":
         frame = frame.rename(columns={c.name: c.zh for c in columns})
     if fmt == "xlsx":
-        return workbook({"场次" if kind == "sessions" else "点位": frame})
+        return workbook({SHEETS[kind]: frame})
     return csv_bytes(frame)

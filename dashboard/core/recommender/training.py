@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dashboard.core.recommender import store
+from dashboard.core.recommender import store, visit_store
 from dashboard.core.storage import db
 from dashboard.core.storage.schema import training_jobs
 
@@ -180,6 +180,7 @@ def run(
     beater.start()
     try:
         store.train(engine, directory=directory, progress=progress, estimators=estimators)
+        visit_store.train(engine, directory=directory, progress=progress)  # seconds, beside the stall model
     except Exception as exc:  # the job fails, the current model stays; the pages say why
         _update(engine, job.id, status="failed", finished_at=_now(), error=f"{type(exc).__name__}: {exc}"[:2000])
     else:

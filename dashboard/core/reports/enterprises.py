@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.reports.kpi import in_districts
+from dashboard.core.storage.enterprise_tables import REGISTER_COLUMNS, read_register
 from dashboard.core.storage.schema import enterprise_contacts, enterprises
 
-COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
-
-
-def read(
-    engine: sa.Engine, district: str | tuple[str, ...] | None = None, *, with_contacts: bool = False
-) -> pd.DataFrame:
-    """Every enterprise in ``district`` (an adcode, a tuple of them, or None for all), largest first.
-
-    ``with_contacts`` adds ``head_name`` and ``contact``: personal data, for those who work the district only.
-    """
-    columns = [enterprises.c[c] for c in COLUMNS]
-    query = sa.select(*columns)
-    if with_contacts:
-        query = sa.select(*columns, enterprise_contacts.c.head_name, enterprise_contacts.c.contact).select_from(
-            enterprises.outerjoin(enterprise_contacts)
-        )
-    if (condition := in_districts(enterprises.c.district, district)) is not None:
-        query = query.where(condition)
-    query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
-    names = list(COLUMNS) + (["head_name", "contact"] if with_contacts else [])
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=names)
+COLUMNS = REGISTER_COLUMNS
+read = read_register  # the district's register, as its pages show it
 
 
 def districts_of(engine: sa.Engine, ids: list[str]) -> dict[str, str]:
@@ -48,3 +27,8 @@ def forget_contacts(engine: sa.Engine, ids: list[str]) -> int:
     """Delete the personal data of these enterprises; returns how many records held some."""
     with engine.begin() as conn:
         return conn.execute(enterprise_contacts.delete().where(enterprise_contacts.c.enterprise_id.in_(ids))).rowcount
+
+
+def is_empty(engine: sa.Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(enterprises.c.enterprise_id).limit(1)).first() is None

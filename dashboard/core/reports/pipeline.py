@@ -18,8 +18,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.reports import periods
-from dashboard.core.reports.kpi import change, in_districts
+from dashboard.core.reports.kpi import change
+from dashboard.core.storage.enterprise_tables import VISIT_COLUMNS, read_visits
 from dashboard.core.storage.schema import enterprise_visits, enterprises
+
+__all__ = ["read_visits", "stages", "summary", "funnel", "compare", "history", "district_rates"]
 
 STAGES: dict[str, tuple[str, str]] = {
     "none": ("未接触", "Not yet contacted"),
@@ -30,37 +33,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "had_union": ("已有工会", "Had a union"),
 }
 OPEN_STAGES = ("held", "interested", "declined")  # contacted, no union yet
-VISIT_COLUMNS = (
-    "visit_key",
-    "enterprise_id",
-    "district",
-    "visited_on",
-    "session_id",
-    "outcome",
-    "founded_on",
-    "union_kind",
-    "members",
-    "reason",
-    "services_offered",
-    "services_asked",
-    "notes",
-)
 LARGE = 25  # staff: an enterprise that may found its own union (工会法)
-
-
-def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Every visit in ``district`` (an adcode, a tuple, or None for all), oldest first, dates as datetime64."""
-    query = sa.select(*(enterprise_visits.c[c] for c in VISIT_COLUMNS))
-    if (condition := in_districts(enterprise_visits.c.district, district)) is not None:
-        query = query.where(condition)
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query.order_by(enterprise_visits.c.visited_on)).all(), columns=VISIT_COLUMNS)
-    for column in ("visited_on", "founded_on"):
-        frame[column] = pd.to_datetime(frame[column])
-    frame["members"] = pd.to_numeric(frame["members"])
-    for column in ("services_offered", "services_asked"):
-        frame[column] = frame[column].fillna("")
-    return frame
 
 
 def history(engine: sa.Engine, enterprise_id: str) -> pd.DataFrame:

@@ -1,0 +1,54 @@
+"""The enterprise register and its visits read as frames: what the pipeline, the KPIs and the visit recommender
+all start from (the reading lives here, below them, so none reads the tables its own way)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.core.storage.schema import enterprise_contacts, enterprise_visits, enterprises
+
+REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
+VISIT_COLUMNS = tuple(c.name for c in enterprise_visits.columns if c.name not in ("row_hash", "upload_id"))
+
+
+def _within(column: sa.Column, district: str | tuple[str, ...] | None):
+    if district is None or (isinstance(district, str) and not district):
+        return None
+    return column == district if isinstance(district, str) else column.in_(list(district))
+
+
+def read_register(
+    engine: sa.Engine, district: str | tuple[str, ...] | None = None, *, with_contacts: bool = False
+) -> pd.DataFrame:
+    """Every enterprise in ``district`` (an adcode, a tuple of them, or None for all), largest first.
+
+    ``with_contacts`` adds ``head_name`` and ``contact``: personal data, for those who work the district only.
+    """
+    columns = [enterprises.c[c] for c in REGISTER_COLUMNS]
+    query = sa.select(*columns)
+    if with_contacts:
+        query = sa.select(*columns, enterprise_contacts.c.head_name, enterprise_contacts.c.contact).select_from(
+            enterprises.outerjoin(enterprise_contacts)
+        )
+    if (condition := _within(enterprises.c.district, district)) is not None:
+        query = query.where(condition)
+    query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
+    names = list(REGISTER_COLUMNS) + (["head_name", "contact"] if with_contacts else [])
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=names)
+
+
+def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every visit in ``district`` (an adcode, a tuple, or None for all), oldest first, dates as datetime64."""
+    query = sa.select(*(enterprise_visits.c[c] for c in VISIT_COLUMNS))
+    if (condition := _within(enterprise_visits.c.district, district)) is not None:
+        query = query.where(condition)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query.order_by(enterprise_visits.c.visited_on)).all(), columns=VISIT_COLUMNS)
+    for column in ("visited_on", "founded_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    frame["members"] = pd.to_numeric(frame["members"])
+    for column in ("services_offered", "services_asked"):
+        frame[column] = frame[column].fillna("")
+    return frame

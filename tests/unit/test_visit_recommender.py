@@ -1,0 +1,348 @@
+"""The enterprise-visit recommender (企业沟通会): features, labels, model, joint groups, plans, routes, backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.core.recommender import calendar
+from dashboard.core.recommender import visits as V
+from data import visit_worlds
+
+
+@pytest.fixture(scope="module")
+def world() -> visit_worlds.World:
+    return visit_worlds.make("sample", seed=7, n=3_000)
+
+
+@pytest.fixture(scope="module")
+def model(world):
+    return V.VisitModel().fit(world.register, world.visits, world.plan_start)
+
+
+@pytest.fixture(scope="module")
+def fitted_plan(world, model):
+    return V.plan(world.register, world.visits, model, world.plan_start, days=14, staff=5, per_day=4)
+
+
+def _register(rows) -> pd.DataFrame:
+    """A register from (id, lat, lon, staff[, status, district, street]) tuples."""
+    out = []
+    for r in rows:
+        eid, lat, lon, staff = r[:4]
+        status = r[4] if len(r) > 4 else "none"
+        district = r[5] if len(r) > 5 else "110105"
+        street = r[6] if len(r) > 6 else "望京街道"
+        out.append(
+            {
+                "enterprise_id": eid,
+                "name": f"企业{eid}",
+                "district": district,
+                "street": street,
+                "lat": lat,
+                "lon": lon,
+                "industry": "C",
+                "staff": staff,
+                "union_status": status,
+                "union_founded_on": pd.NaT,
+            }
+        )
+    frame = pd.DataFrame(out)
+    frame["union_founded_on"] = pd.to_datetime(frame["union_founded_on"])
+    return frame
+
+
+def _visits(rows) -> pd.DataFrame:
+    """Visits from (id, visited_on, outcome[, founded_on, members]) tuples."""
+    out = []
+    for r in rows:
+        founded_on = r[3] if len(r) > 3 else None
+        members = r[4] if len(r) > 4 else np.nan
+        out.append(
+            {
+                "enterprise_id": r[0],
+                "visited_on": pd.Timestamp(r[1]),
+                "outcome": r[2],
+                "founded_on": pd.Timestamp(founded_on) if founded_on else pd.NaT,
+                "members": members,
+                "services_offered": "",
+                "services_asked": "",
+                "reason": None,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------------------------------------------- grouping
+
+M = 1 / 111_000  # one metre of latitude in degrees
+
+
+def test_small_neighbours_are_grouped_and_big_or_far_ones_are_not():
+    register = _register(
+        [
+            ("a", 39.99, 116.47, 10),
+            ("b", 39.99 + 40 * M, 116.47, 9),
+            ("c", 39.99 + 80 * M, 116.47, 8),
+            ("big", 39.99 + 20 * M, 116.47, 200),
+            ("far1", 40.05, 116.30, 15),
+            ("far2", 40.10, 116.30, 15),
+            ("had", 39.99 + 10 * M, 116.47, 12, "founded"),
+        ]
+    )
+    u = V.units(register).set_index("unit_id")
+    joint = u[u["kind"] == "joint"]
+    assert len(joint) == 1
+    group = joint.iloc[0]
+    assert sorted(group["members"]) == ["a", "b", "c"]
+    assert group["staff"] == 27 >= V.JOINT_MIN_STAFF
+    assert u.loc["big", "kind"] == "single" and u.loc["far1", "kind"] == "single" and u.loc["far2", "kind"] == "single"
+    assert "had" not in set(u.index) and not any("had" in m for m in u["members"])  # has a union: no unit
+    # every unionless enterprise is in exactly one unit
+    members = [m for ms in u["members"] for m in ms]
+    assert sorted(members) == sorted(["a", "b", "c", "big", "far1", "far2"])
+
+
+def test_a_group_that_cannot_reach_25_is_not_formed_and_groups_are_capped():
+    few = _register([("a", 39.99, 116.47, 5), ("b", 39.99 + 30 * M, 116.47, 6)])
+    assert set(V.units(few)["kind"]) == {"single"}
+    many = _register([(f"e{i}", 39.99 + i * 5 * M, 116.47, 2) for i in range(20)])
+    u = V.units(many)
+    assert u["members"].map(len).max() <= V.JOINT_MAX_MEMBERS
+    assert (u.loc[u["kind"] == "joint", "staff"] >= 0).all()
+    # a group of 2-staff enterprises cannot reach 25 within the cap of 8: none is formed
+    assert set(u["kind"]) == {"single"}
+
+
+def test_grouping_is_deterministic(world):
+    a, b = V.units(world.register), V.units(world.register.sample(frac=1.0, random_state=1).reset_index(drop=True))
+    key = lambda u: sorted(tuple(sorted(m)) for m in u["members"])  # noqa: E731
+    assert key(a) == key(b)
+    joint = a[a["kind"] == "joint"]
+    assert len(joint) > 10 and (joint["staff"] >= V.JOINT_MIN_STAFF).all()
+
+
+# ------------------------------------------------------------------------------------------------- features, labels
+
+
+def test_features_use_only_the_past(world):
+    as_of = pd.Timestamp("2025-03-01")
+    reg, vis = world.register, world.visits
+    before = V.features(reg, vis, as_of)
+    target, other = reg["enterprise_id"].iloc[0], reg["enterprise_id"].iloc[1]
+    day = pd.Timedelta(days=1)
+    more = pd.concat(
+        [
+            vis,
+            _visits(
+                [
+                    (target, as_of, "interested"),
+                    (target, as_of + pd.Timedelta(days=3), "declined"),
+                    (other, as_of + day, "founded", as_of + 5 * day),
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    after = V.features(reg, more, as_of)
+    pd.testing.assert_frame_equal(before, after)
+    # a visit the day before does change them
+    earlier = pd.concat([vis, _visits([(target, as_of - pd.Timedelta(days=1), "interested")])], ignore_index=True)
+    changed = V.features(reg, earlier, as_of)
+    assert changed.loc[reg.index[0], "last_outcome"] == "interested"
+    assert changed.loc[reg.index[0], "days_since"] == 1
+
+
+def test_features_count_contacts_and_unions_founded_nearby():
+    register = _register(
+        [("x", 39.99, 116.47, 50), ("n1", 39.99 + 300 * M, 116.47, 40), ("n2", 39.99 + 5000 * M, 116.47, 40)]
+    )
+    visits = _visits(
+        [
+            ("x", "2025-01-05", "held"),
+            ("x", "2025-02-05", "declined"),
+            ("n1", "2025-01-10", "founded", "2025-02-01", 30),
+            ("n2", "2025-01-10", "founded", "2025-02-01", 30),
+        ]
+    )
+    register.loc[register["enterprise_id"].isin(["n1", "n2"]), "union_status"] = "founded"
+    f = V.features(register, visits, "2025-03-01").iloc[0]
+    assert f["contacts"] == 2 and f["last_outcome"] == "declined" and f["ever_declined"] == 1
+    assert f["founded_1km"] == 1  # n1 at 300 m; n2 at 5 km is not nearby
+    assert f["founded_street"] == 2
+    assert V.features(register, visits, "2025-01-20").iloc[0]["founded_1km"] == 0  # not founded yet then
+
+
+def test_training_labels_count_90_days_and_not_91():
+    register = _register([(f"e{i}", 39.99 + i * 0.01, 116.47, 60) for i in range(4)])
+    day0 = pd.Timestamp("2024-01-10")
+    visits = _visits(
+        [
+            ("e0", day0, "founded", day0 + pd.Timedelta(days=90), 40),
+            ("e1", day0, "interested"),
+            ("e2", day0, "declined"),
+            ("e3", day0, "held"),
+        ]
+    )
+    register.loc[1, "union_status"] = "founded"
+    register.loc[1, "union_founded_on"] = day0 + pd.Timedelta(days=91)  # by the register: one day too late
+    register.loc[2, "union_status"] = "founded"
+    register.loc[2, "union_founded_on"] = day0 + pd.Timedelta(days=30)
+    X, y = V.training_frame(register, visits, "2025-01-01")
+    assert list(y) == [1, 0, 1, 0]
+    assert (X["never_visited"] == 1).all()  # the visit itself is not in its own features
+    # a visit whose 90 days have not passed by ``until`` is not a training row
+    X2, y2 = V.training_frame(register, visits, day0 + pd.Timedelta(days=60))
+    assert len(y2) == 0
+
+
+def test_join_rates_default_and_shrinkage():
+    register = _register([("a", 39.99, 116.47, 100, "founded", "110105"), ("b", 40.0, 116.3, 100, "none", "110108")])
+    assert V.join_rates(register, _visits([])).eq(V.DEFAULT_JOIN_RATE).all()
+    rates = V.join_rates(register, _visits([("a", "2024-01-01", "founded", "2024-02-01", 100)]))
+    assert V.DEFAULT_JOIN_RATE < rates["110105"] < 1.0  # one enterprise at 100 % moves it a little
+    assert rates["110108"] < rates["110105"]
+
+
+# ------------------------------------------------------------------------------------------------------------ model
+
+
+def test_prior_is_used_without_foundings(world):
+    reg = world.register
+    no_foundings = world.visits[world.visits["outcome"] != "founded"].copy()
+    reg = reg.assign(union_status=np.where(reg["union_founded_on"].notna(), "none", reg["union_status"]))
+    m = V.VisitModel().fit(reg, no_foundings, world.plan_start)
+    assert m.uses_prior and m.card()["estimator"] == "prior"
+    p = m.predict(reg, no_foundings, world.plan_start)
+    staff = reg.loc[p.index, "staff"]
+    assert p.between(0, 1).all()
+    assert p[staff >= 200].mean() > p[staff <= 5].mean()
+    empty = V.VisitModel().fit(reg, _visits([]).iloc[:0], world.plan_start)
+    assert empty.uses_prior and np.isclose(empty.base_rate_, V.VisitModel.PRIOR_BASE)
+
+
+def test_model_learns_and_is_picklable(world, model):
+    assert not model.uses_prior and model.estimator_ in V.ESTIMATORS
+    card = json.loads(json.dumps(model.card()))
+    assert card["rows"] > 1000 and card["positives"] > 100 and card["validation"]
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    again = joblib.load(io.BytesIO(buffer.getvalue()))
+    a = model.predict(world.register, world.visits, world.plan_start)
+    b = again.predict(world.register, world.visits, world.plan_start)
+    pd.testing.assert_series_equal(a, b)
+    assert set(a.index) == set(world.register.index[world.register["union_status"] == "none"])
+
+
+def test_model_beats_largest_first_under_the_truth(world, model):
+    """On the world's truth: the model's picks are more likely to found and bring more members than largest-first."""
+    u = V.unit_features(world.register, world.visits, world.plan_start, V.units(world.register), model)
+    truth = world.unit_values(u).to_numpy()
+    prob = 1 / (1 + np.exp(-world.truth.set_index("enterprise_id")["logit"]))
+    single = (u["kind"] == "single").to_numpy()
+    true_p = np.where(single, u["members"].map(lambda m: prob.get(m[0], np.nan)).to_numpy(dtype=float), np.nan)
+    k = 200
+
+    def top(score):
+        return np.argsort(-score.to_numpy(), kind="stable")[:k]
+
+    m, lg, uv = top(V.model_scores(u)), top(V.largest_first(u)), top(V.longest_unvisited(u))
+    assert truth[m].sum() > 1.05 * truth[lg].sum()
+    assert truth[m].sum() > 1.2 * truth[uv].sum()
+    assert np.nanmean(true_p[m]) > 1.2 * np.nanmean(true_p[lg])
+
+
+# ------------------------------------------------------------------------------------------------------------ plans
+
+
+def test_plan_fills_every_slot_on_working_days_only(world, fitted_plan):
+    days = V.working_days(world.plan_start, 14)
+    assert all(calendar.day_info(d).day_type in (calendar.WORKDAY, calendar.MAKEUP) for d in fitted_plan["date"])
+    assert set(fitted_plan["date"]) == set(days)
+    assert len(fitted_plan) == 5 * 4 * len(days)
+    assert fitted_plan["unit_id"].is_unique
+    assert set(fitted_plan["staff_no"]) == set(range(1, 6))
+    per_day = fitted_plan.groupby(["date", "staff_no"])["order"].apply(sorted)
+    assert all(o == [1, 2, 3, 4] for o in per_day)
+
+
+def test_national_day_week_and_its_make_up_sunday(world, model):
+    start = dt.date(2025, 9, 27)  # Saturday; 28th a make-up Sunday, 1-8 October 国庆
+    days = V.working_days(start, 12)
+    assert days == [dt.date(2025, 9, 28), dt.date(2025, 9, 29), dt.date(2025, 9, 30)]
+    p = V.plan(world.register, world.visits, model, start, days=12, staff=3, per_day=2, today=world.plan_start)
+    assert sorted(set(p["date"])) == days and len(p) == 3 * 2 * 3
+    # an administrator's override makes a holiday a working day
+    extra = V.working_days(start, 12, overrides={dt.date(2025, 10, 8): calendar.WORKDAY})
+    assert dt.date(2025, 10, 8) in extra
+
+
+def test_district_filter(world, model):
+    p = V.plan(world.register, world.visits, model, world.plan_start, days=7, staff=2, district="110108")
+    assert len(p) and set(p["district"]) == {"110108"}
+    q = V.plan(world.register, world.visits, model, world.plan_start, days=7, staff=2, district=("110101", "110102"))
+    assert set(q["district"]) <= {"110101", "110102"} and len(q) == len(p)
+
+
+def test_each_day_is_a_nearest_neighbour_route(fitted_plan):
+    for _, day in fitted_plan.groupby(["date", "staff_no"]):
+        day = day.sort_values("order")
+        lat, lon = day["lat"].to_numpy(), day["lon"].to_numpy()
+        assert day["km_from_previous"].iloc[0] == 0
+        for i in range(1, len(day)):
+            rest = range(i, len(day))
+            dist = [V.haversine_km(lat[i - 1], lon[i - 1], lat[j], lon[j]) for j in rest]
+            assert np.isclose(day["km_from_previous"].iloc[i], min(dist), atol=0.01)
+
+
+def test_days_are_compact_compared_with_random_assignment(fitted_plan):
+    def spread(frame: pd.DataFrame) -> float:
+        out = []
+        for _, g in frame.groupby(["date", "staff_no"]):
+            lat, lon = g["lat"].to_numpy(), g["lon"].to_numpy()
+            out.append(np.mean(V.haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])))
+        return float(np.mean(out))
+
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(fitted_plan))
+    shuffled = fitted_plan.assign(lat=fitted_plan["lat"].to_numpy()[order], lon=fitted_plan["lon"].to_numpy()[order])
+    assert spread(fitted_plan) < 0.5 * spread(shuffled)
+
+
+def test_joint_rows_and_reasons(world, fitted_plan):
+    assert {"single", "joint"} <= set(V.units(world.register)["kind"])
+    for row in fitted_plan.itertuples():
+        shown = V._about(row.staff)
+        if row.kind == "single":
+            assert f"员工约{shown}人" in row.reason_zh and f"about {shown} staff" in row.reason_en
+        else:
+            assert f"合计员工约{shown}人" in row.reason_zh and row.name.startswith("联合工会：")
+            assert "、" in row.enterprise_id
+        assert ("从未走访" in row.reason_zh) or ("上次沟通在" in row.reason_zh)
+    assert (fitted_plan["expected_members"] > 0).all() and fitted_plan["p_found"].between(0, 1).all()
+
+
+def test_baseline_policies_plan_too(world):
+    big = V.plan(world.register, world.visits, None, world.plan_start, days=7, staff=2, policy="largest")
+    units = V.units(world.register)
+    assert big["staff"].min() >= units["staff"].quantile(0.9)
+    fresh = V.plan(world.register, world.visits, None, world.plan_start, days=7, staff=2, policy="unvisited")
+    assert fresh["reason_zh"].str.contains("从未走访").all()
+    with pytest.raises(ValueError):
+        V.plan(world.register, world.visits, None, world.plan_start, days=7, staff=2)
+
+
+def test_backtest_is_json_simple(world):
+    result = V.backtest(world.register, world.visits, "2024-09-01")
+    json.dumps(result)
+    assert result["test_visits"] > 50 and 0 < result["k"] <= result["test_visits"]
+    for key in ("members_captured_model", "members_captured_largest", "members_captured_unvisited"):
+        assert 0 <= result[key] <= 1
+    assert result["auc"] > 0.55
+    assert result["log_loss"] < result["log_loss_constant"]
