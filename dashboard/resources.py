@@ -209,3 +209,13 @@ def visit_plan(
     scope: Scope, start: dt.date, days: int, staff: int, per_day: int, district: str | None, v: str
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     return access.plan_visits(engine(), scope, visit_model(v), start, days, staff, per_day, district)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def enterprise_outlook(scope: Scope, district: str | None, as_of: dt.date, v: str) -> pd.DataFrame:
+    return access.enterprise_outlook(engine(), scope, visit_model(v), district, as_of)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def enterprise_district_rates(scope: Scope, v: str) -> pd.DataFrame:
+    return access.enterprise_district_rates(engine(), scope)

@@ -78,10 +78,20 @@ if tiles_kind == "custom" and not tiles.usable_url:
         )
     )
 
-l1, l2, l3 = st.columns(3)
+l1, l2, l3, l4 = st.columns(4)
 show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")
 show_heat = l2.toggle(t("历史场次热力", "Session history heat"), True, key="map_l_heat")
 show_sites = l3.toggle(t("点位预计效果", "Sites by predicted yield"), True, key="map_l_sites")
+show_enterprises = l4.toggle(
+    t("未建会企业与建会率", "Unionless enterprises, union rate"),
+    False,
+    key="map_l_enterprises",
+    help=t(
+        "各区按建会率着色；未建会企业按员工数定大小、按走访后预计发展会员着色。",
+        "Districts coloured by the share of enterprises with a union; unionless enterprises sized by staff and "
+        "coloured by the members a visit is expected to bring.",
+    ),
+)
 
 stats = resources.district_stats(me, date_from, date_to, v)
 site_frame = resources.site_stats(me, date_from, date_to, district, v)
@@ -127,19 +137,32 @@ if show_density:
         counts = {**counts, "enterprise_sessions": t("企业沟通会", "enterprise sessions")}
     geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", *counts]], on="adcode")
     geo["label"] = geo["name_zh"] if lang() == "zh" else geo["name_en"]
-    layer, leg = maps.district_layer(
-        geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles
-    )
-    layer.add_to(m)
-    legends.append(
-        (
-            t(
-                "职工密度（人/平方公里，按点位周边职工数估计）",
-                "Worker density (per km², estimated from sites' nearby workers)",
-            ),
-            leg,
+    rates = resources.enterprise_district_rates(me, v) if show_enterprises else pd.DataFrame()
+    if len(rates):  # 建会率 colours the districts while the enterprise layer is on
+        geo = geo.merge(rates[["union_rate", "enterprises", "with_union"]], left_on="adcode", right_index=True)
+        geo["union_pct"] = geo["union_rate"] * 100
+        layer, leg = maps.district_layer(
+            geo,
+            "union_pct",
+            "label",
+            {
+                "union_pct": t("建会率 %", "union rate %"),
+                "enterprises": t("名录企业", "enterprises"),
+                "with_union": t("已建会", "with a union"),
+            },
+            tiles,
         )
-    )
+        title = t("建会率（名录企业中已建会的比例，%）", "Union rate (share of registered enterprises with one, %)")
+    else:
+        layer, leg = maps.district_layer(
+            geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles
+        )
+        title = t(
+            "职工密度（人/平方公里，按点位周边职工数估计）",
+            "Worker density (per km², estimated from sites' nearby workers)",
+        )
+    layer.add_to(m)
+    legends.append((title, leg))
 if show_heat and session_type == "enterprise":
     st.caption(
         t(
@@ -185,6 +208,40 @@ if show_sites and len(site_frame):
     )
     layer.add_to(m)
     legends.append((value_label, leg))
+
+if show_enterprises:
+    outlook_e = resources.enterprise_outlook(me, district, today, v)
+    drawn_e, left_out_e = maps.most_valuable(outlook_e, "expected_members")
+    if left_out_e:
+        st.caption(
+            t(
+                f"未建会企业太多，地图只画走访后预计发展会员最多的 {len(drawn_e):,} 家"
+                f"（另有 {left_out_e:,} 家未画出）。",
+                f"Too many unionless enterprises: the map draws the {len(drawn_e):,} a visit is expected to bring "
+                f"most members from ({left_out_e:,} more not drawn).",
+            )
+        )
+    if len(drawn_e):
+        layer, leg = maps.enterprise_layer(
+            drawn_e,
+            "expected_members",
+            {
+                "name": t("企业", "Enterprise"),
+                "staff": t("员工数", "Staff"),
+                "expected_members": t("走访后预计发展会员", "Expected members of a visit"),
+            },
+            tiles,
+        )
+        layer.add_to(m)
+        legends.append(
+            (
+                t(
+                    "未建会企业：走访后预计发展会员（圈大小为员工数）",
+                    "Unionless enterprises: expected members of a visit (size: staff)",
+                ),
+                leg,
+            )
+        )
 
 map_widgets.frame_districts(m, me, district, tiles)
 out = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="main_map")

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core.access import accounts
-from dashboard.core.recommender import store
+from dashboard.core.recommender import store, visit_store
 from dashboard.core.storage import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,7 @@ def setup(tmp_path_factory):
     sample.load(engine)
     enterprise_sample.load(engine)
     store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
+    visit_store.train(engine, directory=tmp / "models")
     return url, tmp / "models", engine
 
 

@@ -2,13 +2,17 @@
 history, and what leadership may not see."""
 
 import datetime as dt
+import json
 
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core import access
 from dashboard.core.access.scope import Scope
+from dashboard.core.recommender import visits
+from dashboard.core.reports import kpi
 
 from .conftest import APP, open_page
+from .test_pages import map_script
 
 CHAOYANG = Scope("chaoyang", "planner", ("110105",))
 
@@ -53,3 +57,57 @@ def test_finding_an_enterprise_by_name(app, setup):
     assert options and all("物流" in o for o in options)
     at.text_input(key="ent_query").input("<script>alert(1)</script>").run()
     assert not at.exception and any(c.value == "没有找到。" for c in at.caption)
+
+
+def test_a_planner_plans_visits_with_reasons_and_a_download(app, setup):
+    at = open_page(app, "enterprises", "chaoyang")
+    at.number_input(key="visit_days").set_value(7)
+    at.number_input(key="visit_staff").set_value(3)
+    at.number_input(key="visit_per_day").set_value(2)
+    next(b for b in at.button if b.label == "生成走访计划").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    plan = next(d.value for d in at.dataframe if "理由" in d.value.columns)
+    start = at.date_input(key="visit_start").value
+    workdays = visits.working_days(start, 7)
+    assert len(plan) == 3 * 2 * len(workdays) and set(plan["所属区"]) == {"朝阳区"}
+    assert plan["理由"].str.contains("员工约").all()
+    first_day = plan[plan["日期"] == plan["日期"].min()]
+    assert sorted(first_day["工作人员"].unique()) == [1, 2, 3]
+    assert any(m.label == "预计发展会员" for m in at.metric)
+    assert not any("还没有训练好" in i.value for i in at.info)  # the fixture's trained visit model is used
+
+
+def test_leadership_reads_the_pipeline_but_has_no_visit_plan(app):
+    at = open_page(app, "enterprises", "leader")
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == ["建会进展", "久未联系", "企业详情"]
+
+
+def test_kpi_page_shows_the_enterprise_funnel_with_year_on_year(app, setup):
+    engine = setup[2]
+    at = open_page(app, "kpi", "admin")
+    period = at.selectbox(key="kpi_period_year@zh").value
+    funnel = access.enterprise_funnel(engine, Scope("a", "admin"), period, as_of=None).set_index("metric")
+    assert metric(at, "经沟通建会") == f"{int(funnel.at['founded', 'current']):,}"
+    assert metric(at, "走访企业数") == f"{int(funnel.at['visited', 'current']):,}"
+
+
+def test_map_draws_unionless_enterprises_and_the_union_rate(app, setup):
+    at = open_page(app, "map", "chaoyang")
+    at.toggle(key="map_l_enterprises").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    script = map_script(at)
+    assert json.dumps("建会率 %")[1:-1] in script  # the districts' tooltip
+    _, last = kpi.date_range(setup[2])
+    loaded = access.visit_model(setup[2])
+    top = access.enterprise_outlook(setup[2], CHAOYANG, loaded, as_of=last + dt.timedelta(days=1)).iloc[0]
+    assert json.dumps(top["name"])[1:-1] in script  # the enterprise a visit is expected to bring most from
+
+
+def test_model_page_shows_the_visit_backtest_against_baselines(app):
+    at = open_page(app, "model", "admin")
+    table = next(d.value for d in at.dataframe if "policy" in d.value.columns)
+    policies = table.set_index("policy")["share"]
+    assert len(policies) == 4 and policies.between(0, 1).all()
+    assert any("员工最多的先走访" in p for p in policies.index)
+    assert any("只能评价实际走访过的企业" in c.value for c in at.caption)

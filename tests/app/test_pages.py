@@ -231,7 +231,15 @@ def test_model_page_shows_the_backtest_against_baselines(app):
 
 @pytest.mark.parametrize(
     "page, title",
-    [("map", "Map"), ("plan", "Plan"), ("enterprises", "Enterprises"), ("kpi", "KPIs"), ("upload", "Upload"), ("model", "Model"), ("admin", "Admin")],
+    [
+        ("map", "Map"),
+        ("plan", "Plan"),
+        ("enterprises", "Enterprises"),
+        ("kpi", "KPIs"),
+        ("upload", "Upload"),
+        ("model", "Model"),
+        ("admin", "Admin"),
+    ],
 )
 def test_every_page_has_an_english_version(app, page, title):
     sign_in(app)

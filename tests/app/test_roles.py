@@ -15,7 +15,15 @@ from .conftest import APP, open_page, sign_in
 
 CHAOYANG = Scope("chaoyang", "planner", ("110105",))
 PAGES = ["map", "plan", "enterprises", "kpi", "upload", "model", "admin"]
-TITLES = {"map": "地图", "plan": "计划", "enterprises": "企业", "kpi": "指标", "upload": "上传", "model": "模型", "admin": "管理"}
+TITLES = {
+    "map": "地图",
+    "plan": "计划",
+    "enterprises": "企业",
+    "kpi": "指标",
+    "upload": "上传",
+    "model": "模型",
+    "admin": "管理",
+}
 ALLOWED = {
     "admin": set(PAGES),
     "leader": {"map", "enterprises", "kpi", "model"},

@@ -46,7 +46,7 @@ def server(tmp_path_factory):
         pytest.skip("no chromium")
     sys.path.insert(0, str(ROOT))
     from dashboard.core.intake import ingest
-    from dashboard.core.recommender import store
+    from dashboard.core.recommender import store, visit_store
     from dashboard.core.storage import db
     from data import enterprise_sample, sample
 
@@ -64,6 +64,7 @@ def server(tmp_path_factory):
         engine, f"点位编号,点位名称,所属区,纬度,经度,点位类型,周边职工数\n{rows}\n".encode(), "hostile.csv"
     )
     store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
+    visit_store.train(engine, directory=tmp / "models")
     port = _free_port()
     env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(tmp / "models"), "OUTREACH_SAMPLE": "0"}
     proc = subprocess.Popen(

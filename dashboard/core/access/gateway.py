@@ -496,6 +496,30 @@ def train_visit_model(
     return loaded
 
 
+def enterprise_outlook(
+    engine: sa.Engine,
+    scope: Scope,
+    loaded: visit_store.LoadedVisits | None,
+    district: str | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """The unionless enterprises of the caller's districts (or the one chosen) with the model's expected members
+    of a visit (:func:`visit_store.outlook`), highest first; no personal data."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="enterprises", district=district)
+    register, history = visit_store.frames(engine)
+    frame = visit_store.outlook(loaded, register, history, as_of or dt.date.today())
+    if where is not None:
+        frame = frame[frame["district"].isin([where] if isinstance(where, str) else list(where))]
+    return frame.reset_index(drop=True)
+
+
+def enterprise_district_rates(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+    """Per district the caller may read: registered enterprises, with a union, contacted, founded after visits,
+    and 建会率 (the share with a union)."""
+    where = scope.readable()
+    return pipeline.district_rates(enterprises_register.read(engine, where), pipeline.read_visits(engine, where))
+
+
 def plan_visits(
     engine: sa.Engine,
     scope: Scope,

@@ -242,6 +242,34 @@ def site_layer(
     return layer, legend(edges)
 
 
+def enterprise_layer(
+    frame: pd.DataFrame,
+    value_col: str,
+    tooltip_cols: dict[str, str],
+    tiles: Tiles = Tiles(),
+    name: str = "enterprises",
+) -> tuple[folium.GeoJson, list]:
+    """Enterprises as circles sized by staff (3–12 px, by the log of staff) and coloured by ``value_col``."""
+    located = frame.dropna(subset=["lat", "lon"])
+    cls, edges = classify(located[value_col])
+    lat, lon = shift_points(located["lat"], located["lon"], tiles)
+    staff = pd.to_numeric(located["staff"], errors="coerce").fillna(1).clip(lower=1).to_numpy(dtype=float)
+    radius = np.clip(3 + 3 * np.log10(staff), 3, 12).round(1)
+    features = []
+    for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
+        shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
+        props = properties({"_fill": PALETTE[c] if c >= 0 else NO_DATA, "_r": str(radius[i]), **shown})
+        features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        marker=folium.CircleMarker(radius=5, weight=1, color="#333333", fill=True, fill_opacity=0.8),
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "radius": float(f["properties"]["_r"])},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
+    )
+    return layer, legend(edges)
+
+
 MAX_SITES = 2000  # markers a map draws: beyond a few thousand the page lags for seconds and weighs megabytes
 
 

@@ -33,7 +33,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sklearn.neighbors import BallTree
+from sklearn.neighbors import BallTree, KDTree
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -95,6 +95,16 @@ def _radians(register: pd.DataFrame) -> np.ndarray:
     lat = pd.to_numeric(register["lat"], errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(register["lon"], errors="coerce").to_numpy(dtype=float)
     return np.asarray(np.radians(np.column_stack([lat, lon])), dtype=float)
+
+
+def _planar_km(register: pd.DataFrame) -> np.ndarray:
+    """(n, 2) north and east in km on a local plane, NaN where unknown: within a kilometre or two, at Beijing's
+    latitude, within metres of the great-circle distance, and a k-d tree counts 90,000 neighbourhoods in a
+    fraction of a second where the haversine ball tree took seconds."""
+    lat = pd.to_numeric(register["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(register["lon"], errors="coerce").to_numpy(dtype=float)
+    km = EARTH_M / 1000 * np.pi / 180
+    return np.c_[lat * km, lon * km * np.cos(np.radians(lat))]
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
@@ -196,26 +206,49 @@ def _neighbours(
     register: pd.DataFrame, query: np.ndarray, founded_day: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Enterprises within :data:`NEARBY_M` of each queried register row: their count, and their founding days."""
-    xy = _radians(register)
+    xy = _planar_km(register)
     have = ~np.isnan(xy).any(axis=1)
     n_firms = np.full(len(query), np.nan)
     days: list[np.ndarray] = [np.zeros(0)] * len(query)
     if not have.any() or not have[query].any():
         return n_firms, days
-    tree_all = BallTree(xy[have], metric="haversine")
+    tree_all = KDTree(xy[have])
     q_ok = have[query]
     qx = xy[query[q_ok]]
-    r = NEARBY_M / EARTH_M
+    r = NEARBY_M / 1000
     n_firms[q_ok] = tree_all.query_radius(qx, r, count_only=True) - 1  # not counting itself
     founded = have & ~np.isnan(founded_day)
     if founded.any():
         f_idx = np.flatnonzero(founded)
-        tree_f = BallTree(xy[f_idx], metric="haversine")
+        tree_f = KDTree(xy[f_idx])
         hits = tree_f.query_radius(qx, r)
         fdays = founded_day[f_idx]
         for slot, h in zip(np.flatnonzero(q_ok), hits, strict=True):
             days[slot] = fdays[h]
     return n_firms, days
+
+
+def _neighbour_counts(
+    register: pd.DataFrame, query: np.ndarray, founded_day: np.ndarray, day: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_neighbours` for one day: the enterprises within :data:`NEARBY_M` of each queried row, and how many
+    of them had founded before ``day`` (counted by the tree, not listed: 90,000 enterprises in a fraction of
+    the time)."""
+    xy = _planar_km(register)
+    have = ~np.isnan(xy).any(axis=1)
+    n_firms = np.full(len(query), np.nan)
+    n_founded = np.full(len(query), np.nan)
+    if not have.any() or not have[query].any():
+        return n_firms, n_founded
+    q_ok = have[query]
+    qx = xy[query[q_ok]]
+    r = NEARBY_M / 1000
+    n_firms[q_ok] = KDTree(xy[have]).query_radius(qx, r, count_only=True) - 1
+    before = have & (founded_day < day)  # NaN (no union) compares False
+    n_founded[q_ok] = 0.0
+    if before.any():
+        n_founded[q_ok] = KDTree(xy[before]).query_radius(qx, r, count_only=True)
+    return n_firms, n_founded
 
 
 def _history(
@@ -269,8 +302,12 @@ def _feature_rows(
     staff = _staff(register)[rows]
     # unions founded nearby before the day: within 1 km, and in the same street
     uniq, inverse = np.unique(rows, return_inverse=True)
-    n_firms_u, days_u = _neighbours(register, uniq, founded_day)
-    founded_1km = _segment_counts(inverse.astype(np.int64), t, days_u)
+    if len(t) and np.all(t == t[0]):  # one day for all (a prediction): count, do not list, the unions nearby
+        n_firms_u, founded_u = _neighbour_counts(register, uniq, founded_day, float(t[0]))
+        founded_1km = founded_u[inverse]
+    else:
+        n_firms_u, days_u = _neighbours(register, uniq, founded_day)
+        founded_1km = _segment_counts(inverse.astype(np.int64), t, days_u)
     street_key = register["district"].astype("string").fillna("") + "|" + register["street"].astype("string")
     street_key = street_key.to_numpy(dtype=object)
     s_codes, s_inv = np.unique(street_key.astype(str), return_inverse=True)
