@@ -146,7 +146,7 @@ ENT_LABELS = {
     "visited": ("走访企业数", "Enterprises visited"),
     "interested": ("有意向或建会", "Interested or founded"),
     "founded": ("经沟通建会", "Founded after visits"),
-    "members": ("建会发展会员", "Members at founding"),
+    "members": ("建会时入会人数", "Members at founding"),
     "founding_rate_large": ("25人以上企业建会率", "Founding rate, 25+ staff"),
 }
 if int(ent.at["visited", "current"]) == 0 and int(ent.at["founded", "current"]) == 0:
