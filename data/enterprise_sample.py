@@ -218,12 +218,16 @@ def _visits(
     """The visits of the sample's enterprise sessions, one per enterprise reached, as a visits file holds them.
 
     Each session that founded unions visits the enterprises founded on its date; its other enterprises reached are
-    drawn from its district's enterprises without a union, larger ones more often (a habit, not a plan), and
-    their outcome follows the same receptiveness that drives founding (有意向 more often where it is high), so a
-    model can learn from them. Sessions that founded none reach enterprises the same way.
+    drawn from its district's enterprises without a union on that day (some of them found one later), larger ones
+    more often (a habit, not a plan), and their outcome follows the same receptiveness that drives founding
+    (有意向 more often where it is high, and mostly for those that found later), so a model can learn from them.
+    Sessions that founded none reach enterprises the same way.
     """
-    none = frame["union_status"].eq("未建会").to_numpy()
     founded_on = frame["union_founded_on"].to_numpy()
+    # the day each enterprise had a union from: never (inf), always (a joint union's member: -inf), or its date
+    day_of = pd.to_datetime(frame["union_founded_on"].replace("", None), errors="coerce")
+    union_day = (day_of - pd.Timestamp("2018-01-01")).dt.days.to_numpy(dtype=float)
+    union_day = np.where(frame["union_status"].eq("联合工会"), -np.inf, np.nan_to_num(union_day, nan=np.inf))
     weight = np.sqrt(frame["staff"].to_numpy().astype(float))
     p = 1 / (1 + np.exp(-propensity))
     adcodes = districts.resolve_series(frame["district"])
@@ -251,7 +255,8 @@ def _visits(
             used.add((int(i), day))
             offered = "、".join(rng.choice(SERVICES, size=rng.integers(1, 3), replace=False))
             out.append((i, day, sid, "已建会", day, int(members[i]), "", offered, rng.choice(SERVICES)))
-        open_ = pool[none[pool]]
+        today = (pd.Timestamp(day) - pd.Timestamp("2018-01-01")).days
+        open_ = pool[union_day[pool] > today]
         k = min(max(int(n) - len(founders), 0), len(open_))
         if not k:
             continue
@@ -260,7 +265,8 @@ def _visits(
                 continue
             used.add((int(i), day))
             draw = rng.random()
-            if draw < min(0.9, 2.5 * p[i]):
+            founds_later = bool(np.isfinite(union_day[i]))  # interested now, more often than not
+            if draw < (0.6 if founds_later else min(0.9, 2.5 * p[i])):
                 outcome, reason = "有意向", ""
             elif draw > 0.85:
                 outcome, reason = "暂不建会", str(rng.choice(REASONS[1:] if frame["staff"].iat[i] >= 25 else REASONS))

@@ -346,3 +346,51 @@ def test_backtest_is_json_simple(world):
         assert 0 <= result[key] <= 1
     assert result["auc"] > 0.55
     assert result["log_loss"] < result["log_loss_constant"]
+
+
+def test_app_sample_files_convert_to_the_recommender_frames():
+    """The bench's app_sample world reads the sample's register and visits files (Chinese headers)."""
+    files = pd.DataFrame(
+        {
+            "统一社会信用代码": ["A1", "A2", "A3"],
+            "企业名称": ["甲", "乙", "丙"],
+            "所属区": ["朝阳区", "海淀", "东城区"],
+            "纬度": [39.9, 39.95, 39.91],
+            "经度": [116.45, 116.3, 116.41],
+            "行业门类": ["C", "I", "F"],
+            "员工数": [120, 30, 8],
+            "建会状态": ["已建会", "未建会", "联合工会"],
+            "建会日期": ["2020-05-06", "", ""],
+        }
+    )
+    register = visit_worlds.register_frame(files)
+    assert list(register.columns) == list(_register([("x", 0.0, 0.0, 1)]).columns)
+    assert register["district"].tolist() == ["110105", "110108", "110101"]
+    assert register["union_status"].tolist() == ["founded", "none", "joint"]
+    assert register["street"].isna().all() and register["union_founded_on"].dtype == "datetime64[ns]"
+    assert (
+        register["union_founded_on"].iloc[0] == pd.Timestamp("2020-05-06")
+        and register["union_founded_on"].isna()[1:].all()
+    )
+    visits = visit_worlds.visits_frame(
+        pd.DataFrame(
+            {
+                "企业编号": ["A1", "A2", "A2", "A2"],
+                "沟通日期": ["2020-05-06", "2021-01-04", "2021-03-01", "2021-06-01"],
+                "场次编号": ["E1", "E2", "E3", "E4"],
+                "沟通结果": ["已建会", "有意向", "已沟通", "暂不建会"],
+                "建会日期": ["2020-05-06", "", "", ""],
+                "建会会员数": pd.array([90, None, None, None], dtype="Int64"),
+                "暂不建会原因": ["", "", "", "负责人暂不同意"],
+                "提供服务包": ["法律服务", "", "", ""],
+                "需求服务包": ["", "", "", ""],
+            }
+        )
+    )
+    assert visits["outcome"].tolist() == ["founded", "interested", "held", "declined"]
+    assert visits["members"].iloc[0] == 90 and visits["members"].isna()[1:].all()
+    assert visits["founded_on"].iloc[0] == pd.Timestamp("2020-05-06") and visits["founded_on"].isna()[1:].all()
+    assert visits["reason"].isna()[:3].all() and visits["reason"].iloc[3] == "负责人暂不同意"
+    assert V.founding_days(register, visits)[0] == V._day("2020-05-06")
+    with pytest.raises(ValueError):
+        visit_worlds.register_frame(files.assign(建会状态=["已建会", "不知道", "未建会"]))
