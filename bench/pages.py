@@ -33,13 +33,14 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard.core.access import accounts  # noqa: E402
 from dashboard.core.intake import ingest  # noqa: E402
-from dashboard.core.recommender import store  # noqa: E402
+from dashboard.core.recommender import store, visit_store  # noqa: E402
 from dashboard.core.storage import db  # noqa: E402
-from data import sample  # noqa: E402
+from data import enterprise_sample, sample  # noqa: E402
 
 PAGES = {
     "地图 map": "/",
     "计划 plan": "/plan",
+    "企业 enterprises": "/enterprises",
     "指标 kpi": "/kpi",
     "上传 upload": "/upload",
     "模型 model": "/model",
@@ -69,7 +70,9 @@ def build(tmp: Path, scale: int) -> tuple[str, Path]:
         max_bytes=1 << 40,
         max_rows=1 << 40,
     )
+    enterprise_sample.load(engine, sessions=world.sessions)  # the register (90,000) and its visits, at 1x
     store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
+    visit_store.train(engine, directory=tmp / f"models{scale}")
     accounts.create_demo_accounts(engine)
     return url, tmp / f"models{scale}"
 

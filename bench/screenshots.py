@@ -23,7 +23,15 @@ from pages import build, serve  # noqa: E402
 
 from dashboard.core.access import accounts  # noqa: E402
 
-PAGES = {"/": "map", "/plan": "plan", "/kpi": "kpi", "/upload": "upload", "/model": "model", "/admin": "admin"}
+PAGES = {
+    "/": "map",
+    "/plan": "plan",
+    "/enterprises": "enterprises",
+    "/kpi": "kpi",
+    "/upload": "upload",
+    "/model": "model",
+    "/admin": "admin",
+}
 SIZES = {"desktop": (1440, 900, "admin"), "phone": (390, 844, "chaoyang")}
 PASSWORDS = {a[0]: a[3] for a in accounts.DEMO_ACCOUNTS}
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"

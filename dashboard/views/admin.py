@@ -127,8 +127,8 @@ def detail_zh(raw: object) -> str:
     return "；".join(shown)
 
 
-users_tab, audit_tab, calendar_tab = st.tabs(
-    [t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar")]
+users_tab, audit_tab, calendar_tab, services_tab = st.tabs(
+    [t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar"), t("服务包", "Service packages")]
 )
 
 with users_tab:
@@ -283,3 +283,73 @@ with calendar_tab:
             access.set_calendar_day(eng, me, day, day_type, note or None)
             resources.data_changed()
             st.success(t("已保存。", "Saved."))
+
+
+with services_tab:
+    st.caption(
+        t(
+            "企业沟通记录中“提供服务包”“需求服务包”可填的名称。改名后旧记录随之改名；停用的服务包在新文件中不再接受，"
+            "旧记录照常显示。名称里不能有顿号、逗号、分号、斜杠或竖线（它们在文件中分隔多个服务包）。",
+            "The names a visits file may give as services offered or asked. Renaming renames them in old visits too; a "
+            "retired package is no longer accepted in new files and still shown in old ones. A name may not contain "
+            "、 , ; / or | (they separate packages in files).",
+        )
+    )
+    packages = access.service_packages(eng, me)
+    st.dataframe(
+        packages.assign(active=packages["active"].map({True: t("使用中", "in use"), False: t("已停用", "retired")}))[
+            ["zh", "en", "active"]
+        ],
+        hide_index=True,
+        column_config={"zh": t("中文名称", "Chinese"), "en": t("英文名称", "English"), "active": t("状态", "Status")},
+    )
+    with st.form("service_add", clear_on_submit=True):
+        a1, a2 = st.columns(2)
+        new_zh = a1.text_input(t("新服务包（中文）", "New package (Chinese)"), max_chars=40)
+        new_en = a2.text_input(t("英文名称（可空）", "English name (optional)"), max_chars=60)
+        if st.form_submit_button(t("新增", "Add")) and new_zh.strip():
+            try:
+                access.add_service(eng, me, new_zh, new_en)
+            except ValueError:
+                st.error(
+                    t(
+                        "名称已在清单中，或含有顿号、逗号、分号、斜杠、竖线。",
+                        "The name is already in the list, or contains 、 , ; / or |.",
+                    )
+                )
+            else:
+                resources.data_changed()
+                st.rerun()
+    with st.form("service_change"):
+        names = dict(zip(packages["key"], packages["zh"], strict=True))
+        b1, b2, b3 = st.columns([1, 1, 1])
+        which = b1.selectbox(t("服务包", "Package"), list(names), format_func=names.get, key="service_which")
+        rename = b2.text_input(t("改名为（可空）", "Rename to (optional)"), max_chars=40)
+        state = b3.selectbox(
+            t("状态", "Status"),
+            ["keep", "retire", "restore"],
+            format_func={
+                "keep": t("不变", "unchanged"),
+                "retire": t("停用", "retire"),
+                "restore": t("恢复使用", "restore"),
+            }.get,
+        )
+        if st.form_submit_button(t("保存", "Save")):
+            try:
+                access.update_service(
+                    eng,
+                    me,
+                    which,
+                    zh=rename.strip() or None,
+                    active=None if state == "keep" else state == "restore",
+                )
+            except ValueError:
+                st.error(
+                    t(
+                        "名称已在清单中，或含有顿号、逗号、分号、斜杠、竖线。",
+                        "The name is already in the list, or contains 、 , ; / or |.",
+                    )
+                )
+            else:
+                resources.data_changed()
+                st.rerun()

@@ -13,7 +13,7 @@ from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import INDUSTRIES, OUTCOMES
 from dashboard.core.recommender import visits as visits_core
 from dashboard.core.reports.pipeline import STAGES
-from dashboard.i18n import lang, lang_key, t
+from dashboard.i18n import lang, lang_key, md_escape, t
 
 st.title(t("企业", "Enterprises"))
 shown_lang = lang()  # bound for this run: format_funcs are also called after it (streamlit#13788)
@@ -65,7 +65,7 @@ def one_enterprise(found: pd.DataFrame) -> None:
     e = page["enterprise"]
     status = {"none": t("未建会", "No union"), "founded": t("已建会", "Founded"), "joint": t("联合工会", "Joint union")}
     row = staged.set_index("enterprise_id").loc[chosen]
-    st.subheader(str(e["name"]), anchor=False)
+    st.subheader(md_escape(e["name"]), anchor=False)  # a name is data, never Markdown
     facts = {
         t("统一社会信用代码 / 编号", "Credit code / id"): e["enterprise_id"],
         t("区", "District"): districts.name(e["district"], shown_lang),

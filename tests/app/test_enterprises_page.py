@@ -111,3 +111,20 @@ def test_model_page_shows_the_visit_backtest_against_baselines(app):
     assert len(policies) == 4 and policies.between(0, 1).all()
     assert any("员工最多的先走访" in p for p in policies.index)
     assert any("只能评价实际走访过的企业" in c.value for c in at.caption)
+
+
+def test_an_admin_adds_and_retires_a_service_package(app, setup):
+    at = open_page(app, "admin", "admin")
+    form_inputs = [w for w in at.text_input if w.label == "新服务包（中文）"]
+    form_inputs[0].input("就业服务")
+    next(b for b in at.button if b.label == "新增").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    listed = access.service_packages(setup[2], Scope("a", "admin"))
+    assert "就业服务" in set(listed["zh"])
+    key = listed.set_index("zh").loc["就业服务", "key"]
+    at.selectbox(key="service_which").set_value(key)
+    next(s for s in at.selectbox if s.label == "状态").set_value("retire")
+    next(b for b in at.button if b.label == "保存" and b.form_id == "service_change").click().run()
+    assert not at.exception
+    listed = access.service_packages(setup[2], Scope("a", "admin")).set_index("key")
+    assert not bool(listed.loc[key, "active"])

@@ -80,7 +80,7 @@ def test_the_map_frames_the_planners_district_and_the_city(visit):
     assert _contains(city, city_box)  # the city view shows all 16 districts whole
 
 
-@pytest.mark.parametrize("path", ["/", "/plan", "/kpi", "/upload", "/model", "/admin"])
+@pytest.mark.parametrize("path", ["/", "/plan", "/enterprises", "/kpi", "/upload", "/model", "/admin"])
 def test_no_english_in_the_browser_in_chinese(visit, path):
     page = visit.open(path)
     if path == "/plan":
