@@ -37,6 +37,34 @@ World kinds (``KINDS``):
   group's value is its members' values added up), no streets (``street`` is None) and no receptiveness column (its
   enterprise-level noise is inside ``propensity``). The history ends on ``sample.HISTORY_END`` (2026-10-31, a
   Saturday), so plans start on Monday 2026-11-02.
+* ``campaigned``: Beijing after years of founding campaigns, a world where the best plan is far from largest first
+  (a sensitivity test: is there room, and does the model take it?). Its mechanisms, each a thing union staff
+  describe:
+
+  - the campaigns reached most large enterprises before the history starts: 65 % of those with 100 staff or more
+    and 40 % of those with 25-99 already have a union (``pre_union``; before the history, so undated), and they
+    were the willing ones: an enterprise's chance of such a union rises with its receptiveness (log-odds +1.5 per
+    standard deviation, ``pre_union_receptive``; the intercept set so that the shares hold), so the large
+    enterprises still without one are disproportionately resistant;
+  - receptiveness varies more between enterprises (``receptive_sd`` 1.4 against 0.9), and 15 % of heads refuse
+    whoever asks (group policy, an owner set against it: receptiveness 3 lower, ``refuser_share``,
+    ``refuser_shift``). It is persistent, as in every kind (the truth is static), and here it also shows in
+    refusals: a visit that neither founds nor finds interest ends in 暂不建会 with log-odds ``logit(0.4) - 1.0 x``
+    receptiveness in standard deviations (``decline_receptive``; 0.4 flat in the other kinds), so a resistant
+    enterprise declines again and again and its past declines are informative;
+  - staff matters less to the odds (``staff_coef`` 0.35 against 0.55; ``base`` -2.7 so that the log-odds at the
+    median of 20 staff are the sample's), and the history is long (48 months) and made by habit, large first
+    (``habit_staff`` 1.0): the large resistant enterprises have many visits and declines on record;
+  - 10 % of the register was registered recently (``new_share``): never visited, no union and not in a joint one,
+    receptiveness unselected (the population's, refusers included, where the old unionless large ones are far
+    below it), and young, so smaller (staff drawn like everyone's x 0.4, ``new_staff_scale``: a median of 8). The
+    register carries no registration date, so nothing marks them but having no visits; ``truth["new"]`` flags them.
+
+  Everything else is the ``sample`` kind's (12 visits a working day, districts, streets, industries, join rates).
+  With the first three mechanisms and new enterprises as large as anyone's, the oracle reached only 1.25x largest
+  first (largest first then takes the large new ones too); the refusers and the new ones' smaller size give it
+  1.5-1.6x on 20,000 enterprises. These were set on oracle / largest alone, before any model was run on the kind.
+  The mechanisms draw from a stream of their own, so the other kinds' worlds are unchanged by them.
 """
 
 from __future__ import annotations
@@ -52,7 +80,7 @@ from data import enterprise_sample, sample
 from data.enterprise_sample import INDUSTRY, NAME_WORDS, STAFF_MEDIAN, STAFF_SIGMA, _credit_codes, _places
 
 # new kinds go at the end: a kind's position seeds its generator
-KINDS = ("sample", "short", "unvisited", "unlike", "new_district", "app_sample")
+KINDS = ("sample", "short", "unvisited", "unlike", "new_district", "app_sample", "campaigned")
 APP_SAMPLE = "app_sample"  # the app's own sample register (data.enterprise_sample), not this module's generator
 APP_SEEDS = (sample.DEFAULT_SEED, 20180402, 20180403)  # the sample's default seed and two others
 APP_PLAN_START = dt.date(2026, 11, 2)  # the Monday after sample.HISTORY_END
@@ -76,6 +104,13 @@ class Spec:
     habit_staff: float = 0.8
     habit_km: float = 8.0
     skip_districts: tuple[str, ...] = ()
+    pre_union: tuple[float, float] = (0.2, 0.0)  # share with a union before the history: >= 100 staff, 25-99
+    pre_union_receptive: float = 0.0  # log-odds of such a union per standard deviation of receptiveness
+    decline_receptive: float = 0.0  # 暂不建会 log-odds (no founding, no interest) fall by this per sd (0: 0.4 flat)
+    new_share: float = 0.0  # registered recently: never visited, no union, receptiveness unselected
+    new_staff_scale: float = 1.0  # their staff, as a share of what everyone's is drawn as
+    refuser_share: float = 0.0  # heads who refuse whoever asks: receptiveness lower by refuser_shift
+    refuser_shift: float = 0.0
 
 
 SPECS = {
@@ -84,6 +119,20 @@ SPECS = {
     "unvisited": Spec(months=36, per_day=3.0, habit_km=3.0),
     "unlike": Spec(base=-2.3, staff_coef=0.2, industry_mult=2.5, street_sd=0.9, receptive_sd=1.3),
     "new_district": Spec(months=36, skip_districts=("110112", "110114", "110115")),
+    "campaigned": Spec(
+        months=48,
+        base=-2.7,
+        staff_coef=0.35,
+        receptive_sd=1.4,
+        habit_staff=1.0,
+        pre_union=(0.65, 0.4),
+        pre_union_receptive=1.5,
+        decline_receptive=1.0,
+        new_share=0.1,
+        new_staff_scale=0.4,
+        refuser_share=0.15,
+        refuser_shift=3.0,
+    ),
 }
 
 
@@ -93,7 +142,7 @@ class World:
     seed: int
     register: pd.DataFrame  # the recommender's register frame
     visits: pd.DataFrame  # the recommender's visits frame
-    truth: pd.DataFrame  # enterprise_id, logit, members_if_founded, receptiveness (aligned to register)
+    truth: pd.DataFrame  # enterprise_id, logit, members_if_founded, receptiveness, new (aligned to register)
     history_end: dt.date
     spec: Spec | None = field(default_factory=Spec)  # None for app_sample (not made from a Spec)
     joint_bonus: float = JOINT_BONUS  # on a grouped small enterprise's log-odds; 0 in app_sample
@@ -132,6 +181,24 @@ def _streets(places: pd.DataFrame) -> pd.Series:
     return places["centre"] + number.astype(str) + "号街道"
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-z)), dtype=float)
+
+
+def _shares(share: float, slope: float, r: np.ndarray) -> np.ndarray:
+    """P of each enterprise of standardised receptiveness ``r``: ``sigmoid(a + slope x r)``, ``a`` such that their
+    mean is ``share`` (exactly ``share`` for all when ``slope`` is 0; 0 when ``share`` is)."""
+    if share <= 0 or not len(r):
+        return np.zeros(len(r))
+    if slope == 0:
+        return np.full(len(r), float(share))
+    lo, hi = -30.0, 30.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _sigmoid(mid + slope * r).mean() < share else (lo, mid)
+    return _sigmoid((lo + hi) / 2 + slope * r)
+
+
 def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     """Generate world ``kind`` (one of :data:`KINDS`) of ``n`` enterprises; the same seed gives the same world.
 
@@ -141,6 +208,8 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
         return app_sample(seed)
     spec = SPECS[kind]
     rng = np.random.default_rng([seed, KINDS.index(kind)])
+    # the later kinds' own mechanisms draw from a stream of their own: the earlier kinds' worlds stay as they were
+    extra = np.random.default_rng([seed, KINDS.index(kind), 1])
     units = pd.Series(sample.UNITS)
     counts = np.floor(units / units.sum() * n).astype(int)
     counts.iloc[0] += n - int(counts.sum())
@@ -149,6 +218,10 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     share = np.array([INDUSTRY[s][0] for s in sections])
     industry = rng.choice(sections, size=n, p=share / share.sum())
     staff = np.clip(np.round(np.exp(np.log(STAFF_MEDIAN) + rng.normal(0, STAFF_SIGMA, n))), 1, 20_000).astype(int)
+    new = np.zeros(n, dtype=bool)  # registered recently (campaigned)
+    if spec.new_share > 0:
+        new[extra.choice(n, size=round(spec.new_share * n), replace=False)] = True
+        staff[new] = np.maximum(np.round(staff[new] * spec.new_staff_scale), 1).astype(int)
     ids = _credit_codes(rng, places["district"])
     street = _streets(places)
     number = pd.Series(np.arange(n)).groupby([places["centre"].to_numpy(), industry]).cumcount() + 1
@@ -165,6 +238,10 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     street_codes, street_inv = np.unique(street.to_numpy(dtype=str), return_inverse=True)
     street_effect = rng.normal(0, spec.street_sd, len(street_codes))[street_inv]
     receptive = rng.normal(0, spec.receptive_sd, n)
+    refuser = np.zeros(n, dtype=bool)  # a head who will not have a union whoever asks (campaigned)
+    if spec.refuser_share > 0:
+        refuser = extra.random(n) < spec.refuser_share
+        receptive = receptive - spec.refuser_shift * refuser
     logit = (
         spec.base
         + spec.staff_coef * np.log(staff)
@@ -175,12 +252,17 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
         - np.where(staff < 25, 0.8, 0.0)
     )
     members_if = np.maximum(np.round(staff * rng.uniform(*JOIN_RATE, n)), 1).astype(int)
+    r_sd = receptive / max(spec.receptive_sd, 0.1)  # receptiveness in standard deviations
 
-    # unions before the programme, and joint-union members
+    # unions before the programme (the willing ones more often where pre_union_receptive > 0), joint-union members
     status = np.full(n, "none", dtype=object)
-    before = (staff >= 100) & (rng.random(n) < 0.2)
+    p_before = np.zeros(n)
+    for band, share in zip(((staff >= 100), (staff >= 25) & (staff < 100)), spec.pre_union, strict=True):
+        band &= ~new
+        p_before[band] = _shares(share, spec.pre_union_receptive, r_sd[band])
+    before = rng.random(n) < p_before
     status[before] = "founded"
-    joint = (staff < 25) & (rng.random(n) < 0.15)
+    joint = (staff < 25) & (rng.random(n) < 0.15) & ~new
     status[joint] = "joint"
 
     # the history: habit visits on weekdays over the months before HISTORY_END
@@ -195,6 +277,7 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     km = np.hypot((places["lat"] - centre_lat) * 111.0, (places["lon"] - centre_lon) * 85.0).to_numpy()
     weight = staff**spec.habit_staff * np.exp(-km / spec.habit_km) * rng.lognormal(0, 0.5, n)
     weight[status != "none"] = 0.0
+    weight[new] = 0.0  # registered after the habit's lists were drawn up
     weight[places["district"].isin(spec.skip_districts).to_numpy()] = 0.0
     who = rng.choice(n, size=n_visits, p=weight / weight.sum())
     when = days[rng.integers(0, len(days), n_visits)]
@@ -211,7 +294,9 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     founds &= founded_on <= np.datetime64(HISTORY_END)  # a founding after the end is not on record yet
     p_interest = 1 / (1 + np.exp(-(-1.0 + 1.2 * receptive[pos] / max(spec.receptive_sd, 0.1))))
     interested = rng.random(len(v)) < p_interest
-    declined = ~interested & (rng.random(len(v)) < 0.4)
+    # 暂不建会: 0.4 of the rest, or (decline_receptive > 0) more often the less receptive the enterprise
+    p_decline = 0.4 if spec.decline_receptive == 0 else _sigmoid(np.log(0.4 / 0.6) - spec.decline_receptive * r_sd[pos])
+    declined = ~interested & (rng.random(len(v)) < p_decline)
     outcome = np.where(founds, "founded", np.where(interested, "interested", np.where(declined, "declined", "held")))
     visits = pd.DataFrame(
         {
@@ -245,7 +330,13 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
         }
     )
     truth = pd.DataFrame(
-        {"enterprise_id": ids, "logit": logit, "members_if_founded": members_if, "receptiveness": receptive}
+        {
+            "enterprise_id": ids,
+            "logit": logit,
+            "members_if_founded": members_if,
+            "receptiveness": receptive,
+            "new": new,
+        }
     )
     return World(kind, seed, register, visits, truth, HISTORY_END, spec)
 
@@ -332,6 +423,7 @@ def app_sample(seed: int = sample.DEFAULT_SEED) -> World:
             "logit": truth["propensity"].to_numpy(dtype=float),
             "members_if_founded": truth["members_if_founded"].to_numpy(dtype=float),
             "receptiveness": np.full(len(register), np.nan),
+            "new": np.zeros(len(register), dtype=bool),
         }
     )
     return World(APP_SAMPLE, seed, register, visits, truth, sample.HISTORY_END, None, 0.0, APP_PLAN_START)

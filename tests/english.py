@@ -56,10 +56,14 @@ ALLOWED = {
 }
 # What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
 # a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
-DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail", "value"}
+DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail", "value", "session"}
+DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}  # credit codes and register ids; a package's English name
 WORD = re.compile(r"[A-Za-z]{3,}")
 COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary)\[")  # markdown colour, not text
-CODE = re.compile(r"`[^`]*`|\b[\w/.-]+\.(?:py|csv|xlsx|ics|html|md)\b")  # commands and file names are code
+CODE = re.compile(
+    r"`[^`]*`|\b[\w/.-]+\.(?:py|csv|xlsx|ics|html|md)\b"  # commands and file names are code
+    r"|(?<![0-9A-Za-z])[0-9A-Z]{18}(?![0-9A-Za-z])|E-\d{6}-[0-9A-F]{10}"  # credit codes and register ids are data
+)
 
 
 def english_words(texts) -> set[str]:

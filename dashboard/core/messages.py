@@ -444,6 +444,17 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "企业“{value}”同一天的沟通在第 {rows} 行重复出现且内容不同。请删去错误的一行。",
         "Enterprise '{value}' has visits on the same day on rows {rows} with different values. Delete the wrong row.",
     ),
+    "name_mismatch": (
+        WARNING,
+        "这个企业编号在名录中的名称是“{limit}”，与本行的“{value}”不同。请核对编号是否填错。",
+        "This enterprise id is registered as '{limit}', not '{value}' as on this row. Check that the id is right.",
+    ),
+    "register_founding_kept": (
+        WARNING,
+        "该企业已由沟通记录登记为 {limit} 建会；名录中的建会状态以沟通记录为准。若建会有误，请改正那条沟通记录。",
+        "This enterprise's founding on {limit} is recorded by a visit; the register keeps it. If the founding is "
+        "wrong, correct that visit.",
+    ),
     "duplicate_enterprise": (
         ERROR,
         "企业“{value}”在第 {rows} 行重复出现且内容不同。请删去错误的一行。",

@@ -343,10 +343,21 @@ def visit_model_section() -> None:
             model_card["estimator"], t("先验（记录太少）", "Prior (too few visits)")
         ),
     )
-    c4.metric("AUC", f"{bt['auc']:.2f}" if "auc" in bt else "—")
+    c4.metric(
+        t("区分能力", "AUC"),
+        f"{bt['auc']:.2f}" if "auc" in bt else "—",
+        help=t(
+            "把后来建会的企业排在没建会的企业前面的概率（回测）：0.5 等于随机，1 为完全区分。",
+            "The chance a founding enterprise is ranked above one that did not found (backtest): 0.5 is random.",
+        ),
+    )
     if "members_captured_model" not in bt:
         st.caption(t("沟通记录太短，无法回测。", "Too short a history to backtest.") + f" {bt.get('skipped', '')}")
         return
+    # the city's counts for those who read the whole city; a planner reads the shares
+    tested = f"{bt['test_visits']:,} 家" if city else t("全市的", "city's")
+    top = f"前 {bt['k']:,} 家" if city else t("前列", "first")
+    top_en = f"top {bt['k']:,}" if city else "first ones"
     rows = [
         (t("本模型（建会可能性 × 预计会员）", "This model (P × expected members)"), bt["members_captured_model"]),
         (t("基线：员工最多的先走访", "Baseline: largest first"), bt["members_captured_largest"]),
@@ -370,13 +381,13 @@ def visit_model_section() -> None:
     st.caption(
         t(
             f"回测：用 {visit.card['backtest_cutoff']} 之前的记录训练，把其后 90 天实际走访过的 "
-            f"{bt['test_visits']:,} 家企业按各方法排序，看排在前 {bt['k']:,} 家的企业占了多少后来建会带来的会员。"
+            f"{tested}企业按各方法排序，看排在{top}的企业占了多少后来建会带来的会员。"
             f"模型的对数损失 {bt['log_loss']:.3f}，"
             f"按总体建会率估计为 {bt['log_loss_constant']:.3f}（越低越好）。只能评价实际走访过的企业：从没走访过的企业"
             "会不会建会，历史记录无法告诉任何方法。",
             f"Backtest: trained on the records before {visit.card['backtest_cutoff']}, each method ranks the "
-            f"{bt['test_visits']:,} enterprises actually visited in the 90 days after; the share of the members their "
-            f"foundings brought that the top {bt['k']:,} hold. Log-loss {bt['log_loss']:.3f} against "
+            f"{tested.replace(' 家', '')} enterprises actually visited in the 90 days after; the share of the "
+            f"members their foundings brought that the {top_en} hold. Log-loss {bt['log_loss']:.3f} against "
             f"{bt['log_loss_constant']:.3f} for the overall rate (lower is better). Only visited enterprises can be "
             "judged: whether one never visited would have founded, no history can tell any method.",
         )

@@ -41,7 +41,7 @@ def visible_texts(at) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("page", ["map", "plan", "kpi", "upload", "model", "admin"])
+@pytest.mark.parametrize("page", ["map", "plan", "enterprises", "kpi", "upload", "model", "admin"])
 def test_no_english_on_any_page_in_chinese(app, setup, page):
     import sqlalchemy as sa
 
@@ -51,6 +51,11 @@ def test_no_english_on_any_page_in_chinese(app, setup, page):
     if page == "plan":
         next(b for b in at.button if b.label == "生成计划").click().run()
         assert not at.exception
+    if page == "enterprises":  # the visit plan too, with its table and reasons
+        next(b for b in at.button if b.label == "生成走访计划").click().run()
+        assert not at.exception
+    if page == "map":  # and the enterprise layer's texts
+        at.toggle(key="map_l_enterprises").set_value(True).run()
     with setup[2].connect() as conn:  # account names (other tests add some) are the users' data, not the UI's
         names = {w.lower() for (n,) in conn.execute(sa.select(users.c.name)) for w in WORD.findall(n)}
     found = {w for w in english_words(visible_texts(at)) if w.lower() not in names}

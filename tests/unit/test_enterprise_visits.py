@@ -278,3 +278,118 @@ def test_only_an_admin_edits_the_service_list(register):
         access.update_service(register, admin, key, zh="法律服务")  # two packages of one name
     listed = access.service_packages(register, planner)
     assert listed.set_index("key").loc[key, "zh"] == "就业创业服务"
+
+
+# ---- what an attacker's pass found (each failed before its fix)
+
+
+def _mask(text, *codes):
+    for code in codes:
+        text = text.replace(code, "X").replace(code.lower(), "x")
+    return text
+
+
+FOREIGN_ROWS = [
+    f"{SOFT},2024-05-02,已建会,2024-05-03,61,,,",  # over 海淀's stored staff (60): its staff must not show
+    f"{SOFT},2024-05-02,已沟通,,,,,",  # valid in itself
+    f"{SOFT.lower()},2024-05-02,已沟通,,,,,",  # as typed on a licence
+]
+
+
+@pytest.mark.parametrize("row", FOREIGN_ROWS)
+def test_another_districts_enterprise_is_answered_exactly_as_a_missing_one(register, row):
+    planner = Scope("cy", "planner", ("110105",))
+    missing_code = "91110105MA01ABC0QX"
+    missing = row.replace(SOFT, missing_code).replace(SOFT.lower(), missing_code.lower())
+
+    def answer(text, **options):
+        r = access.import_visits(register, planner, (HEADER + text + "\n").encode(), "v.csv", today=TODAY, **options)
+        words = [
+            (p.code, p.row, p.column, _mask(p.zh, SOFT, missing_code))
+            for p in r.problems
+            if p.code != "file_seen_before"
+        ]
+        return r.status, r.counts(), words, len(r.rejected_rows)
+
+    seen = answer(row)
+    assert seen == answer(missing)
+    assert seen[2][0][0] == "unknown_enterprise" and "60" not in seen[2][0][3]
+    mixed = f"{BIG},2024-03-01,已沟通,,,,,\n"
+    assert answer(mixed + row, skip_invalid=True, dry_run=True) == answer(
+        mixed + missing, skip_invalid=True, dry_run=True
+    )
+    assert _enterprise(register, SOFT)["union_status"] == "none"
+
+
+def test_moving_a_founding_to_another_visit_in_one_file_keeps_the_register_founded(register):
+    assert _visits(register, f"{BIG},2024-03-01,已建会,2024-03-02,100,,,\n").status == "written"
+    moved = _visits(register, f"{BIG},2024-03-01,已沟通,,,,,\n{BIG},2024-03-02,已建会,2024-03-02,100,,,\n")
+    assert moved.status == "written", moved.problems
+    stored = _enterprise(register, BIG)
+    assert stored["union_status"] == "founded" and str(stored["union_founded_on"]) == "2024-03-02"
+    reg, visits = _frames(register)
+    assert (visits["outcome"] == "founded").sum() == 1
+
+
+def test_a_second_founding_visit_on_the_same_date_is_refused(register):
+    assert _visits(register, f"{BIG},2024-03-01,已建会,2024-03-02,100,,,\n").status == "written"
+    again = _visits(register, f"{BIG},2024-03-02,已建会,2024-03-02,100,,,\n")
+    assert again.status == "refused" and [p.code for p in again.errors] == ["already_founded"]
+
+
+def test_a_register_reimport_does_not_undo_a_founding_a_visit_recorded(register):
+    assert _visits(register, f"{BIG},2024-03-01,已建会,2024-03-02,100,,,\n").status == "written"
+    again = ingest.import_enterprises(register, REGISTER.replace("180,未建会", "185,未建会").encode(), "r2.csv")
+    assert again.status == "written" and any(p.code == "register_founding_kept" for p in again.problems)
+    stored = _enterprise(register, BIG)
+    assert stored["union_status"] == "founded" and stored["staff"] == 185
+
+
+def test_an_enterprise_moved_to_another_district_takes_its_visits_along(register):
+    assert _visits(register, f"{SOFT},2024-03-01,已沟通,,,,,\n").status == "written"
+    moved = REGISTER.replace("中关村软件科技有限公司,海淀区", "中关村软件科技有限公司,朝阳区")
+    assert ingest.import_enterprises(register, moved.encode(), "moved.csv").status == "written"
+    assert set(pipeline.read_visits(register, "110105")["enterprise_id"]) == {SOFT}
+    assert pipeline.read_visits(register, "110108").empty
+
+
+def test_a_register_id_of_eighteen_characters_is_found_as_stored(register):
+    odd = "统一社会信用代码,企业编号,企业名称,所属区,员工数\n,cy-2024000000001234,小店,朝阳区,5\n"
+    assert ingest.import_enterprises(register, odd.encode(), "odd.csv").status == "written"
+    assert _visits(register, "cy-2024000000001234,2024-03-01,已沟通,,,,,\n").status == "written"
+
+
+def test_a_wrong_code_with_a_right_name_is_pointed_out(register):
+    header = "企业编号,企业名称,沟通日期,沟通结果\n"
+    report = ingest.import_visits(
+        register, (header + f"{BIG},国贸小吃店,2024-03-01,已沟通\n").encode(), "n.csv", today=TODAY
+    )
+    notes = [p for p in report.problems if p.code == "name_mismatch"]
+    assert notes and "北京望京物流有限公司" in notes[0].zh and notes[0].row == 2
+
+
+def test_service_names_a_file_could_not_tell_apart_are_refused(register):
+    admin = Scope("root", "admin", None)
+    for zh, en in (("Legal services", "x"), ("新服务", "LEGAL SERVICES"), ("training", "t"), ("a\x00b", "y")):
+        with pytest.raises(ValueError):
+            access.add_service(register, admin, zh, en)
+
+
+def test_the_visit_planner_and_outlook_keep_to_the_callers_scope(register):
+    from dashboard.core.access import PermissionDenied
+
+    planner, leader = Scope("cy", "planner", ("110105",)), Scope("boss", "leadership", None)
+    with pytest.raises(PermissionDenied):
+        access.plan_visits(register, planner, None, dt.date(2024, 7, 1), 5, 2, district="110108")
+    with pytest.raises(PermissionDenied):
+        access.plan_visits(register, leader, None, dt.date(2024, 7, 1), 5, 2)
+    with pytest.raises(PermissionDenied):
+        access.train_visit_model(register, leader)
+    with pytest.raises(PermissionDenied):
+        access.enterprise_outlook(register, planner, None, district="110108")
+    with pytest.raises(ValueError):
+        access.plan_visits(register, planner, None, dt.date(9999, 12, 25), 5, 2)
+    plan, messages = access.plan_visits(register, planner, None, dt.date(2024, 7, 1), 5, 2)
+    assert set(plan["district"]) <= {"110105"} and messages  # the prior, and it says so
+    assert set(access.enterprise_outlook(register, planner, None)["district"]) == {"110105"}
+    assert list(access.enterprise_district_rates(register, planner).index) == ["110105"]

@@ -312,6 +312,10 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
         "enterprise_funnel",
         "add_service",
         "update_service",
+        "plan_visits",
+        "train_visit_model",
+        "enterprise_outlook",
+        "enterprise_district_rates",
     }
     lists = {"date_range", "district_stats", "upload_history", "list_plans", "booked"}  # no key: narrowed to the caller
     # the gateway's own file (access/__init__.py only re-exports it: reading that found nothing to check)

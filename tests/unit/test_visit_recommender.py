@@ -394,3 +394,33 @@ def test_app_sample_files_convert_to_the_recommender_frames():
     assert V.founding_days(register, visits)[0] == V._day("2020-05-06")
     with pytest.raises(ValueError):
         visit_worlds.register_frame(files.assign(建会状态=["已建会", "不知道", "未建会"]))
+
+
+def test_campaigned_world_has_resistant_unionless_large_enterprises_and_room():
+    """The campaigned kind is what its docstring says: the large enterprises still without a union are the resistant
+    ones, refusals repeat, the new ones are unselected, and a plan can beat largest first by far (the oracle does)."""
+    assert visit_worlds.KINDS[-1] == "campaigned"  # appended: the earlier kinds keep their generators' seeds
+    w = visit_worlds.make("campaigned", seed=1, n=3_000)
+    reg, visits = w.register, w.visits
+    rec, new = w.truth["receptiveness"].to_numpy(), w.truth["new"].to_numpy()
+    staff, status = reg["staff"].to_numpy(), reg["union_status"].to_numpy()
+    old_large = (staff >= 100) & ~new
+    before = old_large & (status == "founded") & reg["union_founded_on"].isna().to_numpy()
+    assert 0.55 < before.sum() / old_large.sum() < 0.75  # 65 % had a union before the history
+    unionless, unionised = rec[old_large & (status == "none")].mean(), rec[old_large & (status == "founded")].mean()
+    assert unionless < unionised - 1.5
+    # recently registered: a tenth, never visited, no union, receptiveness unselected (above the old unionless)
+    assert new.sum() == 300 and (status[new] == "none").all()
+    assert not reg.loc[new, "enterprise_id"].isin(visits["enterprise_id"]).any()
+    assert rec[new].mean() > unionless + 1.0
+    # refusals repeat: the enterprises with 3+ declines on record are the resistant ones
+    declines = reg["enterprise_id"].map(visits.loc[visits["outcome"] == "declined", "enterprise_id"].value_counts())
+    declines = declines.fillna(0).to_numpy()
+    visited = reg["enterprise_id"].isin(visits["enterprise_id"]).to_numpy()
+    assert (declines >= 3).sum() > 50 and rec[declines >= 3].mean() < rec[visited & (declines == 0)].mean() - 1.0
+    # room: the best 180 units (the bench's 1,200 slots scaled to 3,000 enterprises) against the largest 180
+    u = V.unit_features(reg, visits, w.plan_start, V.units(reg))
+    truth = w.unit_values(u).to_numpy()
+    oracle = np.sort(truth)[::-1][:180].sum()
+    largest = truth[np.argsort(-V.largest_first(u).to_numpy(), kind="stable")[:180]].sum()
+    assert oracle >= 1.3 * largest

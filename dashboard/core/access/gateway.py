@@ -540,6 +540,8 @@ def plan_visits(
     _guard(engine, scope, lambda: scope.require_write([district] if district else ()), what="visits")
     if not 1 <= staff <= 500 or not 1 <= days <= 92 or not 1 <= per_day <= 12:
         raise ValueError("staff 1-500, days 1-92, visits a day 1-12")
+    if not dt.date(2000, 1, 1) <= start <= dt.date(2100, 12, 31):
+        raise ValueError("the first day must lie between 2000 and 2100")
     register, history = visit_store.frames(engine)
     messages: list[tuple[str, str]] = []
     model = loaded.model if loaded is not None else None

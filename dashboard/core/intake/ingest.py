@@ -527,6 +527,7 @@ def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd
             sa.select(
                 enterprises.c.enterprise_id,
                 enterprises.c.district,
+                enterprises.c.name,
                 enterprises.c.staff,
                 enterprises.c.union_status,
                 enterprises.c.union_founded_on,
@@ -539,7 +540,9 @@ def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd
                 )
             ).all()
         )
-    frame = pd.DataFrame(known, columns=["enterprise_id", "district", "staff", "union_status", "union_founded_on"])
+    frame = pd.DataFrame(
+        known, columns=["enterprise_id", "district", "name", "staff", "union_status", "union_founded_on"]
+    )
     frame["founding_key"] = frame["enterprise_id"].map(founding)
     named = sorted(set(data["session_id"].str.strip()) - {""}) if "session_id" in data else []
     held = (
@@ -581,13 +584,20 @@ def import_visits(
     except UnreadableFile as exc:
         return ImportReport("visits", file_name, "unreadable", problems=[exc.problem])
 
+    foreign: list[str] = []
+
     def validate(conn: sa.Connection) -> Validation:
         known, held = _visit_context(conn, raw)
-        if allowed is not None:  # another district's session is as unknown as a missing one
+        if allowed is not None:
+            # Another district's enterprise or session is answered exactly as a missing one: its stored staff,
+            # founding date or session day never reach a check, a message, a count or the rejected rows.
+            outside = ~known["district"].isin(list(allowed))
+            foreign[:] = known.loc[outside, "enterprise_id"].tolist()
+            known = known[~outside]
             held = held[held["district"].isin(list(allowed))]
         return validate_visits(raw, known, services.read(conn), held, today)
 
-    return _write(
+    report = _write(
         engine,
         "visits",
         raw,
@@ -598,6 +608,19 @@ def import_visits(
         digest=sha256(data),
         allowed=allowed,
     )
+    if foreign and user is not None:  # for the admins' audit log only: the caller's answer is the same
+        audit.record(
+            engine,
+            user,
+            "denied",
+            what="import",
+            kind="visits",
+            file=file_name,
+            rows=len(foreign),
+            dry_run=dry_run,
+            why=["foreign_enterprise"],
+        )
+    return report
 
 
 def _sync_foundings(conn: sa.Connection, rows: pd.DataFrame, before: dict[str, tuple]) -> None:
@@ -606,6 +629,20 @@ def _sync_foundings(conn: sa.Connection, rows: pd.DataFrame, before: dict[str, t
     ``before`` holds each rewritten visit's stored (outcome, founded_on).
     """
     founded = rows[rows["outcome"] == "founded"]
+    founding_now = set(founded["enterprise_id"])
+    undone = [
+        (r.enterprise_id, before[r.visit_key][1])
+        for r in rows.itertuples(index=False)
+        if r.outcome != "founded"
+        and before.get(r.visit_key, (None,))[0] == "founded"
+        and r.enterprise_id not in founding_now  # moved to another visit in this file: set below
+    ]
+    for enterprise_id, was in undone:  # only when the register still shows the founding this visit recorded
+        conn.execute(
+            enterprises.update()
+            .where(enterprises.c.enterprise_id == enterprise_id, enterprises.c.union_founded_on == was)
+            .values(union_status="none", union_founded_on=None)
+        )
     if len(founded):
         conn.execute(
             enterprises.update().where(enterprises.c.enterprise_id == sa.bindparam("_key")),
@@ -613,17 +650,6 @@ def _sync_foundings(conn: sa.Connection, rows: pd.DataFrame, before: dict[str, t
                 {"_key": r.enterprise_id, "union_status": r.union_kind, "union_founded_on": r.founded_on}
                 for r in founded.itertuples(index=False)
             ],
-        )
-    undone = [
-        (r.enterprise_id, before[r.visit_key][1])
-        for r in rows.itertuples(index=False)
-        if r.outcome != "founded" and before.get(r.visit_key, (None,))[0] == "founded"
-    ]
-    for enterprise_id, was in undone:  # only when the register still shows the founding this visit recorded
-        conn.execute(
-            enterprises.update()
-            .where(enterprises.c.enterprise_id == enterprise_id, enterprises.c.union_founded_on == was)
-            .values(union_status="none", union_founded_on=None)
         )
 
 
@@ -706,6 +732,16 @@ def _write_enterprises(
     ]
     if updates:
         conn.execute(enterprises.update().where(enterprises.c.enterprise_id == sa.bindparam("_key")), updates)
+        # an enterprise moved to another district takes its visits along (scope reads a visit's own district)
+        conn.execute(
+            enterprise_visits.update()
+            .where(
+                enterprise_visits.c.enterprise_id == sa.bindparam("_key"),
+                enterprise_visits.c.district != sa.bindparam("_district"),
+            )
+            .values(district=sa.bindparam("_district")),
+            [{"_key": u["_key"], "_district": u["district"]} for u in updates],
+        )
     if not contacts:  # the file has no contact columns: the stored ones stay
         return
     keys = rows["enterprise_id"].tolist()
@@ -823,6 +859,7 @@ def _write(
             is_new = old.isna()
             changed = ~is_new & (old != rows["row_hash"])
         elif kind == "enterprises":
+            rows = _keep_visit_foundings(conn, rows, raw, report)
             fields = list(ENTERPRISE_FIELDS[1:]) + (list(CONTACT_FIELDS) if with_contacts else [])
             stored = existing
             if with_contacts:
@@ -911,6 +948,38 @@ def _write(
                 conn.execute(sites.update().where(sites.c.site_id == sa.bindparam("_key")), updates)
     report.status = "written"
     return report
+
+
+def _keep_visit_foundings(conn: sa.Connection, rows: pd.DataFrame, raw: RawTable, report: ImportReport) -> pd.DataFrame:
+    """A register row cannot undo or redate a founding a visit recorded: the visit is the record. Such rows keep
+    the visit's status and date, each with a note."""
+    ids = rows["enterprise_id"].tolist()
+    recorded: dict[str, tuple] = {}
+    for i in range(0, len(ids), _KEY_CHUNK):
+        recorded.update(
+            (e, (k, d))
+            for e, k, d in conn.execute(
+                sa.select(
+                    enterprise_visits.c.enterprise_id, enterprise_visits.c.union_kind, enterprise_visits.c.founded_on
+                )
+                .where(enterprise_visits.c.enterprise_id.in_(ids[i : i + _KEY_CHUNK]))
+                .where(enterprise_visits.c.outcome == "founded")
+            )
+        )
+    if not recorded:
+        return rows
+    rows = rows.copy()
+    header = raw.headers.get("union_status", "union_status")
+    for i, e in rows["enterprise_id"].items():
+        if e not in recorded:
+            continue
+        kind, day = recorded[e]
+        if rows.at[i, "union_status"] != kind or rows.at[i, "union_founded_on"] != day:
+            rows.at[i, "union_status"], rows.at[i, "union_founded_on"] = kind, day
+            report.problems.append(
+                problem("register_founding_kept", row=int(rows.at[i, "_row"]), column=header, limit=str(day))
+            )
+    return rows
 
 
 def _differs(old: tuple, new: tuple) -> bool:

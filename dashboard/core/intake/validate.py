@@ -626,13 +626,19 @@ def validate_visits(
 
     given = chk.col("enterprise_id").map(lambda v: " ".join(str(v).split()))
     code = given.map(uscc.normalise)
-    ident = code.where(code.str.len() == 18, given)  # a credit code as typed (full width, lower case) or an id
     chk.flag(given == "", "required_blank", "enterprise_id")
     known = known.set_index("enterprise_id") if "enterprise_id" in known.columns else known
+    # the id as stored: as typed (a register id), or a credit code as typed on a licence (full width, lower case)
+    ident = given.where(given.isin(known.index), code.where(code.isin(known.index), given))
     found = ident.isin(known.index)
     chk.flag((given != "") & ~found, "unknown_enterprise", "enterprise_id", given)
     stored = known.reindex(ident.where(found))
     stored.index = raw.data.index
+    if "name" in stored.columns and "enterprise_name" in raw.data.columns:  # a wrong code with a right name
+        typed = chk.col("enterprise_name").map(lambda v: " ".join(str(v).split()))
+        other = found & (typed != "") & (typed != stored["name"].fillna(""))
+        for name in stored.loc[other, "name"].unique():
+            chk.flag(other & (stored["name"] == name), "name_mismatch", "enterprise_name", limit=str(name))
 
     visited = chk.dates("date")
     chk.flag(visited > today_ts, "future_date", "date")
@@ -694,8 +700,13 @@ def validate_visits(
     stored_date = pd.to_datetime(stored.get("union_founded_on"), errors="coerce")
     stored_status = stored.get("union_status", pd.Series(None, index=raw.data.index))
     was_founded = found & stored_status.isin(["founded", "joint"]) & stored_date.notna()
-    own = stored.get("founding_key", pd.Series(None, index=raw.data.index)) == key
-    again = founding & was_founded & ~own & (founded != stored_date)
+    founding_key = stored.get("founding_key", pd.Series(None, index=raw.data.index))
+    own = founding_key == key
+    # a file may move a founding to another visit: it takes the stored founding visit back in the same file
+    withdrawn = set(ident[own & outcome.notna() & ~founding])
+    by_visit = founding_key.notna()
+    # one founding per enterprise: a visit's founding is the only one; the register's may be recorded on its date
+    again = founding & was_founded & ~own & ~ident.isin(withdrawn) & (by_visit | (founded != stored_date))
     shown_date = stored_date.dt.strftime("%Y-%m-%d")
     for limit in shown_date[again].unique():
         chk.flag(again & (shown_date == limit), "already_founded", "outcome", given, limit=limit)

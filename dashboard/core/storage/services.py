@@ -35,17 +35,30 @@ def names(engine: sa.Engine, lang: str = "zh") -> dict[str, str]:
 
 def _clean(text: str, limit: int) -> str:
     value = " ".join(str(text).split())
-    if not value or len(value) > limit or re.search(r"[、,，;；/|]", value):
-        raise ValueError(f"a package name is 1–{limit} characters without 、,;/| (they separate packages in files)")
+    if not value or len(value) > limit or re.search(r"[、,，;；/|]", value) or not value.isprintable():
+        raise ValueError(
+            f"a package name is 1–{limit} printable characters without 、,;/| (they separate packages in files)"
+        )
     return value
+
+
+def _taken(conn: sa.Connection, names: tuple[str, ...], but: str | None = None) -> None:
+    """Refuse a name that a file could not tell from another package's (its key, Chinese or English name, in
+    any letter case)."""
+    current = read(conn)
+    if but is not None:
+        current = current[current["key"] != but]
+    used = {str(v).lower() for col in ("key", "zh", "en") for v in current[col]}
+    clash = [n for n in names if n.lower() in used]
+    if clash:
+        raise ValueError(f"{clash[0]} is already a package's name or key")
 
 
 def add(conn: sa.Connection, zh: str, en: str) -> str:
     """Add a package at the end of the list; returns its key."""
     zh, en = _clean(zh, 40), _clean(en or zh, 60)
+    _taken(conn, (zh, en) if en != zh else (zh,))
     current = read(conn)
-    if zh in set(current["zh"]):
-        raise ValueError(f"{zh} is already in the list")
     key = f"s{len(current) + 1}"
     while key in set(current["key"]):
         key = f"s{int(key[1:]) + 1}"
@@ -67,5 +80,6 @@ def update(
         values["active"] = bool(active)
     if not values:
         return
+    _taken(conn, tuple(str(values[k]) for k in ("zh", "en") if k in values), but=key)
     if conn.execute(service_packages.update().where(service_packages.c.key == key).values(**values)).rowcount != 1:
         raise KeyError(key)
