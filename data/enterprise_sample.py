@@ -233,7 +233,7 @@ def _visits(
     adcodes = districts.resolve_series(frame["district"])
     by_district = {d: np.flatnonzero((adcodes == d).to_numpy()) for d in adcodes.unique()}
     founders_of: dict[tuple[str, str], list[int]] = {}
-    for i in np.flatnonzero(frame["union_status"].eq("已建会").to_numpy()):
+    for i in np.flatnonzero(frame["union_status"].eq("已建会").to_numpy()).tolist():
         founders_of.setdefault((adcodes.iat[i], str(founded_on[i])), []).append(int(i))
     reached = pd.to_numeric(sessions["enterprises_reached"], errors="coerce").fillna(0).astype(int)
     out: list[tuple] = []
@@ -255,12 +255,12 @@ def _visits(
             used.add((int(i), day))
             offered = "、".join(rng.choice(SERVICES, size=rng.integers(1, 3), replace=False))
             out.append((i, day, sid, "已建会", day, int(members[i]), "", offered, rng.choice(SERVICES)))
-        today = (pd.Timestamp(day) - pd.Timestamp("2018-01-01")).days
-        open_ = pool[union_day[pool] > today]
+        day_no = (pd.Timestamp(day) - pd.Timestamp("2018-01-01")).days
+        open_ = pool[union_day[pool] > day_no]
         k = min(max(int(n) - len(founders), 0), len(open_))
         if not k:
             continue
-        for i in rng.choice(open_, size=k, replace=False, p=weight[open_] / weight[open_].sum()):
+        for i in rng.choice(open_, size=k, replace=False, p=weight[open_] / weight[open_].sum()).tolist():
             if (int(i), day) in used:
                 continue
             used.add((int(i), day))

@@ -57,7 +57,8 @@ ALLOWED = {
 # What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
 # a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
 DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail", "value", "session"}
-DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}  # credit codes and register ids; a package's English name
+# credit codes and register ids, enterprise names, and a service package's English name (the admin edits it)
+DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary)\[")  # markdown colour, not text
 CODE = re.compile(

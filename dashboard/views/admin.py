@@ -323,18 +323,20 @@ with services_tab:
     with st.form("service_change"):
         names = dict(zip(packages["key"], packages["zh"], strict=True))
         b1, b2, b3 = st.columns([1, 1, 1])
-        which = b1.selectbox(t("服务包", "Package"), list(names), format_func=names.get, key="service_which")
+        which = b1.selectbox(
+            t("服务包", "Package"), list(names), format_func=lambda k: str(names.get(k, k)), key="service_which"
+        )
         rename = b2.text_input(t("改名为（可空）", "Rename to (optional)"), max_chars=40)
         state = b3.selectbox(
             t("状态", "Status"),
             ["keep", "retire", "restore"],
-            format_func={
+            format_func=lambda k: {
                 "keep": t("不变", "unchanged"),
                 "retire": t("停用", "retire"),
                 "restore": t("恢复使用", "restore"),
-            }.get,
+            }[k],
         )
-        if st.form_submit_button(t("保存", "Save")):
+        if st.form_submit_button(t("保存", "Save")) and which is not None:
             try:
                 access.update_service(
                     eng,

@@ -153,7 +153,15 @@ with tab_pipeline:
         if district is None and me.districts is None:
             st.caption(t("选一个区，看它的各街道。", "Choose a district to see its streets."))
         else:
-            table = by_street.rename(columns={k: stage_name(k) for k in STAGES} | {"total": t("合计", "Total")})
+            by_street = by_street.assign(
+                union_rate=(by_street["founded"] + by_street["had_union"])
+                / by_street["total"].where(by_street["total"] > 0)
+                * 100
+            )
+            table = by_street.rename(
+                columns={k: stage_name(k) for k in STAGES}
+                | {"total": t("合计", "Total"), "union_rate": t("建会率 %", "Union rate %")}
+            ).round({t("建会率 %", "Union rate %"): 1})
             st.dataframe(table, width="stretch", height=min(420, 36 * (len(table) + 1)))
     st.subheader(t("建会企业获得的服务包", "Service packages of the enterprises that founded"))
     names = resources.service_names(me, shown_lang, v)
@@ -260,7 +268,8 @@ def visit_plan_tab() -> None:
     if request is None:
         return
     with st.spinner(t("正在生成走访计划……", "Planning visits...")):
-        plan, messages = resources.visit_plan(me, *request, v)
+        start, days, staff, per_day, where = request
+        plan, messages = resources.visit_plan(me, start, days, staff, per_day, where, v)
     for zh, en in messages:
         st.info(zh if shown_lang == "zh" else en)
     if plan.empty:

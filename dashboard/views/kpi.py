@@ -160,9 +160,9 @@ if int(ent.at["visited", "current"]) == 0 and int(ent.at["founded", "current"]) 
 else:
     for col, key in zip(st.columns(len(ENT_LABELS)), ENT_LABELS, strict=True):
         now, yoy = ent.at[key, "current"], ent.at[key, "yoy"]
-        rate = key.startswith("founding_rate")
-        shown = briefing.percent(now) if rate else f"{int(now):,}"
-        if rate:  # a rate moves in percentage points
+        is_rate = key.startswith("founding_rate")
+        shown = briefing.percent(now) if is_rate else f"{int(now):,}"
+        if is_rate:  # a rate moves in percentage points
             delta = None if pd.isna(yoy) else f"{yoy * 100:+.1f} {t('个百分点', 'pts')}"
         else:
             delta = briefing.percent(yoy, signed=True) if yoy is not None and pd.notna(yoy) else None
@@ -174,6 +174,16 @@ else:
                 delta_description=t("同比", "year on year") if compared and delta else None,
                 border=True,
             )
+    if compared:  # 环比 beneath, as for the headline cards
+        before = {key: ent.at[key, "previous"] for key in ("visited", "founded", "members")}
+        st.caption(
+            t(
+                f"上期（环比）：走访 {int(before['visited']):,} 家，建会 {int(before['founded']):,} 家，"
+                f"建会时入会 {int(before['members']):,} 人。",
+                f"Previous period: {int(before['visited']):,} visited, {int(before['founded']):,} founded, "
+                f"{int(before['members']):,} members at founding.",
+            )
+        )
     visited_large, founded_large = int(ent.at["visited_large", "current"]), int(ent.at["founded_large", "current"])
     st.caption(
         t(

@@ -519,7 +519,7 @@ def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd
     data = raw.data
     ids = data["enterprise_id"].map(lambda v: " ".join(str(v).split())) if "enterprise_id" in data else pd.Series()
     ids = sorted(set(ids) | set(ids.map(credit_code.normalise)) - {""})
-    known = []
+    known: list[sa.Row] = []
     founding: dict[str, str] = {}
     for i in range(0, len(ids), _KEY_CHUNK):
         chunk = ids[i : i + _KEY_CHUNK]

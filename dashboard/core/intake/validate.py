@@ -649,11 +649,8 @@ def validate_visits(
     chk.flag(outcome_raw == "", "required_blank", "outcome")
     chk.flag((outcome_raw != "") & outcome.isna(), "unknown_outcome", "outcome")
     founding = outcome == "founded"
-    kind = pd.Series(
-        np.where(founding, np.where(outcome_raw.str.strip().isin(JOINT_OUTCOMES), "joint", "founded"), None),
-        index=raw.data.index,
-        dtype=object,
-    )
+    kind = pd.Series(None, index=raw.data.index, dtype=object)  # founded | joint, for a founding
+    kind[founding] = np.where(outcome_raw[founding].str.strip().isin(JOINT_OUTCOMES), "joint", "founded")
 
     founded_raw = chk.col("founded_on")
     founded, unrecognised, impossible, out_of_range, _ = parse_dates(founded_raw)

@@ -104,7 +104,7 @@ def _planar_km(register: pd.DataFrame) -> np.ndarray:
     lat = pd.to_numeric(register["lat"], errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(register["lon"], errors="coerce").to_numpy(dtype=float)
     km = EARTH_M / 1000 * np.pi / 180
-    return np.c_[lat * km, lon * km * np.cos(np.radians(lat))]
+    return np.column_stack([lat * km, lon * km * np.cos(np.radians(lat))])
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:

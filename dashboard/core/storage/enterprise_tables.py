@@ -12,7 +12,7 @@ REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "uploa
 VISIT_COLUMNS = tuple(c.name for c in enterprise_visits.columns if c.name not in ("row_hash", "upload_id"))
 
 
-def _within(column: sa.Column, district: str | tuple[str, ...] | None):
+def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> sa.ColumnElement[bool] | None:
     if district is None or (isinstance(district, str) and not district):
         return None
     return column == district if isinstance(district, str) else column.in_(list(district))
