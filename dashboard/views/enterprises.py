@@ -38,11 +38,15 @@ if staged.empty:
 
 ALL = "__all__"
 streets = sorted(s for s in staged["street"].dropna().unique())
-street = c2.selectbox(
-    t("街道乡镇", "Street"),
-    [ALL, *streets],
-    format_func=lambda s: ("全部街道" if shown_lang == "zh" else "All streets") if s == ALL else s,
-    key=lang_key("ent_street"),
+street = (  # a register without streets has no street to choose
+    c2.selectbox(
+        t("街道乡镇", "Street"),
+        [ALL, *streets],
+        format_func=lambda s: ("全部街道" if shown_lang == "zh" else "All streets") if s == ALL else s,
+        key=lang_key("ent_street"),
+    )
+    if streets
+    else ALL
 )
 if street != ALL:
     staged = staged[staged["street"] == street]
