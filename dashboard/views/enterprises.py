@@ -247,6 +247,21 @@ with tab_one:
         one_enterprise(found)
 
 
+SHEET_EN = {  # the visit sheet's Chinese headers (the command's CSV contract) as an English reader sees them
+    "日期": "Date",
+    "工作人员": "Staff no.",
+    "顺序": "Order",
+    "企业编号": "Enterprise id",
+    "企业名称": "Enterprise",
+    "所属区": "District",
+    "街道乡镇": "Street",
+    "员工数": "Staff",
+    "类型": "Kind",
+    "距上一家公里": "km from previous",
+    "理由": "Why",
+}
+
+
 def visit_plan_tab() -> None:
     """Which enterprises to visit in the coming days, for K staff with N visits a day, and why."""
     st.caption(
@@ -286,11 +301,23 @@ def visit_plan_tab() -> None:
     m2.metric(t("预计发展会员", "Expected members"), f"{plan['expected_members'].sum():,.0f}")
     m3.metric(t("建议联合建会的组", "Joint-union groups"), f"{int((plan['kind'] == 'joint').sum()):,}")
     sheet = visits_core.for_people(plan, shown_lang)
+    first = [
+        "日期",
+        "工作人员",
+        "顺序",
+        "企业名称",
+        "员工数",
+        "建会概率",
+        "预计发展会员",
+        "理由",
+    ]  # what a person reads
     st.dataframe(
         sheet,
         hide_index=True,
         width="stretch",
+        column_order=first + [c for c in sheet.columns if c not in first and not sheet[c].eq("").all()],
         column_config={
+            **{zh: t(zh, en) for zh, en in SHEET_EN.items()},
             "建会概率": st.column_config.NumberColumn(t("建会概率", "P(found)"), format="percent"),
             "预计发展会员": st.column_config.NumberColumn(t("预计发展会员", "Expected members"), format="%.0f"),
         },
