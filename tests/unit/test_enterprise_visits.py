@@ -393,3 +393,17 @@ def test_the_visit_planner_and_outlook_keep_to_the_callers_scope(register):
     assert set(plan["district"]) <= {"110105"} and messages  # the prior, and it says so
     assert set(access.enterprise_outlook(register, planner, None)["district"]) == {"110105"}
     assert list(access.enterprise_district_rates(register, planner).index) == ["110105"]
+
+
+@pytest.mark.parametrize("kind", ["enterprises", "visits"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_template_imports_nothing_but_says_its_examples_were_set_aside(register, kind, fmt):
+    from dashboard.core.intake import templates
+
+    data = templates.template(kind, "zh", fmt)
+    importer = ingest.import_visits if kind == "visits" else ingest.import_enterprises
+    options = {"today": TODAY} if kind == "visits" else {}
+    report = importer(register, data, f"t.{fmt}", **options)
+    assert report.status == "written" and report.inserted == 0 and not report.errors
+    assert any(p.code == "example_row" for p in report.problems)
+    assert _count(register) == 0
