@@ -285,6 +285,14 @@ with calendar_tab:
             st.success(t("已保存。", "Saved."))
 
 
+def name_refused() -> str:  # one wording for both forms
+    return t(
+        "名称已在清单中（不分大小写，含英文名），或为空、含顿号、逗号、分号、斜杠、竖线。",
+        "The name is already in the list (in any letter case, English names included), is empty, or contains 、 , ; "
+        "/ or |.",
+    )
+
+
 with services_tab:
     st.caption(
         t(
@@ -311,12 +319,7 @@ with services_tab:
             try:
                 access.add_service(eng, me, new_zh, new_en)
             except ValueError:
-                st.error(
-                    t(
-                        "名称已在清单中，或含有顿号、逗号、分号、斜杠、竖线。",
-                        "The name is already in the list, or contains 、 , ; / or |.",
-                    )
-                )
+                st.error(name_refused())
             else:
                 resources.data_changed()
                 st.rerun()
@@ -346,12 +349,7 @@ with services_tab:
                     active=None if state == "keep" else state == "restore",
                 )
             except ValueError:
-                st.error(
-                    t(
-                        "名称已在清单中，或含有顿号、逗号、分号、斜杠、竖线。",
-                        "The name is already in the list, or contains 、 , ; / or |.",
-                    )
-                )
+                st.error(name_refused())
             else:
                 resources.data_changed()
                 st.rerun()

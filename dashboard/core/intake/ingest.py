@@ -384,6 +384,25 @@ def _known_sites(conn: sa.Connection) -> pd.DataFrame:
     )
 
 
+def _read(
+    kind: str,
+    data: bytes,
+    file_name: str,
+    columns: tuple,
+    id_column: str,
+    max_bytes: int | None,
+    max_rows: int | None,
+) -> RawTable | ImportReport:
+    """The file as a table without its set-aside rows (the templates' examples, results not yet held), or the
+    report of a file too large or unreadable."""
+    if too_large := _size_problem(data, max_bytes):
+        return ImportReport(kind, file_name, "unreadable", problems=[too_large])
+    try:
+        return set_aside(read_table(data, file_name, columns, max_rows), id_column)
+    except UnreadableFile as exc:
+        return ImportReport(kind, file_name, "unreadable", problems=[exc.problem])
+
+
 def import_sessions(
     engine: sa.Engine,
     data: bytes,
@@ -422,12 +441,9 @@ def import_sessions(
     -------
     ImportReport
     """
-    if too_large := _size_problem(data, max_bytes):
-        return ImportReport("sessions", file_name, "unreadable", problems=[too_large])
-    try:
-        raw = set_aside(read_table(data, file_name, SESSION_COLUMNS, max_rows))  # examples, rows not yet held
-    except UnreadableFile as exc:
-        return ImportReport("sessions", file_name, "unreadable", problems=[exc.problem])
+    raw = _read("sessions", data, file_name, SESSION_COLUMNS, "session_id", max_bytes, max_rows)
+    if isinstance(raw, ImportReport):  # examples and rows not yet held are set aside; an unreadable file stops here
+        return raw
 
     def validate(conn: sa.Connection) -> Validation:
         # under the write lock, so sites another import just created are known
@@ -577,12 +593,9 @@ def import_visits(
     transaction; correcting that visit to another outcome takes them back. Scope is checked on the stored
     enterprise (and session) each row names; the other parameters are those of :func:`import_sessions`.
     """
-    if too_large := _size_problem(data, max_bytes):
-        return ImportReport("visits", file_name, "unreadable", problems=[too_large])
-    try:
-        raw = set_aside(read_table(data, file_name, VISIT_COLUMNS, max_rows), "enterprise_id")
-    except UnreadableFile as exc:
-        return ImportReport("visits", file_name, "unreadable", problems=[exc.problem])
+    raw = _read("visits", data, file_name, VISIT_COLUMNS, "enterprise_id", max_bytes, max_rows)
+    if isinstance(raw, ImportReport):
+        return raw
 
     foreign: list[str] = []
 
@@ -673,12 +686,9 @@ def _import_register(
 ) -> ImportReport:
     """Read, convert coordinates, validate and write a register (sites or enterprises): what their imports share."""
     columns, id_column = REGISTERS[kind]
-    if too_large := _size_problem(data, max_bytes):
-        return ImportReport(kind, file_name, "unreadable", problems=[too_large])
-    try:
-        raw = set_aside(read_table(data, file_name, columns, max_rows), id_column)  # the template's example rows
-    except UnreadableFile as exc:
-        return ImportReport(kind, file_name, "unreadable", problems=[exc.problem])
+    raw = _read(kind, data, file_name, columns, id_column, max_bytes, max_rows)
+    if isinstance(raw, ImportReport):
+        return raw
     if coords == "gcj02":
         _to_wgs84(raw)  # before validation, so the range and district checks see WGS-84
     validation = validate(raw)
