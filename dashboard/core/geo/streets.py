@@ -1,0 +1,97 @@
+"""Beijing's 343 streets and townships (街道, 地区, 镇, 乡) and 6 development zones, with their 9-digit statistical
+codes, and a resolver for names as people type them.
+
+The list is the National Bureau of Statistics' 2023 统计用区划代码 (``data/beijing_streets.csv``; its source and
+licence are in ``data/README.md``). A name may be typed with or without its 街道 / 地区 / 镇 / 乡 (or 办事处), with
+spaces or in full-width characters; it is resolved within a district when one is given, and across the city only when
+no two districts share it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pandas as pd
+
+from dashboard.core.geo.districts import DATA_DIR
+
+STREETS_FILE = DATA_DIR / "beijing_streets.csv"
+KINDS = {
+    "street": ("街道", "street"),
+    "area": ("地区", "area"),
+    "town": ("镇", "town"),
+    "township": ("乡", "township"),
+    "zone": ("开发区", "development zone"),
+}
+# what people add to or leave off a name: longest first, so 街道办事处 goes before 街道
+_SUFFIXES = ("街道办事处", "地区办事处", "乡人民政府", "镇人民政府", "办事处", "街道", "地区", "镇", "乡")
+
+
+@lru_cache(maxsize=1)
+def table() -> pd.DataFrame:
+    """Every unit: ``code`` (9 digits), ``name``, ``district`` (adcode), ``kind`` (a key of :data:`KINDS`)."""
+    return pd.read_csv(STREETS_FILE, dtype=str)
+
+
+def of_district(district: str) -> pd.DataFrame:
+    """The units of one district, in code order."""
+    frame = table()
+    return frame[frame["district"] == district].reset_index(drop=True)
+
+
+def name(code: str) -> str | None:
+    found = table().set_index("code")["name"].get(code)
+    return None if found is None else str(found)
+
+
+def district_of(code: str) -> str | None:
+    found = table().set_index("code")["district"].get(code)
+    return None if found is None else str(found)
+
+
+def fold(text: object) -> str:
+    """A name as compared: NFKC (full width to half), no spaces, no 街道 / 地区 / 镇 / 乡 / 办事处 at the end."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    for suffix in _SUFFIXES:
+        if folded.endswith(suffix) and len(folded) > len(suffix):
+            return folded[: -len(suffix)]
+    return folded
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[tuple[str, str], list[str]]:
+    """(district or "", folded name) -> codes; a code typed as it is also resolves."""
+    index: dict[tuple[str, str], list[str]] = {}
+    for code, unit, district in table()[["code", "name", "district"]].itertuples(index=False):
+        for key in {fold(unit), str(unit), code}:
+            index.setdefault((district, key), []).append(code)
+            index.setdefault(("", key), []).append(code)
+    return index
+
+
+def resolve(text: object, district: str | None = None) -> str | None:
+    """The code of the unit ``text`` names (in ``district`` when given), or None when it names none or, without a
+    district, more than one."""
+    if text is None or (isinstance(text, float) and text != text):
+        return None
+    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    if not raw:
+        return None
+    index = _index()
+    for key in (raw, fold(raw)):
+        codes = sorted(set(index.get((district or "", key), [])))
+        if len(codes) == 1:
+            return codes[0]
+        if len(codes) > 1:
+            return None  # two districts share the name: the district decides
+    return None
+
+
+def resolve_series(texts: pd.Series, districts: pd.Series | None = None) -> pd.Series:
+    """Vectorised :func:`resolve` (each distinct pair looked up once); None where unresolved."""
+    pairs = pd.DataFrame({"t": texts.astype("string").fillna(""), "d": "" if districts is None else districts})
+    pairs["d"] = pairs["d"].astype("string").fillna("")
+    lookup = {(t, d): resolve(t, d or None) for t, d in pairs.drop_duplicates().itertuples(index=False)}
+    return pd.Series([lookup[(t, d)] for t, d in pairs.itertuples(index=False)], index=texts.index, dtype=object)

@@ -1,0 +1,57 @@
+"""Beijing's streets and townships: the official list and names as people type them."""
+
+import pandas as pd
+import pytest
+
+from dashboard.core.geo import districts, streets
+
+
+def test_the_list_holds_the_343_street_and_township_unions_and_6_zones():
+    units = streets.table()
+    assert len(units) == 349 and units["code"].is_unique and units["code"].str.fullmatch(r"\d{9}").all()
+    assert (units["kind"] != "zone").sum() == 343  # the 343 street and township federations
+    assert set(units["district"]) == {d.adcode for d in districts.DISTRICTS}
+    assert (units["code"].str[:6] == units["district"]).all()
+    assert len(streets.of_district("110105")) == 43  # 朝阳's 43
+    assert streets.name("110105021") is not None and streets.district_of("110105021") == "110105"
+
+
+@pytest.mark.parametrize("typed", ["望京街道", "望京", "望京街道办事处", " 望 京 ", "望京街道"])
+def test_a_street_is_found_however_it_is_typed(typed):
+    code = streets.resolve(typed, "110105")
+    assert code is not None and streets.name(code) == "望京街道"
+    assert streets.resolve(typed) == code  # the only 望京 in the city
+
+
+def test_a_street_of_another_district_is_not_found_in_this_one():
+    assert streets.resolve("望京", "110108") is None
+    assert streets.resolve("中关村", "110108") is not None and streets.resolve("中关村", "110105") is None
+
+
+def test_a_name_two_districts_share_needs_its_district():
+    folded = streets.table()["name"].map(streets.fold)
+    shared = folded[folded.duplicated(keep=False)]
+    assert len(shared), "the list has names used in two districts (北苑, 城关 …)"
+    name = shared.iloc[0]
+    assert streets.resolve(name) is None
+    rows = streets.table()[folded == name]
+    for code, district in rows[["code", "district"]].itertuples(index=False):
+        assert streets.resolve(name, district) == code
+
+
+def test_codes_and_nonsense():
+    assert streets.resolve("110105021") == "110105021"
+    for text in (None, float("nan"), "", "火星街道", "{{ 7*7 }}", "街道"):
+        assert streets.resolve(text) is None
+
+
+def test_vectorised_resolution_matches_one_by_one():
+    texts = pd.Series(["望京", "中关村街道", "望京", None, "北苑"])
+    where = pd.Series(["110105", "110108", "110108", "110105", "110105"])
+    assert streets.resolve_series(texts, where).tolist() == [
+        streets.resolve("望京", "110105"),
+        streets.resolve("中关村街道", "110108"),
+        None,
+        None,
+        streets.resolve("北苑", "110105"),
+    ]
