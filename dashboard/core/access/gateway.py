@@ -442,7 +442,8 @@ def enterprise_pipeline(
     No personal data: the register is read without the heads' names and contacts.
     """
     where = _guard(engine, scope, lambda: scope.readable(district), what="pipeline", district=district)
-    register = enterprises_register.read(engine, where)
+    shown = ("enterprise_id", "name", "district", "street", "staff", "union_status")  # what the page shows
+    register = enterprises_register.read(engine, where, only=shown)
     visits = pipeline.read_visits(engine, where)
     return pipeline.summary(register, visits, today or dt.date.today(), by=by)
 
@@ -476,7 +477,7 @@ def enterprise_funnel(
     One row per measure of :func:`pipeline.funnel`, with the columns of :func:`kpi.compare`.
     """
     where = _guard(engine, scope, lambda: scope.readable(district), what="funnel", district=district)
-    register = enterprises_register.read(engine, where)
+    register = enterprises_register.read(engine, where, only=("enterprise_id", "staff"))
     visits = pipeline.read_visits(engine, where)
     return pipeline.compare(register, visits, periods.compare(period, as_of))
 
@@ -517,7 +518,8 @@ def enterprise_district_rates(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     """Per district the caller may read: registered enterprises, with a union, contacted, founded after visits,
     and 建会率 (the share with a union)."""
     where = scope.readable()
-    return pipeline.district_rates(enterprises_register.read(engine, where), pipeline.read_visits(engine, where))
+    register = enterprises_register.read(engine, where, only=("enterprise_id", "district", "union_status"))
+    return pipeline.district_rates(register, pipeline.read_visits(engine, where))
 
 
 def plan_visits(

@@ -68,16 +68,15 @@ def stages(register: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
     carried = marks.groupby(ordered["enterprise_id"]).ffill()
     effective = ordered["outcome"].where(ordered["outcome"] != "held", carried.fillna("held"))
     effective = effective.where(~((ordered["outcome"] == "held") & (carried == "declined")), "held")
-    last = (
-        ordered.assign(effective=effective)
-        .groupby("enterprise_id")
-        .agg(
-            last_contact=("visited_on", "max"),
-            visits=("visited_on", "size"),
-            last_outcome=("outcome", "last"),
-            stage=("effective", "last"),
-            founded_here=("outcome", lambda o: bool((o == "founded").any())),
-        )
+    g = ordered.assign(effective=effective, is_founding=ordered["outcome"].eq("founded")).groupby("enterprise_id")
+    last = pd.DataFrame(  # one vectorised reduction per column: a Python function per enterprise took seconds
+        {
+            "last_contact": g["visited_on"].max(),
+            "visits": g.size(),
+            "last_outcome": g["outcome"].last(),
+            "stage": g["effective"].last(),
+            "founded_here": g["is_founding"].any(),
+        }
     )
     ids = register["enterprise_id"]
     joined = last.reindex(ids)

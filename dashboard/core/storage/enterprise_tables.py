@@ -19,13 +19,19 @@ def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> sa.Col
 
 
 def read_register(
-    engine: sa.Engine, district: str | tuple[str, ...] | None = None, *, with_contacts: bool = False
+    engine: sa.Engine,
+    district: str | tuple[str, ...] | None = None,
+    *,
+    with_contacts: bool = False,
+    only: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Every enterprise in ``district`` (an adcode, a tuple of them, or None for all), largest first.
 
     ``with_contacts`` adds ``head_name`` and ``contact``: personal data, for those who work the district only.
+    ``only`` reads just those register columns (a count needs no names or addresses).
     """
-    columns = [enterprises.c[c] for c in REGISTER_COLUMNS]
+    names_read = only or REGISTER_COLUMNS
+    columns = [enterprises.c[c] for c in names_read]
     query = sa.select(*columns)
     if with_contacts:
         query = sa.select(*columns, enterprise_contacts.c.head_name, enterprise_contacts.c.contact).select_from(
@@ -34,7 +40,7 @@ def read_register(
     if (condition := _within(enterprises.c.district, district)) is not None:
         query = query.where(condition)
     query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
-    names = list(REGISTER_COLUMNS) + (["head_name", "contact"] if with_contacts else [])
+    names = list(names_read) + (["head_name", "contact"] if with_contacts else [])
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).all(), columns=names)
 
