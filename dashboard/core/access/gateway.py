@@ -683,7 +683,7 @@ def last_training(engine: sa.Engine, scope: Scope) -> training.Job | None:
 def start_first_training(engine: sa.Engine) -> training.Job | None:
     """On start: queue a retrain when there is no usable model and none is queued (the server's own request)."""
     problem = store.needs_training(engine)
-    if problem is None and visit_store.needs_training(engine) is not None and not enterprises_register.is_empty(engine):
+    if problem is None and not enterprises_register.is_empty(engine):
         problem = visit_store.needs_training(engine)  # a register with no visit model yet (an older install)
     if problem is None or training.current(engine) is not None:
         return None

@@ -279,17 +279,7 @@ def _foreign_keys(
         return keys[keys.isin({k for k, d in stored.items() if d not in allowed})]
 
     header = raw.headers.get
-    if kind == "visits":  # the same answer as for an enterprise or session that does not exist
-        foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
-        problems += [
-            problem(
-                "unknown_enterprise",
-                row=int(rows.at[i, "_row"]),
-                column=header("enterprise_id", "enterprise_id"),
-                value=k,
-            )
-            for i, k in foreign.items()
-        ]
+    if kind == "visits":  # checked in its validation: another district's enterprise is unknown there
         return problems
     if kind == "enterprises":  # an id or credit code naming another district's enterprise
         foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
@@ -927,37 +917,30 @@ def _write(
         elif kind == "enterprises":
             _write_enterprises(conn, rows, is_new.tolist(), changed.tolist(), upload_id, with_contacts)
         elif kind == "visits":
-            records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
-            records = records.where(records.notna(), None).to_dict("records")
-            inserts = [r for r, n in zip(records, is_new, strict=True) if n]
-            if inserts:
-                conn.execute(enterprise_visits.insert(), inserts)
-            updates = [
-                {**{k: v for k, v in r.items() if k != "visit_key"}, "_key": r["visit_key"]}
-                for r, c in zip(records, changed, strict=True)
-                if c
-            ]
-            if updates:
-                conn.execute(
-                    enterprise_visits.update().where(enterprise_visits.c.visit_key == sa.bindparam("_key")), updates
-                )
+            _upsert(conn, key_col, rows, is_new, changed, upload_id)
             written = rows[(is_new | changed).to_numpy()]
             _sync_foundings(conn, written, {k: v[:2] for k, v in existing.items()})
         else:
-            records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
-            records = records.where(records.notna(), None).to_dict("records")
-            inserts = [r for r, n in zip(records, is_new, strict=True) if n]
-            if inserts:
-                conn.execute(sites.insert(), inserts)
-            updates = [
-                {**{k: v for k, v in r.items() if k != "site_id"}, "_key": r["site_id"]}
-                for r, c in zip(records, changed, strict=True)
-                if c
-            ]
-            if updates:
-                conn.execute(sites.update().where(sites.c.site_id == sa.bindparam("_key")), updates)
+            _upsert(conn, key_col, rows, is_new, changed, upload_id)
     report.status = "written"
     return report
+
+
+def _upsert(
+    conn: sa.Connection, key_col: sa.Column, rows: pd.DataFrame, is_new: pd.Series, changed: pd.Series, upload_id: int
+) -> None:
+    """Insert the new rows and update the changed ones of ``key_col``'s table (sites, visits), all columns."""
+    table, key = key_col.table, key_col.name
+    records = rows.drop(columns=["_row"]).assign(upload_id=upload_id).astype(object)
+    records = records.where(records.notna(), None).to_dict("records")
+    inserts = [r for r, n in zip(records, is_new, strict=True) if n]
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    updates = [
+        {**{k: v for k, v in r.items() if k != key}, "_key": r[key]} for r, c in zip(records, changed, strict=True) if c
+    ]
+    if updates:
+        conn.execute(table.update().where(key_col == sa.bindparam("_key")), updates)
 
 
 def _keep_visit_foundings(conn: sa.Connection, rows: pd.DataFrame, raw: RawTable, report: ImportReport) -> pd.DataFrame:

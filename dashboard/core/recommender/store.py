@@ -126,19 +126,31 @@ def train(
         "backtest": result,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    directory.mkdir(parents=True, exist_ok=True)
-    model_path, card_path = _paths(directory)
-    # Written under names of their own, then renamed: several app processes may retrain at once, and a reader
-    # never sees a half-written file.
-    unique = f".{os.getpid()}.{threading.get_ident()}.tmp"
-    tmp_model, tmp_card = model_path.with_name(model_path.name + unique), card_path.with_name(card_path.name + unique)
-    joblib.dump(model, tmp_model)
-    tmp_card.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    tmp_model.replace(model_path)
-    tmp_card.replace(card_path)
+    save(model, card, *_paths(directory))
     if progress:
         progress(1.0, "saved")
     return Loaded(model, card, [])
+
+
+def save(
+    model: object, card: dict, model_path: Path, card_path: Path, default: Callable[[object], object] = str
+) -> None:
+    """Write a model and its card under names of their own, then rename them into place: several app processes
+    may retrain at once, and a reader never sees a half-written file."""
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    unique = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp_model, tmp_card = model_path.with_name(model_path.name + unique), card_path.with_name(card_path.name + unique)
+    joblib.dump(model, tmp_model)
+    tmp_card.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=default), encoding="utf-8")
+    tmp_model.replace(model_path)
+    tmp_card.replace(card_path)
+
+
+def json_value(value: object) -> object:
+    """For a card: numbers numpy hands back as numbers, anything else as its text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
 
 
 STALE_DATA = ("导入了新的场次数据", "new session data was imported since training")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -18,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 import sklearn
 import sqlalchemy as sa
@@ -117,21 +114,8 @@ def train(
         "backtest": backtest,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    directory.mkdir(parents=True, exist_ok=True)
-    model_path, card_path = _paths(directory)
-    unique = f".{os.getpid()}.{threading.get_ident()}.tmp"  # written aside, then renamed: readers never see half
-    tmp_model, tmp_card = model_path.with_name(model_path.name + unique), card_path.with_name(card_path.name + unique)
-    joblib.dump(model, tmp_model)
-    tmp_card.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=_json), encoding="utf-8")
-    tmp_model.replace(model_path)
-    tmp_card.replace(card_path)
+    store.save(model, card, *_paths(directory), default=store.json_value)
     return LoadedVisits(model, card, stale=False)
-
-
-def _json(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
 
 
 def needs_training(engine: sa.Engine, directory: Path | None = None) -> tuple[str, str] | None:
