@@ -235,6 +235,25 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and "
         "upload again to see the rest.",
     ),
+    "unknown_street": (
+        WARNING,
+        "街道乡镇“{value}”不是本行所属区的街道、地区、镇或乡的官方名称，已按原文保存，但这一行只计入区、不计入任何街道。"
+        "如要计入街道，请按官方名称填写（可不带“街道”“镇”等字）。{limit}",
+        "'{value}' is not the official name of a street or township of this row's district. It is kept as typed, "
+        "but the row counts for its district only, not for a street. To count it for a street, use the official "
+        "name (with or without 街道/镇/乡). {limit}",
+    ),
+    "street_other_district": (
+        ERROR,
+        "街道乡镇“{value}”属于另一个区，与本行所填的区不符。请核对区或街道。",
+        "The street '{value}' belongs to another district than the one this row gives. Check the district or the "
+        "street.",
+    ),
+    "street_needed": (
+        ERROR,
+        "您的账号按街道负责（{label}）：请在“街道乡镇”列填写本行属于哪个街道。",
+        "Your account works by street ({label_en}): fill in the 街道乡镇 column with this row's street.",
+    ),
     "unknown_district": (
         ERROR,
         "区“{value}”不认识。请填北京16个区之一，如 朝阳区、朝阳 或 110105。",

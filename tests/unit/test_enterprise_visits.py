@@ -347,10 +347,17 @@ def test_a_register_reimport_does_not_undo_a_founding_a_visit_recorded(register)
 
 def test_an_enterprise_moved_to_another_district_takes_its_visits_along(register):
     assert _visits(register, f"{SOFT},2024-03-01,已沟通,,,,,\n").status == "written"
-    moved = REGISTER.replace("中关村软件科技有限公司,海淀区", "中关村软件科技有限公司,朝阳区")
+    # a move that keeps 海淀's street is refused: the street names another district
+    kept = REGISTER.replace("中关村软件科技有限公司,海淀区", "中关村软件科技有限公司,朝阳区")
+    refused = ingest.import_enterprises(register, kept.encode(), "kept.csv")
+    assert refused.status == "refused" and [p.code for p in refused.errors] == ["street_other_district"]
+    assert refused.errors[0].row == 3 and "海淀区" in refused.errors[0].text("zh")
+    moved = REGISTER.replace("中关村软件科技有限公司,海淀区,中关村街道", "中关村软件科技有限公司,朝阳区,建外街道")
     assert ingest.import_enterprises(register, moved.encode(), "moved.csv").status == "written"
     assert set(pipeline.read_visits(register, "110105")["enterprise_id"]) == {SOFT}
     assert pipeline.read_visits(register, "110108").empty
+    # and the visit takes the new street along: a 建外 street planner's filter finds it
+    assert set(pipeline.read_visits(register, ("110105001",))["enterprise_id"]) == {SOFT}
 
 
 def test_a_register_id_of_eighteen_characters_is_found_as_stored(register):

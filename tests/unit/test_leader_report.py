@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from dashboard.core import access
+from dashboard.core.geo import streets
 from dashboard.core.intake import ingest
 from dashboard.core.reports import briefing, kpi, periods
 
@@ -143,7 +144,10 @@ def test_the_workbook_has_chinese_headers_formatted_numbers_and_says_what_it_cov
     header = next(r for r in ws.iter_rows() if r[0].value == "名次")
     assert [c.value for c in header[:3]] == ["名次", "区", "职工沟通会场次"]
     ranked = [r[1].value for r in ws.iter_rows() if isinstance(r[0].value, int)]
-    assert ranked == ["朝阳区"]  # a planner's report holds their district only
+    assert ranked[0] == "朝阳区"  # a planner's report holds their district only, then its streets
+    names = set(streets.of_district("110105")["name"])
+    assert names <= set(ranked[1:]) <= names | {"未标街道"}  # all 43 of 朝阳's, and what has no street
+    assert next(r for r in ws.iter_rows() if r[0].value == "各街道（乡镇）排名")
     assert [c.value for c in wb["月度"][3][:4]] == ["2023年5月", 1, 60, 30]
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from dashboard.core import export
 from dashboard.core.access import accounts, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.geo import areas, districts, streets
 from dashboard.core.intake import ingest, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training, visit_store
@@ -65,8 +66,7 @@ def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     """The sites (with model features) the caller may read."""
     from dashboard.core.recommender import features
 
-    frame = features.load_sites(engine)
-    return frame if scope.districts is None else frame[frame["district"].isin(scope.districts)].reset_index(drop=True)
+    return areas.keep(features.load_sites(engine), scope.areas)
 
 
 def totals(
@@ -118,7 +118,7 @@ def leader_report(
         made_by=scope.user,
     )
     data = briefing.to_pdf(report, lang) if fmt == "pdf" else briefing.to_xlsx(report, lang)
-    audit.record(engine, scope, "export", where or scope.districts, what="report", format=fmt, period=period.key)
+    audit.record(engine, scope, "export", where or scope.areas, what="report", format=fmt, period=period.key)
     return data
 
 
@@ -156,9 +156,13 @@ def monthly(
 
 
 def site_history(engine: sa.Engine, scope: Scope, site_id: str) -> pd.DataFrame:
-    code = queries.site_district(engine, site_id)
-    if code is not None:
-        _guard(engine, scope, lambda: scope.readable(code), what="site_history", site_id=site_id)
+    stored = queries.site_area(engine, site_id)
+
+    def check() -> None:
+        if stored is not None and not scope.covers_row(*stored):
+            raise _not_found("点位", "site")
+
+    _guard(engine, scope, check, what="site_history", site_id=site_id)
     return queries.site_history(engine, site_id)
 
 
@@ -167,10 +171,8 @@ def upload_history(engine: sa.Engine, scope: Scope, limit: int = 200) -> pd.Data
     return queries.upload_history(engine, limit, scope.readable())
 
 
-def target_progress(
-    engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today: dt.date | None = None
-) -> pd.DataFrame:
-    """Progress against the city's targets (``district=None``) or a district's; a planner reads only their own."""
+def _target_area(engine: sa.Engine, scope: Scope, district: str | None) -> str | None:
+    """The one area whose targets are read: the city (None), a district or a street, if the caller may read it."""
     if district is None and scope.districts is not None:
         raise _refuse(
             engine,
@@ -178,21 +180,29 @@ def target_progress(
             PermissionDenied("请先选择一个区查看目标进度。", "Choose a district to see its targets."),
             what="targets",
         )
-    _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
-    return targets.progress(engine, year, district, today=today)
-
-
-def get_targets(engine: sa.Engine, scope: Scope, year: int, district: str | None = None) -> dict[str, int]:
-    """The city's targets (``district=None``: not for a planner) or a district's."""
-    if district is None and scope.districts is not None:
+    where = _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
+    if district is not None and not isinstance(where, str):  # a district the account holds only in part
         raise _refuse(
             engine,
             scope,
-            PermissionDenied("请先选择一个区查看目标。", "Choose a district to see its targets."),
+            PermissionDenied("请选择您负责的一个街道查看目标。", "Choose one of your streets to see its targets."),
             what="targets",
+            district=district,
         )
-    _guard(engine, scope, lambda: scope.readable(district), what="targets", district=district)
-    return targets.get(engine, year, district)
+    return district
+
+
+def target_progress(
+    engine: sa.Engine, scope: Scope, year: int, district: str | None = None, today: dt.date | None = None
+) -> pd.DataFrame:
+    """Progress against the targets of the city (``district=None``: not for a planner), a district or a street
+    (its 9-digit code); a planner reads only their own."""
+    return targets.progress(engine, year, _target_area(engine, scope, district), today=today)
+
+
+def get_targets(engine: sa.Engine, scope: Scope, year: int, district: str | None = None) -> dict[str, int]:
+    """The targets of the city (``district=None``: not for a planner), a district or a street."""
+    return targets.get(engine, year, _target_area(engine, scope, district))
 
 
 def list_plans(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
@@ -202,15 +212,15 @@ def list_plans(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
 def _not_found(what_zh: str, what_en: str) -> PermissionDenied:
     """One answer for "no such row" and "not yours": a refusal must not tell another district's rows exist."""
     return PermissionDenied(
-        f"没有这个{what_zh}，或它不在您负责的区内。", f"There is no such {what_en}, or it is outside your districts."
+        f"没有这个{what_zh}，或它不在您负责的范围内。", f"There is no such {what_en}, or it is outside your area."
     )
 
 
 def _plan_in_scope(engine: sa.Engine, scope: Scope, plan_id: int) -> None:
-    codes = plans.plan_districts(engine, plan_id)
+    found = plans.plan_areas(engine, plan_id)
 
     def check():
-        if codes is None or not all(scope.covers(c) for c in codes):
+        if found is None or not all(scope.covers_row(d, s) for d, s in found):
             raise _not_found("计划", "plan")
 
     _guard(engine, scope, check, what="plan", plan_id=plan_id)
@@ -294,7 +304,7 @@ def export_workbook(
         engine,
         scope,
         "export",
-        districts or scope.districts,
+        districts or scope.areas,
         what=what,
         format="xlsx",
         rows=sum(len(f) for f in sheets.values()),
@@ -306,7 +316,7 @@ def export_csv(
     engine: sa.Engine, scope: Scope, what: str, frame: pd.DataFrame, districts: Iterable[str] | str | None = None
 ) -> bytes:
     data = export.csv_bytes(frame)
-    audit.record(engine, scope, "export", districts or scope.districts, what=what, format="csv", rows=len(frame))
+    audit.record(engine, scope, "export", districts or scope.areas, what=what, format="csv", rows=len(frame))
     return data
 
 
@@ -319,7 +329,7 @@ def record_export(
     **detail: object,
 ) -> None:
     """Audit an export written elsewhere (the command line's --out files)."""
-    audit.record(engine, scope, "export", districts or scope.districts, what=what, rows=rows, **detail)
+    audit.record(engine, scope, "export", districts or scope.areas, what=what, rows=rows, **detail)
 
 
 def results_template(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
@@ -346,13 +356,13 @@ def import_sessions(
     """Validate and import a sessions file as ``scope``: rows of another district refuse the whole file."""
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
-    return ingest.import_sessions(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+    return ingest.import_sessions(engine, data, file_name, user=scope, allowed=scope.areas, **options)
 
 
 def import_sites(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any) -> ingest.ImportReport:
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
-    return ingest.import_sites(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+    return ingest.import_sites(engine, data, file_name, user=scope, allowed=scope.areas, **options)
 
 
 def import_enterprises(
@@ -362,7 +372,7 @@ def import_enterprises(
     enterprise is refused whole)."""
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
-    return ingest.import_enterprises(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+    return ingest.import_enterprises(engine, data, file_name, user=scope, allowed=scope.areas, **options)
 
 
 def import_visits(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, **options: Any) -> ingest.ImportReport:
@@ -370,7 +380,7 @@ def import_visits(engine: sa.Engine, scope: Scope, data: bytes, file_name: str, 
     (or session) gets the answer a missing one gets, and refuses the whole file."""
     if not options.get("dry_run"):
         _guard(engine, scope, scope.require_write, what="import", file=file_name)
-    return ingest.import_visits(engine, data, file_name, user=scope, allowed=scope.districts, **options)
+    return ingest.import_visits(engine, data, file_name, user=scope, allowed=scope.areas, **options)
 
 
 def enterprise_register(engine: sa.Engine, scope: Scope, district: str | None = None) -> pd.DataFrame:
@@ -384,16 +394,17 @@ def forget_contacts(engine: sa.Engine, scope: Scope, enterprise_ids: Iterable[st
     """Delete the head's name and contact of these enterprises (个人信息保护法: personal data is deletable); the
     enterprises stay. Every id must name an enterprise within the caller's districts."""
     ids = sorted({str(i) for i in enterprise_ids})
-    found = enterprises_register.districts_of(engine, ids)
+    found = enterprises_register.areas_of(engine, ids)
 
     def check() -> None:
         scope.require_write()
-        if set(ids) - set(found) or not all(scope.covers(c) for c in found.values()):
+        if set(ids) - set(found) or not all(scope.covers_row(d, s) for d, s in found.values()):
             raise _not_found("企业", "enterprise")
 
     _guard(engine, scope, check, what="forget_contacts", ids=ids[:20])
     removed = enterprises_register.forget_contacts(engine, ids)
-    audit.record(engine, scope, "forget_contacts", set(found.values()), enterprises=len(ids), removed=removed)
+    touched = {areas.finest(d, s) or d for d, s in found.values()}
+    audit.record(engine, scope, "forget_contacts", touched, enterprises=len(ids), removed=removed)
     return removed
 
 
@@ -453,14 +464,15 @@ def enterprise_page(engine: sa.Engine, scope: Scope, enterprise_id: str) -> dict
 
     An enterprise outside the caller's districts is answered as one that does not exist.
     """
-    stored = pipeline.district_of(engine, enterprise_id)
+    stored = enterprises_register.areas_of(engine, [enterprise_id]).get(enterprise_id)
 
     def check() -> None:
-        if stored is None or not scope.covers(stored):
+        if stored is None or not scope.covers_row(*stored):
             raise _not_found("企业", "enterprise")
 
     _guard(engine, scope, check, what="enterprise", id=enterprise_id[:40])
-    frame = enterprises_register.read(engine, stored, with_contacts=scope.can_write)
+    assert stored is not None  # check() refused otherwise
+    frame = enterprises_register.read(engine, stored[0], with_contacts=scope.can_write)
     row = frame[frame["enterprise_id"] == enterprise_id].iloc[0].to_dict()
     return {"enterprise": row, "history": pipeline.history(engine, enterprise_id)}
 
@@ -509,9 +521,7 @@ def enterprise_outlook(
     where = _guard(engine, scope, lambda: scope.readable(district), what="enterprises", district=district)
     register, history = visit_store.frames(engine)
     frame = visit_store.outlook(loaded, register, history, as_of or dt.date.today())
-    if where is not None:
-        frame = frame[frame["district"].isin([where] if isinstance(where, str) else list(where))]
-    return frame.reset_index(drop=True)
+    return areas.keep(frame, where)
 
 
 def enterprise_district_rates(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
@@ -573,7 +583,7 @@ def plan_visits(
         )
     overrides = cal.load_overrides(engine)
     plan = visits_model.plan(register, history, model, start, days, staff, per_day, district=where, overrides=overrides)
-    audit.record(engine, scope, "plan", where or scope.districts, what="visits", rows=len(plan), start=str(start))
+    audit.record(engine, scope, "plan", where or scope.areas, what="visits", rows=len(plan), start=str(start))
     return plan, messages
 
 
@@ -586,9 +596,14 @@ def recommend(
     _guard(engine, scope, scope.require_write, what="plan")
     if request.district:
         wanted = [request.district] if isinstance(request.district, str) else list(request.district)
-        _guard(engine, scope, lambda: [scope.readable(c) for c in wanted], what="plan", district=request.district)
-    elif scope.districts is not None:
-        request.district = scope.districts
+        narrowed = _guard(
+            engine, scope, lambda: [scope.readable(c) for c in wanted], what="plan", district=request.district
+        )
+        # a district the account holds only in part reads as its streets
+        codes = [c for found in narrowed for c in ((found,) if isinstance(found, str) else found)]
+        request.district = codes[0] if len(codes) == 1 else tuple(codes)
+    elif scope.areas is not None:
+        request.district = scope.areas
     result = rec.recommend(engine, request, loaded)
     audit.record(
         engine,
@@ -606,11 +621,11 @@ def recommend(
 def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict) -> int:
     """Save a plan; scope is checked on its sites' stored districts as well as on the districts it names."""
     plans.check_plan(plan)
-    stored = plans.site_districts(engine, plan["site_id"]) if "site_id" in plan else {}
+    stored = plans.site_areas(engine, plan["site_id"]) if "site_id" in plan else {}
 
     def check():
         scope.require_write(plans.district_codes(plan))  # the districts the plan names: the caller's own words
-        if not all(scope.covers(c) for c in stored.values()):
+        if not all(scope.covers_row(d, s) for d, s in stored.values()):
             raise _not_found("点位", "site")
 
     _guard(engine, scope, check, what="plan_saved")
@@ -619,20 +634,38 @@ def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, re
 
 def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> None:
     """Tick saved plan rows off (or on again); every row must exist and lie within the caller's districts."""
-    found = plans.row_districts(engine, row_ids_done)
+    found = plans.row_areas(engine, row_ids_done)
 
     def check():
         scope.require_write()
-        if {int(i) for i in row_ids_done} - set(found) or not all(scope.covers(c) for c in found.values()):
+        if {int(i) for i in row_ids_done} - set(found) or not all(scope.covers_row(d, s) for d, s in found.values()):
             raise _not_found("场次", "plan session")
 
     _guard(engine, scope, check, what="plan_done", rows=sorted(int(i) for i in row_ids_done)[:20])
     plans.set_done(engine, row_ids_done)
-    audit.record(engine, scope, "plan_done", set(found.values()), rows=len(row_ids_done))
+    audit.record(
+        engine, scope, "plan_done", {areas.finest(d, s) or d for d, s in found.values()}, rows=len(row_ids_done)
+    )
 
 
 def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:
-    _guard(engine, scope, scope.require_admin, what="targets")
+    """Set the targets of the city or a district (admins), or of a street: admins, and the planners of its whole
+    district, who share their district's targets out among its streets."""
+    if district is not None and streets.district_of(district) is None and district not in districts.BY_ADCODE:
+        raise ValueError(f"unknown district or street code {district!r}")
+
+    def check() -> None:
+        if district is not None and len(district) == 9 and scope.role == "planner":
+            whole = scope.covers(district[:6]) and not scope.streets_in(district[:6])
+            if whole:
+                return
+            raise PermissionDenied(
+                "只有管理员和负责全区的计划员可以设置街道目标。",
+                "Only admins and the planners of the whole district can set a street's targets.",
+            )
+        scope.require_admin()
+
+    _guard(engine, scope, check, what="targets", district=district)
     targets.set_targets(engine, year, values, district, user=scope)
 
 

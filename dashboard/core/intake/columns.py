@@ -33,6 +33,7 @@ SESSION_COLUMNS: tuple[Column, ...] = (
     Column("district", "所属区", "district", True, ("区", "区县", "行政区", "district name")),
     Column("site_id", "点位编号", "text", aliases=("site",)),
     Column("site_name", "点位名称", "text", aliases=("地点", "点位", "site name")),
+    Column("street", "街道乡镇", "text", aliases=("街道", "乡镇", "街乡")),
     Column("lat", "纬度", "coord", aliases=("latitude",)),
     Column("lon", "经度", "coord", aliases=("lng", "longitude")),
     Column("staff", "工作人员数", "count", aliases=("工作人员", "staff count")),

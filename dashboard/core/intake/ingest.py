@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.geo import districts
+from dashboard.core.geo import areas, districts, streets
 from dashboard.core.geo.gcj02 import gcj_to_wgs
 from dashboard.core.intake import credit_code
 from dashboard.core.intake.columns import ENTERPRISE_COLUMNS, SESSION_COLUMNS, SITE_COLUMNS, VISIT_COLUMNS
@@ -148,6 +148,7 @@ _INSERT_COLUMNS = (
     "start_time",
     "end_time",
     "district",
+    "street_code",
     "site_id",
     "staff",
     "consultations",
@@ -191,6 +192,7 @@ def _insert_sessions(conn: sa.Connection, rows: pd.DataFrame, upload_id: int) ->
         "start_time": _SQLITE_TIMES[start].tolist() if sqlite else [_TIMES[m] for m in start],
         "end_time": _SQLITE_TIMES[end].tolist() if sqlite else [_TIMES[m] for m in end],
         "district": rows["district"].tolist(),
+        "street_code": _column_list(rows["street_code"]),
         "site_id": _column_list(rows["site_id"]),
         **{
             c: _column_list(rows[c])
@@ -236,25 +238,95 @@ def _scope_problems(raw: RawTable, allowed: tuple[str, ...] | None) -> list[Prob
     """One error per row whose district lies outside ``allowed`` (None: every district is allowed)."""
     if allowed is None or "district" not in raw.data.columns:
         return []
+    touched = areas.districts_in(allowed) or ()
     codes = districts.resolve_series(raw.data["district"])
-    outside = codes.notna() & ~codes.isin(list(allowed))
+    outside = codes.notna() & ~codes.isin(list(touched))
     header = raw.headers.get("district", "district")
-    area_zh = "、".join(districts.name(c) for c in allowed)
-    area_en = ", ".join(districts.name(c, "en") for c in allowed)
+    area_zh, area_en = areas.names(allowed, "zh"), areas.names(allowed, "en")
     return [
         problem("out_of_scope", row=int(r), column=header, value=districts.name(c), label=area_zh, label_en=area_en)
         for r, c in zip(raw.row_numbers[outside.to_numpy()], codes[outside], strict=True)
     ]
 
 
-def _stored_districts(
+def _stored_areas(
     conn: sa.Connection, key_col: sa.Column, district_col: sa.Column, keys: list[str]
-) -> dict[str, str]:
-    found: dict[str, str] = {}
+) -> dict[str, tuple[str, str | None]]:
+    """The stored (district, street code) of each key found (no street for a table without one)."""
+    street_col = key_col.table.c.get("street_code")
+    picked = [key_col, district_col] + ([street_col] if street_col is not None else [])
+    found: dict[str, tuple[str, str | None]] = {}
     for i in range(0, len(keys), _KEY_CHUNK):
         chunk = keys[i : i + _KEY_CHUNK]
-        found.update({k: d for k, d in conn.execute(sa.select(key_col, district_col).where(key_col.in_(chunk)))})
+        for row in conn.execute(sa.select(*picked).where(key_col.in_(chunk))):
+            found[row[0]] = (row[1], row[2] if len(row) > 2 else None)
     return found
+
+
+def _street_scope(
+    conn: sa.Connection,
+    kind: str,
+    raw: RawTable,
+    validation: Validation,
+    allowed: tuple[str, ...] | None,
+    skip: set[int],
+) -> list[Problem]:
+    """Street-level scope on the validated rows: each row's street is the file's (sites, enterprises, a session
+    without a site) or its stored site's; a row must lie within ``allowed``.
+
+    For an account that holds a district in streets, a blank street is filled when the account has one street
+    there, and refused otherwise. Rows in ``skip`` were already refused for their district.
+    """
+    rows = validation.rows
+    if allowed is None or kind == "visits" or rows.empty or "street_code" not in rows:
+        return []
+    _, parts = areas.split(allowed)
+    if not parts:
+        return []
+    partial = {areas.district_of(c) for c in parts}
+    street = rows["street_code"].copy()
+    if kind == "sessions":  # a session at a stored site is the site's; a new site's is the file's
+        at_site = rows["site_id"].notna() & ~rows["site_id"].isin(set(validation.new_sites.get("site_id", ())))
+        stored = _stored_areas(conn, sites.c.site_id, sites.c.district, rows.loc[at_site, "site_id"].unique().tolist())
+        street[at_site] = rows.loc[at_site, "site_id"].map(lambda k: stored.get(k, (None, None))[1])
+    only = {d: [c for c in parts if areas.district_of(c) == d] for d in partial}
+    blank = street.isna() & rows["district"].isin(partial)
+    single = blank & rows["district"].map(lambda d: len(only.get(d, ())) == 1)
+    fill = rows.loc[single, "district"].map(lambda d: only[d][0])
+    if kind == "sessions":
+        fillable = single & rows["site_id"].isna()  # a stored site without a street stays outside
+        new_site = single & rows["site_id"].isin(set(validation.new_sites.get("site_id", ())))
+        fillable |= new_site
+        fill = fill[fillable[single].to_numpy()]
+        if new_site.any() and len(validation.new_sites):
+            by_site = dict(zip(rows.loc[new_site, "site_id"], fill.reindex(rows.index[new_site]), strict=True))
+            validation.new_sites["street_code"] = (
+                validation.new_sites["site_id"]
+                .map(by_site)
+                .where(validation.new_sites["site_id"].isin(by_site), validation.new_sites.get("street_code"))
+            )
+            validation.new_sites["street"] = validation.new_sites["street_code"].map(
+                lambda c: streets.name(c) if isinstance(c, str) else None
+            )
+    rows.loc[fill.index, "street_code"] = fill
+    street.loc[fill.index] = fill
+    if "street" in rows:
+        rows.loc[fill.index, "street"] = fill.map(streets.name)
+    header = raw.headers.get("street", "街道乡镇")
+    label_zh, label_en = areas.names(allowed, "zh"), areas.names(allowed, "en")
+    problems = []
+    for i in rows.index:
+        row = int(rows.at[i, "_row"])
+        if row in skip or areas.covers(allowed, rows.at[i, "district"], street[i]):
+            continue
+        if isinstance(street[i], str):
+            value = areas.name(street[i])
+            problems.append(
+                problem("out_of_scope", row=row, column=header, value=value, label=label_zh, label_en=label_en)
+            )
+        else:
+            problems.append(problem("street_needed", row=row, column=header, label=label_zh, label_en=label_en))
+    return problems
 
 
 def _foreign_keys(
@@ -275,8 +347,8 @@ def _foreign_keys(
 
     def check(column: str, key_col: sa.Column, district_col: sa.Column) -> pd.Series:
         keys = rows[column].dropna().astype(str)
-        stored = _stored_districts(conn, key_col, district_col, keys.unique().tolist())
-        return keys[keys.isin({k for k, d in stored.items() if d not in allowed})]
+        stored = _stored_areas(conn, key_col, district_col, keys.unique().tolist())
+        return keys[keys.isin({k for k, (d, s) in stored.items() if not areas.covers(allowed, d, s)})]
 
     header = raw.headers.get
     if kind == "visits":  # checked in its validation: another district's enterprise is unknown there
@@ -353,7 +425,7 @@ def _audit(
             sha256=digest,
             uploaded_at=dt.datetime.now(dt.UTC),
             uploaded_by=getattr(user, "user", user),
-            districts=",".join(sorted(codes))[:120] or None,
+            districts=",".join(sorted(codes)) or None,
             rows_total=report.total,
             rows_inserted=report.inserted,
             rows_updated=report.updated,
@@ -369,8 +441,8 @@ def _audit(
 
 def _known_sites(conn: sa.Connection) -> pd.DataFrame:
     return pd.DataFrame(
-        conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district)).all(),
-        columns=["site_id", "name", "district"],
+        conn.execute(sa.select(sites.c.site_id, sites.c.name, sites.c.district, sites.c.street_code)).all(),
+        columns=["site_id", "name", "district", "street_code"],
     )
 
 
@@ -533,6 +605,7 @@ def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd
             sa.select(
                 enterprises.c.enterprise_id,
                 enterprises.c.district,
+                enterprises.c.street_code,
                 enterprises.c.name,
                 enterprises.c.staff,
                 enterprises.c.union_status,
@@ -547,20 +620,20 @@ def _visit_context(conn: sa.Connection, raw: RawTable) -> tuple[pd.DataFrame, pd
             ).all()
         )
     frame = pd.DataFrame(
-        known, columns=["enterprise_id", "district", "name", "staff", "union_status", "union_founded_on"]
+        known, columns=["enterprise_id", "district", "street_code", "name", "staff", "union_status", "union_founded_on"]
     )
     frame["founding_key"] = frame["enterprise_id"].map(founding)
     named = sorted(set(data["session_id"].str.strip()) - {""}) if "session_id" in data else []
     held = (
         conn.execute(
-            sa.select(sessions.c.session_id, sessions.c.district, sessions.c.date).where(
+            sa.select(sessions.c.session_id, sessions.c.district, sessions.c.street_code, sessions.c.date).where(
                 sessions.c.session_id.in_(named), sessions.c.session_type == "enterprise"
             )
         ).all()
         if named
         else []
     )
-    return frame, pd.DataFrame(held, columns=["session_id", "district", "date"])
+    return frame, pd.DataFrame(held, columns=["session_id", "district", "street_code", "date"])
 
 
 def import_visits(
@@ -594,10 +667,10 @@ def import_visits(
         if allowed is not None:
             # Another district's enterprise or session is answered exactly as a missing one: its stored staff,
             # founding date or session day never reach a check, a message, a count or the rejected rows.
-            outside = ~known["district"].isin(list(allowed))
+            outside = ~areas.mask(known, allowed)
             foreign[:] = known.loc[outside, "enterprise_id"].tolist()
             known = known[~outside]
-            held = held[held["district"].isin(list(allowed))]
+            held = held[areas.mask(held, allowed)]
         return validate_visits(raw, known, services.read(conn), held, today)
 
     report = _write(
@@ -788,6 +861,7 @@ def _write(
             table.c.name,
             table.c.district,
             table.c.street,
+            table.c.street_code,
             table.c.lat,
             table.c.lon,
             table.c.site_type,
@@ -805,9 +879,9 @@ def _write(
             kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems)
         )
         outside = _scope_problems(raw, allowed)
-        outside += _foreign_keys(
-            conn, kind, raw, validation.rows, allowed, skip={p.row for p in outside if p.row is not None}
-        )
+        refused = {p.row for p in outside if p.row is not None}
+        outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip=refused)
+        outside += _street_scope(conn, kind, raw, validation, allowed, skip={p.row for p in outside if p.row})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
             # Those rows get their scope error only: what else the checks found there (a site's id resolved from
             # its name, "registered in another district", "new site") would tell about rows the caller may not see.
@@ -874,7 +948,9 @@ def _write(
                 index=rows.index,
             )
         else:
-            values = rows[["name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]].astype(object)
+            values = rows[
+                ["name", "district", "street", "street_code", "lat", "lon", "site_type", "workers_nearby"]
+            ].astype(object)
             values = values.where(values.notna(), None)
             current = [tuple(_none(v) for v in t) for t in values.itertuples(index=False)]
             is_new = ~rows[key_name].isin(existing.keys())
@@ -894,7 +970,7 @@ def _write(
             conn.rollback()
             return report
 
-        codes = set(rows["district"].dropna().astype(str))
+        codes = _row_areas(conn, kind, rows, new_sites if kind == "sessions" else None)
         upload_id = _audit(conn, kind, raw.file_name, digest, user, report, codes)
         report.upload_id = upload_id
         if user is not None:
@@ -922,8 +998,55 @@ def _write(
             _sync_foundings(conn, written, {k: v[:2] for k, v in existing.items()})
         else:
             _upsert(conn, key_col, rows, is_new, changed, upload_id)
+        _follow_streets(conn, kind, rows)
     report.status = "written"
     return report
+
+
+def _row_areas(conn: sa.Connection, kind: str, rows: pd.DataFrame, new_sites: pd.DataFrame | None) -> set[str]:
+    """The areas a file's rows belong to, each row's street code or else its district (for the upload's record
+    and the audit log, by which a street's planner sees the uploads wholly within their streets)."""
+    street = rows["street_code"] if "street_code" in rows else pd.Series(None, index=rows.index, dtype=object)
+    if kind == "sessions" and rows["site_id"].notna().any():
+        ids = rows["site_id"].dropna().unique().tolist()
+        stored = {k: s for k, (_, s) in _stored_areas(conn, sites.c.site_id, sites.c.district, ids).items()}
+        if new_sites is not None and len(new_sites) and "street_code" in new_sites:
+            stored.update(zip(new_sites["site_id"], new_sites["street_code"], strict=True))
+        street = rows["site_id"].map(stored).where(rows["site_id"].notna(), street)
+    if kind == "visits":
+        ids = rows["enterprise_id"].unique().tolist()
+        stored = {
+            k: s for k, (_, s) in _stored_areas(conn, enterprises.c.enterprise_id, enterprises.c.district, ids).items()
+        }
+        street = rows["enterprise_id"].map(stored)
+    return {areas.finest(d, s) or str(d) for d, s in zip(rows["district"], street, strict=True) if isinstance(d, str)}
+
+
+def _follow_streets(conn: sa.Connection, kind: str, rows: pd.DataFrame) -> None:
+    """Sessions and plan rows take their site's street, visits their enterprise's: scope reads a row's own street,
+    so a site or enterprise given (or moved to) a street takes its rows along."""
+    if kind in ("sites", "sessions"):
+        ids = rows["site_id"].dropna().unique().tolist()
+        of_site = sa.select(sites.c.street_code).where(sites.c.site_id == sessions.c.site_id).scalar_subquery()
+        of_plan_site = sa.select(sites.c.street_code).where(sites.c.site_id == plan_rows.c.site_id).scalar_subquery()
+        for i in range(0, len(ids), _KEY_CHUNK):
+            chunk = ids[i : i + _KEY_CHUNK]
+            conn.execute(sessions.update().where(sessions.c.site_id.in_(chunk)).values(street_code=of_site))
+            conn.execute(plan_rows.update().where(plan_rows.c.site_id.in_(chunk)).values(street_code=of_plan_site))
+    elif kind in ("enterprises", "visits"):
+        ids = rows["enterprise_id"].dropna().unique().tolist()
+        of_enterprise = (
+            sa.select(enterprises.c.street_code)
+            .where(enterprises.c.enterprise_id == enterprise_visits.c.enterprise_id)
+            .scalar_subquery()
+        )
+        for i in range(0, len(ids), _KEY_CHUNK):
+            chunk = ids[i : i + _KEY_CHUNK]
+            conn.execute(
+                enterprise_visits.update()
+                .where(enterprise_visits.c.enterprise_id.in_(chunk))
+                .values(street_code=of_enterprise)
+            )
 
 
 def _upsert(

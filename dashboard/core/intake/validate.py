@@ -7,6 +7,7 @@ the problems of every bad row, and the sites the file would create. Nothing is w
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.geo import districts
+from dashboard.core.geo import districts, streets
 from dashboard.core.intake import credit_code as uscc
 from dashboard.core.intake.columns import (
     ENTERPRISE_COLUMNS,
@@ -190,6 +191,35 @@ class _Checker:
         self.flag((raw != "") & codes.isna(), "unknown_district", "district")
         return codes
 
+    def street(self, district: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """The rows' streets as (code, name), resolved within each row's district (None where blank).
+
+        A street of another district is an error naming the row. A name that is no street of Beijing's is kept as
+        typed without a code, with a warning: registers hold addresses typed in many ways, and such a row stays as
+        valid as one without a street.
+        """
+        raw = self.col("street")
+        typed = (raw != "") & district.notna()
+        code = pd.Series(None, index=raw.index, dtype=object)
+        if not typed.any():
+            return code, raw.where(raw != "", None)
+        code[typed] = streets.resolve_series(raw[typed], district[typed])
+        unresolved = typed & code.isna()
+        if unresolved.any():
+            elsewhere = streets.resolve_series(raw[unresolved]).reindex(raw.index)
+            home = elsewhere.map(lambda c: streets.district_of(c) if isinstance(c, str) else None)
+            other = unresolved & home.notna() & (home != district)
+            shown = raw + "（" + home.map(lambda d: districts.name(d) if isinstance(d, str) else "") + "）"
+            self.flag(other, "street_other_district", "street", shown.where(other, raw))
+            nearest = pd.Series(
+                [_nearest_streets(t, d) for t, d in zip(raw, district.fillna(""), strict=True)], index=raw.index
+            )
+            for hint in nearest[unresolved & ~other].unique():
+                close = f"相近 / similar: {hint}" if hint else ""
+                self.flag(unresolved & ~other & (nearest == hint), "unknown_street", "street", limit=close)
+        official = code.map(lambda c: streets.name(c) if isinstance(c, str) else None)
+        return code, official.where(code.notna(), raw.where(raw != "", None))  # unknown names are kept as typed
+
     def coordinates(self) -> tuple[pd.Series, pd.Series]:
         lat, bad_lat = parse_floats(self.col("lat"))
         lon, bad_lon = parse_floats(self.col("lon"))
@@ -242,6 +272,16 @@ class _Checker:
             new_sites=new_sites if new_sites is not None else pd.DataFrame(),
             total_rows=len(self.raw.data),
         )
+
+
+def _nearest_streets(text: str, district: str) -> str:
+    """Up to three of the district's streets whose names look like ``text``: a hint for a typo."""
+    if not district:
+        return ""
+    names = streets.of_district(district)["name"].tolist()
+    close = difflib.get_close_matches(streets.fold(text), [streets.fold(n) for n in names], n=3, cutoff=0.3)
+    by_fold = {streets.fold(n): n for n in names}
+    return "、".join(by_fold[c] for c in close)
 
 
 def _lookup(values: pd.Series, mapping: dict[str, str] | Callable[[str], str | None]) -> pd.Series:
@@ -345,6 +385,7 @@ def validate_sessions(
     chk.flag(start.notna() & end.notna() & (end <= start), "end_before_start", "end_time")
 
     district = chk.district()
+    file_street, _ = chk.street(district)
     counts = {name: chk.counts(name) for name in COUNT_COLUMNS}
     lat, lon = chk.coordinates()
 
@@ -385,6 +426,8 @@ def validate_sessions(
             "site_id": resolved[creating],
             "name": site_name[creating],
             "district": district[creating],
+            "street": file_street[creating].map(lambda c: streets.name(c) if isinstance(c, str) else None),
+            "street_code": file_street[creating],
             "lat": lat[creating],
             "lon": lon[creating],
         }
@@ -419,6 +462,16 @@ def validate_sessions(
         }
     )
     rows["row_hash"] = _digest(rows.drop(columns=["session_key"]))
+    # a stored site's street is the session's; otherwise the file's. A street changes the hash only when there is
+    # one, so rows stored before streets existed read as unchanged on a re-import.
+    site_streets = (
+        dict(zip(known["site_id"].astype(str), known["street_code"], strict=True)) if "street_code" in known else {}
+    )
+    site_street = _lookup(resolved, site_streets)
+    rows["street_code"] = site_street.where(site_street.notna(), file_street)
+    with_street = rows["street_code"].notna()
+    if with_street.any():
+        rows.loc[with_street, "row_hash"] = _digest(rows.loc[with_street, ["row_hash", "street_code"]])
     drop = chk.duplicates(
         key,
         rows["row_hash"],
@@ -451,6 +504,7 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
     name = chk.col("site_name")
     chk.flag(name == "", "required_blank", "site_name")
     district = chk.district()
+    street_code, street_name = chk.street(district)
     lat, lon = chk.coordinates()
     workers = chk.counts("workers_nearby")
     type_raw = chk.col("site_type")
@@ -479,7 +533,8 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
             "site_id": site_id,
             "name": name,
             "district": district,
-            "street": chk.col("street").where(chk.col("street") != "", None),
+            "street": street_name,
+            "street_code": street_code,
             "lat": lat,
             "lon": lon,
             "site_type": stype,
@@ -515,6 +570,7 @@ def validate_enterprises(raw: RawTable) -> Validation:
     name = chk.col("enterprise_name").map(lambda v: " ".join(str(v).split()))
     chk.flag(name == "", "required_blank", "enterprise_name")
     district = chk.district()
+    street_code, street_name = chk.street(district)
     lat, lon = chk.coordinates()
     staff = chk.counts("staff")
 
@@ -552,7 +608,8 @@ def validate_enterprises(raw: RawTable) -> Validation:
             "credit_code": code.where(code != "", None),
             "name": name,
             "district": district,
-            "street": chk.col("street").where(chk.col("street") != "", None),
+            "street": street_name,
+            "street_code": street_code,
             "address": chk.col("address").where(chk.col("address") != "", None),
             "lat": lat,
             "lon": lon,

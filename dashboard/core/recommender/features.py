@@ -27,6 +27,19 @@ CATEGORICAL = ["site_type", "day_type", "district"]
 FEATURES = CATEGORICAL + NUMERIC
 
 
+SITE_FRAME_COLUMNS = [
+    "site_id",
+    "name",
+    "district",
+    "street",
+    "street_code",
+    "lat",
+    "lon",
+    "site_type",
+    "workers_nearby",
+]
+
+
 def load_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
     """Sites with their type folded into the model's categories (unknown labels become "other")."""
     query = sa.select(
@@ -34,6 +47,7 @@ def load_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
         sites.c.name,
         sites.c.district,
         sites.c.street,
+        sites.c.street_code,
         sites.c.lat,
         sites.c.lon,
         sites.c.site_type,
@@ -44,7 +58,17 @@ def load_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
     with engine.connect() as conn:
         frame = pd.DataFrame(
             conn.execute(query).all(),
-            columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"],
+            columns=[
+                "site_id",
+                "name",
+                "district",
+                "street",
+                "street_code",
+                "lat",
+                "lon",
+                "site_type",
+                "workers_nearby",
+            ],
         )
     frame["model_type"] = frame["site_type"].where(frame["site_type"].isin(SITE_TYPES), "other")
     return frame

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.export import PLAN_HEADERS_ZH
+from dashboard.core.geo import areas
 from dashboard.core.geo.districts import name as district_name
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
@@ -72,7 +73,8 @@ class PlanRequest:
     hours: tuple[int, int] = (6 * 60, 22 * 60)
     step_min: int = 30
     gap_min: int = 30  # between two sessions of one team on one day: travel and set-up
-    district: str | tuple[str, ...] | None = None  # an adcode, or several (a planner's districts)
+    # area codes (see geo.areas): an adcode, a street's code, or several (a planner's districts or streets)
+    district: str | tuple[str, ...] | None = None
     exclude: set[str] = field(default_factory=set)
     booked: pd.DataFrame | None = None  # site_id, date, start_min, end_min of sessions already arranged
     exploration: float = DEFAULT_EXPLORATION  # share of the sessions given to sites and hours the history has not tried
@@ -152,8 +154,7 @@ def plan(
     request.validate()
     pool = sites
     if request.district:
-        wanted = [request.district] if isinstance(request.district, str) else list(request.district)
-        pool = pool[pool["district"].isin(wanted)]
+        pool = pool[areas.mask(pool, request.district)]
     pool = pool[~pool["site_id"].isin(request.exclude)].reset_index(drop=True)
     dates, windows = request.dates(), request.windows()
     n_s, n_d, n_w = len(pool), len(dates), len(windows)

@@ -38,6 +38,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from dashboard.core.geo import areas
+
 HORIZON_DAYS = 90
 JOINT_MIN_STAFF = 25  # a union of its own needs 25 members (工会法 practice); smaller ones join a joint union
 DEFAULT_JOIN_RATE = 0.7  # members at founding / staff when nothing is known
@@ -993,8 +995,7 @@ def plan(
     ]
     eligible = (register["union_status"].astype("string") == "none").fillna(False).to_numpy(dtype=bool)
     if district is not None:
-        wanted = {district} if isinstance(district, str) else set(district)
-        eligible &= register["district"].astype(str).isin(wanted).to_numpy()
+        eligible &= areas.mask(register, district).to_numpy(dtype=bool)
     slots = int(staff) * int(per_day) * len(workdays)
     if not slots or not eligible.any():
         return pd.DataFrame(columns=columns)

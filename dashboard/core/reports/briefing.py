@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.export import safe_cell
-from dashboard.core.geo import districts as geo_districts
+from dashboard.core.geo import areas
 from dashboard.core.reports import ics, kpi, periods, queries, targets
 
 # the headline rows of the report, in the order a leader reads them: the totals without the members' split by type
@@ -82,6 +82,7 @@ class Briefing:
     monthly: pd.DataFrame  # queries.monthly over the period
     made_at: dt.datetime
     made_by: str
+    streets: pd.DataFrame | None = None  # street_ranking, when the report is of one district (or streets in it)
 
     @property
     def period(self) -> periods.Period:
@@ -109,14 +110,15 @@ def district_ranking(stats: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def street_ranking(stats: pd.DataFrame) -> pd.DataFrame:
+    """A district's streets ranked like the districts (:func:`district_ranking`), with the street's name."""
+    return district_ranking(stats)
+
+
 def scope_names(district: str | tuple[str, ...] | None) -> tuple[str, str]:
     if district is None:
         return "全市", "Beijing (all districts)"
-    codes = (district,) if isinstance(district, str) else tuple(district)
-    return (
-        "、".join(geo_districts.name(c, "zh") for c in codes),
-        ", ".join(geo_districts.name(c, "en") for c in codes),
-    )
+    return areas.names(district, "zh"), areas.names(district, "en")
 
 
 def build(
@@ -142,7 +144,12 @@ def build(
         if progress["target"].isna().all():
             progress = None
     zh, en = scope_names(district)
+    touched = areas.districts_in(district)
+    streets = None
+    if touched is not None and len(touched) == 1:  # one district, or streets of one: break it down by street
+        streets = street_ranking(queries.street_stats(engine, touched[0], a, b, within=district))
     return Briefing(
+        streets=streets,
         comparison=comparison,
         scope_zh=zh,
         scope_en=en,
@@ -210,6 +217,20 @@ def tables(b: Briefing, lang: str = "zh") -> dict[str, pd.DataFrame]:
             }
         )
     out[_h(lang, "各区排名", "District ranking")] = ranking
+    if b.streets is not None and len(b.streets):
+        s = b.streets
+        out[_h(lang, "各街道（乡镇）排名", "Streets and townships")] = pd.DataFrame(
+            {
+                _h(lang, "名次", "Rank"): s["rank"],
+                _h(lang, "街道（乡镇）", "Street"): s["name"],
+                _label("worker_sessions", lang): s["worker_sessions"],
+                _label("applications", lang): s["applications"],
+                _h(lang, "咨询转化率", "Conversion"): s["conversion"],
+                _label("enterprise_sessions", lang): s["enterprise_sessions"],
+                _label("unions_founded", lang): s["unions_founded"],
+                _label("members_total", lang): s["members"],
+            }
+        )
     return out
 
 

@@ -11,16 +11,13 @@ COLUMNS = REGISTER_COLUMNS
 read = read_register  # the district's register, as its pages show it
 
 
-def districts_of(engine: sa.Engine, ids: list[str]) -> dict[str, str]:
-    """The stored district of each id that names an enterprise."""
+def areas_of(engine: sa.Engine, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """The stored (district, street code) of each id that names an enterprise."""
+    query = sa.select(enterprises.c.enterprise_id, enterprises.c.district, enterprises.c.street_code).where(
+        enterprises.c.enterprise_id.in_(ids)
+    )
     with engine.connect() as conn:
-        return dict(
-            conn.execute(
-                sa.select(enterprises.c.enterprise_id, enterprises.c.district).where(
-                    enterprises.c.enterprise_id.in_(ids)
-                )
-            ).all()
-        )
+        return {key: (district, street) for key, district, street in conn.execute(query)}
 
 
 def forget_contacts(engine: sa.Engine, ids: list[str]) -> int:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.core.geo import areas
 from dashboard.core.reports import periods
 from dashboard.core.storage.schema import sessions
 
@@ -65,25 +66,21 @@ def aggregates() -> list:
 
 
 def in_districts(column, district):
-    """A condition on ``column``: one adcode (a string), any of several (a tuple), or None for no condition."""
-    if district is None or (isinstance(district, str) and not district):
-        return None
-    if isinstance(district, str):
-        return column == district
-    return column.in_(list(district))
+    """A condition on a table's ``district`` column: an area code (a string), any of several (a tuple), or None
+    for no condition; street codes match the table's ``street_code`` (:func:`areas.sql`)."""
+    return areas.sql(column, district)
 
 
 def rows_within(frame: pd.DataFrame, district: str | tuple[str, ...] | None, column: str = "districts") -> pd.DataFrame:
-    """The rows whose comma-separated adcodes in ``column`` all lie in ``district`` (an adcode or a tuple of them).
+    """The rows whose comma-separated area codes in ``column`` all lie in ``district`` (an area code or a tuple).
 
-    The in-memory counterpart of :func:`in_districts`, for records that span districts (uploads, plans); rows with
-    no districts recorded are left out. ``district=None`` keeps every row.
+    The in-memory counterpart of :func:`in_districts`, for records that span areas (uploads, plans); rows with
+    no areas recorded are left out. ``district=None`` keeps every row.
     """
     if district is None:
         return frame
-    allowed = {district} if isinstance(district, str) else set(district)
     inside = pd.Series(
-        [bool(d) and set(d.split(",")) <= allowed for d in frame[column].fillna("")], index=frame.index, dtype=bool
+        [areas.record_within(d.split(","), district) for d in frame[column].fillna("")], index=frame.index, dtype=bool
     )
     return frame.loc[inside].reset_index(drop=True)
 

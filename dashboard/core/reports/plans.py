@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard.core.geo import districts
+from dashboard.core.geo import areas, districts
 from dashboard.core.intake.columns import SESSION_COLUMNS
 from dashboard.core.reports.kpi import in_districts, rows_within
 from dashboard.core.storage import audit
@@ -29,11 +29,17 @@ def district_codes(plan: pd.DataFrame) -> set[str]:
     return {by_name.get(d, d) for d in plan["district"]}
 
 
+def site_areas(engine: sa.Engine, site_ids: Iterable[object]) -> dict[str, tuple[str, str | None]]:
+    """The stored (district, street code) of each known site among ``site_ids`` (unknown ids are left out)."""
+    ids = sorted({str(s) for s in site_ids})
+    query = sa.select(sites.c.site_id, sites.c.district, sites.c.street_code).where(sites.c.site_id.in_(ids))
+    with engine.connect() as conn:
+        return {site: (district, street) for site, district, street in conn.execute(query).all()}
+
+
 def site_districts(engine: sa.Engine, site_ids: Iterable[object]) -> dict[str, str]:
     """The stored district of each known site among ``site_ids`` (unknown ids are left out)."""
-    ids = sorted({str(s) for s in site_ids})
-    with engine.connect() as conn:
-        return dict(conn.execute(sa.select(sites.c.site_id, sites.c.district).where(sites.c.site_id.in_(ids))).all())
+    return {site: area[0] for site, area in site_areas(engine, site_ids).items()}
 
 
 def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: audit.Actor | str | None = None) -> int:
@@ -42,11 +48,11 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
     Each row is filed under its site's stored district, whatever the plan's district column says.
     """
     check_plan(plan)
-    stored = site_districts(engine, plan["site_id"])
+    stored = site_areas(engine, plan["site_id"])
     unknown = sorted(set(plan["site_id"].astype(str)) - set(stored))
     if unknown:
         raise ValueError(f"计划中的点位不存在 / unknown sites in the plan: {', '.join(unknown[:5])}")
-    codes = set(stored.values())
+    codes = {areas.finest(d, s) or d for d, s in stored.values()}
     with engine.begin() as conn:
         key = conn.execute(
             plans.insert().values(
@@ -54,7 +60,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
                 created_at=dt.datetime.now(dt.UTC),
                 created_by=getattr(user, "user", user),
                 request=json.dumps(request, ensure_ascii=False, default=str),
-                districts=",".join(sorted(codes))[:120] or None,
+                districts=",".join(sorted(codes)) or None,
             )
         ).inserted_primary_key
         assert key is not None  # an INSERT's result always has it
@@ -68,7 +74,8 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
                 "start_time": dt.time.fromisoformat(r.start_time),
                 "end_time": dt.time.fromisoformat(r.end_time),
                 "site_id": r.site_id,
-                "district": stored[str(r.site_id)],
+                "district": stored[str(r.site_id)][0],
+                "street_code": stored[str(r.site_id)][1],
                 "expected_applications": float(r.expected_applications),
                 "applications_low": _optional(getattr(r, "applications_low", None)),
                 "applications_high": _optional(getattr(r, "applications_high", None)),
@@ -112,21 +119,21 @@ def list_plans(engine: sa.Engine, district: str | tuple[str, ...] | None = None)
     return rows_within(frame, district).drop(columns=["districts"])
 
 
-def plan_districts(engine: sa.Engine, plan_id: int) -> set[str] | None:
-    """The adcodes of a saved plan's rows; None when there is no such plan."""
+def plan_areas(engine: sa.Engine, plan_id: int) -> set[tuple[str, str | None]] | None:
+    """The (district, street code) pairs of a saved plan's rows; None when there is no such plan."""
+    query = sa.select(plan_rows.c.district, plan_rows.c.street_code).where(plan_rows.c.plan_id == plan_id).distinct()
     with engine.connect() as conn:
         if conn.execute(sa.select(plans.c.id).where(plans.c.id == plan_id)).first() is None:
             return None
-        return {
-            r[0] for r in conn.execute(sa.select(plan_rows.c.district).where(plan_rows.c.plan_id == plan_id).distinct())
-        }
+        return {(d, s) for d, s in conn.execute(query)}
 
 
-def row_districts(engine: sa.Engine, row_ids: Iterable[int]) -> dict[int, str]:
-    """The district of each saved plan row among ``row_ids`` (ids of no row are left out)."""
+def row_areas(engine: sa.Engine, row_ids: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+    """The (district, street code) of each saved plan row among ``row_ids`` (ids of no row are left out)."""
     ids = [int(i) for i in row_ids]
+    query = sa.select(plan_rows.c.id, plan_rows.c.district, plan_rows.c.street_code).where(plan_rows.c.id.in_(ids))
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(plan_rows.c.id, plan_rows.c.district).where(plan_rows.c.id.in_(ids))).all())
+        return {row: (d, s) for row, d, s in conn.execute(query)}
 
 
 def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:

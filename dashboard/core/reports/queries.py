@@ -10,9 +10,22 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.core.geo import areas
+from dashboard.core.geo import streets as streets_mod
 from dashboard.core.reports.kpi import aggregates, filtered, in_districts, rows_within
 from dashboard.core.storage.schema import districts, sessions, sites, uploads
 
+SITE_FRAME_COLUMNS = [
+    "site_id",
+    "name",
+    "district",
+    "street",
+    "street_code",
+    "lat",
+    "lon",
+    "site_type",
+    "workers_nearby",
+]
 WORKER = sessions.c.session_type == "worker"
 
 
@@ -70,10 +83,56 @@ def district_stats(
     frame["workers_per_km2"] = frame["workers"] / frame["area_km2"]
     frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
     if district:
-        frame = frame[frame["adcode"].isin([district] if isinstance(district, str) else list(district))].reset_index(
-            drop=True
-        )
+        frame = frame[frame["adcode"].isin(list(areas.districts_in(district) or ()))].reset_index(drop=True)
     return frame
+
+
+def street_stats(
+    engine: sa.Engine,
+    district: str,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    within: str | tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """One row per street of ``district`` (all of its streets, and a row "" for what has no street): session totals
+    in the period, sites and estimated workers. ``within`` (area codes) narrows the rows to a caller's streets.
+    """
+    q = _filtered(
+        sa.select(sessions.c.street_code.label("code"), *aggregates()).group_by(sessions.c.street_code),
+        date_from,
+        date_to,
+        district,
+    )
+    site_q = (
+        sa.select(
+            sites.c.street_code.label("code"),
+            sa.func.count().label("sites"),
+            sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers"),
+        )
+        .where(sites.c.district == district)
+        .group_by(sites.c.street_code)
+    )
+    with engine.connect() as conn:
+        totals = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
+        site_totals = pd.DataFrame(conn.execute(site_q).mappings().all())
+    base = streets_mod.of_district(district)[["code", "name", "kind"]]
+    base = pd.concat([base, pd.DataFrame([{"code": "", "name": "未标街道", "kind": ""}])], ignore_index=True)
+    for extra in (totals, site_totals):
+        if len(extra):
+            extra["code"] = extra["code"].fillna("")
+            base = base.merge(extra, on="code", how="left")
+    counts = ["worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded", "members"]
+    for col in [*counts, "sites", "workers"]:
+        base[col] = pd.to_numeric(base[col], errors="coerce").fillna(0).astype(int) if col in base else 0
+    base["conversion"] = (base["applications"] / base["consultations"]).where(base["consultations"] > 0)
+    base["district"] = district
+    if within is not None:
+        base = base[areas.mask(base.rename(columns={"code": "street_code"}), within)].reset_index(drop=True)
+    else:  # the "no street" row only when it holds something
+        base = base[
+            (base["code"] != "") | (base["sites"] > 0) | (base["worker_sessions"] + base["enterprise_sessions"] > 0)
+        ]
+    return base.reset_index(drop=True)
 
 
 def site_stats(
@@ -106,6 +165,7 @@ def site_stats(
         sites.c.name,
         sites.c.district,
         sites.c.street,
+        sites.c.street_code,
         sites.c.lat,
         sites.c.lon,
         sites.c.site_type,
@@ -116,7 +176,17 @@ def site_stats(
     with engine.connect() as conn:
         frame = pd.DataFrame(
             conn.execute(site_q).mappings().all(),
-            columns=["site_id", "name", "district", "street", "lat", "lon", "site_type", "workers_nearby"],
+            columns=[
+                "site_id",
+                "name",
+                "district",
+                "street",
+                "street_code",
+                "lat",
+                "lon",
+                "site_type",
+                "workers_nearby",
+            ],
         )
         stats = pd.DataFrame(
             conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"]
@@ -184,9 +254,11 @@ def monthly(
     return out
 
 
-def site_district(engine: sa.Engine, site_id: str) -> str | None:
+def site_area(engine: sa.Engine, site_id: str) -> tuple[str, str | None] | None:
+    """A stored site's (district, street code), or None when there is no such site."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(sites.c.district).where(sites.c.site_id == site_id)).scalar()
+        row = conn.execute(sa.select(sites.c.district, sites.c.street_code).where(sites.c.site_id == site_id)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def upload_history(engine: sa.Engine, limit: int = 200, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:

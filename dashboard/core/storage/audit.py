@@ -58,7 +58,7 @@ def _codes(codes: Iterable[str] | str | None) -> str | None:
     if isinstance(codes, str):
         return codes
     joined = ",".join(sorted(set(codes)))
-    return joined[:120] or None
+    return joined or None
 
 
 def record(

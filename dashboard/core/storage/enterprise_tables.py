@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.core.geo import areas
 from dashboard.core.storage.schema import enterprise_contacts, enterprise_visits, enterprises
 
 REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
@@ -13,9 +14,7 @@ VISIT_COLUMNS = tuple(c.name for c in enterprise_visits.columns if c.name not in
 
 
 def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> sa.ColumnElement[bool] | None:
-    if district is None or (isinstance(district, str) and not district):
-        return None
-    return column == district if isinstance(district, str) else column.in_(list(district))
+    return areas.sql(column, district)
 
 
 def read_register(

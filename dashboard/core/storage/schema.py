@@ -43,8 +43,9 @@ uploads = sa.Table(
     sa.Column("rows_updated", sa.Integer, nullable=False),
     sa.Column("rows_unchanged", sa.Integer, nullable=False),
     sa.Column("rows_rejected", sa.Integer, nullable=False),
-    # the districts (adcodes, comma-separated) the file's rows belong to: a planner sees the uploads of their districts
-    sa.Column("districts", sa.String(120)),
+    # the areas the file's rows belong to (each row's street code, else its adcode; comma-separated): a planner sees
+    # the uploads wholly within their areas
+    sa.Column("districts", sa.Text),
 )
 
 sites = sa.Table(
@@ -54,6 +55,7 @@ sites = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
     sa.Column("street", sa.String(100)),
+    sa.Column("street_code", sa.String(9), index=True),  # Beijing's 9-digit street code, when the name is known
     sa.Column("lat", sa.Float),
     sa.Column("lon", sa.Float),
     sa.Column("site_type", sa.String(64)),
@@ -72,6 +74,7 @@ enterprises = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
     sa.Column("street", sa.String(100)),
+    sa.Column("street_code", sa.String(9), index=True),
     sa.Column("address", sa.String(200)),
     sa.Column("lat", sa.Float),
     sa.Column("lon", sa.Float),
@@ -110,6 +113,7 @@ enterprise_visits = sa.Table(
         index=True,
     ),
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    sa.Column("street_code", sa.String(9), index=True),  # the enterprise's, copied like its district
     sa.Column("visited_on", sa.Date, nullable=False, index=True),
     sa.Column("session_id", sa.String(100)),
     sa.Column("outcome", sa.String(12), nullable=False),
@@ -150,6 +154,8 @@ sessions = sa.Table(
     sa.Column("start_time", sa.Time, nullable=False),
     sa.Column("end_time", sa.Time, nullable=False),
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), nullable=False, index=True),
+    # the site's street for a session at a site, else the street the file names (if any)
+    sa.Column("street_code", sa.String(9), index=True),
     sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.site_id"), index=True),
     sa.Column("staff", sa.Integer),
     sa.Column("consultations", sa.Integer),
@@ -180,7 +186,7 @@ targets = sa.Table(
     "targets",
     metadata,
     sa.Column("year", sa.Integer, primary_key=True),
-    sa.Column("district", sa.String(6), primary_key=True),  # "" for the whole city
+    sa.Column("district", sa.String(9), primary_key=True),  # "" for the whole city, an adcode, or a street's code
     sa.Column("metric", sa.String(32), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
     sa.Column("set_by", sa.String(64)),
@@ -196,7 +202,7 @@ plans = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.String(64)),
     sa.Column("request", sa.Text, nullable=False),  # the planner's inputs, as JSON
-    sa.Column("districts", sa.String(120)),  # adcodes of its rows, comma-separated: who may see it
+    sa.Column("districts", sa.Text),  # its rows' street codes, else adcodes, comma-separated: who may see it
 )
 
 plan_rows = sa.Table(
@@ -211,6 +217,7 @@ plan_rows = sa.Table(
     sa.Column("end_time", sa.Time, nullable=False),
     sa.Column("site_id", sa.String(64), nullable=False),
     sa.Column("district", sa.String(6), nullable=False),
+    sa.Column("street_code", sa.String(9), index=True),
     sa.Column("expected_applications", sa.Float),
     sa.Column("reason", sa.Text),
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -243,6 +250,14 @@ user_districts = sa.Table(
     metadata,
     sa.Column("user_name", sa.String(64), sa.ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
     sa.Column("district", sa.String(6), sa.ForeignKey("districts.adcode"), primary_key=True),
+)
+
+# A street union's account: narrowed, within its districts (user_districts), to these streets.
+user_streets = sa.Table(
+    "user_streets",
+    metadata,
+    sa.Column("user_name", sa.String(64), sa.ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("street_code", sa.String(9), primary_key=True),
 )
 
 # Retraining runs in the background, one job at a time across every app process; pages read its progress here.
@@ -297,6 +312,6 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("role", sa.String(16)),
     sa.Column("action", sa.String(32), nullable=False, index=True),
-    sa.Column("districts", sa.String(120)),
+    sa.Column("districts", sa.Text),  # adcodes or street codes
     sa.Column("detail", sa.Text),  # JSON
 )
