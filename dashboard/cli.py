@@ -27,7 +27,7 @@ from dashboard.core import access
 from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.export import write_csv
-from dashboard.core.geo import districts
+from dashboard.core.geo import districts, streets
 from dashboard.core.intake import ingest
 from dashboard.core.messages import ERROR, Problem
 from dashboard.core.reports import briefing, kpi, periods
@@ -306,9 +306,13 @@ def cmd_calendar(args) -> int:
 
 
 def _district_arg(value: str) -> str:
+    """A district (朝阳区, 朝阳, 110105), or a street as 朝阳区建外街道 or its 9-digit code."""
     code = districts.resolve(value)
+    if code is None and len(value) > 3:
+        home = districts.resolve(value[:3])
+        code = streets.resolve(value[3:], home) if home else streets.resolve(value)
     if code is None:
-        raise argparse.ArgumentTypeError(f"未知的区 / unknown district: {value}")
+        raise argparse.ArgumentTypeError(f"未知的区或街道 / unknown district or street: {value}")
     return code
 
 
@@ -517,8 +521,10 @@ def cmd_users(args) -> int:
         return 0
     if args.action == "add":
         password = None if args.no_password else _read_password(f"{args.name} 的新密码 / new password: ", confirm=True)
-        account = access.add_user(engine, scope, args.name, args.role, password, args.district or (), args.sso_email)
-        area = Scope(account.name, account.role, account.districts or None).area(lang if lang != "both" else "zh")
+        account = access.add_user(
+            engine, scope, args.name, args.role, password, args.district or (), args.sso_email, args.street or ()
+        )
+        area = account.scope().area(lang if lang != "both" else "zh")
         print(
             _say(
                 f"已新建账号 {account.name}（{account.role}，{area}）",
@@ -527,7 +533,7 @@ def cmd_users(args) -> int:
             )
         )
     elif args.action == "change":
-        account = access.change_user(engine, scope, args.name, args.role, args.district)
+        account = access.change_user(engine, scope, args.name, args.role, args.district, args.street)
         print(
             _say(f"账号 {account.name} 已修改（{account.role}）", f"user {account.name} changed ({account.role})", lang)
         )
@@ -749,6 +755,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--district", action="append", help="a planner's district (repeat for several): 朝阳区, 朝阳 or 110105"
     )
+    p.add_argument(
+        "--street", action="append", help="a street union's planner: a street (repeat for several), e.g. 朝阳区建外街道"
+    )
     p.add_argument("--sso-email", help="the e-mail a single sign-on identity must have to map to this account")
     p.add_argument("--no-password", action="store_true", help="sign in only through single sign-on")
     p.set_defaults(func=cmd_users)
@@ -759,6 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--role", choices=("admin", "leadership", "planner"))
     p.add_argument("--district", action="append")
+    p.add_argument("--street", action="append", help="narrow a planner to these streets (朝阳区建外街道 or a code)")
     p.set_defaults(func=cmd_users)
     for action, text in (
         ("disable", "disable an account (its sessions end at once)"),

@@ -21,10 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from dashboard.core.access import web_sessions
 from dashboard.core.access.scope import ADMIN, PLANNER, ROLE_LABELS, Scope
-from dashboard.core.geo import districts
+from dashboard.core.geo import areas, districts, streets
 from dashboard.core.storage import audit
 from dashboard.core.storage.db import as_utc, lock_name
-from dashboard.core.storage.schema import login_attempts, user_districts, users
+from dashboard.core.storage.schema import login_attempts, user_districts, user_streets, users
 from dashboard.core.text import printable
 
 MAX_FAILURES = 5
@@ -63,9 +63,12 @@ class Account:
     disabled: bool = False
     demo: bool = False
     sso_email: str | None = None
+    streets: tuple[str, ...] = ()  # a street union's planner: narrowed to these streets of their districts
 
     def scope(self) -> Scope:
-        return Scope(self.name, self.role, self.districts if self.role == PLANNER else None)
+        if self.role != PLANNER:
+            return Scope(self.name, self.role)
+        return Scope(self.name, self.role, self.districts, self.streets or None)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -107,6 +110,36 @@ def resolve_districts(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(codes)))
 
 
+def resolve_streets(values: Iterable[str], within: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Street codes for streets as people write them (建外街道, 建外, 朝阳区建外街道, 110105001), looked up in the
+    districts ``within`` first, then across the city where the name is unique."""
+    codes = []
+    for value in values:
+        text = str(value).strip()
+        home = districts.resolve(text[:3]) if len(text) > 3 else None
+        tries = [(text[3:], home)] if home else []
+        tries += [(text, d) for d in within] + [(text, None)]
+        found = next((c for t, d in tries if (c := streets.resolve(t, d))), None)
+        if found is None:
+            raise AccountError(
+                f"街道“{value}”不认识，或几个区都有这个名字。请写成“朝阳区建外街道”或9位街道代码。",
+                f"Street {value!r} is not known, or several districts have it. Write it as 朝阳区建外街道 or its "
+                "9-digit code.",
+            )
+        codes.append(found)
+    return tuple(sorted(set(codes)))
+
+
+def _areas(role: str, districts_: Iterable[str], streets_: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """An account's (districts, streets): a street's district is the account's too."""
+    codes = resolve_districts(districts_)
+    street_codes = resolve_streets(streets_, codes)
+    if street_codes and role != PLANNER:
+        raise AccountError("只有计划员按街道负责。", "Only planners work by street.")
+    codes = tuple(sorted(set(codes) | {c[:6] for c in street_codes}))
+    return _check_role(role, codes), street_codes
+
+
 def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
     def read(conn: sa.Connection) -> Account | None:
         row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
@@ -118,7 +151,13 @@ def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
                 for r in conn.execute(sa.select(user_districts.c.district).where(user_districts.c.user_name == name))
             )
         )
-        return Account(row["name"], row["role"], codes, bool(row["disabled"]), bool(row["demo"]), row["sso_email"])
+        own = tuple(
+            sorted(
+                r[0]
+                for r in conn.execute(sa.select(user_streets.c.street_code).where(user_streets.c.user_name == name))
+            )
+        )
+        return Account(row["name"], row["role"], codes, bool(row["disabled"]), bool(row["demo"]), row["sso_email"], own)
 
     if isinstance(engine, sa.Connection):
         return read(engine)
@@ -147,6 +186,7 @@ def add_user(
     districts_: Iterable[str] = (),
     sso_email: str | None = None,
     demo: bool = False,
+    streets_: Iterable[str] = (),
 ) -> Account:
     """Create an account (admin only). ``password`` may be None for an account that signs in only through SSO."""
     by.require_admin()
@@ -156,7 +196,7 @@ def add_user(
             "用户名为 2–64 个字母、数字、汉字或 . @ _ -，不含空格。",
             "A user name is 2–64 letters, digits or . @ _ -, without spaces.",
         )
-    codes = _check_role(role, resolve_districts(districts_))
+    codes, street_codes = _areas(role, districts_, streets_)
     if password is None and not sso_email:
         raise AccountError("请设置密码（或单点登录邮箱）。", "Set a password (or a single sign-on e-mail).")
     if password is not None:
@@ -176,26 +216,33 @@ def add_user(
                 password_changed_at=now if password else None,
             )
         )
-        if codes:
-            conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
-        audit.record(conn, by, "user_added", codes or None, user=name, role=role)
+        _write_areas(conn, name, codes, street_codes)
+        audit.record(conn, by, "user_added", codes or None, user=name, role=role, streets=list(street_codes))
     return _existing(engine, name)
 
 
 def change_user(
-    engine: sa.Engine, name: str, *, by: Scope, role: str | None = None, districts_: Iterable[str] | None = None
+    engine: sa.Engine,
+    name: str,
+    *,
+    by: Scope,
+    role: str | None = None,
+    districts_: Iterable[str] | None = None,
+    streets_: Iterable[str] | None = None,
 ) -> Account:
-    """Change an account's role and/or districts (admin only); its open sessions end at their next click."""
+    """Change an account's role, districts and/or streets (admin only); its open sessions end at their next click.
+
+    New districts without new streets make the account whole-district again."""
     by.require_admin()
     account = _existing(engine, name)
     role = role or account.role
-    codes = _check_role(role, resolve_districts(districts_) if districts_ is not None else account.districts)
+    if districts_ is None and streets_ is None:
+        districts_, streets_ = account.districts, account.streets
+    codes, street_codes = _areas(role, districts_ or (), streets_ or ())
     with engine.begin() as conn:
         conn.execute(users.update().where(users.c.name == name).values(role=role))
-        conn.execute(user_districts.delete().where(user_districts.c.user_name == name))
-        if codes:
-            conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
-        audit.record(conn, by, "user_changed", codes or None, user=name, role=role)
+        _write_areas(conn, name, codes, street_codes)
+        audit.record(conn, by, "user_changed", codes or None, user=name, role=role, streets=list(street_codes))
         web_sessions.revoke_user(conn, name, "changed")  # a new role or districts: sign in again everywhere
     return _existing(engine, name)
 
@@ -246,6 +293,15 @@ def set_password(engine: sa.Engine, name: str, password: str, *, by: Scope) -> N
         web_sessions.revoke_user(conn, name, "password")
 
 
+def _write_areas(conn: sa.Connection, name: str, codes: tuple[str, ...], street_codes: tuple[str, ...]) -> None:
+    conn.execute(user_districts.delete().where(user_districts.c.user_name == name))
+    conn.execute(user_streets.delete().where(user_streets.c.user_name == name))
+    if codes:
+        conn.execute(user_districts.insert(), [{"user_name": name, "district": c} for c in codes])
+    if street_codes:
+        conn.execute(user_streets.insert(), [{"user_name": name, "street_code": c} for c in street_codes])
+
+
 def list_users(engine: sa.Engine) -> pd.DataFrame:
     """Every account with its districts and last sign-in (no hashes)."""
     last = (
@@ -273,9 +329,14 @@ def list_users(engine: sa.Engine) -> pd.DataFrame:
             columns=["name", "role", "disabled", "demo", "sso_email", "created_at", "last_login"],
         )
         pairs = conn.execute(sa.select(user_districts.c.user_name, user_districts.c.district)).all()
+        street_pairs = conn.execute(sa.select(user_streets.c.user_name, user_streets.c.street_code)).all()
+    narrowed: dict[str, list[str]] = {}
+    for user, code in street_pairs:
+        narrowed.setdefault(user, []).append(code)
     by_user: dict[str, list[str]] = {}
     for user, code in pairs:
-        by_user.setdefault(user, []).append(districts.name(code))
+        own = [c for c in narrowed.get(user, []) if c[:6] == code]
+        by_user.setdefault(user, []).extend([areas.name(c) for c in own] if own else [districts.name(code)])
     frame.insert(2, "districts", ["、".join(sorted(by_user.get(n, []))) for n in frame["name"]])
     return frame
 

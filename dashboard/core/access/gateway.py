@@ -62,6 +62,12 @@ def is_empty(engine: sa.Engine) -> bool:
     return kpi.date_range(engine) == (None, None)
 
 
+def features_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
+    from dashboard.core.recommender import features
+
+    return features.load_sites(engine, district)
+
+
 def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     """The sites (with model features) the caller may read."""
     from dashboard.core.recommender import features
@@ -142,6 +148,38 @@ def site_stats(
 ) -> pd.DataFrame:
     where = _guard(engine, scope, lambda: scope.readable(district), what="sites", district=district)
     return queries.site_stats(engine, date_from, date_to, where)
+
+
+def street_stats(
+    engine: sa.Engine,
+    scope: Scope,
+    district: str,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> pd.DataFrame:
+    """One row per street of ``district`` the caller may read (all of them for the district's planners, admin and
+    leadership; a street planner's own): the ranking inside a district."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="streets", district=district)
+    return queries.street_stats(engine, district[:6], date_from, date_to, within=None if where == district else where)
+
+
+def plan_area(engine: sa.Engine, scope: Scope, street: str, *, neighbours: bool = False) -> tuple[str, ...]:
+    """The streets a plan for ``street`` draws its sites from: the street, and with ``neighbours`` the streets next
+    to it in the same district that the caller may also plan (:func:`streets.neighbours`, from the sites' and
+    enterprises' locations, as no street boundaries are to hand)."""
+    _guard(engine, scope, lambda: scope.readable(street), what="plan", district=street)
+    if not neighbours:
+        return (street,)
+    home = street[:6]
+    points = pd.concat(
+        [
+            features_sites(engine, home)[["street_code", "lat", "lon"]],
+            enterprises_register.read(engine, home, only=("street_code", "lat", "lon")),
+        ],
+        ignore_index=True,
+    )
+    near = [c for c in streets.neighbours(street, points) if scope.covers_row(home, c)]
+    return (street, *near)
 
 
 def monthly(
@@ -796,16 +834,25 @@ def add_user(
     password: str | None,
     districts: Iterable[str] = (),
     sso_email: str | None = None,
+    streets: Iterable[str] = (),
 ) -> accounts.Account:
+    """Create an account (admin); a planner of ``streets`` works those streets of their districts only."""
     _guard(engine, scope, scope.require_admin, what="users")
-    return accounts.add_user(engine, name, role, password, by=scope, districts_=districts, sso_email=sso_email)
+    return accounts.add_user(
+        engine, name, role, password, by=scope, districts_=districts, sso_email=sso_email, streets_=streets
+    )
 
 
 def change_user(
-    engine: sa.Engine, scope: Scope, name: str, role: str | None = None, districts: Iterable[str] | None = None
+    engine: sa.Engine,
+    scope: Scope,
+    name: str,
+    role: str | None = None,
+    districts: Iterable[str] | None = None,
+    streets: Iterable[str] | None = None,
 ) -> accounts.Account:
     _guard(engine, scope, scope.require_admin, what="users")
-    return accounts.change_user(engine, name, by=scope, role=role, districts_=districts)
+    return accounts.change_user(engine, name, by=scope, role=role, districts_=districts, streets_=streets)
 
 
 def set_disabled(engine: sa.Engine, scope: Scope, name: str, disabled: bool) -> None:

@@ -55,8 +55,8 @@ class Scope:
     def __post_init__(self):
         if self.role not in ROLE_LABELS:
             raise ValueError(f"unknown role {self.role!r}")
-        if self.role == PLANNER and not self.districts:
-            raise ValueError("a planner needs at least one district")
+        if self.role == PLANNER and not self.districts and not self.streets:
+            raise ValueError("a planner needs at least one district or street")
         if self.role != PLANNER and self.districts is not None:
             object.__setattr__(self, "districts", None)  # admin and leadership always see the whole city
         if self.role != PLANNER:

@@ -95,3 +95,28 @@ def resolve_series(texts: pd.Series, districts: pd.Series | None = None) -> pd.S
     pairs["d"] = pairs["d"].astype("string").fillna("")
     lookup = {(t, d): resolve(t, d or None) for t, d in pairs.drop_duplicates().itertuples(index=False)}
     return pd.Series([lookup[(t, d)] for t, d in pairs.itertuples(index=False)], index=texts.index, dtype=object)
+
+
+def centres(points: pd.DataFrame) -> pd.DataFrame:
+    """Each street's centre (``lat``, ``lon``): the mean of the located rows of ``points`` (columns ``street_code``,
+    ``lat``, ``lon``, as the sites and the register hold them). With no street boundaries to hand, this is where a
+    street's outreach happens, which is what planning next door needs."""
+    located = points.dropna(subset=["street_code", "lat", "lon"]).astype({"lat": float, "lon": float})
+    return located.groupby("street_code")[["lat", "lon"]].mean()
+
+
+def neighbours(code: str, points: pd.DataFrame, within_km: float = 4.0, most: int = 4) -> tuple[str, ...]:
+    """The streets of ``code``'s district whose centres (:func:`centres`) lie nearest its own: at most ``most``,
+    within ``within_km``. Empty when the street has no located rows yet."""
+    import numpy as np
+
+    home = district_of(code)
+    centre = centres(points)
+    if code not in centre.index or home is None:
+        return ()
+    same = centre[[c != code and district_of(c) == home for c in centre.index]]
+    if same.empty:
+        return ()
+    lat0, lon0 = centre.loc[code, "lat"], centre.loc[code, "lon"]
+    km = np.hypot((same["lat"] - lat0) * 111.0, (same["lon"] - lon0) * 111.0 * np.cos(np.radians(lat0)))
+    return tuple(km[km <= within_km].sort_values(kind="stable").index[:most])

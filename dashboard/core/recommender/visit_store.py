@@ -174,7 +174,9 @@ def outlook(loaded: LoadedVisits | None, register: pd.DataFrame, history: pd.Dat
     model = loaded.model if loaded is not None else visits.VisitModel()
     p = model.predict(register, history, as_of)
     rates = visits.join_rates(register, history)
-    frame = register.loc[p.index, ["enterprise_id", "name", "district", "street", "lat", "lon", "staff"]].copy()
+    frame = register.loc[
+        p.index, ["enterprise_id", "name", "district", "street", "street_code", "lat", "lon", "staff"]
+    ].copy()
     frame["p_found"] = p.to_numpy()
     frame["members_if_founded"] = frame["staff"].fillna(0) * frame["district"].map(rates).fillna(
         visits.DEFAULT_JOIN_RATE

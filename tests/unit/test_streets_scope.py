@@ -1,0 +1,301 @@
+"""Street unions: a planner scoped to streets reads and writes those streets only, through the same gateway and
+the same checks as a district planner; keys that point at another street's rows get the answer a missing one gets.
+
+The world: 朝阳's 建外 (110105001) and 朝外 (110105002), and 海淀's 中关村, each with a site, sessions, an enterprise
+and a visit; a 建外 planner, a 朝阳 planner and an admin.
+"""
+
+import datetime as dt
+import io
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dashboard.core import access
+from dashboard.core.access import accounts
+from dashboard.core.access.scope import PermissionDenied, Scope
+from dashboard.core.geo import areas
+from dashboard.core.recommender import planner
+from dashboard.core.reports import periods
+from dashboard.core.storage import audit, db
+from dashboard.core.storage.schema import sessions, sites
+
+TODAY = dt.date(2026, 11, 23)
+JIANWAI, CHAOWAI, ZGC = "110105001", "110105002", "110108011"
+ADMIN = Scope("boss", "admin")
+CHAOYANG = Scope("cy", "planner", ("110105",))
+STREET = Scope("jw", "planner", streets=(JIANWAI,))
+
+SITES = (
+    "点位编号,点位名称,所属区,街道乡镇,纬度,经度,点位类型,周边职工数\n"
+    "JW-1,建外SOHO,朝阳区,建外,39.905,116.455,office,800\n"
+    "CW-1,朝外大街,朝阳区,朝外街道,39.925,116.445,retail,600\n"
+    "ZG-1,中关村广场,海淀区,中关村街道,39.98,116.31,office,900\n"
+)
+SESSIONS = (
+    "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\n"
+    "W-JW,职工沟通会,2026-05-08,12:00,13:30,朝阳区,JW-1,40,10,10\n"
+    "W-CW,职工沟通会,2026-05-09,12:00,13:30,朝阳区,CW-1,50,20,20\n"
+    "W-ZG,职工沟通会,2026-05-10,12:00,13:30,海淀区,ZG-1,60,30,30\n"
+)
+REGISTER = (
+    "企业编号,企业名称,所属区,街道乡镇,员工数,建会状态\n"
+    "E-JW,建外科技,朝阳区,建外街道,120,未建会\n"
+    "E-CW,朝外商贸,朝阳区,朝外,300,未建会\n"
+    "E-ZG,中关村软件,海淀区,中关村,200,未建会\n"
+)
+VISITS = "企业编号,走访日期,沟通结果\nE-JW,2026-06-01,已沟通\nE-CW,2026-06-02,有意向\nE-ZG,2026-06-03,已沟通\n"
+
+
+@pytest.fixture
+def world(engine):
+    for kind, text in (("sites", SITES), ("enterprises", REGISTER)):
+        report = getattr(access, f"import_{kind}")(engine, ADMIN, text.encode(), f"{kind}.csv")
+        assert report.status == "written", report.problems
+    assert access.import_sessions(engine, ADMIN, SESSIONS.encode(), "s.csv", today=TODAY).status == "written"
+    assert access.import_visits(engine, ADMIN, VISITS.encode(), "v.csv", today=TODAY).status == "written"
+    return engine
+
+
+def test_a_street_scope_reads_as_its_streets_and_its_district_as_those_streets():
+    assert STREET.districts == ("110105",) and STREET.areas == (JIANWAI,)
+    assert STREET.readable() == (JIANWAI,) and STREET.readable("110105") == (JIANWAI,)
+    assert STREET.readable(JIANWAI) == JIANWAI
+    for other in (CHAOWAI, "110108"):
+        with pytest.raises(PermissionDenied):
+            STREET.readable(other)
+    assert STREET.covers_row("110105", JIANWAI) and not STREET.covers_row("110105", CHAOWAI)
+    assert not STREET.covers_row("110105", None)  # a row without a street is no street's
+    both = Scope("two", "planner", ("110108",), streets=(JIANWAI,))  # 海淀 whole, 朝阳 in part
+    assert both.areas == (JIANWAI, "110108") and both.covers_row("110108", None)
+    with pytest.raises(ValueError):
+        Scope("x", "planner", streets=("110105999",))
+
+
+def test_imports_store_each_rows_street_and_sessions_take_their_sites(world):
+    with world.connect() as conn:
+        stored = dict(conn.execute(sa.select(sites.c.site_id, sites.c.street_code)).all())
+        by_session = dict(conn.execute(sa.select(sessions.c.session_id, sessions.c.street_code)).all())
+        names = dict(conn.execute(sa.select(sites.c.site_id, sites.c.street)).all())
+    assert stored == {"JW-1": JIANWAI, "CW-1": CHAOWAI, "ZG-1": ZGC}
+    assert names["JW-1"] == "建外街道"  # the official name, whatever was typed
+    assert by_session == {"W-JW": JIANWAI, "W-CW": CHAOWAI, "W-ZG": ZGC}
+
+
+def test_another_districts_street_is_an_error_naming_the_row_and_an_unknown_one_a_warning(engine):
+    text = "点位编号,点位名称,所属区,街道乡镇\nA,甲,朝阳区,中关村\nB,乙,朝阳区,王府井20号街道\nC,丙,朝阳区,\n"
+    report = access.import_sites(engine, ADMIN, text.encode(), "s.csv")
+    assert report.status == "refused"
+    [error] = report.errors
+    assert (error.code, error.row, error.column) == ("street_other_district", 2, "街道乡镇")
+    assert "海淀区" in error.text("zh")
+    fixed = access.import_sites(engine, ADMIN, text.replace("中关村", "建外").encode(), "s.csv")
+    assert fixed.status == "written"
+    warned = [p for p in fixed.problems if p.code == "unknown_street"]
+    assert [p.row for p in warned] == [3] and "王府井20号街道" in warned[0].text("zh")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(sites.c.site_id, sa.func.coalesce(sites.c.street_code, "-"))).all())
+    assert rows == {"A": JIANWAI, "B": "-", "C": "-"}  # unknown text kept without a code: the district's only
+
+
+def test_every_read_keeps_to_the_planners_street(world):
+    assert set(access.site_stats(world, STREET)["site_id"]) == {"JW-1"}
+    assert set(access.model_sites(world, STREET)["site_id"]) == {"JW-1"}
+    assert access.totals(world, STREET)["applications"] == 10
+    assert access.totals(world, CHAOYANG)["applications"] == 30
+    assert access.monthly(world, STREET)["applications"].sum() == 10
+    assert access.date_range(world, STREET) == (dt.date(2026, 5, 8), dt.date(2026, 5, 8))
+    assert set(access.enterprise_register(world, STREET)["enterprise_id"]) == {"E-JW"}
+    assert set(access.enterprise_outlook(world, STREET, None, as_of=TODAY)["enterprise_id"]) == {"E-JW"}
+    pipe = access.enterprise_pipeline(world, STREET, today=TODAY)
+    assert pipe["counts"]["held"] == 1 and pipe["counts"]["interested"] == 0
+    assert (
+        access.compare_totals(world, STREET, periods.parse("2026-05")).set_index("metric").at["applications", "current"]
+        == 10
+    )
+    # the district, asked for by name, reads as the street
+    assert access.totals(world, STREET, "110105")["applications"] == 10
+    for other in (CHAOWAI, "110108"):
+        with pytest.raises(PermissionDenied):
+            access.totals(world, STREET, other)
+    with pytest.raises(PermissionDenied):
+        access.site_history(world, STREET, "CW-1")
+    with pytest.raises(PermissionDenied) as missing:
+        access.enterprise_page(world, STREET, "E-CW")
+    with pytest.raises(PermissionDenied) as nothing:
+        access.enterprise_page(world, STREET, "E-NONE")
+    assert missing.value.zh == nothing.value.zh  # another street's enterprise reads as one that does not exist
+    assert access.enterprise_page(world, STREET, "E-JW")["enterprise"]["name"] == "建外科技"
+    assert list(access.upload_history(world, STREET)["file_name"]) == []  # the admin's files span streets
+
+
+def test_the_street_ranking_and_the_leaders_report_break_a_district_down_by_street(world):
+    stats = access.street_stats(world, CHAOYANG, "110105")
+    ranked = stats.set_index("code")
+    assert len(stats) == 43 and ranked.at[CHAOWAI, "applications"] == 20 and ranked.at[JIANWAI, "applications"] == 10
+    mine = access.street_stats(world, STREET, "110105")
+    assert list(mine["code"]) == [JIANWAI]
+    data = access.leader_report(world, STREET, periods.parse("2026-05"), "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["报告"]
+    text = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert (
+        "建外街道" in text and "朝外街道" not in text and 20 not in [c.value for row in sheet.iter_rows() for c in row]
+    )
+
+
+def test_writes_naming_another_streets_rows_are_refused_whole(world):
+    # a session at 朝外's site, a site re-declared into 建外, a row of 朝外, a visit to 朝外's enterprise
+    session = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+    theirs = session + "W-9,职工沟通会,2026-05-11,12:00,13:30,朝阳区,CW-1,5,1\n"
+    report = access.import_sessions(world, STREET, theirs.encode(), "x.csv", today=TODAY)
+    assert report.status == "refused" and [p.code for p in report.errors] == ["foreign_site"]
+    moved = "点位编号,点位名称,所属区,街道乡镇\nCW-1,朝外大街,朝阳区,建外\n"
+    assert [p.code for p in access.import_sites(world, STREET, moved.encode(), "m.csv").errors] == ["foreign_site"]
+    other = "点位编号,点位名称,所属区,街道乡镇\nNEW-1,新点,朝阳区,朝外\n"
+    refused = access.import_sites(world, STREET, other.encode(), "o.csv")
+    assert [(p.code, p.row) for p in refused.errors] == [("out_of_scope", 2)]
+    assert "朝外街道" in refused.errors[0].text("zh")
+    visit = "企业编号,走访日期,沟通结果\nE-CW,2026-06-05,已沟通\n"
+    missing = "企业编号,走访日期,沟通结果\nE-NONE,2026-06-05,已沟通\n"
+    a = access.import_visits(world, STREET, visit.encode(), "v.csv", today=TODAY)
+    b = access.import_visits(world, STREET, missing.encode(), "v.csv", today=TODAY)
+    assert a.status == b.status == "refused" and [p.code for p in a.errors] == [p.code for p in b.errors]
+    with world.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar() == 3
+        assert conn.execute(sa.select(sites.c.street_code).where(sites.c.site_id == "CW-1")).scalar() == CHAOWAI
+    denied = audit.entries(world, action="denied")
+    assert len(denied) >= 3 and set(denied["actor"]) == {"jw"}
+
+
+def test_a_single_street_planners_blank_street_is_their_street_and_their_rows_stay_theirs(world):
+    mine = "点位编号,点位名称,所属区,街道乡镇\nJW-2,建外新点,朝阳区,\n"
+    report = access.import_sites(world, STREET, mine.encode(), "mine.csv")
+    assert report.status == "written"
+    assert set(access.site_stats(world, STREET)["site_id"]) == {"JW-1", "JW-2"}
+    session = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+    ok = access.import_sessions(
+        world,
+        STREET,
+        (session + "W-2,职工沟通会,2026-05-12,12:00,13:30,朝阳区,JW-2,8,2\n").encode(),
+        "w.csv",
+        today=TODAY,
+    )
+    assert ok.status == "written" and access.totals(world, STREET)["applications"] == 12
+    assert list(access.upload_history(world, STREET)["file_name"]) == ["w.csv", "mine.csv"]
+    two = Scope("two", "planner", streets=(JIANWAI, CHAOWAI))
+    unclear = access.import_sites(world, two, "点位编号,点位名称,所属区\nX,某点,朝阳区\n".encode(), "u.csv")
+    assert [p.code for p in unclear.errors] == ["street_needed"]
+
+
+class _Flat:
+    """Every site and hour alike: what is planned shows where the planner may draw from."""
+
+    def predict_mean(self, frame, target="applications"):
+        return np.ones(len(frame))
+
+
+def _request(**kw):
+    return planner.PlanRequest(start=TODAY + dt.timedelta(days=7), days=5, teams=2, per_team_per_day=1, **kw)
+
+
+def test_plans_stay_in_the_street_unless_the_neighbours_are_asked_for(world):
+    sites_frame = access.model_sites(world, ADMIN)
+    for asked in (None, "110105"):  # nothing, or the whole district: the gateway narrows both to the street
+        request = _request(district=asked)
+        with pytest.raises(ValueError, match="not enough history"):  # no model trained in this small world
+            access.recommend(world, STREET, request)
+        assert areas.codes(request.district) == (JIANWAI,)
+        assert set(planner.plan(_Flat(), sites_frame, {}, request)["site_id"]) == {"JW-1"}
+    wide = access.plan_area(world, CHAOYANG, JIANWAI, neighbours=True)
+    assert wide[0] == JIANWAI and CHAOWAI in wide  # 朝外's sites lie 2.3 km from 建外's
+    assert set(planner.plan(_Flat(), sites_frame, {}, _request(district=wide))["site_id"]) == {"JW-1", "CW-1"}
+    assert access.plan_area(world, CHAOYANG, JIANWAI) == (JIANWAI,)
+    # a street planner's neighbours are only those within their scope; another street is refused
+    assert access.plan_area(world, STREET, JIANWAI, neighbours=True) == (JIANWAI,)
+    with pytest.raises(PermissionDenied):
+        access.plan_area(world, STREET, CHAOWAI)
+    # a saved plan touching 朝外 is not the 建外 planner's to read or tick off
+    plan = pd.DataFrame(
+        {
+            "team": [1, 2],
+            "date": [TODAY, TODAY],
+            "start_time": ["12:00", "12:00"],
+            "end_time": ["13:30", "13:30"],
+            "site_id": ["JW-1", "CW-1"],
+            "district": ["朝阳区", "朝阳区"],
+            "expected_applications": [1.0, 1.0],
+            "reason": ["r", "r"],
+        }
+    )
+    plan_id = access.save_plan(world, CHAOYANG, plan, "cy", {})
+    rows = access.plan_rows(world, CHAOYANG, plan_id)
+    theirs = int(rows.loc[rows["site_id"] == "CW-1", "id"].iloc[0])
+    with pytest.raises(PermissionDenied):
+        access.plan_rows(world, STREET, plan_id)
+    with pytest.raises(PermissionDenied):
+        access.set_done(world, STREET, {theirs: True})
+
+
+def test_street_targets_are_set_by_the_districts_planner_and_read_by_the_streets(world):
+    access.set_targets(world, CHAOYANG, 2026, {"applications": 40}, JIANWAI)
+    progress = access.target_progress(world, STREET, 2026, JIANWAI, today=TODAY).set_index("metric")
+    assert progress.at["applications", "target"] == 40 and progress.at["applications", "achieved"] == 10
+    with pytest.raises(PermissionDenied):
+        access.set_targets(world, STREET, 2026, {"applications": 99}, JIANWAI)  # not their own
+    with pytest.raises(PermissionDenied):
+        access.target_progress(world, STREET, 2026, "110105", today=TODAY)  # the district's is not theirs
+    with pytest.raises(PermissionDenied):
+        access.get_targets(world, STREET, 2026, CHAOWAI)
+
+
+def test_accounts_take_streets_by_name_and_sign_in_to_their_streets(engine):
+    account = access.add_user(engine, ADMIN, "jw-planner", "planner", "a-long-password-1", streets=["朝阳区建外街道"])
+    assert account.districts == ("110105",) and account.streets == (JIANWAI,)
+    assert account.scope().areas == (JIANWAI,)
+    assert "朝阳区建外街道" in access.users(engine, ADMIN).set_index("name").at["jw-planner", "districts"]
+    with pytest.raises(accounts.AccountError):
+        access.add_user(engine, ADMIN, "x-planner", "planner", "a-long-password-1", streets=["没有这个街道"])
+    with pytest.raises(accounts.AccountError):
+        access.add_user(engine, ADMIN, "lead2", "leadership", "a-long-password-1", streets=["建外"])
+    changed = access.change_user(engine, ADMIN, "jw-planner", districts=["朝阳区"])
+    assert changed.streets == () and changed.scope().areas == ("110105",)  # the whole district again
+
+
+def test_a_version_11_database_gets_its_streets_from_the_text_it_holds(empty_engine):
+    db.upgrade(empty_engine, "0011")
+    db.seed_districts(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text("insert into sites (site_id, name, district, street) values ('A', '甲', '110105', '建外')")
+        )
+        conn.execute(
+            sa.text("insert into sites (site_id, name, district, street) values ('B', '乙', '110105', '某处')")
+        )
+        conn.execute(
+            sa.text(
+                "insert into sessions (session_key, session_type, date, start_time, end_time, district, site_id,"
+                " consultations, applications, row_hash)"
+                " values ('id:W1', 'worker', '2023-05-08', '09:00:00.000000', '11:00:00.000000', '110105', 'A', 3, 1,"
+                " 'h')"
+            )
+        )
+    db.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(sa.select(sites.c.site_id, sites.c.street, sites.c.street_code).order_by("site_id")).all()
+        session_street = conn.execute(sa.select(sessions.c.street_code)).scalar()
+    assert [tuple(r) for r in rows] == [("A", "建外街道", JIANWAI), ("B", "某处", None)]
+    assert session_street == JIANWAI
+
+
+def test_the_audit_log_and_the_upload_record_name_the_streets_touched(world):
+    mine = "点位编号,点位名称,所属区,街道乡镇\nJW-3,建外三号,朝阳区,建外\n"
+    assert access.import_sites(world, STREET, mine.encode(), "m.csv").status == "written"
+    entry = audit.entries(world, action="import").iloc[0]
+    assert entry["actor"] == "jw" and entry["districts"] == JIANWAI
+    frame = pd.DataFrame({"a": [1]})
+    access.export_csv(world, STREET, "sites", frame)
+    assert audit.entries(world, action="export").iloc[0]["districts"] == JIANWAI
+    assert areas.names(JIANWAI) == "朝阳区建外街道"
