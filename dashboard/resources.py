@@ -121,6 +121,11 @@ def district_stats(scope: Scope, date_from, date_to, v: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def street_stats(scope: Scope, district: str, date_from, date_to, v: str) -> pd.DataFrame:
+    return access.street_stats(engine(), scope, district, date_from, date_to)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
 def site_stats(scope: Scope, date_from, date_to, district, v: str) -> pd.DataFrame:
     return access.site_stats(engine(), scope, date_from, date_to, district)
 

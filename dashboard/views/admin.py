@@ -10,7 +10,7 @@ from dashboard import auth, resources
 from dashboard.core import access
 from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import ROLE_LABELS
-from dashboard.core.geo import districts
+from dashboard.core.geo import areas, districts, streets
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage.audit import ACTIONS
 from dashboard.i18n import beijing, lang, lang_key, md_escape, t
@@ -23,6 +23,8 @@ shown_lang = lang()  # bound for this run: format_funcs are also called after it
 role_name = lambda r: ROLE_LABELS[r][0 if shown_lang == "zh" else 1]  # noqa: E731
 district_codes = [d.adcode for d in districts.DISTRICTS]
 district_name = lambda c: districts.name(c, shown_lang)  # noqa: E731
+street_codes = streets.table()["code"].tolist()
+street_name = lambda c: areas.name(c, shown_lang)  # noqa: E731
 
 
 def attempt(action, success: str) -> None:
@@ -134,7 +136,7 @@ users_tab, audit_tab, calendar_tab, services_tab = st.tabs(
 with users_tab:
     table = access.users(eng, me)
     st.dataframe(
-        table.assign(
+        table.drop(columns=["district_codes", "street_codes"]).assign(
             role=table["role"].map(role_name),
             created_at=beijing(table["created_at"]).dt.strftime("%Y-%m-%d %H:%M").fillna(""),
             last_login=beijing(table["last_login"]).dt.strftime("%Y-%m-%d %H:%M").fillna(""),  # never: blank
@@ -163,11 +165,17 @@ with users_tab:
             format_func=district_name,
             placeholder=t("选择区", "Choose districts"),
         )
+        chosen_streets = st.multiselect(
+            t("只负责这些街道（街道计划员，可不选）", "Only these streets (a street's planner; optional)"),
+            street_codes,
+            format_func=street_name,
+            placeholder=t("选择街道（乡镇）", "Choose streets"),
+        )
         password = st.text_input(t("初始密码（至少8位）", "Initial password (8+ characters)"), type="password")
         sso = st.text_input(t("单点登录邮箱（可选）", "Single sign-on e-mail (optional)"))
         if st.form_submit_button(t("新建", "Add")):
             attempt(
-                lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None),
+                lambda: access.add_user(eng, me, name, role, password or None, chosen, sso or None, chosen_streets),
                 t(f"已新建账号 {name}", f"Account {name} added"),
             )
     with change_col:
@@ -177,9 +185,10 @@ with users_tab:
     current_row = table.set_index("name").loc[who] if who in set(table["name"]) else None
     current_role = current_row["role"] if current_row is not None else "planner"
     current_codes = (
-        [c for c in (districts.resolve(n) for n in str(current_row["districts"] or "").split("、")) if c]
-        if current_row is not None
-        else []
+        [c for c in str(current_row["district_codes"] or "").split(",") if c] if current_row is not None else []
+    )
+    current_streets = (
+        [c for c in str(current_row["street_codes"] or "").split(",") if c] if current_row is not None else []
     )
     with change_col, st.form(f"user_change_{who}"):
         new_role = st.selectbox(
@@ -197,10 +206,20 @@ with users_tab:
             format_func=district_name,
             placeholder=t("选择区（计划员）", "Choose districts (planners)"),
         )
+        new_streets = st.multiselect(
+            t("只负责这些街道（可不选）", "Only these streets (optional)"),
+            street_codes,
+            default=[c for c in current_streets if c in street_codes],
+            key=lang_key(f"user_change_streets_{who}"),
+            format_func=street_name,
+            placeholder=t("选择街道（乡镇）", "Choose streets"),
+        )
         new_password = st.text_input(t("重设密码（留空不改）", "Reset password (blank: keep)"), type="password")
         c1, c2, c3, c4 = st.columns([1.5, 1.2, 1, 1])  # the first button's label is the longest
         if c1.form_submit_button(t("保存角色和区", "Save role and districts")):
-            attempt(lambda: access.change_user(eng, me, who, new_role, new_districts), t("已保存", "Saved"))
+            attempt(
+                lambda: access.change_user(eng, me, who, new_role, new_districts, new_streets), t("已保存", "Saved")
+            )
         if c2.form_submit_button(t("重设密码", "Reset password")):
             attempt(lambda: access.set_password(eng, me, who, new_password), t("密码已重设", "Password reset"))
         if c3.form_submit_button(t("停用", "Disable")):

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import maps
+from dashboard.core.geo import districts, maps
 from dashboard.core.reports import briefing, kpi, periods, targets
 from dashboard.i18n import lang, lang_key, t
 
@@ -252,6 +252,40 @@ st.dataframe(
     width="stretch",
     height="content",
 )
+home = district or (me.districts[0] if me.districts and len(me.districts) == 1 else None)
+street_table = None
+if home is not None:
+    st.subheader(
+        t(f"{districts.name(home)}各街道（乡镇）排名", f"Streets and townships of {districts.name(home, 'en')}")
+    )
+    street_table = briefing.street_ranking(resources.street_stats(me, home, date_from, date_to, v))
+    street_table["conversion"] = street_table["conversion"] * 100
+    st.dataframe(
+        street_table[
+            ["rank", "name", "sites", "worker_sessions", "applications", "conversion", "unions_founded", "members"]
+        ],
+        column_config={
+            "rank": st.column_config.NumberColumn(t("名次", "Rank"), width=50),
+            "name": st.column_config.TextColumn(t("街道（乡镇）", "Street"), width=120),
+            "sites": count(t("点位数", "Sites")),
+            "worker_sessions": count(label("worker_sessions")),
+            "applications": count(label("applications")),
+            "conversion": st.column_config.NumberColumn(t("咨询转化率", "Conversion"), format="%.1f%%"),
+            "unions_founded": count(label("unions_founded")),
+            "members": count(label("members_total")),
+        },
+        hide_index=True,
+        width="stretch",
+        height=320,
+        key="kpi_streets",
+    )
+    st.caption(
+        t(
+            "街道没有可用的边界数据，因此按表格排名、不画分区图；“未标街道”是没有填写街道的点位和场次。",
+            "No street boundaries are available, so streets are ranked in a table rather than mapped; "
+            "未标街道 holds the sites and sessions without a street.",
+        )
+    )
 geo = resources.boundaries().merge(ranked[["adcode", "applications", "members", "name"]], on="adcode")
 m = maps.base_map(zoom=8)
 layer, leg = maps.district_layer(
@@ -271,7 +305,22 @@ if period.start.year != period.end.year:
             f"The period spans years: showing the targets of {year}, its last year.",
         )
     )
-if district is None and me.districts is not None:
+# targets are the city's, a district's or a street's: a street planner reads their street's
+target_area = district
+if street_table is not None and home is not None:
+    own = [c for c in street_table["code"] if c]
+    options = own if me.by_street else [None, *own]
+    names = dict(zip(street_table["code"], street_table["name"], strict=True))
+    target_area = (
+        st.selectbox(
+            t("目标范围", "Targets of"),
+            options,
+            format_func=lambda c: t("全区", "The whole district") if c is None else names.get(c, c),
+            key=lang_key("kpi_target_street"),
+        )
+        or district
+    )
+if target_area is None and me.districts is not None:
     st.caption(
         t(
             "目标按区设置：请在上方选择一个区查看进度。",
@@ -280,7 +329,7 @@ if district is None and me.districts is not None:
     )
     prog = None
 else:
-    prog = access.target_progress(resources.engine(), me, year, district, today=min(last, period.end))
+    prog = access.target_progress(resources.engine(), me, year, target_area, today=min(last, period.end))
 if prog is None:
     pass
 elif prog["target"].notna().any():
@@ -300,16 +349,20 @@ elif prog["target"].notna().any():
                 )
 else:
     st.caption(t(f"{year} 年还没有设置目标。", f"No targets set for {year}."))
-if me.is_admin:  # targets are set by admins only; everyone sees progress against them
+# admins set every target; a district's planners share it out among its streets
+sets_street = me.role == "planner" and target_area is not None and len(target_area) == 9 and not me.by_street
+if me.is_admin or sets_street:
     with st.expander(t(f"设置 {year} 年度目标", f"Set {year} targets")):
-        current = access.get_targets(resources.engine(), me, year, district)
+        current = access.get_targets(resources.engine(), me, year, target_area)
         with st.form("targets_form"):
             values = {
                 m: st.number_input(label(m), min_value=0, value=int(current.get(m, 0)), step=10, key=f"target_{m}")
                 for m in targets.METRICS
             }
             if st.form_submit_button(t("保存目标", "Save targets")):
-                access.set_targets(resources.engine(), me, year, {m: (x or None) for m, x in values.items()}, district)
+                access.set_targets(
+                    resources.engine(), me, year, {m: (x or None) for m, x in values.items()}, target_area
+                )
                 resources.data_changed()
                 st.rerun()
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import maps
+from dashboard.core.geo import areas, maps
 from dashboard.core.recommender import planner
 from dashboard.core.reports import ics
 from dashboard.i18n import lang, lang_key, md_escape, t
@@ -40,6 +40,27 @@ with st.form("plan_form"):
     )
     hours = c6.select_slider(t("允许时段", "Allowed hours"), times, ("06:00", "22:00"), key="plan_hours")
     district = auth.district_select(c7, me, "plan_district")
+    # the streets that hold sites the caller may plan; a street planner's plan stays in their streets by default
+    street_codes = sorted(site_frame["street_code"].dropna().unique()) if "street_code" in site_frame else []
+    s1, s2 = st.columns([2, 1])
+    street = s1.selectbox(
+        t("街道（乡镇）", "Street or township"),
+        [None, *street_codes],
+        format_func=lambda c: (
+            t("不限（所选区的全部点位）", "Any (every site of the district)") if c is None else areas.name(c, lang())
+        ),
+        key=lang_key("plan_street"),
+    )
+    with_neighbours = s2.toggle(
+        t("包括相邻街道", "Include neighbouring streets"),
+        False,
+        key="plan_neighbours",
+        help=t(
+            "同一区内与所选街道点位最近的街道（最多4个、4公里内），且须在您负责的范围内。",
+            "The streets of the same district whose sites lie nearest the chosen street's (at most 4, within 4 km), "
+            "if they are within your area.",
+        ),
+    )
     options = site_frame if district is None else site_frame[site_frame["district"] == district]
     site_labels = dict(
         zip(site_frame["site_id"], site_frame["name"] + "（" + site_frame["site_id"] + "）", strict=True)
@@ -95,7 +116,7 @@ if submitted:
         per_team_per_day=int(per_team),
         length_min=int(length),
         hours=(to_min(hours[0]), to_min(hours[1])),
-        district=district,
+        district=access.plan_area(eng, me, street, neighbours=with_neighbours) if street else district,
         exclude=set(exclude),
         exploration=explore / 100,
     )

@@ -338,6 +338,12 @@ def list_users(engine: sa.Engine) -> pd.DataFrame:
         own = [c for c in narrowed.get(user, []) if c[:6] == code]
         by_user.setdefault(user, []).extend([areas.name(c) for c in own] if own else [districts.name(code)])
     frame.insert(2, "districts", ["、".join(sorted(by_user.get(n, []))) for n in frame["name"]])
+    codes_of: dict[str, list[str]] = {}
+    for user, code in pairs:
+        codes_of.setdefault(user, []).append(code)
+    # the codes behind the names, for forms that change an account (the names are what people read)
+    frame["district_codes"] = [",".join(sorted(codes_of.get(n, []))) for n in frame["name"]]
+    frame["street_codes"] = [",".join(sorted(narrowed.get(n, []))) for n in frame["name"]]
     return frame
 
 
