@@ -364,8 +364,29 @@ def _place_sites(rng: np.random.Generator) -> pd.DataFrame:
     frame["workers_nearby"] = np.round(med * np.exp(rng.normal(0, 0.6, len(frame))), -1).clip(lower=20).astype(int)
     frame["lat"] = frame["lat"].round(5)
     frame["lon"] = frame["lon"].round(5)
-    frame["street"] = None
+    frame["street"] = _streets_of(frame)
     return frame[["site_id", "site_name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]]
+
+
+def _streets_of(frame: pd.DataFrame) -> pd.Series:
+    """A street per site, so that street unions have something to plan: the sample has no street boundaries, so
+    each district's real streets are given cells around seed sites (the nearest seed's street). The names are the
+    official ones; which site lies in which street is made up. A generator of its own keeps the sessions as before.
+    """
+    from dashboard.core.geo import streets
+
+    rng = np.random.default_rng(14)
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for code, group in frame.groupby("district"):
+        names = streets.of_district(str(code))["name"].tolist()
+        if not names:
+            continue
+        seeds = group.iloc[rng.choice(len(group), size=min(len(names), len(group)), replace=False)]
+        d = (group["lat"].to_numpy()[:, None] - seeds["lat"].to_numpy()[None, :]) ** 2 + (
+            (group["lon"].to_numpy()[:, None] - seeds["lon"].to_numpy()[None, :]) * 0.77
+        ) ** 2
+        out[group.index] = [names[i] for i in d.argmin(axis=1)]
+    return out
 
 
 def _monthly_plan(kind: str) -> pd.Series:
