@@ -306,15 +306,15 @@ if period.start.year != period.end.year:
         )
     )
 # targets are the city's, a district's or a street's: a street planner reads their street's
-target_area = district
+target_area: str | None = district
 if street_table is not None and home is not None:
     own = [c for c in street_table["code"] if c]
-    options = own if me.by_street else [None, *own]
+    target_options: list[str | None] = list(own) if me.by_street else [None, *own]
     names = dict(zip(street_table["code"], street_table["name"], strict=True))
     target_area = (
         st.selectbox(
             t("目标范围", "Targets of"),
-            options,
+            target_options,
             format_func=lambda c: t("全区", "The whole district") if c is None else names.get(c, c),
             key=lang_key("kpi_target_street"),
         )

@@ -117,7 +117,7 @@ def resolve_streets(values: Iterable[str], within: tuple[str, ...] = ()) -> tupl
     for value in values:
         text = str(value).strip()
         home = districts.resolve(text[:3]) if len(text) > 3 else None
-        tries = [(text[3:], home)] if home else []
+        tries: list[tuple[str, str | None]] = [(text[3:], home)] if home else []
         tries += [(text, d) for d in within] + [(text, None)]
         found = next((c for t, d in tries if (c := streets.resolve(t, d))), None)
         if found is None:

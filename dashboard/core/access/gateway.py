@@ -638,7 +638,7 @@ def recommend(
             engine, scope, lambda: [scope.readable(c) for c in wanted], what="plan", district=request.district
         )
         # a district the account holds only in part reads as its streets
-        codes = [c for found in narrowed for c in ((found,) if isinstance(found, str) else found)]
+        codes = [c for found in narrowed for c in ((found,) if isinstance(found, str) else found or ())]
         request.district = codes[0] if len(codes) == 1 else tuple(codes)
     elif scope.areas is not None:
         request.district = scope.areas

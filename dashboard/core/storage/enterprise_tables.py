@@ -3,6 +3,8 @@ all start from (the reading lives here, below them, so none reads the tables its
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -13,7 +15,7 @@ REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "uploa
 VISIT_COLUMNS = tuple(c.name for c in enterprise_visits.columns if c.name not in ("row_hash", "upload_id"))
 
 
-def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> sa.ColumnElement[bool] | None:
+def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> Any:
     return areas.sql(column, district)
 
 
