@@ -258,7 +258,7 @@ if home is not None:
     st.subheader(
         t(f"{districts.name(home)}各街道（乡镇）排名", f"Streets and townships of {districts.name(home, 'en')}")
     )
-    street_table = briefing.street_ranking(resources.street_stats(me, home, date_from, date_to, v))
+    street_table = briefing.district_ranking(resources.street_stats(me, home, date_from, date_to, v))
     street_table["conversion"] = street_table["conversion"] * 100
     st.dataframe(
         street_table[

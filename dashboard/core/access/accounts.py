@@ -330,20 +330,23 @@ def list_users(engine: sa.Engine) -> pd.DataFrame:
         )
         pairs = conn.execute(sa.select(user_districts.c.user_name, user_districts.c.district)).all()
         street_pairs = conn.execute(sa.select(user_streets.c.user_name, user_streets.c.street_code)).all()
-    narrowed: dict[str, list[str]] = {}
+    districts_of: dict[str, list[str]] = {}
+    for user, code in pairs:
+        districts_of.setdefault(user, []).append(code)
+    streets_of: dict[str, list[str]] = {}
     for user, code in street_pairs:
-        narrowed.setdefault(user, []).append(code)
-    by_user: dict[str, list[str]] = {}
-    for user, code in pairs:
-        own = [c for c in narrowed.get(user, []) if c[:6] == code]
-        by_user.setdefault(user, []).extend([areas.name(c) for c in own] if own else [districts.name(code)])
-    frame.insert(2, "districts", ["、".join(sorted(by_user.get(n, []))) for n in frame["name"]])
-    codes_of: dict[str, list[str]] = {}
-    for user, code in pairs:
-        codes_of.setdefault(user, []).append(code)
+        streets_of.setdefault(user, []).append(code)
+
+    def shown(user: str) -> str:  # a district's name, or its streets' where the account is narrowed to them
+        names: list[str] = []
+        for code in districts_of.get(user, []):
+            names += [areas.name(c) for c in streets_of.get(user, []) if c[:6] == code] or [districts.name(code)]
+        return "、".join(sorted(names))
+
+    frame.insert(2, "districts", [shown(n) for n in frame["name"]])
     # the codes behind the names, for forms that change an account (the names are what people read)
-    frame["district_codes"] = [",".join(sorted(codes_of.get(n, []))) for n in frame["name"]]
-    frame["street_codes"] = [",".join(sorted(narrowed.get(n, []))) for n in frame["name"]]
+    frame["district_codes"] = [",".join(sorted(districts_of.get(n, []))) for n in frame["name"]]
+    frame["street_codes"] = [",".join(sorted(streets_of.get(n, []))) for n in frame["name"]]
     return frame
 
 

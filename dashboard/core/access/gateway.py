@@ -26,6 +26,7 @@ from dashboard.core.recommender import visits as visits_model
 from dashboard.core.reports import briefing, kpi, periods, pipeline, plans, queries, targets
 from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.storage import audit, services
+from dashboard.core.storage.site_tables import read_sites
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,17 +63,11 @@ def is_empty(engine: sa.Engine) -> bool:
     return kpi.date_range(engine) == (None, None)
 
 
-def features_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
-    from dashboard.core.recommender import features
-
-    return features.load_sites(engine, district)
-
-
 def model_sites(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
     """The sites (with model features) the caller may read."""
     from dashboard.core.recommender import features
 
-    return areas.keep(features.load_sites(engine), scope.areas)
+    return features.load_sites(engine, scope.areas)
 
 
 def totals(
@@ -173,7 +168,7 @@ def plan_area(engine: sa.Engine, scope: Scope, street: str, *, neighbours: bool 
     home = street[:6]
     points = pd.concat(
         [
-            features_sites(engine, home)[["street_code", "lat", "lon"]],
+            read_sites(engine, home)[["street_code", "lat", "lon"]],
             enterprises_register.read(engine, home, only=("street_code", "lat", "lon")),
         ],
         ignore_index=True,
@@ -441,8 +436,7 @@ def forget_contacts(engine: sa.Engine, scope: Scope, enterprise_ids: Iterable[st
 
     _guard(engine, scope, check, what="forget_contacts", ids=ids[:20])
     removed = enterprises_register.forget_contacts(engine, ids)
-    touched = {areas.finest(d, s) or d for d, s in found.values()}
-    audit.record(engine, scope, "forget_contacts", touched, enterprises=len(ids), removed=removed)
+    audit.record(engine, scope, "forget_contacts", areas.touched(found.values()), enterprises=len(ids), removed=removed)
     return removed
 
 
@@ -681,9 +675,7 @@ def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> 
 
     _guard(engine, scope, check, what="plan_done", rows=sorted(int(i) for i in row_ids_done)[:20])
     plans.set_done(engine, row_ids_done)
-    audit.record(
-        engine, scope, "plan_done", {areas.finest(d, s) or d for d, s in found.values()}, rows=len(row_ids_done)
-    )
+    audit.record(engine, scope, "plan_done", areas.touched(found.values()), rows=len(row_ids_done))
 
 
 def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:

@@ -153,14 +153,6 @@ class Scope:
         if not self.is_admin:
             raise PermissionDenied("只有管理员可以这样做。", "Only an admin can do this.")
 
-    def require_rows(self, rows: Iterable[tuple[object, object]]) -> None:
-        """Every (district, street) row must lie within the caller's areas (a write naming stored rows)."""
-        self.require_write()
-        for district, street in rows:
-            if not self.covers_row(district, street):
-                code = area_codes.finest(district, street) or "?"
-                raise self._outside(code if isinstance(district, str) and district else "?")
-
     def _outside(self, code: str) -> PermissionDenied:
         label_zh = area_codes.name(code) if len(code) in (6, 9) else code
         label_en = area_codes.name(code, "en") if len(code) in (6, 9) else code

@@ -53,6 +53,11 @@ def finest(district: object, street: object) -> str | None:
     return district if isinstance(district, str) and district else None
 
 
+def touched(rows: Iterable[tuple[object, object]]) -> set[str]:
+    """The finest codes of (district, street) rows: what an audit entry or an upload's record lists."""
+    return {code for district, street in rows if (code := finest(district, street))}
+
+
 def covers(where: Where, district: object, street: object = None) -> bool:
     """Whether a row of ``district`` (and ``street``, which may be missing) lies within ``where``."""
     found = codes(where)

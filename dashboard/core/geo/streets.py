@@ -41,14 +41,26 @@ def of_district(district: str) -> pd.DataFrame:
     return frame[frame["district"] == district].reset_index(drop=True)
 
 
+@lru_cache(maxsize=1)
+def _by_code() -> dict[str, tuple[str, str]]:
+    """code -> (name, district): looked up once per row of an import, so a dict rather than a frame."""
+    return {c: (n, d) for c, n, d in table()[["code", "name", "district"]].itertuples(index=False)}
+
+
 def name(code: str) -> str | None:
-    found = table().set_index("code")["name"].get(code)
-    return None if found is None else str(found)
+    found = _by_code().get(code)
+    return None if found is None else found[0]
 
 
 def district_of(code: str) -> str | None:
-    found = table().set_index("code")["district"].get(code)
-    return None if found is None else str(found)
+    found = _by_code().get(code)
+    return None if found is None else found[1]
+
+
+@lru_cache(maxsize=32)
+def folded_names(district: str) -> dict[str, str]:
+    """The district's names as compared (:func:`fold`) -> as written, e.g. {"建外": "建外街道"}."""
+    return {fold(n): str(n) for n in of_district(district)["name"]}
 
 
 def fold(text: object) -> str:

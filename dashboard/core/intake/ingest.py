@@ -283,35 +283,21 @@ def _street_scope(
     _, parts = areas.split(allowed)
     if not parts:
         return []
-    partial = {areas.district_of(c) for c in parts}
-    street = rows["street_code"].copy()
-    if kind == "sessions":  # a session at a stored site is the site's; a new site's is the file's
-        at_site = rows["site_id"].notna() & ~rows["site_id"].isin(set(validation.new_sites.get("site_id", ())))
-        stored = _stored_areas(conn, sites.c.site_id, sites.c.district, rows.loc[at_site, "site_id"].unique().tolist())
-        street[at_site] = rows.loc[at_site, "site_id"].map(lambda k: stored.get(k, (None, None))[1])
-    only = {d: [c for c in parts if areas.district_of(c) == d] for d in partial}
-    blank = street.isna() & rows["district"].isin(partial)
-    single = blank & rows["district"].map(lambda d: len(only.get(d, ())) == 1)
+    only = {d: [c for c in parts if areas.district_of(c) == d] for d in {areas.district_of(c) for c in parts}}
+    new_sites = validation.new_sites
+    street = _row_streets(conn, kind, rows, new_sites)
+    single = street.isna() & rows["district"].map(lambda d: len(only.get(d, ())) == 1)
+    if kind == "sessions":  # a stored site without a street stays outside: it is not the file's to place
+        single &= rows["site_id"].isna() | rows["site_id"].isin(set(new_sites.get("site_id", ())))
     fill = rows.loc[single, "district"].map(lambda d: only[d][0])
-    if kind == "sessions":
-        fillable = single & rows["site_id"].isna()  # a stored site without a street stays outside
-        new_site = single & rows["site_id"].isin(set(validation.new_sites.get("site_id", ())))
-        fillable |= new_site
-        fill = fill[fillable[single].to_numpy()]
-        if new_site.any() and len(validation.new_sites):
-            by_site = dict(zip(rows.loc[new_site, "site_id"], fill.reindex(rows.index[new_site]), strict=True))
-            validation.new_sites["street_code"] = (
-                validation.new_sites["site_id"]
-                .map(by_site)
-                .where(validation.new_sites["site_id"].isin(by_site), validation.new_sites.get("street_code"))
-            )
-            validation.new_sites["street"] = validation.new_sites["street_code"].map(
-                lambda c: streets.name(c) if isinstance(c, str) else None
-            )
     rows.loc[fill.index, "street_code"] = fill
     street.loc[fill.index] = fill
     if "street" in rows:
         rows.loc[fill.index, "street"] = fill.map(streets.name)
+    if kind == "sessions" and len(new_sites) and len(fill):  # the new sites those sessions create take it too
+        placed = new_sites["site_id"].map(dict(zip(rows.loc[fill.index, "site_id"], fill, strict=True)))
+        new_sites["street_code"] = placed.where(placed.notna(), new_sites["street_code"])
+        new_sites["street"] = new_sites["street_code"].map(lambda c: streets.name(c) if isinstance(c, str) else None)
     header = raw.headers.get("street", "街道乡镇")
     label_zh, label_en = areas.names(allowed, "zh"), areas.names(allowed, "en")
     problems = []
@@ -998,34 +984,39 @@ def _write(
             _sync_foundings(conn, written, {k: v[:2] for k, v in existing.items()})
         else:
             _upsert(conn, key_col, rows, is_new, changed, upload_id)
-        _follow_streets(conn, kind, rows)
+        if kind != "sessions":  # a session's street came with its row (its site's, or the file's)
+            _follow_streets(conn, kind, rows[(is_new | changed).to_numpy()])
     report.status = "written"
     return report
+
+
+def _row_streets(conn: sa.Connection, kind: str, rows: pd.DataFrame, new_sites: pd.DataFrame | None) -> pd.Series:
+    """Each row's street code: a session's site's (stored, or created by the file), a visit's enterprise's, else the
+    file's own."""
+    street = rows["street_code"].copy() if "street_code" in rows else pd.Series(None, index=rows.index, dtype=object)
+    if kind == "sessions" and rows["site_id"].notna().any():
+        ids = rows["site_id"].dropna().unique().tolist()
+        stored = {k: s for k, (_, s) in _stored_areas(conn, sites.c.site_id, sites.c.district, ids).items()}
+        if new_sites is not None and len(new_sites):
+            stored.update(zip(new_sites["site_id"], new_sites["street_code"], strict=True))
+        street = rows["site_id"].map(stored).where(rows["site_id"].notna(), street)
+    if kind == "visits":
+        ids = rows["enterprise_id"].unique().tolist()
+        found = _stored_areas(conn, enterprises.c.enterprise_id, enterprises.c.district, ids)
+        street = rows["enterprise_id"].map({k: s for k, (_, s) in found.items()})
+    return street.astype(object)
 
 
 def _row_areas(conn: sa.Connection, kind: str, rows: pd.DataFrame, new_sites: pd.DataFrame | None) -> set[str]:
     """The areas a file's rows belong to, each row's street code or else its district (for the upload's record
     and the audit log, by which a street's planner sees the uploads wholly within their streets)."""
-    street = rows["street_code"] if "street_code" in rows else pd.Series(None, index=rows.index, dtype=object)
-    if kind == "sessions" and rows["site_id"].notna().any():
-        ids = rows["site_id"].dropna().unique().tolist()
-        stored = {k: s for k, (_, s) in _stored_areas(conn, sites.c.site_id, sites.c.district, ids).items()}
-        if new_sites is not None and len(new_sites) and "street_code" in new_sites:
-            stored.update(zip(new_sites["site_id"], new_sites["street_code"], strict=True))
-        street = rows["site_id"].map(stored).where(rows["site_id"].notna(), street)
-    if kind == "visits":
-        ids = rows["enterprise_id"].unique().tolist()
-        stored = {
-            k: s for k, (_, s) in _stored_areas(conn, enterprises.c.enterprise_id, enterprises.c.district, ids).items()
-        }
-        street = rows["enterprise_id"].map(stored)
-    return {areas.finest(d, s) or str(d) for d, s in zip(rows["district"], street, strict=True) if isinstance(d, str)}
+    return areas.touched(zip(rows["district"], _row_streets(conn, kind, rows, new_sites), strict=True))
 
 
 def _follow_streets(conn: sa.Connection, kind: str, rows: pd.DataFrame) -> None:
     """Sessions and plan rows take their site's street, visits their enterprise's: scope reads a row's own street,
-    so a site or enterprise given (or moved to) a street takes its rows along."""
-    if kind in ("sites", "sessions"):
+    so a site or enterprise given (or moved to) a street takes its rows along. ``rows`` are those written."""
+    if kind == "sites":
         ids = rows["site_id"].dropna().unique().tolist()
         of_site = sa.select(sites.c.street_code).where(sites.c.site_id == sessions.c.site_id).scalar_subquery()
         of_plan_site = sa.select(sites.c.street_code).where(sites.c.site_id == plan_rows.c.site_id).scalar_subquery()

@@ -11,6 +11,7 @@ import difflib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -211,12 +212,13 @@ class _Checker:
             other = unresolved & home.notna() & (home != district)
             shown = raw + "（" + home.map(lambda d: districts.name(d) if isinstance(d, str) else "") + "）"
             self.flag(other, "street_other_district", "street", shown.where(other, raw))
-            nearest = pd.Series(
-                [_nearest_streets(t, d) for t, d in zip(raw, district.fillna(""), strict=True)], index=raw.index
-            )
-            for hint in nearest[unresolved & ~other].unique():
+            unknown = unresolved & ~other
+            # a hint per distinct name and district, for the unknown rows only (a register repeats its names)
+            nearest = pd.Series("", index=raw.index, dtype=object)
+            nearest[unknown] = [_nearest_streets(t, d) for t, d in zip(raw[unknown], district[unknown], strict=True)]
+            for hint in nearest[unknown].unique():
                 close = f"相近 / similar: {hint}" if hint else ""
-                self.flag(unresolved & ~other & (nearest == hint), "unknown_street", "street", limit=close)
+                self.flag(unknown & (nearest == hint), "unknown_street", "street", limit=close)
         official = code.map(lambda c: streets.name(c) if isinstance(c, str) else None)
         return code, official.where(code.notna(), raw.where(raw != "", None))  # unknown names are kept as typed
 
@@ -274,13 +276,11 @@ class _Checker:
         )
 
 
+@lru_cache(maxsize=4096)
 def _nearest_streets(text: str, district: str) -> str:
     """Up to three of the district's streets whose names look like ``text``: a hint for a typo."""
-    if not district:
-        return ""
-    names = streets.of_district(district)["name"].tolist()
-    close = difflib.get_close_matches(streets.fold(text), [streets.fold(n) for n in names], n=3, cutoff=0.3)
-    by_fold = {streets.fold(n): n for n in names}
+    by_fold = streets.folded_names(district)
+    close = difflib.get_close_matches(streets.fold(text), list(by_fold), n=3, cutoff=0.3)
     return "、".join(by_fold[c] for c in close)
 
 

@@ -15,6 +15,7 @@ from dashboard.core.geo.districts import DISTRICTS
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage.schema import sessions, sites
+from dashboard.core.storage.site_tables import read_sites
 
 SITE_TYPE_CATEGORIES = (*SITE_TYPES, "other")
 DAY_TYPE_CATEGORIES = cal.DAY_TYPES
@@ -27,49 +28,10 @@ CATEGORICAL = ["site_type", "day_type", "district"]
 FEATURES = CATEGORICAL + NUMERIC
 
 
-SITE_FRAME_COLUMNS = [
-    "site_id",
-    "name",
-    "district",
-    "street",
-    "street_code",
-    "lat",
-    "lon",
-    "site_type",
-    "workers_nearby",
-]
-
-
-def load_sites(engine: sa.Engine, district: str | None = None) -> pd.DataFrame:
-    """Sites with their type folded into the model's categories (unknown labels become "other")."""
-    query = sa.select(
-        sites.c.site_id,
-        sites.c.name,
-        sites.c.district,
-        sites.c.street,
-        sites.c.street_code,
-        sites.c.lat,
-        sites.c.lon,
-        sites.c.site_type,
-        sites.c.workers_nearby,
-    )
-    if district:
-        query = query.where(sites.c.district == district)
-    with engine.connect() as conn:
-        frame = pd.DataFrame(
-            conn.execute(query).all(),
-            columns=[
-                "site_id",
-                "name",
-                "district",
-                "street",
-                "street_code",
-                "lat",
-                "lon",
-                "site_type",
-                "workers_nearby",
-            ],
-        )
+def load_sites(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Sites (within ``district``: area codes) with their type folded into the model's categories (unknown labels
+    become "other")."""
+    frame = read_sites(engine, district)
     frame["model_type"] = frame["site_type"].where(frame["site_type"].isin(SITE_TYPES), "other")
     return frame
 

@@ -82,7 +82,8 @@ class Briefing:
     monthly: pd.DataFrame  # queries.monthly over the period
     made_at: dt.datetime
     made_by: str
-    streets: pd.DataFrame | None = None  # street_ranking, when the report is of one district (or streets in it)
+    # district_ranking of the streets, when the report is of one district (or streets in it)
+    streets: pd.DataFrame | None = None
 
     @property
     def period(self) -> periods.Period:
@@ -104,15 +105,10 @@ class Briefing:
 
 
 def district_ranking(stats: pd.DataFrame) -> pd.DataFrame:
-    """Districts ranked by on-site applications (ties by members), with 名次 from 1 and the conversion rate."""
+    """Districts (or a district's streets) ranked by on-site applications (ties by members), with 名次 from 1."""
     out = stats.sort_values(["applications", "members"], ascending=False, kind="stable").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
-
-
-def street_ranking(stats: pd.DataFrame) -> pd.DataFrame:
-    """A district's streets ranked like the districts (:func:`district_ranking`), with the street's name."""
-    return district_ranking(stats)
 
 
 def scope_names(district: str | tuple[str, ...] | None) -> tuple[str, str]:
@@ -147,7 +143,7 @@ def build(
     touched = areas.districts_in(district)
     streets = None
     if touched is not None and len(touched) == 1:  # one district, or streets of one: break it down by street
-        streets = street_ranking(queries.street_stats(engine, touched[0], a, b, within=district))
+        streets = district_ranking(queries.street_stats(engine, touched[0], a, b, within=district))
     return Briefing(
         streets=streets,
         comparison=comparison,

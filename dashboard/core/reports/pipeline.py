@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from dashboard.core.reports import periods
 from dashboard.core.reports.kpi import change
 from dashboard.core.storage.enterprise_tables import VISIT_COLUMNS, read_visits
-from dashboard.core.storage.schema import enterprise_visits, enterprises
+from dashboard.core.storage.schema import enterprise_visits
 
 __all__ = ["read_visits", "stages", "summary", "funnel", "compare", "history", "district_rates"]
 
@@ -44,13 +44,6 @@ def history(engine: sa.Engine, enterprise_id: str) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(enterprise_visits.c.visited_on.desc())).all()
     return pd.DataFrame(rows, columns=VISIT_COLUMNS)
-
-
-def district_of(engine: sa.Engine, enterprise_id: str) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.select(enterprises.c.district).where(enterprises.c.enterprise_id == enterprise_id)
-        ).scalar()
 
 
 def stages(register: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:

@@ -37,11 +37,6 @@ def site_areas(engine: sa.Engine, site_ids: Iterable[object]) -> dict[str, tuple
         return {site: (district, street) for site, district, street in conn.execute(query).all()}
 
 
-def site_districts(engine: sa.Engine, site_ids: Iterable[object]) -> dict[str, str]:
-    """The stored district of each known site among ``site_ids`` (unknown ids are left out)."""
-    return {site: area[0] for site, area in site_areas(engine, site_ids).items()}
-
-
 def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: audit.Actor | str | None = None) -> int:
     """Store a described plan (see planner.PLAN_COLUMNS) and return its id; ``user`` (a Scope) is audited.
 
@@ -52,7 +47,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
     unknown = sorted(set(plan["site_id"].astype(str)) - set(stored))
     if unknown:
         raise ValueError(f"计划中的点位不存在 / unknown sites in the plan: {', '.join(unknown[:5])}")
-    codes = {areas.finest(d, s) or d for d, s in stored.values()}
+    codes = areas.touched(stored.values())
     with engine.begin() as conn:
         key = conn.execute(
             plans.insert().values(

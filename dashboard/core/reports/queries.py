@@ -12,20 +12,10 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import areas
 from dashboard.core.geo import streets as streets_mod
-from dashboard.core.reports.kpi import aggregates, filtered, in_districts, rows_within
+from dashboard.core.reports.kpi import aggregates, filtered, rows_within
 from dashboard.core.storage.schema import districts, sessions, sites, uploads
+from dashboard.core.storage.site_tables import read_sites
 
-SITE_FRAME_COLUMNS = [
-    "site_id",
-    "name",
-    "district",
-    "street",
-    "street_code",
-    "lat",
-    "lon",
-    "site_type",
-    "workers_nearby",
-]
 WORKER = sessions.c.session_type == "worker"
 
 
@@ -160,34 +150,8 @@ def site_stats(
         .where(sessions.c.site_id.is_not(None))
         .group_by(sessions.c.site_id)
     )
-    site_q = sa.select(
-        sites.c.site_id,
-        sites.c.name,
-        sites.c.district,
-        sites.c.street,
-        sites.c.street_code,
-        sites.c.lat,
-        sites.c.lon,
-        sites.c.site_type,
-        sites.c.workers_nearby,
-    )
-    if (condition := in_districts(sites.c.district, district)) is not None:
-        site_q = site_q.where(condition)
+    frame = read_sites(engine, district)
     with engine.connect() as conn:
-        frame = pd.DataFrame(
-            conn.execute(site_q).mappings().all(),
-            columns=[
-                "site_id",
-                "name",
-                "district",
-                "street",
-                "street_code",
-                "lat",
-                "lon",
-                "site_type",
-                "workers_nearby",
-            ],
-        )
         stats = pd.DataFrame(
             conn.execute(agg).mappings().all(), columns=["site_id", "sessions", "consultations", "applications"]
         )

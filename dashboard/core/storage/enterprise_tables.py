@@ -3,8 +3,6 @@ all start from (the reading lives here, below them, so none reads the tables its
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import sqlalchemy as sa
 
@@ -13,10 +11,6 @@ from dashboard.core.storage.schema import enterprise_contacts, enterprise_visits
 
 REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
 VISIT_COLUMNS = tuple(c.name for c in enterprise_visits.columns if c.name not in ("row_hash", "upload_id"))
-
-
-def _within(column: sa.Column, district: str | tuple[str, ...] | None) -> Any:
-    return areas.sql(column, district)
 
 
 def read_register(
@@ -38,7 +32,7 @@ def read_register(
         query = sa.select(*columns, enterprise_contacts.c.head_name, enterprise_contacts.c.contact).select_from(
             enterprises.outerjoin(enterprise_contacts)
         )
-    if (condition := _within(enterprises.c.district, district)) is not None:
+    if (condition := areas.sql(enterprises.c.district, district)) is not None:
         query = query.where(condition)
     query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
     names = list(names_read) + (["head_name", "contact"] if with_contacts else [])
@@ -49,7 +43,7 @@ def read_register(
 def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
     """Every visit in ``district`` (an adcode, a tuple, or None for all), oldest first, dates as datetime64."""
     query = sa.select(*(enterprise_visits.c[c] for c in VISIT_COLUMNS))
-    if (condition := _within(enterprise_visits.c.district, district)) is not None:
+    if (condition := areas.sql(enterprise_visits.c.district, district)) is not None:
         query = query.where(condition)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query.order_by(enterprise_visits.c.visited_on)).all(), columns=VISIT_COLUMNS)
