@@ -1,0 +1,317 @@
+"""Load test: every street union and every district union signed in at once, on PostgreSQL, behind two app processes.
+
+Builds a PostgreSQL database (``--pg``, a server with trust auth; a database of its own, dropped afterwards) with the
+sample, trains the models beforehand (so no request trains), and creates 343 street accounts (one per 街道/地区/镇/乡,
+narrowed to that street) and 16 district accounts. Each account is signed in the way a browser stays signed in: a
+kept web session and its cookie (the sign-in form itself, argon2 and all, is not what is measured here). Two app
+processes (``streamlit run dashboard/server.py``) serve them, each account on one of the two.
+
+Every account then keeps one connection open, as a browser tab does, and switches pages over Streamlit's own
+websocket protocol: a page run is timed from the request to the server's "script finished" (the server's work and
+the transfer, not the browser's drawing), then the account pauses for a random think time (exponential, mean
+``--think`` seconds) before the next page. The accounts start spread over the first ``--ramp`` seconds.
+
+Leaks: every byte a street account receives is searched for the ids of the other streets' sites in its district and
+for the other streets' names (as UTF-8 and as JSON escapes); district accounts for other districts' site ids. A
+leak is printed with the account, the page and what was found.
+
+Baseline in the same run: one district account alone, five runs of each page, before the load starts; the report
+gives each page's 95th percentile under load over that baseline. Target (issue 14): p95 page time < 3 s, no leak.
+
+Usage::
+
+    python bench/street_load.py [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--think 60] [--minutes 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.core.access import accounts, web_sessions  # noqa: E402
+from dashboard.core.access.scope import Scope  # noqa: E402
+from dashboard.core.geo import districts, streets  # noqa: E402
+from dashboard.core.recommender import store, visit_store  # noqa: E402
+from dashboard.core.storage import db  # noqa: E402
+from dashboard.core.storage.schema import sites  # noqa: E402
+from data import enterprise_sample, sample  # noqa: E402
+
+PAGES = ("kpi", "", "plan", "enterprises", "model")  # "" is the map, the landing page
+DATABASE = "outreach_street_load"
+ADMIN = Scope("system:bench", "admin")
+
+
+@dataclass
+class Account:
+    name: str
+    token: str
+    server: str
+    street: str | None  # the street a street account is narrowed to
+    district: str
+    forbidden: tuple[bytes, ...] = ()  # what this account must never receive
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    leaks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def database(admin_url: str) -> str:
+    """A fresh database of its own on the server (dropped afterwards by :func:`drop`)."""
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DATABASE}"))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + DATABASE
+
+
+def drop(admin_url: str) -> None:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+    engine.dispose()
+
+
+def build(url: str, models: Path) -> sa.Engine:
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    sample.load(engine, user="bench")
+    enterprise_sample.load(engine, user="bench")
+    store.train(engine, directory=models, estimators=("hgb_poisson",))
+    visit_store.train(engine, directory=models)
+    return engine
+
+
+def make_accounts(engine: sa.Engine, servers: list[str]) -> list[Account]:
+    """343 street accounts and 16 district accounts, each with a kept sign-in (the cookie's token)."""
+    units = streets.table()
+    units = units[units["kind"] != "zone"]
+    wanted = [(f"st{c}", c, str(d)) for c, d in zip(units["code"], units["district"], strict=True)]
+    wanted += [(f"d{d.adcode}", None, d.adcode) for d in districts.DISTRICTS]
+    with engine.connect() as conn:
+        site_rows = conn.execute(sa.select(sites.c.site_id, sites.c.district, sites.c.street_code)).all()
+    out = []
+    now = dt.datetime.now(dt.UTC)
+    for i, (name, street, district) in enumerate(wanted):
+        accounts.add_user(
+            engine,
+            name,
+            "planner",
+            None,
+            by=ADMIN,
+            districts_=[district],
+            streets_=[street] if street else [],
+            sso_email=f"{name}@load.invalid",  # no password: the kept session below is the sign-in
+        )
+        _, ticket = web_sessions.open_session(engine, name, "sso", now)
+        token = web_sessions.redeem(engine, ticket)
+        assert token is not None
+        if street is not None:  # the same district's other streets: their sites and their names
+            others = [s for s, d, c in site_rows if d == district and c != street]
+            names = [n for c, n in zip(units["code"], units["name"], strict=True) if c[:6] == district and c != street]
+            own = streets.name(street) or ""
+            names = [n for n in names if n not in own]
+        else:
+            others = [s for s, d, _ in site_rows if d != district]
+            names = []
+        forbidden = [s.encode() for s in others]
+        forbidden += [n.encode() for n in names] + [json.dumps(n).strip('"').encode() for n in names]
+        out.append(Account(name, token, servers[i % len(servers)], street, district, tuple(forbidden)))
+    return out
+
+
+def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(models), "OUTREACH_SAMPLE": "0"}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/server.py", "--server.port", str(port)]
+    command += ["--server.headless", "true", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"http://{base}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the app did not start")
+
+
+class Tab:
+    """One browser tab's connection: ask for a page, wait until the server has run it."""
+
+    def __init__(self, account: Account):
+        self.account = account
+        self.ws = None
+
+    async def open(self) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(
+            f"ws://{self.account.server}/_stcore/stream",
+            subprotocols=["streamlit"],
+            additional_headers={"Cookie": f"{web_sessions.COOKIE}={self.account.token}"},
+            max_size=None,
+            open_timeout=60,
+        )
+
+    async def page(self, path: str, timeout: float = 120.0) -> float:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = path
+        t0 = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        received = []
+        while True:
+            data = await asyncio.wait_for(self.ws.recv(), timeout)
+            received.append(data)
+            forward = ForwardMsg()
+            forward.ParseFromString(data)
+            kind = forward.WhichOneof("type")
+            if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                shown = element.WhichOneof("type")
+                if shown == "exception":
+                    self.account.errors.append(f"/{path}: {element.exception.message[:200]}")
+                elif shown == "alert" and element.alert.format == element.alert.ERROR:
+                    self.account.errors.append(f"/{path}: {element.alert.body[:200]}")
+            if kind == "script_finished" and forward.script_finished in (
+                forward.FINISHED_SUCCESSFULLY,
+                forward.FINISHED_WITH_COMPILE_ERROR,
+            ):
+                break
+        elapsed = time.perf_counter() - t0
+        blob = b"".join(received)
+        found = [f.decode(errors="replace") for f in self.account.forbidden if f in blob]
+        if found:
+            self.account.leaks.append(f"/{path}: {', '.join(found[:5])}")
+        return elapsed
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def user(account: Account, start_after: float, until: float, think: float, rng: random.Random) -> None:
+    await asyncio.sleep(start_after)
+    tab = Tab(account)
+    try:
+        await tab.open()
+        account.times["first"].append(await tab.page(""))  # the tab opens on the landing page
+        while time.perf_counter() < until:
+            path = rng.choice(PAGES)
+            try:
+                account.times[path].append(await tab.page(path))
+            except TimeoutError:
+                account.errors.append(f"no answer within 120 s (/{path})")
+            await asyncio.sleep(rng.expovariate(1 / think))
+    except Exception as exc:  # a dropped connection is a failure to report, not a crash of the bench
+        account.errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        await tab.close()
+
+
+async def baseline(account: Account, repeats: int = 5) -> dict[str, list[float]]:
+    tab = Tab(account)
+    await tab.open()
+    await tab.page("")
+    times: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeats):
+        for path in PAGES:
+            times[path].append(await tab.page(path))
+    await tab.close()
+    return times
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values[0] if values else float("nan"))
+
+
+async def run(everyone: list[Account], think: float, minutes: float, ramp: float) -> dict[str, list[float]]:
+    district_account = next(a for a in everyone if a.street is None and a.district == "110105")
+    alone = await baseline(Account("baseline", district_account.token, district_account.server, None, "110105"))
+    rng = random.Random(14)
+    until = time.perf_counter() + ramp + minutes * 60
+    await asyncio.gather(*(user(a, rng.uniform(0, ramp), until, think, random.Random(rng.random())) for a in everyone))
+    return alone
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="a server to use")
+    parser.add_argument("--think", type=float, default=60.0, help="mean seconds between one account's pages")
+    parser.add_argument("--minutes", type=float, default=3.0, help="how long every account keeps switching")
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the accounts start")
+    args = parser.parse_args()
+    url = database(args.pg)
+    procs = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            engine = build(url, Path(tmp) / "models")
+            procs_bases = [serve(url, Path(tmp) / "models") for _ in range(2)]
+            procs = [p for p, _ in procs_bases]
+            everyone = make_accounts(engine, [b for _, b in procs_bases])
+            print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
+            alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
+    finally:
+        for p in procs:
+            p.terminate()
+        drop(args.pg)
+    by_page: dict[str, list[float]] = defaultdict(list)
+    for a in everyone:
+        for path, values in a.times.items():
+            by_page[path].extend(values)
+    every = [v for path, values in by_page.items() if path != "first" for v in values]
+    print(
+        f"\n{len(everyone)} accounts ({sum(a.street is not None for a in everyone)} streets, "
+        f"{sum(a.street is None for a in everyone)} districts) on 2 app processes, think {args.think:.0f} s, "
+        f"{args.minutes:.0f} min: {len(every)} page runs"
+    )
+    print(f"{'page':<14}{'runs':>6}{'median s':>10}{'p95 s':>8}{'alone p95 s':>13}{'ratio':>7}")
+    for path in ("first", *PAGES):  # "first": the tab opening on the landing page, every cache cold for its scope
+        values, solo = by_page.get(path, []), alone.get(path, [])
+        if values:
+            ratio = p95(values) / p95(solo) if solo else float("nan")
+            label = "(tab opens)" if path == "first" else "/" + path
+            print(
+                f"{label:<14}{len(values):>6}{statistics.median(values):>10.2f}{p95(values):>8.2f}"
+                f"{p95(solo):>13.2f}{ratio:>7.1f}"
+            )
+    print(f"all page switches (tab openings apart): p95 {p95(every):.2f} s (target < 3 s)")
+    leaks = [(a.name, leak) for a in everyone for leak in a.leaks]
+    errors = [(a.name, e) for a in everyone for e in a.errors]
+    print(f"leaks: {len(leaks)} (target 0)" + "".join(f"\n  {n}: {x}" for n, x in leaks[:20]))
+    kinds: dict[str, int] = defaultdict(int)
+    for _, e in errors:
+        kinds[e.split(":", 1)[0] if e.startswith("/") else e[:60]] += 1
+    print(f"failures: {len(errors)}" + "".join(f"\n  {n} x {k}" for k, n in sorted(kinds.items(), key=lambda x: -x[1])))
+    print("".join(f"\n  {n}: {x}" for n, x in errors if x.startswith("/"))[:3000])
+    return 1 if leaks else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
