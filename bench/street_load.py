@@ -227,7 +227,7 @@ async def user(account: Account, start_after: float, until: float, think: float,
                 account.times[path].append(await tab.page(path))
             except TimeoutError:
                 account.errors.append(f"no answer within 120 s (/{path})")
-            await asyncio.sleep(rng.expovariate(1 / think))
+            await asyncio.sleep(min(rng.expovariate(1 / think), max(0.0, until - time.perf_counter())))
     except Exception as exc:  # a dropped connection is a failure to report, not a crash of the bench
         account.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
