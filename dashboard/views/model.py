@@ -222,54 +222,63 @@ st.caption(
 
 st.subheader(t("模型学到的最佳时段", "Best hours the model learned"))
 sites = access.model_sites(eng, me)
-start = (last or dt.date.today()) + dt.timedelta(days=1)
-days = recommend.typical_days(start)
-windows = np.arange(6 * 60, 20 * 60 + 1, 30)
-reps = (
-    sites.groupby("model_type")
-    .agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median"))
-    .reset_index()
-)
-rows = [
-    {
-        "site_id": f"__{r.model_type}",
-        "model_type": r.model_type,
-        "district": r.district,
-        "workers_nearby": r.workers_nearby,
-        "date": pd.Timestamp(day),
-        "start_min": int(w),
-        "end_min": int(w) + 120,
-        "day_type": dtp,
-    }
-    for r in reps.itertuples()
-    for dtp, day in days.items()
-    for w in windows
-]
-grid = pd.DataFrame(rows)
-grid["expected"] = loaded.model.predict_mean(grid, "applications", features.build(grid))
-grid["type"] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
-grid["day"] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
-grid["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
-chart = (
-    alt.Chart(grid)
-    .mark_rect()
-    .encode(
-        x=alt.X("start:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
-        y=alt.Y("type:N", title=None),
-        color=alt.Color("expected:Q", title=t("预计申请", "Expected"), scale=alt.Scale(scheme="yelloworangered")),
-        tooltip=["type", "day", "start", alt.Tooltip("expected:Q", format=".1f")],
+if sites.empty:  # a street union whose street has no sites yet: no typical site to chart
+    st.caption(
+        t(
+            "您负责的范围内还没有点位，暂时画不出典型点位的最佳时段；上传点位后即可看到。",
+            "There are no sites in your area yet, so there is no typical site to chart; upload sites to see it.",
+        )
     )
-    .properties(height=220)
-    .facet(row=alt.Row("day:N", title=None))
-)
-st.altair_chart(chart)
-st.caption(
-    t(
-        "每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。",
-        "A typical site of each type (median size, its most common district, not visited recently); values are the "
-        "model's expected on-site applications for one 2-hour session.",
+else:
+    start = (last or dt.date.today()) + dt.timedelta(days=1)
+    days = recommend.typical_days(start)
+    windows = np.arange(6 * 60, 20 * 60 + 1, 30)
+    reps = (
+        sites.groupby("model_type")
+        .agg(district=("district", lambda s: s.mode().iat[0]), workers_nearby=("workers_nearby", "median"))
+        .reset_index()
     )
-)
+    rows = [
+        {
+            "site_id": f"__{r.model_type}",
+            "model_type": r.model_type,
+            "district": r.district,
+            "workers_nearby": r.workers_nearby,
+            "date": pd.Timestamp(day),
+            "start_min": int(w),
+            "end_min": int(w) + 120,
+            "day_type": dtp,
+        }
+        for r in reps.itertuples()
+        for dtp, day in days.items()
+        for w in windows
+    ]
+    grid = pd.DataFrame(rows)
+    grid["expected"] = loaded.model.predict_mean(grid, "applications", features.build(grid))
+    grid["type"] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
+    grid["day"] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
+    grid["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
+    chart = (
+        alt.Chart(grid)
+        .mark_rect()
+        .encode(
+            x=alt.X("start:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
+            y=alt.Y("type:N", title=None),
+            color=alt.Color("expected:Q", title=t("预计申请", "Expected"), scale=alt.Scale(scheme="yelloworangered")),
+            tooltip=["type", "day", "start", alt.Tooltip("expected:Q", format=".1f")],
+        )
+        .properties(height=220)
+        .facet(row=alt.Row("day:N", title=None))
+    )
+    st.altair_chart(chart)
+    st.caption(
+        t(
+            "每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。",
+            "A typical site of each type (median size, its most common district, not visited recently); values are the "
+            "model's expected on-site applications for one 2-hour session.",
+        )
+    )
+
 
 CARD_LABELS = {
     "estimator": ("所选模型", "Estimator"),
