@@ -17,6 +17,11 @@ leak is printed with the account, the page and what was found.
 
 Baseline in the same run: one district account alone, five runs of each page, before the load starts; the report
 gives each page's 95th percentile under load over that baseline. Target (issue 14): p95 page time < 3 s, no leak.
+The app processes' CPU time over the run, per page run, says how many page runs a second the machine can serve.
+
+Measured on this 2-core machine (2026-11-30): ``--minutes 4 --think 300 --ramp 240`` (every account opens its tab
+within 4 minutes, then switches a page every 5 minutes on average) p95 0.25 s; with every tab opened within 30 s
+(``--minutes 2 --think 60 --ramp 30``) the two cores saturate and p95 passes 40 s. README.md has the figures.
 
 Usage::
 
@@ -246,6 +251,12 @@ async def baseline(account: Account, repeats: int = 5) -> dict[str, list[float]]
     return times
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
@@ -276,7 +287,9 @@ def main() -> int:
             procs = [p for p, _ in procs_bases]
             everyone = make_accounts(engine, [b for _, b in procs_bases])
             print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
+            cpu0, wall0 = sum(cpu_seconds(p.pid) for p in procs), time.perf_counter()
             alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
+            cpu, wall = sum(cpu_seconds(p.pid) for p in procs) - cpu0, time.perf_counter() - wall0
     finally:
         for p in procs:
             p.terminate()
@@ -302,6 +315,11 @@ def main() -> int:
                 f"{p95(solo):>13.2f}{ratio:>7.1f}"
             )
     print(f"all page switches (tab openings apart): p95 {p95(every):.2f} s (target < 3 s)")
+    runs = len(every) + len(by_page.get("first", [])) + sum(len(v) for v in alone.values())
+    print(
+        f"app processes: {cpu:.0f} s of CPU over {wall:.0f} s ({cpu / wall:.2f} of {os.cpu_count()} cores), "
+        f"{cpu / max(runs, 1):.2f} s per page run ({runs} runs, tab openings and the baseline included)"
+    )
     leaks = [(a.name, leak) for a in everyone for leak in a.leaks]
     errors = [(a.name, e) for a in everyone for e in a.errors]
     print(f"leaks: {len(leaks)} (target 0)" + "".join(f"\n  {n}: {x}" for n, x in leaks[:20]))

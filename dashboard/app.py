@@ -1,7 +1,10 @@
 """The Streamlit script (served by ``dashboard/server.py``). A router: sign-in first, then the pages of one's role."""
 
+import os
 import sys
 from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # as in dashboard/server.py, for `streamlit run dashboard/app.py`
 
 # `streamlit run dashboard/app.py` puts dashboard/ on the path, not the repository root that holds the packages.
 ROOT = Path(__file__).resolve().parents[1]

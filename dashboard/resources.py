@@ -16,6 +16,7 @@ import threading
 
 import pandas as pd
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from dashboard.core import access
 from dashboard.core.access.scope import Scope
@@ -79,13 +80,16 @@ def training_worker() -> threading.Thread | None:
     poll = float(os.environ.get("OUTREACH_TRAINING_POLL_S", "5"))
 
     def loop() -> None:
-        while True:
-            try:
-                access.run_training(eng)
-            except Exception:  # a broken database or disk: log, and try again on the next poll
-                logging.getLogger(__name__).exception("background training failed")
-            _WAKE.wait(poll)
-            _WAKE.clear()
+        # Page threads predict with one OpenMP thread (dashboard/server.py); training uses every core. The limit
+        # belongs to this thread only (OpenMP keeps it per thread).
+        with threadpool_limits(limits=os.cpu_count(), user_api="openmp"):
+            while True:
+                try:
+                    access.run_training(eng)
+                except Exception:  # a broken database or disk: log, and try again on the next poll
+                    logging.getLogger(__name__).exception("background training failed")
+                _WAKE.wait(poll)
+                _WAKE.clear()
 
     thread = threading.Thread(target=loop, name="outreach-training", daemon=True)
     thread.start()

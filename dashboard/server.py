@@ -6,8 +6,15 @@ tab then stays signed in. ``streamlit run dashboard/app.py`` still works, withou
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# One OpenMP thread per request thread (set before scikit-learn loads its OpenMP runtime). Streamlit runs every page
+# in a new thread, and each new thread that predicted with two OpenMP threads built its own worker team: a street's
+# 600-row map outlook took 0.2 s of CPU instead of 0.02 s, and under load the teams' spinning filled both cores.
+# The background retrainer raises the limit for its own thread (dashboard/resources.py).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # `streamlit run dashboard/server.py` puts dashboard/ on the path, not the repository root that holds the packages.
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,9 @@
-"""What every page says while the model retrains in the background, refreshed on its own until it is done."""
+"""What every page says while the model retrains in the background, refreshed on its own until it is done.
+
+Only a page that saw a retrain queued or running polls (every few seconds, until it ends). An idle tab does not:
+hundreds of open tabs polling the database every five seconds kept both cores of the load test busy
+(``bench/street_load.py``). A retrain that someone else starts shows on the next page a user opens.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +32,16 @@ def _text(job: Job) -> str:
     )
 
 
-@st.fragment(run_every=REFRESH_S)
 def training_notice(current: Scope) -> None:
-    """Shown while a retrain is queued or running; when it ends the whole page reruns with the new model."""
+    """The notice of a queued or running retrain, which follows the job until it ends; nothing otherwise."""
+    if st.session_state.get("_training_job") is None and access.training_status(resources.engine(), current) is None:
+        return
+    _following(current)
+
+
+@st.fragment(run_every=REFRESH_S)
+def _following(current: Scope) -> None:
+    """Refreshed on its own; when the job ends the whole page reruns with the new model (and stops polling)."""
     job = access.training_status(resources.engine(), current)
     was = st.session_state.get("_training_job")
     if job is None:
