@@ -4,9 +4,12 @@ Builds the sample database, trains a quick model, starts the app, signs in (admi
 朝阳 planner for the phone ones: the person who uses the app in the field) and saves a full-page PNG per page,
 language and size into ``--out``, plus the sidebar opened on the phone. Look at them before closing a UI change.
 
+``--as jianwai`` takes every shot as that demo account instead (the street union's planner of 朝阳区建外街道), and
+names the files after it.
+
 Usage::
 
-    python bench/screenshots.py [--out /tmp/screens] [--pages / /kpi] [--langs zh en]
+    python bench/screenshots.py [--out /tmp/screens] [--pages / /kpi] [--langs zh en] [--as jianwai]
 """
 
 from __future__ import annotations
@@ -37,13 +40,15 @@ PASSWORDS = {a[0]: a[3] for a in accounts.DEMO_ACCOUNTS}
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 
-def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path]:
+def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     saved: list[Path] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"])
         for size, (width, height, user) in SIZES.items():
+            user = who or user
+            prefix = f"{who}_" if who else ""
             context = browser.new_context(
                 viewport={"width": width, "height": height},
                 device_scale_factor=1,
@@ -85,7 +90,7 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
                             "path.leaflet-interactive"
                         ).first.wait_for(timeout=120_000)
                     page.wait_for_timeout(800)  # tiles of the offline layer and chart transitions settle
-                    target = out / f"{language}_{size}_{PAGES[path]}.png"
+                    target = out / f"{prefix}{language}_{size}_{PAGES[path]}.png"
                     _whole_page(page, target, width, height)
                     saved.append(target)
             if size == "phone":
@@ -93,7 +98,7 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str]) -> list[Path
                 page.wait_for_selector(IDLE, timeout=300_000)
                 page.locator("[data-testid=stExpandSidebarButton]").click()
                 page.wait_for_timeout(600)
-                target = out / "zh_phone_sidebar.png"
+                target = out / f"{prefix}zh_phone_sidebar.png"
                 page.screenshot(path=str(target))
                 saved.append(target)
             context.close()
@@ -133,13 +138,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "screens")
     parser.add_argument("--pages", nargs="+", default=list(PAGES))
     parser.add_argument("--langs", nargs="+", default=["zh", "en"])
+    parser.add_argument("--as", dest="who", choices=list(PASSWORDS), help="one demo account for every shot")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url, models = build(Path(tmp), 1)
         proc, base = serve(url, models)
         try:
-            saved = shoot(base, args.out, args.pages, args.langs)
+            saved = shoot(base, args.out, args.pages, args.langs, args.who)
         finally:
             proc.terminate()
     for path in saved:

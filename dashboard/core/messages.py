@@ -243,6 +243,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "but the row counts for its district only, not for a street. To count it for a street, use the official "
         "name (with or without 街道/镇/乡). {limit}",
     ),
+    "street_renamed": (
+        WARNING,
+        "街道乡镇“{value}”：前者是更名前的旧称，已按现名保存。",
+        "Street '{value}': the first is the name before the unit was renamed; the row is saved under today's name.",
+    ),
     "street_other_district": (
         ERROR,
         "街道乡镇“{value}”属于另一个区，与本行所填的区不符。请核对区或街道。",

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import districts, maps
+from dashboard.core.geo import districts, maps, streets
 from dashboard.core.reports import briefing, kpi, periods, targets
 from dashboard.i18n import lang, lang_key, t
 
@@ -281,9 +281,11 @@ if home is not None:
     )
     st.caption(
         t(
-            "街道没有可用的边界数据，因此按表格排名、不画分区图；“未标街道”是没有填写街道的点位和场次。",
-            "No street boundaries are available, so streets are ranked in a table rather than mapped; "
-            "未标街道 holds the sites and sessions without a street.",
+            "街道没有可用的边界数据：地图上每个街道画成一个圆，位置是该街道点位的平均位置，圆的面积与现场申请入会人数成正比；"
+            "没有点位的街道只在表中。“未标街道”是没有填写街道的点位和场次。",
+            "No street boundaries are available: on the map each street is a circle at the mean position of its "
+            "sites, its area proportional to applications; streets without sites are in the table only. 未标街道 "
+            "holds the sites and sessions without a street.",
         )
     )
 geo = resources.boundaries().merge(ranked[["adcode", "applications", "members", "name"]], on="adcode")
@@ -292,9 +294,27 @@ layer, leg = maps.district_layer(
     geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}
 )
 layer.add_to(m)
-map_widgets.frame_districts(m, me, district, maps.Tiles())
+street_legend = None
+if street_table is not None and len(street_table):
+    centres = streets.centres(resources.site_stats(me, None, None, home, v))
+    placed = street_table.merge(centres, left_on="code", right_index=True, how="inner")
+    if len(placed):
+        circles, street_legend = maps.street_layer(
+            placed,
+            "applications",
+            {
+                "name": t("街道（乡镇）", "Street"),
+                "applications": label("applications"),
+                "sites": t("点位数", "Sites"),
+                "members": label("members_total"),
+            },
+        )
+        circles.add_to(m)
+map_widgets.frame_districts(m, me, home if street_legend is not None else district, maps.Tiles())
 st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
 map_widgets.legend(label("applications"), leg)
+if street_legend is not None:
+    map_widgets.legend(t("街道：现场申请入会人数（圆的面积）", "Streets: applications (circle area)"), street_legend)
 
 year = period.end.year  # the targets of the year the period falls in
 st.subheader(t(f"{year}年度目标进度", f"Progress against {year} targets"))

@@ -138,12 +138,14 @@ def test_the_last_admin_cannot_be_disabled(people):
 
 
 def test_demo_accounts_are_created_once_and_flagged_until_their_password_changes(engine):
-    assert accounts.create_demo_accounts(engine) == ["admin", "leader", "chaoyang", "haidian"]
+    assert accounts.create_demo_accounts(engine) == ["admin", "leader", "chaoyang", "haidian", "jianwai"]
     assert accounts.create_demo_accounts(engine) == []
     for name, _, _, password in accounts.DEMO_ACCOUNTS:
         assert accounts.authenticate(engine, name, password).status == "ok"
     accounts.set_password(engine, "admin", "a-private-password", by=Scope("admin", "admin"))
-    assert accounts.demo_accounts_in_use(engine) == ["chaoyang", "haidian", "leader"]
+    assert accounts.demo_accounts_in_use(engine) == ["chaoyang", "haidian", "jianwai", "leader"]
+    street = accounts.get(engine, "jianwai")
+    assert street is not None and street.streets == ("110105001",) and street.districts == ("110105",)
 
 
 def test_single_sign_on_maps_an_email_to_an_account(people):

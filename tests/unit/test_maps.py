@@ -128,6 +128,7 @@ def _every_builder(text: str) -> str:
     cols = {"site_name": text, "team_label": text, "when": text, "expected_applications": text, "why": text}
     maps.plan_layer(plan, cols).add_to(m)
     maps.heat_layer(sites.assign(w=1), "w").add_to(m)
+    maps.street_layer(sites.assign(name=text, applications=3), "applications", {"name": text})[0].add_to(m)
     return maps.map_html(m)
 
 
@@ -185,3 +186,20 @@ def test_custom_tile_urls_must_be_plain_templates():
     assert maps.Tiles("custom", "https://tiles.local/{z}/{x}/{y}.png").usable_url
     for bad in ("https://t/{{7*7}}/{x}", "javascript:alert(1)", "https://t/`${a}`/{z}", 'https://t/{z}"onload=', None):
         assert maps.Tiles("custom", bad).usable_url is None
+
+
+def test_streets_are_circles_whose_area_follows_the_value():
+    frame = pd.DataFrame(
+        {
+            "name": ["甲街道", "乙街道", "丙街道", "无点位"],
+            "lat": [39.90, 39.92, 39.94, None],
+            "lon": [116.45, 116.46, 116.47, None],
+            "applications": [400, 100, 0, 50],
+        }
+    )
+    layer, legend = maps.street_layer(frame, "applications", {"name": "街道", "applications": "申请"})
+    features = layer.data["features"]
+    assert [f["properties"]["name"] for f in features] == ["甲街道", "乙街道", "丙街道"]  # no centre, no circle
+    radius = [float(f["properties"]["_r"]) for f in features]
+    assert radius == [22.0, 14.0, 6.0]  # 6 + 16 * sqrt(share of the largest): area grows with the value
+    assert features[0]["properties"]["_fill"] != features[2]["properties"]["_fill"] and legend

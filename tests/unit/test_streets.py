@@ -55,3 +55,26 @@ def test_vectorised_resolution_matches_one_by_one():
         None,
         streets.resolve("北苑", "110105"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "today"),
+    [("长辛店镇", "北宫镇"), ("宛平城地区", "宛平街道"), ("宛平城", "宛平街道"), ("花乡地区", "花乡街道")],
+)
+def test_a_name_from_before_a_rename_finds_the_unit_and_says_so(typed, today):
+    code = streets.resolve(typed, "110106")  # 丰台's 2021 reform
+    assert code is not None and streets.name(code) == today
+    assert streets.is_old_name(typed, "110106") and streets.resolve(typed) == code
+
+
+def test_a_current_name_always_means_the_current_unit():
+    # 丰台's old 卢沟桥街道 is today's 六里桥街道; today's 卢沟桥街道 was 卢沟桥地区. 长辛店 is today's 长辛店街道, not
+    # the old 长辛店镇 (北宫镇).
+    for typed, today in (("卢沟桥街道", "卢沟桥街道"), ("卢沟桥", "卢沟桥街道"), ("长辛店", "长辛店街道")):
+        code = streets.resolve(typed, "110106")
+        assert streets.name(code) == today and not streets.is_old_name(typed, "110106")
+    aliases = streets.aliases()
+    current = set(zip(streets.table()["district"], streets.table()["name"], strict=True))
+    assert not [n for d, n in zip(aliases["district"], aliases["old_name"], strict=True) if (d, n) in current]
+    assert set(aliases["code"]) <= set(streets.table()["code"])
+    assert streets.resolve("长辛店镇", "110105") is None  # still a 丰台 name

@@ -101,6 +101,17 @@ def test_another_districts_street_is_an_error_naming_the_row_and_an_unknown_one_
     assert rows == {"A": JIANWAI, "B": "-", "C": "-"}  # unknown text kept without a code: the district's only
 
 
+def test_a_street_typed_by_its_old_name_is_saved_under_todays_with_a_warning(engine):
+    text = "点位编号,点位名称,所属区,街道乡镇\nF-1,北宫站点,丰台区,长辛店镇\nF-2,长辛店站点,丰台区,长辛店\n"
+    report = access.import_sites(engine, ADMIN, text.encode(), "s.csv")
+    assert report.status == "written"
+    [warned] = [p for p in report.problems if p.code == "street_renamed"]
+    assert warned.row == 2 and "长辛店镇 → 北宫镇" in warned.text("zh")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(sites.c.site_id, sites.c.street)).all())
+    assert rows == {"F-1": "北宫镇", "F-2": "长辛店街道"}
+
+
 def test_every_read_keeps_to_the_planners_street(world):
     assert set(access.site_stats(world, STREET)["site_id"]) == {"JW-1"}
     assert set(access.model_sites(world, STREET)["site_id"]) == {"JW-1"}

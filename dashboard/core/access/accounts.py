@@ -520,6 +520,7 @@ DEMO_ACCOUNTS = (
     ("leader", "leadership", (), "demo-leader-2018"),
     ("chaoyang", PLANNER, ("110105",), "demo-chaoyang-2018"),
     ("haidian", PLANNER, ("110108",), "demo-haidian-2018"),
+    ("jianwai", PLANNER, ("110105001",), "demo-jianwai-2018"),  # a street union: 朝阳区建外街道
 )
 
 
@@ -530,7 +531,16 @@ def create_demo_accounts(engine: sa.Engine) -> list[str]:
             return []
     setup = Scope("system:sample", ADMIN)
     for name, role, codes, password in DEMO_ACCOUNTS:
-        add_user(engine, name, role, password, by=setup, districts_=codes, demo=True)
+        add_user(
+            engine,
+            name,
+            role,
+            password,
+            by=setup,
+            districts_=[c for c in codes if len(c) == 6],
+            streets_=[c for c in codes if len(c) == 9],
+            demo=True,
+        )
     return [a[0] for a in DEMO_ACCOUNTS]
 
 

@@ -242,19 +242,17 @@ def site_layer(
     return layer, legend(edges)
 
 
-def enterprise_layer(
-    frame: pd.DataFrame,
+def _sized_circles(
+    located: pd.DataFrame,
     value_col: str,
+    radius: np.ndarray,
     tooltip_cols: dict[str, str],
-    tiles: Tiles = Tiles(),
-    name: str = "enterprises",
+    tiles: Tiles,
+    name: str,
 ) -> tuple[folium.GeoJson, list]:
-    """Enterprises as circles sized by staff (3–12 px, by the log of staff) and coloured by ``value_col``."""
-    located = frame.dropna(subset=["lat", "lon"])
+    """Circles of the given radii (px) coloured by the quantile class of ``value_col``, as one GeoJson layer."""
     cls, edges = classify(located[value_col])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
-    staff = pd.to_numeric(located["staff"], errors="coerce").fillna(1).clip(lower=1).to_numpy(dtype=float)
-    radius = np.clip(3 + 3 * np.log10(staff), 3, 12).round(1)
     features = []
     for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
         shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
@@ -268,6 +266,40 @@ def enterprise_layer(
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
     )
     return layer, legend(edges)
+
+
+def enterprise_layer(
+    frame: pd.DataFrame,
+    value_col: str,
+    tooltip_cols: dict[str, str],
+    tiles: Tiles = Tiles(),
+    name: str = "enterprises",
+) -> tuple[folium.GeoJson, list]:
+    """Enterprises as circles sized by staff (3–12 px, by the log of staff) and coloured by ``value_col``."""
+    located = frame.dropna(subset=["lat", "lon"])
+    staff = pd.to_numeric(located["staff"], errors="coerce").fillna(1).clip(lower=1).to_numpy(dtype=float)
+    radius = np.clip(3 + 3 * np.log10(staff), 3, 12).round(1)
+    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name)
+
+
+def street_layer(
+    frame: pd.DataFrame,
+    value_col: str,
+    tooltip_cols: dict[str, str],
+    tiles: Tiles = Tiles(),
+    name: str = "streets",
+) -> tuple[folium.GeoJson, list]:
+    """Streets as circles at their centres (``lat``, ``lon``: :func:`streets.centres`), the area of each circle
+    proportional to ``value_col`` (6–22 px) and its colour by the value's class.
+
+    There are no street boundaries to shade, so a proportional symbol at where a street's outreach happens stands in
+    for a choropleth. Streets without a centre (no located rows) are left out.
+    """
+    located = frame.dropna(subset=["lat", "lon"])
+    value = pd.to_numeric(located[value_col], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
+    top = value.max() if len(value) else 0.0
+    radius = (6 + 16 * np.sqrt(value / top) if top > 0 else np.full(len(value), 6.0)).round(1)
+    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name)
 
 
 MAX_SITES = 2000  # markers a map draws: beyond a few thousand the page lags for seconds and weighs megabytes

@@ -4,7 +4,8 @@ codes, and a resolver for names as people type them.
 The list is the National Bureau of Statistics' 2023 统计用区划代码 (``data/beijing_streets.csv``; its source and
 licence are in ``data/README.md``). A name may be typed with or without its 街道 / 地区 / 镇 / 乡 (or 办事处), with
 spaces or in full-width characters; it is resolved within a district when one is given, and across the city only when
-no two districts share it.
+no two districts share it. Names a unit bore before it was renamed (``data/beijing_street_aliases.csv``, from the
+earlier lists: 长辛店镇 is now 北宫镇) resolve to the unit; a current name always means the current unit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from dashboard.core.geo.districts import DATA_DIR
 
 STREETS_FILE = DATA_DIR / "beijing_streets.csv"
+ALIASES_FILE = DATA_DIR / "beijing_street_aliases.csv"
 KINDS = {
     "street": ("街道", "street"),
     "area": ("地区", "area"),
@@ -73,32 +75,60 @@ def fold(text: object) -> str:
 
 
 @lru_cache(maxsize=1)
-def _index() -> dict[tuple[str, str], list[str]]:
-    """(district or "", folded name) -> codes; a code typed as it is also resolves."""
-    index: dict[tuple[str, str], list[str]] = {}
+def aliases() -> pd.DataFrame:
+    """Old names: ``old_name``, ``code``, ``district``, ``name`` (today's) and ``last_listed`` (the last year of
+    the statistics that listed the old name)."""
+    return pd.read_csv(ALIASES_FILE, dtype=str)
+
+
+@lru_cache(maxsize=1)
+def _indexes() -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], list[str]]]:
+    """(district or "", folded name) -> codes, for today's names (a code typed as it is also resolves) and for the
+    old names that no current name shadows."""
+    current: dict[tuple[str, str], list[str]] = {}
     for code, unit, district in table()[["code", "name", "district"]].itertuples(index=False):
         for key in {fold(unit), str(unit), code}:
-            index.setdefault((district, key), []).append(code)
-            index.setdefault(("", key), []).append(code)
-    return index
+            current.setdefault((district, key), []).append(code)
+            current.setdefault(("", key), []).append(code)
+    old: dict[tuple[str, str], list[str]] = {}
+    for code, unit, district in aliases()[["code", "old_name", "district"]].itertuples(index=False):
+        for key in {fold(unit), str(unit)}:
+            for where in (district, ""):
+                if (where, key) not in current:  # 长辛店 is today's 长辛店街道, not the old 长辛店镇 (北宫镇)
+                    old.setdefault((where, key), []).append(code)
+    return current, old
+
+
+def _lookup(raw: str, district: str | None) -> tuple[str | None, bool]:
+    """(code, whether an old name matched) for normalised text: the exact name first, then the folded one."""
+    current, old = _indexes()
+    for key in (raw, fold(raw)):
+        for index, renamed in ((current, False), (old, True)):
+            codes = sorted(set(index.get((district or "", key), [])))
+            if len(codes) == 1:
+                return codes[0], renamed
+            if len(codes) > 1:
+                return None, False  # two districts share the name: the district decides
+    return None, False
+
+
+def _normal(text: object) -> str:
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
 
 
 def resolve(text: object, district: str | None = None) -> str | None:
     """The code of the unit ``text`` names (in ``district`` when given), or None when it names none or, without a
     district, more than one."""
-    if text is None or (isinstance(text, float) and text != text):
-        return None
-    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
-    if not raw:
-        return None
-    index = _index()
-    for key in (raw, fold(raw)):
-        codes = sorted(set(index.get((district or "", key), [])))
-        if len(codes) == 1:
-            return codes[0]
-        if len(codes) > 1:
-            return None  # two districts share the name: the district decides
-    return None
+    raw = _normal(text)
+    return _lookup(raw, district)[0] if raw else None
+
+
+def is_old_name(text: object, district: str | None = None) -> bool:
+    """Whether ``text`` resolves only as a name its unit bore before it was renamed (imports say so)."""
+    raw = _normal(text)
+    return bool(raw) and _lookup(raw, district)[1]
 
 
 def resolve_series(texts: pd.Series, districts: pd.Series | None = None) -> pd.Series:

@@ -205,6 +205,12 @@ class _Checker:
         if not typed.any():
             return code, raw.where(raw != "", None)
         code[typed] = streets.resolve_series(raw[typed], district[typed])
+        pairs = {(t, d) for t, d in zip(raw[typed & code.notna()], district[typed & code.notna()], strict=True)}
+        old = {pair for pair in pairs if streets.is_old_name(*pair)}  # once per distinct name and district
+        if old:
+            renamed = pd.Series([(t, d) in old for t, d in zip(raw, district, strict=True)], index=raw.index)
+            shown = raw + " → " + code.map(lambda c: streets.name(c) if isinstance(c, str) else "")
+            self.flag(renamed, "street_renamed", "street", shown)
         unresolved = typed & code.isna()
         if unresolved.any():
             elsewhere = streets.resolve_series(raw[unresolved]).reindex(raw.index)
