@@ -276,7 +276,7 @@ if home is not None:
         },
         hide_index=True,
         width="stretch",
-        height=320,
+        height="content" if len(street_table) <= 8 else 320,  # a street union's one row, or a district's 43
         key="kpi_streets",
     )
     st.caption(

@@ -127,6 +127,8 @@ def test_every_read_keeps_to_the_planners_street(world):
         access.compare_totals(world, STREET, periods.parse("2026-05")).set_index("metric").at["applications", "current"]
         == 10
     )
+    [row] = access.district_stats(world, STREET).to_dict("records")  # the map's table: the street, named so
+    assert (row["sites"], row["applications"], row["name_zh"]) == (1, 10, "朝阳区建外街道")
     # the district, asked for by name, reads as the street
     assert access.totals(world, STREET, "110105")["applications"] == 10
     for other in (CHAOWAI, "110108"):

@@ -31,7 +31,8 @@ def district_stats(
 ) -> pd.DataFrame:
     """One row per district: session totals in the period, sites, estimated workers and workers per km².
 
-    ``district`` (an adcode or a tuple of them) limits the rows to those districts.
+    ``district`` (area codes) limits the rows to those districts; where it names streets rather than the whole
+    district, the district's row counts those streets only and is named after them (朝阳区建外街道).
     """
     q = _filtered(
         sa.select(sessions.c.district.label("adcode"), *aggregates()).group_by(sessions.c.district),
@@ -44,6 +45,9 @@ def district_stats(
         sa.func.count().label("sites"),
         sa.func.coalesce(sa.func.sum(sites.c.workers_nearby), 0).label("workers"),
     ).group_by(sites.c.district)
+    within = areas.sql(sites.c.district, district)
+    if within is not None:
+        site_q = site_q.where(within)
     with engine.connect() as conn:
         base = pd.DataFrame(
             conn.execute(
@@ -74,6 +78,11 @@ def district_stats(
     frame["conversion"] = (frame["applications"] / frame["consultations"]).where(frame["consultations"] > 0)
     if district:
         frame = frame[frame["adcode"].isin(list(areas.districts_in(district) or ()))].reset_index(drop=True)
+        whole, parts = areas.split(district)
+        for code in {p[:6] for p in parts} - set(whole):
+            narrowed = tuple(p for p in parts if p[:6] == code)
+            for col, lang in (("name_zh", "zh"), ("name_en", "en")):
+                frame.loc[frame["adcode"] == code, col] = areas.names(narrowed, lang)
     return frame
 
 
