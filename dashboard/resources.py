@@ -82,7 +82,7 @@ def training_worker() -> threading.Thread | None:
     def loop() -> None:
         # Page threads predict with one OpenMP thread (dashboard/server.py); training uses every core. The limit
         # belongs to this thread only (OpenMP keeps it per thread).
-        with threadpool_limits(limits=os.cpu_count(), user_api="openmp"):
+        with threadpool_limits(limits=len(os.sched_getaffinity(0)), user_api="openmp"):  # the cores we may use
             while True:
                 try:
                     access.run_training(eng)

@@ -34,22 +34,24 @@ def _text(job: Job) -> str:
 
 def training_notice(current: Scope) -> None:
     """The notice of a queued or running retrain, which follows the job until it ends; nothing otherwise."""
-    if st.session_state.get("_training_job") is None and access.training_status(resources.engine(), current) is None:
-        return
+    if st.session_state.get("_training_job") is None:
+        job = access.training_status(resources.engine(), current)
+        if job is None:
+            return
+        st.session_state["_training_job"] = job.id  # before the fragment's own look, so its end is never missed
     _following(current)
 
 
 @st.fragment(run_every=REFRESH_S)
 def _following(current: Scope) -> None:
-    """Refreshed on its own; when the job ends the whole page reruns with the new model (and stops polling)."""
+    """Refreshed on its own; when the job ends (or another replaces it) the whole page reruns with the new model,
+    and stops polling when nothing is left to follow."""
     job = access.training_status(resources.engine(), current)
     was = st.session_state.get("_training_job")
-    if job is None:
-        if was is not None:  # it just finished: every cached read is keyed by the model, so a rerun shows it
-            st.session_state["_training_job"] = None
-            st.rerun(scope="app")
-        return
-    st.session_state["_training_job"] = job.id
+    if job is None or job.id != was:
+        # it just finished: every cached read is keyed by the model, so a rerun shows it
+        st.session_state["_training_job"] = None
+        st.rerun(scope="app")
     st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job))
     if lang() == "zh" and job.status == "running":
         st.caption("训练在服务器上进行，关闭此页面不会中断。")

@@ -135,8 +135,10 @@ if show_density:
         }
     elif session_type == "all":
         counts = {**counts, "enterprise_sessions": t("企业沟通会", "enterprise sessions")}
-    geo = resources.boundaries().merge(shown[["adcode", "workers", "workers_per_km2", *counts]], on="adcode")
-    geo["label"] = geo["name_zh"] if lang() == "zh" else geo["name_en"]
+    # the name from the statistics: a street union's row is its streets (朝阳区建外街道), not the whole district
+    names = shown["name_zh" if lang() == "zh" else "name_en"].rename("label")
+    columns = shown[["adcode", "workers", "workers_per_km2", *counts]].join(names)
+    geo = resources.boundaries().merge(columns, on="adcode")
     rates = resources.enterprise_district_rates(me, v) if show_enterprises else pd.DataFrame()
     if len(rates):  # 建会率 colours the districts while the enterprise layer is on
         geo = geo.merge(rates[["union_rate", "enterprises", "with_union"]], left_on="adcode", right_index=True)

@@ -59,7 +59,14 @@ def test_vectorised_resolution_matches_one_by_one():
 
 @pytest.mark.parametrize(
     ("typed", "today"),
-    [("长辛店镇", "北宫镇"), ("宛平城地区", "宛平街道"), ("宛平城", "宛平街道"), ("花乡地区", "花乡街道")],
+    [
+        ("长辛店镇", "北宫镇"),
+        ("长辛店镇人民政府", "北宫镇"),  # the office's name: still the old town, not today's 长辛店街道
+        ("宛平城地区", "宛平街道"),
+        ("宛平城地区办事处", "宛平街道"),
+        ("宛平城", "宛平街道"),
+        ("花乡地区", "花乡街道"),
+    ],
 )
 def test_a_name_from_before_a_rename_finds_the_unit_and_says_so(typed, today):
     code = streets.resolve(typed, "110106")  # 丰台's 2021 reform

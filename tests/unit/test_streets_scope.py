@@ -129,6 +129,7 @@ def test_every_read_keeps_to_the_planners_street(world):
     )
     [row] = access.district_stats(world, STREET).to_dict("records")  # the map's table: the street, named so
     assert (row["sites"], row["applications"], row["name_zh"]) == (1, 10, "朝阳区建外街道")
+    assert pd.isna(row["workers_per_km2"])  # a street has no known area: no density over the district's
     # the district, asked for by name, reads as the street
     assert access.totals(world, STREET, "110105")["applications"] == 10
     for other in (CHAOWAI, "110108"):

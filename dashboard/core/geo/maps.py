@@ -255,7 +255,7 @@ def _sized_circles(
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
     for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
-        shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
+        shown = {col: _shown(row[col], "{:,.0f}") for col in tooltip_cols}  # 1,234 whether stored as int or float
         props = properties({"_fill": PALETTE[c] if c >= 0 else NO_DATA, "_r": str(radius[i]), **shown})
         features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
     layer = folium.GeoJson(

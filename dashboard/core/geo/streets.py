@@ -102,7 +102,8 @@ def _indexes() -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], 
 def _lookup(raw: str, district: str | None) -> tuple[str | None, bool]:
     """(code, whether an old name matched) for normalised text: the exact name first, then the folded one."""
     current, old = _indexes()
-    for key in (raw, fold(raw)):
+    office = re.sub(r"(办事处|人民政府)$", "", raw)  # 长辛店镇人民政府 is the old 长辛店镇 before it is 长辛店
+    for key in dict.fromkeys((raw, office, fold(raw))):
         for index, renamed in ((current, False), (old, True)):
             codes = sorted(set(index.get((district or "", key), [])))
             if len(codes) == 1:

@@ -83,6 +83,8 @@ def district_stats(
             narrowed = tuple(p for p in parts if p[:6] == code)
             for col, lang in (("name_zh", "zh"), ("name_en", "en")):
                 frame.loc[frame["adcode"] == code, col] = areas.names(narrowed, lang)
+            # a street's area is unknown (no boundaries): no density rather than its workers over the district's
+            frame.loc[frame["adcode"] == code, "workers_per_km2"] = float("nan")
     return frame
 
 
