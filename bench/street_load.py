@@ -20,8 +20,9 @@ gives each page's 95th percentile under load over that baseline. Target (issue 1
 The app processes' CPU time over the run, per page run, says how many page runs a second the machine can serve.
 
 Measured on this 2-core machine (2026-11-30): ``--minutes 4 --think 300 --ramp 240`` (every account opens its tab
-within 4 minutes, then switches a page every 5 minutes on average) p95 0.25 s; with every tab opened within 30 s
-(``--minutes 2 --think 60 --ramp 30``) the two cores saturate and p95 passes 40 s. README.md has the figures.
+within 4 minutes, then switches a page every 5 minutes on average) p95 0.25 s; a page a minute each (``--think 60
+--ramp 240``) p95 0.48 s; with every tab opened within 30 s (``--minutes 2 --think 60 --ramp 30``) the two cores
+saturate: tab openings take about 45 s and page p95 about 30 s. README.md has the figures.
 
 Usage::
 
