@@ -12,7 +12,7 @@ row within any street filter, so a street-level caller can never read what canno
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import districts, streets
 
-Where = str | tuple[str, ...] | None
+Where = str | Sequence[str] | None  # one code, or several (a tuple or a list)
 
 
 def codes(where: Where) -> tuple[str, ...] | None:

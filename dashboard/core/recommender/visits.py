@@ -995,9 +995,7 @@ def plan(
     ]
     eligible = (register["union_status"].astype("string") == "none").fillna(False).to_numpy(dtype=bool)
     if district is not None:
-        eligible &= areas.mask(register, district if isinstance(district, str) else tuple(district)).to_numpy(
-            dtype=bool
-        )
+        eligible &= areas.mask(register, district).to_numpy(dtype=bool)
     slots = int(staff) * int(per_day) * len(workdays)
     if not slots or not eligible.any():
         return pd.DataFrame(columns=columns)
