@@ -127,8 +127,8 @@ def make_accounts(engine: sa.Engine, servers: list[str]) -> list[Account]:
             streets_=[street] if street else [],
             sso_email=f"{name}@load.invalid",  # no password: the kept session below is the sign-in
         )
-        _, ticket = web_sessions.open_session(engine, name, "sso", now)
-        token = web_sessions.redeem(engine, ticket)
+        _, ticket = web_sessions.open_session(engine, name, "sso", now, bind=f"load-{name}")
+        token = web_sessions.redeem(engine, ticket, f"load-{name}")
         assert token is not None
         if street is not None:  # the same district's other streets: their sites and their names
             others = [s for s, d, c in site_rows if d == district and c != street]

@@ -8,6 +8,7 @@ districts take effect at the next click. Everything else reads the caller's scop
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import cast
 
 import streamlit as st
@@ -18,7 +19,7 @@ from dashboard.cookie_routes import SESSION_ROUTE
 from dashboard.core import access
 from dashboard.core.access import accounts
 from dashboard.core.access.scope import ROLE_LABELS, Scope
-from dashboard.core.access.web_sessions import COOKIE
+from dashboard.core.access.web_sessions import BIND_COOKIE, COOKIE
 from dashboard.i18n import lang, lang_key, md_escape, t
 
 _SESSION, _SCOPE, _NOTE = "auth_session", "auth_scope", "auth_note"
@@ -38,9 +39,16 @@ def _sso_configured() -> bool:
 
 
 def _keep(session: accounts.Session) -> accounts.Session:
-    """Open the row that keeps this sign-in across reloads; the browser trades its ticket for the cookie."""
+    """Open the row that keeps this sign-in across reloads; the browser trades its ticket for the cookie.
+
+    The ticket is bound to this browser's binding cookie (set by the server on its first request): without one
+    (cookies refused, or the app run without ``server.py``) this tab stays signed in and a reload asks again.
+    """
+    bind = st.context.cookies.get(BIND_COOKIE)
+    if not isinstance(bind, str) or not 0 < len(bind) <= 200:
+        return session
     try:
-        kept, ticket = access.keep_signed_in(resources.engine(), session)
+        kept, ticket = access.keep_signed_in(resources.engine(), session, bind)
     except SQLAlchemyError:  # a read-only database: this tab stays signed in, a reload asks again
         return session
     st.session_state[_TICKET] = ticket
@@ -50,7 +58,8 @@ def _keep(session: accounts.Session) -> accounts.Session:
 def _finish(result: accounts.SignIn, via: str) -> None:
     if result.status == "ok":
         assert result.account is not None  # an "ok" sign-in always carries its account
-        st.session_state[_SESSION] = _keep(accounts.start(result.account, via=via))
+        # the session starts when the password was checked: a change of password after that ends it
+        st.session_state[_SESSION] = _keep(accounts.start(result.account, via=via, now=result.at))
         st.session_state[_SCOPE] = result.account.scope()
         st.session_state.pop(_NOTE, None)
         st.session_state.pop(_CLEAR, None)
@@ -202,7 +211,10 @@ def sidebar(current: Scope) -> None:
                     try:
                         access.set_password(resources.engine(), current, current.user, new)
                         # the change signs every browser out; this one signs in again with the new password
-                        st.session_state[_SESSION] = _keep(dataclasses.replace(session, web_id=None))
+                        now = dt.datetime.now(dt.UTC)
+                        st.session_state[_SESSION] = _keep(
+                            dataclasses.replace(session, started=now, seen=now, web_id=None)
+                        )
                         st.success(t("密码已修改。", "Password changed."))
                     except accounts.AccountError as exc:
                         st.error(t(exc.zh, exc.en))

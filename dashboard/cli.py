@@ -27,7 +27,7 @@ from dashboard.core import access
 from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.export import write_csv
-from dashboard.core.geo import districts, streets
+from dashboard.core.geo import areas, districts, streets
 from dashboard.core.intake import ingest
 from dashboard.core.messages import ERROR, Problem
 from dashboard.core.reports import briefing, kpi, periods
@@ -193,13 +193,8 @@ def cmd_import(args) -> int:
     else:
         report = access.import_sessions(engine, scope, path.read_bytes(), path.name, **common)
     _print_report(report, path, args.lang)
-    if (
-        args.what == "sessions"
-        and report.status == "written"
-        and (report.inserted or report.updated)
-        and not args.no_retrain
-    ):
-        _retrain_if_trained(engine, scope, args.lang)
+    if not args.no_retrain:
+        _queue_retrain(engine, scope, report, args.lang)
     return 0 if report.ok else 1
 
 
@@ -225,6 +220,30 @@ def cmd_enterprises_export(args) -> int:
     return 0
 
 
+def cmd_move(args) -> int:
+    """Move a site or an enterprise to another district or street (admin): see access.move_record."""
+    engine = _engine()
+    kind = "site" if args.what == "sites" else "enterprise"
+    try:
+        moved = access.move_record(engine, _scope(args, engine), kind, args.key, args.district, args.street)
+    except LookupError:
+        print(_say(f"没有这条记录：{args.key}", f"no such record: {args.key}", args.lang), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    before, after = (areas.name(areas.finest(*m) or "", "zh") for m in (moved.before, moved.after))
+    before_en, after_en = (areas.name(areas.finest(*m) or "", "en") for m in (moved.before, moved.after))
+    print(
+        _say(
+            f"{moved.key} 已从{before}迁到{after}，随之迁移 {moved.followed} 条记录。",
+            f"{moved.key} moved from {before_en} to {after_en}, with {moved.followed} rows that follow it.",
+            args.lang,
+        )
+    )
+    return 0
+
+
 def cmd_enterprises_forget(args) -> int:
     engine = _engine()
     removed = access.forget_contacts(engine, _scope(args, engine), args.ids)
@@ -238,31 +257,16 @@ def cmd_enterprises_forget(args) -> int:
     return 0
 
 
-def _retrain_if_trained(engine, scope: Scope, lang: str) -> None:
-    """New results change what the model should know: refresh a model that exists (training takes under a minute)."""
-    from dashboard.core.recommender import store
-
-    if not (store.model_dir() / f"{store.MODEL_NAME}.joblib").exists():
-        return
-    print(
-        _say("已导入新结果，正在重新训练推荐模型……", "new results imported: retraining the recommender...", lang),
-        flush=True,
-    )
-    try:
-        loaded = access.retrain(engine, scope, after_import=True)
-    except ValueError as exc:  # the import stands; only the model could not be refreshed
-        print(
-            _say(
-                f"导入已完成，但模型未能重新训练：{exc}",
-                f"the import is done, but the model was not retrained: {exc}",
-                lang,
-            )
-        )
+def _queue_retrain(engine, scope: Scope, report, lang: str) -> None:
+    """New results change what the models should know: queue a retrain, as an upload on the page does (the app's
+    background worker runs it, or ``python -m dashboard train --pending``). Nothing waits for it here."""
+    job = access.retrain_after_import(engine, scope, report)
+    if job is None:
         return
     print(
         _say(
-            f"模型已更新（数据截至 {loaded.card['data_to']}）",
-            f"model updated (data to {loaded.card['data_to']})",
+            "已排队重新训练模型：服务器的后台任务会运行它，或运行 python -m dashboard train --pending。",
+            "a retrain is queued: the server's background worker runs it, or run python -m dashboard train --pending.",
             lang,
         )
     )
@@ -376,28 +380,61 @@ def cmd_train(args) -> int:
                 )
             )
         return 0 if all(job.status == "done" for job in ran) else 1
-    loaded = access.retrain(engine, _scope(args, engine), progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
-    card = loaded.card
+    try:
+        trained = access.retrain(
+            engine, _scope(args, engine), progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True)
+        )
+    except access.NotEnoughHistory as short:
+        print(
+            _say(
+                f"没有可以训练的数据：{short}。请先导入场次记录或企业名录。",
+                f"nothing to train on: {short}. Import sessions or an enterprise register first.",
+                args.lang,
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    if trained.stall is None:
+        print(
+            _say(
+                f"未训练点位推荐模型（{trained.stall_skipped}）。",
+                f"the stall recommender was not trained ({trained.stall_skipped}).",
+                args.lang,
+            )
+        )
+    else:
+        _print_stall_card(trained.stall.card, args.lang)
+    if trained.visits is not None:
+        card = trained.visits.card
+        print(
+            _say(
+                f"企业走访模型已保存（{card['enterprises']:,} 家企业，{card['visits']:,} 次走访，用时 "
+                f"{card['train_seconds']} 秒）",
+                f"visit model saved ({card['enterprises']:,} enterprises, {card['visits']:,} visits, "
+                f"{card['train_seconds']} s)",
+                args.lang,
+            )
+        )
+    return 0
+
+
+def _print_stall_card(card: dict, lang: str) -> None:
     bt = card["backtest"]
     print(
         _say(
             f"模型已保存（{card['estimator']}，{card['sessions']:,} 场，用时 {card['train_seconds']} 秒）",
             f"model saved ({card['estimator']}, {card['sessions']:,} sessions, {card['train_seconds']} s)",
-            args.lang,
+            lang,
         )
     )
     if "skipped" in bt:
-        print(
-            _say(
-                f"历史太短，未做回测：{bt['skipped']}", f"history too short for a backtest: {bt['skipped']}", args.lang
-            )
-        )
-        return 0
+        print(_say(f"历史太短，未做回测：{bt['skipped']}", f"history too short for a backtest: {bt['skipped']}", lang))
+        return
     print(
         _say(
             f"回测（{bt['test_from']} 至 {bt['test_to']}，{bt['test_sessions']:,} 场）：",
             f"backtest ({bt['test_from']} to {bt['test_to']}, {bt['test_sessions']:,} sessions):",
-            args.lang,
+            lang,
         )
     )
     for name, sc in bt["scores"].items():
@@ -405,7 +442,6 @@ def cmd_train(args) -> int:
             f"  {name:<14} deviance(applications) {sc['deviance_applications']:6.3f}   top-10 hit "
             f"{sc['top10_hit_applications']:.2f}"
         )
-    return 0
 
 
 def cmd_recommend(args) -> int:
@@ -437,7 +473,11 @@ def cmd_recommend(args) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    plan, messages = access.recommend(engine, scope, request)
+    try:
+        plan, messages = access.recommend(engine, scope, request)
+    except access.ModelNotReady as waiting:
+        print(_say(waiting.zh, waiting.en, args.lang), file=sys.stderr)
+        return 1
     for m in messages:
         print(_say(m[0], m[1], args.lang))
     if args.out:
@@ -479,9 +519,17 @@ def cmd_visits(args) -> int:
     engine = _engine()
     scope = _scope(args, engine)
     loaded = access.visit_model(engine)
-    if loaded is None:
-        print(_say("正在训练企业走访模型……", "training the visit model...", args.lang), flush=True)
-        loaded = access.train_visit_model(engine, scope)
+    if loaded is None:  # a request never trains: queue the training and plan from the prior, saying so
+        access.start_first_training(engine)
+        print(
+            _say(
+                "企业走访模型还没有训练好，已排队训练（服务器后台运行，或运行 python -m dashboard train --pending）。",
+                "the visit model is not trained yet; a training is queued (the server runs it, or run python -m "
+                "dashboard train --pending).",
+                args.lang,
+            ),
+            flush=True,
+        )
     try:
         plan, messages = access.plan_visits(
             engine, scope, loaded, args.start, args.days, args.staff, args.per_day, args.district
@@ -659,10 +707,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--max-mb", type=float, help="refuse files larger than this (default OUTREACH_MAX_UPLOAD_MB or 20)"
         )
-        if what == "sessions":
-            p.add_argument(
-                "--no-retrain", action="store_true", help="do not retrain an existing model after the import"
-            )
+        p.add_argument(
+            "--no-retrain", action="store_true", help="do not queue a retrain of the models after the import"
+        )
         if what in ("sites", "enterprises"):
             p.add_argument(
                 "--coords",
@@ -679,6 +726,15 @@ def build_parser() -> argparse.ArgumentParser:
             p = group.add_parser("forget", help="delete the head's name and contact of these enterprises (PIPL)")
             p.add_argument("ids", nargs="+", help="credit codes or register ids")
             p.set_defaults(func=cmd_enterprises_forget)
+        if what in ("sites", "enterprises"):
+            p = group.add_parser(
+                "move",
+                help=f"move one of the {what} (and the rows that follow it) to another district or street (admin)",
+            )
+            p.add_argument("key", help="site id" if what == "sites" else "credit code or register id")
+            p.add_argument("--district", required=True, help="朝阳区, 朝阳 or 110105")
+            p.add_argument("--street", help="a street or township of that district (default: none)")
+            p.set_defaults(func=cmd_move, what=what)
 
     p = sub.add_parser("kpi", help="headline totals")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -22,7 +22,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
-from dashboard.cookie_routes import ROUTES  # noqa: E402
+from dashboard.cookie_routes import ROUTES, BindingCookie  # noqa: E402
 
-app = st.App(Path(__file__).parent / "app.py", routes=ROUTES)
+app = st.App(Path(__file__).parent / "app.py", routes=ROUTES, middleware=[Middleware(BindingCookie)])

@@ -377,17 +377,38 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "填写了建会日期，但建会状态不是“已建会”。请改正其中一项。",
         "A founding date is given but the union status is not 已建会 (founded). Correct one of them.",
     ),
-    "foreign_enterprise": (
-        ERROR,
-        "企业“{value}”已登记在您负责范围以外的区，不能在这里修改。整个文件未导入：请删去这一行，或请该区的计划员修改。",
-        "The enterprise '{value}' is registered in a district outside yours and cannot be changed here. Nothing in "
-        "the file was imported: delete this row, or ask that district's planner.",
-    ),
     "unknown_enterprise": (
         ERROR,
-        "企业编号“{value}”不在您负责范围的企业名录中。请核对统一社会信用代码或名录编号；新企业请先在“企业名录”中导入。",
+        "企业编号“{value}”不在您负责范围的企业名录中。请核对统一社会信用代码或名录编号；新企业请先在“企业名录”中导入。"
+        "如果导入名录时这家企业被告知“已在其他区域登记”，请联系系统管理员核实并迁移。",
         "Enterprise id '{value}' is not in the register of your districts. Check the credit code or register id; "
-        "import a new enterprise into the register first.",
+        "import a new enterprise into the register first. If the register import said this code is registered in "
+        "another area, ask an administrator to check it and move it.",
+    ),
+    "enterprise_taken": (
+        ERROR,
+        "统一社会信用代码（或名录编号）“{value}”已登记在其他区域的企业名录中，这一行没有导入，那里的记录也没有改动。"
+        "如这家企业确在您负责的区域，请联系系统管理员（管理 → 归属迁移）核实后迁移；"
+        "其余各行可以勾选“跳过有错误的行”后导入。",
+        "The credit code (or register id) '{value}' is already in another area's register: this row was not "
+        "imported and that record was not changed. If the enterprise is in your area, ask an administrator to check "
+        "it and move it (Admin → Move a record); tick 'skip rows with errors' to import the other rows.",
+    ),
+    "site_taken": (
+        ERROR,
+        "点位编号“{value}”已被其他区域的点位使用，这一行没有导入。请给这个点位换一个编号（例如在前面加上本区或街道的简称），"
+        "或请系统管理员核实；其余各行可以勾选“跳过有错误的行”后导入。",
+        "The site id '{value}' is already used by another area's site: this row was not imported. Give the site "
+        "another id (for instance with your district's or street's short name in front), or ask an administrator; "
+        "tick 'skip rows with errors' to import the other rows.",
+    ),
+    "credit_code_other_district": (
+        WARNING,
+        "统一社会信用代码“{value}”由{label}的登记机关发放，与这一行的所属区不同。企业迁址后代码不变，所以这只是提醒："
+        "请确认这家企业确在这一行所写的区；如不是，请删去这一行，以免占用它所在区的名录。",
+        "Credit code '{value}' was issued by {label_en}'s registration office, not this row's district's. A code "
+        "stays the same when an enterprise moves, so this is only a reminder: make sure the enterprise is in the "
+        "district this row gives; if not, delete the row so that it does not take its own district's record.",
     ),
     "unknown_outcome": (
         ERROR,

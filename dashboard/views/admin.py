@@ -81,6 +81,10 @@ DETAIL_KEYS = {
     "ids": "编号",
     "enterprises": "企业数",
     "removed": "删除条数",
+    "key": "编号",
+    "keys": "编号",
+    "before": "原属",
+    "after": "迁至",
 }
 DETAIL_VALUES = {
     "sessions": "场次",
@@ -89,6 +93,11 @@ DETAIL_VALUES = {
     "report": "报告",
     "pdf": "PDF",
     "forget_contacts": "删除个人信息",
+    "moved": "迁移记录归属",
+    "site": "点位",
+    "enterprise": "企业",
+    "site_taken": "点位编号已被其他区域使用",
+    "enterprise_taken": "信用代码已在其他区域登记",
     "bad": "密码错误",
     "locked": "已锁定",
     "disabled": "已停用",
@@ -129,8 +138,14 @@ def detail_zh(raw: object) -> str:
     return "；".join(shown)
 
 
-users_tab, audit_tab, calendar_tab, services_tab = st.tabs(
-    [t("账号", "Accounts"), t("审计日志", "Audit log"), t("日历调整", "Calendar"), t("服务包", "Service packages")]
+users_tab, audit_tab, calendar_tab, services_tab, move_tab = st.tabs(
+    [
+        t("账号", "Accounts"),
+        t("审计日志", "Audit log"),
+        t("日历调整", "Calendar"),
+        t("服务包", "Service packages"),
+        t("归属迁移", "Move a record"),
+    ]
 )
 
 with users_tab:
@@ -372,3 +387,71 @@ with services_tab:
             else:
                 resources.data_changed()
                 st.rerun()
+
+
+with move_tab:
+    st.caption(
+        t(
+            "点位编号和统一社会信用代码全市唯一，先登记的区域持有它。另一区域导入同一编号时，那一行不会导入，"
+            "对方只被告知“编号已被占用，请联系管理员”。核实后在这里把记录迁到它所属的区或街道：点位的场次和计划、"
+            "企业的走访记录随之迁移。",
+            "Site ids and credit codes are unique city-wide and held by the area that registered them first. When "
+            "another area imports the same key, that row is not imported and the area is told only that the key is "
+            "taken and to ask an administrator. Once checked, move the record here to the district or street it "
+            "belongs to: a site's sessions and plans and an enterprise's visits move with it.",
+        )
+    )
+    contested = access.audit_log(eng, me, limit=2000, action="denied")
+    contested = contested[contested["detail"].astype(str).str.contains("_taken")]
+    if len(contested):
+        st.markdown(t("**最近被占用编号挡住的导入**", "**Recent imports stopped by a taken key**"))
+        keys = contested["detail"].map(lambda d: "、".join(json.loads(d).get("keys", [])) if d else "")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("时间", "When"): beijing(contested["at"]),
+                    t("用户", "User"): contested["actor"],
+                    t("区", "Area"): contested["districts"].map(
+                        lambda d: "、".join(areas.name(c, shown_lang) for c in str(d).split(",")) if d else ""
+                    ),
+                    t("编号", "Keys"): keys,
+                }
+            ),
+            hide_index=True,
+        )
+    with st.form("move_record"):
+        m1, m2 = st.columns([1, 2])
+        kind = m1.selectbox(
+            t("记录", "Record"),
+            ["enterprise", "site"],
+            format_func=lambda k: {"enterprise": t("企业", "Enterprise"), "site": t("点位", "Site")}[k],
+            key=lang_key("move_kind"),
+        )
+        key = m2.text_input(t("统一社会信用代码或编号", "Credit code or id"), max_chars=60)
+        m3, m4 = st.columns(2)
+        to_district = m3.selectbox(t("迁到区", "To district"), district_codes, format_func=district_name)
+        to_street = m4.text_input(t("街道乡镇（可空）", "Street or township (optional)"), max_chars=40)
+        look, go = st.columns(2)
+        looked = look.form_submit_button(t("查看现在的归属", "Where is it now"))
+        moving = go.form_submit_button(t("迁移", "Move"), type="primary")
+    if (looked or moving) and key.strip():
+        now = access.record_area(eng, me, kind, key)
+        if now is None:
+            st.warning(t("没有这条记录。", "No such record."))
+        elif looked:
+            st.info(t("现在属于：", "Now in: ") + areas.name(areas.finest(*now) or "", shown_lang))
+        else:
+            try:
+                moved = access.move_record(eng, me, kind, key, to_district, to_street.strip() or None)
+            except ValueError as exc:
+                st.error(md_escape(str(exc)))
+            else:
+                resources.data_changed()
+                st.success(
+                    t(
+                        f"已从{areas.name(areas.finest(*moved.before) or '')}迁到"
+                        f"{areas.name(areas.finest(*moved.after) or '')}，随之迁移 {moved.followed} 条记录。",
+                        f"Moved from {areas.name(areas.finest(*moved.before) or '', 'en')} to "
+                        f"{areas.name(areas.finest(*moved.after) or '', 'en')}, with {moved.followed} rows.",
+                    )
+                )

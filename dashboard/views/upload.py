@@ -132,11 +132,11 @@ def problem_line(row) -> str:
     )
 
 
-def retrain_after_upload() -> None:
-    """New results change what the model should know: queue a retrain in the background; nobody waits for it."""
-    access.request_retrain(resources.engine(), me, "import")
-    resources.wake_training()
-    st.session_state["upload_retrain_queued"] = True
+def retrain_after_upload(report) -> None:
+    """New results change what the models should know: queue a retrain in the background; nobody waits for it."""
+    if access.retrain_after_import(resources.engine(), me, report) is not None:
+        resources.wake_training()
+        st.session_state["upload_retrain_queued"] = True
 
 
 PROBLEM_COLUMNS = {
@@ -213,7 +213,7 @@ if upload is not None:
                 )
             )
         elif foreign := sorted(
-            {p.row for p in report.problems if p.code in ("foreign_key", "foreign_site", "foreign_enterprise")}
+            {p.row for p in report.problems if p.code in ("foreign_key", "foreign_site", "foreign_row")}
         ):
             rows = "、".join(map(str, foreign[:20])) + ("…" if len(foreign) > 20 else "")
             st.error(
@@ -241,8 +241,7 @@ if upload is not None:
             written = run_import(data, upload.name, dry_run=False)
             st.session_state["upload_result"] = written
             resources.data_changed()
-            if kind != "sites" and written.status == "written" and (written.inserted or written.updated):
-                retrain_after_upload()
+            retrain_after_upload(written)
             st.rerun()
     result = st.session_state.get("upload_result")
     if result is not None:

@@ -128,3 +128,24 @@ def test_an_admin_adds_and_retires_a_service_package(app, setup):
     assert not at.exception
     listed = access.service_packages(setup[2], Scope("a", "admin")).set_index("key")
     assert not bool(listed.loc[key, "active"])
+
+
+def test_an_admin_sees_where_a_record_is_and_moves_it_with_its_visits(app, setup):
+    engine, admin = setup[2], Scope("a", "admin")
+    register = access.enterprise_register(engine, CHAOYANG)
+    key = register["enterprise_id"].iloc[0]
+    at = open_page(app, "admin", "admin")
+    at.selectbox(key="move_kind@zh").set_value("enterprise")
+    next(w for w in at.text_input if w.label == "统一社会信用代码或编号").input(key)
+    next(b for b in at.button if b.label == "查看现在的归属").click().run()
+    assert not at.exception and any(i.value.startswith("现在属于：朝阳区") for i in at.info)
+    next(s for s in at.selectbox if s.label == "迁到区").set_value("110108")
+    next(b for b in at.button if b.label == "迁移").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    try:
+        assert any("迁到海淀区" in s.value for s in at.success)
+        assert access.record_area(engine, admin, "enterprise", key)[0] == "110108"
+        assert key not in set(access.enterprise_register(engine, CHAOYANG)["enterprise_id"])
+    finally:  # the shared sample stays as the other tests expect it
+        street = register.set_index("enterprise_id").at[key, "street_code"]
+        access.move_record(engine, admin, "enterprise", key, "110105", street if isinstance(street, str) else None)

@@ -227,6 +227,52 @@ def test_reloads_bookmarks_and_new_tabs_stay_signed_in_until_sign_out(visit, ser
     assert visit.errors == [] and visit.dialogs == [] and visit.external == []
 
 
+def _sent_by_another_site(visit, url: str) -> None:
+    """A page of another site (evil.example, served by the test) that sends the browser to ``url`` at once."""
+    visit.context.route(
+        "http://evil.example/**",
+        lambda route: route.fulfill(content_type="text/html", body=f"<script>location.href = {url!r};</script>"),
+    )
+    visit.page.goto("http://evil.example/page")
+    visit.page.wait_for_url(url.split("?")[0] + "*")
+
+
+def test_another_site_cannot_sign_a_browser_in_as_someone_else_or_out(browser, server):
+    from .conftest import Visit
+
+    attacker, victim = Visit(browser, server["base"]), Visit(browser, server["base"])
+    try:
+        tickets: list[str] = []
+
+        def keep_ticket(route):  # the attacker keeps their own fresh ticket unused
+            tickets.append(route.request.url)
+            route.abort()
+
+        attacker.page.route("**/api/session?ticket=*", keep_ticket)
+        attacker.open("/", user="haidian")
+        for _ in range(100):
+            if tickets:
+                break
+            attacker.page.wait_for_timeout(100)
+        assert tickets, "the sign-in handed no ticket"
+        # another site's page sends the victim's browser to the ticket (a top-level navigation), then to sign-out
+        _sent_by_another_site(victim, tickets[0])
+        assert not [c for c in victim.context.cookies() if c["name"] == "outreach_session"]
+        victim.page.goto(server["base"] + "/kpi")
+        victim.wait_idle()
+        victim.page.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)  # not signed in as 海淀
+        # the victim signs in themselves; another site's link to the sign-out route does not sign them out
+        victim.sign_in("chaoyang", "demo-chaoyang-2018")
+        _signed_in_cookie(victim)
+        _sent_by_another_site(victim, server["base"] + "/api/session/clear")
+        victim.page.goto(server["base"] + "/kpi")
+        victim.page.get_by_role("heading", name="指标").wait_for(timeout=60_000)
+        assert victim.errors == []
+    finally:
+        attacker.close()
+        victim.close()
+
+
 def test_a_deep_link_asks_for_sign_in_then_opens_the_page_it_named(visit, server):
     page = visit.page
     page.goto(server["base"] + "/kpi")

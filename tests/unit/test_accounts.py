@@ -87,17 +87,18 @@ def test_parallel_guesses_check_at_most_five_passwords(people, monkeypatch):
 
 
 def test_sessions_expire_when_idle_or_old_and_end_when_the_account_is_disabled(people, monkeypatch):
-    account = accounts.authenticate(people, "cy", "chaoyang-pw-1").account
-    session = accounts.start(account, now=T0)
-    renewed, scope, why = accounts.resume(people, session, now=T0 + dt.timedelta(minutes=20))
+    checked = accounts.authenticate(people, "cy", "chaoyang-pw-1")
+    t0 = checked.at  # the session starts when the password was checked (after the account's password was set)
+    session = accounts.start(checked.account, now=t0)
+    renewed, scope, why = accounts.resume(people, session, now=t0 + dt.timedelta(minutes=20))
     assert scope.districts == ("110105", "110108") and why == ""
-    assert accounts.resume(people, renewed, now=T0 + dt.timedelta(minutes=51))[2] == "idle"
-    late = accounts.Session("cy", T0, T0 + dt.timedelta(hours=12, minutes=50))
-    assert accounts.resume(people, late, now=T0 + dt.timedelta(hours=13))[2] == "expired"
+    assert accounts.resume(people, renewed, now=t0 + dt.timedelta(minutes=51))[2] == "idle"
+    late = accounts.Session("cy", t0, t0 + dt.timedelta(hours=12, minutes=50))
+    assert accounts.resume(people, late, now=t0 + dt.timedelta(hours=13))[2] == "expired"
     accounts.change_user(people, "cy", by=OPERATOR, districts_=["朝阳区"])
-    assert accounts.resume(people, renewed, now=T0 + dt.timedelta(minutes=30))[1].districts == ("110105",)
+    assert accounts.resume(people, renewed, now=t0 + dt.timedelta(minutes=30))[1].districts == ("110105",)
     accounts.set_disabled(people, "cy", True, by=OPERATOR)
-    assert accounts.resume(people, renewed, now=T0 + dt.timedelta(minutes=30))[2] == "disabled"
+    assert accounts.resume(people, renewed, now=t0 + dt.timedelta(minutes=30))[2] == "disabled"
     assert accounts.authenticate(people, "cy", "chaoyang-pw-1").status == "disabled"
 
 

@@ -114,14 +114,46 @@ def test_calendar_overrides_from_the_command_line(cli):
     assert "2027-02-20" not in cli("calendar", "show", "2027").stdout
 
 
-def test_an_import_stands_even_when_the_model_cannot_be_retrained(cli, tmp_path):
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "recommender.joblib").write_bytes(b"an old model")  # a model exists, so import retrains
+def test_an_import_queues_a_retrain_as_the_page_does_and_every_job_answers_in_words(cli, tmp_path):
     cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv"))
     result = cli("--lang", "en", "sessions", "import", str(FIXTURES / "sessions" / "valid_zh.csv"))
     assert result.returncode == 0 and "Traceback" not in result.stderr
-    assert "retraining" in result.stdout and "not retrained: not enough history" in result.stdout
+    assert "a retrain is queued" in result.stdout and "train --pending" in result.stdout
+    assert not (tmp_path / "models").exists()  # nothing trained inside the import
     assert json.loads(cli("kpi", "--json").stdout)["worker_sessions"] == 3
+    pending = cli("--lang", "en", "train", "--pending")  # the queue: 3 sessions and no register teach nothing
+    assert pending.returncode == 1 and "failed" in pending.stdout and "not enough history" in pending.stdout
+    for args, code, words in (
+        (("train",), 1, "nothing to train on"),
+        (("recommend", "--start", "2026-11-30"), 1, "not enough history"),
+        (("kpi", "--period", "0001-01-01..9999-12-31"), 2, "a period looks like"),
+        (("report", "--period", "0001-01-01..9999-12-31", "--out", str(tmp_path / "r.pdf")), 2, "a period looks"),
+        (("kpi", "--period", "2026-12-01..2026-11-01"), 2, "a period looks like"),
+    ):
+        done = cli("--lang", "en", *args)
+        assert done.returncode == code and words in done.stdout + done.stderr, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_database_with_only_the_enterprise_side_trains_its_visit_model(cli, tmp_path):
+    assert cli("enterprises", "import", str(FIXTURES / "enterprises" / "register_zh.csv")).returncode == 0
+    done = cli("--lang", "en", "train")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the stall recommender was not trained (not enough history" in done.stdout
+    assert "visit model saved" in done.stdout
+    assert (tmp_path / "models" / "visits.joblib").exists()
+
+
+def test_a_visit_plan_never_trains_it_queues_and_plans_from_the_prior(cli, tmp_path):
+    assert cli("enterprises", "import", str(FIXTURES / "enterprises" / "register_zh.csv")).returncode == 0
+    out = tmp_path / "visits.csv"
+    done = cli("--lang", "en", "visits", "--start", "2026-12-07", "--days", "5", "--staff", "2", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a training is queued" in done.stdout and "not trained yet" in done.stdout
+    assert not (tmp_path / "models" / "visits.joblib").exists()
+    assert len(pd.read_csv(out, encoding="utf-8-sig")) > 0
+    ran = cli("--lang", "en", "train", "--pending")
+    assert ran.returncode == 0 and "done" in ran.stdout
 
 
 @pytest.fixture

@@ -95,6 +95,8 @@ def cli(tmp_path_factory):
     assert imported.returncode == 0, imported.stdout + imported.stderr
     recorded = run("outcomes", "import", str(history))
     assert recorded.returncode == 0 and "新增" in recorded.stdout, recorded.stdout + recorded.stderr
+    trained = run("train", "--pending")  # the imports queued it; a plan request never trains
+    assert trained.returncode == 0, trained.stdout + trained.stderr
     assert (
         run("users", "add", "cy", "--role", "planner", "--district", "朝阳区", stdin="pw-of-cy-123\n").returncode == 0
     )

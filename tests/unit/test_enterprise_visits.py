@@ -391,7 +391,7 @@ def test_the_visit_planner_and_outlook_keep_to_the_callers_scope(register):
     with pytest.raises(PermissionDenied):
         access.plan_visits(register, leader, None, dt.date(2024, 7, 1), 5, 2)
     with pytest.raises(PermissionDenied):
-        access.train_visit_model(register, leader)
+        access.retrain(register, planner)  # training now is an admin's; imports queue it
     with pytest.raises(PermissionDenied):
         access.enterprise_outlook(register, planner, None, district="110108")
     with pytest.raises(ValueError):
@@ -414,3 +414,22 @@ def test_a_template_imports_nothing_but_says_its_examples_were_set_aside(registe
     assert report.status == "written" and report.inserted == 0 and not report.errors
     assert any(p.code == "example_row" for p in report.problems)
     assert _count(register) == 0
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry_run", "import"])
+def test_the_monthly_register_refresh_after_a_founding_visit_keeps_it_and_updates_the_rest(register, dry_run):
+    # a refresh of the register: new staff counts, the 建会日期 column blank in every row
+    assert _visits(register, f"{BIG},2024-05-20,已建会,2024-06-01,150,,,\n").status == "written"
+    refresh = REGISTER.replace("180,未建会,", "200,未建会,").replace("900,已建会,2001-05-01", "950,未建会,")
+    refresh = refresh.replace("统一社会信用代码", "统一社会信用代码", 1)
+    report = ingest.import_enterprises(register, refresh.encode(), "register.csv", dry_run=dry_run)
+    assert report.status == ("dry_run" if dry_run else "written"), [p.zh for p in report.problems]
+    [kept] = [p for p in report.problems if p.code == "register_founding_kept"]
+    assert kept.row == 2 and "2024-06-01" in kept.text("zh")
+    if not dry_run:
+        stored = _enterprise(register, BIG)
+        assert (stored["staff"], stored["union_status"], stored["union_founded_on"]) == (
+            200,
+            "founded",
+            dt.date(2024, 6, 1),
+        )

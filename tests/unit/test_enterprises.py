@@ -99,7 +99,10 @@ def test_a_planner_cannot_touch_another_districts_enterprise_by_its_code(engine,
     # 中关村软件 is 海淀's; a 朝阳 planner's file names its code and claims it for 朝阳
     claim = HEADER + "91110108MA02ABC1QU,中关村软件科技有限公司,朝阳区,1,未建会\n"
     report = ingest.import_enterprises(engine, claim.encode(), "claim.csv", allowed=("110105",))
-    assert report.status == "refused" and [p.code for p in report.problems if p.row == 2] == ["foreign_enterprise"]
+    assert report.status == "refused" and [p.code for p in report.problems if p.row == 2] == [
+        "credit_code_other_district",  # a warning: issued by 海淀's office
+        "enterprise_taken",
+    ]
     stored = {r["enterprise_id"]: r for r in _rows(engine, enterprises)}
     assert stored["91110108MA02ABC1QU"]["district"] == "110108" and stored["91110108MA02ABC1QU"]["staff"] == 420
 

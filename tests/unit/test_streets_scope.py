@@ -167,7 +167,7 @@ def test_writes_naming_another_streets_rows_are_refused_whole(world):
     report = access.import_sessions(world, STREET, theirs.encode(), "x.csv", today=TODAY)
     assert report.status == "refused" and [p.code for p in report.errors] == ["foreign_site"]
     moved = "点位编号,点位名称,所属区,街道乡镇\nCW-1,朝外大街,朝阳区,建外\n"
-    assert [p.code for p in access.import_sites(world, STREET, moved.encode(), "m.csv").errors] == ["foreign_site"]
+    assert [p.code for p in access.import_sites(world, STREET, moved.encode(), "m.csv").errors] == ["site_taken"]
     other = "点位编号,点位名称,所属区,街道乡镇\nNEW-1,新点,朝阳区,朝外\n"
     refused = access.import_sites(world, STREET, other.encode(), "o.csv")
     assert [(p.code, p.row) for p in refused.errors] == [("out_of_scope", 2)]
@@ -219,7 +219,7 @@ def test_plans_stay_in_the_street_unless_the_neighbours_are_asked_for(world):
     sites_frame = access.model_sites(world, ADMIN)
     for asked in (None, "110105"):  # nothing, or the whole district: the gateway narrows both to the street
         request = _request(district=asked)
-        with pytest.raises(ValueError, match="not enough history"):  # no model trained in this small world
+        with pytest.raises(access.ModelNotReady, match="not enough history"):  # too small a world to train on
             access.recommend(world, STREET, request)
         assert areas.codes(request.district) == (JIANWAI,)
         assert set(planner.plan(_Flat(), sites_frame, {}, request)["site_id"]) == {"JW-1"}
@@ -313,3 +313,89 @@ def test_the_audit_log_and_the_upload_record_name_the_streets_touched(world):
     access.export_csv(world, STREET, "sites", frame)
     assert audit.entries(world, action="export").iloc[0]["districts"] == JIANWAI
     assert areas.names(JIANWAI) == "朝阳区建外街道"
+
+
+def _answer(report):
+    """What the caller reads of an import: its status, its counts and each problem's code, row and column."""
+    return report.status, report.counts(), sorted((p.code, p.row or 0, p.column or "") for p in report.problems)
+
+
+def _texts(report) -> str:
+    return " ".join(p.text(lang) for p in report.problems for lang in ("zh", "en"))
+
+
+THEIRS = {  # rows keyed by what they say (a site's name, a name without a credit code, a day, hour and district)
+    "sessions": (
+        "类型,日期,开始时间,结束时间,所属区,点位名称,现场咨询人数,现场申请入会人数,发展会员数\n"
+        "职工沟通会,2026-06-08,12:00,13:30,朝阳区,{name},9,3,3\n",
+        "朝外大街",
+    ),
+    "enterprises": ("企业名称,所属区,员工数,建会状态\n{name},朝阳区,80,未建会\n", "朝外无码商贸"),
+    "enterprise_sessions": (
+        "类型,日期,开始时间,结束时间,所属区,涉及企业数,建会企业数\n企业沟通会,2026-06-09,{name},11:00,朝阳区,3,1\n",
+        "09:00",
+    ),
+}
+MADE_UP = {"sessions": "没有这个点位", "enterprises": "没有这家企业", "enterprise_sessions": "09:30"}
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry_run", "import"])
+@pytest.mark.parametrize("kind", list(THEIRS))
+def test_a_name_or_a_natural_key_of_another_streets_row_is_answered_as_a_missing_one(world, kind, dry_run):
+    # 朝外's rows known by what they say: an enterprise without a credit code, an enterprise session without an id
+    register = "企业名称,所属区,街道乡镇,员工数,建会状态\n朝外无码商贸,朝阳区,朝外,90,未建会\n"
+    assert access.import_enterprises(world, ADMIN, register.encode(), "r.csv").status == "written"
+    held = (
+        "类型,日期,开始时间,结束时间,所属区,街道乡镇,涉及企业数,建会企业数\n"
+        "企业沟通会,2026-06-09,09:00,11:00,朝阳区,朝外,5,2\n"
+    )
+    assert access.import_sessions(world, ADMIN, held.encode(), "e.csv", today=TODAY).status == "written"
+    with world.connect() as conn:
+        before = {t.name: conn.execute(sa.select(t)).all() for t in (sites, sessions)}
+    text, name = THEIRS[kind]
+    importer = getattr(access, f"import_{'sessions' if 'sessions' in kind else kind}")
+    extra = {"today": TODAY} if "sessions" in kind else {}
+    theirs = importer(world, STREET, text.format(name=name).encode(), "t.csv", dry_run=dry_run, **extra)
+    made_up = importer(world, STREET, text.format(name=MADE_UP[kind]).encode(), "m.csv", dry_run=dry_run, **extra)
+    assert _answer(theirs)[:2] == _answer(made_up)[:2] and _answer(theirs)[2] == _answer(made_up)[2]
+    assert theirs.status in ("written", "dry_run"), _texts(theirs)
+    assert "CW-1" not in _texts(theirs) and "朝外街道" not in _texts(theirs)
+    with world.connect() as conn:  # 朝外's rows as they were
+        cw = conn.execute(sa.select(sites).where(sites.c.site_id == "CW-1")).one()
+        assert cw in before["sites"]
+        theirs_held = conn.execute(sa.select(sessions).where(sessions.c.street_code == CHAOWAI)).all()
+        assert set(theirs_held) <= set(before["sessions"]) and len(theirs_held) == 2
+    if not dry_run:  # what was written is the street's own, and reads back as such
+        if kind == "sessions":
+            assert "朝外大街" in set(access.site_stats(world, STREET)["name"])
+        elif kind == "enterprises":
+            assert "朝外无码商贸" in set(access.enterprise_register(world, STREET)["name"])
+        else:
+            assert access.totals(world, STREET)["enterprise_sessions"] == 2
+
+
+def test_a_street_planners_plan_review_compares_with_its_own_streets_habit(world):
+    # 朝外's site brought 20 a session, 建外's 10: the habit a 建外 plan is held against is 建外's
+    plan = pd.DataFrame(
+        {
+            "team": [1],
+            "date": [dt.date(2026, 6, 1)],
+            "start_time": ["12:00"],
+            "end_time": ["13:30"],
+            "site_id": ["JW-1"],
+            "district": ["朝阳区"],
+            "expected_applications": [4.0],
+            "reason": ["r"],
+        }
+    )
+    plan_id = access.save_plan(world, STREET, plan, "建外", {})
+    [session_id] = access.plan_rows(world, STREET, plan_id)["session_id"]
+    result = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,发展会员数\n"
+        f"{session_id},职工沟通会,2026-06-01,12:00,13:30,朝阳区,JW-1,30,6,6\n"
+    )
+    assert access.import_sessions(world, STREET, result.encode(), "r.csv", today=TODAY).status == "written"
+    _, mine = access.plan_review(world, STREET, plan_id)
+    assert mine["reported"] == 1 and mine["habit"] == 10
+    _, district = access.plan_review(world, CHAOYANG, plan_id)  # the district's planner: the district's habit
+    assert district["habit"] == 20

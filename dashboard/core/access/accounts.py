@@ -64,6 +64,7 @@ class Account:
     demo: bool = False
     sso_email: str | None = None
     streets: tuple[str, ...] = ()  # a street union's planner: narrowed to these streets of their districts
+    password_changed: dt.datetime | None = None  # sessions that started before it have ended
 
     def scope(self) -> Scope:
         if self.role != PLANNER:
@@ -157,7 +158,17 @@ def get(engine: sa.Engine | sa.Connection, name: str) -> Account | None:
                 for r in conn.execute(sa.select(user_streets.c.street_code).where(user_streets.c.user_name == name))
             )
         )
-        return Account(row["name"], row["role"], codes, bool(row["disabled"]), bool(row["demo"]), row["sso_email"], own)
+        changed = row["password_changed_at"]
+        return Account(
+            row["name"],
+            row["role"],
+            codes,
+            bool(row["disabled"]),
+            bool(row["demo"]),
+            row["sso_email"],
+            own,
+            as_utc(changed) if changed is not None else None,
+        )
 
     if isinstance(engine, sa.Connection):
         return read(engine)
@@ -360,6 +371,7 @@ class SignIn:
     status: str
     account: Account | None = None
     retry_after: dt.timedelta | None = None
+    at: dt.datetime | None = None  # when the password was checked: the session starts then
 
     def message(self, lang: str = "zh") -> str:
         if self.status == "locked":
@@ -428,10 +440,13 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetim
     except (VerificationError, InvalidHashError):
         ok = False
     with engine.begin() as conn:
-        account = get(conn, name) if ok else None
+        account = get(conn, name) if stored is not None else None
         if account is not None and account.disabled:
+            # the same answer whatever the password, and still a failure: a disabled account tells a guesser nothing
             audit.record(conn, name, "login_failed", reason="disabled")
             return SignIn("disabled")
+        if not ok:
+            account = None
         if account is None:
             audit.record(conn, name or "?", "login_failed", reason="bad")
             return SignIn("bad")
@@ -439,7 +454,7 @@ def authenticate(engine: sa.Engine, name: str, password: str, *, now: dt.datetim
         if stored is not None and _hasher.check_needs_rehash(stored):  # ok means a hash was stored
             conn.execute(users.update().where(users.c.name == name).values(password_hash=_hasher.hash(password)))
         audit.record(conn, account.scope(), "login")
-    return SignIn("ok", account)
+    return SignIn("ok", account, at=now)
 
 
 def sso_sign_in(engine: sa.Engine, email: str | None, *, now: dt.datetime | None = None) -> SignIn:
@@ -450,10 +465,11 @@ def sso_sign_in(engine: sa.Engine, email: str | None, *, now: dt.datetime | None
         return SignIn("bad")
     if account.disabled:
         return SignIn("disabled")
+    now = _now(now)
     with engine.begin() as conn:
-        conn.execute(login_attempts.insert().values(name=account.name, at=_now(now), ok=True))
+        conn.execute(login_attempts.insert().values(name=account.name, at=now, ok=True))
         audit.record(conn, account.scope(), "login", via="sso")
-    return SignIn("ok", account)
+    return SignIn("ok", account, at=now)
 
 
 @dataclass(frozen=True)
@@ -488,14 +504,19 @@ def resume(
     account = get(engine, session.name)
     if account is None or account.disabled:
         return None, None, "disabled"
+    if account.password_changed is not None and session.started < account.password_changed:
+        # a tab whose kept row never opened (a read-only or busy database), or a sign-in checked just before the
+        # change whose row opened after its revocation: the password it proved is no longer the account's
+        return None, None, "revoked"
     if session.web_id is not None and not web_sessions.touch(engine, session.web_id, now):
         return None, None, "revoked"  # signed out in another tab, or the account's role or districts changed
     return replace(session, seen=now), account.scope(), ""
 
 
-def keep(engine: sa.Engine, session: Session) -> tuple[Session, str]:
-    """Open the row that keeps ``session`` across reloads; returns the session with its id and the one-time ticket."""
-    web_id, ticket = web_sessions.open_session(engine, session.name, session.via, session.started)
+def keep(engine: sa.Engine, session: Session, bind: str) -> tuple[Session, str]:
+    """Open the row that keeps ``session`` across reloads for the browser whose binding cookie is ``bind``; returns
+    the session with its id and the one-time ticket."""
+    web_id, ticket = web_sessions.open_session(engine, session.name, session.via, session.started, bind)
     return replace(session, web_id=web_id), ticket
 
 

@@ -19,7 +19,7 @@ from dashboard.core import export
 from dashboard.core.access import accounts, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.geo import areas, districts, streets
-from dashboard.core.intake import ingest, tabular
+from dashboard.core.intake import ingest, ownership, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training, visit_store
 from dashboard.core.recommender import visits as visits_model
@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 
     from dashboard.core.recommender.planner import PlanRequest
 
-__all__ = ["ImportReport", "PermissionDenied", "Scope"]
+__all__ = ["ImportReport", "ModelNotReady", "NotEnoughHistory", "PermissionDenied", "Scope"]
 ImportReport = ingest.ImportReport
+ModelNotReady = store.ModelNotReady
+NotEnoughHistory = store.NotEnoughHistory
 _T = TypeVar("_T")
 
 
@@ -267,14 +269,14 @@ def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
 def plan_review(engine: sa.Engine, scope: Scope, plan_id: int) -> tuple[pd.DataFrame, dict]:
     """A saved plan against its uploaded results (see :func:`plans.review`)."""
     _plan_in_scope(engine, scope, plan_id)
-    return plans.review(engine, plan_id)
+    return plans.review(engine, plan_id, scope.areas)
 
 
 def plans_overview(engine: sa.Engine, scope: Scope) -> dict:
     """Every saved plan the caller may read, against its uploaded results: sessions, totals, interval coverage."""
     totals = {"reported": 0, "expected": 0.0, "actual": 0, "inside": 0, "with_interval": 0}
     for plan_id in list_plans(engine, scope)["id"]:
-        rows, summary = plans.review(engine, int(plan_id))
+        rows, summary = plans.review(engine, int(plan_id), scope.areas)
         if not summary.get("reported"):
             continue
         totals["reported"] += summary["reported"]
@@ -440,6 +442,37 @@ def forget_contacts(engine: sa.Engine, scope: Scope, enterprise_ids: Iterable[st
     return removed
 
 
+def record_area(engine: sa.Engine, scope: Scope, kind: str, key: str) -> tuple[str, str | None] | None:
+    """Where a site or an enterprise is registered (admin): what an administrator checks before a move."""
+    _guard(engine, scope, scope.require_admin, what="record_area", kind=kind)
+    return ownership.where(engine, kind, key)
+
+
+def move_record(
+    engine: sa.Engine, scope: Scope, kind: str, key: str, district: str, street: str | None = None
+) -> ownership.Move:
+    """Move a site or an enterprise, and the rows that follow it, to another district or street (admin, audited).
+
+    The way out when one area registered a key that is another's: the importer tells the other area only that the
+    key is taken and that an administrator resolves it. Raises LookupError (no such record) or ValueError (an
+    unknown district or street).
+    """
+    _guard(engine, scope, scope.require_admin, what="move", kind=kind, key=str(key)[:60])
+    moved = ownership.move(engine, kind, key, district, street)
+    audit.record(
+        engine,
+        scope,
+        "moved",
+        moved.codes(),
+        kind=kind,
+        key=moved.key,
+        before=areas.finest(*moved.before),
+        after=areas.finest(*moved.after),
+        rows=moved.followed,
+    )
+    return moved
+
+
 def service_packages(engine: sa.Engine, scope: Scope, *, active_only: bool = False) -> pd.DataFrame:
     """The list of service packages (服务包): everyone reads it."""
     return services.read(engine, active_only=active_only)
@@ -529,16 +562,6 @@ def enterprise_funnel(
 def visit_model(engine: sa.Engine, directory: Path | None = None) -> visit_store.LoadedVisits | None:
     """The saved visit model (stale ones too, marked), or None; never trains (holds no rows: no scope)."""
     return visit_store.load(engine, directory)
-
-
-def train_visit_model(
-    engine: sa.Engine, scope: Scope, directory: Path | None = None
-) -> visit_store.LoadedVisits | None:
-    """Train the visit model now (admins and planners, from the command line; pages queue a background job)."""
-    _guard(engine, scope, scope.require_write, what="retrain")
-    loaded = visit_store.train(engine, directory=directory)
-    audit.record(engine, scope, "retrain", what="visits")
-    return loaded
 
 
 def enterprise_outlook(
@@ -636,6 +659,8 @@ def recommend(
         request.district = codes[0] if len(codes) == 1 else tuple(codes)
     elif scope.areas is not None:
         request.district = scope.areas
+    if loaded is None:
+        loaded = _model_or_queue(engine)
     result = rec.recommend(engine, request, loaded)
     audit.record(
         engine,
@@ -648,6 +673,28 @@ def recommend(
         sessions=len(result[0]),
     )
     return result
+
+
+def _model_or_queue(engine: sa.Engine) -> store.Loaded:
+    """The saved stall model; without one, a retrain is queued (when the history allows one) and
+    :class:`store.ModelNotReady` says what to do. A request never trains."""
+    try:
+        return store.load(engine, retrain=False, allow_stale=True)
+    except FileNotFoundError:
+        pass
+    if not store.can_train(engine):
+        raise store.ModelNotReady(
+            f"还没有足够的历史记录来训练推荐模型（至少需要 {store.MIN_SESSIONS} 场职工沟通会）。请先导入场次记录。",
+            f"There is not enough history to train the recommender yet (at least {store.MIN_SESSIONS} worker "
+            "sessions). Import session records first.",
+        )
+    start_first_training(engine)
+    raise store.ModelNotReady(
+        "推荐模型还没有训练好，已排队训练：服务器的后台任务会自动运行（约几分钟），也可以运行 "
+        "python -m dashboard train --pending 立即训练，完成后再生成计划。",
+        "The recommender is not trained yet; a training is queued: the server's background worker runs it (a few "
+        "minutes), or run python -m dashboard train --pending now, then plan again.",
+    )
 
 
 def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict) -> int:
@@ -710,13 +757,23 @@ def calendar_overrides(engine: sa.Engine, scope: Scope) -> dict[dt.date, str]:
     return cal.load_overrides(engine)
 
 
-def retrain(engine: sa.Engine, scope: Scope, *, after_import: bool = False, **kwargs: Any) -> store.Loaded:
-    """Retrain the model: admins at any time; a planner only as the consequence of their own import."""
-    _guard(engine, scope, scope.require_write if after_import else scope.require_admin, what="retrain")
-    loaded = store.train(engine, **kwargs)
-    visit_store.train(engine, directory=kwargs.get("directory"))
-    audit.record(engine, scope, "retrain", after_import=after_import, data=loaded.card.get("data"))
-    return loaded
+def retrain(engine: sa.Engine, scope: Scope, **kwargs: Any) -> training.Trained:
+    """Retrain both models now (admins, from the command line: ``python -m dashboard train``); each the data can
+    support. Raises :class:`store.NotEnoughHistory` when neither can be trained."""
+    _guard(engine, scope, scope.require_admin, what="retrain")
+    trained = training.train_all(engine, **kwargs)
+    data = trained.stall.card.get("data") if trained.stall is not None else None
+    audit.record(engine, scope, "retrain", data=data, visits=trained.visits is not None)
+    return trained
+
+
+def retrain_after_import(engine: sa.Engine, scope: Scope, report: ImportReport) -> training.Job | None:
+    """New results change what the models should know: queue a retrain after an import that wrote sessions,
+    enterprises or visits (a sites file changes no model). One behaviour for the Upload page and the command line;
+    the app's background worker or ``python -m dashboard train --pending`` runs the queue. Returns the job."""
+    if report.kind == "sites" or report.status != "written" or not (report.inserted or report.updated):
+        return None
+    return request_retrain(engine, scope, "import")
 
 
 def request_retrain(engine: sa.Engine, scope: Scope, reason: str) -> training.Job:
@@ -745,7 +802,7 @@ def last_training(engine: sa.Engine, scope: Scope) -> training.Job | None:
 
 def start_first_training(engine: sa.Engine) -> training.Job | None:
     """On start: queue a retrain when there is no usable model and none is queued (the server's own request)."""
-    problem = store.needs_training(engine)
+    problem = store.needs_training(engine) if store.can_train(engine) else None
     if problem is None and not enterprises_register.is_empty(engine):
         problem = visit_store.needs_training(engine)  # a register with no visit model yet (an older install)
     if problem is None or training.current(engine) is not None:
@@ -798,9 +855,10 @@ def sign_out(engine: sa.Engine, scope: Scope, session: accounts.Session | None =
     audit.record(engine, scope, "logout")
 
 
-def keep_signed_in(engine: sa.Engine, session: accounts.Session) -> tuple[accounts.Session, str]:
-    """Keep a fresh sign-in across reloads: the session with its row id, and the ticket the browser trades."""
-    return accounts.keep(engine, session)
+def keep_signed_in(engine: sa.Engine, session: accounts.Session, bind: str) -> tuple[accounts.Session, str]:
+    """Keep a fresh sign-in across reloads for the browser whose binding cookie is ``bind``: the session with its
+    row id, and the ticket only that browser can trade."""
+    return accounts.keep(engine, session, bind)
 
 
 def restore_session(engine: sa.Engine, token: object) -> accounts.Session | None:
@@ -808,9 +866,17 @@ def restore_session(engine: sa.Engine, token: object) -> accounts.Session | None
     return accounts.restore(engine, token)
 
 
-def trade_ticket(engine: sa.Engine, ticket: object) -> str | None:
-    """The server's cookie route: a one-time ticket for the cookie token (None if used, expired or unknown)."""
-    return web_sessions.redeem(engine, ticket)
+def trade_ticket(engine: sa.Engine, ticket: object, bind: object) -> str | None:
+    """The server's cookie route: a one-time ticket for the cookie token (None if used, expired, unknown or handed
+    to another browser than the one whose binding cookie is ``bind``)."""
+    return web_sessions.redeem(engine, ticket, bind)
+
+
+def forget_kept_session(engine: sa.Engine, token: object) -> None:
+    """The server's cookie-clearing route: the row a cookie token names is revoked with it."""
+    found = web_sessions.find(engine, token)
+    if found is not None:
+        web_sessions.revoke(engine, found[0], "cleared")
 
 
 def users(engine: sa.Engine, scope: Scope) -> pd.DataFrame:

@@ -1,12 +1,15 @@
 """Signed-in browsers kept across reloads and new tabs: a random token in an HttpOnly cookie, its hash in the database.
 
-At sign-in :func:`open_session` writes a row with a one-time *ticket* (valid for :data:`TICKET_LIFETIME`). The page
-hands the ticket to the browser, which trades it at the server's ``/auth/session`` route (:func:`redeem`) for the
-cookie: a fresh token the server sets itself (``HttpOnly``, ``SameSite=Strict``, ``Secure`` behind TLS), so no script
-ever sees it. On a reload the cookie comes back and :func:`find` turns it into the same
-:class:`~dashboard.core.access.accounts.Session` as before, which :func:`~dashboard.core.access.accounts.resume`
-checks as always (idle and total expiry, a disabled account). Sign-out, disabling an account and any change of its
-role, districts or password revoke its rows (:func:`revoke`, :func:`revoke_user`).
+At sign-in :func:`open_session` writes a row with a one-time *ticket* (valid for :data:`TICKET_LIFETIME`), bound to
+the browser that signed in: the hash of its *binding* cookie (:data:`BIND_COOKIE`, a random value the server gives
+every browser on its first page, before anyone signs in). The page hands the ticket to the browser, which trades it at
+the server's ``/api/session`` route (:func:`redeem`) for the cookie, and only with the same binding cookie: a ticket
+someone got for their own sign-in signs no other browser in (login CSRF). The cookie is a fresh token the server sets
+itself (``HttpOnly``, ``SameSite=Strict``, ``Secure`` behind TLS), so no script ever sees it. On a reload the cookie
+comes back and :func:`find` turns it into the same :class:`~dashboard.core.access.accounts.Session` as before, which
+:func:`~dashboard.core.access.accounts.resume` checks as always (idle and total expiry, a disabled account). Sign-out,
+disabling an account and any change of its role, districts or password revoke its rows (:func:`revoke`,
+:func:`revoke_user`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dashboard.core.storage.db import as_utc
 from dashboard.core.storage.schema import web_sessions
 
 COOKIE = "outreach_session"
+BIND_COOKIE = "outreach_bind"
 TICKET_LIFETIME = dt.timedelta(minutes=2)
 
 
@@ -32,8 +36,15 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def open_session(engine: sa.Engine, name: str, via: str, started: dt.datetime) -> tuple[int, str]:
-    """A new row for a sign-in; returns its id and the one-time ticket the browser trades for the cookie."""
+def _usable(secret: object) -> bool:
+    return isinstance(secret, str) and 0 < len(secret) <= 200
+
+
+def open_session(engine: sa.Engine, name: str, via: str, started: dt.datetime, bind: str) -> tuple[int, str]:
+    """A new row for a sign-in by the browser whose binding cookie is ``bind``; returns its id and the one-time ticket
+    that browser trades for the cookie. Raises ValueError without a binding."""
+    if not _usable(bind):
+        raise ValueError("a kept sign-in needs the browser's binding cookie")
     ticket = secrets.token_urlsafe(32)
     with engine.begin() as conn:
         key = conn.execute(
@@ -44,24 +55,31 @@ def open_session(engine: sa.Engine, name: str, via: str, started: dt.datetime) -
                 seen_at=started,
                 ticket_hash=_hash(ticket),
                 ticket_expires_at=_now() + TICKET_LIFETIME,
+                bind_hash=_hash(bind),
             )
         ).inserted_primary_key
     assert key is not None  # an insert into an autoincrement table always has one
     return int(key[0]), ticket
 
 
-def redeem(engine: sa.Engine, ticket: object) -> str | None:
-    """Trade a ticket (once, before it expires, on a live row) for a new cookie token; None if it is no good."""
-    if not isinstance(ticket, str) or not ticket or len(ticket) > 200:
+def redeem(engine: sa.Engine, ticket: object, bind: object) -> str | None:
+    """Trade a ticket (once, before it expires, on a live row, from the browser it was handed to: ``bind`` is that
+    request's binding cookie) for a new cookie token; None if it is no good."""
+    if not _usable(ticket) or not isinstance(ticket, str):
         return None
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
         row = conn.execute(
-            sa.select(web_sessions.c.id, web_sessions.c.ticket_expires_at, web_sessions.c.revoked_at).where(
-                web_sessions.c.ticket_hash == _hash(ticket)
-            )
+            sa.select(
+                web_sessions.c.id,
+                web_sessions.c.ticket_expires_at,
+                web_sessions.c.revoked_at,
+                web_sessions.c.bind_hash,
+            ).where(web_sessions.c.ticket_hash == _hash(ticket))
         ).first()
         if row is None or row.revoked_at is not None or as_utc(row.ticket_expires_at) < _now():
+            return None
+        if row.bind_hash is None or not _usable(bind) or row.bind_hash != _hash(str(bind)):
             return None
         done = conn.execute(
             web_sessions.update()

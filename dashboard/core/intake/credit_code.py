@@ -47,3 +47,22 @@ def problem(code: str) -> str | None:
 
 def is_valid(code: str) -> bool:
     return problem(code) is None
+
+
+# Beijing's division codes that are no longer districts: 崇文 and 宣武 (merged into 东城 and 西城 in 2010), 密云县 and
+# 延庆县 (districts since 2015 under new codes). A code issued before keeps its old office's division.
+_OLD_DIVISIONS = {"110103": "110101", "110104": "110102", "110228": "110118", "110229": "110119"}
+
+
+def division(code: str) -> str | None:
+    """The Beijing district whose office registered a valid code (characters 3-8, old codes mapped to today's
+    district), or None when the code was registered by the city (110000), outside Beijing, or is not valid.
+
+    A registration says where the enterprise was registered, not where it is now: the importer only warns when it
+    names another district than the row's.
+    """
+    if not is_valid(code):
+        return None
+    part = code[2:8]
+    part = _OLD_DIVISIONS.get(part, part)
+    return part if part.startswith("1101") and part != "110100" else None

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ from dashboard.core.intake.tabular import (
 from dashboard.core.intake.validate import (
     CONTACT_FIELDS,
     ENTERPRISE_FIELDS,
+    Namespaces,
     Validation,
     set_aside,
     validate_enterprises,
@@ -234,6 +236,36 @@ def _size_problem(data: bytes, limit: int | None) -> Problem | None:
     return problem("file_too_large", value=mb(len(data)), label=mb(limit))
 
 
+def _namespaces(allowed: tuple[str, ...] | None) -> Namespaces | None:
+    """Where a street union derives the ids of rows named without one: its streets in each district it holds in
+    part (see :func:`validate.namespace_of`); None for whoever holds whole districts."""
+    whole, parts = areas.split(allowed) if allowed is not None else ([], [])
+    by_district: dict[str, list[str]] = {}
+    for code in parts:
+        if areas.district_of(code) not in whole:
+            by_district.setdefault(areas.district_of(code), []).append(code)
+    return {d: "+".join(sorted(c)) for d, c in by_district.items()} or None
+
+
+def _step_aside(conn: sa.Connection, kind: str, rows: pd.DataFrame, allowed: tuple[str, ...] | None) -> None:
+    """Sessions without an id are keyed by what they say (type, day, start, site or district). When such a key
+    already names another area's session, the row takes the key with a counter, in place: it is another session,
+    and meeting that one would tell the caller it exists. The counter is found the same way on a re-import, so the
+    row keeps its key. (Session keys are never shown.)"""
+    if allowed is None or kind != "sessions" or rows.empty:
+        return
+    base = rows["session_key"].where(~rows["session_key"].str.startswith("id:"))
+    pending = base.dropna()
+    for k in range(1, 100):
+        if pending.empty:
+            return
+        keys = pending if k == 1 else pending + f"|{k}"
+        stored = _stored_areas(conn, sessions.c.session_key, sessions.c.district, keys.unique().tolist())
+        foreign = {key for key, (d, s) in stored.items() if not areas.covers(allowed, d, s)}
+        rows.loc[keys.index, "session_key"] = keys
+        pending = pending[keys.isin(foreign)]
+
+
 def _scope_problems(raw: RawTable, allowed: tuple[str, ...] | None) -> list[Problem]:
     """One error per row whose district lies outside ``allowed`` (None: every district is allowed)."""
     if allowed is None or "district" not in raw.data.columns:
@@ -318,7 +350,8 @@ def _street_scope(
 def _foreign_keys(
     conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed: tuple[str, ...] | None, skip: set[int]
 ) -> list[Problem]:
-    """One error per row whose key names a stored row outside ``allowed``: a site, a session, or a saved plan's row.
+    """One error per row of a sessions file whose key names a stored row outside ``allowed``: a site, a session, or
+    a saved plan's row. (Registers: :func:`_taken`; visits: another area's enterprise is unknown to their check.)
 
     Scope is checked on the row the key names as it is stored, not on the district the file gives it, so a
     planner can neither change another district's rows nor move them into their own. Rows in ``skip`` (already
@@ -337,39 +370,77 @@ def _foreign_keys(
         return keys[keys.isin({k for k, (d, s) in stored.items() if not areas.covers(allowed, d, s)})]
 
     header = raw.headers.get
-    if kind == "visits":  # checked in its validation: another district's enterprise is unknown there
+    if kind != "sessions":  # visits: checked in their validation; registers: see _taken
         return problems
-    if kind == "enterprises":  # an id or credit code naming another district's enterprise
-        foreign = check("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district)
-        column = "credit_code" if "credit_code" in raw.data.columns else "enterprise_id"
-        return [
-            problem("foreign_enterprise", row=int(rows.at[i, "_row"]), column=header(column, column), value=k)
-            for i, k in foreign.items()
-        ]
     foreign_site = check("site_id", sites.c.site_id, sites.c.district)
     problems += [
         problem("foreign_site", row=int(rows.at[i, "_row"]), column=header("site_id", "site_id"), value=k)
         for i, k in foreign_site.items()
     ]
-    if kind == "sessions":
-        rows = rows.drop(index=foreign_site.index)
-        with_id = rows["session_id"].notna()
-        by_key = check("session_key", sessions.c.session_key, sessions.c.district)
-        by_plan = check("session_id", plan_rows.c.session_id, plan_rows.c.district)  # would tick the plan row off
-        for i in sorted(set(by_key.index) | set(by_plan.index)):
-            row = int(rows.at[i, "_row"])
-            if with_id[i]:
-                problems.append(
-                    problem(
-                        "foreign_key",
-                        row=row,
-                        column=header("session_id", "session_id"),
-                        value=rows.at[i, "session_id"],
-                    )
+    # sessions: their own keys, and the plan rows their ids would tick off
+    rows = rows.drop(index=foreign_site.index)
+    with_id = rows["session_id"].notna()
+    by_key = check("session_key", sessions.c.session_key, sessions.c.district)
+    by_plan = check("session_id", plan_rows.c.session_id, plan_rows.c.district)  # would tick the plan row off
+    for i in sorted(set(by_key.index) | set(by_plan.index)):
+        row = int(rows.at[i, "_row"])
+        if with_id[i]:
+            problems.append(
+                problem(
+                    "foreign_key",
+                    row=row,
+                    column=header("session_id", "session_id"),
+                    value=rows.at[i, "session_id"],
                 )
-            else:
-                problems.append(problem("foreign_row", row=row, column=header("date", "date")))
+            )
+        else:
+            problems.append(problem("foreign_row", row=row, column=header("date", "date")))
     return problems
+
+
+# A register's key is one record city-wide: a site id, an enterprise's credit code (or register id).
+_REGISTER_KEYS = {
+    "sites": ("site_id", sites.c.site_id, sites.c.district, "site_taken"),
+    "enterprises": ("enterprise_id", enterprises.c.enterprise_id, enterprises.c.district, "enterprise_taken"),
+}
+TAKEN = ("site_taken", "enterprise_taken")
+
+
+def _taken(
+    conn: sa.Connection,
+    kind: str,
+    raw: RawTable,
+    validation: Validation,
+    allowed: tuple[str, ...] | None,
+    skip: set[int],
+) -> list[Problem]:
+    """Register rows whose key another area already holds, as row errors (the rows leave ``validation.rows``).
+
+    The first area to register a site id or a credit code holds it: another area's row with the same key changes
+    nothing and is told only that the key is taken, and who can resolve it (an administrator moves a record
+    between areas; a site can take another id). Unlike a session naming another area's site, this is a row error
+    that "skip rows with errors" skips, so one claimed code never blocks a district's whole register. Rows in
+    ``skip`` were already refused for their district.
+    """
+    rows = validation.rows
+    if allowed is None or kind not in _REGISTER_KEYS or rows.empty:
+        return []
+    column, key_col, district_col, code = _REGISTER_KEYS[kind]
+    candidates = rows[~rows["_row"].isin(skip)]
+    stored = _stored_areas(conn, key_col, district_col, candidates[column].dropna().astype(str).unique().tolist())
+    foreign = {k for k, (d, s) in stored.items() if not areas.covers(allowed, d, s)}
+    hit = candidates[candidates[column].isin(foreign)]
+    if hit.empty:
+        return []
+    shown = "credit_code" if kind == "enterprises" and "credit_code" in raw.data.columns else column
+    found = [
+        problem(code, row=int(r), column=raw.headers.get(shown, shown), value=k)
+        for r, k in zip(hit["_row"], hit[column], strict=True)
+    ]
+    validation.rows = rows.drop(index=hit.index).reset_index(drop=True)
+    validation.rejected_rows |= {int(r) for r in hit["_row"]}
+    validation.problems += found
+    return found
 
 
 def max_sites_per_district() -> int:
@@ -494,8 +565,11 @@ def import_sessions(
         return raw
 
     def validate(conn: sa.Connection) -> Validation:
-        # under the write lock, so sites another import just created are known
-        return validate_sessions(raw, _known_sites(conn), today)
+        # under the write lock, so sites another import just created are known; names are looked up only among the
+        # sites the importer may read, so another area's site name reads as a new one
+        known = _known_sites(conn)
+        known["readable"] = areas.mask(known, allowed)
+        return validate_sessions(raw, known, today, _namespaces(allowed))
 
     return _write(
         engine,
@@ -532,7 +606,7 @@ def import_sites(
         "sites",
         data,
         file_name,
-        lambda raw: validate_sites(raw, districts.boundaries()),
+        lambda raw, namespaces: validate_sites(raw, districts.boundaries(), namespaces),
         coords=coords,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -723,7 +797,7 @@ def _import_register(
     kind: str,
     data: bytes,
     file_name: str,
-    validate: Callable[[RawTable], Validation],
+    validate: Callable[[RawTable, Namespaces | None], Validation],
     *,
     coords: str,
     dry_run: bool,
@@ -740,7 +814,7 @@ def _import_register(
         return raw
     if coords == "gcj02":
         _to_wgs84(raw)  # before validation, so the range and district checks see WGS-84
-    validation = validate(raw)
+    validation = validate(raw, _namespaces(allowed))
     return _write(
         engine,
         kind,
@@ -815,6 +889,30 @@ def _write_enterprises(
 
 
 def _write(
+    engine: sa.Engine, kind: str, raw: RawTable, validate: Callable[[sa.Connection], Validation], **options: Any
+) -> ImportReport:
+    """Validate and write in one transaction (:func:`_write_once`, which takes the same options); rows that met a
+    key another area holds are audited apart, since a dry run's transaction is rolled back."""
+    report = _write_once(engine, kind, raw, validate, **options)
+    user, dry_run = options["user"], options["dry_run"]
+    taken = [p for p in report.problems if p.code in TAKEN]
+    if taken and user is not None:
+        audit.record(
+            engine,
+            user,
+            "denied",
+            what="import",
+            kind=kind,
+            file=raw.file_name,
+            rows=len(taken),
+            dry_run=dry_run,
+            why=sorted({p.code for p in taken}),
+            keys=sorted({str(p.value) for p in taken})[:20],
+        )
+    return report
+
+
+def _write_once(
     engine: sa.Engine,
     kind: str,
     raw: RawTable,
@@ -866,6 +964,8 @@ def _write(
         )
         outside = _scope_problems(raw, allowed)
         refused = {p.row for p in outside if p.row is not None}
+        _step_aside(conn, kind, validation.rows, allowed)
+        report.problems += _taken(conn, kind, raw, validation, allowed, skip=refused)
         outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip=refused)
         outside += _street_scope(conn, kind, raw, validation, allowed, skip={p.row for p in outside if p.row})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
@@ -1076,11 +1176,13 @@ def _keep_visit_foundings(conn: sa.Connection, rows: pd.DataFrame, raw: RawTable
     if not recorded:
         return rows
     rows = rows.copy()
+    rows["union_founded_on"] = rows["union_founded_on"].astype(object)  # dates, whatever the file's column held
     header = raw.headers.get("union_status", "union_status")
     for i, e in rows["enterprise_id"].items():
         if e not in recorded:
             continue
-        kind, day = recorded[e]
+        kind, stored_day = recorded[e]
+        day = pd.Timestamp(stored_day).date()  # a date, or its text on SQLite
         if rows.at[i, "union_status"] != kind or rows.at[i, "union_founded_on"] != day:
             rows.at[i, "union_status"], rows.at[i, "union_founded_on"] = kind, day
             report.problems.append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
@@ -309,8 +309,22 @@ def _digest(frame: pd.DataFrame) -> pd.Series:
     return hashed.map("{:016x}".format)
 
 
-def _site_id_for(district_code: str, name: str) -> str:
-    return "S" + hashlib.sha1(f"{district_code}|{name}".encode()).hexdigest()[:10].upper()
+def _site_id_for(district_code: str, name: str, namespace: str | None = None) -> str:
+    """The id of a site named without one: its district's (or ``namespace``'s, see :func:`namespace_of`) and name."""
+    return "S" + hashlib.sha1(f"{namespace or district_code}|{name}".encode()).hexdigest()[:10].upper()
+
+
+Namespaces = Mapping[str, str]  # district adcode -> the namespace of ids derived there (see namespace_of)
+
+
+def namespace_of(namespaces: Namespaces | None, district: object) -> str | None:
+    """Where ids derived from a row's name live: a district's own (None) for whoever holds the whole district, the
+    caller's streets there for a street union.
+
+    A street union's name that happens to be another street's row must get the answer a new name gets: with ids
+    derived in the district, the name would meet that row's id and tell it exists.
+    """
+    return (namespaces or {}).get(district) if isinstance(district, str) else None
 
 
 SET_ASIDE = ("example_row", "not_reported", "cancelled")
@@ -349,7 +363,10 @@ def set_aside(raw: RawTable, key: str = "session_id") -> RawTable:
 
 
 def validate_sessions(
-    raw: RawTable, known_sites: pd.DataFrame | None = None, today: dt.date | None = None
+    raw: RawTable,
+    known_sites: pd.DataFrame | None = None,
+    today: dt.date | None = None,
+    namespaces: Namespaces | None = None,
 ) -> Validation:
     """Validate a sessions file.
 
@@ -358,9 +375,12 @@ def validate_sessions(
     raw : RawTable
         The file as read by :func:`~dashboard.core.intake.tabular.read_table` with ``SESSION_COLUMNS``.
     known_sites : DataFrame, optional
-        Existing sites with columns ``site_id, name, district``.
+        Existing sites with columns ``site_id, name, district`` and optionally ``street_code`` and ``readable``: a
+        site named without an id is looked up only among the readable ones (all when the column is missing).
     today : date, optional
         Dates after this are refused as "in the future" (default: today).
+    namespaces : mapping, optional
+        Where a new site's id is derived, by district (see :func:`namespace_of`).
 
     Returns
     -------
@@ -415,13 +435,15 @@ def validate_sessions(
         else pd.DataFrame(columns=["site_id", "name", "district"])
     )
     known_ids = dict(zip(known["site_id"].astype(str), known["district"].astype(str), strict=True))
-    by_name = {(d, n): s for s, n, d in zip(known["site_id"], known["name"], known["district"], strict=True)}
+    # a name is looked up only among the sites the importer may read: another area's reads as a new name
+    readable = known[known["readable"].astype(bool)] if "readable" in known else known
+    by_name = {(d, n): s for s, n, d in zip(readable["site_id"], readable["name"], readable["district"], strict=True)}
     chk.flag(worker & (site_id == "") & (site_name == ""), "site_missing", "site_id")
     resolved = site_id.copy()
     no_id = (site_id == "") & (site_name != "")
     if no_id.any():
         keys = list(zip(district[no_id].fillna(""), site_name[no_id], strict=True))
-        resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k) for k in keys]
+        resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k, namespace_of(namespaces, k[0])) for k in keys]
     registered = _lookup(resolved, known_ids)
     exists = registered.notna()
     chk.flag((site_id != "") & ~exists & (site_name == ""), "unknown_site", "site_id")
@@ -493,7 +515,9 @@ def validate_sessions(
     return chk.result(good.reset_index(drop=True), new_sites.reset_index(drop=True))
 
 
-def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) -> Validation:
+def validate_sites(
+    raw: RawTable, boundaries: gpd.GeoDataFrame | None = None, namespaces: Namespaces | None = None
+) -> Validation:
     """Validate a sites file.
 
     Parameters
@@ -502,6 +526,8 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
         The file as read with ``SITE_COLUMNS``.
     boundaries : GeoDataFrame, optional
         District boundaries; when given, coordinates outside their stated district are warned about.
+    namespaces : mapping, optional
+        Where the id of a site without one is derived, by district (see :func:`namespace_of`).
     """
     chk = _Checker(raw)
     if chk.missing_columns(SITE_COLUMNS):
@@ -519,7 +545,8 @@ def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None) ->
 
     site_id = chk.col("site_id")
     site_id = site_id.where(
-        site_id != "", [_site_id_for(d or "", n) for d, n in zip(district.fillna(""), name, strict=True)]
+        site_id != "",
+        [_site_id_for(d or "", n, namespace_of(namespaces, d)) for d, n in zip(district.fillna(""), name, strict=True)],
     )
     if boundaries is not None and (lat.notna() & district.notna()).any():
         import geopandas as gpd
@@ -557,17 +584,20 @@ ENTERPRISE_FIELDS = tuple(c.name for c in enterprises.columns if c.name != "uplo
 CONTACT_FIELDS = tuple(c.name for c in enterprise_contacts.columns if c.name != "enterprise_id")
 
 
-def enterprise_id_for(district_code: str, name: str) -> str:
-    """The register id of an enterprise without a credit code: its district and (folded) name."""
+def enterprise_id_for(district_code: str, name: str, namespace: str | None = None) -> str:
+    """The register id of an enterprise without a credit code: its district (or ``namespace``'s, see
+    :func:`namespace_of`) and (folded) name."""
     folded = " ".join(str(name).split())
-    return f"E-{district_code}-" + hashlib.sha1(f"{district_code}|{folded}".encode()).hexdigest()[:10].upper()
+    digest = hashlib.sha1(f"{namespace or district_code}|{folded}".encode()).hexdigest()[:10].upper()
+    return f"E-{district_code}-{digest}"
 
 
-def validate_enterprises(raw: RawTable) -> Validation:
+def validate_enterprises(raw: RawTable, namespaces: Namespaces | None = None) -> Validation:
     """Validate an enterprise register file.
 
     An enterprise is known by its 统一社会信用代码 (checked, check character included) when the file gives one,
-    else by the id the file gives it, else by district and name; a re-import updates it in place.
+    else by the id the file gives it, else by district and name (in ``namespaces``, see :func:`namespace_of`); a
+    re-import updates it in place.
     """
     chk = _Checker(raw)
     if chk.missing_columns(ENTERPRISE_COLUMNS):
@@ -589,6 +619,20 @@ def validate_enterprises(raw: RawTable) -> Validation:
     if checked.any():  # each row names the character its first 17 call for
         for value in expected[checked].unique():
             chk.flag(checked & (expected == value), "credit_code_check", "credit_code", limit=value)
+    issued = code.map(uscc.division)
+    elsewhere = issued.notna() & district.notna() & (issued != district)
+    for i in elsewhere[elsewhere].index[: chk.log.room("credit_code_other_district")]:
+        chk.log.add(
+            problem(
+                "credit_code_other_district",
+                row=int(raw.row_numbers[i]),
+                column=chk.header("credit_code"),
+                value=code[i],
+                label=districts.name(issued[i]),
+                label_en=districts.name(issued[i], "en"),
+            )
+        )
+    chk.log.count("credit_code_other_district", max(0, int(elsewhere.sum()) - MAX_LISTED))
 
     industry_raw = chk.col("industry")
     industry = _lookup(industry_raw, industry_key).where(industry_raw != "", None)
@@ -607,7 +651,13 @@ def validate_enterprises(raw: RawTable) -> Validation:
 
     given = chk.col("enterprise_id").str.strip()
     key = code.where(code != "", given)
-    key = key.where(key != "", [enterprise_id_for(d or "", n) for d, n in zip(district.fillna(""), name, strict=True)])
+    key = key.where(
+        key != "",
+        [
+            enterprise_id_for(d or "", n, namespace_of(namespaces, d))
+            for d, n in zip(district.fillna(""), name, strict=True)
+        ],
+    )
     rows = pd.DataFrame(
         {
             "enterprise_id": key,
@@ -622,7 +672,8 @@ def validate_enterprises(raw: RawTable) -> Validation:
             "industry": industry,
             "staff": staff,
             "union_status": status,
-            "union_founded_on": founded.dt.date.where(founded.notna(), None),
+            # object dates (None where blank) even when every cell is blank, which pandas would make datetime64
+            "union_founded_on": pd.Series(founded.dt.date, dtype=object).where(founded.notna(), None),
             "head_name": chk.col("head_name").where(chk.col("head_name") != "", None),
             "contact": chk.col("contact").where(chk.col("contact") != "", None),
         }

@@ -91,9 +91,9 @@ def best_hours(
 def recommend(
     engine: sa.Engine, request: planner.PlanRequest, loaded: store.Loaded | None = None
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model retrained, calendar provisional), each
-    as (Chinese, English)."""
-    loaded = loaded or store.load(engine)
+    """A described plan (see :data:`planner.PLAN_COLUMNS`) and messages (model trained on older data, calendar
+    provisional), each as (Chinese, English). Never trains: without a saved model, FileNotFoundError."""
+    loaded = loaded or store.load(engine, retrain=False, allow_stale=True)
     overrides = cal.load_overrides(engine)
     sites = features.load_sites(engine)
     predictor = CalendarPredictor(loaded.model, overrides)

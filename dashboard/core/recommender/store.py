@@ -36,6 +36,18 @@ MODEL_NAME = "recommender"
 MIN_SESSIONS = 60  # fewer worker sessions than this teach a model nothing worth planning by
 
 
+class NotEnoughHistory(ValueError):
+    """Fewer worker sessions than :data:`MIN_SESSIONS`: no stall model is trained (the visit model may be)."""
+
+
+class ModelNotReady(LookupError):
+    """No trained stall model to plan with yet: a request never trains, it says so (in Chinese and English)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
 def model_dir() -> Path:
     return Path(os.environ.get("OUTREACH_MODEL_DIR") or ROOT / "models")
 
@@ -103,7 +115,7 @@ def train(
     except ValueError as too_short:
         # A new union's few months cannot be split for a backtest; a model of them still beats no model.
         if len(history) < MIN_SESSIONS:
-            raise ValueError(
+            raise NotEnoughHistory(
                 f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
             ) from None
         result = {"skipped": str(too_short), "chosen": (estimators or ("hgb_poisson",))[0], "model": None}
@@ -174,6 +186,15 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
 def needs_training(engine: sa.Engine, directory: Path | None = None) -> tuple[str, str] | None:
     """Why the saved model cannot be used as it is (Chinese, English), or None when it is current."""
     return _problem_with(directory or model_dir(), engine)
+
+
+def can_train(engine: sa.Engine) -> bool:
+    """Whether the stored history holds enough worker sessions to train on (:data:`MIN_SESSIONS`)."""
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(sessions).where(sessions.c.session_type == "worker")
+        ).scalar()
+    return int(count or 0) >= MIN_SESSIONS
 
 
 def stamp(directory: Path | None = None) -> str:

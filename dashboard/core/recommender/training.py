@@ -117,6 +117,36 @@ def request(engine: sa.Engine, actor: str | None, reason: str) -> Job:
         return _job(row)
 
 
+@dataclass(frozen=True)
+class Trained:
+    """What one retrain saved: the stall model (or why not, when the history is too short) and the visit model
+    (None when the database has no enterprise register)."""
+
+    stall: store.Loaded | None
+    stall_skipped: str | None
+    visits: visit_store.LoadedVisits | None
+
+
+def train_all(
+    engine: sa.Engine,
+    *,
+    directory: Path | None = None,
+    progress: Callable[[float, str], object] | None = None,
+    estimators: Sequence[str] | None = None,
+) -> Trained:
+    """Train both models: each that the data can support. A database with only the enterprise side still gets
+    its visit model. Raises :class:`store.NotEnoughHistory` when neither could be trained."""
+    try:
+        stall: store.Loaded | None = store.train(engine, directory=directory, progress=progress, estimators=estimators)
+        skipped = None
+    except store.NotEnoughHistory as short:
+        stall, skipped = None, str(short)
+    visits = visit_store.train(engine, directory=directory, progress=progress)  # seconds, beside the stall model
+    if skipped is not None and visits is None:
+        raise store.NotEnoughHistory(skipped)
+    return Trained(stall, skipped, visits)
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
 
@@ -179,8 +209,7 @@ def run(
     beater = threading.Thread(target=beat, name=f"training-heartbeat-{job.id}", daemon=True)
     beater.start()
     try:
-        store.train(engine, directory=directory, progress=progress, estimators=estimators)
-        visit_store.train(engine, directory=directory, progress=progress)  # seconds, beside the stall model
+        train_all(engine, directory=directory, progress=progress, estimators=estimators)
     except Exception as exc:  # the job fails, the current model stays; the pages say why
         _update(engine, job.id, status="failed", finished_at=_now(), error=f"{type(exc).__name__}: {exc}"[:2000])
     else:

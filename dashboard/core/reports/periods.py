@@ -125,9 +125,22 @@ _MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年)\s*(\d{1,2})月?$")
 _YEAR = re.compile(r"^(\d{4})年?$")
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside make no sense here, and their 同比 would leave the calendar
+
+
 def parse(text: str) -> Period:
     """A period from what a person types: ``2023``, ``2023Q1``, ``2023年第1季度``, ``2023-04``, ``2023年4月``,
-    or a span ``2023-01-01..2023-02-15``."""
+    or a span ``2023-01-01..2023-02-15``; ValueError for anything else, a span that ends before it starts, or a
+    year outside :data:`FIRST_YEAR`-:data:`LAST_YEAR`."""
+    found = _parse(text)
+    if not (found.start.year >= FIRST_YEAR and found.end.year <= LAST_YEAR):
+        raise ValueError(f"{text!r}: a period lies between {FIRST_YEAR} and {LAST_YEAR}")
+    if found.end < found.start:
+        raise ValueError(f"{text!r}: the period ends before it starts")
+    return found
+
+
+def _parse(text: str) -> Period:
     s = text.strip()
     if ".." in s:
         a, b = s.split("..", 1)

@@ -173,38 +173,40 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     return frame
 
 
-def review(engine: sa.Engine, plan_id: int) -> tuple[pd.DataFrame, dict]:
+def review(engine: sa.Engine, plan_id: int, within: areas.Where = None) -> tuple[pd.DataFrame, dict]:
     """Plan against actual: each session's expectation and 80% interval beside its uploaded result, and totals.
 
     Returns the rows (with ``actual`` and ``covered``: the actual result within the interval) and a summary over the
     sessions whose results are in: how many, expected and actual totals, the share inside their intervals, and what
-    the habit (the district's sites with the most sign-ups before the plan, at their usual hour) would have been
-    expected to bring in as many sessions, by those sites' own past means.
+    the habit (the sites of the plan's districts within ``within``, the caller's areas, with the most sign-ups
+    before the plan, at their usual hour) would have been expected to bring in as many sessions, by those sites'
+    own past means.
     """
     frame = rows(engine, plan_id)
     if frame.empty:
         return frame, {"planned": 0, "reported": 0}
     frame = frame.rename(columns={"applications": "actual"})
     reported = frame[frame["actual"].notna()]
-    inside = (reported["actual"] >= reported["applications_low"]) & (
-        reported["actual"] <= reported["applications_high"]
-    )
+    low = pd.to_numeric(reported["applications_low"], errors="coerce")
+    high = pd.to_numeric(reported["applications_high"], errors="coerce")
+    inside = ((reported["actual"] >= low) & (reported["actual"] <= high)).where(low.notna())
     frame["covered"] = inside.reindex(frame.index)
     summary = {
         "planned": int(len(frame)),
         "reported": int(len(reported)),
         "expected": float(reported["expected_applications"].sum()),
         "actual": int(reported["actual"].sum()),
-        "coverage": float(inside.mean()) if reported["applications_low"].notna().any() else None,
+        "coverage": float(inside.dropna().astype(bool).mean()) if low.notna().any() else None,
         "learning": int(frame["learn"].sum()),
     }
     if len(reported):
-        summary["habit"] = _habit_estimate(engine, frame, len(reported))
+        summary["habit"] = _habit_estimate(engine, frame, len(reported), within)
     return frame, summary
 
 
-def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int) -> float:
-    """What ``sessions_count`` sessions at the plan's districts' habitual sites would have been expected to bring."""
+def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int, within: areas.Where) -> float:
+    """What ``sessions_count`` sessions at the habitual sites of the plan's districts (within ``within``) would have
+    been expected to bring: a figure of their sites, so only of sites the caller may read."""
     before = min(plan["date"])
     q = (
         sa.select(sessions.c.site_id, sa.func.sum(sessions.c.applications), sa.func.count())
@@ -216,6 +218,8 @@ def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int) 
         .where(sessions.c.site_id.is_not(None))
         .group_by(sessions.c.site_id)
     )
+    if (inside := areas.sql(sessions.c.district, within)) is not None:
+        q = q.where(inside)
     with engine.connect() as conn:
         past = pd.DataFrame(conn.execute(q).all(), columns=["site_id", "total", "n"])
     if past.empty:

@@ -48,6 +48,7 @@ ACTIONS = {
     "forget_contacts": ("删除个人信息", "deleted personal data"),
     "service_add": ("新增服务包", "added a service package"),
     "service_change": ("修改服务包", "changed a service package"),
+    "moved": ("迁移记录归属", "moved a record"),
     "denied": ("被拒绝", "was refused"),
 }
 

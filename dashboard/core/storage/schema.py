@@ -291,6 +291,7 @@ web_sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), unique=True),  # set when the ticket is traded for the cookie
     sa.Column("ticket_hash", sa.String(64), unique=True),  # one use, within minutes of the sign-in
     sa.Column("ticket_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("bind_hash", sa.String(64)),  # the browser the ticket was handed to (its binding cookie's hash)
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_why", sa.String(32)),
 )
