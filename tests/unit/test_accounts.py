@@ -154,3 +154,12 @@ def test_single_sign_on_maps_an_email_to_an_account(people):
     assert accounts.sso_sign_in(people, "lead@union.example").account.name == "sso-lead"
     assert accounts.sso_sign_in(people, "stranger@example.com").status == "bad"
     assert accounts.authenticate(people, "sso-lead", "").status == "bad"  # no password to guess
+
+
+def test_a_street_planner_becomes_a_leader_without_clearing_the_street_first(engine):
+    accounts.add_user(engine, "jw", "planner", "jw-password-1", by=OPERATOR, streets_=["朝阳区建外街道"])
+    leader = accounts.change_user(engine, "jw", by=OPERATOR, role="leadership")
+    assert (leader.role, leader.districts, leader.streets) == ("leadership", (), ())
+    assert leader.scope().areas is None  # the whole city
+    back = accounts.change_user(engine, "jw", by=OPERATOR, role="planner", districts_=["朝阳区"])
+    assert back.districts == ("110105",) and back.streets == ()

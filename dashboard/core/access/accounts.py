@@ -248,7 +248,8 @@ def change_user(
     account = _existing(engine, name)
     role = role or account.role
     if districts_ is None and streets_ is None:
-        districts_, streets_ = account.districts, account.streets
+        # the areas carry over within the planner role; a leader or an admin reads the whole city
+        districts_, streets_ = (account.districts, account.streets) if role == PLANNER else ((), ())
     codes, street_codes = _areas(role, districts_ or (), streets_ or ())
     with engine.begin() as conn:
         conn.execute(users.update().where(users.c.name == name).values(role=role))
