@@ -34,14 +34,18 @@ VIEWS = Path(__file__).parent / "views"
 
 
 def pages_for(current) -> list:
-    """The pages of the caller's role: leadership reads and exports but never writes; only admins manage."""
+    """The pages of the caller's role: leadership reads and exports but never writes, and lands on the KPIs; only
+    admins manage."""
+    leader = not current.can_write
     pages = [
-        st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=True),
+        st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=not leader, url_path="map"),
         st.Page(VIEWS / "plan.py", title=t("计划", "Plan"), icon=":material/event:", url_path="plan"),
         st.Page(
             VIEWS / "enterprises.py", title=t("企业", "Enterprises"), icon=":material/domain:", url_path="enterprises"
         ),
-        st.Page(VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi"),
+        st.Page(
+            VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi", default=leader
+        ),
         st.Page(VIEWS / "upload.py", title=t("上传", "Upload"), icon=":material/upload_file:", url_path="upload"),
         st.Page(VIEWS / "model.py", title=t("模型", "Model"), icon=":material/model_training:", url_path="model"),
         st.Page(VIEWS / "admin.py", title=t("管理", "Admin"), icon=":material/admin_panel_settings:", url_path="admin"),
@@ -50,7 +54,7 @@ def pages_for(current) -> list:
     return [p for p in pages if p.url_path not in hidden]
 
 
-PAGE_PATHS = ("plan", "enterprises", "kpi", "upload", "model", "admin")
+PAGE_PATHS = ("map", "plan", "enterprises", "kpi", "upload", "model", "admin")
 
 
 def run() -> None:

@@ -24,19 +24,46 @@ def funnel(stages: list[str], counts: list[int]) -> alt.Chart:
     return (bars + text).properties(height=40 * len(stages) + 30)
 
 
-def monthly(frame: pd.DataFrame, value: str, title: str) -> alt.Chart:
-    """A monthly trend: months labelled with their year (2023年4月 / Apr 2023), the measure's name on the axis."""
-    month_format = "%Y年%-m月" if lang() == "zh" else "%b %Y"
-    return (
+def monthly(frame: pd.DataFrame, value: str, title: str) -> alt.LayerChart | alt.FacetChart:
+    """A monthly trend: one label per month (2023年4月 / Apr 2023), the measure's name on the axis.
+
+    Months some district has not reported yet (``complete`` False, see :func:`freshness.mark_months`) are drawn as
+    hollow grey points on a dashed line and say so in their tooltip: a late report is not a fall.
+    """
+    frame = frame.copy()
+    if "complete" not in frame:
+        frame["complete"] = True
+    months = pd.to_datetime(frame["month"])
+    frame["label"] = [f"{m.year}年{m.month}月" if lang() == "zh" else f"{m:%b %Y}" for m in months]
+    complete_text, partial_text = t("数据完整", "complete"), t("尚有区未报完", "not every district has reported")
+    frame["status"] = [complete_text if c else partial_text for c in frame["complete"]]
+    order = frame["label"].tolist()
+    x = alt.X("label:O", title=t("月份", "Month"), sort=order, axis=alt.Axis(labelAngle=-30))
+    y = alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d"))
+    tooltip = [
+        alt.Tooltip("label:O", title=t("月份", "Month")),
+        alt.Tooltip(f"{value}:Q", title=title, format=","),
+        alt.Tooltip("status:N", title=t("数据", "Data")),
+    ]
+    done = frame[frame["complete"].astype(bool)]
+    # the dashed part runs from the last complete month through the incomplete ones
+    first_partial = next((i for i, c in enumerate(frame["complete"]) if not c), None)
+    tail = frame.iloc[max((first_partial or len(frame)) - 1, 0) :] if first_partial is not None else frame.iloc[:0]
+    solid = alt.Chart(done).mark_line().encode(x=x, y=y)
+    dashed = alt.Chart(tail).mark_line(strokeDash=[5, 4], color="#9aa5b1").encode(x=x, y=y)
+    points = (
         alt.Chart(frame)
-        .mark_line(point=True)
+        .mark_point(size=55, filled=True)
         .encode(
-            x=alt.X("month:T", title=t("月份", "Month"), axis=alt.Axis(format=month_format, labelAngle=-30)),
-            y=alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d")),
-            tooltip=[
-                alt.Tooltip("month:T", title=t("月份", "Month"), format=month_format),
-                alt.Tooltip(f"{value}:Q", title=title, format=","),
-            ],
+            x=x,
+            y=y,
+            color=alt.Color(
+                "status:N",
+                title=None,
+                scale=alt.Scale(domain=[complete_text, partial_text], range=["#1f77b4", "#9aa5b1"]),
+                legend=alt.Legend(orient="top") if first_partial is not None else None,
+            ),
+            tooltip=tooltip,
         )
-        .properties(height=260)
     )
+    return alt.layer(solid, dashed, points).properties(height=260)

@@ -350,6 +350,9 @@ def _kpi_compared(args, engine) -> int:
         zh, en = kpi.LABELS[row.metric]
         yoy, pop = briefing.percent(row.yoy, signed=True), briefing.percent(row.pop, signed=True)
         print(f"{_say(zh, en, args.lang):<40} {row.current:>12,} {yoy:>9} {pop:>9}")
+    dates = access.data_dates(engine, scope, args.district)
+    if dates.behind():
+        print(_say(dates.note("zh"), dates.note("en"), args.lang))
     return 0
 
 

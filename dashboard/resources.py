@@ -115,6 +115,12 @@ def compare(scope: Scope, district: str | None, period_key: str, as_of: dt.date 
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def data_dates(scope: Scope, district: str | None, v: str = ""):
+    """Each district's data date within the caller's area (who is behind): a small frozen object, cached."""
+    return access.data_dates(engine(), scope, district)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
 def data_range(scope: Scope, v: str = "") -> tuple[dt.date | None, dt.date | None]:
     return access.date_range(engine(), scope)
 

@@ -24,6 +24,11 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from dashboard import field_routes  # noqa: E402
 from dashboard.cookie_routes import ROUTES, BindingCookie  # noqa: E402
 
-app = st.App(Path(__file__).parent / "app.py", routes=ROUTES, middleware=[Middleware(BindingCookie)])
+app = st.App(
+    Path(__file__).parent / "app.py",
+    routes=[*ROUTES, *field_routes.ROUTES],
+    middleware=[Middleware(BindingCookie)],
+)

@@ -65,6 +65,8 @@ district = auth.district_select(c3, me, "kpi_district")
 comparison = periods.compare(period, last)
 date_from, date_to = comparison.current
 compared = kind != "all"  # "since the pilot" has no period before it
+yearly = period.kind == "year"  # a year's 环比 is the year before: the same as its 同比, so shown once
+dates = resources.data_dates(me, district, v)
 if comparison.partial:
     st.caption(
         t(
@@ -72,14 +74,19 @@ if comparison.partial:
             f"Data run to {last}: this period is counted to date and compared with as many days.",
         )
     )
+if compared and (late := dates.note(shown_lang)):
+    st.warning(late, icon=":material/schedule:")
 
 cmp = resources.compare(me, district, period.key, last, v).set_index("metric")
 k = {key: int(cmp.at[key, "current"]) for key in LABELS}
 
 
 def comparison_line(key: str) -> str:
-    """Beneath a card: the same period last year, then 环比 with arrow and colour by direction."""
+    """Beneath a card: the same period last year, then 环比 with arrow and colour by direction (not for a year:
+    its previous period is the year before, already on the card)."""
     year_before = f"{int(cmp.at[key, 'year_before']):,}"
+    if yearly:
+        return t(f"去年同期 {year_before}", f"Last year {year_before}")
     before = f"{int(cmp.at[key, 'previous']):,}"
     x = cmp.at[key, "pop"]
     if x is None or pd.isna(x):
@@ -100,12 +107,13 @@ for group in (
         with col:
             if compared:
                 yoy = cmp.at[key, "yoy"]
+                moved = yoy is not None and pd.notna(yoy) and yoy != 0  # no change is neither up nor good
                 st.metric(
                     label(key),
                     f"{k[key]:,}",
                     briefing.percent(yoy, signed=True),
-                    delta_color="normal" if pd.notna(yoy) else "off",
-                    delta_arrow="auto" if pd.notna(yoy) else "off",
+                    delta_color="normal" if moved else "off",
+                    delta_arrow="auto" if moved else "off",
                     delta_description=t("同比", "year on year"),
                     border=True,
                 )
@@ -166,15 +174,18 @@ else:
             delta = None if pd.isna(yoy) else f"{yoy * 100:+.1f} {t('个百分点', 'pts')}"
         else:
             delta = briefing.percent(yoy, signed=True) if yoy is not None and pd.notna(yoy) else None
+        moved = yoy is not None and pd.notna(yoy) and yoy != 0
         with col:
             st.metric(
                 t(*ENT_LABELS[key]),
                 shown,
                 delta if compared else None,
+                delta_color="normal" if moved else "off",
+                delta_arrow="auto" if moved else "off",
                 delta_description=t("同比", "year on year") if compared and delta else None,
                 border=True,
             )
-    if compared:  # 环比 beneath, as for the headline cards
+    if compared and not yearly:  # 环比 beneath, as for the headline cards (a year's is its 同比)
         before = {key: ent.at[key, "previous"] for key in ("visited", "founded", "members")}
         st.caption(
             t(
@@ -208,6 +219,14 @@ shown = metric or "applications"
 st.altair_chart(
     charts.monthly(months, shown, label(shown) if shown in LABELS else t("发展会员数", "Members")), width="stretch"
 )
+if len(months) and not months["complete"].all():
+    st.caption(
+        t(
+            "灰色空心点的月份还有区没有报完（见上方提示），不是下降：等各区补报后会更新。",
+            "Grey months are not fully reported yet by every district (see the note above): not a fall; they fill "
+            "in as districts report.",
+        )
+    )
 
 st.subheader(t("各区排名", "District ranking"))
 stats = resources.district_stats(me, date_from, date_to, v)

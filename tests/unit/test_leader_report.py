@@ -91,14 +91,14 @@ def test_choices_run_newest_first_over_the_data():
 
 
 def test_year_on_year_and_period_on_period(history):
-    c = periods.compare(periods.parse("2023-05"))
+    c = periods.parse("2023-05")
     frame = kpi.compare(history, c).set_index("metric")
     assert frame.at["applications", "current"] == 36
     assert frame.at["applications", "year_before"] == 10 and frame.at["applications", "yoy"] == pytest.approx(2.6)
     assert frame.at["applications", "previous"] == 20 and frame.at["applications", "pop"] == pytest.approx(0.8)
     chaoyang = kpi.compare(history, c, "110105").set_index("metric")
     assert chaoyang.at["applications", "current"] == 30
-    nothing_before = kpi.compare(history, periods.compare(periods.parse("2022-05"))).set_index("metric")
+    nothing_before = kpi.compare(history, periods.parse("2022-05")).set_index("metric")
     assert nothing_before.at["applications", "yoy"] is None  # not +inf, not 0
 
 

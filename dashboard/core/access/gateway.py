@@ -16,15 +16,17 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core import export
-from dashboard.core.access import accounts, web_sessions
+from dashboard.core.access import accounts, field_links, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
-from dashboard.core.geo import areas, districts, streets
-from dashboard.core.intake import ingest, ownership, tabular
+from dashboard.core.geo import areas, districts, navigation, streets
+from dashboard.core.intake import field_entry, ingest, ownership, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training, visit_store
 from dashboard.core.recommender import visits as visits_model
-from dashboard.core.reports import briefing, kpi, periods, pipeline, plans, queries, targets
+from dashboard.core.reports import briefing, freshness, kpi, periods, pipeline, plans, queries, targets
 from dashboard.core.reports import enterprises as enterprises_register
+from dashboard.core.reports import reporting as reporting_mod
+from dashboard.core.reports import roster as roster_mod
 from dashboard.core.storage import audit, services
 from dashboard.core.storage.site_tables import read_sites
 
@@ -90,9 +92,16 @@ def compare_totals(
     district: str | None = None,
     as_of: dt.date | None = None,
 ) -> pd.DataFrame:
-    """The headline totals of ``period`` (read up to ``as_of``) beside 同比 and 环比 (:func:`kpi.compare`)."""
+    """The headline totals of ``period`` beside 同比 and 环比, each district read like for like up to its own data
+    date (and no later than ``as_of``): :func:`kpi.compare`."""
     where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
-    return kpi.compare(engine, periods.compare(period, as_of), where)
+    return kpi.compare(engine, period, where, freshness.data_dates(engine, where).up_to(as_of))
+
+
+def data_dates(engine: sa.Engine, scope: Scope, district: str | None = None) -> freshness.Freshness:
+    """Each district's data date within the caller's area (or the one chosen): who is behind, and by how much."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="totals", district=district)
+    return freshness.data_dates(engine, where)
 
 
 def leader_report(
@@ -186,8 +195,12 @@ def monthly(
     date_to: dt.date | None = None,
     district: str | None = None,
 ) -> pd.DataFrame:
+    """Totals per month within the caller's area, each month marked ``complete`` when every reporting district
+    has reported through its end (:func:`freshness.mark_months`)."""
     where = _guard(engine, scope, lambda: scope.readable(district), what="monthly", district=district)
-    return queries.monthly(engine, date_from, date_to, where)
+    return freshness.mark_months(
+        queries.monthly(engine, date_from, date_to, where), freshness.data_dates(engine, where)
+    )
 
 
 def site_history(engine: sa.Engine, scope: Scope, site_id: str) -> pd.DataFrame:
@@ -266,10 +279,12 @@ def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
     return plans.rows(engine, plan_id)
 
 
-def plan_review(engine: sa.Engine, scope: Scope, plan_id: int) -> tuple[pd.DataFrame, dict]:
-    """A saved plan against its uploaded results (see :func:`plans.review`)."""
+def plan_review(
+    engine: sa.Engine, scope: Scope, plan_id: int, today: dt.date | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """A saved plan against its uploaded results, each row's state on ``today`` (see :func:`plans.review`)."""
     _plan_in_scope(engine, scope, plan_id)
-    return plans.review(engine, plan_id, scope.areas)
+    return plans.review(engine, plan_id, scope.areas, today)
 
 
 def plans_overview(engine: sa.Engine, scope: Scope) -> dict:
@@ -643,9 +658,14 @@ def plan_visits(
 
 
 def recommend(
-    engine: sa.Engine, scope: Scope, request: PlanRequest, loaded: store.Loaded | None = None
+    engine: sa.Engine,
+    scope: Scope,
+    request: PlanRequest,
+    loaded: store.Loaded | None = None,
+    team_names: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """A plan for ``request`` within the caller's districts (planners and admins only)."""
+    """A plan for ``request`` within the caller's districts (planners and admins only). ``team_names`` (the
+    roster's teams, as many as ``request.teams``) name the plan's teams 1, 2, ... in order (``team_name``)."""
     from dashboard.core.recommender import recommend as rec
 
     _guard(engine, scope, scope.require_write, what="plan")
@@ -662,6 +682,10 @@ def recommend(
     if loaded is None:
         loaded = _model_or_queue(engine)
     result = rec.recommend(engine, request, loaded)
+    names = [str(n) for n in team_names]
+    if names and len(result[0]):
+        plan = result[0]
+        plan["team_name"] = [names[t - 1] if 0 < t <= len(names) else None for t in plan["team"].astype(int)]
     audit.record(
         engine,
         scope,
@@ -929,3 +953,238 @@ def audit_log(
 ) -> pd.DataFrame:
     _guard(engine, scope, scope.require_admin, what="audit")
     return audit.entries(engine, limit=limit, actor=actor, action=action)
+
+
+# ---- the field loop: rosters, team leads' links and phone reports, reporting --------------------------------
+
+
+def _roster_area(engine: sa.Engine, scope: Scope, area: str, *, write: bool) -> tuple[str, str | None]:
+    """(district, street) of the roster ``area`` names (a district's adcode or a street's code) if the caller works
+    it: its planners and admins. Leadership never reads names or phones."""
+
+    def check() -> tuple[str, str | None]:
+        if scope.role == "leadership":
+            raise PermissionDenied("领导账号看不到人员名单。", "Leadership accounts do not see rosters.")
+        if write:
+            scope.require_write()
+        district = areas.district_of(area)
+        street = area if len(area) == 9 else None
+        if not scope.covers_row(district, street):
+            raise _not_found("名单", "roster")
+        return district, street
+
+    return _guard(engine, scope, check, what="roster", area=area)
+
+
+def roster(engine: sa.Engine, scope: Scope, area: str | None = None) -> pd.DataFrame:
+    """The team members the caller works with: the roster of ``area`` (a district's own, or a street union's), or
+    every roster within their areas. Personal data: planners and admins of the area only."""
+    if area is not None:
+        district, street = _roster_area(engine, scope, area, write=False)
+        frame = roster_mod.read(engine, street or district)
+        return frame if street else frame[frame["street_code"].isna()].reset_index(drop=True)
+
+    def check() -> None:
+        if scope.role == "leadership":
+            raise PermissionDenied("领导账号看不到人员名单。", "Leadership accounts do not see rosters.")
+
+    _guard(engine, scope, check, what="roster")
+    return roster_mod.read(engine, scope.areas)
+
+
+def save_roster(engine: sa.Engine, scope: Scope, area: str, edited: pd.DataFrame) -> tuple[int, int, int]:
+    """Replace the roster of ``area`` with the edited table (planners of the area, admins); audited by counts.
+    Raises ValueError (both languages) naming the first rows that cannot be saved."""
+    district, street = _roster_area(engine, scope, area, write=True)
+    problems = roster_mod.check(edited)
+    if problems:
+        listed = "；".join(f"第 {p.row} 行：{p.zh}" for p in problems[:5])
+        listed_en = "; ".join(f"row {p.row}: {p.en}" for p in problems[:5])
+        raise ValueError(f"{listed} / {listed_en}")
+    added, changed, deleted = roster_mod.replace(engine, district, street, edited, scope.user)
+    audit.record(engine, scope, "roster_changed", {street or district}, added=added, changed=changed, deleted=deleted)
+    return added, changed, deleted
+
+
+def team_names(engine: sa.Engine, scope: Scope, within: areas.Where = None) -> list[str]:
+    """The roster's team names a plan within the caller's area (or ``within``) can assign, in order."""
+    if scope.role == "leadership":
+        return []
+    where = scope.areas if within is None else within
+    frame = roster_mod.read(engine, where)
+    return sorted(set(frame["team"]))
+
+
+def field_link(engine: sa.Engine, scope: Scope, plan_id: int, team: int) -> tuple[field_links.Link, str]:
+    """A new link for a team lead to one team's sessions of a saved plan (planners of the plan's area, admins);
+    audited. Returns the link and its token (shown once)."""
+    _plan_in_scope(engine, scope, plan_id)
+    _guard(engine, scope, scope.require_write, what="field_link", plan_id=plan_id)
+    frame = plans.rows(engine, plan_id)
+    if frame.empty or int(team) not in set(frame["team"].astype(int)):
+        raise _not_found("小组", "team")
+    end = field_links.plan_end(engine, plan_id) or dt.date.today()
+    expires = dt.datetime.combine(end, dt.time(23, 59), tzinfo=dt.UTC) + field_links.AFTER_PLAN
+    link, token = field_links.create(engine, plan_id, int(team), scope.user, expires)
+    codes = areas.touched(plans.plan_areas(engine, plan_id) or set())
+    audit.record(engine, scope, "field_link", codes, plan_id=plan_id, team=int(team), link=link.id)
+    return link, token
+
+
+def field_link_list(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
+    _plan_in_scope(engine, scope, plan_id)
+    return field_links.listing(engine, plan_id)
+
+
+def revoke_field_link(engine: sa.Engine, scope: Scope, link_id: int) -> bool:
+    """End a team lead's link now (planners of its plan's area, admins); audited."""
+    plan_id = field_links.plan_of(engine, link_id)
+    if plan_id is None:
+        raise _refuse(engine, scope, _not_found("链接", "link"), what="field_link", link=link_id)
+    _plan_in_scope(engine, scope, plan_id)
+    _guard(engine, scope, scope.require_write, what="field_link", link=link_id)
+    done = field_links.revoke(engine, link_id)
+    audit.record(engine, scope, "field_link", plan_id=plan_id, link=link_id, revoked=done)
+    return done
+
+
+def field_open(engine: sa.Engine, token: object) -> field_links.Link | None:
+    """The live link a token names, or None (expired, revoked, unknown): the field routes' one credential."""
+    return field_links.find(engine, token)
+
+
+def _team_rows(engine: sa.Engine, link: field_links.Link) -> pd.DataFrame:
+    frame = plans.rows(engine, link.plan_id)
+    return frame[frame["team"].astype(int) == link.team].reset_index(drop=True) if len(frame) else frame
+
+
+def field_view(engine: sa.Engine, link: field_links.Link, today: dt.date) -> dict[str, Any]:
+    """What a team lead's phone shows: the plan's name, the team, and its sessions of this week (and any earlier one
+    still unreported), in order, each with directions, what to expect and what was reported. Nothing else."""
+    rows = _team_rows(engine, link)
+    sessions_out: list[dict[str, Any]] = []
+    team_name = None
+    if len(rows):
+        rows = plans.states(rows, today)
+        monday = today - dt.timedelta(days=today.weekday())
+        days = pd.to_datetime(rows["date"]).dt.date
+        rows = rows[((days >= monday) & (days <= monday + dt.timedelta(days=6))) | (rows["state"] == "overdue")]
+        team_name = next((n for n in rows["team_name"] if isinstance(n, str) and n), None)
+    shown = rows
+    for r in shown.to_dict("records"):
+        day = pd.Timestamp(r["date"]).date()
+        sessions_out.append(
+            {
+                "key": r["session_id"],
+                "date": day.isoformat(),
+                "weekday": day.weekday(),
+                "start": r["start_time"],
+                "end": r["end_time"],
+                "site": r.get("site_name") or r.get("site_id") or "",
+                "expected": None if pd.isna(r["expected_applications"]) else int(round(r["expected_applications"])),
+                "state": r["state"],
+                "future": day > today,
+                "links": navigation.links(r.get("lat"), r.get("lon"), r.get("site_name") or ""),
+                "reported": None
+                if not r["reported"]
+                else {
+                    k: None if pd.isna(r.get(k)) else (int(r[k]) if k != "notes" else str(r[k]))
+                    for k in ("staff", "consultations", "applications", "members_joined", "notes")
+                },
+                "note": r.get("status_note") if r["state"] == "cancelled" else None,
+            }
+        )
+    return {
+        "plan": plans.name_of(engine, link.plan_id) or "",
+        "team": team_name or f"第{link.team}组",
+        "team_en": team_name or f"Team {link.team}",
+        "today": today.isoformat(),
+        "expires": link.expires_at.isoformat(),
+        "sessions": sessions_out,
+    }
+
+
+def field_report(engine: sa.Engine, link: field_links.Link, payload: object, today: dt.date) -> dict[str, Any]:
+    """Store what a team lead typed for one of their sessions, through the same validated, idempotent, audited
+    import as an uploaded results sheet (the row's stored date, place and key; only the counts and note from the
+    phone). Returns ``ok``, the session's new ``state`` and any problems, each in both languages."""
+    try:
+        entry = field_entry.parse(payload)
+    except field_entry.BadEntry as bad:
+        return {"ok": False, "problems": [{"zh": bad.zh, "en": bad.en}]}
+    rows = _team_rows(engine, link)
+    mine = rows[rows["session_id"] == entry.key] if len(rows) else rows
+    if mine.empty:  # another team's session, another plan's, or none: the same answer
+        return {
+            "ok": False,
+            "problems": [{"zh": "这个场次不在本组的计划中。", "en": "This session is not in your team's plan."}],
+        }
+    row = mine.iloc[0].to_dict()
+    day = pd.Timestamp(row["date"]).date()
+    if day > today:
+        return {
+            "ok": False,
+            "problems": [
+                {
+                    "zh": f"这个场次在 {day:%m-%d}，还没有到，不能提前填报。",
+                    "en": f"This session is on {day:%m-%d}; results can be entered from that day on.",
+                }
+            ],
+        }
+    if entry.cancelled:
+        if row["reported"]:
+            return {
+                "ok": False,
+                "problems": [
+                    {
+                        "zh": "这个场次已经填报了结果，不能再标为未开展；如有错误请联系计划员。",
+                        "en": "Results are already stored for this session; ask your planner to correct it.",
+                    }
+                ],
+            }
+        plans.set_status(engine, [int(row["id"])], "cancelled", link.user, entry.notes)
+        codes = areas.touched([(row["district"], row.get("street_code"))])
+        audit.record(engine, link, "field_report", codes, plan_id=link.plan_id, team=link.team, cancelled=True)
+        return {"ok": True, "state": "cancelled", "warnings": []}
+    data = field_entry.results_file(row, entry)
+    area = areas.finest(row["district"], row.get("street_code")) or row["district"]
+    report = ingest.import_sessions(
+        engine, data, f"现场填报-链接{link.id}.csv", user=link, allowed=(area,), today=today
+    )
+    said = lambda found: [{"zh": p.zh, "en": p.en} for p in found]  # noqa: E731
+    if report.status != "written":
+        if not report.errors and any(p.code == "not_reported" for p in report.problems):
+            return {"ok": False, "problems": [{"zh": "请填写现场咨询人数和申请入会人数。", "en": "Enter both counts."}]}
+        return {"ok": False, "problems": said(report.errors)}
+    if row.get("status") == "cancelled":
+        plans.set_status(engine, [int(row["id"])], None, link.user)
+    if report.inserted or report.updated:
+        training.request(engine, link.user, "import")
+    # what the import noted about the values (more applications than consultations, say): stored, but worth a look
+    noted = [p for p in report.problems if p.severity != "error" and p.code not in ("file_seen_before",)]
+    return {"ok": True, "state": "reported", "warnings": said(noted), "updated": bool(report.updated)}
+
+
+def reporting(
+    engine: sa.Engine, scope: Scope, first: dt.date, last: dt.date, today: dt.date, district: str | None = None
+) -> pd.DataFrame:
+    """Every saved plan row within the caller's area (or the district or street chosen) dated ``first``-``last``,
+    with its state on ``today``: what :mod:`reporting` sums by week and team."""
+    where = _guard(engine, scope, lambda: scope.readable(district), what="reporting", district=district)
+    return reporting_mod.rows(engine, where, first, last, today)
+
+
+def cancel_plan_rows(engine: sa.Engine, scope: Scope, row_ids: Iterable[int], note: str | None = None) -> int:
+    """Mark saved plan rows 未开展 (planners of their area, admins); rows with results stored are left as they are."""
+    ids = sorted({int(i) for i in row_ids})
+    found = plans.row_areas(engine, ids)
+
+    def check() -> None:
+        scope.require_write()
+        if set(ids) - set(found) or not all(scope.covers_row(d, s) for d, s in found.values()):
+            raise _not_found("场次", "plan session")
+
+    _guard(engine, scope, check, what="plan_cancel", rows=ids[:20])
+    changed = plans.set_status(engine, ids, "cancelled", scope.user, note)
+    audit.record(engine, scope, "plan_done", areas.touched(found.values()), cancelled=changed)
+    return changed

@@ -58,6 +58,15 @@ def touched(rows: Iterable[tuple[object, object]]) -> set[str]:
     return {code for district, street in rows if (code := finest(district, street))}
 
 
+def within_districts(where: Where, district_codes: Iterable[str]) -> tuple[str, ...]:
+    """The part of ``where`` that lies in ``district_codes``: how a caller of ``where`` reads those districts."""
+    wanted = set(district_codes)
+    found = codes(where)
+    if found is None:
+        return tuple(sorted(wanted))
+    return tuple(c for c in found if district_of(c) in wanted)
+
+
 def covers(where: Where, district: object, street: object = None) -> bool:
     """Whether a row of ``district`` (and ``street``, which may be missing) lies within ``where``."""
     found = codes(where)

@@ -1000,6 +1000,8 @@ def _write_once(
             return report
         if not has_rows:  # every row set aside (examples, sessions not held yet): nothing to write, no error
             report.status = "dry_run" if dry_run else "written"
+            if not dry_run:
+                _cancel_plan_rows(conn, kind, raw, allowed, user)
             return report
         rows = validation.rows
         seen = _seen_before(conn, kind, digest)
@@ -1086,8 +1088,28 @@ def _write_once(
             _upsert(conn, key_col, rows, is_new, changed, upload_id)
         if kind != "sessions":  # a session's street came with its row (its site's, or the file's)
             _follow_streets(conn, kind, rows[(is_new | changed).to_numpy()])
+        else:
+            _cancel_plan_rows(conn, kind, raw, allowed, user)
     report.status = "written"
     return report
+
+
+def _cancel_plan_rows(
+    conn: sa.Connection, kind: str, raw: RawTable, allowed: tuple[str, ...] | None, user: audit.Actor | str | None
+) -> None:
+    """A results sheet's rows marked 未开展 mark their saved plan rows cancelled (within ``allowed``, and only rows
+    with no results stored): the reporting view then counts them as not held rather than not reported."""
+    keys = sorted({str(p.value) for p in raw.notes if p.code == "cancelled" and p.value})
+    if kind != "sessions" or not keys:
+        return
+    held = sa.exists().where(
+        sessions.c.session_id == plan_rows.c.session_id, sessions.c.district == plan_rows.c.district
+    )
+    stmt = plan_rows.update().where(plan_rows.c.session_id.in_(keys), ~held, plan_rows.c.status.is_(None))
+    if (inside := areas.sql(plan_rows.c.district, allowed)) is not None:
+        stmt = stmt.where(inside)
+    by = getattr(user, "user", user)
+    conn.execute(stmt.values(status="cancelled", status_at=dt.datetime.now(dt.UTC), status_by=str(by or "")[:64]))
 
 
 def _row_streets(conn: sa.Connection, kind: str, rows: pd.DataFrame, new_sites: pd.DataFrame | None) -> pd.Series:

@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.geo import areas
-from dashboard.core.reports import periods
+from dashboard.core.reports import freshness, periods
 from dashboard.core.storage.schema import sessions
 
 _Query = TypeVar("_Query", bound="sa.Select[*tuple[Any, ...]]")
@@ -143,9 +143,15 @@ def change(now: float, before: float) -> float | None:
 
 
 def compare(
-    engine: sa.Engine, comparison: periods.Comparison, district: str | tuple[str, ...] | None = None
+    engine: sa.Engine,
+    period: periods.Period,
+    district: str | tuple[str, ...] | None = None,
+    dates: freshness.Freshness | None = None,
 ) -> pd.DataFrame:
-    """Each headline total for the period, the same days a year earlier (同比) and the period before (环比).
+    """Each headline total for the period, the same days a year earlier (同比) and the period before (环比), like
+    for like: each district is read up to its own data date (:mod:`freshness`), in the period and in both
+    comparisons alike, so a district that reports late shows no fall. A district with nothing reported in the
+    period yet counts in none of the three.
 
     Returns
     -------
@@ -153,10 +159,16 @@ def compare(
         One row per :data:`KPI_FIELDS` entry: ``metric, current, year_before, previous, yoy, pop`` where ``yoy``
         and ``pop`` are relative changes (None when the earlier total is 0).
     """
-    now, yb, prev = (
-        totals(engine, district=district, date_from=a, date_to=b)
-        for a, b in (comparison.current, comparison.year_before, comparison.previous)
-    )
+    dates = dates if dates is not None else freshness.data_dates(engine, district)
+    now, yb, prev = ({m: 0 for m in KPI_FIELDS} for _ in range(3))
+    for day, codes in dates.groups().items():
+        if day < period.start:
+            continue
+        windows = periods.compare(period, day)
+        where = areas.within_districts(district, codes)
+        for sums, (a, b) in zip((now, yb, prev), (windows.current, windows.year_before, windows.previous), strict=True):
+            for m, value in totals(engine, district=where, date_from=a, date_to=b).items():
+                sums[m] += value
     return pd.DataFrame(
         [
             {

@@ -76,6 +76,7 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
                 "applications_high": _optional(getattr(r, "applications_high", None)),
                 "learn": bool(getattr(r, "learn", False)),
                 "reason": r.reason,
+                "team_name": _team_name(getattr(r, "team_name", None)),
             }
             for i, r in enumerate(plan.itertuples())
         ]
@@ -84,6 +85,10 @@ def save(engine: sa.Engine, plan: pd.DataFrame, name: str, request: dict, user: 
         if user is not None and not isinstance(user, str):
             audit.record(conn, user, "plan_saved", codes, plan_id=int(plan_id), name=name[:200], sessions=len(rows))
     return int(plan_id)
+
+
+def _team_name(value: object) -> str | None:
+    return printable(str(value)).strip()[:40] or None if isinstance(value, str) else None
 
 
 def _optional(value: float | None) -> float | None:
@@ -112,6 +117,12 @@ def list_plans(engine: sa.Engine, district: str | tuple[str, ...] | None = None)
             columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"],
         )
     return rows_within(frame, district).drop(columns=["districts"])
+
+
+def name_of(engine: sa.Engine, plan_id: int) -> str | None:
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(plans.c.name).where(plans.c.id == plan_id)).scalar()
+    return None if found is None else str(found)
 
 
 def plan_areas(engine: sa.Engine, plan_id: int) -> set[tuple[str, str | None]] | None:
@@ -150,8 +161,17 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
             plan_rows.c.learn,
             plan_rows.c.reason,
             plan_rows.c.done,
+            plan_rows.c.team_name,
+            plan_rows.c.status,
+            plan_rows.c.status_note,
+            plan_rows.c.street_code,
+            sites.c.lat,
+            sites.c.lon,
+            sessions.c.staff,
             sessions.c.consultations,
             sessions.c.applications,
+            sessions.c.members_joined,
+            sessions.c.notes,
         )
         .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
         .join(
@@ -173,8 +193,70 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     return frame
 
 
-def review(engine: sa.Engine, plan_id: int, within: areas.Where = None) -> tuple[pd.DataFrame, dict]:
+STATES = {
+    "reported": ("已填报", "reported"),
+    "cancelled": ("未开展", "not held"),
+    "overdue": ("未填报", "not reported"),
+    "today": ("今天", "today"),
+    "upcoming": ("未到期", "upcoming"),
+}
+
+
+def states(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """``frame`` (plan rows with ``date``, ``reported`` and ``status``) with each row's ``state``: reported, cancelled
+    (未开展), overdue (held before today, no results yet), today, or upcoming; and ``overdue_days``."""
+    out = frame.copy()
+    days = pd.to_datetime(out["date"]).dt.date
+    cancelled = out["status"].eq("cancelled") if "status" in out else pd.Series(False, index=out.index)
+    reported = out["reported"].astype(bool)
+    out["state"] = "upcoming"
+    out.loc[days == today, "state"] = "today"
+    out.loc[days < today, "state"] = "overdue"
+    out.loc[cancelled & ~reported, "state"] = "cancelled"
+    out.loc[reported, "state"] = "reported"
+    out["overdue_days"] = [(today - d).days if s == "overdue" else 0 for d, s in zip(days, out["state"], strict=True)]
+    return out
+
+
+def progress_text(counts: dict[str, int], lang: str = "zh") -> str:
+    """ "9 / 12：1 未开展，2 未填报": reported of planned, then what is missing, in a planner's words."""
+    planned = sum(counts.values())
+    parts = [
+        f"{counts[k]} {STATES[k][0 if lang == 'zh' else 1]}" for k in ("cancelled", "overdue", "today") if counts.get(k)
+    ]
+    head = f"{counts.get('reported', 0)} / {planned}"
+    if not parts:
+        return head
+    return head + ("：" + "，".join(parts) if lang == "zh" else ": " + ", ".join(parts))
+
+
+def set_status(engine: sa.Engine, row_ids: Iterable[int], status: str | None, by: str, note: str | None = None) -> int:
+    """Mark saved plan rows cancelled (未开展, ``status="cancelled"``) or clear the mark (None); a row whose results
+    are stored is never marked cancelled. Returns how many rows changed."""
+    ids = [int(i) for i in row_ids]
+    if status not in (None, "cancelled") or not ids:
+        return 0
+    held = sa.exists().where(
+        sessions.c.session_id == plan_rows.c.session_id, sessions.c.district == plan_rows.c.district
+    )
+    stmt = plan_rows.update().where(plan_rows.c.id.in_(ids))
+    if status == "cancelled":
+        stmt = stmt.where(~held)
+    values = {
+        "status": status,
+        "status_at": dt.datetime.now(dt.UTC) if status else None,
+        "status_by": by[:64] if status else None,
+        "status_note": printable(note)[:200] if status and note else None,
+    }
+    with engine.begin() as conn:
+        return int(conn.execute(stmt.values(**values)).rowcount or 0)
+
+
+def review(
+    engine: sa.Engine, plan_id: int, within: areas.Where = None, today: dt.date | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Plan against actual: each session's expectation and 80% interval beside its uploaded result, and totals.
+    Each row has its ``state`` on ``today`` (:func:`states`); the summary's ``states`` counts them.
 
     Returns the rows (with ``actual`` and ``covered``: the actual result within the interval) and a summary over the
     sessions whose results are in: how many, expected and actual totals, the share inside their intervals, and what
@@ -184,8 +266,8 @@ def review(engine: sa.Engine, plan_id: int, within: areas.Where = None) -> tuple
     """
     frame = rows(engine, plan_id)
     if frame.empty:
-        return frame, {"planned": 0, "reported": 0}
-    frame = frame.rename(columns={"applications": "actual"})
+        return frame, {"planned": 0, "reported": 0, "states": {}}
+    frame = states(frame, today or dt.date.today()).rename(columns={"applications": "actual"})
     reported = frame[frame["actual"].notna()]
     low = pd.to_numeric(reported["applications_low"], errors="coerce")
     high = pd.to_numeric(reported["applications_high"], errors="coerce")
@@ -198,6 +280,8 @@ def review(engine: sa.Engine, plan_id: int, within: areas.Where = None) -> tuple
         "actual": int(reported["actual"].sum()),
         "coverage": float(inside.dropna().astype(bool).mean()) if low.notna().any() else None,
         "learning": int(frame["learn"].sum()),
+        # what became of every planned session: "9 / 12：1 未开展，2 未填报"
+        "states": {k: int((frame["state"] == k).sum()) for k in STATES},
     }
     if len(reported):
         summary["habit"] = _habit_estimate(engine, frame, len(reported), within)

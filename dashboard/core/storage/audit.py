@@ -49,6 +49,9 @@ ACTIONS = {
     "service_add": ("新增服务包", "added a service package"),
     "service_change": ("修改服务包", "changed a service package"),
     "moved": ("迁移记录归属", "moved a record"),
+    "roster_changed": ("修改人员名单", "changed a roster"),
+    "field_link": ("小组填报链接", "team lead's link"),
+    "field_report": ("现场填报", "reported from the field"),
     "denied": ("被拒绝", "was refused"),
 }
 

@@ -194,6 +194,8 @@ targets = sa.Table(
     sa.CheckConstraint("value >= 0", name="non_negative"),
 )
 
+PLAN_KINDS = ("worker", "visits")  # a stall plan (职工沟通会) or an enterprise visit plan (企业沟通会)
+
 plans = sa.Table(
     "plans",
     metadata,
@@ -203,6 +205,7 @@ plans = sa.Table(
     sa.Column("created_by", sa.String(64)),
     sa.Column("request", sa.Text, nullable=False),  # the planner's inputs, as JSON
     sa.Column("districts", sa.Text),  # its rows' street codes, else adcodes, comma-separated: who may see it
+    sa.Column("kind", sa.String(10), nullable=False, server_default="worker"),
 )
 
 plan_rows = sa.Table(
@@ -215,7 +218,7 @@ plan_rows = sa.Table(
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("start_time", sa.Time, nullable=False),
     sa.Column("end_time", sa.Time, nullable=False),
-    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64)),  # a stall plan's row; a visit plan's row names an enterprise instead
     sa.Column("district", sa.String(6), nullable=False),
     sa.Column("street_code", sa.String(9), index=True),
     sa.Column("expected_applications", sa.Float),
@@ -225,6 +228,50 @@ plan_rows = sa.Table(
     sa.Column("applications_low", sa.Float),
     sa.Column("applications_high", sa.Float),
     sa.Column("learn", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("team_name", sa.String(40)),  # the roster's team the plan assigned (team_members.team)
+    # a visit plan's row: the enterprise, its place in the day's route, P(founding) and the members expected
+    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("route_order", sa.Integer),
+    sa.Column("probability", sa.Float),
+    sa.Column("expected_members", sa.Float),
+    # reported: a session (or visit) stored under the row's key; cancelled (未开展) is recorded here, with who and why
+    sa.Column("status", sa.String(16)),
+    sa.Column("status_at", sa.DateTime(timezone=True)),
+    sa.Column("status_by", sa.String(64)),
+    sa.Column("status_note", sa.String(200)),
+)
+
+# A district's or a street union's staff (personal data: read and exported only by that area's planners and
+# admins, deletable, every change audited). A team is the roster's name for a group (小组); a plan assigns teams by
+# it. street_code is set for a street union's roster.
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("district", sa.String(6), nullable=False, index=True),
+    sa.Column("street_code", sa.String(9), index=True),
+    sa.Column("team", sa.String(40), nullable=False),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("phone", sa.String(30)),
+    sa.Column("lead", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64)),
+)
+
+# A team lead's link to their team's sessions of one saved plan: a random token (only its SHA-256 kept), which
+# expires and can be revoked. It reads that team's rows and reports their results, nothing else.
+field_links = sa.Table(
+    "field_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("team", sa.Integer, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(64)),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
 )
 
 ROLES = ("admin", "leadership", "planner")

@@ -1,0 +1,114 @@
+"""Reporting you can see: for each week and team, the sessions planned, reported, not yet reported (and how long
+overdue) and cancelled (未开展), over every saved plan within an area; and the list of what is still unreported.
+
+A planned session is *reported* once a session is stored under its key (from an upload or a team lead's phone),
+*cancelled* when the results sheet or the phone said 未开展, *overdue* when its day has passed without either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dashboard.core.geo import areas
+from dashboard.core.reports import plans as plans_mod
+from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
+
+COLUMNS = (
+    "row_id",
+    "plan_id",
+    "plan_name",
+    "team",
+    "team_name",
+    "date",
+    "start_time",
+    "end_time",
+    "site_name",
+    "district",
+    "street_code",
+    "session_id",
+    "status",
+    "status_note",
+    "applications",
+)
+
+
+def rows(engine: sa.Engine, where: areas.Where, first: dt.date, last: dt.date, today: dt.date) -> pd.DataFrame:
+    """Every saved plan row within ``where`` dated ``first``-``last``, with its ``state`` and ``overdue_days`` on
+    ``today`` (:func:`plans.states`) and ``team_label`` (the roster's team name, else the plan's team number)."""
+    query = (
+        sa.select(
+            plan_rows.c.id.label("row_id"),
+            plan_rows.c.plan_id,
+            plans.c.name.label("plan_name"),
+            plan_rows.c.team,
+            plan_rows.c.team_name,
+            plan_rows.c.date,
+            plan_rows.c.start_time,
+            plan_rows.c.end_time,
+            sites.c.name.label("site_name"),
+            plan_rows.c.district,
+            plan_rows.c.street_code,
+            plan_rows.c.session_id,
+            plan_rows.c.status,
+            plan_rows.c.status_note,
+            sessions.c.applications,
+        )
+        .join(plans, plans.c.id == plan_rows.c.plan_id)
+        .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
+        .join(
+            sessions,
+            (sessions.c.session_id == plan_rows.c.session_id) & (sessions.c.district == plan_rows.c.district),
+            isouter=True,
+        )
+        .where(plan_rows.c.date.between(first, last))
+        .order_by(plan_rows.c.date, plan_rows.c.plan_id, plan_rows.c.team, plan_rows.c.start_time)
+    )
+    if (inside := areas.sql(plan_rows.c.district, where)) is not None:
+        query = query.where(inside)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(COLUMNS))
+    frame["reported"] = frame["applications"].notna()
+    frame = plans_mod.states(frame, today)
+    frame["team_label"] = [
+        name if isinstance(name, str) and name else f"#{plan} 第{team}组"
+        for name, plan, team in zip(frame["team_name"], frame["plan_id"], frame["team"], strict=True)
+    ]
+    days = pd.to_datetime(frame["date"])
+    frame["week"] = (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.date
+    for column in ("start_time", "end_time"):
+        frame[column] = [t.strftime("%H:%M") if hasattr(t, "strftime") else str(t)[:5] for t in frame[column]]
+    return frame
+
+
+def by_week_and_team(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per week (its Monday) and team: planned, reported, cancelled, overdue (with the most days overdue), due
+    today, upcoming; newest week first, the teams with most overdue first."""
+    if frame.empty:
+        return pd.DataFrame(
+            columns=["week", "team_label", "planned", *plans_mod.STATES, "most_overdue_days", "progress_zh"]
+        )
+    counts = (
+        frame.pivot_table(index=["week", "team_label"], columns="state", values="row_id", aggfunc="count", fill_value=0)
+        .reindex(columns=list(plans_mod.STATES), fill_value=0)
+        .reset_index()
+    )
+    counts["planned"] = counts[list(plans_mod.STATES)].sum(axis=1)
+    most = frame.groupby(["week", "team_label"])["overdue_days"].max().rename("most_overdue_days").reset_index()
+    out = counts.merge(most, on=["week", "team_label"])
+    out["progress_zh"] = [
+        plans_mod.progress_text({k: int(r[k]) for k in plans_mod.STATES}, "zh") for _, r in out.iterrows()
+    ]
+    out["progress_en"] = [
+        plans_mod.progress_text({k: int(r[k]) for k in plans_mod.STATES}, "en") for _, r in out.iterrows()
+    ]
+    return out.sort_values(["week", "overdue", "team_label"], ascending=[False, False, True]).reset_index(drop=True)
+
+
+def unreported(frame: pd.DataFrame) -> pd.DataFrame:
+    """The sessions still waiting for results (held before today, or today), oldest first: what a team is asked
+    for."""
+    waiting = frame[frame["state"].isin(["overdue", "today"])]
+    return waiting.sort_values(["date", "team_label", "start_time"]).reset_index(drop=True)
