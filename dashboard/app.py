@@ -34,27 +34,31 @@ VIEWS = Path(__file__).parent / "views"
 
 
 def pages_for(current) -> list:
-    """The pages of the caller's role: leadership reads and exports but never writes, and lands on the KPIs; only
-    admins manage."""
-    leader = not current.can_write
+    """The pages of the caller's role: leadership reads and exports but never writes; only admins manage."""
     pages = [
-        st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=not leader, url_path="map"),
+        st.Page(VIEWS / "map.py", title=t("地图", "Map"), icon=":material/map:", default=True),
         st.Page(VIEWS / "plan.py", title=t("计划", "Plan"), icon=":material/event:", url_path="plan"),
         st.Page(
             VIEWS / "enterprises.py", title=t("企业", "Enterprises"), icon=":material/domain:", url_path="enterprises"
         ),
+        st.Page(VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi"),
         st.Page(
-            VIEWS / "kpi.py", title=t("指标", "KPIs"), icon=":material/monitoring:", url_path="kpi", default=leader
+            VIEWS / "reporting.py", title=t("填报", "Reporting"), icon=":material/fact_check:", url_path="reporting"
         ),
+        st.Page(VIEWS / "teams.py", title=t("小组", "Teams"), icon=":material/groups:", url_path="teams"),
         st.Page(VIEWS / "upload.py", title=t("上传", "Upload"), icon=":material/upload_file:", url_path="upload"),
         st.Page(VIEWS / "model.py", title=t("模型", "Model"), icon=":material/model_training:", url_path="model"),
         st.Page(VIEWS / "admin.py", title=t("管理", "Admin"), icon=":material/admin_panel_settings:", url_path="admin"),
     ]
-    hidden = {"plan", "upload", "admin"} if not current.can_write else ({"admin"} if current.role != ADMIN else set())
+    hidden = (
+        {"plan", "upload", "admin", "teams"}
+        if not current.can_write
+        else ({"admin"} if current.role != ADMIN else set())
+    )
     return [p for p in pages if p.url_path not in hidden]
 
 
-PAGE_PATHS = ("map", "plan", "enterprises", "kpi", "upload", "model", "admin")
+PAGE_PATHS = ("plan", "enterprises", "kpi", "reporting", "teams", "upload", "model", "admin")
 
 
 def run() -> None:
@@ -75,7 +79,13 @@ def run() -> None:
         auth.sidebar(current)
         training_notice(current)
     try:
-        st.navigation(pages_for(current)).run()
+        pages = pages_for(current)
+        page = st.navigation(pages)
+        if not st.session_state.get("landed"):  # the first page of a session: a leader lands on the KPIs
+            st.session_state["landed"] = True
+            if not current.can_write and page.url_path == pages[0].url_path:
+                st.switch_page(next(p for p in pages if p.url_path == "kpi"))
+        page.run()
     except PermissionDenied as refused:  # the core refused a read or write outside the caller's scope
         st.error(refused.text(lang()))
 

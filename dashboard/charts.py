@@ -67,3 +67,45 @@ def monthly(frame: pd.DataFrame, value: str, title: str) -> alt.LayerChart | alt
         )
     )
     return alt.layer(solid, dashed, points).properties(height=260)
+
+
+REPORTING_COLOURS = {
+    "reported": "#2e8b57",
+    "cancelled": "#9aa5b1",
+    "overdue": "#c0392b",
+    "today": "#e67e22",
+    "upcoming": "#aac8e4",
+}
+
+
+def reporting(weekly: pd.DataFrame) -> alt.Chart:
+    """One bar per week and team, split by what became of its sessions: reported, not held, not reported, today,
+    upcoming; the newest weeks first."""
+    from dashboard.core.reports.plans import STATES
+
+    rows = []
+    for r in weekly.itertuples(index=False):
+        label = f"{r.week:%m-%d} · {r.team_label}"
+        for key in REPORTING_COLOURS:
+            rows.append({"row": label, "state": t(*STATES[key]), "count": int(getattr(r, key)), "key": key})
+    frame = pd.DataFrame(rows)
+    order = list(dict.fromkeys(frame["row"])) if len(frame) else []
+    names = [t(*STATES[k]) for k in REPORTING_COLOURS]
+    return (
+        alt.Chart(frame[frame["count"] > 0] if len(frame) else frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", stack="zero", title=t("场次", "Sessions"), axis=alt.Axis(format="d", tickMinStep=1)),
+            y=alt.Y("row:N", sort=order, title=None),
+            color=alt.Color(
+                "state:N",
+                title=None,
+                scale=alt.Scale(domain=names, range=list(REPORTING_COLOURS.values())),
+                # a legend on top takes its height from the bars (Streamlit sizes the whole chart): at the side
+                legend=alt.Legend(orient="right"),
+            ),
+            order=alt.Order("key:N"),
+            tooltip=[alt.Tooltip("row:N", title=t("周 · 小组", "Week · team")), "state:N", "count:Q"],
+        )
+        .properties(height=max(90, 26 * len(order) + 40))
+    )

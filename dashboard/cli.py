@@ -221,27 +221,31 @@ def cmd_enterprises_export(args) -> int:
 
 
 def cmd_move(args) -> int:
-    """Move a site or an enterprise to another district or street (admin): see access.move_record."""
+    """Move sites or enterprises to another district or street (admin): see access.move_record."""
     engine = _engine()
+    scope = _scope(args, engine)
     kind = "site" if args.what == "sites" else "enterprise"
-    try:
-        moved = access.move_record(engine, _scope(args, engine), kind, args.key, args.district, args.street)
-    except LookupError:
-        print(_say(f"没有这条记录：{args.key}", f"no such record: {args.key}", args.lang), file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    before, after = (areas.name(areas.finest(*m) or "", "zh") for m in (moved.before, moved.after))
-    before_en, after_en = (areas.name(areas.finest(*m) or "", "en") for m in (moved.before, moved.after))
-    print(
-        _say(
-            f"{moved.key} 已从{before}迁到{after}，随之迁移 {moved.followed} 条记录。",
-            f"{moved.key} moved from {before_en} to {after_en}, with {moved.followed} rows that follow it.",
-            args.lang,
+    failed = 0
+    for key in args.keys:
+        try:
+            moved = access.move_record(engine, scope, kind, key, args.district, args.street)
+        except LookupError:
+            print(_say(f"没有这条记录：{key}", f"no such record: {key}", args.lang), file=sys.stderr)
+            failed += 1
+            continue
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        before, after = (areas.name(areas.finest(*m) or "", "zh") for m in (moved.before, moved.after))
+        before_en, after_en = (areas.name(areas.finest(*m) or "", "en") for m in (moved.before, moved.after))
+        print(
+            _say(
+                f"{moved.key} 已从{before}迁到{after}，随之迁移 {moved.followed} 条记录。",
+                f"{moved.key} moved from {before_en} to {after_en}, with {moved.followed} rows that follow it.",
+                args.lang,
+            )
         )
-    )
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_enterprises_forget(args) -> int:
@@ -636,6 +640,18 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _out_arg(value: str) -> Path:
+    """An --out file that can be written: its folder exists and it is not a folder itself (checked before anything
+    is read or audited, so a wrong path costs nothing)."""
+    path = Path(value)
+    if path.is_dir() or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"无法写入 {value}：请给出一个已存在文件夹中的文件名 / "
+            f"cannot write {value}: name a file in an existing folder"
+        )
+    return path
+
+
 def _period_arg(value: str) -> periods.Period:
     try:
         return periods.parse(value)
@@ -723,7 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_import, what=what)
         if what == "enterprises":
             p = group.add_parser("export", help="the register within your districts (.xlsx or .csv, Chinese headers)")
-            p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+            p.add_argument("--out", type=_out_arg, required=True, help="FILE.xlsx or FILE.csv")
             p.add_argument("--district", type=_district_arg)
             p.set_defaults(func=cmd_enterprises_export)
             p = group.add_parser("forget", help="delete the head's name and contact of these enterprises (PIPL)")
@@ -734,7 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "move",
                 help=f"move one of the {what} (and the rows that follow it) to another district or street (admin)",
             )
-            p.add_argument("key", help="site id" if what == "sites" else "credit code or register id")
+            p.add_argument("keys", nargs="+", help="site ids" if what == "sites" else "credit codes or register ids")
             p.add_argument("--district", required=True, help="朝阳区, 朝阳 or 110105")
             p.add_argument("--street", help="a street or township of that district (default: none)")
             p.set_defaults(func=cmd_move, what=what)
@@ -778,7 +794,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="sessions already arranged (site_id, date, start_time, end_time): not repeated, their saturation counted",
     )
-    p.add_argument("--out", help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
+    p.add_argument("--out", type=_out_arg, help="write the plan as CSV (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("visits", help="plan which enterprises staff should visit next (企业沟通会), as CSV")
@@ -787,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--staff", type=int, required=True, help="how many staff visit")
     p.add_argument("--per-day", type=int, default=4, help="visits per person per working day (default 4)")
     p.add_argument("--district", type=_district_arg, help="only enterprises in this district")
-    p.add_argument("--out", required=True, help="the CSV to write (UTF-8 with BOM, opens in Excel)")
+    p.add_argument("--out", type=_out_arg, required=True, help="the CSV to write (UTF-8 with BOM, opens in Excel)")
     p.set_defaults(func=cmd_visits)
 
     group = sub.add_parser(
@@ -849,7 +865,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="statistics as .xlsx or CSV (formula-safe), within your districts")
     p.add_argument("what", choices=("districts", "monthly", "sites"))
-    p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+    p.add_argument("--out", type=_out_arg, required=True, help="FILE.xlsx or FILE.csv")
     p.add_argument("--district", type=_district_arg)
     p.add_argument("--from", dest="date_from", type=dt.date.fromisoformat)
     p.add_argument("--to", dest="date_to", type=dt.date.fromisoformat)
@@ -857,7 +873,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="the one-page leader's report for a period, as PDF or Excel")
     p.add_argument("--period", required=True, type=_period_arg, help="2023, 2023Q1, 2023-04 or 2023-01-01..2023-03-31")
-    p.add_argument("--out", required=True, help="FILE.pdf or FILE.xlsx")
+    p.add_argument("--out", type=_out_arg, required=True, help="FILE.pdf or FILE.xlsx")
     p.add_argument("--district", type=_district_arg, help="朝阳区, 朝阳 or 110105 (default: all you may read)")
     p.set_defaults(func=cmd_report)
     return parser
@@ -880,3 +896,9 @@ def main(argv: list[str] | None = None) -> int:
         problem = exc if isinstance(exc, db.StorageProblem) else db.explain(exc)
         print(_say(problem.zh, problem.en, lang), file=sys.stderr)
         return 4
+    except OSError as exc:  # a file that could not be read or written (full disk, no permission): said in words
+        if os.environ.get("OUTREACH_DEBUG"):
+            raise
+        where = exc.filename or ""
+        print(_say(f"无法读写文件 {where}：{exc.strerror}", f"cannot read or write {where}: {exc.strerror}", lang))
+        return 1

@@ -59,6 +59,8 @@ ALLOWED = {
 DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail", "value", "session"}
 # credit codes and register ids, enterprise names, and a service package's English name (the admin edits it)
 DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}
+# a plan's directions: map apps' addresses, shown as a link text ("在地图应用中打开"), never read
+DATA_COLUMNS |= {"导航"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary)\[")  # markdown colour, not text
 CODE = re.compile(

@@ -17,6 +17,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PLAN_HEADERS_ZH = {
     "team": "小组",
+    "team_name": "小组名称",
     "date": "日期",
     "start_time": "开始时间",
     "end_time": "结束时间",

@@ -61,10 +61,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "too_many_sites": (
         ERROR,
-        "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过每区上限 {limit} 个。"
+        "{value}已有 {label} 个点位，本文件将再新建 {rows} 个，超过上限 {limit} 个。"
         "请核对点位编号和名称（同一点位请用同一编号），或请管理员调整上限。",
-        "{value} already has {label_en} sites and this file would add {rows}, more than the limit of {limit} per "
-        "district. Check the site ids and names (one site, one id), or ask an admin to raise the limit.",
+        "{value} already has {label_en} sites and this file would add {rows}, more than its limit of {limit}. "
+        "Check the site ids and names (one site, one id), or ask an admin to raise the limit.",
     ),
     "no_header": (
         ERROR,
@@ -401,6 +401,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "The site id '{value}' is already used by another area's site: this row was not imported. Give the site "
         "another id (for instance with your district's or street's short name in front), or ask an administrator; "
         "tick 'skip rows with errors' to import the other rows.",
+    ),
+    "credit_code_other_area": (
+        ERROR,
+        "统一社会信用代码“{value}”由{label}的登记机关发放，{label}不在您负责的范围内，这一行没有导入。"
+        "如这家企业确已迁到本区，请联系系统管理员导入或迁移（管理 → 归属迁移）；"
+        "其余各行可以勾选“跳过有错误的行”后导入。",
+        "Credit code '{value}' was issued by {label_en}'s registration office, outside your area: this row was not "
+        "imported. If the enterprise has moved to your district, ask an administrator to import or move it (Admin → "
+        "Move a record); tick 'skip rows with errors' to import the other rows.",
     ),
     "credit_code_other_district": (
         WARNING,

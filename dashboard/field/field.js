@@ -102,7 +102,14 @@
       text: s.reported ? t(["更正并保存", "Correct and save"]) : t(["保存", "Save"]) });
     form.appendChild(save);
     form.addEventListener("submit", (event) => { event.preventDefault(); submit(s, form); });
-    node.appendChild(form);
+    if (s.date === view.today || pending || (notes[s.key] && notes[s.key].problems)) {
+      node.appendChild(form);
+    } else { // another day's form folds away, so a week of sessions fits a thumb's scroll
+      const fold = el("details", {}, el("summary", { class: "fold",
+        text: s.reported ? t(["查看或更正结果", "See or correct the results"]) : t(["填报这一场", "Enter this session's results"]) }));
+      fold.appendChild(form);
+      node.appendChild(fold);
+    }
     const shown = notes[s.key];
     if (shown && shown.problems && shown.problems.length) {
       const list = el("ul", { class: "problems" });

@@ -1,8 +1,10 @@
 """计划 Plan: where and when each team should hold worker sessions next, with reasons; download and save."""
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from typing import cast
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -10,9 +12,10 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import areas, maps
+from dashboard.core.geo import areas, maps, navigation
 from dashboard.core.recommender import planner
-from dashboard.core.reports import ics
+from dashboard.core.reports import ics, team_sheet
+from dashboard.core.reports.plans import progress_text
 from dashboard.i18n import lang, lang_key, md_escape, t
 
 st.title(t("计划", "Plan"))
@@ -32,7 +35,27 @@ with st.form("plan_form"):
     c1, c2, c3, c4 = st.columns(4)
     start = c1.date_input(t("第一天", "First day"), next_monday, key="plan_start")
     days = c2.number_input(t("天数", "Days"), 1, 31, 7, key="plan_days")
-    teams = c3.number_input(t("小组数", "Teams"), 1, 50, 4, key="plan_teams")
+    roster_teams = access.team_names(eng, me)
+    if roster_teams:  # the roster's teams, by name: the plan, its sheets and the phone page say who goes
+        c3.metric(t("小组", "Teams"), len(roster_teams), border=False)
+        chosen_teams = st.multiselect(
+            t("派出的小组", "Teams to send"),
+            roster_teams,
+            default=roster_teams[:4],
+            key="plan_team_names",
+            help=t("名单在“小组”页维护。", "Rosters are kept on the Teams page."),
+        )
+        teams = max(len(chosen_teams), 1)
+    else:
+        chosen_teams = []
+        teams = c3.number_input(
+            t("小组数", "Teams"),
+            1,
+            50,
+            4,
+            key="plan_teams",
+            help=t("在“小组”页建好名单后，这里可按名字选派小组。", "With a roster on the Teams page, pick by name."),
+        )
     per_team = c4.number_input(t("每组每天场次", "Sessions per team per day"), 1, 4, 1, key="plan_per_team")
     c5, c6, c7 = st.columns([1, 2, 1])
     length = c5.select_slider(
@@ -149,8 +172,29 @@ if submitted:
         )
         st.stop()
     with st.spinner(t("正在排计划……", "Planning...")):
-        result, messages = access.recommend(eng, me, request, loaded)
+        result, messages = access.recommend(eng, me, request, loaded, chosen_teams)
     st.session_state["plan_result"] = (result, messages, request)
+
+
+preferred_app = navigation.preferred(st.context.headers.get("User-Agent", ""))
+
+
+def team_labels(frame: pd.DataFrame) -> list[str]:
+    """Each row's team as people call it: the roster's name, else 第k组."""
+    names = frame["team_name"] if "team_name" in frame else pd.Series(None, index=frame.index)
+    return [
+        name if isinstance(name, str) and name else t(f"第{int(team)}组", f"Team {int(team)}")
+        for name, team in zip(names, frame["team"], strict=True)
+    ]
+
+
+def public_origin() -> str:
+    """The address team leads' phones reach this server at: OUTREACH_PUBLIC_URL, else what this browser used."""
+    configured = os.environ.get("OUTREACH_PUBLIC_URL", "").strip().rstrip("/")
+    if configured:
+        return configured
+    parts = urlsplit(st.context.url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def history_text(n: int, mean) -> str:
@@ -163,7 +207,7 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
     """The plan as planners read it: whole people, the interval, the site's own record, and directions."""
     return pd.DataFrame(
         {
-            t("小组", "Team"): result["team"],
+            t("小组", "Team"): team_labels(result),
             t("日期", "Date"): result["date"],
             t("时间", "Time"): result["start_time"] + "–" + result["end_time"],
             t("点位", "Site"): result["site_name"],
@@ -178,7 +222,8 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
             ],
             t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
             t("导航", "Directions"): [
-                planner.directions(a, b) for a, b in zip(result["lat"], result["lon"], strict=True)
+                navigation.links(a, b, name).get(preferred_app)
+                for a, b, name in zip(result["lat"], result["lon"], result["site_name"], strict=True)
             ],
         }
     )
@@ -216,7 +261,7 @@ if "plan_result" in st.session_state:
             },
         )
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
-        coords["team_label"] = t("第", "Team ") + coords["team"].astype(str) + t("组", "")
+        coords["team_label"] = team_labels(coords)
         coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]
         m = maps.base_map()
         maps.plan_layer(
@@ -231,11 +276,12 @@ if "plan_result" in st.session_state:
         ).add_to(m)
         maps.fit(m, coords["lat"], coords["lon"])  # the plan's sites, not the whole city
         st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
+        legend_names = dict(zip(coords["team"].astype(int), coords["team_label"], strict=True))
         map_widgets.legend(
             t("小组", "Teams"),
             [
-                (maps.TEAM_COLOURS[(team - 1) % len(maps.TEAM_COLOURS)], t(f"第{team}组", f"Team {team}"))
-                for team in sorted(int(x) for x in result["team"].unique())
+                (maps.TEAM_COLOURS[(team - 1) % len(maps.TEAM_COLOURS)], legend_names[team])
+                for team in sorted(legend_names)
             ],
         )
 
@@ -254,24 +300,31 @@ if "plan_result" in st.session_state:
             key="plan_csv",
         )
         with d3.popover(t("各组打印表和日历", "Team sheets and calendars")):
+            st.caption(
+                t(
+                    "保存计划后，打印表上会有组长手机填报的二维码。",
+                    "Once the plan is saved, each sheet carries the team lead's QR code for the phone page.",
+                )
+            )
             for team in sorted(result["team"].unique()):
+                label = legend_names[int(team)]
 
                 def team_ics(team=team) -> bytes:
                     return ics.team_calendar(result, int(team))
 
-                def team_sheet(team=team) -> bytes:
+                def sheet(team=team, label=label) -> bytes:
                     title = t(f"{request.start} 起的计划", f"Plan from {request.start}")
-                    return planner.team_sheet_html(coords, int(team), title, lang()).encode("utf-8")
+                    return team_sheet.html_sheet(coords, int(team), title, lang(), label).encode("utf-8")
 
                 st.download_button(
-                    t(f"第{team}组 打印表", f"Team {team} sheet to print"),
-                    team_sheet,
+                    t(f"{label} 打印表", f"{label}: sheet to print"),
+                    sheet,
                     file_name=f"team{team}_{request.start}.html",
                     mime="text/html",
                     key=f"plan_sheet_{team}",
                 )
                 st.download_button(
-                    t(f"第{team}组 日历（.ics）", f"Team {team} calendar (.ics)"),
+                    t(f"{label} 日历（.ics）", f"{label}: calendar (.ics)"),
                     team_ics,
                     file_name=f"team{team}_{request.start}.ics",
                     mime="text/calendar",
@@ -304,6 +357,68 @@ else:
         key="saved_plan",
     )
     rows = access.plan_rows(eng, me, int(plan_id))
+    with st.expander(
+        t("组长手机填报：链接、二维码和打印表", "Team leads' phones: links, QR codes and sheets"), expanded=True
+    ):
+        st.caption(
+            t(
+                "每个小组一个链接：组长用手机打开（或扫打印表上的二维码），就能看到本组今天和本周的场次、导航，"
+                "并在现场填报咨询、申请、发展会员人数（网络中断时先存在手机上，恢复后自动发送）。"
+                "链接在计划最后一天后 3 天失效，可随时收回。",
+                "One link per team: the team lead opens it on a phone (or scans the QR code on the printed sheet) to "
+                "see the team's sessions today and this week, get directions and enter the results on the spot (kept "
+                "on the phone while offline, sent when the connection returns). A link stops working 3 days after "
+                "the plan's last day and can be revoked at any time.",
+            )
+        )
+        origin = public_origin()
+        plan_title = saved.set_index("id").loc[plan_id, "name"]
+        labels = dict(zip(rows["team"].astype(int), team_labels(rows), strict=False))
+        for team in sorted(labels):
+            held = st.session_state.get(f"field_link_{plan_id}_{team}")
+            c_name, c_button = st.columns([3, 1])
+            c_name.markdown(f"**{md_escape(labels[team])}**")
+            if c_button.button(
+                t("新链接", "New link") if held else t("生成链接", "Make a link"), key=f"field_make_{plan_id}_{team}"
+            ):
+                _, token = access.field_link(eng, me, int(plan_id), team)
+                held = f"{origin}/field/{token}"
+                st.session_state[f"field_link_{plan_id}_{team}"] = held
+            if held:
+                q1, q2 = st.columns([1, 3])
+                q1.image(team_sheet.qr_png(held), width=150)
+                q2.code(held, language=None)
+                q2.download_button(
+                    t("打印表（含二维码）", "Sheet to print (with the QR code)"),
+                    team_sheet.html_sheet(rows, team, str(plan_title), lang(), labels[team], held).encode("utf-8"),
+                    file_name=f"plan{plan_id}_team{team}.html",
+                    mime="text/html",
+                    key=f"field_sheet_{plan_id}_{team}",
+                )
+        links = access.field_link_list(eng, me, int(plan_id))
+        if len(links):
+            live = links[links["live"]]
+            st.caption(
+                t(
+                    f"本计划已发出 {len(links)} 个链接，其中 {len(live)} 个有效"
+                    "（链接只显示一次：丢了就生成新的，并收回旧的）。",
+                    f"{len(links)} links made for this plan, {len(live)} still working (a link is shown once: if "
+                    "it is lost, make a new one and revoke the old).",
+                )
+            )
+            revoke = st.selectbox(
+                t("收回链接", "Revoke a link"),
+                [None, *live["id"].tolist()],
+                format_func=lambda i: (
+                    t("（选择要收回的链接）", "(choose a link to revoke)")
+                    if i is None
+                    else f"#{i} · {labels.get(int(live.set_index('id').at[i, 'team']), '')}"
+                ),
+                key=f"field_revoke_{plan_id}",
+            )
+            if revoke is not None and st.button(t("收回", "Revoke"), key=f"field_revoke_go_{plan_id}"):
+                access.revoke_field_link(eng, me, int(revoke))
+                st.success(t("已收回：这个链接不能再打开。", "Revoked: the link no longer opens."))
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
     rows["session_id"] = rows["session_id"].fillna("")  # not yet reported: an empty cell, not "None"
     how = st.segmented_control(
@@ -340,14 +455,11 @@ else:
         ticks = dict(zip(edited["id"], edited["done"], strict=True))
     else:  # a checkbox per session, big enough for a thumb, grouped by day; one team at a time if chosen
         team_numbers = sorted(int(x) for x in rows["team"].dropna().unique())
+        tick_names = dict(zip(rows["team"].astype(int), team_labels(rows), strict=False))
         tick_team = st.selectbox(
             t("小组", "Team"),
             [0, *team_numbers],
-            format_func=lambda k: (
-                ("全部小组" if shown_lang == "zh" else "All teams")
-                if k == 0
-                else (f"第 {k} 组" if shown_lang == "zh" else f"Team {k}")
-            ),
+            format_func=lambda k: ("全部小组" if shown_lang == "zh" else "All teams") if k == 0 else tick_names[k],
             key=lang_key(f"ticks_team_{plan_id}"),
         )
         mine = rows if tick_team == 0 else rows[rows["team"] == tick_team]
@@ -367,16 +479,24 @@ else:
                     if pd.isna(r.expected_applications)
                     else t(f" · 预计 {int(r.expected_applications)} 人", f" · expect {int(r.expected_applications)}")
                 )
+                who = (
+                    r.team_name
+                    if isinstance(r.team_name, str) and r.team_name
+                    else t(f"第 {r.team} 组", f"team {r.team}")
+                )
                 ticks[int(r.id)] = st.checkbox(
-                    f"{r.start_time}–{r.end_time} · {md_escape(r.site_name)} · {t(f'第 {r.team} 组', f'team {r.team}')}"
-                    f"{expected}",
+                    f"{r.start_time}–{r.end_time} · {md_escape(r.site_name)} · {md_escape(who)}{expected}",
                     value=bool(r.done),
                     key=f"tick_{plan_id}_{r.id}",
                 )
     b1, b2 = st.columns(2)
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):
-        access.set_done(eng, me, ticks)
+        ahead = access.set_done(eng, me, ticks)
         st.success(t("已保存。", "Saved."))
+        if ahead:
+            st.warning(
+                t(f"{ahead} 场还没到日子，不能勾选完成。", f"{ahead} sessions lie ahead and cannot be ticked done.")
+            )
     b2.download_button(
         t(
             "下载结果登记表（Excel，填好后在“上传”页导入）",
@@ -391,6 +511,15 @@ else:
 
     review, summary = access.plan_review(eng, me, int(plan_id))
     st.markdown(t("**计划与实际**", "**Plan against actual**"))
+    if summary.get("states"):
+        st.markdown(
+            t("已填报 ", "Reported ") + f"**{progress_text(summary['states'], shown_lang)}**",
+            help=t(
+                "未开展：结果表或组长手机标为未开展；未填报：日子已过还没有结果；今天：今天的场次还没有结果。",
+                "Not held: marked so on the results sheet or the phone; not reported: the day has passed without "
+                "results; today: today's sessions without results yet.",
+            ),
+        )
     if not summary.get("reported"):
         st.caption(
             t(

@@ -41,7 +41,9 @@ def visible_texts(at) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("page", ["map", "plan", "enterprises", "kpi", "upload", "model", "admin"])
+@pytest.mark.parametrize(
+    "page", ["map", "plan", "enterprises", "kpi", "reporting", "teams", "upload", "model", "admin"]
+)
 def test_no_english_on_any_page_in_chinese(app, setup, page):
     import sqlalchemy as sa
 

@@ -235,6 +235,8 @@ def test_model_page_shows_the_backtest_against_baselines(app):
         ("plan", "Plan"),
         ("enterprises", "Enterprises"),
         ("kpi", "KPIs"),
+        ("reporting", "Reporting"),
+        ("teams", "Teams"),
         ("upload", "Upload"),
         ("model", "Model"),
         ("admin", "Admin"),

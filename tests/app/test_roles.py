@@ -14,20 +14,22 @@ from dashboard.core.storage import audit
 from .conftest import APP, open_page, sign_in
 
 CHAOYANG = Scope("chaoyang", "planner", ("110105",))
-PAGES = ["map", "plan", "enterprises", "kpi", "upload", "model", "admin"]
+PAGES = ["map", "plan", "enterprises", "kpi", "reporting", "teams", "upload", "model", "admin"]
 TITLES = {
     "map": "地图",
     "plan": "计划",
     "enterprises": "企业",
     "kpi": "指标",
+    "reporting": "填报情况",
+    "teams": "小组",
     "upload": "上传",
     "model": "模型",
     "admin": "管理",
 }
 ALLOWED = {
     "admin": set(PAGES),
-    "leader": {"map", "enterprises", "kpi", "model"},
-    "chaoyang": {"map", "plan", "enterprises", "kpi", "upload", "model"},
+    "leader": {"map", "enterprises", "kpi", "reporting", "model"},  # no names or phones: no Teams page
+    "chaoyang": {"map", "plan", "enterprises", "kpi", "reporting", "teams", "upload", "model"},
 }
 
 

@@ -31,22 +31,37 @@ def _register(*rows: str) -> bytes:
     return ("统一社会信用代码,企业名称,所属区,员工数,建会状态\n" + "".join(r + "\n" for r in rows)).encode()
 
 
+def _street_register(*rows: str) -> bytes:
+    return ("统一社会信用代码,企业名称,所属区,街道乡镇,员工数,建会状态\n" + "".join(r + "\n" for r in rows)).encode()
+
+
 @pytest.fixture
 def claimed(engine):
-    """建外's planner registered 海淀's code under 建外 and recorded a visit to it."""
-    report = access.import_enterprises(
-        engine, STREET, _register(f"{HAIDIAN_CODE},海淀的企业,朝阳区,400,未建会"), "r.csv"
-    )
+    """An admin registered 海淀's code under 建外 (a mistake, or an enterprise that moved), and 建外 visited it."""
+    data = _street_register(f"{HAIDIAN_CODE},海淀的企业,朝阳区,建外,400,未建会")
+    report = access.import_enterprises(engine, ADMIN, data, "r.csv")
     assert report.status == "written", report.problems
     visit = f"企业编号,走访日期,沟通结果\n{HAIDIAN_CODE},2026-06-01,已沟通\n"
     assert access.import_visits(engine, STREET, visit.encode(), "v.csv", today=TODAY).status == "written"
     return engine, report
 
 
-def test_a_code_issued_in_another_district_is_registered_with_a_warning(claimed):
-    _, report = claimed
+def test_a_code_issued_in_another_district_is_an_admins_warning_and_a_planners_skippable_error(claimed):
+    engine, report = claimed
     [warned] = [p for p in report.problems if p.code == "credit_code_other_district"]
     assert warned.row == 2 and "海淀区" in warned.text("zh") and "Haidian" in warned.text("en")
+    # a planner cannot hold another district's codes (a claim in bulk before that district imports its register)
+    codes = [f"91110108MA01HD0{i:02d}" for i in range(10, 14)]
+    codes = [c + credit_code.check_character(c) for c in codes]
+    own = "91110105MA01CY010" + credit_code.check_character("91110105MA01CY010")
+    rows = [f"{c},海淀企业{i},朝阳区,建外,300,未建会" for i, c in enumerate(codes)]
+    data = _street_register(*rows, f"{own},本区企业,朝阳区,建外,50,未建会")
+    for dry_run in (True, False):
+        refused = access.import_enterprises(engine, STREET, data, "claim.csv", skip_invalid=True, dry_run=dry_run)
+        assert [p.code for p in refused.errors] == ["credit_code_other_area"] * 4 and refused.rejected == 4
+    assert set(access.enterprise_register(engine, STREET)["enterprise_id"]) == {HAIDIAN_CODE, own}
+    error = refused.errors[0]
+    assert "海淀区" in error.text("zh") and "管理员" in error.text("zh") and error.column == "统一社会信用代码"
     assert credit_code.division(HAIDIAN_CODE) == "110108"
     assert credit_code.division(CITY_CODE) is None  # issued by the city: says nothing about the district
     assert credit_code.division("91110103MA01HD009A"[:17] + credit_code.check_character("91110103MA01HD009")) == (
@@ -132,6 +147,10 @@ def test_the_command_line_moves_a_record_for_an_administrator_only(claimed, monk
     monkeypatch.setattr(cli, "_engine", lambda: engine)
     assert cli.main(["--lang", "zh", "enterprises", "move", HAIDIAN_CODE, "--district", "海淀区"]) == 0
     assert "已从朝阳区建外街道迁到海淀区" in capsys.readouterr().out
+    assert (
+        cli.main(["--lang", "en", "enterprises", "move", HAIDIAN_CODE, HAIDIAN_CODE.lower(), "--district", "朝阳"]) == 0
+    )
+    assert capsys.readouterr().out.count("moved from") == 2  # several keys at once
     assert cli.main(["--lang", "en", "sites", "move", "NO-SUCH", "--district", "海淀区"]) == 1
     assert "no such record" in capsys.readouterr().err
     access.add_user(engine, ADMIN, "cy", "planner", "a-long-password-1", districts=["朝阳区"])

@@ -129,6 +129,9 @@ def test_an_import_queues_a_retrain_as_the_page_does_and_every_job_answers_in_wo
         (("kpi", "--period", "0001-01-01..9999-12-31"), 2, "a period looks like"),
         (("report", "--period", "0001-01-01..9999-12-31", "--out", str(tmp_path / "r.pdf")), 2, "a period looks"),
         (("kpi", "--period", "2026-12-01..2026-11-01"), 2, "a period looks like"),
+        (("report", "--period", "2026", "--out", str(tmp_path / "no" / "r.xlsx")), 2, "name a file in an existing"),
+        (("report", "--period", "2026", "--out", str(tmp_path)), 2, "name a file in an existing folder"),
+        (("export", "sites", "--out", "/nonexistent/x.csv"), 2, "name a file in an existing folder"),
     ):
         done = cli("--lang", "en", *args)
         assert done.returncode == code and words in done.stdout + done.stderr, done.stdout + done.stderr

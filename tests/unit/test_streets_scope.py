@@ -399,3 +399,73 @@ def test_a_street_planners_plan_review_compares_with_its_own_streets_habit(world
     assert mine["reported"] == 1 and mine["habit"] == 10
     _, district = access.plan_review(world, CHAOYANG, plan_id)  # the district's planner: the district's habit
     assert district["habit"] == 20
+
+
+CHAOWAI_PLANNER = Scope("cw", "planner", streets=(CHAOWAI,))
+SITE_HEADER = "点位编号,点位名称,所属区,街道乡镇,纬度,经度,点位类型,周边职工数\n"
+
+
+def test_an_id_worked_out_from_another_areas_name_cannot_be_typed_to_learn_it_exists(world):
+    from dashboard.core.intake.validate import IdRule, site_id_for
+
+    # 朝外's planner names a site without an id; its id is keyed with the installation's secret
+    mine = SITE_HEADER + ",朝外秘密点,朝阳区,朝外,39.92,116.44,park,10\n"
+    assert access.import_sites(world, CHAOWAI_PLANNER, mine.encode(), "m.csv").status == "written"
+    again = access.import_sites(world, CHAOWAI_PLANNER, mine.encode(), "m2.csv")
+    assert (again.inserted, again.unchanged) == (0, 1)  # named again: the same site, found by its name
+    computable = [
+        site_id_for("110105", "朝外秘密点", IdRule(namespaces={"110105": CHAOWAI})),
+        site_id_for("110105", "朝外秘密点"),
+        site_id_for("110105", "没有这个点"),
+    ]
+    answers = []
+    for guess in computable:  # 建外's planner types each id it can compute: every one answers as a new site
+        text = SITE_HEADER + f"{guess},猜,朝阳区,建外,39.905,116.455,park,1\n"
+        answers.append(_answer(access.import_sites(world, STREET, text.encode(), "g.csv", dry_run=True)))
+        with pytest.raises(PermissionDenied) as refused:
+            access.site_history(world, STREET, guess)
+        assert refused.value.zh.startswith("没有这个点位")
+    assert answers[0] == answers[1] == answers[2] and answers[0][0] == "dry_run"
+
+
+def test_a_plan_follows_its_sites_when_they_move_street_or_district(world):
+    plan = pd.DataFrame(
+        {
+            "team": [1],
+            "date": [dt.date(2026, 6, 1)],
+            "start_time": ["12:00"],
+            "end_time": ["13:30"],
+            "site_id": ["JW-1"],
+            "district": ["朝阳区"],
+            "expected_applications": [4.0],
+            "reason": ["r"],
+        }
+    )
+    plan_id = access.save_plan(world, STREET, plan, "建外计划", {})
+    fixed = SITE_HEADER + "JW-1,建外SOHO,朝阳区,朝外,39.905,116.455,office,800\n"  # the district corrects its street
+    assert access.import_sites(world, CHAOYANG, fixed.encode(), "fix.csv").status == "written"
+    assert plan_id not in set(access.list_plans(world, STREET)["id"])
+    assert plan_id in set(access.list_plans(world, CHAOWAI_PLANNER)["id"])
+    assert access.plans_overview(world, STREET)["reported"] == 0
+    # a site corrected into another district takes its sessions' district along (not only their street)
+    two = Scope("two", "planner", ("110105", "110108"))
+    moved = SITE_HEADER + "JW-1,建外SOHO,海淀区,中关村,39.98,116.31,office,800\n"
+    assert access.import_sites(world, two, moved.encode(), "move.csv").status == "written"
+    with world.connect() as conn:
+        assert conn.execute(sa.select(sessions.c.district).where(sessions.c.site_id == "JW-1")).scalar() == "110108"
+    assert access.totals(world, CHAOYANG)["applications"] == 20  # 朝外's only: 建外's session left with its site
+
+
+def test_a_street_union_cannot_fill_its_districts_site_quota(world, monkeypatch):
+    monkeypatch.setenv("OUTREACH_MAX_SITES_PER_STREET", "3")
+    many = SITE_HEADER + "".join(f"JWX-{i},建外{i},朝阳区,建外,39.905,116.455,retail,10\n" for i in range(5))
+    refused = access.import_sites(world, STREET, many.encode(), "j.csv", dry_run=True)
+    [full] = refused.errors
+    assert full.code == "too_many_sites" and "朝阳区建外街道已有 1 个点位" in full.zh  # the street's count, not 朝阳's
+    theirs = SITE_HEADER + "CWX-1,朝外新点,朝阳区,朝外,39.92,116.44,retail,10\n"
+    assert access.import_sites(world, CHAOYANG, theirs.encode(), "c.csv").status == "written"
+
+
+def test_the_street_ranking_asked_for_by_a_streets_own_code_holds_that_street(world):
+    assert list(access.street_stats(world, STREET, JIANWAI)["code"]) == [JIANWAI]
+    assert list(access.street_stats(world, STREET, "110105")["code"]) == [JIANWAI]

@@ -166,7 +166,10 @@ def street_stats(
     """One row per street of ``district`` the caller may read (all of them for the district's planners, admin and
     leadership; a street planner's own): the ranking inside a district."""
     where = _guard(engine, scope, lambda: scope.readable(district), what="streets", district=district)
-    return queries.street_stats(engine, district[:6], date_from, date_to, within=None if where == district else where)
+    # a district asked for by a caller who holds it whole reads every street; anything narrower (a street's own code,
+    # a street planner's district read as their streets) stays within what the scope allows
+    whole = where == district and len(district) == 6
+    return queries.street_stats(engine, district[:6], date_from, date_to, within=None if whole else where)
 
 
 def plan_area(engine: sa.Engine, scope: Scope, street: str, *, neighbours: bool = False) -> tuple[str, ...]:
@@ -206,8 +209,8 @@ def monthly(
 def site_history(engine: sa.Engine, scope: Scope, site_id: str) -> pd.DataFrame:
     stored = queries.site_area(engine, site_id)
 
-    def check() -> None:
-        if stored is not None and not scope.covers_row(*stored):
+    def check() -> None:  # a site that does not exist and one of another area get the same answer
+        if stored is None or not scope.covers_row(*stored):
             raise _not_found("点位", "site")
 
     _guard(engine, scope, check, what="site_history", site_id=site_id)
@@ -291,6 +294,7 @@ def plans_overview(engine: sa.Engine, scope: Scope) -> dict:
     """Every saved plan the caller may read, against its uploaded results: sessions, totals, interval coverage."""
     totals = {"reported": 0, "expected": 0.0, "actual": 0, "inside": 0, "with_interval": 0}
     for plan_id in list_plans(engine, scope)["id"]:
+        _plan_in_scope(engine, scope, int(plan_id))  # listed from its rows as they are now: within the caller's area
         rows, summary = plans.review(engine, int(plan_id), scope.areas)
         if not summary.get("reported"):
             continue
@@ -735,8 +739,9 @@ def save_plan(engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, re
     return plans.save(engine, plan, name, request, user=scope)
 
 
-def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> None:
-    """Tick saved plan rows off (or on again); every row must exist and lie within the caller's districts."""
+def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool], today: dt.date | None = None) -> int:
+    """Tick saved plan rows off (or on again); every row must exist and lie within the caller's districts. A
+    session whose day has not come is not ticked: returns how many such ticks were refused."""
     found = plans.row_areas(engine, row_ids_done)
 
     def check():
@@ -745,8 +750,9 @@ def set_done(engine: sa.Engine, scope: Scope, row_ids_done: dict[int, bool]) -> 
             raise _not_found("场次", "plan session")
 
     _guard(engine, scope, check, what="plan_done", rows=sorted(int(i) for i in row_ids_done)[:20])
-    plans.set_done(engine, row_ids_done)
+    refused = plans.set_done(engine, row_ids_done, today)
     audit.record(engine, scope, "plan_done", areas.touched(found.values()), rows=len(row_ids_done))
+    return refused
 
 
 def set_targets(engine: sa.Engine, scope: Scope, year: int, values: dict, district: str | None = None) -> None:

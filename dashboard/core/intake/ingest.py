@@ -33,9 +33,11 @@ from dashboard.core.intake.tabular import (
 from dashboard.core.intake.validate import (
     CONTACT_FIELDS,
     ENTERPRISE_FIELDS,
-    Namespaces,
+    IdRule,
     Validation,
+    enterprise_id_for,
     set_aside,
+    site_id_for,
     validate_enterprises,
     validate_sessions,
     validate_sites,
@@ -53,6 +55,7 @@ from dashboard.core.storage.schema import (
     sites,
     uploads,
 )
+from dashboard.core.storage.settings import id_secret
 from dashboard.core.text import printable
 
 _KEY_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
@@ -236,15 +239,49 @@ def _size_problem(data: bytes, limit: int | None) -> Problem | None:
     return problem("file_too_large", value=mb(len(data)), label=mb(limit))
 
 
-def _namespaces(allowed: tuple[str, ...] | None) -> Namespaces | None:
-    """Where a street union derives the ids of rows named without one: its streets in each district it holds in
-    part (see :func:`validate.namespace_of`); None for whoever holds whole districts."""
+def _id_rule(conn: sa.Connection, allowed: tuple[str, ...] | None) -> IdRule:
+    """How this caller's rows named without an id get one (:class:`validate.IdRule`): keyed with the installation's
+    secret, and for a street union within its streets in each district it holds in part."""
     whole, parts = areas.split(allowed) if allowed is not None else ([], [])
     by_district: dict[str, list[str]] = {}
     for code in parts:
         if areas.district_of(code) not in whole:
             by_district.setdefault(areas.district_of(code), []).append(code)
-    return {d: "+".join(sorted(c)) for d, c in by_district.items()} or None
+    return IdRule(id_secret(conn), {d: "+".join(sorted(c)) for d, c in by_district.items()})
+
+
+def _named_as_stored(
+    conn: sa.Connection, kind: str, rows: pd.DataFrame, allowed: tuple[str, ...] | None, rule: IdRule
+) -> None:
+    """Register rows named without an id take the id of the one stored row of their district with that name that
+    the caller may read (ids worked out another way before, or by another caller of the area), in place; a name
+    of another area is never looked at."""
+    if kind not in ("sites", "enterprises") or rows.empty:
+        return
+    table, key, name_col = (
+        (sites, "site_id", sites.c.name) if kind == "sites" else (enterprises, "enterprise_id", enterprises.c.name)
+    )
+    make = site_id_for if kind == "sites" else enterprise_id_for
+    derived = rows[key] == [
+        make(d or "", n, rule) for d, n in zip(rows["district"].fillna(""), rows["name"], strict=True)
+    ]
+    if kind == "enterprises":
+        derived &= rows["credit_code"].isna()
+    if not derived.any():
+        return
+    names = sorted(set(rows.loc[derived, "name"].astype(str)))
+    query = sa.select(table.c[key], table.c.district, table.c.street_code, name_col).where(name_col.in_(names))
+    if (inside := areas.sql(table.c.district, allowed)) is not None:
+        query = query.where(inside)
+    stored = pd.DataFrame(conn.execute(query).all(), columns=["id", "district", "street_code", "name"])
+    if stored.empty:
+        return
+    unique = stored.groupby(["district", "name"]).filter(lambda g: len(g) == 1)
+    by_name = {(d, n): i for i, d, n in zip(unique["id"], unique["district"], unique["name"], strict=True)}
+    for i in rows.index[derived]:
+        found = by_name.get((rows.at[i, "district"], str(rows.at[i, "name"])))
+        if found is not None:
+            rows.at[i, key] = found
 
 
 def _step_aside(conn: sa.Connection, kind: str, rows: pd.DataFrame, allowed: tuple[str, ...] | None) -> None:
@@ -443,26 +480,68 @@ def _taken(
     return found
 
 
+def _issued_elsewhere(
+    kind: str, raw: RawTable, validation: Validation, allowed: tuple[str, ...] | None, skip: set[int]
+) -> list[Problem]:
+    """A planner's register rows whose credit code was issued in a Beijing district outside their area, as row
+    errors (the rows leave ``validation.rows``; an administrator imports or moves such an enterprise).
+
+    Codes are public: without this, an area could register another district's enterprises before that district
+    does and hold them (:func:`_taken`). The code's district (:func:`credit_code.division`) is where it was
+    issued, not always where the enterprise is, so admins get a warning only.
+    """
+    rows = validation.rows
+    if allowed is None or kind != "enterprises" or rows.empty:
+        return []
+    held = set(areas.districts_in(allowed) or ())
+    issued = rows["credit_code"].map(lambda c: credit_code.division(c) if isinstance(c, str) else None)
+    hit = rows[issued.notna() & ~issued.isin(held) & ~rows["_row"].isin(skip)]
+    if hit.empty:
+        return []
+    shown = raw.headers.get("credit_code", "credit_code")
+    found = [
+        problem(
+            "credit_code_other_area",
+            row=int(r),
+            column=shown,
+            value=c,
+            label=districts.name(issued[i]),
+            label_en=districts.name(issued[i], "en"),
+        )
+        for i, r, c in zip(hit.index, hit["_row"], hit["credit_code"], strict=True)
+    ]
+    validation.rows = rows.drop(index=hit.index).reset_index(drop=True)
+    validation.rejected_rows |= set(hit["_row"].astype(int))
+    validation.problems += found
+    return found
+
+
 def max_sites_per_district() -> int:
     """The most sites a district may hold (``OUTREACH_MAX_SITES_PER_DISTRICT``, default 5,000)."""
     return int(os.environ.get("OUTREACH_MAX_SITES_PER_DISTRICT", "5000"))
 
 
-def _site_capacity(conn: sa.Connection, new_districts: pd.Series) -> Problem | None:
-    """A file-level error when the new sites would take a district past :func:`max_sites_per_district`."""
-    limit = max_sites_per_district()
-    stored: dict[str, int] = dict(
-        conn.execute(sa.select(sites.c.district, sa.func.count()).group_by(sites.c.district)).all()
-    )
-    for code, n in new_districts.value_counts().items():
-        if stored.get(code, 0) + n > limit:
-            return problem(
-                "too_many_sites",
-                value=districts.name(code),
-                label=f"{stored.get(code, 0):,}",
-                limit=f"{limit:,}",
-                rows=f"{n:,}",
-            )
+def max_sites_per_street() -> int:
+    """The most sites a street union may hold in one of its streets (``OUTREACH_MAX_SITES_PER_STREET``, default
+    1,000): a street cannot fill its district's quota for the others."""
+    return int(os.environ.get("OUTREACH_MAX_SITES_PER_STREET", "1000"))
+
+
+def _site_capacity(conn: sa.Connection, created: pd.DataFrame, allowed: tuple[str, ...] | None) -> Problem | None:
+    """A file-level error when the new sites would take a district past :func:`max_sites_per_district`, or a street
+    union's streets past :func:`max_sites_per_street` each. The message counts only the caller's own area."""
+    whole, parts = areas.split(allowed) if allowed is not None else ([], [])
+    for code, new in created.groupby("district"):
+        mine = [p for p in parts if areas.district_of(p) == code and code not in whole]
+        if mine:  # a street union: its streets' sites, against its streets' share
+            query = sa.select(sa.func.count()).select_from(sites).where(sites.c.street_code.in_(mine))
+            limit, shown = max_sites_per_street() * len(mine), areas.names(mine)
+        else:
+            query = sa.select(sa.func.count()).select_from(sites).where(sites.c.district == code)
+            limit, shown = max_sites_per_district(), districts.name(str(code))
+        stored = int(conn.execute(query).scalar() or 0)
+        if stored + len(new) > limit:
+            return problem("too_many_sites", value=shown, label=f"{stored:,}", limit=f"{limit:,}", rows=f"{len(new):,}")
     return None
 
 
@@ -569,7 +648,7 @@ def import_sessions(
         # sites the importer may read, so another area's site name reads as a new one
         known = _known_sites(conn)
         known["readable"] = areas.mask(known, allowed)
-        return validate_sessions(raw, known, today, _namespaces(allowed))
+        return validate_sessions(raw, known, today, _id_rule(conn, allowed))
 
     return _write(
         engine,
@@ -606,7 +685,7 @@ def import_sites(
         "sites",
         data,
         file_name,
-        lambda raw, namespaces: validate_sites(raw, districts.boundaries(), namespaces),
+        lambda raw, ids: validate_sites(raw, districts.boundaries(), ids),
         coords=coords,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -797,7 +876,7 @@ def _import_register(
     kind: str,
     data: bytes,
     file_name: str,
-    validate: Callable[[RawTable, Namespaces | None], Validation],
+    validate: Callable[[RawTable, IdRule], Validation],
     *,
     coords: str,
     dry_run: bool,
@@ -814,7 +893,9 @@ def _import_register(
         return raw
     if coords == "gcj02":
         _to_wgs84(raw)  # before validation, so the range and district checks see WGS-84
-    validation = validate(raw, _namespaces(allowed))
+    with engine.begin() as conn:  # the key of worked-out ids (validation runs outside the write's transaction)
+        rule = _id_rule(conn, allowed)
+    validation = validate(raw, rule)
     return _write(
         engine,
         kind,
@@ -965,7 +1046,13 @@ def _write_once(
         outside = _scope_problems(raw, allowed)
         refused = {p.row for p in outside if p.row is not None}
         _step_aside(conn, kind, validation.rows, allowed)
+        if kind in ("sites", "enterprises"):
+            _named_as_stored(conn, kind, validation.rows, allowed, _id_rule(conn, allowed))
         report.problems += _taken(conn, kind, raw, validation, allowed, skip=refused)
+        if elsewhere := _issued_elsewhere(kind, raw, validation, allowed, skip=refused):
+            hit = {p.row for p in elsewhere}  # the row's warning about the same code says less than its error
+            kept = [p for p in report.problems if not (p.code == "credit_code_other_district" and p.row in hit)]
+            report.problems = kept + elsewhere
         outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip=refused)
         outside += _street_scope(conn, kind, raw, validation, allowed, skip={p.row for p in outside if p.row})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
@@ -1047,7 +1134,7 @@ def _write_once(
                 index=rows.index,
             )
         created = new_sites if kind == "sessions" else rows[is_new.to_numpy()] if kind == "sites" else rows.iloc[:0]
-        if len(created) and (full := _site_capacity(conn, created["district"])):
+        if len(created) and (full := _site_capacity(conn, created, allowed)):
             report.problems.insert(0, full)  # the map and the planner of a district must stay usable
             return report
         report.inserted = int(is_new.sum())
@@ -1136,16 +1223,20 @@ def _row_areas(conn: sa.Connection, kind: str, rows: pd.DataFrame, new_sites: pd
 
 
 def _follow_streets(conn: sa.Connection, kind: str, rows: pd.DataFrame) -> None:
-    """Sessions and plan rows take their site's street, visits their enterprise's: scope reads a row's own street,
-    so a site or enterprise given (or moved to) a street takes its rows along. ``rows`` are those written."""
-    if kind == "sites":
+    """Sessions and plan rows take their site's street and district, visits their enterprise's street: scope reads a
+    row's own area, so a site or enterprise given (or moved to) a street takes its rows along. ``rows`` are those
+    written."""
+    if kind == "sites":  # the site's district too: a site corrected into another district takes its rows along
         ids = rows["site_id"].dropna().unique().tolist()
-        of_site = sa.select(sites.c.street_code).where(sites.c.site_id == sessions.c.site_id).scalar_subquery()
-        of_plan_site = sa.select(sites.c.street_code).where(sites.c.site_id == plan_rows.c.site_id).scalar_subquery()
-        for i in range(0, len(ids), _KEY_CHUNK):
-            chunk = ids[i : i + _KEY_CHUNK]
-            conn.execute(sessions.update().where(sessions.c.site_id.in_(chunk)).values(street_code=of_site))
-            conn.execute(plan_rows.update().where(plan_rows.c.site_id.in_(chunk)).values(street_code=of_plan_site))
+        for table in (sessions, plan_rows):
+            mine = sites.c.site_id == table.c.site_id
+            street = sa.select(sites.c.street_code).where(mine).scalar_subquery()
+            district = sa.select(sites.c.district).where(mine).scalar_subquery()
+            for i in range(0, len(ids), _KEY_CHUNK):
+                chunk = ids[i : i + _KEY_CHUNK]
+                conn.execute(
+                    table.update().where(table.c.site_id.in_(chunk)).values(street_code=street, district=district)
+                )
     elif kind in ("enterprises", "visits"):
         ids = rows["enterprise_id"].dropna().unique().tolist()
         of_enterprise = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -309,22 +310,33 @@ def _digest(frame: pd.DataFrame) -> pd.Series:
     return hashed.map("{:016x}".format)
 
 
-def _site_id_for(district_code: str, name: str, namespace: str | None = None) -> str:
-    """The id of a site named without one: its district's (or ``namespace``'s, see :func:`namespace_of`) and name."""
-    return "S" + hashlib.sha1(f"{namespace or district_code}|{name}".encode()).hexdigest()[:10].upper()
+@dataclass(frozen=True)
+class IdRule:
+    """How ids are worked out for rows named without one (a site, an enterprise without a credit code).
 
-
-Namespaces = Mapping[str, str]  # district adcode -> the namespace of ids derived there (see namespace_of)
-
-
-def namespace_of(namespaces: Namespaces | None, district: object) -> str | None:
-    """Where ids derived from a row's name live: a district's own (None) for whoever holds the whole district, the
-    caller's streets there for a street union.
-
-    A street union's name that happens to be another street's row must get the answer a new name gets: with ids
-    derived in the district, the name would meet that row's id and tell it exists.
+    ``secret`` keys an HMAC, so an id cannot be computed from a name outside the server: typing the id another area's
+    row would get tells nothing about whether such a name exists there. ``namespaces`` maps a district's adcode to
+    the namespace ids are derived in there: a street union's streets, for a caller who holds the district only in
+    part (a street union's new name that is another street's row must get the answer any new name gets). Without a
+    secret (a test, a bench) ids are the plain hash they always were.
     """
-    return (namespaces or {}).get(district) if isinstance(district, str) else None
+
+    secret: bytes | None = None
+    namespaces: Mapping[str, str] = field(default_factory=dict)
+
+    def digest(self, district: str, text: str) -> str:
+        message = f"{self.namespaces.get(district) or district}|{text}".encode()
+        if self.secret:
+            return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:10].upper()
+        return hashlib.sha1(message).hexdigest()[:10].upper()
+
+
+PLAIN = IdRule()
+
+
+def site_id_for(district_code: str, name: str, rule: IdRule = PLAIN) -> str:
+    """The id of a site named without one: its district's (or its street union's) name, under ``rule``."""
+    return "S" + rule.digest(district_code, name)
 
 
 SET_ASIDE = ("example_row", "not_reported", "cancelled")
@@ -366,7 +378,7 @@ def validate_sessions(
     raw: RawTable,
     known_sites: pd.DataFrame | None = None,
     today: dt.date | None = None,
-    namespaces: Namespaces | None = None,
+    ids: IdRule = PLAIN,
 ) -> Validation:
     """Validate a sessions file.
 
@@ -379,8 +391,8 @@ def validate_sessions(
         site named without an id is looked up only among the readable ones (all when the column is missing).
     today : date, optional
         Dates after this are refused as "in the future" (default: today).
-    namespaces : mapping, optional
-        Where a new site's id is derived, by district (see :func:`namespace_of`).
+    ids : IdRule, optional
+        How a new site's id is worked out from its name (see :class:`IdRule`).
 
     Returns
     -------
@@ -443,7 +455,7 @@ def validate_sessions(
     no_id = (site_id == "") & (site_name != "")
     if no_id.any():
         keys = list(zip(district[no_id].fillna(""), site_name[no_id], strict=True))
-        resolved.loc[no_id] = [by_name.get(k) or _site_id_for(*k, namespace_of(namespaces, k[0])) for k in keys]
+        resolved.loc[no_id] = [by_name.get(k) or site_id_for(*k, ids) for k in keys]
     registered = _lookup(resolved, known_ids)
     exists = registered.notna()
     chk.flag((site_id != "") & ~exists & (site_name == ""), "unknown_site", "site_id")
@@ -515,9 +527,7 @@ def validate_sessions(
     return chk.result(good.reset_index(drop=True), new_sites.reset_index(drop=True))
 
 
-def validate_sites(
-    raw: RawTable, boundaries: gpd.GeoDataFrame | None = None, namespaces: Namespaces | None = None
-) -> Validation:
+def validate_sites(raw: RawTable, boundaries: gpd.GeoDataFrame | None = None, ids: IdRule = PLAIN) -> Validation:
     """Validate a sites file.
 
     Parameters
@@ -526,8 +536,8 @@ def validate_sites(
         The file as read with ``SITE_COLUMNS``.
     boundaries : GeoDataFrame, optional
         District boundaries; when given, coordinates outside their stated district are warned about.
-    namespaces : mapping, optional
-        Where the id of a site without one is derived, by district (see :func:`namespace_of`).
+    ids : IdRule, optional
+        How the id of a site without one is worked out from its name (see :class:`IdRule`).
     """
     chk = _Checker(raw)
     if chk.missing_columns(SITE_COLUMNS):
@@ -546,7 +556,7 @@ def validate_sites(
     site_id = chk.col("site_id")
     site_id = site_id.where(
         site_id != "",
-        [_site_id_for(d or "", n, namespace_of(namespaces, d)) for d, n in zip(district.fillna(""), name, strict=True)],
+        [site_id_for(d or "", n, ids) for d, n in zip(district.fillna(""), name, strict=True)],
     )
     if boundaries is not None and (lat.notna() & district.notna()).any():
         import geopandas as gpd
@@ -584,20 +594,19 @@ ENTERPRISE_FIELDS = tuple(c.name for c in enterprises.columns if c.name != "uplo
 CONTACT_FIELDS = tuple(c.name for c in enterprise_contacts.columns if c.name != "enterprise_id")
 
 
-def enterprise_id_for(district_code: str, name: str, namespace: str | None = None) -> str:
-    """The register id of an enterprise without a credit code: its district (or ``namespace``'s, see
-    :func:`namespace_of`) and (folded) name."""
+def enterprise_id_for(district_code: str, name: str, rule: IdRule = PLAIN) -> str:
+    """The register id of an enterprise without a credit code: its district's (or its street union's) folded name,
+    under ``rule``."""
     folded = " ".join(str(name).split())
-    digest = hashlib.sha1(f"{namespace or district_code}|{folded}".encode()).hexdigest()[:10].upper()
-    return f"E-{district_code}-{digest}"
+    return f"E-{district_code}-{rule.digest(district_code, folded)}"
 
 
-def validate_enterprises(raw: RawTable, namespaces: Namespaces | None = None) -> Validation:
+def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN) -> Validation:
     """Validate an enterprise register file.
 
     An enterprise is known by its 统一社会信用代码 (checked, check character included) when the file gives one,
-    else by the id the file gives it, else by district and name (in ``namespaces``, see :func:`namespace_of`); a
-    re-import updates it in place.
+    else by the id the file gives it, else by district and name (an id worked out under ``ids``); a re-import updates
+    it in place.
     """
     chk = _Checker(raw)
     if chk.missing_columns(ENTERPRISE_COLUMNS):
@@ -653,10 +662,7 @@ def validate_enterprises(raw: RawTable, namespaces: Namespaces | None = None) ->
     key = code.where(code != "", given)
     key = key.where(
         key != "",
-        [
-            enterprise_id_for(d or "", n, namespace_of(namespaces, d))
-            for d, n in zip(district.fillna(""), name, strict=True)
-        ],
+        [enterprise_id_for(d or "", n, ids) for d, n in zip(district.fillna(""), name, strict=True)],
     )
     rows = pd.DataFrame(
         {

@@ -6,7 +6,9 @@ a fall. Every comparison therefore reads each district up to its own data date (
 the months some district has not reported yet, and the pages and the report name the districts that are behind.
 
 A district counts as reporting when it has sessions within :data:`ACTIVE_WITHIN` of the newest data date: one
-silent for longer is not late, it has stopped, and it does not hold back every month since.
+silent for longer is not late, it has stopped, and it does not hold back every month since. A district whose last
+session lies within :data:`ON_TIME` of the newest one is taken as reported through that day: a few quiet days are
+days without sessions, not a late report (the sample's districts end between 10-22 and 10-31 for that reason alone).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dashboard.core.geo import areas, districts
 from dashboard.core.storage.schema import sessions
 
 ACTIVE_WITHIN = dt.timedelta(days=365)
+ON_TIME = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def data_dates(engine: sa.Engine, where: areas.Where = None) -> Freshness:
         for code, day in rows
         if code and day is not None
     }
-    return Freshness(found)
+    newest = max(found.values(), default=None)
+    return Freshness({code: newest if newest and newest - day <= ON_TIME else day for code, day in found.items()})
 
 
 def mark_months(frame: pd.DataFrame, dates: Freshness) -> pd.DataFrame:

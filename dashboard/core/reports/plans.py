@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import areas, districts
 from dashboard.core.intake.columns import SESSION_COLUMNS
-from dashboard.core.reports.kpi import in_districts, rows_within
+from dashboard.core.reports.kpi import in_districts
 from dashboard.core.storage import audit
 from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
 from dashboard.core.text import printable
@@ -96,27 +96,39 @@ def _optional(value: float | None) -> float | None:
 
 
 def list_plans(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Saved plans, newest first; with ``district`` (a tuple of adcodes) only plans wholly within them."""
+    """Saved plans, newest first; with ``district`` (area codes) only plans whose rows all lie within them.
+
+    Read from the rows as they are now, not from what they were when the plan was saved: a site corrected into
+    another street or moved to another district takes its plan rows along, and with them who may see the plan.
+    """
     q = (
         sa.select(
             plans.c.id,
             plans.c.name,
             plans.c.created_at,
             plans.c.created_by,
-            plans.c.districts,
+            plans.c.kind,
             sa.func.count(plan_rows.c.id).label("sessions"),
             sa.func.sum(sa.case((plan_rows.c.done, 1), else_=0)).label("done"),
         )
         .join(plan_rows, plan_rows.c.plan_id == plans.c.id, isouter=True)
-        .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.districts)
+        .group_by(plans.c.id, plans.c.name, plans.c.created_at, plans.c.created_by, plans.c.kind)
         .order_by(plans.c.id.desc())
     )
+    where = sa.select(plan_rows.c.plan_id, plan_rows.c.district, plan_rows.c.street_code).distinct()
     with engine.connect() as conn:
         frame = pd.DataFrame(
             conn.execute(q).mappings().all(),
-            columns=["id", "name", "created_at", "created_by", "districts", "sessions", "done"],
+            columns=["id", "name", "created_at", "created_by", "kind", "sessions", "done"],
         )
-    return rows_within(frame, district).drop(columns=["districts"])
+        located = conn.execute(where).all()
+    if district is None:
+        return frame
+    spans: dict[int, set[str]] = {}
+    for plan_id, d, street in located:
+        spans.setdefault(int(plan_id), set()).update(areas.touched([(d, street)]))
+    inside = [areas.record_within(spans.get(int(i), ()), district) for i in frame["id"]]
+    return frame[inside].reset_index(drop=True)
 
 
 def name_of(engine: sa.Engine, plan_id: int) -> str | None:
@@ -312,10 +324,18 @@ def _habit_estimate(engine: sa.Engine, plan: pd.DataFrame, sessions_count: int, 
     return float((top["total"] / top["n"]).sum())
 
 
-def set_done(engine: sa.Engine, row_ids_done: dict[int, bool]) -> None:
+def set_done(engine: sa.Engine, row_ids_done: dict[int, bool], today: dt.date | None = None) -> int:
+    """Tick rows off (or on again); a session whose day has not come cannot be ticked done. Returns how many ticks
+    were refused for that."""
+    today = today or dt.date.today()
+    refused = 0
     with engine.begin() as conn:
         for row_id, done in row_ids_done.items():
-            conn.execute(plan_rows.update().where(plan_rows.c.id == int(row_id)).values(done=bool(done)))
+            stmt = plan_rows.update().where(plan_rows.c.id == int(row_id))
+            if done:
+                stmt = stmt.where(plan_rows.c.date <= today)
+            refused += int(conn.execute(stmt.values(done=bool(done))).rowcount == 0 and bool(done))
+    return refused
 
 
 def results_template(engine: sa.Engine, plan_id: int) -> pd.DataFrame:

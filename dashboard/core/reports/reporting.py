@@ -112,3 +112,28 @@ def unreported(frame: pd.DataFrame) -> pd.DataFrame:
     for."""
     waiting = frame[frame["state"].isin(["overdue", "today"])]
     return waiting.sort_values(["date", "team_label", "start_time"]).reset_index(drop=True)
+
+
+def printable(frame: pd.DataFrame, team_column: str, lang: str = "zh") -> str:
+    """The unreported list as a page to print, one team per page (headers as the caller named them). Every value is
+    escaped: team and site names are user text."""
+    import html
+
+    title = "未填报清单" if lang == "zh" else "Still to report"
+    pages = []
+    for team, part in frame.groupby(team_column, sort=True):
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in part.columns if c != team_column)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for c, v in r.items() if c != team_column) + "</tr>"
+            for _, r in part.iterrows()
+        )
+        pages.append(
+            f"<section><h1>{html.escape(title)} · {html.escape(str(team))}</h1>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
+        )
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:1cm}}"
+        "table{border-collapse:collapse;width:100%;font-size:11pt}th,td{border:1px solid #444;padding:5px}"
+        "th{background:#eee}section{page-break-after:always}</style></head><body>" + "".join(pages) + "</body></html>"
+    )

@@ -258,6 +258,14 @@ team_members = sa.Table(
     sa.Column("created_by", sa.String(64)),
 )
 
+# Values of this installation the app keeps for itself, e.g. the secret ids of rows named without one are keyed with.
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
 # A team lead's link to their team's sessions of one saved plan: a random token (only its SHA-256 kept), which
 # expires and can be revoked. It reads that team's rows and reports their results, nothing else.
 field_links = sa.Table(

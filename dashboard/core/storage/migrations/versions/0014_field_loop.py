@@ -1,11 +1,14 @@
 """The field loop: rosters of named teams, a plan's rows carrying their team's name and what became of them
-(reported, or cancelled as 未开展), visit plans saved beside stall plans, and team leads' links.
+(reported, or cancelled as 未开展), visit plans saved beside stall plans, and team leads' links; and the
+installation's own settings (the key of ids worked out from names).
 
 Existing plans are stall plans; their rows keep their sites and have no status until results arrive.
 
 Revision ID: 0014
 Revises: 0013
 """
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -57,9 +60,17 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_field_links_plan_id", "field_links", ["plan_id"])
+    settings = op.create_table(
+        "settings",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    # the key of ids worked out from names (validate.IdRule): random per installation, never shown
+    op.bulk_insert(settings, [{"name": "id_secret", "value": secrets.token_hex(32)}])
 
 
 def downgrade() -> None:
+    op.drop_table("settings")
     op.drop_table("field_links")
     op.drop_table("team_members")
     with op.batch_alter_table("plan_rows") as batch:
