@@ -31,6 +31,8 @@ PAGES = {
     "/plan": "plan",
     "/enterprises": "enterprises",
     "/kpi": "kpi",
+    "/reporting": "reporting",
+    "/teams": "teams",
     "/upload": "upload",
     "/model": "model",
     "/admin": "admin",
@@ -67,7 +69,7 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | N
             page.wait_for_selector(IDLE, timeout=300_000)
             for language in langs:
                 for path in pages:
-                    if user != "admin" and path == "/admin":
+                    if (user != "admin" and path == "/admin") or (user == "leader" and path == "/teams"):
                         continue
                     page.goto(base + path)  # the kept sign-in opens deep links
                     page.wait_for_selector(IDLE, timeout=300_000)
@@ -85,6 +87,17 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | N
                         save.click()
                         page.wait_for_timeout(500)
                         page.wait_for_selector(IDLE, timeout=300_000)
+                    if path == "/plan" and language == "zh":  # a team lead's link, and the phone page it opens
+                        page.get_by_role("button", name="生成链接").first.click()
+                        page.wait_for_selector(IDLE, timeout=300_000)
+                        link = page.locator("[data-testid=stCode] code").first.inner_text().strip()
+                        field = context.new_page()
+                        field.goto(link)
+                        field.wait_for_selector(".card", timeout=60_000)
+                        target = out / f"{prefix}{language}_{size}_field.png"
+                        field.screenshot(path=str(target), full_page=True)
+                        saved.append(target)
+                        field.close()
                     if path in ("/", "/kpi"):
                         page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
                             "path.leaflet-interactive"

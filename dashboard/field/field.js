@@ -65,6 +65,41 @@
     return box.childNodes.length ? box : null;
   }
 
+  const OUTCOMES = [["held", "已沟通", "Met"], ["interested", "有意向", "Interested"],
+    ["founded", "已建会", "Union founded"], ["joint", "联合建会", "Joined a joint union"],
+    ["declined", "暂不建会", "Not for now"]];
+
+  function visitForm(s, pending) {
+    // one row per enterprise of the visit: what came of it, the members at a founding, the reason for a decline
+    const sent = pending ? pending.entry.visits || [] : [];
+    const form = el("form", { novalidate: true });
+    for (const e of s.enterprises || []) {
+      const before = sent.find((x) => x.enterprise_id === e.id) || (s.outcomes || {})[e.id] || {};
+      const select = el("select", { name: "outcome", "data-id": e.id, class: "outcome" });
+      select.appendChild(el("option", { value: "", text: t(["选择沟通结果", "Choose the outcome"]) }));
+      for (const [key, zh, en] of OUTCOMES) {
+        if (key === "joint" && (s.enterprises || []).length < 2) continue;
+        select.appendChild(el("option", { value: key, text: lang === "zh" ? zh : en, selected: before.outcome === key }));
+      }
+      const members = el("input", { type: "number", inputmode: "numeric", min: "0", step: "1", name: "members",
+        value: before.members === null || before.members === undefined ? "" : String(before.members) });
+      const reason = el("input", { type: "text", name: "reason", maxlength: "200", value: before.reason || "",
+        placeholder: t(["例如：总部统一安排、经营困难", "e.g. head office decides, hard times"]) });
+      const membersBox = el("label", { class: "founded" }, document.createTextNode(t(["建会会员数", "Members at founding"])), members);
+      const reasonBox = el("label", { class: "declined" }, document.createTextNode(t(["暂不建会原因", "Why not now"])), reason);
+      const show = () => {
+        membersBox.hidden = !["founded", "joint"].includes(select.value);
+        reasonBox.hidden = select.value !== "declined";
+      };
+      select.addEventListener("change", show);
+      show();
+      form.appendChild(el("div", { class: "enterprise", "data-id": e.id },
+        el("div", { class: "site", text: e.name + (e.staff ? t([` · ${e.staff}人`, ` · ${e.staff} staff`]) : "") }),
+        select, membersBox, reasonBox));
+    }
+    return form;
+  }
+
   function card(s) {
     const pending = queue()[s.key];
     const stateKey = pending ? "pending" : s.state;
@@ -73,7 +108,14 @@
       el("div", { class: "site", text: s.site }),
       el("span", { class: "state " + stateKey, text: t(STATES[stateKey]) }),
     );
-    if (s.expected !== null) {
+    if (s.kind === "visit") {
+      if (s.order) head.firstChild.textContent += t([` · 第${s.order}站`, ` · stop ${s.order}`]);
+      if (s.address) head.appendChild(el("div", { class: "muted", text: s.address }));
+      if (s.probability !== null) {
+        head.appendChild(el("span", { class: "muted", text: "  " + t([`建会概率 ${Math.round(s.probability * 100)}%，预计发展会员约 ${s.expected}`,
+          `P(founding) ${Math.round(s.probability * 100)}%, about ${s.expected} members expected`]) }));
+      }
+    } else if (s.expected !== null) {
       head.appendChild(el("span", { class: "muted", text: "  " + t(["预计申请约 ", "expect about "]) + s.expected }));
     }
     const node = el("section", { class: "card " + s.state, "data-key": s.key }, head, navLinks(s.links));
@@ -83,14 +125,17 @@
       return node;
     }
     const values = (pending && pending.entry) || s.reported || {};
-    const form = el("form", { novalidate: true });
-    const grid = el("div", { class: "grid" });
-    for (const name of COUNTS) {
-      const input = el("input", { type: "number", inputmode: "numeric", min: "0", step: "1", name,
-        value: values[name] === null || values[name] === undefined ? "" : String(values[name]) });
-      grid.appendChild(el("label", {}, document.createTextNode(t(LABELS[name])), input));
+    const visit = s.kind === "visit";
+    const form = visit ? visitForm(s, pending) : el("form", { novalidate: true });
+    if (!visit) {
+      const grid = el("div", { class: "grid" });
+      for (const name of COUNTS) {
+        const input = el("input", { type: "number", inputmode: "numeric", min: "0", step: "1", name,
+          value: values[name] === null || values[name] === undefined ? "" : String(values[name]) });
+        grid.appendChild(el("label", {}, document.createTextNode(t(LABELS[name])), input));
+      }
+      form.appendChild(grid);
     }
-    form.appendChild(grid);
     const note = el("textarea", { name: "notes", maxlength: "500", placeholder: t(["备注（可不填）", "Note (optional)"]) });
     note.value = values.notes || (s.state === "cancelled" && s.note) || "";
     form.appendChild(el("label", {}, document.createTextNode(t(["备注", "Note"])), note));
@@ -98,8 +143,9 @@
     cancelled.checked = pending ? !!pending.entry.cancelled : s.state === "cancelled";
     form.appendChild(el("label", { class: "check" }, cancelled,
       document.createTextNode(t(["未开展（没有举办，备注写原因）", "Not held (say why in the note)"]))));
+    const done = visit ? s.state === "reported" : s.reported;
     const save = el("button", { type: "submit", class: "save",
-      text: s.reported ? t(["更正并保存", "Correct and save"]) : t(["保存", "Save"]) });
+      text: done ? t(["更正并保存", "Correct and save"]) : t(["保存", "Save"]) });
     form.appendChild(save);
     form.addEventListener("submit", (event) => { event.preventDefault(); submit(s, form); });
     if (s.date === view.today || pending || (notes[s.key] && notes[s.key].problems)) {
@@ -107,6 +153,8 @@
     } else { // another day's form folds away, so a week of sessions fits a thumb's scroll
       const fold = el("details", {}, el("summary", { class: "fold",
         text: s.reported ? t(["查看或更正结果", "See or correct the results"]) : t(["填报这一场", "Enter this session's results"]) }));
+      fold.firstChild.textContent = done ? t(["查看或更正结果", "See or correct the results"]) :
+        visit ? t(["填报这次走访", "Enter this visit's outcome"]) : t(["填报这一场", "Enter this session's results"]);
       fold.appendChild(form);
       node.appendChild(fold);
     }
@@ -132,10 +180,14 @@
     document.getElementById("subtitle").textContent = view.plan;
     document.getElementById("footer").textContent = t(["链接有效期至 ", "This link works until "]) +
       view.expires.slice(0, 10);
+    const today = new Date(view.today + "T00:00:00");
+    const sunday = new Date(today.getTime() + ((7 - ((today.getDay() + 6) % 7)) - 1) * 86400000);
+    const weekEnd = `${sunday.getFullYear()}-${String(sunday.getMonth() + 1).padStart(2, "0")}-${String(sunday.getDate()).padStart(2, "0")}`;
     const groups = [
       [["今天", "Today"], (s) => s.date === view.today],
       [["之前还没填报的", "Earlier, not reported yet"], (s) => s.date < view.today && s.state === "overdue"],
-      [["本周其他场次", "The rest of this week"], (s) => s.date !== view.today && s.state !== "overdue"],
+      [["本周其他场次", "The rest of this week"], (s) => s.date !== view.today && s.state !== "overdue" && s.date <= weekEnd],
+      [["下一周的场次", "The week ahead"], (s) => s.date > weekEnd],
     ];
     let any = false;
     for (const [title, test] of groups) {
@@ -157,6 +209,40 @@
     const entry = { key: s.key, cancelled: form.elements.cancelled.checked,
       notes: form.elements.notes.value.trim() || null };
     const problems = [];
+    if (s.kind === "visit") {
+      entry.visits = [];
+      for (const box of form.querySelectorAll(".enterprise")) {
+        const outcome = box.querySelector("select").value;
+        const members = box.querySelector("input[name=members]").value.trim();
+        const reason = box.querySelector("input[name=reason]").value.trim();
+        if (!outcome) continue;
+        const item = { enterprise_id: box.getAttribute("data-id"), outcome };
+        if (["founded", "joint"].includes(outcome)) {
+          const n = Number(members);
+          if (members === "" || !Number.isInteger(n) || n < 0) {
+            problems.push({ zh: "建会请填写建会会员数（整数）", en: "A founding needs the members who joined" });
+          }
+          item.members = n;
+          item.founded_on = s.date;
+        }
+        if (outcome === "declined") {
+          if (!reason) problems.push({ zh: "暂不建会请写原因", en: "Say why not now" });
+          item.reason = reason;
+        }
+        entry.visits.push(item);
+      }
+      if (!entry.cancelled && !entry.visits.length) {
+        problems.push({ zh: "请选择沟通结果（没有去请勾选“未开展”）。", en: "Choose an outcome (or tick 'Not held')." });
+      }
+      if (problems.length) { notes[s.key] = { problems }; render(); return; }
+      const q = queue();
+      q[s.key] = { entry, at: Date.now() };
+      keep(q);
+      notes[s.key] = null;
+      render();
+      flush();
+      return;
+    }
     for (const name of COUNTS) {
       const text = form.elements[name].value.trim();
       if (text === "") { entry[name] = null; continue; }
@@ -213,7 +299,12 @@
           if (s) {
             const sent = q[key].entry;
             s.state = answer.state;
-            s.reported = answer.state === "reported" ? sent : null;
+            if (s.kind === "visit") {
+              s.outcomes = {};
+              (sent.visits || []).forEach((v) => { s.outcomes[v.enterprise_id] = v; });
+            } else {
+              s.reported = answer.state === "reported" ? sent : null;
+            }
             s.note = sent.cancelled ? sent.notes : null;
           }
         } else {

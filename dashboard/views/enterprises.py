@@ -330,6 +330,33 @@ def visit_plan_tab() -> None:
         mime="text/csv",
         key="visit_download",
     )
+    with st.form("visit_plan_save"):
+        s1, s2 = st.columns([2, 3])
+        plan_name = s1.text_input(
+            t("计划名称", "Plan name"), f"{request[0]} {t('走访计划', 'visit plan')}", max_chars=200
+        )
+        roster_teams = access.team_names(eng, me)
+        staff_names = s2.multiselect(
+            t("工作人员（按名单，依次对应 1、2、3…）", "Staff by roster (for 1, 2, 3… in order)"),
+            roster_teams,
+            max_selections=int(plan["staff_no"].max()),
+            key="visit_staff_names",
+        )
+        if st.form_submit_button(t("保存走访计划", "Save the visit plan")):
+            saved_id = access.save_visit_plan(
+                eng,
+                me,
+                plan,
+                plan_name,
+                {"start": request[0], "days": request[1], "staff": request[2], "per_day": request[3]},
+                staff_names,
+            )
+            st.success(
+                t(
+                    f"已保存为计划 #{saved_id}：在“计划”页的“已保存的计划”里给每位工作人员发手机填报链接。",
+                    f"Saved as plan #{saved_id}: on the Plan page, under saved plans, send each person their link.",
+                )
+            )
     first_day = plan[plan["date"] == plan["date"].min()]
     st.markdown(f"**{t('第一天的路线', 'Routes of the first day')}**（{first_day['date'].iloc[0]}）")
     located = first_day.assign(

@@ -15,7 +15,7 @@ from dashboard.core import access
 from dashboard.core.geo import areas, maps, navigation
 from dashboard.core.recommender import planner
 from dashboard.core.reports import ics, team_sheet
-from dashboard.core.reports.plans import progress_text
+from dashboard.core.reports.plans import STATES, progress_text
 from dashboard.i18n import lang, lang_key, md_escape, t
 
 st.title(t("计划", "Plan"))
@@ -54,7 +54,6 @@ with st.form("plan_form"):
             50,
             4,
             key="plan_teams",
-            help=t("在“小组”页建好名单后，这里可按名字选派小组。", "With a roster on the Teams page, pick by name."),
         )
     per_team = c4.number_input(t("每组每天场次", "Sessions per team per day"), 1, 4, 1, key="plan_per_team")
     c5, c6, c7 = st.columns([1, 2, 1])
@@ -350,10 +349,14 @@ saved = access.list_plans(eng, me)
 if saved.empty:
     st.caption(t("还没有保存的计划。", "No saved plans yet."))
 else:
+    kinds = saved.set_index("id")["kind"]
     plan_id = st.selectbox(
         t("计划", "Plan"),
         saved["id"].tolist(),
-        format_func=lambda i: f"#{i} {saved.set_index('id').loc[i, 'name']}",
+        format_func=lambda i: (
+            f"#{i} {saved.set_index('id').loc[i, 'name']}"
+            + (t("（企业走访）", " (enterprise visits)") if kinds.get(i) == "visits" else "")
+        ),
         key="saved_plan",
     )
     rows = access.plan_rows(eng, me, int(plan_id))
@@ -419,6 +422,28 @@ else:
             if revoke is not None and st.button(t("收回", "Revoke"), key=f"field_revoke_go_{plan_id}"):
                 access.revoke_field_link(eng, me, int(revoke))
                 st.success(t("已收回：这个链接不能再打开。", "Revoked: the link no longer opens."))
+    if kinds.get(plan_id) == "visits":  # an enterprise visit plan: its visits and what came of them so far
+        visits_review = access.plan_review(eng, me, int(plan_id))[0]
+        st.markdown(
+            t("已填报 ", "Reported ")
+            + f"**{progress_text({k: int((visits_review['state'] == k).sum()) for k in STATES}, shown_lang)}**"
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("日期", "Date"): visits_review["date"],
+                    t("工作人员", "Staff"): team_labels(visits_review),
+                    t("顺序", "Order"): visits_review["route_order"],
+                    t("企业", "Enterprise"): visits_review["site_name"],
+                    t("建会概率", "P(found)"): visits_review["probability"],
+                    t("预计发展会员", "Expected members"): visits_review["expected_members"].round(),
+                    t("状态", "State"): visits_review["state"].map(lambda k: t(*STATES[k])),
+                }
+            ),
+            hide_index=True,
+            column_config={t("建会概率", "P(found)"): st.column_config.NumberColumn(format="percent")},
+        )
+        st.stop()
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
     rows["session_id"] = rows["session_id"].fillna("")  # not yet reported: an empty cell, not "None"
     how = st.segmented_control(
@@ -484,10 +509,12 @@ else:
                     if isinstance(r.team_name, str) and r.team_name
                     else t(f"第 {r.team} 组", f"team {r.team}")
                 )
+                ahead = day > dt.date.today()  # a session ahead of its day cannot be done
                 ticks[int(r.id)] = st.checkbox(
                     f"{r.start_time}–{r.end_time} · {md_escape(r.site_name)} · {md_escape(who)}{expected}",
                     value=bool(r.done),
                     key=f"tick_{plan_id}_{r.id}",
+                    disabled=ahead,
                 )
     b1, b2 = st.columns(2)
     if b1.button(t("保存勾选", "Save ticks"), key="save_ticks"):

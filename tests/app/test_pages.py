@@ -64,13 +64,11 @@ def test_kpi_page_numbers_equal_the_command_line(app, setup):
     now = kpi.compare(setup[2], periods.year(last.year)).set_index("metric")  # the page opens on the latest year
     assert metric(at, "职工沟通会场次") == f"{now.at['worker_sessions', 'current']:,}"
     card = next(m for m in at.metric if m.label == "现场申请入会人数")
-    assert card.delta == f"{now.at['applications', 'yoy']:+.1%}"  # 同比 on the card, 环比 beneath it
-    assert any(
-        c.value.startswith("去年同期 ")
-        and "环比" in c.value
-        and f"上期 {now.at['applications', 'previous']:,}" in c.value
-        for c in at.caption
-    )
+    assert card.delta == f"{now.at['applications', 'yoy']:+.1%}"  # 同比 on the card
+    lines = [c.value for c in at.caption if c.value.startswith("去年同期 ")]
+    assert f"去年同期 {now.at['applications', 'year_before']:,}" in lines and not any("环比" in x for x in lines)
+    at.segmented_control(key="kpi_kind").set_value("quarter").run()  # a quarter's 环比 is its own: beneath the card
+    assert any("环比" in c.value and "上期" in c.value for c in at.caption)
     at.segmented_control(key="kpi_kind").set_value("all").run()
     totals = kpi.totals(setup[2], date_from=min(dt.date(2018, 4, 1), first), date_to=last)
     assert metric(at, "建会企业数") == f"{totals['unions_founded']:,}"
@@ -172,8 +170,8 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     labels = [b.label for b in at.get("download_button")]
     assert "下载 Excel" in labels and "下载 CSV" in labels
     assert "第1组 打印表" in labels and "第3组 日历（.ics）" in labels  # for the field, per team
-    links = table["导航"].dropna()
-    assert len(links) and links.str.match(r"geo:\d+\.\d+,\d+\.\d+\?q=").all()  # taps open the phone's map app
+    links = table["导航"].dropna()  # taps open 高德 (Apple Maps on an iPhone) at the site, in GCJ-02
+    assert len(links) and links.str.match(r"https://uri\.amap\.com/marker\?position=\d+\.\d+,\d+\.\d+&").all()
     before = len(plans.list_plans(setup[2]))
     save = [b for b in at.button if b.label == "保存计划"][0]
     save.click().run()
@@ -195,6 +193,7 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
 def test_sessions_are_ticked_off_one_by_one_by_team(app, setup):
     """The field view: a checkbox per session (thumb-sized), one team's at a time, saved to the plan's rows."""
     at = open_page(app, "plan")
+    at.date_input(key="plan_start").set_value(dt.date.today() - dt.timedelta(days=7))  # sessions already held
     at.number_input(key="plan_teams").set_value(2)
     at.number_input(key="plan_days").set_value(2)
     next(b for b in at.button if b.label == "生成计划").click().run()

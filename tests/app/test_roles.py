@@ -134,7 +134,7 @@ def test_changing_an_account_starts_from_its_current_role_and_districts(app):
 
 def test_an_idle_session_ends_with_a_message(app, monkeypatch):
     sign_in(app, "leader")
-    assert app.title[0].value == "地图"
+    assert app.title[0].value == "指标"  # a leader lands on the KPIs
     monkeypatch.setenv("OUTREACH_SESSION_IDLE_MINUTES", "0")
     app.run()
     assert app.title[0].value == "登录"
@@ -145,7 +145,7 @@ def test_a_disabled_account_is_signed_out_at_its_next_click(app, setup):
     engine = setup[2]
     accounts.add_user(engine, "temp-lead", "leadership", "temp-lead-pw", by=Scope.operator())
     sign_in(app, "temp-lead", "temp-lead-pw")
-    assert app.title[0].value == "地图"
+    assert app.title[0].value == "指标"  # a leader lands on the KPIs
     accounts.set_disabled(engine, "temp-lead", True, by=Scope.operator())
     app.run()
     assert app.title[0].value == "登录" and any("已停用" in e.value for e in app.error)

@@ -3,6 +3,7 @@ sheet round trip, and the field on a phone (390x844, touch, a phone's user agent
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import openpyxl
@@ -116,8 +117,13 @@ def _make_plan(page, visit) -> None:
     raise AssertionError("no plan after pressing 生成计划 twice")
 
 
-def _save_a_plan(page, visit, teams: int = 2, days: int = 2) -> None:
-    page.get_by_label("小组数").fill(str(teams))
+def _save_a_plan(page, visit, teams: int = 2, days: int = 2, start: str | None = None) -> None:
+    if start is not None:  # YYYY/MM/DD, as the date box shows it
+        box = page.get_by_label("第一天")
+        box.fill(start)
+        box.press("Enter")
+        visit.wait_idle()
+    page.get_by_role("spinbutton", name="小组数").fill(str(teams))
     page.get_by_label("天数").fill(str(days))
     _make_plan(page, visit)
     save = page.get_by_role("button", name="保存计划", exact=True)
@@ -180,7 +186,8 @@ def _choose(page, visit, key: str, option: str) -> None:
 
 def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone, tmp_path):
     page = phone.open("/plan", user="chaoyang")
-    _save_a_plan(page, phone)
+    held = dt.date.today() - dt.timedelta(days=7)  # sessions already held: a session ahead cannot be ticked done
+    _save_a_plan(page, phone, start=f"{held:%Y/%m/%d}")
     _choose(page, phone, "ticks_team_", "第 2 组")  # the tick list's team picker
     boxes = page.locator("[data-testid=stCheckbox]").filter(has_text="第 2 组")
     assert boxes.count() == 2
@@ -200,7 +207,8 @@ def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone,
     with page.expect_download(timeout=90_000) as info:
         sheet_button.click()
     sheet = info.value.path().read_text(encoding="utf-8")
-    assert re.search(r'<a href="geo:\d+\.\d+,\d+\.\d+\?q=', sheet)
+    assert re.search(r'<a href="https://uri\.amap\.com/marker\?position=\d+\.\d+,\d+\.\d+&amp;', sheet)
+    assert "现场咨询人数" in sheet and "发展会员数" in sheet  # the results sheet's columns, to copy across
 
 
 def test_on_a_phone_upload_problems_read_without_sideways_scrolling(phone, tmp_path):

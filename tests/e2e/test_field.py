@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from dashboard import field_routes
@@ -61,9 +62,20 @@ def _save(card, consultations: int, applications: int, members: int, staff: int)
     card.get_by_role("button", name="保存").click()
 
 
-def test_a_team_lead_records_two_sessions_across_a_dropped_connection_and_the_planner_sees_them(phone, visit, server):
+@pytest.fixture
+def planned(server):
+    """This week's plan with a roster; the roster is removed afterwards (other tests plan with numbered teams)."""
     engine = server["engine"]
-    planner, plan_id, token, (yesterday, today, tomorrow), names = _this_weeks_plan(engine)
+    yield _this_weeks_plan(engine)
+    planner = accounts.get(engine, "chaoyang").scope()
+    access.save_roster(engine, planner, "110105", pd.DataFrame(columns=["team", "name", "phone", "lead"]))
+
+
+def test_a_team_lead_records_two_sessions_across_a_dropped_connection_and_the_planner_sees_them(
+    phone, visit, server, planned
+):
+    engine = server["engine"]
+    planner, plan_id, token, (yesterday, today, tomorrow), names = planned
     before = access.compare_totals(engine, planner, periods.year(field_routes.beijing_today().year))
     applications_before = int(before.set_index("metric").at["applications", "current"])
     page = phone.page

@@ -264,3 +264,92 @@ def test_the_routes_serve_the_page_and_store_a_post_once(field, monkeypatch):
     assert client.get(f"/api/field/{token}zz").status_code == 410
     access.revoke_field_link(engine, CHAOYANG, link.id)
     assert post(body).status_code == 410
+
+
+def test_a_planner_marks_sessions_not_held_and_never_ticks_one_ahead_of_its_day(field):
+    engine, plan_id, link, token = field
+    rows = access.plan_rows(engine, CHAOYANG, plan_id).sort_values("date")
+    first, saturday = int(rows["id"].iloc[0]), int(rows.loc[rows["date"] > TODAY, "id"].iloc[0])
+    assert access.cancel_plan_rows(engine, CHAOYANG, [first], "下雨") == 1
+    with pytest.raises(PermissionDenied):
+        access.cancel_plan_rows(engine, HAIDIAN, [first])
+    assert access.set_done(engine, CHAOYANG, {first: True, saturday: True}, TODAY) == 1  # Saturday lies ahead
+    done = access.plan_rows(engine, CHAOYANG, plan_id).set_index("id")
+    assert bool(done.at[first, "done"]) and not bool(done.at[saturday, "done"])
+    assert done.at[first, "status"] == "cancelled" and done.at[first, "status_note"] == "下雨"
+
+
+REGISTER = (
+    "统一社会信用代码,企业名称,所属区,员工数,建会状态,纬度,经度\n"
+    "91110105MA01ABC0QW,望京物流,朝阳区,180,未建会,39.99,116.47\n"
+    ",三里屯小店,朝阳区,12,未建会,39.93,116.45\n"
+    ",三里屯小铺,朝阳区,9,未建会,39.931,116.451\n"
+    "91110108551385082Q,中关村软件,海淀区,60,未建会,39.98,116.31\n"
+)
+
+
+def _visit_plan(engine, today):
+    register = access.enterprise_register(engine, ADMIN).set_index("name")["enterprise_id"]
+    joint = f"{register['三里屯小店']}、{register['三里屯小铺']}"
+    return pd.DataFrame(
+        {
+            "date": [today - dt.timedelta(days=1), today],
+            "staff_no": [1, 1],
+            "order": [1, 2],
+            "enterprise_id": [register["望京物流"], joint],
+            "p_found": [0.2, 0.1],
+            "expected_members": [25.0, 4.0],
+            "reason_zh": ["r", "r"],
+        }
+    ), register
+
+
+def test_an_enterprise_visit_plan_goes_to_the_phone_and_its_outcomes_come_back_once(engine):
+    assert access.import_enterprises(engine, ADMIN, REGISTER.encode(), "r.csv").status == "written"
+    plan, register = _visit_plan(engine, TODAY)
+    with pytest.raises(PermissionDenied):  # another district's planner cannot save 朝阳's enterprises
+        access.save_visit_plan(engine, HAIDIAN, plan, "x", {})
+    theirs = plan.assign(enterprise_id=[register["中关村软件"], register["望京物流"]])
+    with pytest.raises(PermissionDenied):
+        access.save_visit_plan(engine, CHAOYANG, theirs, "x", {})
+    plan_id = access.save_visit_plan(engine, CHAOYANG, plan, "走访", {}, ["望京一组"])
+    link, _ = access.field_link(engine, CHAOYANG, plan_id, 1)
+    shown = access.field_view(engine, link, TODAY)
+    assert shown["team"] == "望京一组" and [s["kind"] for s in shown["sessions"]] == ["visit", "visit"]
+    yesterday, today = shown["sessions"]
+    assert [e["name"] for e in today["enterprises"]] == ["三里屯小店", "三里屯小铺"] and today["order"] == 2
+    assert today["links"]["amap"].startswith("https://uri.amap.com/") and yesterday["state"] == "overdue"
+    founded = {
+        "key": yesterday["key"],
+        "visits": [{"enterprise_id": register["望京物流"], "outcome": "founded", "members": 60}],
+    }
+    for _ in range(2):  # sent again after a dropped connection: one visit, one founding
+        assert access.field_report(engine, link, founded, TODAY)["ok"]
+    stored = access.enterprise_register(engine, CHAOYANG).set_index("name")
+    assert stored.at["望京物流", "union_status"] == "founded"
+    declined = {
+        "key": today["key"],
+        "visits": [
+            {"enterprise_id": register["三里屯小店"], "outcome": "declined", "reason": "员工少"},
+            {"enterprise_id": register["三里屯小铺"], "outcome": "interested"},
+        ],
+    }
+    assert access.field_report(engine, link, declined, TODAY)["ok"]
+    stray = {"key": today["key"], "visits": [{"enterprise_id": register["中关村软件"], "outcome": "held"}]}
+    assert not access.field_report(engine, link, stray, TODAY)["ok"]  # not one of this visit's enterprises
+    again = access.field_view(engine, link, TODAY)["sessions"]
+    assert [s["state"] for s in again] == ["reported", "reported"]
+    assert again[1]["outcomes"][register["三里屯小店"]]["reason"] == "员工少"
+    frame = access.reporting(engine, CHAOYANG, TODAY - dt.timedelta(days=7), TODAY, TODAY)
+    assert set(frame["state"]) == {"reported"} and "联合工会：三里屯小店、三里屯小铺 等2家" in set(frame["site_name"])
+
+
+def test_a_link_to_next_weeks_plan_shows_that_weeks_sessions(engine):
+    assert access.import_sites(engine, ADMIN, SITES.encode(), "s.csv").status == "written"
+    monday = TODAY + dt.timedelta(days=7 - TODAY.weekday())
+    plan = _plan([monday, monday + dt.timedelta(days=1), monday + dt.timedelta(days=9)], [1, 1, 1], ["CY-1"] * 3)
+    plan_id = access.save_plan(engine, CHAOYANG, plan, "下周", {})
+    link, _ = access.field_link(engine, CHAOYANG, plan_id, 1)
+    shown = access.field_view(engine, link, TODAY)["sessions"]
+    assert [s["date"] for s in shown] == [str(monday), str(monday + dt.timedelta(days=1))]
+    assert all(s["future"] and s["state"] == "upcoming" for s in shown)

@@ -23,7 +23,7 @@ from dashboard.core.intake import field_entry, ingest, ownership, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training, visit_store
 from dashboard.core.recommender import visits as visits_model
-from dashboard.core.reports import briefing, freshness, kpi, periods, pipeline, plans, queries, targets
+from dashboard.core.reports import briefing, freshness, kpi, periods, pipeline, plans, queries, targets, visit_plans
 from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.reports import reporting as reporting_mod
 from dashboard.core.reports import roster as roster_mod
@@ -1014,8 +1014,8 @@ def save_roster(engine: sa.Engine, scope: Scope, area: str, edited: pd.DataFrame
 
 def team_names(engine: sa.Engine, scope: Scope, within: areas.Where = None) -> list[str]:
     """The roster's team names a plan within the caller's area (or ``within``) can assign, in order."""
-    if scope.role == "leadership":
-        return []
+    if scope.role == "leadership" or (scope.areas is None and within is None):
+        return []  # leadership sends nobody; an admin planning the whole city numbers the teams
     where = scope.areas if within is None else within
     frame = roster_mod.read(engine, where)
     return sorted(set(frame["team"]))
@@ -1074,25 +1074,39 @@ def field_view(engine: sa.Engine, link: field_links.Link, today: dt.date) -> dic
         rows = plans.states(rows, today)
         monday = today - dt.timedelta(days=today.weekday())
         days = pd.to_datetime(rows["date"]).dt.date
-        rows = rows[((days >= monday) & (days <= monday + dt.timedelta(days=6))) | (rows["state"] == "overdue")]
+        this_week = ((days >= monday) & (days <= monday + dt.timedelta(days=6))) | (rows["state"] == "overdue")
+        if not this_week.any() and (days > today).any():  # a plan for next week: its first seven days
+            first = min(d for d in days if d > today)
+            this_week = (days >= first) & (days <= first + dt.timedelta(days=6))
+        rows = rows[this_week]
         team_name = next((n for n in rows["team_name"] if isinstance(n, str) and n), None)
     shown = rows
     for r in shown.to_dict("records"):
         day = pd.Timestamp(r["date"]).date()
+        visit = isinstance(r.get("enterprise_id"), str) and bool(r.get("enterprise_id"))
+        expected = r.get("expected_members") if visit else r.get("expected_applications")
         sessions_out.append(
             {
                 "key": r["session_id"],
+                "kind": "visit" if visit else "worker",
+                "order": None if not visit or pd.isna(r.get("route_order")) else int(r["route_order"]),
+                "enterprises": r.get("member_list") if visit else None,
+                "outcomes": r.get("outcomes") if visit else None,
+                "address": r.get("address") if visit else None,
+                "probability": None
+                if not visit or pd.isna(r.get("probability"))
+                else round(float(r["probability"]), 3),
                 "date": day.isoformat(),
                 "weekday": day.weekday(),
                 "start": r["start_time"],
                 "end": r["end_time"],
                 "site": r.get("site_name") or r.get("site_id") or "",
-                "expected": None if pd.isna(r["expected_applications"]) else int(round(r["expected_applications"])),
+                "expected": None if expected is None or pd.isna(expected) else int(round(float(expected))),
                 "state": r["state"],
                 "future": day > today,
                 "links": navigation.links(r.get("lat"), r.get("lon"), r.get("site_name") or ""),
                 "reported": None
-                if not r["reported"]
+                if not r["reported"] or visit
                 else {
                     k: None if pd.isna(r.get(k)) else (int(r[k]) if k != "notes" else str(r[k]))
                     for k in ("staff", "consultations", "applications", "members_joined", "notes")
@@ -1114,11 +1128,15 @@ def field_report(engine: sa.Engine, link: field_links.Link, payload: object, tod
     """Store what a team lead typed for one of their sessions, through the same validated, idempotent, audited
     import as an uploaded results sheet (the row's stored date, place and key; only the counts and note from the
     phone). Returns ``ok``, the session's new ``state`` and any problems, each in both languages."""
+    rows = _team_rows(engine, link)
+    key = payload.get("key") if isinstance(payload, dict) else None
+    visit_rows = rows[rows["session_id"] == key] if len(rows) and isinstance(key, str) else rows.iloc[:0]
+    if len(visit_rows) and isinstance(visit_rows.iloc[0]["enterprise_id"], str):
+        return _field_visit(engine, link, visit_rows.iloc[0].to_dict(), payload, today)
     try:
         entry = field_entry.parse(payload)
     except field_entry.BadEntry as bad:
         return {"ok": False, "problems": [{"zh": bad.zh, "en": bad.en}]}
-    rows = _team_rows(engine, link)
     mine = rows[rows["session_id"] == entry.key] if len(rows) else rows
     if mine.empty:  # another team's session, another plan's, or none: the same answer
         return {
@@ -1169,6 +1187,66 @@ def field_report(engine: sa.Engine, link: field_links.Link, payload: object, tod
     # what the import noted about the values (more applications than consultations, say): stored, but worth a look
     noted = [p for p in report.problems if p.severity != "error" and p.code not in ("file_seen_before",)]
     return {"ok": True, "state": "reported", "warnings": said(noted), "updated": bool(report.updated)}
+
+
+def _field_visit(
+    engine: sa.Engine, link: field_links.Link, row: dict[str, Any], payload: object, today: dt.date
+) -> dict[str, Any]:
+    """A planned enterprise visit reported from the phone: each enterprise's outcome through the visits import
+    (scoped to the row's area, keyed by enterprise and day, so a resend counts once), or 未开展."""
+    said = lambda found: [{"zh": p.zh, "en": p.en} for p in found]  # noqa: E731
+    day = pd.Timestamp(row["date"]).date()
+    if day > today:
+        return {
+            "ok": False,
+            "problems": [
+                {"zh": f"这次走访在 {day:%m-%d}，还没有到，不能提前填报。", "en": f"This visit is on {day:%m-%d}."}
+            ],
+        }
+    try:
+        outcomes, notes, cancelled = field_entry.parse_visits(payload, visit_plans.members(row["enterprise_id"]))
+    except field_entry.BadEntry as bad:
+        return {"ok": False, "problems": [{"zh": bad.zh, "en": bad.en}]}
+    codes = areas.touched([(row["district"], row.get("street_code"))])
+    if cancelled:
+        if row["reported"]:
+            return {
+                "ok": False,
+                "problems": [
+                    {"zh": "这次走访已有结果，不能再标为未开展。", "en": "Results are stored for this visit."}
+                ],
+            }
+        plans.set_status(engine, [int(row["id"])], "cancelled", link.user, notes)
+        audit.record(engine, link, "field_report", codes, plan_id=link.plan_id, team=link.team, cancelled=True)
+        return {"ok": True, "state": "cancelled", "warnings": []}
+    area = areas.finest(row["district"], row.get("street_code")) or row["district"]
+    data = field_entry.visits_file(day, outcomes, notes)
+    report = ingest.import_visits(engine, data, f"现场走访-链接{link.id}.csv", user=link, allowed=(area,), today=today)
+    if report.status != "written":
+        return {"ok": False, "problems": said(report.errors)}
+    if row.get("status") == "cancelled":
+        plans.set_status(engine, [int(row["id"])], None, link.user)
+    if report.inserted or report.updated:
+        training.request(engine, link.user, "import")
+    noted = [p for p in report.problems if p.severity != "error" and p.code != "file_seen_before"]
+    return {"ok": True, "state": "reported", "warnings": said(noted), "updated": bool(report.updated)}
+
+
+def save_visit_plan(
+    engine: sa.Engine, scope: Scope, plan: pd.DataFrame, name: str, request: dict, team_names: Iterable[str] = ()
+) -> int:
+    """Save a visit plan (planners and admins) so its visits go to team leads' phones; every enterprise must lie
+    within the caller's area, checked on the stored register."""
+    ids = [m for value in plan.get("enterprise_id", []) for m in visit_plans.members(value)]
+    stored = visit_plans.enterprise_areas(engine, ids)
+
+    def check() -> None:
+        scope.require_write()
+        if set(ids) - set(stored) or not all(scope.covers_row(d, s) for d, s in stored.values()):
+            raise _not_found("企业", "enterprise")
+
+    _guard(engine, scope, check, what="plan_saved")
+    return visit_plans.save(engine, plan, name, request, user=scope, team_names=[str(n) for n in team_names])
 
 
 def reporting(

@@ -177,6 +177,10 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
             plan_rows.c.status,
             plan_rows.c.status_note,
             plan_rows.c.street_code,
+            plan_rows.c.enterprise_id,
+            plan_rows.c.route_order,
+            plan_rows.c.probability,
+            plan_rows.c.expected_members,
             sites.c.lat,
             sites.c.lon,
             sessions.c.staff,
@@ -201,7 +205,15 @@ def rows(engine: sa.Engine, plan_id: int) -> pd.DataFrame:
     for col in ("start_time", "end_time"):
         frame[col] = [t.strftime("%H:%M") for t in frame[col]]
     frame["reported"] = frame["applications"].notna()
-    frame["done"] = frame["done"].astype(bool) | frame["reported"]
+    visit = frame["enterprise_id"].notna()
+    if visit.any():  # a visit plan's rows: the enterprises, and reported once a visit of that day is stored
+        from dashboard.core.reports import visit_plans
+
+        described = visit_plans.describe(engine, frame[visit])
+        for column in ("site_name", "lat", "lon", "reported", "member_list", "outcomes", "address"):
+            frame[column] = frame.get(column, pd.Series(None, index=frame.index)).astype(object)
+            frame.loc[visit, column] = described[column]
+    frame["done"] = frame["done"].astype(bool) | frame["reported"].astype(bool)
     return frame
 
 

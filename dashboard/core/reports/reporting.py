@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import areas
 from dashboard.core.reports import plans as plans_mod
+from dashboard.core.reports import visit_plans
 from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
 
 COLUMNS = (
@@ -32,6 +33,7 @@ COLUMNS = (
     "status",
     "status_note",
     "applications",
+    "enterprise_id",
 )
 
 
@@ -55,6 +57,7 @@ def rows(engine: sa.Engine, where: areas.Where, first: dt.date, last: dt.date, t
             plan_rows.c.status,
             plan_rows.c.status_note,
             sessions.c.applications,
+            plan_rows.c.enterprise_id,
         )
         .join(plans, plans.c.id == plan_rows.c.plan_id)
         .join(sites, sites.c.site_id == plan_rows.c.site_id, isouter=True)
@@ -71,6 +74,12 @@ def rows(engine: sa.Engine, where: areas.Where, first: dt.date, last: dt.date, t
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=list(COLUMNS))
     frame["reported"] = frame["applications"].notna()
+    visit = frame["enterprise_id"].notna()
+    if visit.any():  # visit plans' rows: the enterprise's name, and reported once a visit of that day is stored
+        described = visit_plans.describe(engine, frame[visit])
+        frame["site_name"] = frame["site_name"].astype(object)
+        frame.loc[visit, "site_name"] = described["site_name"]
+        frame.loc[visit, "reported"] = described["reported"]
     frame = plans_mod.states(frame, today)
     frame["team_label"] = [
         name if isinstance(name, str) and name else f"#{plan} 第{team}组"

@@ -13,6 +13,13 @@ import pandas as pd
 
 from dashboard.core.geo import navigation
 
+# a visit's columns, in the order of the visits file (企业沟通记录)
+VISIT_RESULT_HEADS = (
+    ("沟通结果", "Outcome"),
+    ("建会会员数", "Members at founding"),
+    ("暂不建会原因", "Why not now"),
+    ("备注", "Notes"),
+)
 # the results sheet's columns a team fills in, in its order (plans.results_template)
 RESULT_HEADS = (
     ("工作人员数", "Staff"),
@@ -54,9 +61,23 @@ def html_sheet(
     zh = lang == "zh"
     mine = rows[rows["team"].astype(int) == int(team)].sort_values(["date", "start_time"])
     saved = "session_id" in mine.columns
-    heads = [("场次编号", "Session id")] if saved else []
-    heads += [("日期", "Date"), ("时间", "Time"), ("点位", "Site"), ("导航", "Directions"), ("预计申请", "Expected")]
-    heads += list(RESULT_HEADS)
+    visits = "enterprise_id" in mine.columns and mine["enterprise_id"].notna().any()
+    if visits:
+        mine = mine.sort_values(["date", "route_order"])
+    heads = [("场次编号", "Session id")] if saved and not visits else []
+    if visits:
+        heads += [("日期", "Date"), ("顺序", "Stop"), ("企业", "Enterprise"), ("导航", "Directions")]
+        heads += [("建会概率", "P(found)")]
+    else:
+        heads += [
+            ("日期", "Date"),
+            ("时间", "Time"),
+            ("点位", "Site"),
+            ("导航", "Directions"),
+            ("预计申请", "Expected"),
+        ]
+    results = VISIT_RESULT_HEADS if visits else RESULT_HEADS
+    heads += list(results)
     body = []
     for r in mine.to_dict("records"):
         links = navigation.links(r.get("lat"), r.get("lon"), str(r.get("site_name") or ""))
@@ -65,16 +86,27 @@ def html_sheet(
             for key, zh_name, en_name in navigation.APPS
             if key in links
         )
-        expected = r.get("expected_applications")
-        cells = [html.escape(str(r["session_id"]))] if saved else []
-        cells += [
-            html.escape(str(r["date"])[:10]),
-            html.escape(f"{r['start_time']}–{r['end_time']}"),
-            html.escape(str(r.get("site_name") or r.get("site_id") or "")),
-            nav,
-            "" if expected is None or pd.isna(expected) else html.escape(f"{float(expected):.0f}"),
-            *([""] * len(RESULT_HEADS)),
-        ]
+        if visits:
+            chance = r.get("probability")
+            cells = [
+                html.escape(str(r["date"])[:10]),
+                html.escape(str(r.get("route_order") or "")),
+                html.escape(str(r.get("site_name") or "")),
+                nav,
+                "" if chance is None or pd.isna(chance) else f"{float(chance):.0%}",
+                *([""] * len(results)),
+            ]
+        else:
+            expected = r.get("expected_applications")
+            cells = [html.escape(str(r["session_id"]))] if saved else []
+            cells += [
+                html.escape(str(r["date"])[:10]),
+                html.escape(f"{r['start_time']}–{r['end_time']}"),
+                html.escape(str(r.get("site_name") or r.get("site_id") or "")),
+                nav,
+                "" if expected is None or pd.isna(expected) else html.escape(f"{float(expected):.0f}"),
+                *([""] * len(results)),
+            ]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(zh_head if zh else en_head)}</th>" for zh_head, en_head in heads)
     who = team_name or (f"第{team}组" if zh else f"Team {team}")

@@ -230,7 +230,7 @@ plan_rows = sa.Table(
     sa.Column("learn", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("team_name", sa.String(40)),  # the roster's team the plan assigned (team_members.team)
     # a visit plan's row: the enterprise, its place in the day's route, P(founding) and the members expected
-    sa.Column("enterprise_id", sa.String(32)),
+    sa.Column("enterprise_id", sa.String(600)),  # a joint union's members, joined with "、"
     sa.Column("route_order", sa.Integer),
     sa.Column("probability", sa.Float),
     sa.Column("expected_members", sa.Float),

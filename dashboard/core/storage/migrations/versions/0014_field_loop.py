@@ -25,7 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("plan_rows") as batch:
         batch.alter_column("site_id", existing_type=sa.String(64), nullable=True)
         batch.add_column(sa.Column("team_name", sa.String(40)))
-        batch.add_column(sa.Column("enterprise_id", sa.String(32)))
+        batch.add_column(sa.Column("enterprise_id", sa.String(600)))
         batch.add_column(sa.Column("route_order", sa.Integer))
         batch.add_column(sa.Column("probability", sa.Float))
         batch.add_column(sa.Column("expected_members", sa.Float))
