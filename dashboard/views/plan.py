@@ -504,11 +504,7 @@ else:
                     if pd.isna(r.expected_applications)
                     else t(f" · 预计 {int(r.expected_applications)} 人", f" · expect {int(r.expected_applications)}")
                 )
-                who = (
-                    r.team_name
-                    if isinstance(r.team_name, str) and r.team_name
-                    else t(f"第 {r.team} 组", f"team {r.team}")
-                )
+                who = tick_names[int(r.team)]
                 ahead = day > dt.date.today()  # a session ahead of its day cannot be done
                 ticks[int(r.id)] = st.checkbox(
                     f"{r.start_time}–{r.end_time} · {md_escape(r.site_name)} · {md_escape(who)}{expected}",

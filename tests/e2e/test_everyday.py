@@ -118,11 +118,14 @@ def _make_plan(page, visit) -> None:
 
 
 def _save_a_plan(page, visit, teams: int = 2, days: int = 2, start: str | None = None) -> None:
-    if start is not None:  # YYYY/MM/DD, as the date box shows it
-        box = page.get_by_label("第一天")
-        box.fill(start)
-        box.press("Enter")
+    if start is not None:  # typed into the date box's year, month and day, as a person types a date
+        for part, value in zip(("year", "month", "day"), start.split("/"), strict=True):
+            page.get_by_role("spinbutton", name=f"{part}, 第一天").click()
+            page.keyboard.type(value)
+        page.keyboard.press("Tab")
         visit.wait_idle()
+        shown = page.get_by_role("group", name="第一天").inner_text()
+        assert [int(x) for x in re.findall(r"\d+", shown)] == [int(x) for x in start.split("/")], shown
     page.get_by_role("spinbutton", name="小组数").fill(str(teams))
     page.get_by_label("天数").fill(str(days))
     _make_plan(page, visit)
@@ -188,8 +191,8 @@ def test_on_a_phone_a_team_ticks_its_sessions_by_thumb_and_has_directions(phone,
     page = phone.open("/plan", user="chaoyang")
     held = dt.date.today() - dt.timedelta(days=7)  # sessions already held: a session ahead cannot be ticked done
     _save_a_plan(page, phone, start=f"{held:%Y/%m/%d}")
-    _choose(page, phone, "ticks_team_", "第 2 组")  # the tick list's team picker
-    boxes = page.locator("[data-testid=stCheckbox]").filter(has_text="第 2 组")
+    _choose(page, phone, "ticks_team_", "第2组")  # the tick list's team picker
+    boxes = page.locator("[data-testid=stCheckbox]").filter(has_text="第2组")
     assert boxes.count() == 2
     first = boxes.first
     box = first.bounding_box()

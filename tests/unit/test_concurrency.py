@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from dashboard.core.intake import ingest
 from dashboard.core.reports import kpi
 from dashboard.core.storage import db
-from dashboard.core.storage.schema import sessions, sites, uploads
+from dashboard.core.storage.schema import sessions, settings, sites, uploads
 
 TODAY = dt.date(2026, 11, 23)
 HEADER = "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,点位名称,现场咨询人数,现场申请入会人数,发展会员数\n"
@@ -110,6 +110,10 @@ def test_concurrent_overlapping_imports_equal_a_serial_import(with_sites, fixtur
 
     serial = db.make_engine(f"sqlite:///{tmp_path / 'serial.sqlite'}")
     db.upgrade(serial)
+    # the same installation secret, so a row named without a site id is given the same derived id in both
+    with engine.connect() as conn, serial.begin() as sconn:
+        secret = conn.execute(sa.select(settings.c.value).where(settings.c.name == "id_secret")).scalar()
+        sconn.execute(settings.update().where(settings.c.name == "id_secret").values(value=secret))
     ingest.import_sites(serial, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
     by_name = dict(files)
     for name in order:  # the order the concurrent imports committed in

@@ -127,8 +127,11 @@ def list_plans(engine: sa.Engine, district: str | tuple[str, ...] | None = None)
     spans: dict[int, set[str]] = {}
     for plan_id, d, street in located:
         spans.setdefault(int(plan_id), set()).update(areas.touched([(d, street)]))
-    inside = [areas.record_within(spans.get(int(i), ()), district) for i in frame["id"]]
-    return frame[inside].reset_index(drop=True)
+    # a boolean Series, not a list: an empty list would select no columns and lose the frame's shape
+    inside = pd.Series(
+        [areas.record_within(spans.get(int(i), ()), district) for i in frame["id"]], index=frame.index, dtype=bool
+    )
+    return frame.loc[inside].reset_index(drop=True)
 
 
 def name_of(engine: sa.Engine, plan_id: int) -> str | None:
