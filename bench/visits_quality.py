@@ -137,6 +137,14 @@ def run(kind: str, seed: int, n: int) -> dict[str, float | str | int]:
         for name, at in picks.items()
     }
     km = plan.groupby(["date", "staff_no"])["km_from_previous"].sum().mean()
+    # the backtest's calibration (the Model page's chart): predicted P by decile against realised founding
+    last = pd.to_datetime(world.visits["visited_on"]).max()
+    try:
+        deciles = V.backtest(world.register, world.visits, (last - pd.Timedelta(days=180)).date())["calibration"]
+        gaps = [abs(d["predicted"] - d["realised"]) / max(d["realised"], 1e-9) for d in deciles if d["visits"]]
+        within = float(np.mean([g <= 0.2 for g in gaps]))
+    except (KeyError, ValueError):
+        within = np.nan
     return {
         "world": kind,
         "seed": seed,
@@ -154,6 +162,9 @@ def run(kind: str, seed: int, n: int) -> dict[str, float | str | int]:
         "oracle/largest": oracle / largest,
         "informed/largest": informed / largest,
         **mix,
+        # the plan's 预计发展会员 (Σ P x members) against what its visits truly bring: 1 is honest
+        "said/true": float(plan["expected_members"].sum()) / model_value if model_value else np.nan,
+        "deciles within 20%": within,
         "km/day": float(km),
         "fit_s": fit_s,
         "plan_s": plan_s,
@@ -225,6 +236,16 @@ def main() -> int:
         informed = g["informed/largest"]
         told = f"{informed.mean():>22.2f} / {informed.min():4.2f}" if informed.notna().any() else f"{'-':>29}"
         print(f"{kind:<13}{shares}{told}")
+
+    print("\nhonesty per world kind (mean / worst seed): the plan's expected members over what its visits truly")
+    print("bring (1 = honest), and the share of backtest P deciles whose mean is within 20% of the realised rate:")
+    print(f"{'world':<13}{'said/true':>20}{'deciles within 20%':>26}")
+    for kind, g in frame.groupby("world", sort=False):
+        worst = g["said/true"].iloc[int((g["said/true"] - 1).abs().argmax())]
+        print(
+            f"{kind:<13}{g['said/true'].mean():>12.2f} / {worst:5.2f}{g['deciles within 20%'].mean():>14.2f} / "
+            f"{g['deciles within 20%'].min():4.2f}"
+        )
 
     print(
         f"\nheadline per world (worst seed; targets model/oracle >= {TARGET_ORACLE}, model/largest >= "

@@ -75,21 +75,27 @@ def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
         print(_problem_line(p, lang))
     # warnings of one kind are summarised: a thousand identical lines hide the one that matters
     by_code: dict[str, list[Problem]] = {}
+    unlisted: dict[str, int] = {}  # the validator's own "N more of this kind" notes, folded into one count
     for p in report.problems:
-        if p.severity != ERROR:
+        if p.severity != ERROR and p.of is not None:
+            unlisted[p.of] = unlisted.get(p.of, 0) + p.more
+        elif p.severity != ERROR:
             by_code.setdefault(p.code, []).append(p)
-    for group in by_code.values():
+    for code, group in by_code.items():
         for p in group[:3]:
             print(_problem_line(p, lang))
-        if len(group) > 3:
+        more = max(0, len(group) - 3) + unlisted.get(code, 0)
+        if more:
             rows = [p.row for p in group if p.row is not None]
             print(
-                _say(f"! 同类提示另有 {len(group) - 3} 行", f"! {len(group) - 3} more rows with the same note", lang)
-                + (f" ({rows[3]}–{rows[-1]})" if len(rows) > 3 else "")
+                _say(f"! 同类提示另有 {more:,} 行", f"! {more:,} more rows with the same note", lang)
+                + (f"（从第 {rows[3]} 行起）" if len(rows) > 3 and lang == "zh" else "")
+                + (f" (from row {rows[3]})" if len(rows) > 3 and lang != "zh" else "")
             )
     if len(errors) > MAX_PRINTED_PROBLEMS and source.is_file():
         path = source.with_name(source.stem + ".problems.csv")
-        write_csv(pd.DataFrame([p.as_dict() for p in report.problems]), path)
+        listed = pd.DataFrame([p.as_dict() for p in report.problems])
+        write_csv(listed.astype({"row": "Int64"}), path)  # row 7, not 7.0, beside the file-level notes
         more = len(errors) - MAX_PRINTED_PROBLEMS
         print(
             _say(
@@ -551,11 +557,13 @@ def cmd_visits(args) -> int:
     sheet = for_people(plan, "en" if args.lang == "en" else "zh")
     write_csv(sheet, Path(args.out))
     access.record_export(engine, scope, "visits", len(plan), args.district, file=str(args.out))
-    members = float(plan["expected_members"].sum()) if len(plan) else 0.0
+    members = float(plan["expected_members"].fillna(0).sum()) if len(plan) else 0.0
     print(
         _say(
-            f"走访计划已写入 {args.out}（{len(plan)} 次走访，预计发展会员约 {members:,.0f} 人）",
-            f"visit plan written to {args.out} ({len(plan)} visits, about {members:,.0f} members expected)",
+            f"走访计划已写入 {args.out}（{len(plan)} 次走访，预计发展会员约 {members:,.0f} 人，"
+            "即各企业建会概率 × 建会后可发展会员之和）",
+            f"visit plan written to {args.out} ({len(plan)} visits, about {members:,.0f} members expected: the sum "
+            "of each enterprise's P(found) x members if founded)",
             args.lang,
         )
     )
@@ -717,7 +725,13 @@ def build_parser() -> argparse.ArgumentParser:
     helps = {"outcomes": "enterprise visits and what came of them (已沟通/有意向/已建会/暂不建会)"}
     for what in ("sites", "sessions", "enterprises", "outcomes"):
         group = sub.add_parser(what, help=helps.get(what, f"{what} files")).add_subparsers(dest="action", required=True)
-        p = group.add_parser("import", help=f"import a {what} file (CSV or .xlsx)")
+        noun = {
+            "sites": "a sites",
+            "sessions": "a sessions",
+            "enterprises": "an enterprise register",
+            "outcomes": "a visit outcomes",
+        }
+        p = group.add_parser("import", help=f"import {noun[what]} file (CSV or .xlsx)")
         p.add_argument("file")
         p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
         p.add_argument(

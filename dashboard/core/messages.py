@@ -6,6 +6,7 @@ page can show the problem against its row and the command line can print it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -235,6 +236,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "{value} more problems of the same kind are not listed (like row {rows} above: {label_en}). Fix them and "
         "upload again to see the rest.",
     ),
+    "more_notes": (
+        WARNING,
+        "另有 {value} 行有同类提示，未逐一列出（与第 {rows} 行相同：{label}）。",
+        "{value} more rows have the same note, not listed (like row {rows}: {label_en}).",
+    ),
     "unknown_street": (
         WARNING,
         "街道乡镇“{value}”不是本行所属区的街道、地区、镇或乡的官方名称，已按原文保存，但这一行只计入区、不计入任何街道。"
@@ -242,6 +248,22 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "'{value}' is not the official name of a street or township of this row's district. It is kept as typed, "
         "but the row counts for its district only, not for a street. To count it for a street, use the official "
         "name (with or without 街道/镇/乡). {limit}",
+    ),
+    "street_from_address": (
+        WARNING,
+        "{value} 家企业没有填街道乡镇，已按地址中的街道名归入街道（第 {rows} 行）。"
+        "请在预览中核对；如有误，请在文件中填写街道乡镇。",
+        "{value} enterprises had no street; each was placed in the street its address names (rows {rows}). Check "
+        "them in the preview; where one is wrong, fill in its 街道乡镇.",
+    ),
+    "street_from_coords": (
+        WARNING,
+        "{value} 家企业没有填街道乡镇、地址中也没有街道名，"
+        "已按坐标归入最近的已知街道（第 {rows} 行；{limit} 公里以内）。"
+        "这是推断，请在预览中核对；如有误，请在文件中填写街道乡镇。",
+        "{value} enterprises had no street and no street name in their address; each was placed in the nearest known "
+        "street by its coordinates (rows {rows}; within {limit} km). This is a guess: check them in the preview, and "
+        "where one is wrong, fill in its 街道乡镇.",
     ),
     "street_renamed": (
         WARNING,
@@ -374,8 +396,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "date_without_founding": (
         ERROR,
-        "填写了建会日期，但建会状态不是“已建会”。请改正其中一项。",
-        "A founding date is given but the union status is not 已建会 (founded). Correct one of them.",
+        "填写了建会日期，但建会状态不是“已建会”或“联合工会”。请改正其中一项。",
+        "A founding date is given but the union status is not 已建会 (founded) or 联合工会 (joint union). Correct one "
+        "of them.",
     ),
     "unknown_enterprise": (
         ERROR,
@@ -526,6 +549,8 @@ class Problem:
     row: int | None = None  # the spreadsheet row number the user sees; None for the whole file
     column: str | None = None  # the header as written in the file
     value: str | None = None
+    of: str | None = None  # a "more of the same" note: the code of the kind it counts
+    more: int = 0  # ... and how many of that kind it counts
 
     def text(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -605,13 +630,12 @@ class ProblemLog:
         for code, n in self.counts.items():
             if n > MAX_LISTED:
                 last = [p for p in self.items if p.code == code][-1]
-                notes.append(
-                    problem(
-                        "more_problems",
-                        value=f"{n - MAX_LISTED:,}",
-                        rows=str(last.row or ""),
-                        label=last.zh,
-                        label_en=last.en,
-                    )
+                note = problem(
+                    "more_problems" if last.severity == ERROR else "more_notes",
+                    value=f"{n - MAX_LISTED:,}",
+                    rows=str(last.row or ""),
+                    label=last.zh,
+                    label_en=last.en,
                 )
+                notes.append(dataclasses.replace(note, of=code, more=n - MAX_LISTED))
         return self.items + notes

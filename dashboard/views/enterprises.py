@@ -28,10 +28,10 @@ staged: pd.DataFrame = result["stages"]
 if staged.empty:
     st.info(
         t(
-            "还没有企业名录。请在“上传”页导入企业名录（统一社会信用代码、名称、所属区、员工数……），"
-            "或用 `python -m dashboard enterprises import 文件`。",
-            "No enterprise register yet. Import one on the Upload page, or with `python -m dashboard enterprises "
-            "import FILE`.",
+            "所选范围还没有企业名录。请在“上传”页导入企业名录（统一社会信用代码、名称、所属区、街道乡镇、员工数……）；"
+            "没有填街道乡镇的企业，会按地址或坐标归入街道。",
+            "No enterprise register here yet. Import one on the Upload page (credit code, name, district, street, "
+            "staff…); an enterprise without a street is placed in one by its address or coordinates.",
         )
     )
     st.stop()
@@ -208,6 +208,7 @@ with tab_waiting:
         stage_label=lambda f: f["stage"].map(stage_name),
         district_name=lambda f: f["district"].map(lambda c: districts.name(c, shown_lang)),
         last=lambda f: f["last_contact"].dt.date,
+        street=lambda f: f["street"].astype("string").fillna(""),  # not "None" where the register has no street
     )[["name", "district_name", "street", "staff", "stage_label", "last", "days_waiting", "visits"]]
     st.dataframe(
         shown,
@@ -266,9 +267,10 @@ def visit_plan_tab() -> None:
     """Which enterprises to visit in the coming days, for K staff with N visits a day, and why."""
     st.caption(
         t(
-            "按“90天内建会的可能性 × 预计发展会员”挑选要走访的企业，同一人一天的走访就近安排、按路线排序；"
-            "员工不足25人、同楼宇或园区的小企业合并为一组，建议联合建会。",
-            "Enterprises are chosen by P(founding within 90 days) × expected members; one person's visits of a day "
+            "按“90天内建会的可能性 × 建会后可发展会员”（即预计发展会员）挑选要走访的企业，同一人一天的走访就近安排、"
+            "按路线排序；员工不足25人、同楼宇或园区的小企业合并为一组，建议联合建会。",
+            "Enterprises are chosen by P(founding within 90 days) × members if founded (the expected members); one "
+            "person's visits of a day "
             "are close together, in route order; small neighbours (under 25 staff, one building or park) are "
             "proposed together for a joint union.",
         )
@@ -298,7 +300,16 @@ def visit_plan_tab() -> None:
         return
     m1, m2, m3 = st.columns(3)
     m1.metric(t("走访次数", "Visits"), f"{len(plan):,}")
-    m2.metric(t("预计发展会员", "Expected members"), f"{plan['expected_members'].sum():,.0f}")
+    m2.metric(
+        t("预计发展会员", "Expected members"),
+        f"{plan['expected_members'].sum():,.0f}",
+        help=t(
+            "每家企业的建会概率 × 建会后可发展会员，再求和：这是期望值，不是每家都建会时的人数"
+            f"（每家都建会时约 {plan['members_if_founded'].sum():,.0f} 人）。",
+            "Each enterprise's P(found) × members if founded, summed: an expectation, not the count if every one "
+            f"founded (that would be about {plan['members_if_founded'].sum():,.0f}).",
+        ),
+    )
     m3.metric(t("建议联合建会的组", "Joint-union groups"), f"{int((plan['kind'] == 'joint').sum()):,}")
     sheet = visits_core.for_people(plan, shown_lang)
     first = [
@@ -319,7 +330,10 @@ def visit_plan_tab() -> None:
         column_config={
             **{zh: t(zh, en) for zh, en in SHEET_EN.items()},
             "建会概率": st.column_config.NumberColumn(t("建会概率", "P(found)"), format="percent"),
-            "预计发展会员": st.column_config.NumberColumn(t("预计发展会员", "Expected members"), format="%.0f"),
+            "预计发展会员": st.column_config.NumberColumn(t("预计发展会员", "Expected members"), format="%.1f"),
+            "建会后可发展会员": st.column_config.NumberColumn(
+                t("建会后可发展会员", "Members if founded"), format="%.0f"
+            ),
         },
     )
     eng = resources.engine()

@@ -28,9 +28,8 @@ first, last = resources.data_range(me, v)
 if first is None or last is None:  # both or neither: the first and last session date
     st.info(
         t(
-            "数据库中还没有场次记录。请在“上传”页导入，或用 `python -m dashboard sessions import 文件`。",
-            "No sessions stored yet. Import them on the Upload page or with `python -m dashboard sessions import "
-            "FILE`.",
+            "所选范围还没有场次记录。请在“上传”页导入场次结果。",
+            "No sessions stored here yet. Import them on the Upload page.",
         )
     )
     st.stop()

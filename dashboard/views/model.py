@@ -401,6 +401,28 @@ def visit_model_section() -> None:
             "judged: whether one never visited would have founded, no history can tell any method.",
         )
     )
+    if bt.get("calibration"):  # models trained before the calibration was kept have none to show
+        st.markdown(t("**预测的建会可能性是否可信（分组校准）**", "**Is the predicted P honest? (calibration)**"))
+        deciles = pd.DataFrame(bt["calibration"])
+        predicted, realised = t("预测建会可能性 %", "Predicted P %"), t("实际建会比例 %", "Realised share %")
+        chart = pd.DataFrame(
+            {
+                t("分组（按预测从低到高）", "Group (low to high P)"): deciles["decile"],
+                predicted: (100 * deciles["predicted"]).round(1),
+                realised: (100 * deciles["realised"]).round(1),
+            }
+        ).set_index(t("分组（按预测从低到高）", "Group (low to high P)"))
+        st.line_chart(chart, height=220)
+        worst = float((deciles["predicted"] - deciles["realised"]).abs().max())
+        st.caption(
+            t(
+                "回测中实际走访过的企业按预测的建会可能性分成若干组，每组的平均预测值和 90 天内实际建会的比例；"
+                f"两条线越接近越可信。最大相差 {100 * worst:.1f} 个百分点。",
+                "The enterprises visited in the backtest, grouped by predicted P: each group's mean prediction beside "
+                f"the share that founded within 90 days; the closer the lines, the more honest. Largest gap "
+                f"{100 * worst:.1f} points.",
+            )
+        )
 
 
 visit_model_section()

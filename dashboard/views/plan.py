@@ -436,7 +436,7 @@ else:
                     t("顺序", "Order"): visits_review["route_order"],
                     t("企业", "Enterprise"): visits_review["site_name"],
                     t("建会概率", "P(found)"): visits_review["probability"],
-                    t("预计发展会员", "Expected members"): visits_review["expected_members"].round(),
+                    t("预计发展会员", "Expected members"): visits_review["expected_members"].round(1),
                     t("状态", "State"): visits_review["state"].map(lambda k: t(*STATES[k])),
                 }
             ),

@@ -29,8 +29,10 @@ def test_a_planner_reads_the_pipeline_of_their_district(app, setup):
     expected = access.enterprise_pipeline(engine, CHAOYANG, today=dt.date.today())["counts"]
     for key, label in (("none", "未接触"), ("interested", "有意向"), ("founded", "已建会（本项目）")):
         assert metric(at, label) == f"{int(expected[key]):,}"
-    waiting = at.dataframe[1].value if len(at.dataframe) > 1 else None
+    # the register's enterprises are placed in streets, so the pipeline has a by-street table too
+    waiting = next((d.value for d in at.dataframe if "days_waiting" in d.value.columns), None)
     assert waiting is not None and set(waiting["district_name"]) == {"朝阳区"}
+    assert (waiting["street"] != "None").all() and (waiting["street"] != "").mean() > 0.9
     days = waiting["days_waiting"].tolist()
     assert days == sorted(days, reverse=True) and days[0] > 0
 

@@ -239,3 +239,15 @@ def test_an_oversized_file_is_refused_on_the_command_line(cli, tmp_path):
     big.write_bytes(b"a,b\n" + b"1,2\n" * 300_000)
     result = cli("--lang", "zh", "sessions", "import", str(big), "--max-mb", "1")
     assert result.returncode == 1 and "文件太大" in result.stdout and "1.0 MB" in result.stdout
+
+
+def test_many_notes_of_one_kind_are_counted_once_and_do_not_ask_for_a_fix(cli, tmp_path):
+    # 150 enterprises under a street name the district does not have: a warning each, the file written
+    rows = "".join(f"某店{i},朝阳区,王府井20号街道,10\n" for i in range(150))
+    path = tmp_path / "register.csv"
+    path.write_text("企业名称,所属区,街道乡镇,员工数\n" + rows, encoding="utf-8")
+    cli("init")
+    out = cli("--lang", "zh", "enterprises", "import", str(path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("同类提示另有") == 1 and "同类提示另有 147 行" in out.stdout
+    assert "请改正后重新上传" not in out.stdout and "Traceback" not in out.stderr

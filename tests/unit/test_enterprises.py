@@ -94,6 +94,14 @@ def test_an_industry_and_a_founding_date_are_checked(engine):
     assert (4, "founded_without_date") in codes and report.inserted == 1  # a warning does not stop the row
 
 
+def test_a_joint_union_member_may_carry_the_day_it_joined(engine):
+    text = "企业名称,所属区,员工数,建会状态,建会日期\n丁小店,朝阳区,8,联合工会,2022-03-01\n"
+    report = ingest.import_enterprises(engine, text.encode(), "j.csv")
+    assert report.status == "written" and not report.errors, report.problems
+    [row] = _rows(engine, enterprises)
+    assert row["union_status"] == "joint" and str(row["union_founded_on"]) == "2022-03-01"
+
+
 def test_a_planner_cannot_touch_another_districts_enterprise_by_its_code(engine, fixture_bytes):
     ingest.import_enterprises(engine, fixture_bytes("enterprises/register_zh.csv"), "register.csv")
     # 中关村软件 is 海淀's; a 朝阳 planner's file names its code and claims it for 朝阳

@@ -469,3 +469,50 @@ def test_a_street_union_cannot_fill_its_districts_site_quota(world, monkeypatch)
 def test_the_street_ranking_asked_for_by_a_streets_own_code_holds_that_street(world):
     assert list(access.street_stats(world, STREET, JIANWAI)["code"]) == [JIANWAI]
     assert list(access.street_stats(world, STREET, "110105")["code"]) == [JIANWAI]
+
+
+def test_a_street_planners_visit_plan_and_outlook_count_only_their_streets_rows(world):
+    # 朝外 founds a union 200 m from 建外's enterprise, with every staff member joining; 建外 sees none of it
+    register = (
+        "企业编号,企业名称,所属区,街道乡镇,纬度,经度,员工数,建会状态\n"
+        "E-JW,建外科技,朝阳区,建外街道,39.9050,116.4550,120,未建会\n"
+        "E-CW,朝外商贸,朝阳区,朝外,39.9065,116.4560,300,未建会\n"
+    )
+    assert access.import_enterprises(world, ADMIN, register.encode(), "r.csv").status == "written"
+    founded = "企业编号,走访日期,沟通结果,建会日期,发展会员数\nE-CW,2026-07-01,已建会,2026-07-01,300\n"
+    assert access.import_visits(world, ADMIN, founded.encode(), "f.csv", today=TODAY).status == "written"
+
+    def reason_of(scope, eid):
+        plan, _ = access.plan_visits(world, scope, None, TODAY, 1, 1, per_day=4, district="110105")
+        [row] = plan[plan["enterprise_id"] == eid]["reason_zh"].tolist() or [""]
+        return row
+
+    assert "附近1公里内已有1家建会" in reason_of(CHAOYANG, "E-JW")  # the district's planner sees its street's founding
+    assert "建会" in reason_of(STREET, "E-JW") and "附近1公里内" not in reason_of(STREET, "E-JW")
+    city = access.enterprise_outlook(world, CHAOYANG, None, "110105", TODAY).set_index("enterprise_id")
+    mine = access.enterprise_outlook(world, STREET, None, None, TODAY).set_index("enterprise_id")
+    assert list(mine.index) == ["E-JW"]
+    # 朝外's 100% join rate lifts 朝阳's rate; the street's own figure is the prior's
+    assert city.loc["E-JW", "members_if_founded"] > mine.loc["E-JW", "members_if_founded"]
+
+
+def test_an_enterprise_without_a_street_is_placed_by_its_address_then_its_coordinates(world):
+    register = (
+        "企业编号,企业名称,所属区,地址,纬度,经度,员工数,建会状态\n"
+        "E-A1,地址有街道,朝阳区,北京市朝阳区朝外大街 18 号,39.9051,116.4551,60,未建会\n"  # the address wins
+        "E-P1,坐标近建外,朝阳区,某某路1号,39.9052,116.4553,70,未建会\n"  # 建外's site JW-1 is 30 m away
+        "E-F1,远离一切,朝阳区,,40.08,116.60,80,未建会\n"  # no known street within 3 km: left without one
+        "E-JW,建外科技,朝阳区,,39.9254,116.4451,120,未建会\n"  # stored in 建外: stays there, though near 朝外
+    )
+    report = access.import_enterprises(world, ADMIN, register.encode(), "r.csv")
+    assert report.status == "written", report.problems
+    notes = {p.code: p for p in report.problems if p.code.startswith("street_from")}
+    assert set(notes) == {"street_from_address", "street_from_coords"}
+    assert "第 2 行" in notes["street_from_address"].zh and "第 3 行" in notes["street_from_coords"].zh
+    with world.connect() as conn:
+        placed = dict(conn.execute(sa.select(sa.text("enterprise_id, street_code FROM enterprises"))).all())
+    assert placed["E-A1"] == CHAOWAI and placed["E-P1"] == JIANWAI
+    assert placed["E-F1"] is None and placed["E-JW"] == JIANWAI
+    # and the street's planner now finds them in their register
+    assert {"E-P1", "E-JW"} <= set(access.enterprise_register(world, STREET)["enterprise_id"])
+    assert "E-A1" not in set(access.enterprise_register(world, STREET)["enterprise_id"])

@@ -199,6 +199,23 @@ def test_sites_swapped_coordinates_and_wrong_district(fixture_bytes):
     assert [(p.row, p.code) for p in result.warnings] == [(3, "coord_other_district")]
 
 
+def test_an_enterprise_placed_in_another_district_is_a_warning_naming_its_row():
+    from dashboard.core.geo import districts
+    from dashboard.core.intake.columns import ENTERPRISE_COLUMNS
+    from dashboard.core.intake.validate import validate_enterprises
+
+    text = (
+        "企业名称,所属区,纬度,经度,员工数\n"
+        "建外科技,朝阳区,39.905,116.455,120\n"  # in 朝阳
+        "错位商贸,朝阳区,39.980,116.310,80\n"  # 中关村, in 海淀
+    )
+    raw = read_table(text.encode(), "r.csv", ENTERPRISE_COLUMNS)
+    result = validate_enterprises(raw, boundaries=districts.boundaries())
+    assert result.ok and len(result.rows) == 2  # kept: the district is what the row says, the point may be a typo
+    [warned] = [p for p in result.warnings if p.code == "coord_other_district"]
+    assert (warned.row, warned.column) == (3, "纬度") and "39.98" in warned.zh
+
+
 def test_rows_longer_than_the_header_lose_nothing_silently():
     text = (
         "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n职工沟通会,2023-05-08,9:00,11:00,"

@@ -328,6 +328,16 @@ def test_joint_rows_and_reasons(world, fitted_plan):
     assert (fitted_plan["expected_members"] > 0).all() and fitted_plan["p_found"].between(0, 1).all()
 
 
+def test_expected_members_are_an_expectation_and_members_if_founded_are_labelled_apart(fitted_plan):
+    # the plan's "预计发展会员" sums P x members; the count if every one founded is its own column
+    assert np.allclose(
+        fitted_plan["expected_members"], fitted_plan["p_found"] * fitted_plan["members_if_founded"], rtol=1e-9
+    )
+    assert fitted_plan["expected_members"].sum() < 0.5 * fitted_plan["members_if_founded"].sum()
+    sheet = V.for_people(fitted_plan)
+    assert {"预计发展会员", "建会后可发展会员"} <= set(sheet.columns)
+
+
 def test_baseline_policies_plan_too(world):
     big = V.plan(world.register, world.visits, None, world.plan_start, days=7, staff=2, policy="largest")
     units = V.units(world.register)
@@ -424,3 +434,15 @@ def test_campaigned_world_has_resistant_unionless_large_enterprises_and_room():
     oracle = np.sort(truth)[::-1][:180].sum()
     largest = truth[np.argsort(-V.largest_first(u).to_numpy(), kind="stable")[:180]].sum()
     assert oracle >= 1.3 * largest
+
+
+def test_calibration_deciles_hold_every_test_visit_in_order_of_p():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 0.4, 500)
+    y = (rng.uniform(0, 1, 500) < p).astype(int)
+    deciles = V.calibration_deciles(p, y)
+    assert len(deciles) == 10 and sum(d["visits"] for d in deciles) == 500
+    assert [d["predicted"] for d in deciles] == sorted(d["predicted"] for d in deciles)
+    # drawn from p itself: each group's realised share sits near its mean prediction
+    assert all(abs(d["predicted"] - d["realised"]) < 0.15 for d in deciles)
+    assert len(V.calibration_deciles(p[:30], y[:30])) == 1 and V.calibration_deciles(p[:0], y[:0]) == []

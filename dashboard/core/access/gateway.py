@@ -28,6 +28,7 @@ from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.reports import reporting as reporting_mod
 from dashboard.core.reports import roster as roster_mod
 from dashboard.core.storage import audit, services
+from dashboard.core.storage.enterprise_tables import read_contacts
 from dashboard.core.storage.site_tables import read_sites
 
 if TYPE_CHECKING:
@@ -593,9 +594,22 @@ def enterprise_outlook(
     """The unionless enterprises of the caller's districts (or the one chosen) with the model's expected members
     of a visit (:func:`visit_store.outlook`), highest first; no personal data."""
     where = _guard(engine, scope, lambda: scope.readable(district), what="enterprises", district=district)
-    register, history = visit_store.frames(engine)
+    register, history = _enterprise_frames(engine, scope, where)
     frame = visit_store.outlook(loaded, register, history, as_of or dt.date.today())
     return areas.keep(frame, where)
+
+
+def _enterprise_frames(engine: sa.Engine, scope: Scope, where: areas.Where) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register and visits the enterprise model reads for this caller: the whole city for a caller who reads it,
+    else the caller's area only, so that no figure shown (unions founded nearby, join rates) counts another area's
+    rows. The model itself is trained on the city: it holds coefficients, not rows."""
+    register, history = visit_store.frames(engine)
+    if scope.areas is None:
+        return register, history
+    register = areas.keep(register, where if where is not None else scope.areas)
+    known = set(register["enterprise_id"].astype(str))
+    history = history[history["enterprise_id"].astype(str).isin(known)].reset_index(drop=True)
+    return register, history
 
 
 def enterprise_district_rates(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
@@ -628,7 +642,7 @@ def plan_visits(
         raise ValueError("staff 1-500, days 1-92, visits a day 1-12")
     if not dt.date(2000, 1, 1) <= start <= dt.date(2100, 12, 31):
         raise ValueError("the first day must lie between 2000 and 2100")
-    register, history = visit_store.frames(engine)
+    register, history = _enterprise_frames(engine, scope, where)
     messages: list[tuple[str, str]] = []
     model = loaded.model if loaded is not None else None
     if model is None:
@@ -657,8 +671,22 @@ def plan_visits(
         )
     overrides = cal.load_overrides(engine)
     plan = visits_model.plan(register, history, model, start, days, staff, per_day, district=where, overrides=overrides)
+    plan = _with_heads(engine, plan)
     audit.record(engine, scope, "plan", where or scope.areas, what="visits", rows=len(plan), start=str(start))
     return plan, messages
+
+
+def _with_heads(engine: sa.Engine, plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan with each enterprise's head and contact (a joint group's first member's): personal data, read only
+    for a plan within the caller's own area, which is what :func:`plan_visits` makes."""
+    if plan.empty:
+        return plan.assign(head_name=pd.Series(dtype=object), contact=pd.Series(dtype=object))
+    first = plan["enterprise_id"].astype(str).str.split("、").str[0]
+    found = read_contacts(engine, sorted(set(first)))
+    return plan.assign(
+        head_name=first.map(lambda k: found.get(k, (None, None))[0]),
+        contact=first.map(lambda k: found.get(k, (None, None))[1]),
+    )
 
 
 def recommend(
@@ -1101,7 +1129,9 @@ def field_view(engine: sa.Engine, link: field_links.Link, today: dt.date) -> dic
                 "start": r["start_time"],
                 "end": r["end_time"],
                 "site": r.get("site_name") or r.get("site_id") or "",
-                "expected": None if expected is None or pd.isna(expected) else int(round(float(expected))),
+                "expected": None
+                if expected is None or pd.isna(expected)
+                else (round(float(expected), 1) if visit else int(round(float(expected)))),
                 "state": r["state"],
                 "future": day > today,
                 "links": navigation.links(r.get("lat"), r.get("lon"), r.get("site_name") or ""),

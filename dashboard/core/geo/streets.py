@@ -163,3 +163,53 @@ def neighbours(code: str, points: pd.DataFrame, within_km: float = 4.0, most: in
     lat0, lon0 = centre.loc[code, "lat"], centre.loc[code, "lon"]
     km = np.hypot((same["lat"] - lat0) * 111.0, (same["lon"] - lon0) * 111.0 * np.cos(np.radians(lat0)))
     return tuple(km[km <= within_km].sort_values(kind="stable").index[:most])
+
+
+def from_address(addresses: pd.Series, district: pd.Series) -> pd.Series:
+    """The street an address names: the longest of its district's street names (official, or without 街道 / 镇 /
+    乡 / 地区, at least two characters) found in the text, e.g. "朝阳区建外SOHO东区" → 建外街道. None where no name
+    of the row's district occurs; a name of another district is never taken."""
+    out = pd.Series(None, index=addresses.index, dtype=object)
+    text = addresses.astype("string").fillna("").map(lambda v: re.sub(r"\s+", "", unicodedata.normalize("NFKC", v)))
+    for code, idx in district.groupby(district.astype("string")).groups.items():
+        units = of_district(str(code))
+        if units.empty:
+            continue
+        spelled: dict[str, str] = {}
+        for unit_code, unit_name in units[["code", "name"]].itertuples(index=False):
+            for form in (str(unit_name), fold(unit_name)):
+                if len(form) >= 2:
+                    spelled.setdefault(form, str(unit_code))
+        pattern = re.compile("|".join(re.escape(f) for f in sorted(spelled, key=len, reverse=True)))
+        found = text[idx].map(lambda v, p=pattern: m.group(0) if (m := p.search(v)) else None)
+        out[idx] = found.map(lambda f, s=spelled: s.get(f) if isinstance(f, str) else None)
+    return out
+
+
+NEAREST_MAX_KM = 3.0  # farther from every known street centre than this, a point is left without a street
+
+
+def nearest(lat: pd.Series, lon: pd.Series, district: pd.Series, centre: pd.DataFrame) -> pd.Series:
+    """The street of the row's own district whose centre (:func:`centres`) lies nearest the point, within
+    :data:`NEAREST_MAX_KM`; None where the point is missing or no known centre is near. Without street boundaries
+    this is a guess, which is why imports say so row by row."""
+    import numpy as np
+
+    out = pd.Series(None, index=lat.index, dtype=object)
+    located = lat.notna() & lon.notna() & district.notna()
+    if centre.empty or not located.any():
+        return out
+    home = pd.Series([district_of(c) for c in centre.index], index=centre.index)
+    for code, idx in district[located].groupby(district[located].astype("string")).groups.items():
+        mine = centre[home == code]
+        if mine.empty:
+            continue
+        la, lo = lat[idx].to_numpy(float), lon[idx].to_numpy(float)
+        km = np.hypot(
+            (la[:, None] - mine["lat"].to_numpy(float)[None, :]) * 111.0,
+            (lo[:, None] - mine["lon"].to_numpy(float)[None, :]) * 111.0 * np.cos(np.radians(la[:, None])),
+        )
+        best = km.argmin(axis=1)
+        near = km[np.arange(len(best)), best] <= NEAREST_MAX_KM
+        out[idx] = np.where(near, mine.index.to_numpy()[best], None)
+    return out

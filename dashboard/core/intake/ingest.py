@@ -384,6 +384,66 @@ def _street_scope(
     return problems
 
 
+def _place_streets(conn: sa.Connection, rows: pd.DataFrame, allowed: tuple[str, ...] | None) -> list[Problem]:
+    """Enterprises without a street, placed in one (in place), so street unions find their register: the stored
+    row's street when there is one (a file without streets leaves them as they are), else the street its address
+    names, else the nearest known street centre (the district's sites and registered enterprises with a street).
+
+    Rows in a district the caller holds as a single street are left to :func:`_street_scope`, which gives them that
+    street. Returns one note per way of placing, naming the rows.
+    """
+    if rows.empty or "street_code" not in rows:
+        return []
+    _, parts = areas.split(allowed) if allowed is not None else ((), ())
+    single = {d for d in {areas.district_of(c) for c in parts} if sum(areas.district_of(c) == d for c in parts) == 1}
+    blank = rows["street_code"].isna() & rows["district"].notna() & ~rows["district"].isin(single)
+    if "street" in rows:
+        blank &= rows["street"].isna() | (rows["street"].astype("string").str.strip() == "")
+    if not blank.any():
+        return []
+    todo = rows[blank]
+    stored = _stored_areas(conn, enterprises.c.enterprise_id, enterprises.c.district, todo["enterprise_id"].tolist())
+    kept = todo["enterprise_id"].map(lambda k: stored.get(k, (None, None))[1])
+    kept = kept.where(todo["district"] == todo["enterprise_id"].map(lambda k: stored.get(k, (None, None))[0]))
+    by_address = (
+        streets.from_address(todo["address"], todo["district"])
+        if "address" in todo
+        else pd.Series(None, index=todo.index, dtype=object)
+    )
+    by_address = by_address.where(kept.isna())
+    left = kept.isna() & by_address.isna()
+    by_point = pd.Series(None, index=todo.index, dtype=object)
+    if left.any():
+        wanted = sorted(set(todo.loc[left, "district"]))
+        known = pd.concat(
+            [
+                pd.read_sql(
+                    sa.select(t.c.street_code, t.c.lat, t.c.lon).where(
+                        t.c.district.in_(wanted), t.c.street_code.is_not(None)
+                    ),
+                    conn,
+                )
+                for t in (sites, enterprises)
+            ]
+            + [rows.loc[rows["street_code"].notna(), ["street_code", "lat", "lon"]]],
+            ignore_index=True,
+        )
+        by_point[left] = streets.nearest(
+            todo.loc[left, "lat"], todo.loc[left, "lon"], todo.loc[left, "district"], streets.centres(known)
+        )
+    placed = kept.where(kept.notna(), by_address.where(by_address.notna(), by_point))
+    placed = placed[placed.notna()]
+    rows.loc[placed.index, "street_code"] = placed
+    rows.loc[placed.index, "street"] = placed.map(streets.name)
+    notes = []
+    for code, how in (("street_from_address", by_address), ("street_from_coords", by_point)):
+        hit = todo.loc[how.notna() & kept.isna(), "_row"].astype(int).tolist()
+        if hit:
+            shown = "、".join(str(r) for r in hit[:10]) + ("…" if len(hit) > 10 else "")
+            notes.append(problem(code, value=f"{len(hit):,}", rows=shown, limit=f"{streets.NEAREST_MAX_KM:g}"))
+    return notes
+
+
 def _foreign_keys(
     conn: sa.Connection, kind: str, raw: RawTable, rows: pd.DataFrame, allowed: tuple[str, ...] | None, skip: set[int]
 ) -> list[Problem]:
@@ -720,7 +780,7 @@ def import_enterprises(
         "enterprises",
         data,
         file_name,
-        validate_enterprises,
+        lambda raw, ids: validate_enterprises(raw, ids, districts.boundaries()),
         coords=coords,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -1054,6 +1114,8 @@ def _write_once(
             kept = [p for p in report.problems if not (p.code == "credit_code_other_district" and p.row in hit)]
             report.problems = kept + elsewhere
         outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip=refused)
+        if kind == "enterprises":
+            report.problems += _place_streets(conn, validation.rows, allowed)
         outside += _street_scope(conn, kind, raw, validation, allowed, skip={p.row for p in outside if p.row})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
             # Those rows get their scope error only: what else the checks found there (a site's id resolved from

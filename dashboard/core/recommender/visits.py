@@ -645,6 +645,7 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
         out[f"members_captured_{name}"] = float(members[top].sum() / total) if total else float("nan")
     out["members_captured_random"] = k / len(pos)
     out.update(_scores(y, p, model.base_rate_))
+    out["calibration"] = calibration_deciles(p, y)
     for kind in ESTIMATORS:
         if model.uses_prior:
             break
@@ -652,6 +653,25 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
         s = _scores(y, alone.predict_features(Xt), model.base_rate_)
         out[f"{kind}_auc"], out[f"{kind}_log_loss"] = s["auc"], s["log_loss"]
     return out
+
+
+def calibration_deciles(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """The test visits in ``bins`` equal groups by predicted P (fewer when there are few visits): each group's mean
+    predicted P beside the share that founded within 90 days, and its size. An honest model's two agree."""
+    n = len(p)
+    if n == 0:
+        return []
+    k = max(1, min(bins, n // 20 or 1))  # at least 20 visits a group, else a realised share says nothing
+    group = np.minimum((np.argsort(np.argsort(p, kind="stable"), kind="stable") * k) // n, k - 1)
+    return [
+        {
+            "decile": int(g + 1),
+            "predicted": float(p[group == g].mean()),
+            "realised": float(y[group == g].mean()),
+            "visits": int((group == g).sum()),
+        }
+        for g in range(k)
+    ]
 
 
 def _unvisited_key(contacts: np.ndarray, days_since: np.ndarray, staff: np.ndarray) -> np.ndarray:
@@ -962,8 +982,9 @@ def plan(
     DataFrame
         One row per visit: ``date``, ``staff_no``, ``order``, ``unit_id``, ``enterprise_id`` (a joint group's
         members joined with "、"), ``name``, ``district``, ``district_name``, ``street``, ``staff`` (combined),
-        ``p_found``, ``expected_members``, ``lat``, ``lon``, ``kind``, ``reason_zh``, ``reason_en``,
-        ``km_from_previous`` (0 for a day's first visit).
+        ``p_found``, ``expected_members`` (P x ``members_if_founded``, the expectation; NaN for a
+        policy without P), ``members_if_founded`` (staff x the join rate), ``lat``, ``lon``, ``kind``,
+        ``reason_zh``, ``reason_en``, ``km_from_previous`` (0 for a day's first visit).
     """
     from dashboard.core.geo import districts
 
@@ -983,9 +1004,11 @@ def plan(
         "district",
         "district_name",
         "street",
+        "address",
         "staff",
         "p_found",
         "expected_members",
+        "members_if_founded",
         "lat",
         "lon",
         "kind",
@@ -1005,6 +1028,11 @@ def plan(
     chosen = uf.iloc[order].reset_index(drop=True)
     groups = day_groups(chosen["lat"].to_numpy(float), chosen["lon"].to_numpy(float), per_day)
     names = register["name"].astype("string").fillna("").to_numpy(dtype=object)
+    address = (
+        register["address"].astype("string").fillna("").to_numpy(dtype=object)
+        if "address" in register
+        else np.full(len(register), "", dtype=object)
+    )
     rows = []
     for g_no, group in enumerate(groups):
         day, who = workdays[g_no // staff], g_no % staff + 1
@@ -1036,9 +1064,12 @@ def plan(
                     "district": u.district,
                     "district_name": districts.name(u.district) if u.district in districts.BY_ADCODE else u.district,
                     "street": u.street,
+                    "address": str(address[u.positions[0]]),  # a joint group's: its seed's building
                     "staff": u.staff,
                     "p_found": u.p_found,
-                    "expected_members": u.expected_members,
+                    # an expectation (P x members); what a founding would bring is its own, labelled column
+                    "expected_members": u.value,
+                    "members_if_founded": u.expected_members,
                     "lat": u.lat,
                     "lon": u.lon,
                     "kind": u.kind,
@@ -1058,9 +1089,13 @@ VISIT_SHEET = {
     "name": "企业名称",
     "district_name": "所属区",
     "street": "街道乡镇",
+    "address": "地址",
+    "head_name": "负责人",
+    "contact": "联系方式",
     "staff": "员工数",
     "p_found": "建会概率",
     "expected_members": "预计发展会员",
+    "members_if_founded": "建会后可发展会员",
     "kind": "类型",
     "km_from_previous": "距上一家公里",
     "reason": "理由",
@@ -1075,8 +1110,11 @@ def for_people(plan: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         kind=plan["kind"].map({"joint": "联合建会", "single": "单独建会"}),
         p_found=plan["p_found"].astype(float).round(3),
         expected_members=plan["expected_members"].astype(float).round(1),
+        members_if_founded=plan["members_if_founded"].astype(float).round(),
         km_from_previous=plan["km_from_previous"].astype(float).round(2),
         street=plan["street"].fillna(""),
+        # the head and their number: added by the gateway for the caller's own area, blank otherwise
+        **{c: plan[c].fillna("") if c in plan else "" for c in ("address", "head_name", "contact")},
         staff=pd.to_numeric(plan["staff"]).round().astype("Int64"),
     )
     return sheet[list(VISIT_SHEET)].rename(columns=VISIT_SHEET)

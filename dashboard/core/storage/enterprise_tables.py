@@ -53,3 +53,16 @@ def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None
     for column in ("services_offered", "services_asked"):
         frame[column] = frame[column].fillna("")
     return frame
+
+
+def read_contacts(engine: sa.Engine, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """enterprise_id -> (head_name, contact) for those of ``ids`` with a contact on record: personal data, for a
+    caller whose area holds those enterprises."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            query = sa.select(
+                enterprise_contacts.c.enterprise_id, enterprise_contacts.c.head_name, enterprise_contacts.c.contact
+            ).where(enterprise_contacts.c.enterprise_id.in_(ids[i : i + 500]))
+            found |= {str(k): (h, c) for k, h, c in conn.execute(query)}
+    return found
