@@ -18,17 +18,34 @@ from dashboard.i18n import lang, t
 REFRESH_S = 5
 
 
-def _text(job: Job) -> str:
+def _text(job: Job, has_model: bool) -> str:
+    meanwhile = (
+        t("当前仍使用原模型。", "The current model stays in use until then.")
+        if has_model
+        else t("训练完成后即可生成点位计划。", "Stall plans can be made once it is done.")
+    )
     if job.status == "queued":
-        return t(
-            "已安排用新数据重新训练模型，即将开始；完成后自动使用。当前仍使用原模型。",
-            "A retrain on the new data is queued and starts shortly; the new model is used as soon as it is ready. "
-            "The current model stays in use until then.",
+        return (
+            t(
+                "已安排用新数据训练模型，即将开始；完成后自动使用。"
+                if has_model
+                else "已安排训练第一个模型，即将开始。",
+                "A retrain on the new data is queued and starts shortly; the new model is used as soon as it is ready."
+                if has_model
+                else "The first model's training is queued and starts shortly.",
+            )
+            + (" " if lang() == "en" else "")
+            + meanwhile
         )
-    return t(
-        f"正在用新数据重新训练……完成后自动使用（{job.stage_text('zh')}，{job.progress:.0%}）。当前仍使用原模型。",
-        f"Retraining on the new data… used as soon as it is done ({job.stage_text('en')}, {job.progress:.0%}). "
-        "The current model stays in use until then.",
+    return (
+        t(
+            f"正在{'用新数据重新' if has_model else ''}训练模型……完成后自动使用"
+            f"（{job.stage_text('zh')}，{job.progress:.0%}）。",
+            f"{'Retraining on the new data' if has_model else 'Training the first model'}… used as soon as it is done "
+            f"({job.stage_text('en')}, {job.progress:.0%}).",
+        )
+        + (" " if lang() == "en" else "")
+        + meanwhile
     )
 
 
@@ -52,7 +69,8 @@ def _following(current: Scope) -> None:
         # it just finished: every cached read is keyed by the model, so a rerun shows it
         st.session_state["_training_job"] = None
         st.rerun(scope="app")
-    st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job))
+    has_model = resources.model(resources.version()) is not None
+    st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job, has_model))
     if lang() == "zh" and job.status == "running":
         st.caption("训练在服务器上进行，关闭此页面不会中断。")
     elif job.status == "running":

@@ -120,21 +120,54 @@ DETAIL_VALUES = {
     "users": "账号",
     "targets": "目标",
     "first_start": "首次启动",
+    "visits": "企业走访",
+    "outcomes": "走访结果",
+    "calendar": "日历调整",
+    "field_link": "组长链接",
+    "funnel": "企业漏斗",
+    "monthly": "月度趋势",
+    "move": "归属迁移",
+    "pipeline": "建会进展",
+    "plan_cancel": "计划场次取消",
+    "plan_done": "计划场次完成",
+    "plan_saved": "保存计划",
+    "record_area": "记录归属",
+    "reporting": "填报情况",
+    "retrain": "重新训练",
+    "roster": "小组名单",
+    "service_packages": "服务包",
+    "site_history": "点位历史",
+    "streets": "街道",
+    "totals": "汇总指标",
+    "leader": "领导",
+    "team_lead": "组长",
+    "command": "命令行",
+    "phone": "手机填报",
+    "upload": "上传",
+    "none": "无",
 }
 
 
 def detail_zh(raw: object) -> str:
     """An audit entry's details with Chinese names (values as recorded, common ones in Chinese)."""
+    if raw is None or (isinstance(raw, float) and raw != raw) or raw == "":  # no details: blank, not "nan"
+        return ""
     try:
-        items = json.loads(str(raw)) if raw else {}
+        items = json.loads(str(raw))
     except ValueError:
-        return str(raw or "")
+        return str(raw)
     if not isinstance(items, dict):
         return str(raw)
     shown = []
     for key, value in items.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        shown.append(f"{DETAIL_KEYS.get(key, key)}：{DETAIL_VALUES.get(text, text)}")
+        if value is None:
+            continue
+        if isinstance(value, list):
+            text = "、".join(DETAIL_VALUES.get(str(v), str(v)) for v in value)
+        else:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            text = DETAIL_VALUES.get(text, text)
+        shown.append(f"{DETAIL_KEYS.get(key, key)}：{text}")
     return "；".join(shown)
 
 

@@ -151,7 +151,7 @@ with tab_pipeline:
             "(joint-union members included).",
         )
     )
-    if street == ALL and streets:
+    if street == ALL and len(streets) > 1:  # a street union's one street is the cards above, not a ranking
         st.subheader(t("各街道", "By street"))
         by_street = result["counts"]
         if district is None and me.districts is None:
@@ -166,6 +166,7 @@ with tab_pipeline:
                 columns={k: stage_name(k) for k in STAGES}
                 | {"total": t("合计", "Total"), "union_rate": t("建会率 %", "Union rate %")}
             ).round({t("建会率 %", "Union rate %"): 1})
+            table.index.name = t("街道乡镇", "Street")
             st.dataframe(table, width="stretch", height=min(420, 36 * (len(table) + 1)))
     st.subheader(t("建会企业获得的服务包", "Service packages of the enterprises that founded"))
     names = resources.service_names(me, shown_lang, v)

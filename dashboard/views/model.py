@@ -207,16 +207,15 @@ else:
         "—" if overview["coverage"] is None else f"{overview['coverage']:.0%}",
     )
 
-st.subheader(t("学习比例", "Exploration"))
+st.subheader(t("试新点位、新时段的场次", "Sessions trying new sites and hours"))
 st.caption(
     t(
         f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
-        "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定（bench/recommend_loop.py）："
-        + planner.EXPLORATION_EVIDENCE[0],
+        "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定：" + planner.EXPLORATION_EVIDENCE[0],
         f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has "
         "not tried (adjustable on the Plan page). "
         "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan "
-        "(bench/recommend_loop.py): " + planner.EXPLORATION_EVIDENCE[1],
+        "(the project's loop benchmark): " + planner.EXPLORATION_EVIDENCE[1],
     )
 )
 

@@ -96,15 +96,15 @@ with st.form("plan_form"):
         placeholder=t("选择不安排的点位（可不选）", "Choose sites to leave out (optional)"),
     )
     explore = st.slider(
-        t("学习比例（%）", "Exploration (%)"),
+        t("试新点位、新时段的场次（%）", "Sessions trying new sites and hours (%)"),
         0,
         50,
         int(round(planner.DEFAULT_EXPLORATION * 100)),
         5,
         key="plan_explore",
         help=t(
-            "这一比例的场次安排到历史上还没试过的点位和时段，以了解效果；选哪些按可能的收获排序。"
-            "其余场次按预计人数最多安排。0 表示只按历史安排。",
+            "这一比例的场次安排到还没去过的点位和没试过的时段：不试就永远不知道那里是否更好。"
+            "选哪些按可能的收获排序；其余场次按预计人数最多安排。0 表示只按历史安排。",
             "This share of the sessions goes to sites and hours the history has not tried, to find out what they "
             "bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 "
             "plans by the history alone.",

@@ -21,7 +21,8 @@ monday = today - dt.timedelta(days=today.weekday())
 c1, c2 = st.columns([2, 1])
 span = c1.date_input(
     t("计划日期", "Planned between"),
-    (monday - dt.timedelta(weeks=3), monday + dt.timedelta(days=6)),
+    # three weeks back through next week: a plan saved for next week is here as soon as it is saved
+    (monday - dt.timedelta(weeks=3), monday + dt.timedelta(days=13)),
     min_value=dt.date(2018, 1, 1),
     max_value=today + dt.timedelta(days=366),
     key="reporting_span",

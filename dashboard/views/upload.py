@@ -126,7 +126,8 @@ def problem_line(row) -> str:
     if isinstance(row.column, str) and row.column:
         where.append(md_escape(row.column))
     value = f" “{md_escape(row.value)}”" if isinstance(row.value, str) and row.value else ""
-    mark = ":red[●]" if row.level == t("错误", "error") else ":orange[●]"
+    # the list's own bullet, and the level said in a word (a coloured dot beside it read as a second bullet)
+    mark = f":red[{t('错误', 'Error')}]" if row.level == t("错误", "error") else f":orange[{t('提示', 'Note')}]"
     return (
         f"- {mark} **{' · '.join(where) or t('整个文件', 'whole file')}**{value}{t('：', ': ')}{md_escape(row.message)}"
     )
@@ -171,8 +172,12 @@ if upload is not None:
                 ("rejected", "有错误", "With errors"),
             ]
         )
+        counts = report.counts()
+        # the rows the checks found wrong, as the list below names them (a file refused for its district or its
+        # keys has its rows counted here too, not 0 beside "2 errors")
+        counts["rejected"] = max(counts["rejected"], len({p.row for p in report.errors if p.row is not None}))
         for col, (key, zh, en) in zip(st.columns(5), shown, strict=False):  # fewer counts than columns when refused
-            col.metric(t(zh, en), f"{report.counts()[key]:,}")
+            col.metric(t(zh, en), f"{counts[key]:,}")
         table = problems_table(report)
         errors = table[table["level"] == t("错误", "error")]
         if len(table):
@@ -194,7 +199,15 @@ if upload is not None:
                 )
         if len(report.rejected_rows):
             st.markdown(t("**有错误的行**", "**Rows with errors**"))
-            st.dataframe(report.rejected_rows, hide_index=True, height=min(300, 40 + 35 * len(report.rejected_rows)))
+            # the file's rows in the reader's language (the downloaded file keeps both)
+            own, other = ("问题", "problem") if lang() == "zh" else ("problem", "问题")
+            st.dataframe(
+                report.rejected_rows.drop(columns=[other]).rename(
+                    columns={"行号 row": t("行号", "Row"), own: t("问题", "Problem")}
+                ),
+                hide_index=True,
+                height=min(300, 40 + 35 * len(report.rejected_rows)),
+            )
         if len(report.preview) and not blocked:
             with st.expander(
                 t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")
@@ -232,10 +245,20 @@ if upload is not None:
                     "with errors'.",
                 )
             )
+        nothing = not blocked and counts["inserted"] + counts["updated"] == 0
+        if nothing:
+            st.info(
+                t(
+                    "这份文件没有需要写入的行（没有新的或改动的行）：无需导入。"
+                    + ("如果是结果表，请先填写人数再上传。" if counts["unchanged"] == 0 else ""),
+                    "Nothing in this file to write (no new or changed rows): there is nothing to import."
+                    + (" If it is a results sheet, fill in the counts first." if counts["unchanged"] == 0 else ""),
+                )
+            )
         if st.button(
             t("确认导入", "Import"),
             type="primary",
-            disabled=blocked or "upload_result" in st.session_state,
+            disabled=blocked or nothing or "upload_result" in st.session_state,
             key="upload_confirm",
         ):
             written = run_import(data, upload.name, dry_run=False)
@@ -281,20 +304,23 @@ history["districts"] = history["districts"].map(lambda d: districts.names(d, lan
 history["uploaded_at"] = beijing(history["uploaded_at"])
 history["uploaded_by"] = history["uploaded_by"].fillna("—")  # the sample and early imports name nobody
 history["kind"] = history["kind"].map({k: t(*KINDS[k]) for k in KINDS}).fillna("")
-st.dataframe(
-    history.drop(columns=["sha256"]),
-    hide_index=True,
-    column_config={
-        "id": "#",
-        "kind": t("类型", "Kind"),
-        "file_name": t("文件", "File"),
-        "uploaded_at": t("时间（北京）", "Time (Beijing)"),
-        "uploaded_by": t("上传人", "By"),
-        "districts": t("区", "Districts"),
-        "rows_total": st.column_config.NumberColumn(t("行数", "Rows"), format="localized"),
-        "rows_inserted": st.column_config.NumberColumn(t("新增", "Inserted"), format="localized"),
-        "rows_updated": st.column_config.NumberColumn(t("更新", "Updated"), format="localized"),
-        "rows_unchanged": st.column_config.NumberColumn(t("未变", "Unchanged"), format="localized"),
-        "rows_rejected": st.column_config.NumberColumn(t("拒绝", "Rejected"), format="localized"),
-    },
-)
+if history.empty:
+    st.caption(t("还没有上传记录。", "No uploads yet."))
+else:
+    st.dataframe(
+        history.drop(columns=["sha256"]),
+        hide_index=True,
+        column_config={
+            "id": "#",
+            "kind": t("类型", "Kind"),
+            "file_name": t("文件", "File"),
+            "uploaded_at": t("时间（北京）", "Time (Beijing)"),
+            "uploaded_by": t("上传人", "By"),
+            "districts": t("区", "Districts"),
+            "rows_total": st.column_config.NumberColumn(t("行数", "Rows"), format="localized"),
+            "rows_inserted": st.column_config.NumberColumn(t("新增", "Inserted"), format="localized"),
+            "rows_updated": st.column_config.NumberColumn(t("更新", "Updated"), format="localized"),
+            "rows_unchanged": st.column_config.NumberColumn(t("未变", "Unchanged"), format="localized"),
+            "rows_rejected": st.column_config.NumberColumn(t("拒绝", "Rejected"), format="localized"),
+        },
+    )

@@ -62,7 +62,7 @@ def test_the_reporting_page_counts_what_the_core_counts(app, setup):
     access.save_plan(engine, CHAOYANG, plan, "填报页测试", {})
     at = open_page(app, "reporting", "chaoyang")
     monday = today - dt.timedelta(days=today.weekday())
-    frame = access.reporting(engine, CHAOYANG, monday - dt.timedelta(weeks=3), monday + dt.timedelta(days=6), today)
+    frame = access.reporting(engine, CHAOYANG, monday - dt.timedelta(weeks=3), monday + dt.timedelta(days=13), today)
     counts = frame["state"].value_counts()
     assert next(m.value for m in at.metric if m.label == "未填报") == f"{int(counts.get('overdue', 0)):,}"
     assert int(counts.get("overdue", 0)) >= 2

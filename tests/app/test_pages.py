@@ -124,6 +124,9 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert set(problems["row"].dropna().astype(int)) >= {3, 4, 5}
     assert any("整份文件不会导入" in e.value for e in at.error)
     assert at.button(key="upload_confirm").disabled
+    wrong_rows = set(problems.loc[problems["level"] == "错误", "row"].dropna().astype(int))
+    assert metric(at, "有错误") == f"{len(wrong_rows):,}"  # the count above agrees with the list below
+    assert not any("●" in m.value for m in at.markdown)  # one bullet a line, the level in a word
     assert not [m for m in at.metric if m.label == "将新增"]  # refused whole: nothing "to import"
     assert not [e for e in at.expander if e.label.startswith("预览将导入")]
     assert kpi.totals(engine) == before
@@ -144,6 +147,10 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     job = training.current(engine)
     assert job is not None and job.status == "queued" and job.reason == "import"
     assert store.needs_training(engine, setup[1]) == store.STALE_DATA  # the old model is still the one in use
+    # the same rows again (another copy of the file): nothing to write, so nothing to confirm
+    at.file_uploader[0].set_value(("good-copy.csv", (good + "\n").encode(), "text/csv")).run()
+    assert metric(at, "未变") == "1" and at.button(key="upload_confirm").disabled
+    assert any("无需导入" in i.value for i in at.info)
     # the server's worker runs it; afterwards the model loads as current, with no "retrain" note
     assert [j.status for j in training.run_pending(engine, directory=setup[1], estimators=("hgb_poisson",))] == ["done"]
     assert store.load(engine, directory=setup[1], retrain=False).messages == []
@@ -224,7 +231,7 @@ def test_model_page_shows_the_backtest_against_baselines(app):
     assert chosen["deviance_applications"] < habit["deviance_applications"]
     # whether the expectations and intervals hold, and why the plan explores as much as it does
     assert any("80%区间内" in c.value for c in at.caption)
-    assert any("学习比例" in s.value for s in at.subheader) and any("闭环测试" in c.value for c in at.caption)
+    assert any("试新点位" in s.value for s in at.subheader) and any("闭环测试" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,11 @@ def test_committed_boundaries_regenerate_identically(tmp_path):
     rebuilt = json.loads(json.dumps(make_districts.build(make_districts.DEFAULT_SOURCE)))
     committed = json.loads(districts.BOUNDARIES_FILE.read_text(encoding="utf-8"))
     assert rebuilt == committed
+
+
+def test_stored_area_lists_read_as_names_streets_included():
+    from dashboard.core.geo import districts
+
+    assert districts.names("110105,110105001") == "朝阳区 朝阳区建外街道"
+    assert districts.names("110105001", "en").startswith("建外街道, Chaoyang")
+    assert districts.names(float("nan")) == "" and districts.names("") == ""

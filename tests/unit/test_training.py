@@ -120,7 +120,12 @@ def test_a_planner_sees_progress_but_not_the_error_text(engine, tmp_path):
 
 
 def test_progress_stages_read_in_chinese():
-    assert training.stage_text("backtest: glm_poisson") == "回测候选模型（glm_poisson）"
+    assert training.stage_text("backtest: glm_poisson") == "回测候选模型（泊松回归）"
     assert training.stage_text("fit on all history") == "在全部历史上拟合"
     assert training.stage_text(None) == "排队等候"
-    assert training.stage_text("fit on all history", "en") == "fit on all history"
+    assert training.stage_text("fit on all history", "en") == "fitting on the whole history"
+    # every stage the trainers report is said in words, never as a key
+    for stage in ("backtest: hgb_poisson", "visit model: backtest", "visit model: fit", "saved", "something new"):
+        for lang in ("zh", "en"):
+            said = training.stage_text(stage, lang)
+            assert "_" not in said and ":" not in said and said != stage

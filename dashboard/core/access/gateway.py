@@ -746,10 +746,9 @@ def _model_or_queue(engine: sa.Engine) -> store.Loaded:
         )
     start_first_training(engine)
     raise store.ModelNotReady(
-        "推荐模型还没有训练好，已排队训练：服务器的后台任务会自动运行（约几分钟），也可以运行 "
-        "python -m dashboard train --pending 立即训练，完成后再生成计划。",
+        "推荐模型还没有训练好，已排队训练：服务器的后台任务会自动运行（约几分钟），完成后再生成计划。",
         "The recommender is not trained yet; a training is queued: the server's background worker runs it (a few "
-        "minutes), or run python -m dashboard train --pending now, then plan again.",
+        "minutes). Plan again when it is done.",
     )
 
 

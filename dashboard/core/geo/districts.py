@@ -109,7 +109,9 @@ def names(codes: object, lang: str = "zh") -> str:
     """Display names for comma-separated adcodes as stored on uploads, plans and audit entries ("" for none)."""
     if not isinstance(codes, str) or not codes:
         return ""
-    return " ".join(name(c, lang) for c in codes.split(","))
+    from dashboard.core.geo import areas  # a street union's entries name streets (9 digits): 朝阳区建外街道
+
+    return " ".join(areas.name(c, lang) if len(c) == 9 else name(c, lang) for c in codes.split(","))
 
 
 def table() -> pd.DataFrame:

@@ -64,13 +64,34 @@ class Job:
 
 def stage_text(stage: str | None, lang: str = "zh") -> str:
     """Translate the trainer's progress stages ("backtest: glm_poisson", "fit on all history", "saved")."""
+    zh = lang == "zh"
     if not stage:
-        return "排队等候" if lang == "zh" else "waiting in the queue"
-    if lang != "zh":
-        return stage
+        return "排队等候" if zh else "waiting in the queue"
     if stage.startswith("backtest"):
-        return "回测候选模型" + (f"（{stage.split(':', 1)[1].strip()}）" if ":" in stage else "")
-    return {"fit on all history": "在全部历史上拟合", "saved": "保存模型", "starting": "开始训练"}.get(stage, stage)
+        kind = stage.split(":", 1)[1].strip() if ":" in stage else ""
+        name = _ESTIMATOR_WORDS.get(kind, ("", ""))[0 if zh else 1]
+        if zh:
+            return "回测候选模型" + (f"（{name}）" if name else "")
+        return "backtesting the candidate models" + (f" ({name})" if name else "")
+    words = _STAGE_WORDS.get(stage)
+    if words is None:  # a stage this version does not know: said generally, never as the trainer's key
+        return "训练中" if zh else "training"
+    return words[0 if zh else 1]
+
+
+_ESTIMATOR_WORDS = {
+    "hgb_poisson": ("梯度提升", "gradient boosting"),
+    "hgb_squared": ("梯度提升", "gradient boosting"),
+    "glm_poisson": ("泊松回归", "Poisson regression"),
+    "glm_hours": ("分时段泊松回归", "Poisson regression by hour"),
+}
+_STAGE_WORDS = {
+    "starting": ("开始训练", "starting"),
+    "fit on all history": ("在全部历史上拟合", "fitting on the whole history"),
+    "saved": ("保存模型", "saving the model"),
+    "visit model: backtest": ("回测企业走访模型", "backtesting the visit model"),
+    "visit model: fit": ("拟合企业走访模型", "fitting the visit model"),
+}
 
 
 def _now() -> dt.datetime:
