@@ -178,16 +178,28 @@ def require() -> Scope | None:
 
 def district_select(container, current: Scope, key: str) -> str | None:
     """A district picker holding only the caller's districts; None means all of them (the city, or "my districts")."""
-    from dashboard.core.geo import districts
+    from dashboard.core.geo import areas, districts
 
     mine = list(current.districts) if current.districts else [d.adcode for d in districts.DISTRICTS]
     options = mine if current.districts and len(mine) == 1 else [None, *mine]
-    whole = t("全市", "All Beijing") if current.districts is None else t("我负责的区", "My districts")
+    # a district held in streets reads as those streets: a street union's pages say 建外街道, not 朝阳区
+    held = set(current.areas or ())
+    in_part = {d: [c for c in sorted(held) if len(c) == 9 and c[:6] == d] for d in mine if d not in held}
+    in_part = {d: parts for d, parts in in_part.items() if parts}
+    whole = t("全市", "All Beijing") if current.districts is None else t("我负责的范围", "My area")
     shown_lang = lang()  # bound now: the label function is also called after this run (AppTest, streamlit#13788)
+
+    def label(code: str | None) -> str:
+        if code is None:
+            return whole
+        if code in in_part:
+            return areas.names(tuple(in_part[code]), shown_lang)
+        return districts.name(code, shown_lang)
+
     return container.selectbox(
-        t("区", "District"),
+        t("街道乡镇", "Street") if in_part and len(options) == 1 else t("区", "District"),
         options,
-        format_func=lambda c: whole if c is None else districts.name(c, shown_lang),
+        format_func=label,
         key=lang_key(key),
     )
 

@@ -80,7 +80,7 @@ from data import enterprise_sample, sample
 from data.enterprise_sample import INDUSTRY, NAME_WORDS, STAFF_MEDIAN, STAFF_SIGMA, _credit_codes, _places
 
 # new kinds go at the end: a kind's position seeds its generator
-KINDS = ("sample", "short", "unvisited", "unlike", "new_district", "app_sample", "campaigned")
+KINDS = ("sample", "short", "unvisited", "unlike", "new_district", "app_sample", "campaigned", "branches")
 APP_SAMPLE = "app_sample"  # the app's own sample register (data.enterprise_sample), not this module's generator
 APP_SEEDS = (sample.DEFAULT_SEED, 20180402, 20180403)  # the sample's default seed and two others
 APP_PLAN_START = dt.date(2026, 11, 2)  # the Monday after sample.HISTORY_END
@@ -111,6 +111,9 @@ class Spec:
     new_staff_scale: float = 1.0  # their staff, as a share of what everyone's is drawn as
     refuser_share: float = 0.0  # heads who refuse whoever asks: receptiveness lower by refuser_shift
     refuser_shift: float = 0.0
+    branch_share: float = 0.0  # of 100+ staff enterprises: branches whose head office decides (found hardly ever)
+    branch_shift: float = 6.0  # ... their log-odds lower by this
+    branch_says_hq: float = 0.7  # a branch's 暂不建会 gives "总部统一安排" this often (else the usual words)
 
 
 SPECS = {
@@ -119,6 +122,9 @@ SPECS = {
     "unvisited": Spec(months=36, per_day=3.0, habit_km=3.0),
     "unlike": Spec(base=-2.3, staff_coef=0.2, industry_mult=2.5, street_sd=0.9, receptive_sd=1.3),
     "new_district": Spec(months=36, skip_districts=("110112", "110114", "110115")),
+    # branches of head offices that decide for them: a third of the large enterprises, which decline "总部统一安排"
+    # most of the time (the outside judges' worlds had 74 of 104 large visits go to such branches)
+    "branches": Spec(branch_share=0.35),
     "campaigned": Spec(
         months=48,
         base=-2.7,
@@ -199,6 +205,23 @@ def _shares(share: float, slope: float, r: np.ndarray) -> np.ndarray:
     return _sigmoid((lo + hi) / 2 + slope * r)
 
 
+DECLINE_WORDS = ("暂无需要", "负责人暂不同意", "老板说再考虑", "企业经营困难", "员工不足25人，待联合建会")
+
+
+def _decline_words(
+    rng: np.random.Generator, outcome: np.ndarray, branch: np.ndarray, staff: np.ndarray, says_hq: float
+) -> np.ndarray:
+    """The words a 暂不建会 is recorded with: a branch says its head office decides (``says_hq`` of the time), the
+    rest say what people say, none of it tied to the truth except the branch's."""
+    words = np.where(outcome == "declined", "暂无需要", None).astype(object)
+    if not branch.any():  # the worlds of earlier rounds: as they were, draw for draw
+        return words
+    usual = rng.choice(np.array(DECLINE_WORDS[:3], dtype=object), size=len(outcome))
+    usual = np.where(staff < 25, DECLINE_WORDS[4], usual)
+    hq = branch & (rng.random(len(outcome)) < says_hq)
+    return np.where(outcome == "declined", np.where(hq, "总部统一安排", usual), None).astype(object)
+
+
 def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     """Generate world ``kind`` (one of :data:`KINDS`) of ``n`` enterprises; the same seed gives the same world.
 
@@ -242,7 +265,8 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
     if spec.refuser_share > 0:
         refuser = extra.random(n) < spec.refuser_share
         receptive = receptive - spec.refuser_shift * refuser
-    logit = (
+    branch = (staff >= 100) & (extra.random(n) < spec.branch_share) if spec.branch_share > 0 else np.zeros(n, bool)
+    logit = -spec.branch_shift * branch + (
         spec.base
         + spec.staff_coef * np.log(staff)
         + spec.industry_mult * pd.Series(industry).map(lambda s: INDUSTRY[s][1]).to_numpy()
@@ -307,7 +331,7 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
             "members": np.where(founds, members_if[pos], np.nan).astype(float),
             "services_offered": np.where(rng.random(len(v)) < 0.5, "legal|training", ""),
             "services_asked": np.where(interested, "legal", ""),
-            "reason": np.where(outcome == "declined", "暂无需要", None),
+            "reason": _decline_words(rng, outcome, branch[pos], staff[pos], spec.branch_says_hq),
         }
     ).reset_index(drop=True)
     founded_pos = pos[founds]

@@ -476,6 +476,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "Members at founding ({value}) exceed the enterprise's registered staff ({limit}). Check the number, or "
         "update the staff count in the register first.",
     ),
+    "reason_unmapped": (
+        WARNING,
+        "暂不建会原因“{value}”不属于常见原因，已原样保存并计为“其他”。常见原因：{limit}。",
+        "The reason '{value}' is none of the common ones; it is kept as typed and counted as 'other'. The common "
+        "reasons: {limit}.",
+    ),
     "declined_without_reason": (
         ERROR,
         "沟通结果为暂不建会，请在“暂不建会原因”中写明原因（如：员工不足25人、负责人不同意、企业迁出）。",

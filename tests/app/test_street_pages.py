@@ -37,3 +37,12 @@ def test_the_kpi_page_ranks_only_the_planners_own_street(app, setup):
     table = next(d.value for d in at.dataframe if "sites" in d.value.columns and "rank" in d.value.columns)
     assert list(table["name"]) == [streets.name(street)]
     assert int(table["sites"].iloc[0]) == int((frame["street_code"] == street).sum())
+
+
+def test_a_street_planners_area_picker_names_their_street_not_the_district(app, setup):
+    engine = setup[2]
+    street = read_sites(engine, "110105")["street_code"].value_counts().index[0]
+    _street_account(engine, "street-busy", street)
+    at = open_page(app, "enterprises", "street-busy")
+    picker = at.selectbox(key="ent_district@zh")
+    assert picker.label == "街道乡镇" and picker.options == ["朝阳区" + streets.name(street)]

@@ -433,3 +433,17 @@ def test_the_monthly_register_refresh_after_a_founding_visit_keeps_it_and_update
             "founded",
             dt.date(2024, 6, 1),
         )
+
+
+def test_a_decline_reason_nobody_can_read_is_kept_with_a_warning_and_the_plan_says_what_the_rules_held_back(register):
+    text = f"{BIG},2024-05-02,暂不建会,,,集团总部统一安排,,\n{SOFT},2024-05-03,暂不建会,,,天气太热改天再说,,\n"
+    report = _visits(register, text)
+    assert report.status == "written" and report.inserted == 2
+    [warned] = [p for p in report.problems if p.code == "reason_unmapped"]
+    assert warned.row == 3 and "天气太热改天再说" in warned.zh and "总部统一安排" in warned.zh
+    with register.connect() as conn:  # the words as typed
+        kept = dict(conn.execute(sa.select(enterprise_visits.c.enterprise_id, enterprise_visits.c.reason)).all())
+    assert kept[SOFT] == "天气太热改天再说"
+    plan, messages = access.plan_visits(register, Scope("cy", "planner", ("110105",)), None, TODAY, 5, 1)
+    assert BIG not in set(plan["enterprise_id"])  # a branch whose head office decides is not visited
+    assert any("总部统一安排" in zh and "1 家" in zh for zh, _ in messages)

@@ -409,7 +409,8 @@ def test_app_sample_files_convert_to_the_recommender_frames():
 def test_campaigned_world_has_resistant_unionless_large_enterprises_and_room():
     """The campaigned kind is what its docstring says: the large enterprises still without a union are the resistant
     ones, refusals repeat, the new ones are unselected, and a plan can beat largest first by far (the oracle does)."""
-    assert visit_worlds.KINDS[-1] == "campaigned"  # appended: the earlier kinds keep their generators' seeds
+    # appended in order: the earlier kinds keep their generators' seeds
+    assert visit_worlds.KINDS.index("campaigned") == 6 and visit_worlds.KINDS[-1] == "branches"
     w = visit_worlds.make("campaigned", seed=1, n=3_000)
     reg, visits = w.register, w.visits
     rec, new = w.truth["receptiveness"].to_numpy(), w.truth["new"].to_numpy()
@@ -446,3 +447,51 @@ def test_calibration_deciles_hold_every_test_visit_in_order_of_p():
     # drawn from p itself: each group's realised share sits near its mean prediction
     assert all(abs(d["predicted"] - d["realised"]) < 0.15 for d in deciles)
     assert len(V.calibration_deciles(p[:30], y[:30])) == 1 and V.calibration_deciles(p[:0], y[:0]) == []
+
+
+# ------------------------------------------------------------------------------------------------- decline reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("总部统一安排", "head_office"),
+        ("集团总部统一安排，分公司不单独建会", "head_office"),
+        ("员工不足25人，待联合建会", "small"),
+        ("负责人暂不同意", "head_refuses"),
+        ("老板说暂无需要", "head_refuses"),
+        ("企业经营困难", "hardship"),
+        ("企业即将迁出", "hardship"),
+        ("已加入上级工会", "covered"),
+        ("正在筹备，下个月开会", "preparing"),
+        ("天气太热", "other"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_reason_as_people_write_it_reads_as_its_code(text, code):
+    from dashboard.core.intake import decline_reasons
+
+    assert decline_reasons.code_of(text) == code
+
+
+def test_the_planner_follows_the_rules_of_each_decline_reason():
+    start = pd.Timestamp("2026-06-01")
+    register = _register([(f"E{i}", 39.9 + i * 0.01, 116.4, 300) for i in range(6)])
+    said = {
+        "E0": ("2026-03-01", "总部统一安排"),  # a branch: never again as a branch
+        "E1": ("2026-03-01", "企业经营困难"),  # 3 months ago: not yet
+        "E2": ("2024-03-01", "企业经营困难"),  # over a year ago: may be visited again
+        "E3": ("2026-04-01", "正在筹备"),  # preparing: soon, and the reason says so
+        "E4": ("2026-03-01", "已加入上级工会"),
+    }
+    visits = _visits([(e, day, "declined") for e, (day, _) in said.items()])
+    visits["reason"] = [text for _, text in said.values()]
+    plan = V.plan(register, visits, V.VisitModel(), start.date(), days=5, staff=2, per_day=4)
+    chosen = set(plan["enterprise_id"])
+    assert chosen == {"E2", "E3", "E5"}  # slots to spare, and still none of the held-back ones
+    assert plan.attrs["held_back"] == {"head_office": 1, "covered": 1, "hardship": 1}
+    e3 = plan.loc[plan["enterprise_id"] == "E3", "reason_zh"].iat[0]
+    assert "暂不建会（正在筹备）" in e3 and "宜尽快回访" in e3
+    # the baselines know no rules: the comparison in the bench stays what it was
+    assert "E0" in set(V.plan(register, visits, None, start.date(), days=5, staff=2, policy="largest")["enterprise_id"])

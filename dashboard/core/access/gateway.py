@@ -671,7 +671,18 @@ def plan_visits(
         )
     overrides = cal.load_overrides(engine)
     plan = visits_model.plan(register, history, model, start, days, staff, per_day, district=where, overrides=overrides)
+    held = dict(plan.attrs.get("held_back", {}))
     plan = _with_heads(engine, plan)
+    if held:
+        why = visits_model.decline_reasons
+        parts_zh = [f"“{why.label(k)}” {n:,} 家（{why.RULES[k][0]}）" for k, n in held.items()]
+        parts_en = [f"'{why.label(k, 'en')}' {n:,} ({why.RULES[k][1]})" for k, n in held.items()]
+        messages.append(
+            (
+                "按上次暂不建会的原因，以下企业未列入计划：" + "；".join(parts_zh) + "。",
+                "Left out by the reason of their last decline: " + "; ".join(parts_en) + ".",
+            )
+        )
     audit.record(engine, scope, "plan", where or scope.areas, what="visits", rows=len(plan), start=str(start))
     return plan, messages
 

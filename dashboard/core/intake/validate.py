@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from dashboard.core.geo import districts, streets
 from dashboard.core.intake import credit_code as uscc
+from dashboard.core.intake import decline_reasons
 from dashboard.core.intake.columns import (
     ENTERPRISE_COLUMNS,
     ENTERPRISE_COUNTS,
@@ -800,6 +801,9 @@ def validate_visits(
 
     reason = chk.col("reason").map(lambda v: " ".join(str(v).split()))
     chk.flag((outcome == "declined") & (reason == ""), "declined_without_reason", "reason")
+    # kept as typed; a reason no code reads is said, so the next file can use the list's words
+    unread = (outcome == "declined") & (reason != "") & (decline_reasons.codes_of(reason) == "other")
+    chk.flag(unread, "reason_unmapped", "reason", limit="、".join(zh for zh, _ in decline_reasons.CODES.values()))
 
     lookup = service_lookup(services)
     active = {r.key for r in services.itertuples(index=False) if r.active}

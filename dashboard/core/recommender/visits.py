@@ -39,6 +39,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from dashboard.core.geo import areas
+from dashboard.core.intake import decline_reasons
 
 HORIZON_DAYS = 90
 JOINT_MIN_STAFF = 25  # a union of its own needs 25 members (工会法 practice); smaller ones join a joint union
@@ -53,7 +54,7 @@ MIN_POSITIVES = 30
 ESTIMATORS = ("hgb", "logit")
 OUTCOMES = ("held", "interested", "founded", "declined")
 
-CATEGORICAL = ["industry", "district", "last_outcome"]
+CATEGORICAL = ["industry", "district", "last_outcome", "last_decline"]
 NUMERIC = [
     "log_staff",
     "small",
@@ -254,11 +255,20 @@ def _neighbour_counts(
 
 
 def _history(
-    ent_code: np.ndarray, t: np.ndarray, v_code: np.ndarray, v_day: np.ndarray, v_outcome: np.ndarray
+    ent_code: np.ndarray,
+    t: np.ndarray,
+    v_code: np.ndarray,
+    v_day: np.ndarray,
+    v_outcome: np.ndarray,
+    v_reason: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Past-contact features for queries (enterprise code, day): visits of that enterprise strictly before the day."""
+    """Past-contact features for queries (enterprise code, day): visits of that enterprise strictly before the day.
+
+    ``v_reason`` holds each visit's decline code (:mod:`~dashboard.core.intake.decline_reasons`; None when it was not
+    a decline): the last decline's code and how long ago it was are kept for the model and the planner's rules."""
     order = np.lexsort((v_day, v_code))
     code, day, outcome = v_code[order], v_day[order], v_outcome[order]
+    reason = (v_reason if v_reason is not None else np.full(len(v_code), None, dtype=object))[order]
     span = 1e6
     keys = code * span + (day + 2e5)
     n_codes = int(max(code.max() if len(code) else 0, ent_code.max() if len(ent_code) else 0)) + 1
@@ -274,7 +284,23 @@ def _history(
     declined = cum_dec[pos] - cum_dec[q_start]
     since = np.where(seen, t - (day[last] if len(day) else 0), NEVER_DAYS)
     last_outcome = np.where(seen, outcome[last] if len(day) else "never", "never")
+    # the last decline before the day: its position through a running maximum over each visit's own index
+    is_decline = outcome == "declined"
+    last_dec = np.maximum.accumulate(np.where(is_decline, np.arange(len(day)), -1)) if len(day) else np.zeros(0, int)
+    at = last_dec[np.clip(pos - 1, 0, max(len(day) - 1, 0))] if len(day) else np.full(len(t), -1)
+    had = seen & (at >= q_start)
+    at = np.clip(at, 0, max(len(day) - 1, 0))
+    last_decline = np.where(
+        had,
+        np.array([r if isinstance(r, str) else "other" for r in reason], dtype=object)[at]
+        if len(day)
+        else decline_reasons.NONE,
+        decline_reasons.NONE,
+    )
+    since_decline = np.where(had, t - (day[at] if len(day) else 0), NEVER_DAYS)
     return {
+        "last_decline": np.asarray(last_decline, dtype=object),
+        "days_since_decline": np.asarray(since_decline, dtype=float),
         "contacts": n,
         "days_since": np.asarray(since, dtype=float),
         "last_outcome": np.asarray(last_outcome, dtype=object),
@@ -296,10 +322,14 @@ def _feature_rows(
         keep = ~np.isnan(v_code)
         v_day = _days(visits["visited_on"])[keep]
         v_out = visits["outcome"].astype("string").fillna("held").to_numpy(dtype=object)[keep]
+        texts = visits["reason"] if "reason" in visits else pd.Series(None, index=visits.index, dtype=object)
+        codes = decline_reasons.codes_of(texts.where(visits["outcome"].astype("string") == "declined"))
+        v_reason = codes.to_numpy(dtype=object)[keep]
         v_code = v_code[keep].astype(np.int64)
     else:
         v_code, v_day, v_out = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, dtype=object)
-    hist = _history(rows.astype(np.int64), t, v_code, v_day, v_out)
+        v_reason = np.zeros(0, dtype=object)
+    hist = _history(rows.astype(np.int64), t, v_code, v_day, v_out, v_reason)
 
     staff = _staff(register)[rows]
     # unions founded nearby before the day: within 1 km, and in the same street
@@ -333,6 +363,7 @@ def _feature_rows(
             "industry": industry,
             "district": district,
             "last_outcome": hist["last_outcome"],
+            "last_decline": hist["last_decline"],
             "log_staff": np.log1p(staff),
             "small": np.where(np.isnan(staff), np.nan, (staff < JOINT_MIN_STAFF).astype(float)),
             "log_contacts": np.log1p(hist["contacts"]),
@@ -349,6 +380,7 @@ def _feature_rows(
             "staff": staff,
             "contacts": hist["contacts"],
             "days_since": hist["days_since"],
+            "days_since_decline": hist["days_since_decline"],
             "founded_1km": founded_1km,
             "founded_street": np.where(has_street[rows], founded_street, np.nan),
         }
@@ -805,6 +837,8 @@ def unit_features(
             "contacts": X["contacts"].to_numpy()[pos],
             "days_since": X["days_since"].to_numpy()[pos],
             "last_outcome": X["last_outcome"].to_numpy()[pos],
+            "last_decline": X["last_decline"].to_numpy()[pos],
+            "days_since_decline": X["days_since_decline"].to_numpy()[pos],
             "founded_1km": X["founded_1km"].to_numpy()[pos],
             "founded_street": X["founded_street"].to_numpy()[pos],
         }
@@ -818,15 +852,45 @@ def unit_features(
     out["days_since"] = g["days_since"].min().reindex(out.index).to_numpy()
     recent = per.sort_values(["unit", "days_since"], kind="stable").drop_duplicates("unit").set_index("unit")
     out["last_outcome"] = recent["last_outcome"].reindex(out.index).to_numpy()
+    # the most recent decline among the members, and when it was
+    declined = per[per["last_decline"] != decline_reasons.NONE].sort_values(["unit", "days_since_decline"])
+    latest = declined.drop_duplicates("unit").set_index("unit")
+    out["last_decline"] = latest["last_decline"].reindex(out.index).fillna(decline_reasons.NONE).to_numpy()
+    out["days_since_decline"] = latest["days_since_decline"].reindex(out.index).fillna(NEVER_DAYS).to_numpy()
     out["founded_1km"] = g["founded_1km"].max().reindex(out.index).to_numpy()
     out["founded_street"] = g["founded_street"].max().reindex(out.index).to_numpy()
     out["never_visited"] = out["contacts"] == 0
     return out
 
 
+def decline_rule(unit_feats: pd.DataFrame) -> pd.Series:
+    """The rule a unit's last decline calls for (a key of ``decline_reasons.RULES``), or "" when none applies:
+    总部统一安排 and 已有上级工会覆盖 are never visited again as they are; 经营困难 not within
+    ``HARDSHIP_WAIT_DAYS`` of the decline; 正在筹备 soon, within ``PREPARING_SOON_DAYS``."""
+    code = unit_feats["last_decline"].astype(str) if "last_decline" in unit_feats else pd.Series("", unit_feats.index)
+    days = (
+        unit_feats["days_since_decline"].astype(float)
+        if "days_since_decline" in unit_feats
+        else pd.Series(NEVER_DAYS, index=unit_feats.index)
+    )
+    rule = pd.Series("", index=unit_feats.index, dtype=object)
+    rule[code.isin(["head_office", "covered"])] = code
+    rule[(code == "hardship") & (days < decline_reasons.HARDSHIP_WAIT_DAYS)] = "hardship"
+    rule[(code == "preparing") & (days < decline_reasons.PREPARING_SOON_DAYS)] = "preparing"
+    return rule
+
+
+PREPARING_BOOST = 1.5  # an enterprise preparing its union is worth going back to while it prepares
+
+
 def model_scores(unit_feats: pd.DataFrame) -> pd.Series:
-    """The model's score of each unit: Σ P(found) x expected members."""
-    return unit_feats["value"].astype(float)
+    """The model's score of each unit: Σ P(found) x expected members, after the decline rules
+    (:func:`decline_rule`): a unit held back scores nothing, one preparing its union counts
+    :data:`PREPARING_BOOST` times."""
+    rule = decline_rule(unit_feats)
+    score = unit_feats["value"].astype(float)
+    score = score.where(~rule.isin(["head_office", "covered", "hardship"]), -np.inf)
+    return score.where(rule != "preparing", score * PREPARING_BOOST)
 
 
 def largest_first(unit_feats: pd.DataFrame) -> pd.Series:
@@ -945,7 +1009,16 @@ def reasons(unit: Any) -> tuple[str, str]:
         ago_zh = f"{int(days)}天前" if days < 60 else f"{round(days / 30.44)}个月前"
         ago_en = f"{int(days)} days ago" if days < 60 else f"{round(days / 30.44)} months ago"
         word_zh, word_en = _OUTCOME_WORDS.get(str(unit.last_outcome), ("已沟通", "talked"))
+        why = str(getattr(unit, "last_decline", decline_reasons.NONE))
+        if unit.last_outcome == "declined" and why in decline_reasons.CODES:
+            word_zh += f"（{decline_reasons.label(why)}）"
+            word_en += f" ({decline_reasons.label(why, 'en')})"
         tail_zh, tail_en = f"上次沟通在{ago_zh}，当时{word_zh}", f"last contact {ago_en}, {word_en} then"
+        if why == "preparing" and float(getattr(unit, "days_since_decline", NEVER_DAYS)) < (
+            decline_reasons.PREPARING_SOON_DAYS
+        ):
+            rule_zh, rule_en = decline_reasons.RULES["preparing"]
+            tail_zh, tail_en = f"{tail_zh}，{rule_zh}", f"{tail_en}; {rule_en}"
     text_zh, text_en = f"{head_zh}；{tail_zh}", f"{head_en}; {tail_en}"
     if pd.notna(unit.p_found):
         pct = round(100 * float(unit.p_found))
@@ -1024,7 +1097,10 @@ def plan(
         return pd.DataFrame(columns=columns)
     uf = unit_features(register, visits, as_of, _units(register, eligible, radius_m, JOINT_MAX_MEMBERS), model)
     score = SCORERS[policy](uf).fillna(-np.inf).to_numpy()
-    order = np.lexsort((uf["unit_id"].to_numpy(dtype=str), -score))[:slots]
+    order = np.lexsort((uf["unit_id"].to_numpy(dtype=str), -score))
+    if policy == "model":  # units the decline rules hold back are never visited, however many slots are left
+        order = order[np.isfinite(score[order])]
+    order = order[:slots]
     chosen = uf.iloc[order].reset_index(drop=True)
     groups = day_groups(chosen["lat"].to_numpy(float), chosen["lon"].to_numpy(float), per_day)
     names = register["name"].astype("string").fillna("").to_numpy(dtype=object)
@@ -1078,7 +1154,13 @@ def plan(
                     "km_from_previous": km,
                 }
             )
-    return pd.DataFrame(rows, columns=columns)
+    out = pd.DataFrame(rows, columns=columns)
+    rule = decline_rule(uf)
+    # what the rules held back, for the page to say (branches to reach through their head office above all)
+    out.attrs["held_back"] = {
+        k: int((rule == k).sum()) for k in ("head_office", "covered", "hardship") if (rule == k).any()
+    }
+    return out
 
 
 VISIT_SHEET = {
