@@ -476,6 +476,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "Members at founding ({value}) exceed the enterprise's registered staff ({limit}). Check the number, or "
         "update the staff count in the register first.",
     ),
+    "head_office_self": (
+        WARNING,
+        "上级单位统一社会信用代码与本企业自己的代码相同，已忽略。总部本身不用填这一列。",
+        "The head office's credit code is the enterprise's own; it is ignored. A head office leaves this column blank.",
+    ),
     "reason_unmapped": (
         WARNING,
         "暂不建会原因“{value}”不属于常见原因，已原样保存并计为“其他”。常见原因：{limit}。",

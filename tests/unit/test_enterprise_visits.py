@@ -447,3 +447,40 @@ def test_a_decline_reason_nobody_can_read_is_kept_with_a_warning_and_the_plan_sa
     plan, messages = access.plan_visits(register, Scope("cy", "planner", ("110105",)), None, TODAY, 5, 1)
     assert BIG not in set(plan["enterprise_id"])  # a branch whose head office decides is not visited
     assert any("总部统一安排" in zh and "1 家" in zh for zh, _ in messages)
+
+
+HQ, BR1, BR2, BR3, ELSEWHERE = (
+    "91110105MA01HQ000J",
+    "91110105MA01BR010C",
+    "91110105MA01BR020D",
+    "91110105MA01BR030E",
+    "91110108MA01HQ0907",  # a head office the 朝阳 register names, not in its own register
+)
+
+
+def test_branches_are_reached_through_their_head_office_or_referred_to_it(engine):
+    register = (
+        "统一社会信用代码,企业名称,所属区,员工数,建会状态,上级单位统一社会信用代码\n"
+        f"{HQ},京东总部,朝阳区,400,未建会,\n"
+        f"{BR1},京东分公司一,朝阳区,300,未建会,{HQ}\n"
+        f"{BR2},京东分公司二,朝阳区,200,未建会,{HQ.lower()}\n"
+        f"{BR3},外区总部的分公司,朝阳区,500,未建会,{ELSEWHERE}\n"
+        "91110105MA01XX000K,自报总部,朝阳区,80,未建会,91110105MA01XX000K\n"
+        "91110105MA01BR040F,抄错总部代码,朝阳区,90,未建会,91110105MA01HQ0000\n"
+    )
+    report = ingest.import_enterprises(engine, register.encode(), "r.csv", skip_invalid=True)
+    assert report.status == "written"
+    codes = {(p.row, p.code) for p in report.problems}
+    assert (6, "head_office_self") in codes
+    assert (7, "credit_code_check") in codes  # a mistyped code in the new column is named like the row's own
+    assert next(p for p in report.problems if p.row == 7).column == "上级单位统一社会信用代码"
+    with engine.connect() as conn:
+        heads = dict(conn.execute(sa.select(enterprises.c.enterprise_id, enterprises.c.head_office_id)).all())
+    assert heads[BR1] == HQ and heads[BR2] == HQ and heads[HQ] is None
+    plan, messages = access.plan_visits(engine, Scope("cy", "planner", ("110105",)), None, TODAY, 5, 1)
+    visited = set(plan["enterprise_id"])
+    assert HQ in visited and not {BR1, BR2, BR3} & visited  # no visit spent on a branch
+    head = plan[plan["enterprise_id"] == HQ].iloc[0]
+    assert head["staff"] == 900 and "2家分支机构" in head["reason_zh"] and "员工约400人" in head["reason_zh"]
+    assert head["members_if_founded"] > 600  # the branches' members counted in
+    assert any(ELSEWHERE in zh and "1 家分支机构" in zh for zh, _ in messages)

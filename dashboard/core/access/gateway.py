@@ -672,6 +672,19 @@ def plan_visits(
     overrides = cal.load_overrides(engine)
     plan = visits_model.plan(register, history, model, start, days, staff, per_day, district=where, overrides=overrides)
     held = dict(plan.attrs.get("held_back", {}))
+    referrals = dict(plan.attrs.get("referrals", {}))
+    if referrals:
+        codes = sorted(referrals)
+        shown = "、".join(codes[:10]) + ("…" if len(codes) > 10 else "")
+        n = sum(referrals.values())
+        messages.append(
+            (
+                f"{n:,} 家分支机构由总部统一安排，其总部不在本次计划范围内（总部统一社会信用代码：{shown}）："
+                "未安排走访这些分支机构，请与总部所在地的工会联系。",
+                f"{n:,} branches are decided for by head offices outside this plan ({shown.replace('、', ', ')}): "
+                "they are not visited; contact the union where the head office is.",
+            )
+        )
     plan = _with_heads(engine, plan)
     if held:
         why = visits_model.decline_reasons

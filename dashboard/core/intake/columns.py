@@ -69,6 +69,12 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("staff", "员工数", "count", aliases=("职工人数", "职工数", "从业人数", "员工人数", "employees")),
     Column("union_status", "建会状态", "text", aliases=("是否建会", "工会状态", "union", "union status")),
     Column("union_founded_on", "建会日期", "date", aliases=("建会时间", "founded on", "union founded")),
+    Column(
+        "head_office",
+        "上级单位统一社会信用代码",
+        "text",
+        aliases=("上级单位信用代码", "总部统一社会信用代码", "总部信用代码", "上级单位代码", "head office credit code"),
+    ),
     Column("head_name", "负责人", "text", aliases=("负责人姓名", "法定代表人", "head")),
     Column("contact", "联系方式", "text", aliases=("联系电话", "电话", "手机", "contact")),
 )

@@ -609,6 +609,20 @@ def enterprise_id_for(district_code: str, name: str, rule: IdRule = PLAIN) -> st
     return f"E-{district_code}-{rule.digest(district_code, folded)}"
 
 
+def _flag_codes(chk: _Checker, code: pd.Series, name: str) -> pd.Series:
+    """Check a column of credit codes (normalised, "" for blank); each problem names the row and, for a wrong check
+    character, the one its first 17 call for. Returns each row's problem (None when fine or blank)."""
+    why = code.map(lambda c: uscc.problem(c) if c else None)
+    expected = code.map(lambda c: uscc.check_character(c[:17]) if len(c) == 18 and uscc.problem(c) == "check" else "")
+    for reason in ("length", "character"):
+        chk.flag(why == reason, f"credit_code_{reason}", name)
+    checked = why == "check"
+    if checked.any():
+        for value in expected[checked].unique():
+            chk.flag(checked & (expected == value), "credit_code_check", name, limit=value)
+    return why
+
+
 def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.GeoDataFrame | None = None) -> Validation:
     """Validate an enterprise register file.
 
@@ -629,14 +643,7 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
     staff = chk.counts("staff")
 
     code = chk.col("credit_code").map(uscc.normalise)
-    why = code.map(lambda c: uscc.problem(c) if c else None)
-    expected = code.map(lambda c: uscc.check_character(c[:17]) if len(c) == 18 and uscc.problem(c) == "check" else "")
-    for reason in ("length", "character"):
-        chk.flag(why == reason, f"credit_code_{reason}", "credit_code")
-    checked = why == "check"
-    if checked.any():  # each row names the character its first 17 call for
-        for value in expected[checked].unique():
-            chk.flag(checked & (expected == value), "credit_code_check", "credit_code", limit=value)
+    _flag_codes(chk, code, "credit_code")
     issued = code.map(uscc.division)
     elsewhere = issued.notna() & district.notna() & (issued != district)
     for i in elsewhere[elsewhere].index[: chk.log.room("credit_code_other_district")]:
@@ -651,6 +658,11 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
             )
         )
     chk.log.count("credit_code_other_district", max(0, int(elsewhere.sum()) - MAX_LISTED))
+
+    # the head office that decides for a branch: a credit code checked like the row's own
+    head_office = chk.col("head_office").map(uscc.normalise)
+    ho_why = _flag_codes(chk, head_office, "head_office")
+    chk.flag((head_office != "") & (head_office == code), "head_office_self", "head_office")
 
     industry_raw = chk.col("industry")
     industry = _lookup(industry_raw, industry_key).where(industry_raw != "", None)
@@ -690,6 +702,7 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
             "union_status": status,
             # object dates (None where blank) even when every cell is blank, which pandas would make datetime64
             "union_founded_on": pd.Series(founded.dt.date, dtype=object).where(founded.notna(), None),
+            "head_office_id": head_office.where((head_office != "") & ho_why.isna() & (head_office != code), None),
             "head_name": chk.col("head_name").where(chk.col("head_name") != "", None),
             "contact": chk.col("contact").where(chk.col("contact") != "", None),
         }

@@ -880,6 +880,51 @@ def decline_rule(unit_feats: pd.DataFrame) -> pd.Series:
     return rule
 
 
+def route_branches(register: pd.DataFrame, unit_feats: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Branches are reached through the head office that decides for them (the register's ``head_office_id``).
+
+    A branch whose head office is a unit of this plan is folded into it: the head office's expected members, value
+    and staff count the branch's (at the head office's P, since it decides), and the branch is not visited on its
+    own. A branch whose head office has a union is covered by it and left out. A branch whose head office is not
+    among this plan's units (another area's, or not in the register the caller reads) is left out and counted as a
+    referral under the head office's id, the code the caller's own register gave: nothing else is looked up.
+
+    Returns the units without the branches (head offices gaining ``branches`` and ``branch_staff``) and the
+    referrals, head office id -> branches.
+    """
+    out = unit_feats.assign(branches=0, branch_staff=0.0)
+    if "head_office_id" not in register or out.empty:
+        return out, {}
+    head = register["head_office_id"].astype("string").to_numpy(dtype=object)
+    ids = register["enterprise_id"].astype(str)
+    pos_of = dict(zip(ids, range(len(ids)), strict=True))
+    status = register["union_status"].astype("string").fillna("none").to_numpy(dtype=object)
+    single = out["kind"] == "single"
+    unit_at = {int(p[0]): i for i, p in zip(out.index[single], out.loc[single, "positions"], strict=True)}
+    referrals: dict[str, int] = {}
+    folded = []
+    for i, positions in zip(out.index[single], out.loc[single, "positions"], strict=True):
+        hid = head[int(positions[0])]
+        if not isinstance(hid, str) or not hid:
+            continue
+        folded.append(i)
+        hp = pos_of.get(hid)
+        target = unit_at.get(hp) if hp is not None else None
+        if target is None or target == i:
+            if hp is None or status[hp] == "none":  # a union at the head office covers the branch: nothing to do
+                referrals[hid] = referrals.get(hid, 0) + 1
+            continue
+        p_head = out.at[target, "p_found"]
+        em = float(out.at[i, "expected_members"])
+        out.at[target, "expected_members"] += em
+        out.at[target, "value"] += (p_head if pd.notna(p_head) else 0.0) * em
+        out.at[target, "branches"] += 1
+        out.at[target, "branch_staff"] += float(out.at[i, "staff"]) if pd.notna(out.at[i, "staff"]) else 0.0
+    # the head offices' staff shown combined, like a joint group's
+    out["staff"] = out["staff"].astype(float) + out["branch_staff"]
+    return out.drop(index=folded), referrals
+
+
 PREPARING_BOOST = 1.5  # an enterprise preparing its union is worth going back to while it prepares
 
 
@@ -985,7 +1030,8 @@ _OUTCOME_WORDS = {
 
 def reasons(unit: Any) -> tuple[str, str]:
     """A unit's reason in Chinese and English, from its numbers only (no free text of anyone's)."""
-    staff = _about(float(unit.staff)) if pd.notna(unit.staff) else None
+    own = float(unit.staff) - float(getattr(unit, "branch_staff", 0.0) or 0.0) if pd.notna(unit.staff) else np.nan
+    staff = _about(own) if pd.notna(own) else None
     zh: list[str] = []
     en: list[str] = []
     if unit.kind == "joint":
@@ -1001,6 +1047,11 @@ def reasons(unit: Any) -> tuple[str, str]:
     elif pd.notna(street) and street > 0:
         zh.append(f"同街道已有{int(street)}家建会")
         en.append(f"{int(street)} founded in the same street")
+    branches = int(getattr(unit, "branches", 0) or 0)
+    if branches:
+        with_them = _about(float(getattr(unit, "branch_staff", 0) or 0))
+        zh.append(f"总部统一安排其{branches}家分支机构（员工约{with_them}人）建会，已计入")
+        en.append(f"decides for its {branches} branches (about {with_them} staff), counted in")
     head_zh, head_en = "、".join(zh), ", ".join(en)
     if unit.contacts == 0 or pd.isna(unit.contacts):
         tail_zh, tail_en = "从未走访", "never visited"
@@ -1096,6 +1147,9 @@ def plan(
     if not slots or not eligible.any():
         return pd.DataFrame(columns=columns)
     uf = unit_features(register, visits, as_of, _units(register, eligible, radius_m, JOINT_MAX_MEMBERS), model)
+    referrals: dict[str, int] = {}
+    if policy == "model":
+        uf, referrals = route_branches(register, uf)
     score = SCORERS[policy](uf).fillna(-np.inf).to_numpy()
     order = np.lexsort((uf["unit_id"].to_numpy(dtype=str), -score))
     if policy == "model":  # units the decline rules hold back are never visited, however many slots are left
@@ -1157,6 +1211,7 @@ def plan(
     out = pd.DataFrame(rows, columns=columns)
     rule = decline_rule(uf)
     # what the rules held back, for the page to say (branches to reach through their head office above all)
+    out.attrs["referrals"] = referrals
     out.attrs["held_back"] = {
         k: int((rule == k).sum()) for k in ("head_office", "covered", "hardship") if (rule == k).any()
     }

@@ -82,6 +82,8 @@ enterprises = sa.Table(
     sa.Column("staff", sa.Integer),
     sa.Column("union_status", sa.String(8), nullable=False),
     sa.Column("union_founded_on", sa.Date),
+    # the register id (credit code) of the head office that decides for this branch: visits go to it, not here
+    sa.Column("head_office_id", sa.String(32)),
     sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
 )
 
