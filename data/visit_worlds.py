@@ -114,6 +114,7 @@ class Spec:
     branch_share: float = 0.0  # of 100+ staff enterprises: branches whose head office decides (found hardly ever)
     branch_shift: float = 6.0  # ... their log-odds lower by this
     branch_says_hq: float = 0.7  # a branch's 暂不建会 gives "总部统一安排" this often (else the usual words)
+    branch_known: float = 0.6  # the register names a branch's head office this often
 
 
 SPECS = {
@@ -168,6 +169,16 @@ class World:
         """True expected members of visiting each unit (index unit_id): a joint group's members summed, bonus on
         (``joint_bonus``, none in app_sample)."""
         alone, grouped = self.enterprise_value(False), self.enterprise_value(True)
+        if "head_office" in self.truth:  # a head office decides for its branches: their members come with it
+            t = self.truth.set_index("enterprise_id")
+            p_head = 1 / (1 + np.exp(-t["logit"]))
+            branches = t[t["head_office"].notna()]
+            carried = (
+                (p_head.reindex(branches["head_office"]).to_numpy() * branches["members_if_founded"])
+                .groupby(branches["head_office"].to_numpy())
+                .sum()
+            )
+            alone = alone.add(carried.reindex(alone.index).fillna(0.0))
         values = [
             float((grouped if kind == "joint" else alone).reindex(members).sum())
             for members, kind in zip(unit_frame["members"], unit_frame["kind"], strict=True)
@@ -362,6 +373,17 @@ def make(kind: str = "sample", seed: int = 1, n: int = 20_000) -> World:
             "new": new,
         }
     )
+    if branch.any():  # each branch's head office: a large enterprise, mostly of its own district
+        heads = np.flatnonzero((staff >= 300) & ~branch)
+        where = places["district"].to_numpy()
+        head_of = np.full(n, None, dtype=object)
+        for b in np.flatnonzero(branch):
+            same = heads[where[heads] == where[b]]
+            pool = same if len(same) and extra.random() < 0.8 else heads
+            head_of[b] = ids[int(pool[extra.integers(len(pool))])]
+        truth["head_office"] = head_of
+        # the register knows some of them: a branch's file row names its head office 60 % of the time
+        register["head_office_id"] = np.where(extra.random(n) < spec.branch_known, head_of, None)
     return World(kind, seed, register, visits, truth, HISTORY_END, spec)
 
 

