@@ -279,7 +279,13 @@ def visit_plan_tab() -> None:
     monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
     with st.form("visit_plan_form"):
         f1, f2, f3, f4 = st.columns(4)
-        start = f1.date_input(t("开始日期", "Start"), monday, key="visit_start")
+        start = f1.date_input(
+            t("开始日期", "Start"),
+            monday,
+            min_value=monday - dt.timedelta(days=366),
+            max_value=monday + dt.timedelta(days=366),
+            key="visit_start",
+        )
         days = f2.number_input(t("天数", "Days"), 1, 92, 10, key="visit_days")
         staff = f3.number_input(t("工作人员数", "Staff"), 1, 500, 5, key="visit_staff")
         per_day = f4.number_input(t("每人每天走访", "Visits per person a day"), 1, 12, 4, key="visit_per_day")

@@ -33,7 +33,14 @@ to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
 
 with st.form("plan_form"):
     c1, c2, c3, c4 = st.columns(4)
-    start = c1.date_input(t("第一天", "First day"), next_monday, key="plan_start")
+    # bounded: a date typed in another order ("12/7/2026" read as the year 1272) is refused, never planned
+    start = c1.date_input(
+        t("第一天", "First day"),
+        next_monday,
+        min_value=next_monday - dt.timedelta(days=366),
+        max_value=next_monday + dt.timedelta(days=366),
+        key="plan_start",
+    )
     days = c2.number_input(t("天数", "Days"), 1, 31, 7, key="plan_days")
     roster_teams = access.team_names(eng, me)
     if roster_teams:  # the roster's teams, by name: the plan, its sheets and the phone page say who goes
