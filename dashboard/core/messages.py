@@ -476,6 +476,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "Members at founding ({value}) exceed the enterprise's registered staff ({limit}). Check the number, or "
         "update the staff count in the register first.",
     ),
+    "id_separator": (
+        ERROR,
+        "企业编号“{value}”含有顿号“、”（计划中用它分隔联合建会的各家企业）。请去掉或换成“-”。",
+        "The enterprise id '{value}' contains 、, which separates a joint group's enterprises in plans. Remove it or "
+        "use '-'.",
+    ),
     "head_office_self": (
         WARNING,
         "上级单位统一社会信用代码与本企业自己的代码相同，已忽略。总部本身不用填这一列。",

@@ -516,3 +516,39 @@ def test_an_enterprise_without_a_street_is_placed_by_its_address_then_its_coordi
     # and the street's planner now finds them in their register
     assert {"E-P1", "E-JW"} <= set(access.enterprise_register(world, STREET)["enterprise_id"])
     assert "E-A1" not in set(access.enterprise_register(world, STREET)["enterprise_id"])
+
+
+def test_an_id_that_names_another_areas_enterprise_inside_it_reads_no_contact(world):
+    # 朝外's head and number on record; a 建外 id built around 朝外's id must not bring them into 建外's plan
+    contacts = (
+        "企业编号,企业名称,所属区,街道乡镇,员工数,建会状态,负责人,联系方式\n"
+        "E-CW,朝外商贸,朝阳区,朝外,300,未建会,李朝外,13800000002\n"
+    )
+    assert access.import_enterprises(world, ADMIN, contacts.encode(), "c.csv").status == "written"
+    bait = "企业编号,企业名称,所属区,街道乡镇,员工数,建会状态\nE-CW、x,诱饵,朝阳区,建外,999,未建会\n"
+    refused = access.import_enterprises(world, STREET, bait.encode(), "b.csv")
+    assert refused.status == "refused" and [p.code for p in refused.errors] == ["id_separator"]
+    plan, _ = access.plan_visits(world, STREET, None, TODAY, 5, 1)
+    assert "13800000002" not in plan.to_csv() and "李朝外" not in plan.to_csv()
+    assert (plan["first_id"] == plan["enterprise_id"].str.split("、").str[0]).all()
+
+
+def test_street_guesses_read_the_district_name_as_a_district_and_only_the_callers_area(world):
+    from dashboard.core.geo import streets as streets_mod
+
+    addresses = pd.Series(["北京市海淀区中关村大街27号", "海淀区学院路", "海淀街道办事处旁", "朝阳区建外SOHO东区"])
+    where = pd.Series(["110108", "110108", "110108", "110105"])
+    named = [streets_mod.name(c) if isinstance(c, str) else None for c in streets_mod.from_address(addresses, where)]
+    assert named == ["中关村街道", "学院路街道", "海淀街道", "建外街道"]
+    # an address naming a street ~10 km from the row's own point is not believed: 平房 is also a kind of house
+    register = (
+        "企业编号,企业名称,所属区,地址,纬度,经度,员工数,建会状态\n"
+        "E-H1,平房小店,朝阳区,朝阳区东三环中路甲2号平房,39.9051,116.4552,60,未建会\n"
+    )
+    report = access.import_enterprises(world, ADMIN, register.encode(), "r.csv")
+    assert report.status == "written"
+    assert [p.code for p in report.problems if p.code.startswith("street_from")] == ["street_from_coords"]
+    # a file refused for another district's row says nothing of where that district keeps its rows
+    probe = "企业编号,企业名称,所属区,纬度,经度,员工数,建会状态\nP-1,探针,海淀区,39.9801,116.3101,10,未建会\n"
+    answer = access.import_enterprises(world, CHAOYANG, probe.encode(), "p.csv", dry_run=True)
+    assert answer.status == "refused" and not [p for p in answer.problems if p.code.startswith("street_from")]

@@ -465,6 +465,17 @@ def test_calibration_deciles_hold_every_test_visit_in_order_of_p():
         ("已加入上级工会", "covered"),
         ("正在筹备，下个月开会", "preparing"),
         ("天气太热", "other"),
+        # negated, or a head office merely mentioned: not what the words name
+        ("无上级工会覆盖", "other"),
+        ("行业工会未覆盖该企业", "other"),
+        ("非集团企业，负责人拒绝", "head_refuses"),
+        ("不困难，就是不想建", "head_refuses"),
+        ("老板在总部，暂不考虑", "head_refuses"),
+        ("需请示总部", "head_office"),
+        ("员工不足10人", "small"),
+        ("职工人数不足二十五人", "small"),
+        ("疫情影响停工", "hardship"),
+        ("企业属于楼宇联合工会", "covered"),
         ("", None),
         (None, None),
     ],
@@ -495,3 +506,33 @@ def test_the_planner_follows_the_rules_of_each_decline_reason():
     assert "暂不建会（正在筹备）" in e3 and "宜尽快回访" in e3
     # the baselines know no rules: the comparison in the bench stays what it was
     assert "E0" in set(V.plan(register, visits, None, start.date(), days=5, staff=2, policy="largest")["enterprise_id"])
+
+
+def test_a_decline_rule_lifts_when_something_happened_since_and_never_holds_back_a_joint_group():
+    start = pd.Timestamp("2026-06-01").date()
+    register = _register([("B1", 39.90, 116.40, 300), ("B2", 39.92, 116.40, 300)])
+    register = pd.concat(  # four 8-person shops in one building: a joint group
+        [register, _register([(f"S{i}", 39.95, 116.45 + i * M * 20, 8) for i in range(4)])], ignore_index=True
+    )
+    visits = _visits(
+        [
+            ("B1", "2025-01-10", "declined"),  # 总部统一安排 ...
+            ("B1", "2026-05-01", "interested"),  # ... then interest: the rule is lifted
+            ("B2", "2023-01-10", "declined"),  # 总部统一安排 three years ago: asked again
+            ("S0", "2026-05-01", "declined"),  # one shop's hardship does not hold back its building
+        ]
+    )
+    visits["reason"] = ["总部统一安排", None, "总部统一安排", "企业经营困难"]
+    plan = V.plan(register, visits, V.VisitModel(), start, days=5, staff=2, per_day=4)
+    assert {"B1", "B2"} <= set(plan["enterprise_id"]) and plan["enterprise_id"].str.contains("S0").any()
+    assert not plan.attrs["held_back"]
+
+
+def test_head_office_chains_end_at_the_top_and_cycles_are_no_branches():
+    register = _register([("A", 39.90, 116.40, 400), ("B", 39.91, 116.40, 300), ("C", 39.92, 116.40, 200)])
+    register["head_office_id"] = ["B", "A", None]  # A and B name each other: neither is a branch
+    plan = V.plan(register, _visits([]), V.VisitModel(), pd.Timestamp("2026-06-01").date(), days=1, staff=1)
+    assert {"A", "B", "C"} == set(plan["enterprise_id"])
+    register["head_office_id"] = ["B", "C", None]  # A -> B -> C: both reached through C
+    plan = V.plan(register, _visits([]), V.VisitModel(), pd.Timestamp("2026-06-01").date(), days=1, staff=1)
+    assert list(plan["enterprise_id"]) == ["C"] and plan["staff"].iat[0] == 900

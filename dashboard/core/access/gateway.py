@@ -705,7 +705,7 @@ def _with_heads(engine: sa.Engine, plan: pd.DataFrame) -> pd.DataFrame:
     for a plan within the caller's own area, which is what :func:`plan_visits` makes."""
     if plan.empty:
         return plan.assign(head_name=pd.Series(dtype=object), contact=pd.Series(dtype=object))
-    first = plan["enterprise_id"].astype(str).str.split("、").str[0]
+    first = plan["first_id"].astype(str)  # the planned enterprise's own id, from the register the caller reads
     found = read_contacts(engine, sorted(set(first)))
     return plan.assign(
         head_name=first.map(lambda k: found.get(k, (None, None))[0]),

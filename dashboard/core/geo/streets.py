@@ -165,24 +165,55 @@ def neighbours(code: str, points: pd.DataFrame, within_km: float = 4.0, most: in
     return tuple(km[km <= within_km].sort_values(kind="stable").index[:most])
 
 
-def from_address(addresses: pd.Series, district: pd.Series) -> pd.Series:
+def from_address(addresses: pd.Series, district: pd.Series, *, official_only: bool = False) -> pd.Series:
     """The street an address names: the longest of its district's street names (official, or without 街道 / 镇 /
-    乡 / 地区, at least two characters) found in the text, e.g. "朝阳区建外SOHO东区" → 建外街道. None where no name
-    of the row's district occurs; a name of another district is never taken."""
+    乡 / 地区, at least two characters; with ``official_only``, the official names alone) found in the text after
+    the city's and the district's own names, e.g. "朝阳区建外SOHO东区" → 建外街道. None where no name of the row's
+    district occurs; a name of another district is never taken."""
+    from dashboard.core.geo import districts as district_names
+
     out = pd.Series(None, index=addresses.index, dtype=object)
     text = addresses.astype("string").fillna("").map(lambda v: re.sub(r"\s+", "", unicodedata.normalize("NFKC", v)))
     for code, idx in district.groupby(district.astype("string")).groups.items():
         units = of_district(str(code))
         if units.empty:
             continue
+        # the city's and the district's own names first: 海淀区… is not 海淀街道, 怀柔区… not 怀柔地区
+        own = district_names.name(str(code))
+        prefix = re.compile(rf"^(北京市|北京)?({re.escape(own)})?")
         spelled: dict[str, str] = {}
         for unit_code, unit_name in units[["code", "name"]].itertuples(index=False):
-            for form in (str(unit_name), fold(unit_name)):
+            for form in (str(unit_name),) if official_only else (str(unit_name), fold(unit_name)):
                 if len(form) >= 2:
                     spelled.setdefault(form, str(unit_code))
         pattern = re.compile("|".join(re.escape(f) for f in sorted(spelled, key=len, reverse=True)))
-        found = text[idx].map(lambda v, p=pattern: m.group(0) if (m := p.search(v)) else None)
+        rest = text[idx].map(lambda v, p=prefix: p.sub("", v, count=1))
+        found = rest.map(lambda v, p=pattern: _longest(p, v))
         out[idx] = found.map(lambda f, s=spelled: s.get(f) if isinstance(f, str) else None)
+    return out
+
+
+def _longest(pattern: re.Pattern[str], text: str) -> str | None:
+    """The longest name the text holds anywhere, not merely the leftmost."""
+    found = [m.group(0) for m in pattern.finditer(text)]
+    return max(found, key=len) if found else None
+
+
+def far_from(lat: pd.Series, lon: pd.Series, code: pd.Series, centre: pd.DataFrame) -> pd.Series:
+    """True where a row's point lies more than :data:`NEAREST_MAX_KM` from the centre of the street ``code`` names
+    (False where either is unknown)."""
+    import numpy as np
+
+    known = code.notna() & lat.notna() & lon.notna() & code.isin(centre.index)
+    out = pd.Series(False, index=code.index)
+    if known.any():
+        c = centre.reindex(code[known].astype(str))
+        la = lat[known].to_numpy(float)
+        km = np.hypot(
+            (la - c["lat"].to_numpy(float)) * 111.0,
+            (lon[known].to_numpy(float) - c["lon"].to_numpy(float)) * 111.0 * np.cos(np.radians(la)),
+        )
+        out[known] = km > NEAREST_MAX_KM
     return out
 
 

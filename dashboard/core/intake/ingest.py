@@ -384,19 +384,29 @@ def _street_scope(
     return problems
 
 
-def _place_streets(conn: sa.Connection, rows: pd.DataFrame, allowed: tuple[str, ...] | None) -> list[Problem]:
+def _place_streets(
+    conn: sa.Connection,
+    rows: pd.DataFrame,
+    allowed: tuple[str, ...] | None,
+    skip: set[int] = frozenset(),  # type: ignore[assignment]
+) -> list[Problem]:
     """Enterprises without a street, placed in one (in place), so street unions find their register: the stored
     row's street when there is one (a file without streets leaves them as they are), else the street its address
     names, else the nearest known street centre (the district's sites and registered enterprises with a street).
 
     Rows in a district the caller holds as a single street are left to :func:`_street_scope`, which gives them that
-    street. Returns one note per way of placing, naming the rows.
+    street; rows in ``skip`` (outside the caller's districts) are not placed at all. A street is guessed only from
+    what the caller may read: the street centres are those of the caller's own area, so a note can never tell
+    whether another area holds rows near a point. Returns one note per way of placing, naming the rows.
     """
     if rows.empty or "street_code" not in rows:
         return []
     _, parts = areas.split(allowed) if allowed is not None else ((), ())
     single = {d for d in {areas.district_of(c) for c in parts} if sum(areas.district_of(c) == d for c in parts) == 1}
     blank = rows["street_code"].isna() & rows["district"].notna() & ~rows["district"].isin(single)
+    blank &= ~rows["_row"].isin(skip)
+    if allowed is not None:
+        blank &= rows["district"].isin(areas.districts_in(allowed) or ())
     if "street" in rows:
         blank &= rows["street"].isna() | (rows["street"].astype("string").str.strip() == "")
     if not blank.any():
@@ -411,25 +421,39 @@ def _place_streets(conn: sa.Connection, rows: pd.DataFrame, allowed: tuple[str, 
         else pd.Series(None, index=todo.index, dtype=object)
     )
     by_address = by_address.where(kept.isna())
+    wanted = sorted(set(todo["district"]))
+    known = pd.concat(
+        [
+            pd.read_sql(
+                sa.select(t.c.district, t.c.street_code, t.c.lat, t.c.lon).where(
+                    t.c.district.in_(wanted), t.c.street_code.is_not(None)
+                ),
+                conn,
+            )
+            for t in (sites, enterprises)
+        ]
+        + [rows.loc[rows["street_code"].notna(), ["district", "street_code", "lat", "lon"]]],
+        ignore_index=True,
+    )
+    if allowed is not None:  # only the streets the caller reads guide a guess
+        known = areas.keep(known, allowed)
+    centre = streets.centres(known)
+    # An address naming a street far from the row's own point names something else. A street's official name
+    # (平房地区) is believed unless its known centre is far; a bare one (平房, also a kind of house) only when its
+    # centre is known and near, or the row has no point to check it by.
+    official = (
+        streets.from_address(todo["address"], todo["district"], official_only=True)
+        if "address" in todo
+        else pd.Series(None, index=todo.index, dtype=object)
+    )
+    far = streets.far_from(todo["lat"], todo["lon"], by_address, centre)
+    checked = by_address.isin(centre.index) | todo["lat"].isna() | (by_address == official)
+    by_address = by_address.where(~far & checked)
     left = kept.isna() & by_address.isna()
     by_point = pd.Series(None, index=todo.index, dtype=object)
     if left.any():
-        wanted = sorted(set(todo.loc[left, "district"]))
-        known = pd.concat(
-            [
-                pd.read_sql(
-                    sa.select(t.c.street_code, t.c.lat, t.c.lon).where(
-                        t.c.district.in_(wanted), t.c.street_code.is_not(None)
-                    ),
-                    conn,
-                )
-                for t in (sites, enterprises)
-            ]
-            + [rows.loc[rows["street_code"].notna(), ["street_code", "lat", "lon"]]],
-            ignore_index=True,
-        )
         by_point[left] = streets.nearest(
-            todo.loc[left, "lat"], todo.loc[left, "lon"], todo.loc[left, "district"], streets.centres(known)
+            todo.loc[left, "lat"], todo.loc[left, "lon"], todo.loc[left, "district"], centre
         )
     placed = kept.where(kept.notna(), by_address.where(by_address.notna(), by_point))
     placed = placed[placed.notna()]
@@ -1115,7 +1139,7 @@ def _write_once(
             report.problems = kept + elsewhere
         outside += _foreign_keys(conn, kind, raw, validation.rows, allowed, skip=refused)
         if kind == "enterprises":
-            report.problems += _place_streets(conn, validation.rows, allowed)
+            report.problems += _place_streets(conn, validation.rows, allowed, skip=refused)
         outside += _street_scope(conn, kind, raw, validation, allowed, skip={p.row for p in outside if p.row})
         if outside:  # refused whole, whatever skip_invalid says: a planner never writes another district's rows
             # Those rows get their scope error only: what else the checks found there (a site's id resolved from

@@ -681,6 +681,8 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
     chk.flag((status == "founded") & (founded_raw == ""), "founded_without_date", "union_status")
 
     given = chk.col("enterprise_id").str.strip()
+    # 、 joins a joint group's ids in plans and sheets: an id holding one would read as two enterprises
+    chk.flag(given.str.contains("、", regex=False), "id_separator", "enterprise_id")
     key = code.where(code != "", given)
     key = key.where(
         key != "",

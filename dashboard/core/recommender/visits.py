@@ -865,8 +865,9 @@ def unit_features(
 
 def decline_rule(unit_feats: pd.DataFrame) -> pd.Series:
     """The rule a unit's last decline calls for (a key of ``decline_reasons.RULES``), or "" when none applies:
-    总部统一安排 and 已有上级工会覆盖 are never visited again as they are; 经营困难 not within
-    ``HARDSHIP_WAIT_DAYS`` of the decline; 正在筹备 soon, within ``PREPARING_SOON_DAYS``."""
+    总部统一安排 and 已有上级工会覆盖 are not visited again as they are (for ``RULE_EXPIRY_DAYS``); 经营困难 not
+    within ``HARDSHIP_WAIT_DAYS`` of the decline; 正在筹备 soon, within ``PREPARING_SOON_DAYS``. Only while the
+    decline is the unit's last contact, and never for a joint group."""
     code = unit_feats["last_decline"].astype(str) if "last_decline" in unit_feats else pd.Series("", unit_feats.index)
     days = (
         unit_feats["days_since_decline"].astype(float)
@@ -874,6 +875,13 @@ def decline_rule(unit_feats: pd.DataFrame) -> pd.Series:
         else pd.Series(NEVER_DAYS, index=unit_feats.index)
     )
     rule = pd.Series("", index=unit_feats.index, dtype=object)
+    # a rule stands while the decline is the last word: a later meeting or interest lifts it; a joint group is
+    # not held back for one member's reason; and what an enterprise said two years ago is asked again
+    if "last_outcome" in unit_feats:
+        code = code.where(unit_feats["last_outcome"].astype(str) == "declined", decline_reasons.NONE)
+    if "kind" in unit_feats:
+        code = code.where(unit_feats["kind"].astype(str) != "joint", decline_reasons.NONE)
+    code = code.where(days < decline_reasons.RULE_EXPIRY_DAYS, decline_reasons.NONE)
     rule[code.isin(["head_office", "covered"])] = code
     rule[(code == "hardship") & (days < decline_reasons.HARDSHIP_WAIT_DAYS)] = "hardship"
     rule[(code == "preparing") & (days < decline_reasons.PREPARING_SOON_DAYS)] = "preparing"
@@ -903,8 +911,21 @@ def route_branches(register: pd.DataFrame, unit_feats: pd.DataFrame) -> tuple[pd
     unit_at = {int(p[0]): i for i, p in zip(out.index[single], out.loc[single, "positions"], strict=True)}
     referrals: dict[str, int] = {}
     folded = []
+    head_of = {e: h for e, h in zip(ids, head, strict=True) if isinstance(h, str) and h}
+
+    def top(eid: str) -> str | None:
+        """The head office at the top of the chain; None for a cycle (A names B, B names A: neither is a branch)."""
+        seen = {eid}
+        at = head_of.get(eid)
+        while at is not None and at in head_of:
+            if at in seen or len(seen) > 8:
+                return None
+            seen.add(at)
+            at = head_of[at]
+        return at
+
     for i, positions in zip(out.index[single], out.loc[single, "positions"], strict=True):
-        hid = head[int(positions[0])]
+        hid = top(ids.iat[int(positions[0])]) if ids.iat[int(positions[0])] in head_of else None
         if not isinstance(hid, str) or not hid:
             continue
         folded.append(i)
@@ -1124,6 +1145,7 @@ def plan(
         "order",
         "unit_id",
         "enterprise_id",
+        "first_id",
         "name",
         "district",
         "district_name",
@@ -1190,6 +1212,7 @@ def plan(
                     "order": k + 1,
                     "unit_id": u.unit_id,
                     "enterprise_id": "、".join(u.members),
+                    "first_id": str(u.members[0]),  # the enterprise itself (a group's seed): never split from text
                     "name": name,
                     "district": u.district,
                     "district_name": districts.name(u.district) if u.district in districts.BY_ADCODE else u.district,
