@@ -367,6 +367,27 @@ else:
         key="saved_plan",
     )
     rows = access.plan_rows(eng, me, int(plan_id))
+    with st.popover(t("重命名或删除", "Rename or delete")):
+        with st.form("plan_rename", clear_on_submit=False):
+            new_name = st.text_input(t("新名称", "New name"), saved.set_index("id").loc[plan_id, "name"], max_chars=200)
+            if st.form_submit_button(t("重命名", "Rename")):
+                try:
+                    access.rename_plan(eng, me, int(plan_id), new_name)
+                    st.rerun()
+                except ValueError:
+                    st.error(t("名称不能为空。", "The name cannot be blank."))
+        sure = st.checkbox(
+            t(
+                "删除这份计划、它的场次和组长链接（已上传的结果保留）",
+                "Delete this plan, its sessions and its team leads' links (uploaded results stay)",
+            ),
+            key="plan_delete_sure",
+        )
+        if st.button(t("删除计划", "Delete the plan"), disabled=not sure, key="plan_delete"):
+            access.delete_plan(eng, me, int(plan_id))
+            st.session_state.pop("saved_plan", None)
+            st.session_state.pop("plan_delete_sure", None)
+            st.rerun()
     with st.expander(
         t("组长手机填报：链接、二维码和打印表", "Team leads' phones: links, QR codes and sheets"), expanded=True
     ):

@@ -333,3 +333,34 @@ def test_switching_language_keeps_every_selection(app, setup):
     assert metric(at, "On-site applications") == before
     at.radio(key="lang").set_value("zh").run()
     assert at.selectbox(key="kpi_district@zh").value == "110105" and metric(at, "现场申请入会人数") == before
+
+
+def test_a_saved_plan_is_renamed_and_deleted_from_the_plan_page(app, setup):
+    import pandas as pd
+
+    from dashboard.core.storage.site_tables import read_sites
+
+    engine = setup[2]
+    site = read_sites(engine, "110105").iloc[0]
+    row = {"team": [1], "date": [dt.date(2026, 6, 1)], "start_time": ["12:00"], "end_time": ["13:30"]}
+    plan_id = plans.save(
+        engine,
+        pd.DataFrame(
+            row
+            | {"site_id": [site["site_id"]], "district": ["朝阳区"], "expected_applications": [3.0], "reason": ["r"]}
+        ),
+        "改名前",
+        {},
+    )
+    at = open_page(app, "plan")
+    at.selectbox(key="saved_plan").set_value(plan_id).run()
+    name_box = next(w for w in at.text_input if w.label == "新名称")
+    name_box.set_value("下周朝阳计划")
+    next(b for b in at.button if b.label == "重命名").click().run()
+    assert not at.exception and plans.name_of(engine, plan_id) == "下周朝阳计划"
+    delete = at.button(key="plan_delete")
+    assert delete.disabled  # nothing is deleted without saying so first
+    at.checkbox(key="plan_delete_sure").check().run()
+    at.button(key="plan_delete").click().run()
+    assert not at.exception and plans.name_of(engine, plan_id) is None
+    assert plan_id not in set(plans.list_plans(engine)["id"])

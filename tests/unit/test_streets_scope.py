@@ -552,3 +552,40 @@ def test_street_guesses_read_the_district_name_as_a_district_and_only_the_caller
     probe = "企业编号,企业名称,所属区,纬度,经度,员工数,建会状态\nP-1,探针,海淀区,39.9801,116.3101,10,未建会\n"
     answer = access.import_enterprises(world, CHAOYANG, probe.encode(), "p.csv", dry_run=True)
     assert answer.status == "refused" and not [p for p in answer.problems if p.code.startswith("street_from")]
+
+
+def test_saved_plans_are_renamed_and_deleted_by_their_area_only_and_audited(world):
+    plan = pd.DataFrame(
+        {
+            "team": [1],
+            "date": [dt.date(2026, 6, 1)],
+            "start_time": ["12:00"],
+            "end_time": ["13:30"],
+            "site_id": ["JW-1"],
+            "district": ["朝阳区"],
+            "expected_applications": [4.0],
+            "reason": ["r"],
+        }
+    )
+    mine = access.save_plan(world, STREET, plan, "建外计划", {})
+    theirs = access.save_plan(world, CHAOYANG, plan.assign(site_id=["CW-1"]), "朝外计划", {})
+    access.field_link(world, STREET, mine, 1)
+    for act in (
+        lambda: access.rename_plan(world, STREET, theirs, "x"),
+        lambda: access.delete_plan(world, STREET, theirs),
+    ):
+        with pytest.raises(PermissionDenied):
+            act()
+    with pytest.raises(PermissionDenied):  # a leader reads plans, never changes them
+        access.rename_plan(world, Scope("boss", "leadership"), mine, "x")
+    assert access.rename_plan(world, STREET, mine, "  <b>下周</b>  建外 ") == "<b>下周</b> 建外"
+    with pytest.raises(ValueError):
+        access.rename_plan(world, STREET, mine, "   ")
+    assert access.delete_plan(world, STREET, mine) == 1
+    assert mine not in set(access.list_plans(world, CHAOYANG)["id"]) and theirs in set(
+        access.list_plans(world, CHAOYANG)["id"]
+    )
+    with world.connect() as conn:
+        assert not conn.execute(sa.text(f"SELECT count(*) FROM field_links WHERE plan_id = {mine}")).scalar()
+    logged = audit.entries(world)
+    assert {"plan_renamed", "plan_deleted"} <= set(logged["action"])

@@ -283,6 +283,21 @@ def plan_rows(engine: sa.Engine, scope: Scope, plan_id: int) -> pd.DataFrame:
     return plans.rows(engine, plan_id)
 
 
+def rename_plan(engine: sa.Engine, scope: Scope, plan_id: int, name: str) -> str:
+    """Rename a saved plan of the caller's area (planners and admins); audited."""
+    _guard(engine, scope, scope.require_write, what="plan")
+    _plan_in_scope(engine, scope, plan_id)
+    return plans.rename(engine, plan_id, name, user=scope)
+
+
+def delete_plan(engine: sa.Engine, scope: Scope, plan_id: int) -> int:
+    """Delete a saved plan of the caller's area, with its rows and links (planners and admins); audited. Uploaded
+    results stay."""
+    _guard(engine, scope, scope.require_write, what="plan")
+    _plan_in_scope(engine, scope, plan_id)
+    return plans.delete(engine, plan_id, user=scope)
+
+
 def plan_review(
     engine: sa.Engine, scope: Scope, plan_id: int, today: dt.date | None = None
 ) -> tuple[pd.DataFrame, dict]:

@@ -19,7 +19,7 @@ from dashboard.core.geo import areas, districts
 from dashboard.core.intake.columns import SESSION_COLUMNS
 from dashboard.core.reports.kpi import in_districts
 from dashboard.core.storage import audit
-from dashboard.core.storage.schema import plan_rows, plans, sessions, sites
+from dashboard.core.storage.schema import field_links, plan_rows, plans, sessions, sites
 from dashboard.core.text import printable
 
 
@@ -138,6 +138,44 @@ def name_of(engine: sa.Engine, plan_id: int) -> str | None:
     with engine.connect() as conn:
         found = conn.execute(sa.select(plans.c.name).where(plans.c.id == plan_id)).scalar()
     return None if found is None else str(found)
+
+
+def rename(engine: sa.Engine, plan_id: int, name: str, user: audit.Actor | str | None = None) -> str:
+    """Give a saved plan a new name (1-200 printable characters, spaces folded); audited. Returns the name kept."""
+    clean = printable(" ".join(str(name).split()))[:200]
+    if not clean:
+        raise ValueError("a plan's name cannot be blank")
+    with engine.begin() as conn:
+        before = conn.execute(sa.select(plans.c.name).where(plans.c.id == plan_id)).scalar()
+        conn.execute(plans.update().where(plans.c.id == plan_id).values(name=clean))
+        if user is not None and not isinstance(user, str):
+            codes = areas.touched(
+                conn.execute(
+                    sa.select(plan_rows.c.district, plan_rows.c.street_code).where(plan_rows.c.plan_id == plan_id)
+                ).all()
+            )
+            audit.record(conn, user, "plan_renamed", codes, plan_id=plan_id, before=str(before)[:200], after=clean)
+    return clean
+
+
+def delete(engine: sa.Engine, plan_id: int, user: audit.Actor | str | None = None) -> int:
+    """Delete a saved plan, its rows and its team leads' links (results already uploaded stay where they are: in
+    the sessions and visits, which never belonged to the plan); audited. Returns the rows deleted."""
+    with engine.begin() as conn:
+        found = conn.execute(sa.select(plans.c.name).where(plans.c.id == plan_id)).scalar()
+        if found is None:
+            return 0
+        codes = areas.touched(
+            conn.execute(
+                sa.select(plan_rows.c.district, plan_rows.c.street_code).where(plan_rows.c.plan_id == plan_id)
+            ).all()
+        )
+        conn.execute(field_links.delete().where(field_links.c.plan_id == plan_id))
+        removed = conn.execute(plan_rows.delete().where(plan_rows.c.plan_id == plan_id)).rowcount or 0
+        conn.execute(plans.delete().where(plans.c.id == plan_id))
+        if user is not None and not isinstance(user, str):
+            audit.record(conn, user, "plan_deleted", codes, plan_id=plan_id, name=str(found)[:200], rows=removed)
+    return int(removed)
 
 
 def plan_areas(engine: sa.Engine, plan_id: int) -> set[tuple[str, str | None]] | None:

@@ -37,6 +37,8 @@ ACTIONS = {
     "plan": ("生成计划", "planned"),
     "plan_saved": ("保存计划", "saved a plan"),
     "plan_done": ("勾选完成", "ticked plan rows"),
+    "plan_renamed": ("重命名计划", "renamed a plan"),
+    "plan_deleted": ("删除计划", "deleted a plan"),
     "retrain": ("重新训练模型", "retrained the model"),
     "user_added": ("新建账号", "added a user"),
     "user_changed": ("修改账号", "changed a user"),
