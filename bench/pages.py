@@ -71,7 +71,7 @@ def build(tmp: Path, scale: int) -> tuple[str, Path]:
         max_rows=1 << 40,
     )
     enterprise_sample.load(engine, sessions=world.sessions)  # the register (90,000) and its visits, at 1x
-    store.train(engine, directory=tmp / f"models{scale}", estimators=("hgb_poisson",))
+    store.train(engine, directory=tmp / f"models{scale}", estimators=("glm_curve",))  # the family a retrain picks
     visit_store.train(engine, directory=tmp / f"models{scale}")
     accounts.create_demo_accounts(engine)
     return url, tmp / f"models{scale}"

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from reference import StructuredReference
 from worlds import habit_plan, load, request_for, true_value
 
 from dashboard.core.intake import ingest
@@ -84,7 +85,10 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
     history = features.load_history(loaded.engine)
     rng = np.random.default_rng([spec.seed, 7])
     last_model = recommend.last_visits(loaded.engine)
-    last_oracle, last_habit = dict(last_model), dict(last_model)
+    last_oracle, last_habit, last_ref = dict(last_model), dict(last_model), dict(last_model)
+    # the reference learner (bench/reference.py) plays its own trajectory and learns from its own results
+    ref_history = history[["site_id", "date", "start_min", "end_min", "applications", "days_since"]].copy()
+    ref_rng = np.random.default_rng([spec.seed, 8])
     rows = []
     for week in range(weeks):
         start = FIRST_WEEK + dt.timedelta(days=7 * week)
@@ -100,6 +104,19 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
         oracle = planner.plan(truth, sites, last_oracle, request_for(loaded, start, exploration=0.0))
         habit = habit_plan(history, request)
         oracle_value, habit_value = true_value(truth, oracle, last_oracle), true_value(truth, habit, last_habit)
+        reference = StructuredReference(spec, truth).fit(ref_history)
+        ref_plan = planner.plan(reference, sites, last_ref, request_for(loaded, start, exploration=0.0))
+        ref_value = true_value(truth, ref_plan, last_ref)
+        ref_drawn = with_days_since(ref_plan, last_ref)
+        _, ref_apps = sample.observe(truth, ref_rng, ref_drawn)
+        ref_history = pd.concat(
+            [
+                ref_history,
+                ref_drawn[["site_id", "date", "start_min", "end_min", "days_since"]].assign(applications=ref_apps),
+            ],
+            ignore_index=True,
+        )
+        last_ref = advance(last_ref, ref_plan)
         drawn = with_days_since(plan, last_model)
         consultations, applications = sample.observe(truth, rng, drawn)
         drawn["date"] = drawn["date"].dt.date
@@ -125,6 +142,7 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
                 "week": week + 1,
                 "model": model_value,
                 "oracle": oracle_value,
+                "reference": ref_value,
                 "habit": habit_value,
                 "actual": int(np.sum(applications)),
                 "sessions": len(plan),
@@ -139,6 +157,7 @@ def run(spec: sample.World, share: float, weeks: int, tmp: Path) -> pd.DataFrame
         r = rows[-1]
         print(
             f"{spec.name:<20} explore {share:<4g} week {week + 1:>2}: model/oracle {model_value / oracle_value:4.2f}  "
+            f"reference/oracle {ref_value / oracle_value:4.2f}  "
             f"model/habit {model_value / habit_value:4.1f}"
             f"  tried {r['new_sites']:>2} never-visited sites, {r['untried_hours']:>2} untried site-hours  (plan "
             f"{plan_s:.1f} s, retrain {train_s:.0f} s)",
@@ -177,6 +196,9 @@ def main() -> int:
                 "first_half": first["model"].sum() / first["oracle"].sum(),
                 "last_half": last["model"].sum() / last["oracle"].sum(),
                 "habit": g["model"].sum() / g["habit"].sum(),
+                "reference": g["reference"].sum() / g["oracle"].sum(),
+                "ref_first": first["reference"].sum() / first["oracle"].sum(),
+                "ref_last": last["reference"].sum() / last["oracle"].sum(),
                 "new_sites": g["new_sites"].sum(),
                 "untried_hours": g["untried_hours"].sum(),
                 "plan_s": g["plan_s"].mean(),
@@ -191,6 +213,12 @@ def main() -> int:
             f"hard worlds, exploration {share:g}: total mean {g['total'].mean():.2f} worst {g['total'].min():.2f}; "
             f"last half above first in {(g['last_half'] > g['first_half']).sum()} of {len(g)}; model/habit mean "
             f"{g['habit'].mean():.1f}"
+        )
+        gap = g["reference"] - g["total"]
+        print(
+            f"  no method could know from this history (1 - reference/oracle): mean {1 - g['reference'].mean():.2f} "
+            f"worst {1 - g['reference'].min():.2f}; a better learner would gain (reference - model): mean "
+            f"{gap.mean():.2f} worst {gap.max():.2f}"
         )
     print(
         "targets (hard worlds): total >= 0.8 of the oracle, last half above the first, >= 3x habit; default sample no "

@@ -9,6 +9,10 @@ same constraints:
 * oracle - the same planner driven by the ground truth itself (an upper reference);
 * knowable - the planner driven by what the history could at best reveal: the truth, except that sites never
   visited look like their type (size aside). What separates it from the oracle no method could know;
+* reference - the planner driven by a learner told the world's equations (rest-time curves by kind of worker,
+  saturation, seasons) but not any site's parameters, which it estimates from the same history
+  (bench/reference.py). Oracle minus reference is roughly what no method could know from this history; reference
+  minus model what a better learner would gain;
 * habit  - each team at the sites with the most sign-ups in history, at each site's usual start hour.
 
 Each plan is scored by its true expected applications, saturation included. Targets over the family (not counting
@@ -28,6 +32,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from reference import StructuredReference
 from worlds import ROOT, habit_plan, load, model_plan, oracle_plan, request_for, true_value  # noqa: F401
 
 from dashboard.core.recommender import features, planner, recommend
@@ -62,11 +67,14 @@ def main() -> int:
             sites = features.load_sites(loaded.engine)
             last = recommend.last_visits(loaded.engine)
             knowable_truth = loaded.world.truth.knowable(history["site_id"].unique())
+            reference_model = StructuredReference(spec, loaded.world.truth).fit(history)
+            estimator = loaded.model.card["estimator"] if loaded.model else "-"
             for week, start in WEEKS.items():
                 request = request_for(loaded, start)
                 oracle = true_value(loaded.world.truth, oracle_plan(loaded, request, last, sites), last)
                 knowable = true_value(loaded.world.truth, planner.plan(knowable_truth, sites, last, request), last)
                 habit = true_value(loaded.world.truth, habit_plan(history, request), last)
+                reference = true_value(loaded.world.truth, planner.plan(reference_model, sites, last, request), last)
                 row = {
                     "world": name,
                     "week": week,
@@ -74,6 +82,7 @@ def main() -> int:
                     "teams": request.teams,
                     "oracle": oracle,
                     "knowable": knowable,
+                    "reference": reference,
                     "habit": habit,
                 }
                 for share in shares:
@@ -90,7 +99,8 @@ def main() -> int:
                 )
                 print(
                     f"{name:<22} {week:<8} {len(history):>6} sessions  oracle {oracle:7.1f}  knowable "
-                    f"{knowable / oracle:4.2f}  habit {habit:6.1f}  {got}  (train {train_s:.0f} s)",
+                    f"{knowable / oracle:4.2f}  reference {reference / oracle:4.2f}  habit {habit:6.1f}  {got}  (train "
+                    f"{train_s:.0f} s, {estimator})",
                     flush=True,
                 )
     frame = pd.DataFrame(rows)
@@ -119,6 +129,15 @@ def main() -> int:
         f" oracle/habit mean {(family['oracle'] / family['habit']).mean():.1f} worst "
         f"{(family['oracle'] / family['habit']).groupby(family['world']).mean().min():.1f}"
     )
+    ref = (family["reference"] / family["oracle"]).groupby(family["world"]).mean()
+    for share in shares:
+        model = (family[f"model@{share:g}"] / family["oracle"]).groupby(family["world"]).mean()
+        gap = ref - model
+        print(
+            f"  exploration {share:g}: no method could know from this history (1 - reference/oracle) mean "
+            f"{1 - ref.mean():.2f} worst {1 - ref.min():.2f} ({ref.idxmin()}); a better learner would gain "
+            f"(reference - model) mean {gap.mean():.2f} worst {gap.max():.2f} ({gap.idxmax()})"
+        )
     print("targets: model/oracle mean >= 0.75, worst >= 0.6, model/habit >= 3")
     return 0
 

@@ -77,6 +77,13 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | N
                         _choose_language(page, "English", size)
                     elif language == "zh" and page.get_by_text("中文", exact=True).count():
                         _choose_language(page, "中文", size)
+                    if path == "/":  # a site clicked on the map: its history and its learned curve
+                        frame = page.frame_locator("iframe").first
+                        marker = frame.locator("path.leaflet-interactive").last
+                        if marker.count():
+                            marker.click(force=True)
+                            page.wait_for_timeout(1500)
+                            page.wait_for_selector(IDLE, timeout=300_000)
                     if path == "/plan":  # a plan made and saved, as a planner sees it in the week
                         page.get_by_role("button", name="生成计划" if language == "zh" else "Make the plan").click()
                         save = page.get_by_role(
@@ -86,6 +93,9 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | N
                         page.wait_for_selector(IDLE, timeout=300_000)
                         save.click()
                         page.wait_for_timeout(500)
+                        page.wait_for_selector(IDLE, timeout=300_000)
+                        why = "为什么是这个时段" if language == "zh" else "Why this window"
+                        page.get_by_text(why).first.click()  # a row's curve with its window shaded
                         page.wait_for_selector(IDLE, timeout=300_000)
                     if path == "/plan" and language == "zh":  # a team lead's link, and the phone page it opens
                         page.get_by_role("button", name="生成链接").first.click()

@@ -109,3 +109,44 @@ def reporting(weekly: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=max(90, 26 * len(order) + 40))
     )
+
+
+def curve(frame: pd.DataFrame, window: tuple[int, int] | None = None, day_label: str | None = None) -> alt.LayerChart:
+    """A site's learned half-hour curve (expected applications per hour through the day), one line per kind of day,
+    with the planned window shaded: why this window and not another."""
+    hour, rate, day = (
+        t("时刻（时）", "Hour of day"),
+        t("每小时预计申请入会", "Expected applications per hour"),
+        t("日期类型", "Day"),
+    )
+    data = frame.assign(**{hour: frame["start_min"] / 60, rate: frame["per_hour"]})
+    data[day] = day_label if day_label is not None else data["day"]
+    data["time_label"] = frame["time"]
+    line = (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X(f"{hour}:Q", title=hour, scale=alt.Scale(domain=[6, 22], nice=False), axis=alt.Axis(tickCount=8)),
+            y=alt.Y(f"{rate}:Q", title=rate),
+            # below the chart, not beside it: a phone has no width to spare; one day needs no legend (its title says)
+            color=alt.Color(f"{day}:N", title=day, legend=None if window else alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("time_label:N", title=t("开始", "From")),
+                alt.Tooltip(f"{rate}:Q", format=".1f"),
+                alt.Tooltip(f"{day}:N"),
+            ],
+        )
+    )
+    if window is None:
+        return alt.LayerChart(layer=[line], height=260)
+    band = pd.DataFrame({"from": [window[0] / 60], "to": [window[1] / 60], "label": [t("计划时段", "Planned window")]})
+    shade = (
+        alt.Chart(band)
+        .mark_rect(opacity=0.18, color="#d95f02")
+        .encode(
+            x=alt.X("from:Q", scale=alt.Scale(domain=[6, 22], nice=False)),
+            x2="to:Q",
+            tooltip=[alt.Tooltip("label:N", title="")],
+        )
+    )
+    return alt.LayerChart(layer=[shade, line], height=260, title=alt.Title(str(day_label or ""), fontSize=13))

@@ -472,6 +472,7 @@ def cmd_recommend(args) -> int:
         district=args.district,
         exclude=set(args.exclude or []),
         exploration=args.explore / 100,
+        seed=args.seed,
     )
     if args.booked:
         from dashboard.core.reports import plans
@@ -801,7 +802,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=planner_default_explore(),
         metavar="PERCENT",
-        help="share of sessions (0-50) given to sites and hours the history has not tried (default %(default)g)",
+        help="0 plans by expected applications alone; any other value (up to 50) learns while planning: one draw "
+        "from the model's posterior (Thompson sampling), or, for a model trained before the half-hour curves, the "
+        "share of sessions given to sites and hours the history has not tried (default %(default)g)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="the posterior draw's seed: the same request and seed give the same plan"
     )
     p.add_argument(
         "--booked",

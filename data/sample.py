@@ -225,6 +225,8 @@ class Truth:
     apply_scale: float
     year_heat: dict[int, float]
     profiles: dict[str, np.ndarray] = field(default_factory=dict)
+    # what a site of each type looks like when nothing sets it apart (a world with its own curves replaces these)
+    type_profiles: dict[str, np.ndarray] = field(default_factory=lambda: dict(TYPE_PROFILES))
 
     def expected(self, site_ids, dates, start_min, end_min, days_since_visit=None) -> tuple[np.ndarray, np.ndarray]:
         """True expected consultations and on-site applications.
@@ -308,10 +310,10 @@ class Truth:
         if "profile" in sites.columns:
             types = sites.loc[unknown, "site_type"]
             for sid, t in zip(sites.loc[unknown, "site_id"], types, strict=True):
-                profiles[sid] = TYPE_PROFILES[t]
+                profiles[sid] = self.type_profiles[t]
             sites.loc[unknown, "weekend"] = types.map(WEEKEND_FACTOR).to_numpy()
             sites.loc[unknown, "conversion"] = types.map(CONVERSION).to_numpy()
-        return Truth(sites, self.consult_scale, self.apply_scale, self.year_heat, profiles)
+        return Truth(sites, self.consult_scale, self.apply_scale, self.year_heat, profiles, self.type_profiles)
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
         """The planner's predictor interface, answered with the truth: an oracle for judging plans."""
@@ -646,13 +648,19 @@ class World:
     conversion_spread: float = 0.0  # sd of the log of a site's sign-up rate around its type's
     habits: Habits = Habits()
     description: str = ""
+    # Worlds the recommender was not designed around (issue 23): each worker group rests in narrow peaks of this
+    # width (hours, full width at half height; 0: the broad bands of the reference table) at times of its own,
+    # shifted at each site by a normal draw of ``peak_shift`` hours (its own shifts, canteen, dispatch rhythm).
+    peak_width: float = 0.0
+    peak_shift: float = 0.0
+    mix_floor: float = 0.0  # at least this share of every site's workers comes from groups unusual for its type
 
     @property
     def is_published(self) -> bool:
         return (
             self.districts is None
             and self.history_months is None
-            and not (self.never_visited or self.mix_spread or self.conversion_spread)
+            and not (self.never_visited or self.mix_spread or self.conversion_spread or self.peak_width)
             and self.habits == Habits()
         )
 
@@ -742,18 +750,83 @@ WORLDS = (
         Habits(favourite_exponent=1.2),
         "whole city, 1 year, 35% never visited, sites unlike their type",
     ),
+    World(
+        "chaoyang_narrow_peaks",
+        21,
+        ("110105",),
+        18,
+        0.25,
+        0.5,
+        0.3,
+        Habits(
+            usual_hour_share=0.85,
+            usual_hours=(9 * 60, 10 * 60, 15 * 60 + 30, 18 * 60),
+            usual_hour_weights=(0.4, 0.3, 0.2, 0.1),
+        ),
+        "朝阳, 18 months: rest peaks an hour wide, shifted at each site, that the habitual hours miss",
+        peak_width=1.0,
+        peak_shift=0.75,
+    ),
+    World(
+        "haidian_mix_unlike",
+        22,
+        ("110108",),
+        24,
+        0.25,
+        1.0,
+        0.5,
+        Habits(favourite_exponent=1.2),
+        "海淀, 2 years: every site's workers mostly unlike its type's (half to all from other groups), narrow peaks",
+        peak_width=1.2,
+        peak_shift=0.5,
+        mix_floor=0.5,
+    ),
 )
+# Rest peaks of the narrow-peak worlds: (hour, height) per worker group (domain.md's rest times, tightened).
+NARROW_PEAKS = {
+    "rider": ((10.5, 3.0), (14.75, 5.0), (20.5, 2.0)),
+    "courier": ((12.75, 4.0), (19.0, 2.5)),
+    "truck": ((3.0, 3.0), (12.25, 4.0), (16.5, 3.0)),
+    "ridehail": ((11.5, 2.0), (15.25, 4.0)),
+    "factory": ((11.75, 5.0), (17.25, 4.0)),
+    "office": ((12.25, 5.0), (18.25, 2.0)),
+    "construction": ((11.75, 4.0), (19.75, 4.0)),
+    "retail": ((9.75, 3.0), (15.5, 4.5)),
+}
 
 
 def world(name: str) -> World:
     return next(w for w in WORLDS if w.name == name)
 
 
-def _own_mixes(rng, truth: Truth, spread: float, conversion_spread: float) -> None:
+def narrow_profile(group: str, width: float, shift: float = 0.0) -> np.ndarray:
+    """Availability per half hour (48 slots) of a worker group resting in narrow peaks ``width`` hours wide (full
+    width at half height), every peak moved by ``shift`` hours; the day's total matches the broad profile's."""
+    sd = width / 2.355
+    hours = np.arange(48) / 2 + 0.25  # slot midpoints
+    prof = np.full(48, 0.3)
+    for centre, height in NARROW_PEAKS[group]:
+        prof += height * np.exp(-0.5 * ((hours - centre - shift) / sd) ** 2)
+    return prof * PROFILES[group].sum() / prof.sum()
+
+
+def _narrow_peaks(rng, truth: Truth, mixes: np.ndarray, width: float, shift: float) -> None:
+    """Replace the sites' curves with narrow peaks, each site's shifted by its own draw."""
+    shifts = rng.normal(0, shift, len(mixes)) if shift else np.zeros(len(mixes))
+    truth.profiles = {
+        sid: mix @ np.array([narrow_profile(g, width, s) for g in GROUPS])
+        for sid, mix, s in zip(truth.sites["site_id"], mixes, shifts, strict=True)
+    }
+    truth.type_profiles = {
+        t: cast(np.ndarray, sum(w * narrow_profile(g, width) for g, w in mix.items())) for t, mix in TYPE_GROUPS.items()
+    }
+
+
+def _own_mixes(rng, truth: Truth, spread: float, conversion_spread: float, floor: float = 0.0) -> np.ndarray:
     """Give each site its own worker mix (hence its own hours and rest-day factor) and sign-up rate."""
     n = len(truth.sites)
     mixes = np.array([[TYPE_GROUPS[t].get(g, 0.0) for g in GROUPS] for t in truth.sites["site_type"]])
-    unusual = rng.uniform(0, spread, n)[:, None]
+    unusual = rng.uniform(min(floor, spread), spread, n)[:, None]
     mixes = (1 - unusual) * mixes + unusual * rng.dirichlet(np.full(len(GROUPS), 0.5), n)
     truth.profiles = {
         sid: mix @ np.array([PROFILES[g] for g in GROUPS])
@@ -763,6 +836,7 @@ def _own_mixes(rng, truth: Truth, spread: float, conversion_spread: float) -> No
     truth.sites["weekend"] = mixes @ np.array([_GROUP_TABLE[g][1] for g in GROUPS])
     noise = np.exp(rng.normal(-(conversion_spread**2) / 2, conversion_spread, n)) if conversion_spread else np.ones(n)
     truth.sites["conversion"] = truth.sites["site_type"].map(CONVERSION).to_numpy() * noise
+    return mixes
 
 
 def generate_world(spec: World) -> Sample:
@@ -779,7 +853,9 @@ def generate_world(spec: World) -> Sample:
     keep = site_frame["district"].isin(spec.districts).to_numpy() if spec.districts else np.ones(len(site_frame), bool)
     site_frame = site_frame[keep].reset_index(drop=True)
     truth.sites = truth.sites[keep].reset_index(drop=True)
-    _own_mixes(extra, truth, spec.mix_spread, spec.conversion_spread)
+    mixes = _own_mixes(extra, truth, spec.mix_spread, spec.conversion_spread, spec.mix_floor)
+    if spec.peak_width:
+        _narrow_peaks(np.random.default_rng([spec.seed, 23]), truth, mixes, spec.peak_width, spec.peak_shift)
     visited = extra.random(len(site_frame)) >= spec.never_visited
     months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
     if spec.history_months:

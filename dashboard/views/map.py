@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, map_widgets, resources
+from dashboard import auth, charts, map_widgets, resources
 from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
@@ -282,16 +282,21 @@ if site_id and site_id in set(site_frame["site_id"]):
         row = site.copy()
         row["site_id"] = site_id
         row["model_type"] = row["site_type"] if row["site_type"] in SITE_TYPES else "other"
-        profile = recommend.site_profile(loaded.model, row, recommend.typical_days(today))
-        profile["day"] = profile["day_type"].map(
-            cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES}
-        )
+        curve = recommend.site_curve(loaded.model, row, recommend.typical_days(today))
+        curve["day"] = curve["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
         h2.markdown(
-            t("**最佳时段（模型预计申请入会，2小时场次）**", "**Best hours (expected applications, 2-hour session)**")
+            t("**时段曲线（模型学到的每小时预计申请入会）**", "**The site's hours (expected applications per hour)**")
         )
-        start, expected, day = t("开始时间", "Start"), t("预计申请入会", "Expected applications"), t("日期类型", "Day")
-        chart = profile.rename(columns={"start": start, "expected_applications": expected, "day": day})
-        h2.line_chart(chart, x=start, y=expected, color=day, height=300)  # axis titles in the user's language
+        h2.altair_chart(charts.curve(curve))
+        h2.caption(
+            t(
+                "一场沟通会预计的人数是曲线在其时段内的面积：两小时的场次就是这两小时的四个半小时之和。"
+                "点位自己的场次多了，曲线就按它自己的高峰走；没试过的时段沿用同类点位的曲线。",
+                "A session expects the area under the curve over its window: a 2-hour session is the sum of its four "
+                "half hours. The more sessions a site has had, the more the curve follows its own peaks; hours not "
+                "tried there follow its type's curve.",
+            )
+        )
     else:
         hour, mean = t("开始时间（时）", "Start hour"), t("场均申请入会", "Applications per session")
         by_hour = (

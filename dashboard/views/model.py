@@ -26,6 +26,8 @@ NAMES = {
     "hgb_squared": t("梯度提升（平方误差）", "Gradient boosting (squared error)"),
     "glm_poisson": t("泊松回归", "Poisson GLM"),
     "glm_hours": t("泊松回归（各类点位分时段）", "Poisson GLM with each type's hours"),
+    "glm_curve": t("半小时时段曲线（泊松回归）", "Half-hour curve (Poisson GLM)"),
+    "hgb_curve": t("半小时时段曲线（梯度提升）", "Half-hour curve (gradient boosting)"),
     "habit": t("基线：点位历史均值（惯例）", "Baseline: site's own average (habit)"),
     "type_average": t("基线：同类点位均值", "Baseline: site-type average"),
 }
@@ -207,15 +209,19 @@ else:
         "—" if overview["coverage"] is None else f"{overview['coverage']:.0%}",
     )
 
-st.subheader(t("试新点位、新时段的场次", "Sessions trying new sites and hours"))
+st.subheader(t("边做边学：试新点位、新时段", "Learning while planning: trying new sites and hours"))
 st.caption(
     t(
-        f"计划默认把 {planner.DEFAULT_EXPLORATION:.0%} 的场次安排到历史上还没试过的点位和时段（在“计划”页可调）。"
-        "这一默认值在十周“计划→上传结果→重新训练→再计划”的闭环测试中选定：" + planner.EXPLORATION_EVIDENCE[0],
-        f"By default a plan gives {planner.DEFAULT_EXPLORATION:.0%} of its sessions to sites and hours the history has "
-        "not tried (adjustable on the Plan page). "
-        "The default was chosen on a ten-week closed loop of plan, results, retraining and the next plan "
-        "(the project's loop benchmark): " + planner.EXPLORATION_EVIDENCE[1],
+        "“计划”页默认打开“边做边学”：模型对每个点位、每个半小时时段有多大把握，计划就按这份把握抽一次可能的情况来排"
+        "（汤普森抽样）。没去过的点位、没试过的时段，只要有可能是最好的，就会被排上；结果上传、重新训练后，"
+        "不好的自然不再排。把握多大来自数据本身（各点位与同类点位实际差多少），不是人为设定的比例。"
+        "在“计划→上传结果→重新训练→再计划”的十周闭环测试中：" + planner.EXPLORATION_EVIDENCE[0],
+        "The Plan page learns while planning by default: the plan is made from one draw of what each site and half "
+        "hour may bring, given how sure the model is of it (Thompson sampling). A site never visited or an hour "
+        "never tried there gets a session when it may be the best; once its results are uploaded and the model "
+        "retrained, poor ones are dropped. How unsure the model is comes from the data (how much sites really differ "
+        "from their type), not from a set share. On a ten-week closed loop of plan, results, retraining and the next "
+        "plan (the project's loop benchmark): " + planner.EXPLORATION_EVIDENCE[1],
     )
 )
 

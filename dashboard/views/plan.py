@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, map_widgets, resources
+from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import areas, maps, navigation
-from dashboard.core.recommender import planner
+from dashboard.core.intake.columns import SITE_TYPES
+from dashboard.core.recommender import calendar as cal
+from dashboard.core.recommender import planner, recommend
 from dashboard.core.reports import ics, team_sheet
 from dashboard.core.reports.plans import STATES, progress_text
 from dashboard.i18n import lang, lang_key, md_escape, t
@@ -102,19 +104,16 @@ with st.form("plan_form"):
         key="plan_exclude",
         placeholder=t("选择不安排的点位（可不选）", "Choose sites to leave out (optional)"),
     )
-    explore = st.slider(
-        t("试新点位、新时段的场次（%）", "Sessions trying new sites and hours (%)"),
-        0,
-        50,
-        int(round(planner.DEFAULT_EXPLORATION * 100)),
-        5,
+    explore = st.toggle(
+        t("边做边学：按可能的收获试新点位、新时段", "Learn while planning: try sites and hours by what they may bring"),
+        True,
         key="plan_explore",
         help=t(
-            "这一比例的场次安排到还没去过的点位和没试过的时段：不试就永远不知道那里是否更好。"
-            "选哪些按可能的收获排序；其余场次按预计人数最多安排。0 表示只按历史安排。",
-            "This share of the sessions goes to sites and hours the history has not tried, to find out what they "
-            "bring; they are chosen by what they may be worth. The rest go where the most sign-ups are expected. 0 "
-            "plans by the history alone.",
+            "打开时，每个点位和时段按模型对它的把握来安排：把握不大、但可能更好的点位和时段会被试一试，"
+            "结果回来后模型就知道了，不好的不会再排。关闭时只按预计人数最多安排（只靠历史）。",
+            "On: each site and hour is planned by how sure the model is of it: ones it is unsure of but that may be "
+            "better get tried, and once their results are in, the model knows and drops the poor ones. Off: plan "
+            "only where the most sign-ups are expected from the history.",
         ),
     )
     b1, b2 = st.columns(2)
@@ -147,7 +146,7 @@ if submitted:
         hours=(to_min(hours[0]), to_min(hours[1])),
         district=access.plan_area(eng, me, street, neighbours=with_neighbours) if street else district,
         exclude=set(exclude),
-        exploration=explore / 100,
+        exploration=planner.DEFAULT_EXPLORATION if explore else 0.0,
     )
     arranged = []
     if use_saved:
@@ -235,6 +234,40 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def why_window(rows: pd.DataFrame) -> None:
+    """A plan row's site curve on its day with the chosen window shaded: why 14:30 and not 10:00."""
+    loaded = resources.model(v)
+    if loaded is None or rows.empty:
+        return
+    with st.expander(t("为什么是这个时段？看点位一天的时段曲线", "Why this window? The site's curve through the day")):
+        labels = [
+            f"{team} · {d} {a}–{b} · {name}"
+            for team, d, a, b, name in zip(
+                team_labels(rows), rows["date"], rows["start_time"], rows["end_time"], rows["site_name"], strict=True
+            )
+        ]
+        i = st.selectbox(
+            t("计划中的场次", "Session of the plan"), range(len(rows)), format_func=labels.__getitem__, key="plan_why"
+        )
+        row = rows.iloc[int(i or 0)]
+        site = site_frame.set_index("site_id").loc[row["site_id"]].copy()
+        site["site_id"] = row["site_id"]
+        site["model_type"] = site["site_type"] if site["site_type"] in SITE_TYPES else "other"
+        curve = recommend.site_curve(loaded.model, site, {row["day_type"]: row["date"]})
+        start, end = (int(x[:2]) * 60 + int(x[3:]) for x in (row["start_time"], row["end_time"]))
+        day = cal.DAY_TYPE_LABELS[row["day_type"]] if lang() == "zh" else row["day_type"]
+        st.altair_chart(charts.curve(curve, (start, end), day))
+        st.caption(
+            t(
+                "阴影为计划时段：预计人数是曲线在阴影内的面积。曲线来自该点位和同类点位的全部场次，"
+                "每场按它实际的开始和结束时间计入。",
+                "The shaded band is the planned window: the expected count is the area under the curve inside it. "
+                "The curve comes from every session of this site and its type, each counted over its own start and "
+                "end.",
+            )
+        )
+
+
 if "plan_result" in st.session_state:
     result, messages, request = st.session_state["plan_result"]
     for m in messages:
@@ -266,6 +299,7 @@ if "plan_result" in st.session_state:
                 )
             },
         )
+        why_window(coords)
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
         coords["team_label"] = team_labels(coords)
         coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -179,6 +180,19 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     assert "第1组 打印表" in labels and "第3组 日历（.ics）" in labels  # for the field, per team
     links = table["导航"].dropna()  # taps open 高德 (Apple Maps on an iPhone) at the site, in GCJ-02
     assert len(links) and links.str.match(r"https://uri\.amap\.com/marker\?position=\d+\.\d+,\d+\.\d+&").all()
+    # why this window: a row's site curve through its day, the window shaded, for any row picked
+    assert any(e.label.startswith("为什么是这个时段") for e in at.expander)
+    picker = at.selectbox(key="plan_why")
+    assert len(picker.options) == 6 and table["点位"].iloc[-1] in picker.options[-1]
+    picker.set_value(5).run()
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[-1].proto
+    frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.datasets]
+    band = next(f for f in frames if "from" in f.columns)
+    start, end = (int(x[:2]) + int(x[3:]) / 60 for x in table["时间"].iloc[5].split("–"))
+    assert (band["from"].iloc[0], band["to"].iloc[0]) == (start, end) and band["label"].iloc[0] == "计划时段"
+    curve = next(f for f in frames if "每小时预计申请入会" in f.columns)
+    assert curve["时刻（时）"].min() == 6 and curve["每小时预计申请入会"].gt(0).all()  # the day in half hours
     before = len(plans.list_plans(setup[2]))
     save = [b for b in at.button if b.label == "保存计划"][0]
     save.click().run()

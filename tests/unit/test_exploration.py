@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.core.intake import ingest
 from dashboard.core.recommender import features, planner, recommend, store
-from dashboard.core.recommender.model import OutreachModel, band_of
+from dashboard.core.recommender.model import band_of, make_model
 from dashboard.core.storage import db
 from data import sample
 
@@ -159,10 +159,10 @@ def test_a_sites_own_peak_hour_is_learned_when_it_differs_from_its_types():
             for w in range(8 * 60, 18 * 60 + 1, 30)
         ]
     )
-    for estimator in ("glm_hours", "hgb_poisson"):
-        grid["expected"] = OutreachModel(estimator).fit(history).predict_mean(grid)
+    for estimator in ("glm_hours", "hgb_poisson", "glm_curve", "hgb_curve"):
+        grid["expected"] = make_model(estimator).fit(history).predict_mean(grid)
         by_start = grid.pivot(index="start_min", columns="site_id", values="expected")
         afternoon_over_lunch = by_start.loc[14 * 60] / by_start.loc[11 * 60]
         assert afternoon_over_lunch["O0"] > 3 * afternoon_over_lunch["O1"], estimator  # each site its own shape
-        if estimator == "glm_hours":
+        if estimator != "hgb_poisson":
             assert 13 * 60 <= by_start["O0"].idxmax() <= 15 * 60 and 10 * 60 <= by_start["O1"].idxmax() <= 12 * 60

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dashboard.core.recommender.model import ESTIMATORS, TARGETS, OutreachModel, deviance
+from dashboard.core.recommender.model import (
+    ESTIMATORS,
+    PREFERRED,
+    PREFERRED_TOLERANCE,
+    TARGETS,
+    deviance,
+    make_model,
+)
 
 HOLDOUT_DAYS = 365
 MIN_HOLDOUT_DAYS = 28
@@ -60,7 +68,7 @@ def top_k_hit_rate(frame: pd.DataFrame, predicted: np.ndarray, target: str, k: i
     return float(np.mean(rates)) if rates else float("nan")
 
 
-def calibration(model: OutreachModel, test: pd.DataFrame, bins: int = 10) -> list[dict]:
+def calibration(model: Any, test: pd.DataFrame, bins: int = 10) -> list[dict]:
     """Held-out sessions in ten groups by expected applications: mean expected beside mean actual, and the share of
     sessions whose actual count fell inside the 80% interval (0.8 when the intervals are honest)."""
     predicted = model.predict(test)
@@ -82,6 +90,18 @@ def calibration(model: OutreachModel, test: pd.DataFrame, bins: int = 10) -> lis
         {k: (int(v) if k == "sessions" else round(float(v), 3)) for k, v in row.items()}
         for row in grouped.to_dict("records")
     ]
+
+
+def choose(scores: dict, estimators: Sequence[str]) -> str:
+    """The lowest held-out deviance, except that the preferred model stays unless it is clearly worse (see
+    :data:`model.PREFERRED_TOLERANCE`)."""
+    best = min(estimators, key=lambda k: scores[k]["deviance_applications"])
+    curves = [k for k in estimators if k in PREFERRED]
+    if curves:
+        curve = min(curves, key=lambda k: scores[k]["deviance_applications"])
+        if scores[curve]["deviance_applications"] <= PREFERRED_TOLERANCE * scores[best]["deviance_applications"]:
+            return curve
+    return best
 
 
 def backtest(
@@ -112,7 +132,7 @@ def backtest(
         if progress:
             progress(i / (len(estimators) + 1), f"backtest: {kind}")
         t0 = time.perf_counter()
-        model = OutreachModel(kind, random_state=random_state).fit(train)
+        model = make_model(kind, random_state=random_state).fit(train)
         fitted[kind] = model
         scores[kind] = {"fit_seconds": round(time.perf_counter() - t0, 1)}
         for target in TARGETS:
@@ -123,7 +143,7 @@ def backtest(
         for name, mu in baseline_predictions(train, test, target).items():
             scores.setdefault(name, {})[f"deviance_{target}"] = deviance(test[target].to_numpy(), mu)
             scores[name][f"top{TOP_K}_hit_{target}"] = top_k_hit_rate(test, mu, target)
-    chosen = min(estimators, key=lambda k: scores[k]["deviance_applications"])
+    chosen = choose(scores, estimators)
     model = fitted[chosen].calibrate(test)
     return {
         "calibration": calibration(model, test),

@@ -34,7 +34,15 @@ from dashboard.core.recommender import features
 
 TARGETS = ("consultations", "applications")
 # The candidates a backtest chooses among ("hgb_squared" is kept for comparison runs: it was never chosen).
-ESTIMATORS = ("hgb_poisson", "glm_poisson", "glm_hours")
+# "hgb_curve" is :mod:`.curve`'s model (hours as a half-hour curve integrated over each window); the others model the
+# hours as features of a session's start and end.
+ESTIMATORS = ("glm_curve", "hgb_curve", "hgb_poisson", "glm_poisson", "glm_hours")
+PREFERRED = ("glm_curve", "hgb_curve")
+# The better curve model is kept unless its held-out deviance is this much worse than the best of all: held-out
+# sessions sit at the hours planners habitually chose, so deviance cannot see what a model gets right at the hours
+# nobody tried, which is where plans go (bench/recommend_quality.py and bench/recommend_loop.py measure that), and
+# only the curve models give the planner posterior draws to learn while acting.
+PREFERRED_TOLERANCE = 1.25
 HOURS = np.arange(6, 23)  # hour boundaries of the hourly terms of ``glm_hours``
 
 # Time bands of a site's own profile: the clock hours 6-22 (the first and last take the hours beyond them).
@@ -87,11 +95,24 @@ def make_estimator(kind: str, random_state: int = 0) -> Any:
             ]
         )
         return make_pipeline(encode, PoissonRegressor(alpha=1e-4, solver="newton-cholesky", max_iter=200))
+    if kind == "glm_base":  # the count model behind "glm_curve": everything but the hours
+        return make_pipeline(
+            FunctionTransformer(base_design), PoissonRegressor(alpha=0.02, solver="newton-cholesky", max_iter=300)
+        )
     if kind == "glm_hours":
         return make_pipeline(
             FunctionTransformer(hour_design), PoissonRegressor(alpha=0.05, solver="newton-cholesky", max_iter=300)
         )
     raise ValueError(f"unknown estimator {kind!r}; choose one of {(*ESTIMATORS, 'hgb_squared')}")
+
+
+def make_model(kind: str, random_state: int = 0) -> Any:
+    """An unfitted model of ``kind`` (one of :data:`ESTIMATORS`)."""
+    if kind.endswith("_curve"):
+        from dashboard.core.recommender.curve import CurveModel
+
+        return CurveModel(kind, random_state=random_state)
+    return OutreachModel(kind, random_state=random_state)
 
 
 def hour_design(X: pd.DataFrame) -> np.ndarray:
@@ -126,6 +147,25 @@ def hour_design(X: pd.DataFrame) -> np.ndarray:
     )
     onehot = [np.eye(len(c.cat.categories))[c.cat.codes] for c in (X["district"], X["site_type"])]
     return np.hstack([by_type, overlap, overlap * rest[:, None], other, *onehot])
+
+
+def base_design(X: pd.DataFrame) -> np.ndarray:
+    """Terms for a Poisson GLM of a session's count apart from its hours (which :mod:`.curve` integrates): season,
+    kind of day, recency of the site's last session, size, year, district and kind of place."""
+    workers = X["log_workers"].to_numpy(dtype=float)
+    since = X["days_since"].to_numpy(dtype=float)
+    numeric = np.column_stack(
+        [
+            X["doy_sin"],
+            X["doy_cos"],
+            np.log1p(since),
+            np.minimum(since, 90.0) / 90.0,
+            np.nan_to_num(workers, nan=np.nanmedian(workers) if np.isfinite(workers).any() else 0.0),
+            X["year"] - 2024,
+        ]
+    )
+    onehot = [np.eye(len(c.cat.categories))[c.cat.codes] for c in (X["district"], X["site_type"], X["day_type"])]
+    return np.hstack([numeric, *onehot])
 
 
 def _as_model_input(X: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -77,7 +77,11 @@ class PlanRequest:
     district: str | tuple[str, ...] | None = None
     exclude: set[str] = field(default_factory=set)
     booked: pd.DataFrame | None = None  # site_id, date, start_min, end_min of sessions already arranged
-    exploration: float = DEFAULT_EXPLORATION  # share of the sessions given to sites and hours the history has not tried
+    # Learning while acting: 0 plans by expected value alone. Otherwise a model with posterior draws plans with one
+    # draw (Thompson sampling: a site or hour is tried as often as it may be the best); an older model without them
+    # gives this share of the sessions to untried sites and hours instead.
+    exploration: float = DEFAULT_EXPLORATION
+    seed: int = 0  # with the start date, fixes the posterior draw: the same request gives the same plan
 
     def validate(self) -> None:
         if self.days < 1 or self.teams < 1 or self.per_team_per_day < 1:
@@ -184,7 +188,9 @@ def plan(
         for i, d in zip(np.repeat(np.arange(n_s), n_d * n_w), frame["date"].dt.date, strict=True)
     ]
     capacity = request.teams * request.per_team_per_day
-    to_learn = int(round(request.exploration * capacity * n_d)) if hasattr(predictor, "assess") else 0
+    chooser = _posterior_draw(predictor, request)
+    sampling = chooser is not predictor
+    to_learn = int(round(request.exploration * capacity * n_d)) if hasattr(predictor, "assess") and not sampling else 0
     if to_learn:
         # Exploring: a share of the picks goes to a site-and-hour the history has not tried, rated optimistically
         # (upper confidence bound) so the untried ones most likely to be worth it come first.
@@ -193,7 +199,7 @@ def plan(
         untried = (tried == 0).reshape(n_s, n_d, n_w)
         learnt = np.zeros(n_s, dtype=bool)  # one learning pick per site and plan
     else:
-        mean = predictor.predict_mean(frame, "applications")
+        mean = chooser.predict_mean(frame, "applications")
     gain = np.asarray(mean, dtype=float).reshape(n_s, n_d, n_w)
     gain[blocked] = -np.inf
 
@@ -227,7 +233,7 @@ def plan(
         visits[s].append(dates[d])
         gain[s, d, :] = -np.inf
         day_full[d] = sum(len(t) for t in schedule[d]) >= capacity
-        _rescore_site(predictor, pool, s, dates, windows, request, visits, chosen, gain, blocked)
+        _rescore_site(chooser, pool, s, dates, windows, request, visits, chosen, gain, blocked)
 
     if not picks:
         return pd.DataFrame(
@@ -251,8 +257,31 @@ def plan(
     ]
     merged["date"] = pd.to_datetime(merged["date"])
     merged["expected_applications"] = predictor.predict_mean(merged, "applications")
+    if sampling:
+        # a pick to learn from: an hour the site's history has not tried, chosen because the draw rated it at least
+        # one posterior deviation above its expected value (the chance that it is better than it looks)
+        drawn = merged[["site_id", "date"]].merge(
+            out[["site_id", "date"]].assign(gain=[p["gain"] for p in picks], date=pd.to_datetime(out["date"])),
+            on=["site_id", "date"],
+        )["gain"]
+        mean_now = merged["expected_applications"].to_numpy()
+        optimistic = drawn.to_numpy() >= mean_now * (1 + predictor.uncertainty(merged))
+        merged["learn"] = (predictor.tried(merged)[0] == 0) & optimistic
     merged["date"] = merged["date"].dt.date
     return merged.sort_values(["date", "team", "start_min"]).reset_index(drop=True)
+
+
+def _posterior_draw(predictor: Any, request: PlanRequest) -> Any:
+    """The predictor to choose with: one posterior draw when learning and the predictor can draw, else itself.
+
+    The draw's seed mixes the request's seed with the first day, so next week's plan draws afresh while the same
+    request always gives the same plan.
+    """
+    sampler = getattr(predictor, "sampler", None)
+    if request.exploration <= 0 or not callable(sampler):
+        return predictor
+    draw = sampler(request.seed * 1_000_003 + request.start.toordinal())
+    return predictor if draw is None else draw
 
 
 def _index(pool: pd.DataFrame, site_id: str) -> int:

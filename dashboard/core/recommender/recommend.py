@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,14 +11,14 @@ import sqlalchemy as sa
 
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, store
-from dashboard.core.recommender.model import OutreachModel
+from dashboard.core.recommender.store import StallModel
 from dashboard.core.storage.schema import sessions
 
 
 class CalendarPredictor:
     """The trained model seen through the calendar the planner should use (official data plus overrides)."""
 
-    def __init__(self, model: OutreachModel, overrides: dict | None):
+    def __init__(self, model: StallModel, overrides: dict | None):
         self.model, self.overrides = model, overrides
 
     def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
@@ -32,6 +33,21 @@ class CalendarPredictor:
     def assess(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.model.assess(frame, features.build(frame, self.overrides))
 
+    def sampler(self, seed: int) -> _Drawn | None:
+        """One posterior draw of the model, seen through the same calendar (None: the model cannot draw)."""
+        if not hasattr(self.model, "sampler"):
+            return None
+        return _Drawn(self.model.sampler(seed), self.overrides)
+
+
+class _Drawn:
+    def __init__(self, draw: Any, overrides: dict | None):
+        self.draw, self.overrides = draw, overrides
+
+    def predict_mean(self, frame: pd.DataFrame, target: str = "applications") -> np.ndarray:
+        mean: np.ndarray = self.draw.predict_mean(frame, target, features.build(frame, self.overrides))
+        return mean
+
 
 def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
     query = (
@@ -45,7 +61,7 @@ def last_visits(engine: sa.Engine) -> dict[str, dt.date]:
 
 
 def best_hours(
-    model: OutreachModel,
+    model: StallModel,
     sites: pd.DataFrame,
     dates: list[dt.date],
     length_min: int,
@@ -121,7 +137,7 @@ def recommend(
 
 
 def site_outlook(
-    model: OutreachModel,
+    model: StallModel,
     sites: pd.DataFrame,
     day: dt.date,
     length_min: int = 120,
@@ -140,7 +156,7 @@ def site_outlook(
 
 
 def site_profile(
-    model: OutreachModel,
+    model: StallModel,
     site: pd.Series,
     dates_by_type: dict[str, dt.date],
     length_min: int = 120,
@@ -164,6 +180,40 @@ def site_profile(
     frame["expected_applications"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
     frame["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in frame["start_min"]]
     return frame[["day_type", "start", "start_min", "expected_applications"]]
+
+
+def site_curve(
+    model: StallModel,
+    site: pd.Series,
+    dates_by_type: dict[str, dt.date],
+    overrides: dict | None = None,
+    hours: tuple[int, int] = (6 * 60, 22 * 60),
+    days_since: float = np.nan,
+) -> pd.DataFrame:
+    """The site's learned curve: expected applications per hour in each half hour of each kind of day.
+
+    A curve model's 2-hour session expects exactly the sum of its four half hours (the integral); so this is what
+    a planner reads to see why a window was chosen. ``days_since`` is the gap since the site's last session on
+    that day (NaN: long ago), which lowers the whole curve when the site was visited recently.
+    """
+    starts = np.arange(hours[0], hours[1], 30)
+    frame = pd.DataFrame(
+        [
+            {
+                **site[["site_id", "model_type", "district", "workers_nearby"]].to_dict(),
+                "date": pd.Timestamp(day),
+                "start_min": int(s),
+                "end_min": int(s) + 30,
+                "day_type": day_type,
+                "days_since": days_since,
+            }
+            for day_type, day in dates_by_type.items()
+            for s in starts
+        ]
+    )
+    frame["per_hour"] = 2 * model.predict_mean(frame, "applications", features.build(frame, overrides))
+    frame["time"] = [f"{m // 60:02d}:{m % 60:02d}" for m in frame["start_min"]]
+    return frame[["day_type", "time", "start_min", "per_hour"]]
 
 
 def typical_days(start: dt.date, overrides: dict | None = None, horizon: int = 60) -> dict[str, dt.date]:

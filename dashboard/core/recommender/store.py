@@ -28,9 +28,11 @@ import sqlalchemy as sa
 
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import evaluation, features
-from dashboard.core.recommender.model import OutreachModel
+from dashboard.core.recommender.curve import CurveModel
+from dashboard.core.recommender.model import OutreachModel, make_model
 from dashboard.core.storage.schema import sessions, sites
 
+StallModel = OutreachModel | CurveModel  # what train() saves and load() returns
 ROOT = Path(__file__).resolve().parents[3]
 MODEL_NAME = "recommender"
 MIN_SESSIONS = 60  # fewer worker sessions than this teach a model nothing worth planning by
@@ -84,7 +86,7 @@ def data_hash(engine: sa.Engine) -> str:
 
 @dataclass
 class Loaded:
-    model: OutreachModel
+    model: StallModel
     card: dict
     messages: list[tuple[str, str]]  # what happened (retrained, and why): (Chinese, English)
 
@@ -118,10 +120,10 @@ def train(
             raise NotEnoughHistory(
                 f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
             ) from None
-        result = {"skipped": str(too_short), "chosen": (estimators or ("hgb_poisson",))[0], "model": None}
+        result = {"skipped": str(too_short), "chosen": (estimators or ("glm_curve",))[0], "model": None}
     if progress:
         progress(0.8, "fit on all history")
-    model = OutreachModel(result["chosen"], random_state=random_state).fit(history, overrides)
+    model = make_model(result["chosen"], random_state=random_state).fit(history, overrides)
     fitted = result.pop("model")
     if fitted is not None:
         model.dispersion_ = fitted.dispersion_
@@ -229,7 +231,7 @@ def load(
                 # a pickle from another scikit-learn warns and may mispredict: treat it as "retrain"
                 warnings.simplefilter("error", category=sklearn.exceptions.InconsistentVersionWarning)
                 model = joblib.load(model_path)
-            if not isinstance(model, OutreachModel):
+            if not isinstance(model, OutreachModel | CurveModel):
                 raise TypeError(type(model).__name__)
             note = (
                 [(f"模型训练后{STALE_DATA[0]}，建议重新训练。", f"{STALE_DATA[1].capitalize()}: retrain the model.")]

@@ -84,6 +84,8 @@ _ESTIMATOR_WORDS = {
     "hgb_squared": ("梯度提升", "gradient boosting"),
     "glm_poisson": ("泊松回归", "Poisson regression"),
     "glm_hours": ("分时段泊松回归", "Poisson regression by hour"),
+    "glm_curve": ("半小时时段曲线（泊松回归）", "half-hour curve (Poisson regression)"),
+    "hgb_curve": ("半小时时段曲线（梯度提升）", "half-hour curve (gradient boosting)"),
 }
 _STAGE_WORDS = {
     "starting": ("开始训练", "starting"),
