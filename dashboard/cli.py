@@ -473,6 +473,7 @@ def cmd_recommend(args) -> int:
         exclude=set(args.exclude or []),
         exploration=args.explore / 100,
         seed=args.seed,
+        explore_hours=args.explore_hours,
     )
     if args.booked:
         from dashboard.core.reports import plans
@@ -808,6 +809,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--seed", type=int, default=0, help="the posterior draw's seed: the same request and seed give the same plan"
+    )
+    p.add_argument(
+        "--explore-hours",
+        action="store_true",
+        help="learning on, also draw each site's own hours (finds a site's unusual peak sooner; costs more in the "
+        "first weeks, see the README)",
     )
     p.add_argument(
         "--booked",

@@ -212,15 +212,17 @@ else:
 st.subheader(t("边做边学：试新点位、新时段", "Learning while planning: trying new sites and hours"))
 st.caption(
     t(
-        "“计划”页默认打开“边做边学”：模型对每个点位、每个半小时时段有多大把握，计划就按这份把握抽一次可能的情况来排"
-        "（汤普森抽样）。没去过的点位、没试过的时段，只要有可能是最好的，就会被排上；结果上传、重新训练后，"
-        "不好的自然不再排。把握多大来自数据本身（各点位与同类点位实际差多少），不是人为设定的比例。"
+        "“计划”页默认打开“边做边学”：模型对每个点位有多大把握，计划就按这份把握抽一次可能的情况来排"
+        "（汤普森抽样）。没去过或了解不多的点位，只要有可能是最好的，就会被排上；结果上传、重新训练后，"
+        "不好的自然不再排。时段按学到的时段曲线：没在某点位试过的时段沿用同类点位的曲线。"
+        "把握多大来自数据本身（各点位与同类点位实际差多少），不是人为设定的比例。"
         "在“计划→上传结果→重新训练→再计划”的十周闭环测试中：" + planner.EXPLORATION_EVIDENCE[0],
-        "The Plan page learns while planning by default: the plan is made from one draw of what each site and half "
-        "hour may bring, given how sure the model is of it (Thompson sampling). A site never visited or an hour "
-        "never tried there gets a session when it may be the best; once its results are uploaded and the model "
-        "retrained, poor ones are dropped. How unsure the model is comes from the data (how much sites really differ "
-        "from their type), not from a set share. On a ten-week closed loop of plan, results, retraining and the next "
+        "The Plan page learns while planning by default: the plan is made from one draw of what each site may bring, "
+        "given how sure the model is of it (Thompson sampling). A site never visited, or one little is known of, gets "
+        "a session when it may be the best; once its results are uploaded and the model retrained, poor ones are "
+        "dropped. Hours follow the learned curve: an hour never tried at a site keeps its type's curve. How unsure "
+        "the model is comes from the data (how much sites really differ from their type), not from a set share. On "
+        "a ten-week closed loop of plan, results, retraining and the next "
         "plan (the project's loop benchmark): " + planner.EXPLORATION_EVIDENCE[1],
     )
 )

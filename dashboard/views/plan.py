@@ -105,15 +105,15 @@ with st.form("plan_form"):
         placeholder=t("选择不安排的点位（可不选）", "Choose sites to leave out (optional)"),
     )
     explore = st.toggle(
-        t("边做边学：按可能的收获试新点位、新时段", "Learn while planning: try sites and hours by what they may bring"),
+        t("边做边学：试一试可能更好的点位", "Learn while planning: try sites that may be better"),
         True,
         key="plan_explore",
         help=t(
-            "打开时，每个点位和时段按模型对它的把握来安排：把握不大、但可能更好的点位和时段会被试一试，"
-            "结果回来后模型就知道了，不好的不会再排。关闭时只按预计人数最多安排（只靠历史）。",
-            "On: each site and hour is planned by how sure the model is of it: ones it is unsure of but that may be "
-            "better get tried, and once their results are in, the model knows and drops the poor ones. Off: plan "
-            "only where the most sign-ups are expected from the history.",
+            "打开时，按模型对每个点位的把握来安排：没去过或了解不多、但可能更好的点位会被试一试，"
+            "结果回来后模型就知道了，不好的不会再排；时段按模型学到的时段曲线。关闭时只按预计人数最多安排。",
+            "On: each site is planned by how sure the model is of it: a site never visited, or little known, that "
+            "may be better gets tried, and once its results are in the model knows and drops the poor ones; hours "
+            "follow the learned curve. Off: plan only where the most sign-ups are expected.",
         ),
     )
     b1, b2 = st.columns(2)

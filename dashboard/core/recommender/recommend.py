@@ -33,11 +33,11 @@ class CalendarPredictor:
     def assess(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.model.assess(frame, features.build(frame, self.overrides))
 
-    def sampler(self, seed: int) -> _Drawn | None:
+    def sampler(self, seed: int, hours: bool = False) -> _Drawn | None:
         """One posterior draw of the model, seen through the same calendar (None: the model cannot draw)."""
         if not hasattr(self.model, "sampler"):
             return None
-        return _Drawn(self.model.sampler(seed), self.overrides)
+        return _Drawn(self.model.sampler(seed, hours), self.overrides)
 
 
 class _Drawn:
