@@ -250,6 +250,8 @@ def why_window(rows: pd.DataFrame) -> None:
             t("计划中的场次", "Session of the plan"), range(len(rows)), format_func=labels.__getitem__, key="plan_why"
         )
         row = rows.iloc[int(i or 0)]
+        if row["site_id"] not in set(site_frame["site_id"]):
+            return
         site = site_frame.set_index("site_id").loc[row["site_id"]].copy()
         site["site_id"] = row["site_id"]
         site["model_type"] = site["site_type"] if site["site_type"] in SITE_TYPES else "other"
@@ -259,9 +261,10 @@ def why_window(rows: pd.DataFrame) -> None:
         st.altair_chart(charts.curve(curve, (start, end), day))
         st.caption(
             t(
-                "阴影为计划时段：预计人数是曲线在阴影内的面积。曲线来自该点位和同类点位的全部场次，"
+                "阴影为计划时段：预计人数约为曲线在阴影内的面积（近期去过的点位会略少）。曲线来自该点位和同类点位的全部场次，"
                 "每场按它实际的开始和结束时间计入。",
-                "The shaded band is the planned window: the expected count is the area under the curve inside it. "
+                "The shaded band is the planned window: the expected count is about the area under the curve inside it "
+                "(a little less at a site visited lately). "
                 "The curve comes from every session of this site and its type, each counted over its own start and "
                 "end.",
             )

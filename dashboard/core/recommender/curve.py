@@ -204,6 +204,9 @@ class CurveModel:
         got, exposure = got.reshape(N_TYPES, 2, N_SLOTS), exposure.reshape(N_TYPES, 2, N_SLOTS)
         # the pooled curve per kind of day; a slot nobody was ever at takes the pooled day's mean
         pg, pe = got.sum(axis=0), exposure.sum(axis=0)
+        for day_kind in (0, 1):  # a kind of day never held borrows the other's pooled evidence, not a curve of zeros
+            if pe[day_kind].sum() <= 0:
+                pg[day_kind], pe[day_kind] = pg[1 - day_kind], pe[1 - day_kind]
         day_mean = pg.sum(axis=1, keepdims=True) / np.clip(pe.sum(axis=1, keepdims=True), 1e-12, None)
         pooled = (pg + 5.0 * day_mean) / (pe + 5.0)
         k = self.type_strength
@@ -407,8 +410,10 @@ class PosteriorDraw:
         # Neighbouring half hours move together, as rest times do: the slots' draws are smoothed over about an hour
         # and a half (four passes of the EMS kernel), so a draw is a plausible curve, not a jagged one.
         drawn = rng.gamma(shapes, 1.0 / shapes)
-        for _ in range(DRAW_SMOOTHING_PASSES):
-            drawn = _smooth(drawn, 0.25)
+        kernel = np.array([0.25, 0.5, 0.25])
+        for _ in range(DRAW_SMOOTHING_PASSES):  # in linear space: a mean-1 draw stays mean 1 (log space would bias it)
+            padded = np.concatenate([drawn[..., :1], drawn, drawn[..., -1:]], axis=-1)
+            drawn = kernel[0] * padded[..., :-2] + kernel[1] * drawn + kernel[2] * padded[..., 2:]
         self._factors[(site, target)] = drawn
 
     def level(self, index: Index, target: str) -> np.ndarray:

@@ -92,6 +92,8 @@ class PlanRequest:
             raise ValueError("allowed hours must lie within one day (ending by 23:59), start before end")
         if self.length_min < self.step_min or self.length_min > self.hours[1] - self.hours[0]:
             raise ValueError("the session length must fit inside the allowed hours")
+        if self.seed < 0:
+            raise ValueError("the seed must be 0 or more")
         if not 0 <= self.exploration <= 0.5:
             raise ValueError("the share of sessions given to learning must be between 0 and 50%")
 
