@@ -42,7 +42,8 @@ class StructuredReference:
             for g in sample.GROUPS:
                 for sh in self.shifts:
                     key = f"{t}|{g}|{sh}"
-                    profiles[key] = sample.narrow_profile(g, self.width, sh) if self.width else sample.PROFILES[g]
+                    moved = sh + truth.group_offsets.get(g, 0.0)
+                    profiles[key] = sample.narrow_profile(g, self.width, moved) if self.width else sample.PROFILES[g]
                     rows.append(
                         {
                             "site_id": key,

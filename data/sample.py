@@ -227,6 +227,7 @@ class Truth:
     profiles: dict[str, np.ndarray] = field(default_factory=dict)
     # what a site of each type looks like when nothing sets it apart (a world with its own curves replaces these)
     type_profiles: dict[str, np.ndarray] = field(default_factory=lambda: dict(TYPE_PROFILES))
+    group_offsets: dict[str, float] = field(default_factory=dict)  # hours each group's narrow peaks are moved
 
     def expected(self, site_ids, dates, start_min, end_min, days_since_visit=None) -> tuple[np.ndarray, np.ndarray]:
         """True expected consultations and on-site applications.
@@ -654,6 +655,9 @@ class World:
     peak_width: float = 0.0
     peak_shift: float = 0.0
     mix_floor: float = 0.0  # at least this share of every site's workers comes from groups unusual for its type
+    # Each worker group's peaks moved, once for the whole world, by half to all of this many hours, earlier or
+    # later: a union whose workers do not rest when the published table says (the curve model's prior is wrong).
+    group_offset: float = 0.0
 
     @property
     def is_published(self) -> bool:
@@ -781,6 +785,20 @@ WORLDS = (
         peak_shift=0.5,
         mix_floor=0.5,
     ),
+    World(
+        "shunyi_unpublished_hours",
+        24,
+        ("110113",),
+        18,
+        0.25,
+        0.5,
+        0.3,
+        Habits(),
+        "顺义, 18 months: every kind of worker rests 1-2 hours earlier or later than the published table says",
+        peak_width=1.0,
+        peak_shift=0.5,
+        group_offset=2.0,
+    ),
 )
 # Rest peaks of the narrow-peak worlds: (hour, height) per worker group (domain.md's rest times, tightened).
 NARROW_PEAKS = {
@@ -810,15 +828,22 @@ def narrow_profile(group: str, width: float, shift: float = 0.0) -> np.ndarray:
     return prof * PROFILES[group].sum() / prof.sum()
 
 
-def _narrow_peaks(rng, truth: Truth, mixes: np.ndarray, width: float, shift: float) -> None:
-    """Replace the sites' curves with narrow peaks, each site's shifted by its own draw."""
+def _narrow_peaks(rng, truth: Truth, mixes: np.ndarray, width: float, shift: float, offset: float = 0.0) -> None:
+    """Replace the sites' curves with narrow peaks, each site's shifted by its own draw (and each worker group's by
+    the world's ``offset`` draw)."""
     shifts = rng.normal(0, shift, len(mixes)) if shift else np.zeros(len(mixes))
+    moved = dict.fromkeys(GROUPS, 0.0)
+    if offset:
+        hours = rng.choice([-1.0, 1.0], len(GROUPS)) * rng.uniform(0.5, 1.0, len(GROUPS)) * offset
+        moved = dict(zip(GROUPS, hours, strict=True))
+    truth.group_offsets = moved
     truth.profiles = {
-        sid: mix @ np.array([narrow_profile(g, width, s) for g in GROUPS])
+        sid: mix @ np.array([narrow_profile(g, width, s + moved[g]) for g in GROUPS])
         for sid, mix, s in zip(truth.sites["site_id"], mixes, shifts, strict=True)
     }
     truth.type_profiles = {
-        t: cast(np.ndarray, sum(w * narrow_profile(g, width) for g, w in mix.items())) for t, mix in TYPE_GROUPS.items()
+        t: cast(np.ndarray, sum(w * narrow_profile(g, width, moved[g]) for g, w in mix.items()))
+        for t, mix in TYPE_GROUPS.items()
     }
 
 
@@ -855,7 +880,9 @@ def generate_world(spec: World) -> Sample:
     truth.sites = truth.sites[keep].reset_index(drop=True)
     mixes = _own_mixes(extra, truth, spec.mix_spread, spec.conversion_spread, spec.mix_floor)
     if spec.peak_width:
-        _narrow_peaks(np.random.default_rng([spec.seed, 23]), truth, mixes, spec.peak_width, spec.peak_shift)
+        _narrow_peaks(
+            np.random.default_rng([spec.seed, 23]), truth, mixes, spec.peak_width, spec.peak_shift, spec.group_offset
+        )
     visited = extra.random(len(site_frame)) >= spec.never_visited
     months = pd.period_range(HISTORY_START, HISTORY_END, freq="M")
     if spec.history_months:

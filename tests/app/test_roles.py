@@ -238,4 +238,5 @@ def test_a_planners_model_page_holds_no_city_wide_counts(app, setup):
     card = next(d.value for d in at.dataframe if list(d.value.columns) == ["item", "value"])
     assert "模型" in "".join(card["item"])  # the card is there, without the city's counts and data hash
     assert not {"训练用职工沟通会场次", "有历史的点位", "数据指纹"} & set(card["item"])
+    assert not [i for i in card["item"] if "休息时段" in i]  # nor a figure estimated from every district's sessions
     assert not [c for c in at.caption if "场）" in c.value]  # the backtest's session counts are left out too

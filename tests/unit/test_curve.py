@@ -240,3 +240,50 @@ def test_the_backtest_keeps_the_better_curve_model_unless_it_is_clearly_worse():
     )
     assert choose(far, ESTIMATORS) == "glm_hours"  # clearly worse: the best of all
     assert choose(scores(hgb_poisson=2.0, glm_hours=1.9), ("hgb_poisson", "glm_hours")) == "glm_hours"
+
+
+def _factory_history(rng, starts, mean_at) -> pd.DataFrame:
+    """Sessions at an industrial park at the given start hours; ``mean_at(start)`` is a 2-hour window's mean."""
+    days = pd.bdate_range("2025-03-03", "2026-06-30")
+    rows = []
+    for i, day in enumerate(rng.choice(days, 120, replace=False)):
+        start = int(starts[i % len(starts)])
+        rows.append(_row(f"F{i % 6}", pd.Timestamp(day), start, start + 120, rng.poisson(mean_at(start))))
+    frame = pd.DataFrame(rows).assign(model_type="industrial_park", site_type="industrial_park")
+    return _ordered(frame)
+
+
+def _factory_grid() -> pd.DataFrame:
+    return _grid("F0").assign(model_type="industrial_park")
+
+
+def test_an_hour_nobody_tried_takes_the_published_rest_times_shape_and_the_data_decide_where_they_exist():
+    """Every session at 9:00 or 14:00 (the factory's quiet hours, as published): the published shape says the
+    canteen hour (11:00-13:00) and the shift change (17:00-19:30) are better, and a flat start cannot say so. Once
+    sessions at 11:00 show it poor, the data win."""
+    rng = np.random.default_rng(3)
+    habitual = _factory_history(rng, [9 * 60, 14 * 60], lambda s: 6.0)
+    grid = _factory_grid()
+    starts = grid["start_min"].to_numpy()
+
+    published = CurveModel("glm_curve").fit(habitual).predict_mean(grid)
+    flat = CurveModel("glm_curve", published_hours=False).fit(habitual).predict_mean(grid)
+    at = dict(zip(starts, published, strict=True))
+    assert at[11 * 60] > 1.5 * at[9 * 60] and at[17 * 60 + 30] > 1.5 * at[14 * 60]
+    flat_at = dict(zip(starts, flat, strict=True))
+    assert flat_at[11 * 60] < 1.2 * flat_at[9 * 60]  # without the prior, an untried hour is no better than a tried one
+
+    tried = _factory_history(rng, [9 * 60, 11 * 60, 14 * 60], lambda s: 1.0 if s == 11 * 60 else 6.0)
+    corrected = dict(zip(starts, CurveModel("glm_curve").fit(tried).predict_mean(grid), strict=True))
+    assert corrected[11 * 60] < 0.5 * corrected[9 * 60]
+
+
+def test_the_published_shapes_cover_every_kind_of_place_and_offices_empty_on_rest_days():
+    from dashboard.core.recommender import rest_times
+
+    for site_type in features.SITE_TYPE_CATEGORIES:
+        shape = rest_times.type_shape(site_type)
+        assert shape.shape == (2, 48) and shape[0].mean() == pytest.approx(1.0) and (shape > 0).all()
+    office, riders = rest_times.type_shape("office_cluster"), rest_times.type_shape("delivery_station")
+    assert office[1].sum() < 0.3 * office[0].sum() and riders[1].sum() == pytest.approx(riders[0].sum())
+    assert np.argmax(office[0]) // 2 in (11, 12)  # the lunch hour

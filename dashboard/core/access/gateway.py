@@ -339,8 +339,9 @@ def plan_districts(plan: pd.DataFrame) -> set[str]:
     return plans.district_codes(plan) if len(plan) else set()
 
 
-# what a model card says of the whole city's data: its counts, and a hash that changes with any district's rows
-CITY_COUNTS = ("sessions", "sites_with_history", "data_hash")
+# what a model card says of the whole city's data: its counts, a hash that changes with any district's rows, and
+# figures estimated from all of it
+CITY_COUNTS = ("sessions", "sites_with_history", "data_hash", "published_hours_weight")
 
 
 def model_card(scope: Scope, card: dict) -> dict:

@@ -32,8 +32,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import sparse
+from sklearn.linear_model import PoissonRegressor
 
-from dashboard.core.recommender import features
+from dashboard.core.recommender import features, rest_times
 from dashboard.core.recommender.model import (
     TARGETS,
     _fit,
@@ -54,6 +55,7 @@ Arr = np.ndarray
 Index = tuple[np.ndarray, np.ndarray]  # distinct sites and each row's position among them (model._site_index)
 N_TYPES = len(features.SITE_TYPE_CATEGORIES)
 DRAW_SMOOTHING_PASSES = 4
+PUBLISHED_SD = 0.5  # prior sd of the power of the published rest times (1: as published, 0: flat)
 
 
 def slot_overlap(start_min: npt.ArrayLike, end_min: npt.ArrayLike) -> np.ndarray:
@@ -112,6 +114,9 @@ class CurveModel:
         Weight of each neighbouring slot in the EMS smoothing step (0: none).
     iterations : int
         EM steps per round (two rounds: the count model is refitted between them).
+    published_hours : bool
+        Start each kind of place's curve from the published rest times of its workers (:mod:`.rest_times`), so an
+        hour nobody tried takes that shape rather than the day's mean; False: a flat start.
     random_state : int
         Seed for the estimators.
     """
@@ -124,9 +129,11 @@ class CurveModel:
         type_strength: float = 5.0,
         smoothing: float = 0.2,
         iterations: int = 12,
+        published_hours: bool = True,
         random_state: int = 0,
     ):
         self.estimator = estimator
+        self.published_hours = published_hours
         self.prior_strength = prior_strength
         self.curve_strength = curve_strength
         self.type_strength = type_strength
@@ -153,13 +160,14 @@ class CurveModel:
         by_type = _summer(types * 2 + kind, N_TYPES * 2)
         by_site = _summer(site_of * 2 + kind, len(sites) * 2)
         self.sites_ = sites
+        self.published_weight_ = self._published_weight(history, overlap, types, kind)
         self.estimators_, self.curves_, self.factors_, self.factor_shapes_ = {}, {}, {}, {}
         self.site_levels_, self.group_levels_, self.level_shapes_ = {}, {}, {}
         self.curve_strengths_ = {}
         for target in TARGETS:
             self._k = self.curve_strength
             y = history[target].to_numpy(dtype=float)
-            lam = np.ones((N_TYPES, 2, N_SLOTS))
+            lam = self._shapes()
             phi = np.ones((len(sites), 2, N_SLOTS))
             level = np.ones(len(history))
             base = np.ones(len(history))
@@ -189,6 +197,45 @@ class CurveModel:
         self.trained_range_ = (history["date"].min(), history["date"].max())
         return self
 
+    @staticmethod
+    def _published() -> np.ndarray:
+        return np.array([rest_times.type_shape(t) for t in features.SITE_TYPE_CATEGORIES])
+
+    def _published_weight(self, history: pd.DataFrame, overlap: Arr, types: Arr, kind: Arr) -> float:
+        """How far this history bears out the published rest times, from 0 (not at all: start flat) to 1.
+
+        A Poisson regression of each session's applications per hour on the log of the published shape's mean
+        over its window, beside an intercept per kind of place, kind of day and district: its slope is the power
+        the published shape is raised to. Where the union's workers rest as published it comes out near 1; where
+        they rest at other hours, or sites mix kinds of workers, it falls toward 0 and the data's own curve takes
+        over sooner (empirical Bayes: the prior's sharpness from the data, not a tuned setting).
+        """
+        if not self.published_hours:
+            return 0.0
+        hours = np.clip(overlap.sum(axis=1), 1e-6, None)
+        shape = np.sum(overlap * self._published()[types, kind], axis=1) / hours
+        x = np.log(np.clip(shape, 1e-6, None))
+        cell = pd.Series(types * 2 + kind).astype(str) + "|" + history["district"].astype(str).to_numpy()
+        codes, _ = pd.factorize(cell)
+        spread = x - pd.Series(x).groupby(codes).transform("mean").to_numpy()  # what the intercepts leave to x
+        if len(history) < 30 or np.abs(spread).max() < 0.05:  # nothing to tell the slope by: keep the table
+            return 1.0
+        groups = sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)))
+        design = sparse.hstack([groups, sparse.csr_matrix(x[:, None])]).tocsr()
+        y = history["applications"].to_numpy(dtype=float)
+        glm = PoissonRegressor(alpha=1e-6, max_iter=300).fit(design, y / hours, sample_weight=hours)
+        # the slope's information, and a normal prior on it centred on the table (1) with sd PUBLISHED_SD
+        information = float(np.sum(hours * glm.predict(design) * spread**2))
+        prior = 1 / PUBLISHED_SD**2
+        return float(np.clip((glm.coef_[-1] * information + prior) / (information + prior), 0.0, 1.0))
+
+    def _shapes(self) -> np.ndarray:
+        """The starting shape of each kind of place's curve per kind of day, (N_TYPES, 2, 48): the published
+        rest times raised to the power the history bears out (:meth:`_published_weight`)."""
+        weight = getattr(self, "published_weight_", 0.0)  # models saved before the option existed: flat
+        shapes: np.ndarray = self._published() ** weight
+        return shapes
+
     def _shares(self, y: np.ndarray, overlap: np.ndarray, curve: np.ndarray) -> np.ndarray:
         """Each session's count shared among its slots in proportion to the curve: the E-step."""
         weighted = overlap * curve
@@ -202,15 +249,18 @@ class CurveModel:
         got = by_type @ self._shares(y, overlap, lam[types, kind] * phi[site_of, kind])
         exposure = by_type @ (scale[:, None] * overlap * phi[site_of, kind])
         got, exposure = got.reshape(N_TYPES, 2, N_SLOTS), exposure.reshape(N_TYPES, 2, N_SLOTS)
-        # the pooled curve per kind of day; a slot nobody was ever at takes the pooled day's mean
-        pg, pe = got.sum(axis=0), exposure.sum(axis=0)
+        # Pooled over all kinds of place per kind of day, as a ratio to each kind's published shape: how this
+        # union's hours differ from the published ones. A slot nobody was ever at takes the pooled day's mean
+        # ratio, so the published shape (or, without it, a flat day).
+        shapes = self._shapes()
+        pg, pe = got.sum(axis=0), (exposure * shapes).sum(axis=0)
         for day_kind in (0, 1):  # a kind of day never held borrows the other's pooled evidence, not a curve of zeros
             if pe[day_kind].sum() <= 0:
                 pg[day_kind], pe[day_kind] = pg[1 - day_kind], pe[1 - day_kind]
         day_mean = pg.sum(axis=1, keepdims=True) / np.clip(pe.sum(axis=1, keepdims=True), 1e-12, None)
         pooled = (pg + 5.0 * day_mean) / (pe + 5.0)
         k = self.type_strength
-        new = (got + k * pooled[None]) / (exposure + k)
+        new = (got + k * pooled[None] * shapes) / (exposure + k)
         return _smooth(new, self.smoothing)
 
     def _site_evidence(

@@ -139,6 +139,10 @@ def train(
         "random_state": random_state,
         "backtest": result,
         "train_seconds": round(time.perf_counter() - t0, 1),
+        # how far the history bears out the published rest times (curve models; 1 as published, 0 flat)
+        **(
+            {"published_hours_weight": round(model.published_weight_, 2)} if hasattr(model, "published_weight_") else {}
+        ),
     }
     save(model, card, *_paths(directory))
     if progress:
