@@ -287,3 +287,14 @@ def test_the_published_shapes_cover_every_kind_of_place_and_offices_empty_on_res
     office, riders = rest_times.type_shape("office_cluster"), rest_times.type_shape("delivery_station")
     assert office[1].sum() < 0.3 * office[0].sum() and riders[1].sum() == pytest.approx(riders[0].sum())
     assert np.argmax(office[0]) // 2 in (11, 12)  # the lunch hour
+
+
+def test_a_history_that_contradicts_the_published_rest_times_drops_them():
+    """Sessions at the factory's published peaks (11:00, 17:30) do worse than at its quiet hours: the power the
+    history bears out falls below a half, and the model starts flat (the card shows 0)."""
+    rng = np.random.default_rng(4)
+    starts = [9 * 60, 11 * 60, 14 * 60, 17 * 60 + 30]
+    against = _factory_history(rng, starts, lambda s: 2.0 if s in (11 * 60, 17 * 60 + 30) else 6.0)
+    assert CurveModel("glm_curve").fit(against).published_weight_ == 0.0
+    agreeing = _factory_history(rng, starts, lambda s: 8.0 if s in (11 * 60, 17 * 60 + 30) else 2.0)
+    assert CurveModel("glm_curve").fit(agreeing).published_weight_ >= 0.5

@@ -56,6 +56,7 @@ Index = tuple[np.ndarray, np.ndarray]  # distinct sites and each row's position 
 N_TYPES = len(features.SITE_TYPE_CATEGORIES)
 DRAW_SMOOTHING_PASSES = 4
 PUBLISHED_SD = 0.5  # prior sd of the power of the published rest times (1: as published, 0: flat)
+PUBLISHED_MIN = 0.5  # a power below this: start flat (see CurveModel._published_weight)
 
 
 def slot_overlap(start_min: npt.ArrayLike, end_min: npt.ArrayLike) -> np.ndarray:
@@ -208,7 +209,8 @@ class CurveModel:
         over its window, beside an intercept per kind of place, kind of day and district: its slope is the power
         the published shape is raised to. Where the union's workers rest as published it comes out near 1; where
         they rest at other hours, or sites mix kinds of workers, it falls toward 0 and the data's own curve takes
-        over sooner (empirical Bayes: the prior's sharpness from the data, not a tuned setting).
+        over sooner (empirical Bayes: the prior's sharpness from the data, not a tuned setting). Below
+        :data:`PUBLISHED_MIN` it is 0.
         """
         if not self.published_hours:
             return 0.0
@@ -227,7 +229,11 @@ class CurveModel:
         # the slope's information, and a normal prior on it centred on the table (1) with sd PUBLISHED_SD
         information = float(np.sum(hours * glm.predict(design) * spread**2))
         prior = 1 / PUBLISHED_SD**2
-        return float(np.clip((glm.coef_[-1] * information + prior) / (information + prior), 0.0, 1.0))
+        weight = float(np.clip((glm.coef_[-1] * information + prior) / (information + prior), 0.0, 1.0))
+        # Borne out less than half, the table is dropped: where sites mix kinds of workers unlike their type's, a
+        # faint shape still sent site after site to try the table's hours (a 10-week loop 0.61 of the oracle,
+        # against 0.75 starting flat; bench/recommend_loop.py, haidian_mix_unlike).
+        return weight if weight >= PUBLISHED_MIN else 0.0
 
     def _shapes(self) -> np.ndarray:
         """The starting shape of each kind of place's curve per kind of day, (N_TYPES, 2, 48): the published
