@@ -108,6 +108,9 @@ def shoot(base: str, out: Path, pages: list[str], langs: list[str], who: str | N
                         field.screenshot(path=str(target), full_page=True)
                         saved.append(target)
                         field.close()
+                    if path == "/model":  # the model card, with what the history says of the published rest times
+                        page.get_by_text("模型说明（技术）" if language == "zh" else "Model card (technical)").click()
+                        page.wait_for_selector(IDLE, timeout=300_000)
                     if path in ("/", "/kpi"):
                         page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first.locator(
                             "path.leaflet-interactive"

@@ -297,10 +297,8 @@ CARD_LABELS = {
     "data_hash": ("数据指纹", "Data hash (SHA-256)"),
     "random_state": ("随机种子", "Random state"),
     "train_seconds": ("训练用时（秒）", "Training time (s)"),
-    "published_hours_weight": (
-        "公布的职工休息时段在本市数据中的吻合度（1 完全吻合，0 不吻合，以本地数据为准）",
-        "How far this history bears out the published rest times (1 fully, 0 not: the data's own hours)",
-    ),
+    # 1: the history bears the published rest times out; 0: the model starts from the data's own hours
+    "published_hours_weight": ("公布的休息时段吻合度（0–1）", "Published rest times borne out (0-1)"),
 }
 VERSION_LABELS = {"feature_version": ("特征版本", "Feature version")}
 
@@ -319,7 +317,7 @@ def card_rows(card: dict) -> pd.DataFrame:
         elif isinstance(value, int):
             value = f"{value:,}"
         elif isinstance(value, float):
-            value = f"{value:.2f}"
+            value = f"{value:g}"
         rows.append({"item": t(zh, en), "value": str(value)})
     for name, version in card.get("versions", {}).items():
         zh, en = VERSION_LABELS.get(name, (f"{name} 版本", f"{name} version"))

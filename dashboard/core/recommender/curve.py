@@ -57,6 +57,9 @@ N_TYPES = len(features.SITE_TYPE_CATEGORIES)
 DRAW_SMOOTHING_PASSES = 4
 PUBLISHED_SD = 0.5  # prior sd of the power of the published rest times (1: as published, 0: flat)
 PUBLISHED_MIN = 0.5  # a power below this: start flat (see CurveModel._published_weight)
+# each kind of place's published rest times per kind of day, (N_TYPES, 2, 48): raised to the power the history
+# bears out, its curve's starting shape
+PUBLISHED = np.array([rest_times.type_shape(t) for t in features.SITE_TYPE_CATEGORIES])
 
 
 def slot_overlap(start_min: npt.ArrayLike, end_min: npt.ArrayLike) -> np.ndarray:
@@ -162,13 +165,14 @@ class CurveModel:
         by_site = _summer(site_of * 2 + kind, len(sites) * 2)
         self.sites_ = sites
         self.published_weight_ = self._published_weight(history, overlap, types, kind)
+        self._shapes = PUBLISHED**self.published_weight_  # each kind of place's starting shape, (N_TYPES, 2, 48)
         self.estimators_, self.curves_, self.factors_, self.factor_shapes_ = {}, {}, {}, {}
         self.site_levels_, self.group_levels_, self.level_shapes_ = {}, {}, {}
         self.curve_strengths_ = {}
         for target in TARGETS:
             self._k = self.curve_strength
             y = history[target].to_numpy(dtype=float)
-            lam = self._shapes()
+            lam = self._shapes
             phi = np.ones((len(sites), 2, N_SLOTS))
             level = np.ones(len(history))
             base = np.ones(len(history))
@@ -192,15 +196,11 @@ class CurveModel:
             self.factor_shapes_[target] = dict(zip(sites, shapes, strict=True))
             self.site_levels_[target], self.group_levels_[target] = site_l, group_l
             self.level_shapes_[target] = level_shape
-        del self._k
+        del self._k, self._shapes
         self.history_counts_, self.history_sums_ = _history_by_cell(history, X)
         self.dispersion_ = {t: 5.0 for t in TARGETS}  # replaced by calibrate() on held-out data
         self.trained_range_ = (history["date"].min(), history["date"].max())
         return self
-
-    @staticmethod
-    def _published() -> np.ndarray:
-        return np.array([rest_times.type_shape(t) for t in features.SITE_TYPE_CATEGORIES])
 
     def _published_weight(self, history: pd.DataFrame, overlap: Arr, types: Arr, kind: Arr) -> float:
         """How far this history bears out the published rest times, from 0 (not at all: start flat) to 1.
@@ -215,7 +215,7 @@ class CurveModel:
         if not self.published_hours:
             return 0.0
         hours = np.clip(overlap.sum(axis=1), 1e-6, None)
-        shape = np.sum(overlap * self._published()[types, kind], axis=1) / hours
+        shape = np.sum(overlap * PUBLISHED[types, kind], axis=1) / hours
         x = np.log(np.clip(shape, 1e-6, None))
         cell = pd.Series(types * 2 + kind).astype(str) + "|" + history["district"].astype(str).to_numpy()
         codes, _ = pd.factorize(cell)
@@ -235,13 +235,6 @@ class CurveModel:
         # against 0.75 starting flat; bench/recommend_loop.py, haidian_mix_unlike).
         return weight if weight >= PUBLISHED_MIN else 0.0
 
-    def _shapes(self) -> np.ndarray:
-        """The starting shape of each kind of place's curve per kind of day, (N_TYPES, 2, 48): the published
-        rest times raised to the power the history bears out (:meth:`_published_weight`)."""
-        weight = getattr(self, "published_weight_", 0.0)  # models saved before the option existed: flat
-        shapes: np.ndarray = self._published() ** weight
-        return shapes
-
     def _shares(self, y: np.ndarray, overlap: np.ndarray, curve: np.ndarray) -> np.ndarray:
         """Each session's count shared among its slots in proportion to the curve: the E-step."""
         weighted = overlap * curve
@@ -258,7 +251,7 @@ class CurveModel:
         # Pooled over all kinds of place per kind of day, as a ratio to each kind's published shape: how this
         # union's hours differ from the published ones. A slot nobody was ever at takes the pooled day's mean
         # ratio, so the published shape (or, without it, a flat day).
-        shapes = self._shapes()
+        shapes = self._shapes
         pg, pe = got.sum(axis=0), (exposure * shapes).sum(axis=0)
         for day_kind in (0, 1):  # a kind of day never held borrows the other's pooled evidence, not a curve of zeros
             if pe[day_kind].sum() <= 0:
