@@ -24,11 +24,12 @@ group is worth its members' values added up):
 The plan mix (second table) is the share of each policy's slots going to units with a 暂不建会 (declined) on record,
 to units never visited, and to enterprises registered recently (``campaigned``; none in the other kinds).
 
-Targets on the ``sample`` kind, every seed: model >= 0.8 of the oracle and >= 1.5x largest first; plan < 5 s (on
-20,000 enterprises; app_sample plans over 90,000). The headline is printed for every world. ``oracle/largest`` is
-the ceiling: when the truth's value is mostly staff x a probability, largest first is already close to the oracle
-and no policy can reach 1.5x it. ``campaigned`` is built to have room (oracle >= 1.5x largest first) for reasons
-union staff describe (see ``data.visit_worlds``): a sensitivity test of whether the model takes it.
+Targets on the ``sample`` kind, every seed: model >= 0.8 of the oracle and >= 1.4x largest first (issue 24); plan <
+5 s (on 20,000 enterprises; app_sample plans over 90,000). The headline is printed for every world.
+``oracle/largest`` is the ceiling: when the truth's value is mostly staff x a probability, largest first is already
+close to the oracle and no policy can reach 1.4x it. ``campaigned`` is built to have room (oracle >= 1.5x largest
+first) for reasons union staff describe (see ``data.visit_worlds``): a sensitivity test of whether the model takes
+it.
 
 What no method could know: for an enterprise never visited only its staff, industry, district and neighbourhood are
 known, never its own receptiveness (the latent term that the truth carries and that past outcomes only hint at);
@@ -61,7 +62,7 @@ from data import visit_worlds  # noqa: E402
 STAFF, DAYS, PER_DAY = 20, 20, 4
 APP = visit_worlds.APP_SAMPLE
 APP_LABEL = "the app's own sample register (enterprise_sample), a generator the recommender was not designed around"
-TARGET_ORACLE, TARGET_LARGEST = 0.8, 1.5
+TARGET_ORACLE, TARGET_LARGEST = 0.8, 1.4
 
 
 def informed_values(world: visit_worlds.World, unit_frame: pd.DataFrame) -> pd.Series | None:
@@ -93,6 +94,14 @@ def informed_values(world: visit_worlds.World, unit_frame: pd.DataFrame) -> pd.S
         for m, kind in zip(unit_frame["members"], unit_frame["kind"], strict=True)
     ]
     return pd.Series(values, index=unit_frame.index)
+
+
+def _wilson_holds(decile: dict) -> bool:
+    """Whether a decile's mean predicted P lies in the 95% Wilson interval of its realised founding share."""
+    n, share, z = decile["visits"], decile["realised"], 1.96
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return bool(centre - half <= decile["predicted"] <= centre + half)
 
 
 def run(kind: str, seed: int, n: int) -> dict[str, float | str | int]:
@@ -143,8 +152,10 @@ def run(kind: str, seed: int, n: int) -> dict[str, float | str | int]:
         deciles = V.backtest(world.register, world.visits, (last - pd.Timedelta(days=180)).date())["calibration"]
         gaps = [abs(d["predicted"] - d["realised"]) / max(d["realised"], 1e-9) for d in deciles if d["visits"]]
         within = float(np.mean([g <= 0.2 for g in gaps]))
+        # what chance allows: the decile's predicted P inside the 95% interval of its realised share (Wilson)
+        chance = float(np.mean([_wilson_holds(d) for d in deciles if d["visits"]]))
     except (KeyError, ValueError):
-        within = np.nan
+        within = chance = np.nan
     return {
         "world": kind,
         "seed": seed,
@@ -165,6 +176,7 @@ def run(kind: str, seed: int, n: int) -> dict[str, float | str | int]:
         # the plan's 预计发展会员 (Σ P x members) against what its visits truly bring: 1 is honest
         "said/true": float(plan["expected_members"].sum()) / model_value if model_value else np.nan,
         "deciles within 20%": within,
+        "deciles within chance": chance,
         "km/day": float(km),
         "fit_s": fit_s,
         "plan_s": plan_s,
@@ -238,20 +250,25 @@ def main() -> int:
         print(f"{kind:<13}{shares}{told}")
 
     print("\nhonesty per world kind (mean / worst seed): the plan's expected members over what its visits truly")
-    print("bring (1 = honest), and the share of backtest P deciles whose mean is within 20% of the realised rate:")
-    print(f"{'world':<13}{'said/true':>20}{'deciles within 20%':>26}")
+    print("bring (1 = honest); the share of backtest P deciles (4 windows of 90 days pooled) whose mean is within 20%")
+    print("of the realised rate, and within the 95% interval chance leaves around it (Wilson):")
+    print(f"{'world':<13}{'said/true':>20}{'deciles within 20%':>26}{'within chance':>22}")
     for kind, g in frame.groupby("world", sort=False):
         worst = g["said/true"].iloc[int((g["said/true"] - 1).abs().argmax())]
         print(
             f"{kind:<13}{g['said/true'].mean():>12.2f} / {worst:5.2f}{g['deciles within 20%'].mean():>14.2f} / "
-            f"{g['deciles within 20%'].min():4.2f}"
+            f"{g['deciles within 20%'].min():4.2f}{g['deciles within chance'].mean():>15.2f} / "
+            f"{g['deciles within chance'].min():4.2f}"
         )
 
     print(
         f"\nheadline per world (worst seed; targets model/oracle >= {TARGET_ORACLE}, model/largest >= "
         f"{TARGET_LARGEST}x; oracle/largest = the ceiling any policy reaches against largest first, mean):"
     )
-    print(f"{'world':<13}{'model/oracle':>18}{'model/largest':>19}{'oracle/largest':>16}  1.5x largest reachable?")
+    print(
+        f"{'world':<13}{'model/oracle':>18}{'model/largest':>19}{'oracle/largest':>16}"
+        f"  {TARGET_LARGEST}x largest reachable?"
+    )
     for kind, g in frame.groupby("world", sort=False):
         mo, ml, ceiling = g["model/oracle"].min(), g["model/largest"].min(), g["oracle/largest"].mean()
         print(

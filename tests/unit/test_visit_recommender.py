@@ -449,6 +449,36 @@ def test_calibration_deciles_hold_every_test_visit_in_order_of_p():
     assert len(V.calibration_deciles(p[:30], y[:30])) == 1 and V.calibration_deciles(p[:0], y[:0]) == []
 
 
+def _largest_gap(deciles: list[dict]) -> float:
+    return max(abs(d["predicted"] - d["realised"]) for d in deciles)
+
+
+def test_recalibration_takes_out_an_overconfident_estimators_sharpness_and_drift():
+    rng = np.random.default_rng(5)
+    truth = rng.uniform(0.02, 0.3, 4_000)
+    y = (rng.uniform(0, 1, truth.size) < truth).astype(int)
+    z = np.log(truth / (1 - truth))
+    overconfident = 1 / (1 + np.exp(-(1.8 * z + 2.0)))  # too sharp and too high, as a model fitted on thin data
+    a, b = V.recalibration(overconfident, y)
+    fixed = 1 / (1 + np.exp(-(a + b * np.log(overconfident / (1 - overconfident)))))
+    before, after = V.calibration_deciles(overconfident, y), V.calibration_deciles(fixed, y)
+    assert _largest_gap(before) > 0.15 and _largest_gap(after) < 0.05
+    assert abs(fixed.mean() - y.mean()) < 1e-6  # the mean prediction is the realised rate
+    assert np.array_equal(np.argsort(fixed), np.argsort(overconfident))  # the ranking is untouched
+    # too few foundings to tell: predictions kept as fitted
+    assert V.recalibration(overconfident[:100], np.r_[np.ones(5), np.zeros(95)].astype(int)) == (0.0, 1.0)
+
+
+def test_backtest_calibration_pools_earlier_windows_each_judged_by_its_own_past(world):
+    result = V.backtest(world.register, world.visits, "2024-09-01")
+    latest_only = result["test_visits"]
+    assert result["calibration_windows"] > 1
+    pooled = sum(d["visits"] for d in result["calibration"])
+    assert pooled > latest_only  # more visits than the latest window alone hold
+    card = V.VisitModel().fit(world.register, world.visits, world.plan_start).card()
+    assert len(card["recalibration"]) == 2 and 0.25 <= card["recalibration"][1] <= 1.5
+
+
 # ------------------------------------------------------------------------------------------------- decline reasons
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -493,6 +494,38 @@ def _scores(y: np.ndarray, p: np.ndarray, base: float) -> dict[str, float]:
     }
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)), dtype=float)
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-z)), dtype=float)
+
+
+RECALIBRATION_MIN_POSITIVES = 20  # fewer foundings in the later quarter than this: predictions are kept as fitted
+
+
+def recalibration(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling of the estimator's P on the later quarter of the training visits: ``(a, b)`` such that
+    ``expit(a + b * logit(p))`` matches what happened there.
+
+    The estimator is fitted on the earlier visits and judged on the later ones, the way it is used: on visits after
+    the ones it learnt from. Its P drifts (staff visit other enterprises as campaigns go on, a year founds less) and
+    is too sharp where the data are thin (a branch that declined once); two parameters, fitted on out-of-time
+    predictions, take the drift and the over-confidence out without re-ranking the enterprises (``b`` is kept
+    between 0.25 and 1.5 so that one noisy quarter cannot flatten or invert the ranking).
+    """
+    if int(y.sum()) < RECALIBRATION_MIN_POSITIVES or int(y.sum()) == len(y):
+        return (0.0, 1.0)
+    fit = LogisticRegression(C=100.0).fit(_logit(p)[:, None], y)
+    slope = float(np.clip(fit.coef_[0, 0], 0.25, 1.5))
+    # at that slope, the intercept that makes the mean prediction the realised rate
+    z, target = _logit(p) * slope, float(y.mean())
+    intercept = optimize.brentq(lambda a: float(_expit(a + z).mean()) - target, -30.0, 30.0)
+    return (float(intercept), slope)
+
+
 class VisitModel:
     """P(an enterprise founds its union within 90 days of a visit), learnt from the visits on record.
 
@@ -509,6 +542,7 @@ class VisitModel:
 
     def __init__(self, estimator: str = "auto") -> None:
         self.estimator = estimator
+        self.calibration_: tuple[float, float] = (0.0, 1.0)
         self.estimator_: str = "prior"
         self.pipeline_: Pipeline | None = None
         self.uses_prior = True
@@ -548,17 +582,19 @@ class VisitModel:
         early, late = order[:cut], order[cut:]
         candidates = ESTIMATORS if self.estimator == "auto" else (self.estimator,)
         yv = y.to_numpy()
+        later: dict[str, np.ndarray] = {}
         for kind in candidates:
             if len(np.unique(yv[early])) < 2 or len(np.unique(yv[late])) < 2:
                 break
             pipe = _pipeline(kind, numeric).fit(X.iloc[early][used], yv[early])
-            p = pipe.predict_proba(X.iloc[late][used])[:, 1]
-            self.validation_[kind] = _scores(yv[late], p, float(yv[early].mean()))
+            later[kind] = pipe.predict_proba(X.iloc[late][used])[:, 1]
+            self.validation_[kind] = _scores(yv[late], later[kind], float(yv[early].mean()))
         if self.validation_:
             best = min(self.validation_, key=lambda k: self.validation_[k]["log_loss"])
         else:
             best = candidates[0]
         self.estimator_ = best
+        self.calibration_ = recalibration(later[best], yv[late]) if best in later else (0.0, 1.0)
         self.pipeline_ = _pipeline(best, numeric).fit(X[used], yv)
         self.features_ = used
         self.uses_prior = False
@@ -572,7 +608,9 @@ class VisitModel:
             return np.asarray(1 / (1 + np.exp(-z)), dtype=float)
         with threadpool_limits(limits=1, user_api="openmp"):
             used = getattr(self, "features_", list(FEATURES))
-            return np.asarray(self.pipeline_.predict_proba(X[used])[:, 1], dtype=float)
+            raw = np.asarray(self.pipeline_.predict_proba(X[used])[:, 1], dtype=float)
+        intercept, slope = getattr(self, "calibration_", (0.0, 1.0))  # models saved before it: as they were
+        return _expit(intercept + slope * _logit(raw))
 
     def predict(self, register: pd.DataFrame, visits: pd.DataFrame, as_of: Any) -> pd.Series:
         """P(found within 90 days of a visit on ``as_of``) of each enterprise without a union (index: register's)."""
@@ -594,10 +632,37 @@ class VisitModel:
             "data_to": self.data_to_,
             "as_of": self.as_of_,
             "validation": {k: {m: float(v) for m, v in s.items()} for k, s in self.validation_.items()},
+            "recalibration": [float(v) for v in getattr(self, "calibration_", (0.0, 1.0))],
         }
 
 
 # ---------------------------------------------------------------------------------------------------------- backtest
+
+
+CALIBRATION_FOLDS = 4  # 90-day windows whose visits the calibration deciles pool (the latest and three before it)
+
+
+def _fold(
+    register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, fday: np.ndarray
+) -> tuple[VisitModel, pd.DataFrame, pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """One backtest window: the model fitted on what was known at ``cutoff``, the visits before it, the first visit
+    in ``[cutoff, cutoff + 90 days)`` of each enterprise without a union at ``cutoff``, those enterprises' positions
+    in ``register`` and the features of the whole register as of ``cutoff``."""
+    t0 = _day(cutoff)
+    vday = _days(visits["visited_on"]) if len(visits) else np.zeros(0)
+    past = visits[vday < t0]
+    window = visits[(vday >= t0) & (vday < t0 + HORIZON_DAYS)]
+    model = VisitModel().fit(register, visits, cutoff)
+    X = features(register, past, cutoff)
+    ids = register["enterprise_id"].astype(str)
+    first = window.sort_values("visited_on").drop_duplicates("enterprise_id")
+    pos_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
+    pos_of = pos_of[~pos_of.index.duplicated()]
+    pos = first["enterprise_id"].astype(str).map(pos_of)
+    first = first[pos.notna().to_numpy()]
+    pos = pos.dropna().to_numpy(dtype=np.int64)
+    open_ = ~(fday[pos] < t0)  # no union of its own at the cutoff
+    return model, past, first[open_], pos[open_], X
 
 
 def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity: int | None = None) -> dict[str, Any]:
@@ -618,11 +683,8 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
     favours such enterprises is neither rewarded nor punished here. Use it to compare rankings and calibration over
     time; the synthetic worlds of ``bench/visits_quality.py`` (with a known truth) measure plans.
     """
-    t0 = _day(cutoff)
-    vday = _days(visits["visited_on"]) if len(visits) else np.zeros(0)
-    past = visits[vday < t0]
-    window = visits[(vday >= t0) & (vday < t0 + HORIZON_DAYS)]
-    model = VisitModel().fit(register, visits, cutoff)
+    fday = founding_days(register, visits)
+    model, past, first, pos, X = _fold(register, visits, cutoff, fday)
     out: dict[str, Any] = {
         "cutoff": pd.Timestamp(cutoff).date().isoformat(),
         "train_rows": int(model.rows_),
@@ -630,17 +692,6 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
         "estimator": model.estimator_,
         "uses_prior": bool(model.uses_prior),
     }
-    fday = founding_days(register, visits)
-    X = features(register, past, cutoff)
-    ids = register["enterprise_id"].astype(str)
-    first = window.sort_values("visited_on").drop_duplicates("enterprise_id")
-    pos_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    pos_of = pos_of[~pos_of.index.duplicated()]
-    pos = first["enterprise_id"].astype(str).map(pos_of)
-    first = first[pos.notna().to_numpy()]
-    pos = pos.dropna().to_numpy(dtype=np.int64)
-    open_ = ~(fday[pos] < t0)  # no union of its own at the cutoff
-    first, pos = first[open_], pos[open_]
     out["test_visits"] = len(pos)
     if not len(pos):
         return out
@@ -677,7 +728,20 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
         out[f"members_captured_{name}"] = float(members[top].sum() / total) if total else float("nan")
     out["members_captured_random"] = k / len(pos)
     out.update(_scores(y, p, model.base_rate_))
-    out["calibration"] = calibration_deciles(p, y)
+    # calibration pooled over this window and the CALIBRATION_FOLDS - 1 before it, each judged by a model fitted on
+    # what was known at its own cutoff: one 90-day window holds a few hundred visits, 40 a decile, and a decile's
+    # realised share then swings by a third from chance alone
+    ps, ys = [p], [y]
+    for fold in range(1, CALIBRATION_FOLDS):
+        earlier = pd.Timestamp(cutoff) - pd.Timedelta(days=HORIZON_DAYS * fold)
+        m, _, f, at, Xf = _fold(register, visits, earlier, fday)
+        if not len(at) or m.uses_prior:
+            break
+        tf = _days(f["visited_on"])
+        ps.append(m.predict_features(Xf.iloc[at]))
+        ys.append(((fday[at] >= tf) & (fday[at] - tf <= HORIZON_DAYS)).astype(int))
+    out["calibration"] = calibration_deciles(np.concatenate(ps), np.concatenate(ys))
+    out["calibration_windows"] = len(ps)
     for kind in ESTIMATORS:
         if model.uses_prior:
             break
