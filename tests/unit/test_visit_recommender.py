@@ -318,7 +318,7 @@ def test_days_are_compact_compared_with_random_assignment(fitted_plan):
 def test_joint_rows_and_reasons(world, fitted_plan):
     assert {"single", "joint"} <= set(V.units(world.register)["kind"])
     for row in fitted_plan.itertuples():
-        shown = V._about(row.staff)
+        shown = V.about(row.staff)
         if row.kind == "single":
             assert f"员工约{shown}人" in row.reason_zh and f"about {shown} staff" in row.reason_en
         else:
@@ -401,7 +401,7 @@ def test_app_sample_files_convert_to_the_recommender_frames():
     assert visits["members"].iloc[0] == 90 and visits["members"].isna()[1:].all()
     assert visits["founded_on"].iloc[0] == pd.Timestamp("2020-05-06") and visits["founded_on"].isna()[1:].all()
     assert visits["reason"].isna()[:3].all() and visits["reason"].iloc[3] == "负责人暂不同意"
-    assert V.founding_days(register, visits)[0] == V._day("2020-05-06")
+    assert V.founding_days(register, visits)[0] == V.day_number("2020-05-06")
     with pytest.raises(ValueError):
         visit_worlds.register_frame(files.assign(建会状态=["已建会", "不知道", "未建会"]))
 

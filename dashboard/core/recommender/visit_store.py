@@ -77,6 +77,17 @@ class LoadedVisits:
     stale: bool  # trained on older data than the database now holds (a retrain is due)
 
 
+# The saved model's layout: a model saved in another one is retrained, not loaded (2: the visits package, where the
+# model's class moved to visits.founding_model, and the recalibrated P)
+MODEL_FORMAT = "2"
+
+
+def _versions() -> dict[str, str]:
+    """What a saved visit model must have been trained with to be loaded: library versions, features, layout."""
+    versions: dict[str, str] = store.versions() | {"visit_features": ",".join(visits.FEATURES)}
+    return versions | {"visit_model_format": MODEL_FORMAT}
+
+
 def train(
     engine: sa.Engine,
     *,
@@ -108,7 +119,7 @@ def train(
         "visits": int(len(history)),
         "enterprises": int(len(register)),
         "data_hash": data_hash(engine),
-        "versions": store.versions() | {"visit_features": ",".join(visits.FEATURES)},
+        "versions": _versions(),
         "model": model.card(),
         "backtest_cutoff": cutoff.isoformat(),
         "backtest": backtest,
@@ -127,7 +138,7 @@ def needs_training(engine: sa.Engine, directory: Path | None = None) -> tuple[st
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return ("企业走访模型的说明文件损坏", "the visit model card is unreadable")
-    if card.get("versions") != store.versions() | {"visit_features": ",".join(visits.FEATURES)}:
+    if card.get("versions") != _versions():
         return ("企业走访模型由其他版本的程序库训练", "the visit model was trained with other library versions")
     if card.get("data_hash") != data_hash(engine):
         return STALE
