@@ -210,6 +210,26 @@ def test_join_rates_default_and_shrinkage():
     assert rates["110108"] < rates["110105"]
 
 
+def test_member_rates_tell_an_industry_where_few_join_from_one_where_most_do():
+    # 30 delivery firms (G) founded with a fifth of their staff joining, 30 factories (C) with nine tenths, one district
+    rows, visits = [], []
+    for i in range(60):
+        industry, share = ("G", 0.2) if i < 30 else ("C", 0.9)
+        rows.append((f"f{i}", 39.9 + i * 1e-3, 116.4, 100, "founded", "110105"))
+        visits.append((f"f{i}", "2024-01-01", "founded", "2024-02-01", 100 * share))
+    rows += [("newG", 39.95, 116.41, 100, "none", "110105"), ("newC", 39.95, 116.42, 100, "none", "110105")]
+    rows += [("elsewhereG", 40.1, 116.3, 100, "none", "110108")]
+    register = _register(rows)
+    register["industry"] = ["G"] * 30 + ["C"] * 30 + ["G", "C", "G"]
+    rates = pd.Series(V.member_rates(register, _visits(visits)), index=register["enterprise_id"])
+    district = V.join_rates(register, _visits(visits))["110105"]
+    assert rates["newG"] < 0.45 < district < 0.7 < rates["newC"]
+    # a district with no foundings of its own borrows the section's factor from the city
+    assert rates["elsewhereG"] < V.join_rates(register, _visits(visits))["110108"]
+    # with no foundings at all, every enterprise has the default rate
+    assert np.allclose(V.member_rates(register, _visits([])), V.DEFAULT_JOIN_RATE)
+
+
 # ------------------------------------------------------------------------------------------------------------ model
 
 
@@ -410,7 +430,7 @@ def test_campaigned_world_has_resistant_unionless_large_enterprises_and_room():
     """The campaigned kind is what its docstring says: the large enterprises still without a union are the resistant
     ones, refusals repeat, the new ones are unselected, and a plan can beat largest first by far (the oracle does)."""
     # appended in order: the earlier kinds keep their generators' seeds
-    assert visit_worlds.KINDS.index("campaigned") == 6 and visit_worlds.KINDS[-1] == "branches"
+    assert visit_worlds.KINDS.index("campaigned") == 6 and visit_worlds.KINDS[7:] == ("branches", "industry_join")
     w = visit_worlds.make("campaigned", seed=1, n=3_000)
     reg, visits = w.register, w.visits
     rec, new = w.truth["receptiveness"].to_numpy(), w.truth["new"].to_numpy()

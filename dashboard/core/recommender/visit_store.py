@@ -178,19 +178,17 @@ def stamp(directory: Path | None = None) -> str:
 
 def outlook(loaded: LoadedVisits | None, register: pd.DataFrame, history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Each enterprise without a union: P(founding within 90 days of a visit on ``as_of``), expected members
-    (staff × its district's join rate) and their product, the value a visit plan ranks by.
+    (staff × the join rate of its district and industry) and their product, the value a visit plan ranks by.
 
     Without a trained model the prior (staff and the overall rate) stands in, as in a plan.
     """
     model = loaded.model if loaded is not None else visits.VisitModel()
     p = model.predict(register, history, as_of)
-    rates = visits.join_rates(register, history)
+    rates = pd.Series(visits.member_rates(register, history), index=register.index)
     frame = register.loc[
         p.index, ["enterprise_id", "name", "district", "street", "street_code", "lat", "lon", "staff"]
     ].copy()
     frame["p_found"] = p.to_numpy()
-    frame["members_if_founded"] = frame["staff"].fillna(0) * frame["district"].map(rates).fillna(
-        visits.DEFAULT_JOIN_RATE
-    )
+    frame["members_if_founded"] = frame["staff"].fillna(0) * rates.loc[p.index]
     frame["expected_members"] = frame["p_found"] * frame["members_if_founded"]
     return frame.sort_values("expected_members", ascending=False).reset_index(drop=True)

@@ -64,6 +64,7 @@ from .founding_model import (
 from .history_features import (
     features,
     join_rates,
+    member_rates,
     training_frame,
 )
 from .joint_groups import (
@@ -128,6 +129,7 @@ __all__ = [
     "unvisited_key",
     "features",
     "join_rates",
+    "member_rates",
     "training_frame",
     "RECALIBRATION_MIN_POSITIVES",
     "VisitModel",

@@ -65,6 +65,49 @@ def join_rates(register: pd.DataFrame, visits: pd.DataFrame) -> pd.Series:
     return pd.Series(out, dtype=float, name="join_rate").clip(0.05, 1.0)
 
 
+def member_rates(register: pd.DataFrame, visits: pd.DataFrame) -> np.ndarray:
+    """Each enterprise's expected members at founding over its staff (aligned with ``register``'s rows).
+
+    Its district's rate (:func:`join_rates`) times its industry section's factor (how the section's foundings
+    joined against their districts' rates, city-wide, shrunk toward 1 by ``JOIN_RATE_PRIOR_N`` foundings' worth),
+    and that shrunk toward the section's own foundings in the district where there are some: an industry where few
+    staff join (a delivery firm's riders, a hotel's seasonal staff) is told apart from one where most do, without
+    one founding deciding a section.
+    """
+    k = JOIN_RATE_PRIOR_N
+    rates = join_rates(register, visits)
+    district = register["district"].astype(str)
+    base: np.ndarray = district.map(rates).fillna(DEFAULT_JOIN_RATE).to_numpy(dtype=float)
+    if "industry" not in register or not len(visits):
+        return base
+    industry = register["industry"].astype("string").fillna("?").to_numpy(dtype=str)
+    founded = visits[visits["outcome"].astype("string") == "founded"]
+    ids = register["enterprise_id"].astype(str)
+    at = pd.Series(np.arange(len(register)), index=ids.to_numpy())
+    at = at[~at.index.duplicated()]
+    got = founded.drop_duplicates("enterprise_id", keep="last").assign(
+        at=lambda f: f["enterprise_id"].astype(str).map(at)
+    )
+    got = got[got["at"].notna()]
+    pos = got["at"].to_numpy(dtype=np.int64)
+    staff = staff_of(register)[pos]
+    members = pd.to_numeric(got["members"], errors="coerce").to_numpy(dtype=float)
+    ok = (staff > 0) & (members >= 0)
+    pos, ratio = pos[ok], np.minimum(members[ok], staff[ok]) / staff[ok]
+    if not len(pos):
+        return base
+    frame = pd.DataFrame({"industry": industry[pos], "district": district.to_numpy()[pos], "ratio": ratio})
+    frame["relative"] = frame["ratio"] / base[pos]
+    by_section = frame.groupby("industry")["relative"].agg(["sum", "count"])
+    factor = (by_section["sum"] + k) / (by_section["count"] + k)  # shrunk toward 1
+    prior = base * pd.Series(industry).map(factor).fillna(1.0).to_numpy(dtype=float)
+    cells = frame.groupby(["district", "industry"])["ratio"].agg(["sum", "count"])
+    key = pd.MultiIndex.from_arrays([district.to_numpy(), industry])
+    s_cell = cells["sum"].reindex(key).fillna(0.0).to_numpy(dtype=float)
+    n_cell = cells["count"].reindex(key).fillna(0.0).to_numpy(dtype=float)
+    return np.asarray(np.clip((s_cell + k * prior) / (n_cell + k), 0.05, 1.0), dtype=float)
+
+
 def _neighbours(
     register: pd.DataFrame, query: np.ndarray, founded_day: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from .common import (
-    DEFAULT_JOIN_RATE,
     ESTIMATORS,
     HORIZON_DAYS,
     day_number,
@@ -20,7 +19,7 @@ from .common import (
     unvisited_key,
 )
 from .founding_model import VisitModel, probability_scores
-from .history_features import features, join_rates
+from .history_features import features, member_rates
 
 CALIBRATION_FOLDS = 4  # 90-day windows whose visits the calibration deciles pool (the latest and three before it)
 
@@ -81,8 +80,7 @@ def backtest(register: pd.DataFrame, visits: pd.DataFrame, cutoff: Any, capacity
     t = day_numbers(first["visited_on"])
     y = ((fday[pos] >= t) & (fday[pos] - t <= HORIZON_DAYS)).astype(int)
     staff = np.nan_to_num(staff_of(register)[pos], nan=float(np.nanmedian(staff_of(register))))
-    rates = join_rates(register, past)
-    rate = register["district"].astype(str).map(rates).fillna(DEFAULT_JOIN_RATE).to_numpy()[pos]
+    rate = member_rates(register, past)[pos]
     got = pd.to_numeric(
         first["enterprise_id"]
         .astype(str)

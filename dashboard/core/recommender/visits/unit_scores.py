@@ -11,9 +11,9 @@ import pandas as pd
 
 from dashboard.core.intake import decline_reasons
 
-from .common import DEFAULT_JOIN_RATE, NEVER_DAYS, day_number, day_numbers, staff_of, unvisited_key
+from .common import NEVER_DAYS, day_number, day_numbers, staff_of, unvisited_key
 from .founding_model import VisitModel
-from .history_features import features, join_rates
+from .history_features import features, member_rates
 
 
 def unit_features(
@@ -25,17 +25,15 @@ def unit_features(
 ) -> pd.DataFrame:
     """Per unit (aligned to ``unit_frame``): what the policies score and the reasons say.
 
-    Columns added: ``expected_members`` (Σ staff x the district's join rate), ``p_found`` (the members-weighted
-    P of its enterprises; NaN without a model), ``value`` (Σ P x expected members), ``contacts`` (of its most
-    contacted member), ``days_since`` (since any member's last contact), ``last_outcome`` (the most recent
-    member's), ``founded_1km``, ``founded_street`` (most over its members), ``never_visited``.
+    Columns added: ``expected_members`` (Σ staff x the join rate of its district and industry), ``p_found`` (the
+    members-weighted P of its enterprises; NaN without a model), ``value`` (Σ P x expected members), ``contacts``
+    (of its most contacted member), ``days_since`` (since any member's last contact), ``last_outcome`` (the most
+    recent member's), ``founded_1km``, ``founded_street`` (most over its members), ``never_visited``.
     """
     X = features(register, visits, as_of)
-    rates = join_rates(
-        register, visits[day_numbers(visits["visited_on"]) < day_number(as_of)] if len(visits) else visits
-    )
+    past = visits[day_numbers(visits["visited_on"]) < day_number(as_of)] if len(visits) else visits
     staff = np.nan_to_num(staff_of(register), nan=float(np.nanmedian(staff_of(register))) if len(register) else 1.0)
-    rate = register["district"].astype(str).map(rates).fillna(DEFAULT_JOIN_RATE).to_numpy(dtype=float)
+    rate = member_rates(register, past)
     em = staff * rate
     p = model.predict_features(X) if model is not None else np.full(len(register), np.nan)
     long = unit_frame[["positions"]].explode("positions")
