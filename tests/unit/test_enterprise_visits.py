@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from dashboard.core import access
 from dashboard.core.access import Scope
 from dashboard.core.intake import ingest
+from dashboard.core.recommender import visit_store, visits
 from dashboard.core.reports import pipeline
 from dashboard.core.storage import services
 from dashboard.core.storage.schema import enterprise_visits, enterprises
@@ -484,3 +485,28 @@ def test_branches_are_reached_through_their_head_office_or_referred_to_it(engine
     assert head["staff"] == 900 and "2家分支机构" in head["reason_zh"] and "员工约400人" in head["reason_zh"]
     assert head["members_if_founded"] > 600  # the branches' members counted in
     assert any(ELSEWHERE in zh and "1 家分支机构" in zh for zh, _ in messages)
+
+
+def test_registration_dates_are_read_typed_three_ways_and_a_bad_one_names_its_row(engine):
+    register = (
+        "统一社会信用代码,企业名称,所属区,员工数,建会状态,成立日期\n"
+        f"{HQ},老企业,朝阳区,400,未建会,1998-03-02\n"
+        f"{BR1},新企业,朝阳区,30,未建会,2023年11月5日\n"
+        f"{BR2},斜线日期,朝阳区,60,未建会,2020/7/1\n"
+        f"{BR3},没填,朝阳区,50,未建会,\n"
+        "91110105MA01XX000K,写错的日期,朝阳区,80,未建会,去年\n"
+    )
+    report = ingest.import_enterprises(engine, register.encode(), "r.csv", skip_invalid=True)
+    assert report.status == "written"
+    bad = [p for p in report.problems if p.row == 6]
+    assert [p.code for p in bad] == ["bad_date"] and bad[0].column == "成立日期"
+    with engine.connect() as conn:
+        dates = dict(conn.execute(sa.select(enterprises.c.enterprise_id, enterprises.c.registered_on)).all())
+    as_dates = {k: (pd.Timestamp(v).date() if v is not None else None) for k, v in dates.items()}
+    assert as_dates[HQ] == dt.date(1998, 3, 2) and as_dates[BR1] == dt.date(2023, 11, 5)
+    assert as_dates[BR2] == dt.date(2020, 7, 1) and as_dates[BR3] is None
+    # the visit model reads it as the enterprise's age on the day
+    reg, history = visit_store.frames(engine)
+    X = visits.features(reg, history, TODAY).set_index(reg["enterprise_id"])
+    assert X.loc[HQ, "log_age_years"] > X.loc[BR1, "log_age_years"] > 0
+    assert pd.isna(X.loc[BR3, "log_age_years"])

@@ -17,7 +17,8 @@ class Column:
 
     @property
     def label(self) -> str:
-        return f"{self.zh}（{self.name}）"
+        """The column in a Chinese message: its Chinese header (the English name stays in English messages)."""
+        return self.zh
 
     @property
     def label_en(self) -> str:
@@ -74,6 +75,12 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
         "上级单位统一社会信用代码",
         "text",
         aliases=("上级单位信用代码", "总部统一社会信用代码", "总部信用代码", "上级单位代码", "head office credit code"),
+    ),
+    Column(
+        "registered_on",
+        "成立日期",
+        "date",
+        aliases=("成立时间", "注册日期", "登记日期", "企业成立日期", "registered on", "registration date"),
     ),
     Column("head_name", "负责人", "text", aliases=("负责人姓名", "法定代表人", "head")),
     Column("contact", "联系方式", "text", aliases=("联系电话", "电话", "手机", "contact")),

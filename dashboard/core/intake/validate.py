@@ -123,7 +123,15 @@ class _Checker:
     def header(self, name: str) -> str:
         return self.raw.headers.get(name, self.by_name[name].label)
 
-    def flag(self, mask: pd.Series, code: str, name: str, values: pd.Series | None = None, limit: str = "") -> None:
+    def flag(
+        self,
+        mask: pd.Series,
+        code: str,
+        name: str,
+        values: pd.Series | None = None,
+        limit: str = "",
+        limit_en: str = "",
+    ) -> None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
@@ -140,6 +148,7 @@ class _Checker:
                 label=col.label,
                 label_en=col.label_en,
                 limit=limit,
+                limit_en=limit_en,
             )
             self.log.add(p)
         self.log.count(code, max(0, len(where) - MAX_LISTED))
@@ -153,7 +162,8 @@ class _Checker:
     def missing_columns(self, columns: tuple[Column, ...]) -> bool:
         missing = [c for c in columns if c.required and c.name not in self.raw.data.columns]
         for c in missing:
-            self.log.add(problem("missing_column", column=c.name, label=c.label, label_en=c.label_en))
+            # the whole file's problem: the message names the column in the reader's language
+            self.log.add(problem("missing_column", label=c.label, label_en=c.label_en))
         if self.raw.unknown_headers:
             self.log.add(problem("unknown_columns", value="、".join(self.raw.unknown_headers)))
         if self.raw.data.empty:
@@ -225,8 +235,8 @@ class _Checker:
             nearest = pd.Series("", index=raw.index, dtype=object)
             nearest[unknown] = [_nearest_streets(t, d) for t, d in zip(raw[unknown], district[unknown], strict=True)]
             for hint in nearest[unknown].unique():
-                close = f"相近 / similar: {hint}" if hint else ""
-                self.flag(unknown & (nearest == hint), "unknown_street", "street", limit=close)
+                close, close_en = (f"相近的名称：{hint}。", f"Similar names: {hint}.") if hint else ("", "")
+                self.flag(unknown & (nearest == hint), "unknown_street", "street", limit=close, limit_en=close_en)
         official = code.map(lambda c: streets.name(c) if isinstance(c, str) else None)
         return code, official.where(code.notna(), raw.where(raw != "", None))  # unknown names are kept as typed
 
@@ -372,6 +382,7 @@ def set_aside(raw: RawTable, key: str = "session_id") -> RawTable:
         data=data[~leave].reset_index(drop=True),
         row_numbers=raw.row_numbers[~leave.to_numpy()].reset_index(drop=True),
         notes=[*raw.notes, *found],
+        set_aside=raw.set_aside + int(leave.sum()),
     )
 
 
@@ -488,6 +499,8 @@ def validate_sessions(
     place = resolved.where(resolved != "", "d" + district.fillna("").astype(str))
     natural = stype.fillna("").astype(str) + "|" + date_txt + "|" + start_txt + "|" + place
     key = ("id:" + session_id).where(session_id != "", natural)
+    district_name = district.map(districts.name, na_action="ignore").fillna("")
+    held_at = site_name.where(site_name != "", resolved.where(resolved != "", district_name))
     rows = pd.DataFrame(
         {
             "session_key": key,
@@ -518,7 +531,8 @@ def validate_sessions(
         rows["row_hash"],
         "duplicate_conflict",
         "session_id" if "session_id" in data else "date",
-        session_id.where(session_id != "", natural),
+        # a session without an id is named by its date, time and place (the key's type code reads as English)
+        session_id.where(session_id != "", date_txt + " " + start_txt + " " + held_at),
     )
     rows["_row"] = raw.row_numbers
     good = rows[~chk.bad & ~drop].copy()
@@ -679,6 +693,10 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
     # a joint union (联合工会) was founded on a day too: the enterprise joined it then
     chk.flag(founded.notna() & ~status.isin(["founded", "joint"]), "date_without_founding", "union_founded_on")
     chk.flag((status == "founded") & (founded_raw == ""), "founded_without_date", "union_status")
+    registered, unrecognised, impossible, out_of_range, _ = parse_dates(chk.col("registered_on"))
+    chk.flag(unrecognised, "bad_date", "registered_on")
+    chk.flag(impossible, "impossible_date", "registered_on")
+    chk.flag(out_of_range, "date_out_of_range", "registered_on", limit=f"{YEARS[0]}–{YEARS[1]}")
 
     given = chk.col("enterprise_id").str.strip()
     # 、 joins a joint group's ids in plans and sheets: an id holding one would read as two enterprises
@@ -705,6 +723,7 @@ def validate_enterprises(raw: RawTable, ids: IdRule = PLAIN, boundaries: gpd.Geo
             # object dates (None where blank) even when every cell is blank, which pandas would make datetime64
             "union_founded_on": pd.Series(founded.dt.date, dtype=object).where(founded.notna(), None),
             "head_office_id": head_office.where((head_office != "") & ho_why.isna() & (head_office != code), None),
+            "registered_on": pd.Series(registered.dt.date, dtype=object).where(registered.notna(), None),
             "head_name": chk.col("head_name").where(chk.col("head_name") != "", None),
             "contact": chk.col("contact").where(chk.col("contact") != "", None),
         }

@@ -33,6 +33,7 @@ def frames(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The whole register and every visit in the recommender's shapes (neighbours across a border count too)."""
     register = read_register(engine)
     register["union_founded_on"] = pd.to_datetime(register["union_founded_on"])
+    register["registered_on"] = pd.to_datetime(register["registered_on"])
     register["staff"] = pd.to_numeric(register["staff"])
     register["lat"] = pd.to_numeric(register["lat"])
     register["lon"] = pd.to_numeric(register["lon"])
@@ -54,6 +55,7 @@ def data_hash(engine: sa.Engine) -> str:
                 enterprises.c.staff,
                 enterprises.c.union_status,
                 enterprises.c.union_founded_on,
+                enterprises.c.registered_on,
             ).order_by(enterprises.c.enterprise_id)
         ):
             digest.update("\x1f".join(map(str, row)).encode() + b"\n")

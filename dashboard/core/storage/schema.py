@@ -84,6 +84,8 @@ enterprises = sa.Table(
     sa.Column("union_founded_on", sa.Date),
     # the register id (credit code) of the head office that decides for this branch: visits go to it, not here
     sa.Column("head_office_id", sa.String(32)),
+    # 成立日期: when the enterprise was registered (its age is a feature of the visit model), None when not given
+    sa.Column("registered_on", sa.Date),
     sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),
 )
 

@@ -37,6 +37,7 @@ NUMERIC = [
     "log_firms_1km",
     "founded_share_1km",
     "log_founded_street",
+    "log_age_years",  # NaN where the register gives no 成立日期: gradient boosting splits on it, the logit imputes
 ]
 FEATURES = CATEGORICAL + NUMERIC
 

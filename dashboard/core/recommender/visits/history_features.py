@@ -261,6 +261,11 @@ def _feature_rows(
 
     industry = register["industry"].astype("string").fillna("?").to_numpy(dtype=object)[rows]
     district = register["district"].astype("string").fillna("?").to_numpy(dtype=object)[rows]
+    # years since registration (成立日期) on the day: a young firm is not an old one that has resisted for years
+    registered = (
+        day_numbers(register["registered_on"])[rows] if "registered_on" in register else np.full(len(rows), np.nan)
+    )
+    age_years = np.maximum(t - registered, 0) / 365.25
     return pd.DataFrame(
         {
             "industry": industry,
@@ -279,6 +284,7 @@ def _feature_rows(
             "log_firms_1km": np.log1p(firms),
             "founded_share_1km": np.where(np.isnan(firms), np.nan, founded_1km / (firms + 5.0)),
             "log_founded_street": np.where(has_street[rows], np.log1p(founded_street), np.nan),
+            "log_age_years": np.log1p(age_years),
             # kept for the reasons (not model inputs)
             "staff": staff,
             "contacts": hist["contacts"],
@@ -295,7 +301,8 @@ def features(register: pd.DataFrame, visits: pd.DataFrame, as_of: Any) -> pd.Dat
 
     Columns: :data:`FEATURES` (the model's inputs: log staff, industry, district, past contacts, last outcome, days
     since the last contact (3,650 with ``never_visited`` = 1 when never), ever interested / declined, unions founded
-    within 1 km and in the same street before ``as_of``, the enterprises within 1 km) and, for the reasons, ``staff``,
+    within 1 km and in the same street before ``as_of``, the enterprises within 1 km, the years since registration
+    where the register gives 成立日期) and, for the reasons, ``staff``,
     ``contacts``, ``days_since``, ``founded_1km``, ``founded_street``.
     """
     t0 = day_number(as_of)
