@@ -64,9 +64,13 @@ def _print_report(report: ingest.ImportReport, source: Path, lang: str) -> None:
         print(
             _say(
                 f"共 {c['total']} 行：新增 {c['inserted']}，更新 {c['updated']}，未变 {c['unchanged']}，拒绝 "
-                f"{c['rejected']}" + (f"；新建点位 {c['new_sites']}" if c["new_sites"] else ""),
+                f"{c['rejected']}"
+                + (f"，暂不导入 {c['set_aside']}" if c["set_aside"] else "")
+                + (f"；新建点位 {c['new_sites']}" if c["new_sites"] else ""),
                 f"{c['total']} rows: {c['inserted']} inserted, {c['updated']} updated, {c['unchanged']} unchanged, "
-                f"{c['rejected']} rejected" + (f"; {c['new_sites']} new sites" if c["new_sites"] else ""),
+                f"{c['rejected']} rejected"
+                + (f", {c['set_aside']} set aside" if c["set_aside"] else "")
+                + (f"; {c['new_sites']} new sites" if c["new_sites"] else ""),
                 lang,
             )
         )

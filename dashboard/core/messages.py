@@ -213,6 +213,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
         "This session has no results yet (every count is blank), so it is not imported now; fill in the counts "
         "after it is held and upload again.",
     ),
+    "totals_row": (
+        WARNING,
+        "这一行是合计行（“{value}”），不是一场活动或一条记录，已略过、不导入；各项合计由系统自己计算。",
+        "This row is a totals row ('{value}'), not a session or a record: it is set aside and not imported (the "
+        "dashboard adds up the figures itself).",
+    ),
     "cancelled": (
         WARNING,
         "这一场标为未开展，不导入。",
@@ -288,7 +294,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "unknown_session_type": (
         ERROR,
-        "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”（或 worker / enterprise）。",
+        "类型“{value}”不认识。请填“职工沟通会”或“企业沟通会”。",
         "Session type '{value}' is not known. Use 职工沟通会 or 企业沟通会 (or worker / enterprise).",
     ),
     "unions_exceed_enterprises": (
@@ -335,9 +341,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "coord_half": (ERROR, "纬度和经度要么都填，要么都不填。", "Fill in both latitude and longitude, or neither."),
     "coord_other_district": (
         WARNING,
-        "坐标（{value}）不在所填的区内。请核对区或坐标（高德坐标请用 --coords gcj02 导入）。",
-        "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (import Gaode "
-        "coordinates with --coords gcj02).",
+        "坐标（{value}）不在所填的区内。请核对区或坐标（高德地图的坐标，上传时请勾选“坐标来自高德地图”）。",
+        "Coordinates ({value}) are not inside the district given. Check the district or the coordinates (for Gaode "
+        "coordinates, tick 'Coordinates are from Gaode' when uploading, or use --coords gcj02 on the command line).",
     ),
     "unknown_site_type": (
         WARNING,
@@ -594,8 +600,10 @@ def problem(
     label_en: str = "",
     rows: str = "",
     limit: str = "",
+    limit_en: str = "",
 ) -> Problem:
-    """Build a :class:`Problem` from the catalogue; ``label``/``label_en`` name the column in each language."""
+    """Build a :class:`Problem` from the catalogue; ``label``/``label_en`` name the column in each language, and
+    ``limit_en`` is the English message's ``limit`` where it is words (default: ``limit``)."""
     severity, zh, en = CATALOGUE[code]
     full = "" if value is None else str(value)
     shown = full[:57] + "…" if len(full) > 60 else full
@@ -610,7 +618,8 @@ def problem(
     kept = (
         None if value is None else full[:200] + ("…" if len(full) > 200 else "")
     )  # a 100,000-character cell stays out of the report
-    return Problem(code, severity, zh.format(**fields), en.format(**fields), row, column, kept)
+    english = en.format(**{**fields, "limit": limit_en or limit})
+    return Problem(code, severity, zh.format(**fields), english, row, column, kept)
 
 
 MAX_LISTED = 100  # problems of one kind listed one by one; the rest are counted in one note

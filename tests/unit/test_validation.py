@@ -57,7 +57,8 @@ def test_each_failure_names_row_column_and_fix(fixture_bytes, name, code, row, c
 def test_missing_column_is_named_in_both_languages(fixture_bytes):
     result = validate(fixture_bytes, "missing_column.csv")
     p = next(p for p in result.errors if p.code == "missing_column")
-    assert p.row is None and "日期（date）" in p.zh and "date (日期)" in p.en
+    assert p.row is None and p.column is None  # the whole file's problem, the column named in each language
+    assert "缺少必需的列“日期”" in p.zh and "date" not in p.zh and "date (日期)" in p.en
     assert result.rows.empty
 
 

@@ -69,7 +69,9 @@ class ImportReport:
     """The outcome of one import, for the command line and the upload page alike.
 
     ``status`` is ``written``, ``dry_run`` (validated, nothing written), ``refused`` (errors, nothing
-    written) or ``unreadable`` (not a table).
+    written) or ``unreadable`` (not a table). ``total`` counts every data row of the file, ``set_aside`` those left
+    out before the checks (a totals row, the templates' examples, results not yet held or cancelled): a file's rows
+    are inserted, updated, unchanged, rejected or set aside (or repeat another row word for word).
     """
 
     kind: str
@@ -81,6 +83,7 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     new_sites: int = 0
+    set_aside: int = 0
     problems: list[Problem] = field(default_factory=list)
     upload_id: int | None = None
     rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -95,7 +98,8 @@ class ImportReport:
         return self.status in ("written", "dry_run")
 
     def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("total", "inserted", "updated", "unchanged", "rejected", "new_sites")}
+        keys = ("total", "inserted", "updated", "unchanged", "rejected", "new_sites", "set_aside")
+        return {k: getattr(self, k) for k in keys}
 
 
 def _rejected_frame(raw: RawTable, validation: Validation) -> pd.DataFrame:
@@ -1125,7 +1129,12 @@ def _write_once(
             lock_writes(conn)
         validation = validate(conn)
         report = ImportReport(
-            kind, raw.file_name, "refused", total=validation.total_rows, problems=list(validation.problems)
+            kind,
+            raw.file_name,
+            "refused",
+            total=validation.total_rows + raw.set_aside,
+            set_aside=raw.set_aside,
+            problems=list(validation.problems),
         )
         outside = _scope_problems(raw, allowed)
         refused = {p.row for p in outside if p.row is not None}
@@ -1236,7 +1245,14 @@ def _write_once(
         report.upload_id = upload_id
         if user is not None:
             audit.record(
-                conn, user, "import", codes, kind=kind, file=raw.file_name, upload_id=upload_id, **report.counts()
+                conn,
+                user,
+                "import",
+                codes,
+                kind=kind,
+                file=raw.file_name,
+                upload_id=upload_id,
+                **{k: n for k, n in report.counts().items() if k != "set_aside"},  # the audit's keys as they were
             )
         if kind == "sessions":
             if len(new_sites):

@@ -68,6 +68,7 @@ class RawTable:
     sha256: str
     file_name: str
     notes: list[Problem] = field(default_factory=list)  # warnings about the file's shape
+    set_aside: int = 0  # rows of the file left out before validation (totals, examples, results not yet held)
 
 
 def sha256(data: bytes) -> str:
@@ -237,6 +238,20 @@ def _read_csv_text(
         raise UnreadableFile(problem("not_a_table")) from None
 
 
+# A sheet's own totals row: "合计" (or 总计, 小计…, "Total" in an English sheet) and the sums. Not a record.
+TOTALS = re.compile(r"(?:合计|总计|小计|共计|累计|总合计).{0,8}|(?:grand)?(?:sub)?totals?|sum", re.IGNORECASE)
+
+
+def _totals_rows(frame: pd.DataFrame) -> pd.Series:
+    """Each row's first filled cell (in any column, known or not) where it says the row is a totals row, else ""."""
+    cells = frame.fillna("").astype(str).apply(lambda col: col.str.strip())
+    if cells.empty:
+        return pd.Series("", index=frame.index, dtype=object)
+    first = cells.where(cells != "").bfill(axis=1).iloc[:, 0].fillna("")
+    totals = first.str.replace(r"[\s:：]", "", regex=True).str.fullmatch(TOTALS).fillna(False).astype(bool)
+    return first.where(totals, "")
+
+
 def _too_wide(header_cells: list) -> None:
     if len(header_cells) > MAX_COLUMNS:
         raise UnreadableFile(problem("too_many_columns", value=f"{len(header_cells):,}", limit=f"{MAX_COLUMNS:,}"))
@@ -304,15 +319,23 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...], max_row
         elif str(cell).strip():
             unknown.append(str(cell).strip())
     notes = ProblemLog()
+    # a totals row under the records ("合计" and the sums): set aside with a note, never checked as a record
+    labels = _totals_rows(frame)
+    totals = labels != ""
+    for i in totals[totals].index[: notes.room("totals_row")]:
+        notes.add(problem("totals_row", row=int(i) + header_idx + 2, value=labels[i]))
+    notes.count("totals_row", max(0, int(totals.sum()) - MAX_LISTED))
+    set_aside = int(totals.sum())
     beyond = [c for c in frame.columns if c >= len(header_cells)]
     if beyond:
-        spill = (frame[beyond].fillna("").astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1)
+        spill = (frame[beyond].fillna("").astype(str).apply(lambda col: col.str.strip()) != "").any(axis=1) & ~totals
         where = spill[spill].index
         for i in where[: notes.room("cells_beyond_header")]:
             notes.add(problem("cells_beyond_header", row=int(i) + header_idx + 2))
         notes.count("cells_beyond_header", max(0, len(where) - MAX_LISTED))
     frame = frame[list(keep)].rename(columns=keep).fillna("").astype(str)
     row_numbers = pd.Series(frame.index + header_idx + 2, index=frame.index)
+    frame, row_numbers = frame[~totals], row_numbers[~totals]
     for col in frame.columns:
         frame[col] = frame[col].str.strip()
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=frame.index)
@@ -328,4 +351,6 @@ def read_table(data: bytes, file_name: str, columns: tuple[Column, ...], max_row
             notes.add(problem("control_chars_removed", row=int(row_numbers[i]), column=headers[col]))
         notes.count("control_chars_removed", max(0, len(where) - MAX_LISTED))
         frame[col] = frame[col].str.replace(CONTROL, "", regex=True).str.strip()
-    return RawTable(frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes.listed())
+    return RawTable(
+        frame, row_numbers, headers, unknown, encoding, sha256(data), file_name, notes.listed(), set_aside=set_aside
+    )
