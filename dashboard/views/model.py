@@ -91,6 +91,17 @@ if last and str(last) > card["data_to"]:
 def backtest_section(bt: dict) -> None:
     """The held-out comparison against the baselines, and whether the expectations and intervals hold."""
     st.subheader(t("回测：用过去预测留出的一段", "Backtest: predicting a held-out period from the time before"))
+    if str(bt.get("skipped", "")).startswith("quick"):  # store.train_quick: the full training replaces it
+        st.info(
+            t(
+                "这是首次启动时先训练的快速模型（半小时时段曲线，泊松回归），还没有回测。完整训练会回测各候选模型、"
+                "选出最好的并自动替换它，届时这里显示回测结果。",
+                "This is the quick model trained first on a fresh start (half-hour curve, Poisson regression), not yet "
+                "backtested. The full training backtests every candidate, keeps the best and replaces it; the "
+                "backtest then appears here.",
+            )
+        )
+        return
     if "skipped" in bt:
         st.info(
             t(

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 
 from dashboard.core import access
 from dashboard.core.access.scope import PermissionDenied, Scope
-from dashboard.core.recommender import store, training
+from dashboard.core.intake import ingest
+from dashboard.core.recommender import planner, recommend, store, training
+from dashboard.core.storage import db
 from dashboard.core.storage.schema import training_jobs
+from data import sample
 
 ADMIN = Scope("boss", "admin")
 LEADER = Scope("lead", "leadership")
@@ -129,3 +132,32 @@ def test_progress_stages_read_in_chinese():
         for lang in ("zh", "en"):
             said = training.stage_text(stage, lang)
             assert "_" not in said and ":" not in said and said != stage
+
+
+def test_a_fresh_install_plans_from_a_quick_model_while_the_full_training_runs(tmp_path):
+    world = sample.generate_world(sample.world("daxing_new_6m"))
+    eng = db.make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    db.upgrade(eng)
+    ingest.import_sites(eng, sample.to_csv_bytes(world.sites), "sites.csv")
+    ingest.import_sessions(eng, sample.to_csv_bytes(world.sessions), "sessions.csv", today=sample.HISTORY_END)
+    models = tmp_path / "models"
+    stages, during = [], {}
+
+    def progress(fraction, stage):
+        stages.append(stage)
+        if stage == "fit on all history" and "loaded" not in during:  # the full model is not saved yet
+            during["loaded"] = store.load(eng, directory=models, retrain=False, allow_stale=True)
+
+    training.train_all(eng, directory=models, progress=progress, estimators=("glm_hours",))
+    assert stages[0] == "quick first model"
+    quick = during["loaded"]
+    assert quick.card["quick"] and quick.card["estimator"] == store.QUICK_ESTIMATOR
+    assert any("快速模型" in zh for zh, _ in quick.messages)  # the plan page says which model it used
+    plan, messages = recommend.recommend(eng, planner.PlanRequest(start=dt.date(2026, 11, 2), days=5, teams=2), quick)
+    assert len(plan) == 10 and any("快速模型" in zh for zh, _ in messages)
+    # the full model replaced it, and a current model is not trained quick again
+    full = store.load(eng, directory=models, retrain=False)
+    assert "quick" not in full.card and full.messages == [] and store.needs_training(eng, models) is None
+    stages.clear()
+    training.train_all(eng, directory=models, progress=progress, estimators=("glm_hours",))
+    assert "quick first model" not in stages

@@ -150,6 +150,34 @@ def train(
     return Loaded(model, card, [])
 
 
+def train_quick(engine: sa.Engine, *, directory: Path | None = None, random_state: int = 0) -> Loaded:
+    """Fit :data:`QUICK_ESTIMATOR` on all history without a backtest and save it marked ``quick``: on a fresh
+    install the first plan waits seconds, not minutes, and the card says the model is not yet evaluated."""
+    t0 = time.perf_counter()
+    history = features.load_history(engine)
+    if len(history) < MIN_SESSIONS:
+        raise NotEnoughHistory(
+            f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
+        )
+    model = make_model(QUICK_ESTIMATOR, random_state=random_state).fit(history, cal.load_overrides(engine))
+    card = {
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "data_from": str(history["date"].min().date()),
+        "data_to": str(history["date"].max().date()),
+        "sessions": int(len(history)),
+        "sites_with_history": int(history["site_id"].nunique()),
+        "data_hash": data_hash(engine),
+        "versions": versions(),
+        "estimator": QUICK_ESTIMATOR,
+        "random_state": random_state,
+        "quick": True,
+        "backtest": {"skipped": "quick first model: the full training evaluates and replaces it"},
+        "train_seconds": round(time.perf_counter() - t0, 1),
+    }
+    save(model, card, *_paths(directory or model_dir()))
+    return Loaded(model, card, [])
+
+
 def save(
     model: object, card: dict, model_path: Path, card_path: Path, default: Callable[[object], object] = str
 ) -> None:
@@ -172,6 +200,10 @@ def json_value(value: object) -> object:
 
 
 STALE_DATA = ("导入了新的场次数据", "new session data was imported since training")
+# A quick first model (one family fitted on all history, no backtest) stands in on a fresh install while the full
+# training runs: usable like a stale one, and always replaced
+QUICK = ("当前是先训练的快速模型，完整模型正在训练", "a quick first model is in use while the full model trains")
+QUICK_ESTIMATOR = "glm_curve"  # the curve family with its linear base: seconds on the sample, most often chosen
 
 
 def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
@@ -186,6 +218,8 @@ def _problem_with(directory: Path, engine: sa.Engine) -> tuple[str, str] | None:
         return ("模型由其他版本的程序库训练", "the model was trained with other library versions")
     if card.get("data_hash") != data_hash(engine):
         return STALE_DATA
+    if card.get("quick"):
+        return QUICK
     return None
 
 
@@ -227,7 +261,7 @@ def load(
     """
     directory = directory or model_dir()
     reason = _problem_with(directory, engine)
-    stale = allow_stale and reason == STALE_DATA
+    stale = allow_stale and reason in (STALE_DATA, QUICK)
     if reason is None or stale:
         model_path, card_path = _paths(directory)
         try:
@@ -239,6 +273,8 @@ def load(
                 raise TypeError(type(model).__name__)
             note = (
                 [(f"模型训练后{STALE_DATA[0]}，建议重新训练。", f"{STALE_DATA[1].capitalize()}: retrain the model.")]
+                if stale and reason == STALE_DATA
+                else [(f"{QUICK[0]}，训练好后自动替换。", f"{QUICK[1].capitalize()}; it replaces this one when done.")]
                 if stale
                 else []
             )

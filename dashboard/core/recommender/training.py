@@ -89,6 +89,7 @@ _ESTIMATOR_WORDS = {
 }
 _STAGE_WORDS = {
     "starting": ("开始训练", "starting"),
+    "quick first model": ("先训练快速模型，几秒后即可出计划", "a quick first model, for plans within seconds"),
     "fit on all history": ("在全部历史上拟合", "fitting on the whole history"),
     "saved": ("保存模型", "saving the model"),
     "visit model: backtest": ("回测企业走访模型", "backtesting the visit model"),
@@ -158,13 +159,26 @@ def train_all(
     estimators: Sequence[str] | None = None,
 ) -> Trained:
     """Train both models: each that the data can support. A database with only the enterprise side still gets
-    its visit model. Raises :class:`store.NotEnoughHistory` when neither could be trained."""
+    its visit model. Raises :class:`store.NotEnoughHistory` when neither could be trained.
+
+    With no usable stall model (a fresh install, a broken file, other library versions) a quick one is fitted and
+    saved first, then the visit model, so plans can be made within seconds while the full training (backtest of
+    every candidate) runs and replaces it.
+    """
+    first = store.needs_training(engine, directory) not in (None, store.STALE_DATA, store.QUICK)
+    visits_done: visit_store.LoadedVisits | None = None
+    if first and store.can_train(engine):
+        if progress:
+            progress(0.02, "quick first model")
+        store.train_quick(engine, directory=directory)
+        visits_done = visit_store.train(engine, directory=directory)
     try:
         stall: store.Loaded | None = store.train(engine, directory=directory, progress=progress, estimators=estimators)
         skipped = None
     except store.NotEnoughHistory as short:
         stall, skipped = None, str(short)
-    visits = visit_store.train(engine, directory=directory, progress=progress)  # seconds, beside the stall model
+    # seconds, beside the stall model (already trained above on a first start: the data have not changed since)
+    visits = visits_done or visit_store.train(engine, directory=directory, progress=progress)
     if skipped is not None and visits is None:
         raise store.NotEnoughHistory(skipped)
     return Trained(stall, skipped, visits)
