@@ -50,3 +50,41 @@ def test_the_templates_example_rows_are_never_imported(engine, lang, fmt):
     assert (sessions.status, sessions.inserted) == ("written", 0)
     assert [p.code for p in sessions.problems] == ["example_row", "example_row"]
     assert kpi.totals(engine)["worker_sessions"] == 0
+
+
+def test_a_sheet_sent_before_its_week_counts_every_row_once(engine):
+    """Filled rows dated ahead are errors, blank rows wait: the file's rows are all counted, and add up."""
+    ahead = [
+        f"P2-{i:03d}-ab,职工沟通会,2026-12-0{1 + i % 5},09:00,11:00,朝阳区,CY-9,望京驿站,"
+        + ("20,5,5," if i < 11 else ",,,")
+        for i in range(21)
+    ]
+    report = ingest.import_sessions(engine, (HEADER + "\n".join(ahead) + "\n").encode(), "ahead.csv", today=TODAY)
+    assert report.status == "refused"
+    assert (report.total, report.rejected, report.set_aside) == (21, 11, 10)
+    assert len({p.row for p in report.problems if p.row is not None}) == 21  # each row listed once, with its reason
+    assert kpi.totals(engine)["worker_sessions"] == 0
+
+
+def test_a_sheet_with_nothing_filled_in_has_nothing_to_write_and_says_why(engine):
+    rows = "".join(
+        f"P3-{i:03d}-cd,职工沟通会,2026-11-0{2 + i},09:00,11:00,朝阳区,CY-9,望京驿站,,,,\n" for i in range(4)
+    )
+    report = ingest.import_sessions(engine, (HEADER + rows).encode(), "blank.csv", today=TODAY, dry_run=True)
+    assert report.status == "dry_run" and not report.errors
+    assert (report.total, report.set_aside, report.inserted + report.updated + report.unchanged) == (4, 4, 0)
+    assert [p.code for p in report.problems] == ["not_reported"] * 4
+
+
+def test_a_results_sheet_with_its_own_totals_row_imports_the_sessions_only(engine):
+    rows = (
+        "P4-001-aa,职工沟通会,2026-11-02,09:00,11:00,朝阳区,CY-9,望京驿站,20,5,5,\n"
+        "P4-002-bb,职工沟通会,2026-11-03,09:00,11:00,朝阳区,CY-9,望京驿站,,,,\n"
+        "合计,,,,,,,,20,5,5,\n"
+    )
+    report = ingest.import_sessions(engine, (HEADER + rows).encode(), "with-total.csv", today=TODAY)
+    assert report.status == "written" and not report.errors
+    assert (report.total, report.inserted, report.set_aside) == (3, 1, 2)
+    set_aside = sorted((p.row, p.code) for p in report.problems if p.code != "new_site")
+    assert set_aside == [(3, "not_reported"), (4, "totals_row")]
+    assert kpi.totals(engine)["applications"] == 5  # the total is not a 21st session

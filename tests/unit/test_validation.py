@@ -237,3 +237,80 @@ def test_a_quoted_line_break_keeps_excel_row_numbers():
     result = validate_sessions(read_table(text.encode(), "x.csv", SESSION_COLUMNS), KNOWN_SITES, TODAY)
     assert result.rows.iloc[0]["notes"] == "两行\n备注"
     assert [(p.row, p.code) for p in result.errors] == [(3, "impossible_date")]
+
+
+def test_a_totals_row_under_the_sessions_is_set_aside_with_a_note(fixture_bytes):
+    raw = read_table(fixture_bytes("sessions/totals_row.csv"), "totals_row.csv", SESSION_COLUMNS)
+    result = validate_sessions(raw, KNOWN_SITES, TODAY)
+    assert result.ok, [p.zh for p in result.errors]  # not five "must not be blank" errors
+    assert list(result.rows["session_id"]) == ["W1", "W2"] and raw.set_aside == 1
+    [note] = [p for p in result.warnings if p.code == "totals_row"]
+    assert note.row == 5 and "合计行" in note.zh and "totals row" in note.en
+
+
+def test_a_totals_row_under_merged_title_rows_in_excel_is_set_aside(tmp_path):
+    """合计 in a column the importer does not know (序号), under two merged title rows: the row is still a total."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2023年5月朝阳区双沟通活动结果统计表"])
+    ws.merge_cells("A1:J1")
+    ws.append(["填报单位：朝阳区总工会", None, None, None, None, "填报日期：2023-05-31"])
+    ws.merge_cells("A2:E2")
+    ws.append(
+        ["序号", "类型", "日期", "开始时间", "结束时间", "所属区", "点位编号", "现场咨询人数", "现场申请入会人数"]
+    )
+    ws.append([1, "职工沟通会", dt.date(2023, 5, 8), "9:00", "11:00", "朝阳区", "CY-001", 30, 8])
+    ws.append([2, "职工沟通会", dt.date(2023, 5, 9), "9:00", "11:00", "朝阳区", "CY-002", 20, 5])
+    ws.append(["总计", None, None, None, None, None, None, "=SUM(H4:H5)", 13])
+    ws.merge_cells("A6:G6")
+    path = tmp_path / "totals.xlsx"
+    wb.save(path)
+    raw = read_table(path.read_bytes(), "totals.xlsx", SESSION_COLUMNS)
+    result = validate_sessions(raw, KNOWN_SITES, TODAY)
+    assert result.ok, [p.zh for p in result.errors]
+    assert list(result.rows["_row"]) == [4, 5]
+    assert [(p.row, p.code) for p in result.warnings if p.code == "totals_row"] == [(6, "totals_row")]
+
+
+def test_a_row_that_merely_mentions_a_total_is_a_record():
+    text = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,备注\n"
+        "W1,职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8,合计两场\n"
+    )
+    result = validate_sessions(read_table(text.encode(), "x.csv", SESSION_COLUMNS), KNOWN_SITES, TODAY)
+    assert result.ok and list(result.rows["session_id"]) == ["W1"]
+    assert not [p for p in result.problems if p.code == "totals_row"]
+
+
+def test_a_chinese_message_names_the_column_in_chinese_only():
+    text = (
+        "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+        ",2023-05-08,9:00,11:00,朝阳区,CY-001,30,-8\n"
+    )
+    result = validate_sessions(read_table(text.encode(), "x.csv", SESSION_COLUMNS), KNOWN_SITES, TODAY)
+    by_code = {p.code: p for p in result.errors}
+    assert by_code["required_blank"].zh == "“类型”不能为空。请填写。"
+    assert by_code["negative_count"].zh.startswith("“现场申请入会人数”不能为负数")
+    assert "session_type (类型)" in by_code["required_blank"].en  # the English message names both
+
+
+def test_a_repeated_session_without_an_id_is_named_by_date_time_and_place():
+    text = (
+        "类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+        "职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8\n"
+        "职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,31,8\n"
+    )
+    result = validate_sessions(read_table(text.encode(), "x.csv", SESSION_COLUMNS), KNOWN_SITES, TODAY)
+    [p, _] = [p for p in result.errors if p.code == "duplicate_conflict"]
+    assert p.value == "2023-05-08 09:00 CY-001" and "worker" not in p.zh
+
+
+def test_every_chinese_message_reads_without_english():
+    """A Chinese page shows the Chinese message only: no English names, values or command lines in it."""
+    from dashboard.core.messages import CATALOGUE, problem
+    from tests.english import english_words
+
+    for code in CATALOGUE:
+        p = problem(code, value="某值", label="某列", label_en="a column", rows="2、3", limit="10", limit_en="ten")
+        assert english_words([p.zh]) - {"xls"} == set(), (code, p.zh)  # .xls, the old Excel format, is named
