@@ -18,35 +18,55 @@ from dashboard.i18n import lang, t
 REFRESH_S = 5
 
 
-def _text(job: Job, has_model: bool) -> str:
-    meanwhile = (
-        t("当前仍使用原模型。", "The current model stays in use until then.")
-        if has_model
-        else t("训练完成后即可生成点位计划。", "Stall plans can be made once it is done.")
-    )
-    if job.status == "queued":
-        return (
-            t(
-                "已安排用新数据训练模型，即将开始；完成后自动使用。"
-                if has_model
-                else "已安排训练第一个模型，即将开始。",
-                "A retrain on the new data is queued and starts shortly; the new model is used as soon as it is ready."
-                if has_model
-                else "The first model's training is queued and starts shortly.",
+def _text(job: Job, in_use: str) -> str:
+    """The notice: what is being trained and why, how far it got, and which model plans use meanwhile.
+
+    ``in_use`` is the model pages use now: "none" (no plan can be made yet), "quick" (the quick first model, which
+    the full training replaces) or "full". The Model page says the same, so the two never disagree.
+    """
+    stage = f"（{job.stage_text('zh')}，{job.progress:.0%}）", f" ({job.stage_text('en')}, {job.progress:.0%})"
+    if in_use == "none":
+        doing = (
+            ("已安排训练第一个模型，即将开始。", "The first model's training is queued and starts shortly.")
+            if job.status == "queued"
+            else ("正在训练第一个模型" + stage[0] + "。", "Training the first model" + stage[1] + ".")
+        )
+        meanwhile = ("训练完成后即可生成点位计划。", "Stall plans can be made once it is done.")
+    elif in_use == "quick":
+        doing = (
+            ("已安排完整训练，即将开始。", "The full training is queued and starts shortly.")
+            if job.status == "queued"
+            else ("正在完整训练模型" + stage[0] + "。", "Training the full model" + stage[1] + ".")
+        )
+        meanwhile = (
+            "当前使用首次启动时训练的快速模型，完整训练完成后自动换用。",
+            "Plans use the quick model trained on the first start until the full one is ready.",
+        )
+    else:
+        new_data = job.reason == "import"
+        doing = (
+            (
+                "已安排" + ("用新数据" if new_data else "") + "重新训练模型，即将开始。",
+                "A retrain" + (" on the new data" if new_data else "") + " is queued and starts shortly.",
             )
-            + (" " if lang() == "en" else "")
-            + meanwhile
+            if job.status == "queued"
+            else (
+                "正在" + ("用新数据" if new_data else "") + "重新训练模型" + stage[0] + "。",
+                "Retraining" + (" on the new data" if new_data else "") + stage[1] + ".",
+            )
         )
-    return (
-        t(
-            f"正在{'用新数据重新' if has_model else ''}训练模型……完成后自动使用"
-            f"（{job.stage_text('zh')}，{job.progress:.0%}）。",
-            f"{'Retraining on the new data' if has_model else 'Training the first model'}… used as soon as it is done "
-            f"({job.stage_text('en')}, {job.progress:.0%}).",
+        meanwhile = (
+            "完成后自动使用新模型，在此之前仍使用现有模型。",
+            "The new model is used as soon as it is ready; until then the current one stays in use.",
         )
-        + (" " if lang() == "en" else "")
-        + meanwhile
-    )
+    return t(doing[0] + meanwhile[0], doing[1] + " " + meanwhile[1])
+
+
+def in_use(loaded) -> str:
+    """Which stall model the pages use: "none", "quick" (the first start's, not yet backtested) or "full"."""
+    if loaded is None:
+        return "none"
+    return "quick" if loaded.card.get("quick") else "full"
 
 
 def training_notice(current: Scope) -> None:
@@ -69,8 +89,7 @@ def _following(current: Scope) -> None:
         # it just finished: every cached read is keyed by the model, so a rerun shows it
         st.session_state["_training_job"] = None
         st.rerun(scope="app")
-    has_model = resources.model(resources.version()) is not None
-    st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job, has_model))
+    st.progress(min(max(job.progress, 0.0), 1.0), text=_text(job, in_use(resources.model(resources.version()))))
     if lang() == "zh" and job.status == "running":
         st.caption("训练在服务器上进行，关闭此页面不会中断。")
     elif job.status == "running":

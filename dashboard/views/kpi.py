@@ -269,6 +269,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height="content",
+    placeholder="—",
 )
 home = district or (me.districts[0] if me.districts and len(me.districts) == 1 else None)
 street_table = None
@@ -296,6 +297,7 @@ if home is not None:
         width="stretch",
         height="content" if len(street_table) <= 8 else 320,  # a street union's one row, or a district's 43
         key="kpi_streets",
+        placeholder="—",
     )
     st.caption(
         t(

@@ -60,10 +60,14 @@ if last_job is not None and last_job.status == "failed" and job is None:
 if loaded is None:
     st.info(
         t(
-            "还没有训练好的模型。训练在后台进行（进度见左侧栏），完成后这里自动显示模型评估；没有进行中的训练时，"
-            "点击上面的按钮开始。",
-            "No trained model yet. Training runs in the background (progress in the sidebar) and its evaluation "
-            "appears here when it is done; if none is under way, press the button above.",
+            "还没有训练好的模型。第一个模型正在后台训练（进度见左侧栏），完成后这里自动显示模型评估。",
+            "No trained model yet. The first one is training in the background (progress in the sidebar); its "
+            "evaluation appears here when it is done.",
+        )
+        if job is not None
+        else t(
+            "还没有训练好的模型，也没有正在进行的训练：点击上面的按钮开始。",
+            "No trained model yet, and none is training: press the button above to start.",
         )
         if me.is_admin
         else t(
@@ -151,6 +155,7 @@ def backtest_section(bt: dict) -> None:
                 t("前10命中·咨询", "Top-10 hit · consultations"), format="%.1f%%"
             ),
         },
+        placeholder="—",
     )
     if bt.get("calibration"):
         cal_frame = pd.DataFrame(bt["calibration"])
@@ -342,6 +347,7 @@ with st.expander(t("模型说明（技术）", "Model card (technical)")):
         hide_index=True,
         column_config={"item": t("项目", "Item"), "value": t("内容", "Value")},
         width="stretch",
+        placeholder="—",
     )
 
 
@@ -408,6 +414,7 @@ def visit_model_section() -> None:
                 max_value=1.0,
             ),
         },
+        placeholder="—",
     )
     st.caption(
         t(

@@ -76,6 +76,7 @@ st.dataframe(
         "progress": t("填报", "Reported"),
     },
     width="stretch",
+    placeholder="—",
 )
 
 
@@ -103,7 +104,7 @@ else:
         "state": t("状态", "State"),
         "overdue_days": t("已过天数", "Days overdue"),
     }
-    st.dataframe(listed, hide_index=True, column_config=headers, width="stretch")
+    st.dataframe(listed, hide_index=True, column_config=headers, width="stretch", placeholder="—")
     sheets = {str(team)[:28]: part.rename(columns=headers) for team, part in listed.groupby("team_label", sort=True)}
     d1, d2 = st.columns(2)
     d1.download_button(

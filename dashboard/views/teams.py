@@ -76,6 +76,7 @@ edited = st.data_editor(
     },
     key=f"roster_{area}",
     width="stretch",
+    placeholder="—",
 )
 s1, s2, s3 = st.columns(3)
 if s1.button(t("保存名单", "Save the roster"), type="primary", key="roster_save"):
@@ -128,6 +129,7 @@ if len(members):
             "names": t("成员", "Members"),
         },
         width="stretch",
+        placeholder="—",
     )
     without = summary[summary["lead"].isna()]["team"].tolist()
     if without:
