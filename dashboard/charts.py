@@ -105,7 +105,11 @@ def reporting(weekly: pd.DataFrame) -> alt.Chart:
                 legend=alt.Legend(orient="right"),
             ),
             order=alt.Order("key:N"),
-            tooltip=[alt.Tooltip("row:N", title=t("周 · 小组", "Week · team")), "state:N", "count:Q"],
+            tooltip=[
+                alt.Tooltip("row:N", title=t("周 · 小组", "Week · team")),
+                alt.Tooltip("state:N", title=t("情况", "State")),
+                alt.Tooltip("count:Q", title=t("场次", "Sessions")),
+            ],
         )
         .properties(height=max(90, 26 * len(order) + 40))
     )

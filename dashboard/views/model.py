@@ -181,11 +181,11 @@ def backtest_section(bt: dict) -> None:
                     title=t("实际场均申请入会", "Actual applications per session"),
                     scale=alt.Scale(domain=[0, top]),
                 ),
-                tooltip=[
-                    alt.Tooltip("expected:Q", format=".1f"),
-                    alt.Tooltip("actual:Q", format=".1f"),
-                    alt.Tooltip("inside:Q", format=".0%"),
-                    "sessions:Q",
+                tooltip=[  # titled: a tooltip otherwise shows the frame's English column names
+                    alt.Tooltip("expected:Q", format=".1f", title=t("预计场均", "Expected")),
+                    alt.Tooltip("actual:Q", format=".1f", title=t("实际场均", "Actual")),
+                    alt.Tooltip("inside:Q", format=".0%", title=t("落在80%区间内", "Inside the 80% interval")),
+                    alt.Tooltip("sessions:Q", format=",", title=t("场次", "Sessions")),
                 ],
             )
         )
@@ -278,20 +278,24 @@ else:
     ]
     grid = pd.DataFrame(rows)
     grid["expected"] = loaded.model.predict_mean(grid, "applications", features.build(grid))
-    grid["type"] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
-    grid["day"] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
-    grid["start"] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
+    # the chart's fields named in the reader's language: its tooltips and screen-reader texts name them
+    kind, day_kind, start_at = t("点位类型", "Site type"), t("日子", "Day"), t("开始时间", "Start")
+    expected = t("预计申请", "Expected")
+    grid[kind] = grid["model_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
+    grid[day_kind] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
+    grid[start_at] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
+    grid = grid.rename(columns={"expected": expected})[[kind, day_kind, start_at, expected]]
     chart = (
         alt.Chart(grid)
         .mark_rect()
         .encode(
-            x=alt.X("start:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
-            y=alt.Y("type:N", title=None),
-            color=alt.Color("expected:Q", title=t("预计申请", "Expected"), scale=alt.Scale(scheme="yelloworangered")),
-            tooltip=["type", "day", "start", alt.Tooltip("expected:Q", format=".1f")],
+            x=alt.X(f"{start_at}:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
+            y=alt.Y(f"{kind}:N", title=None),
+            color=alt.Color(f"{expected}:Q", scale=alt.Scale(scheme="yelloworangered")),
+            tooltip=[kind, day_kind, start_at, alt.Tooltip(f"{expected}:Q", format=".1f")],
         )
         .properties(height=220)
-        .facet(row=alt.Row("day:N", title=None))
+        .facet(row=alt.Row(f"{day_kind}:N", title=None))
     )
     st.altair_chart(chart)
     st.caption(
@@ -441,7 +445,20 @@ def visit_model_section() -> None:
                 realised: (100 * deciles["realised"]).round(1),
             }
         ).set_index(t("分组（按预测从低到高）", "Group (low to high P)"))
-        st.line_chart(chart, height=220)
+        series, share = t("曲线", "Line"), t("百分比", "Per cent")
+        group = chart.index.name
+        long = chart.reset_index().melt(id_vars=group, var_name=series, value_name=share)
+        st.altair_chart(  # not st.line_chart: its tooltips and screen-reader texts say "value" in English
+            alt.Chart(long)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X(f"{group}:O", axis=alt.Axis(labelAngle=0)),
+                y=alt.Y(f"{share}:Q", title=share),
+                color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom")),
+                tooltip=[group, series, alt.Tooltip(f"{share}:Q", format=".1f")],
+            )
+            .properties(height=220)
+        )
         worst = float((deciles["predicted"] - deciles["realised"]).abs().max())
         windows, pooled = int(bt.get("calibration_windows", 1)), int(deciles["visits"].sum())
         st.caption(
