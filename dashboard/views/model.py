@@ -453,7 +453,7 @@ def visit_model_section() -> None:
             .mark_line(point=True)
             .encode(
                 x=alt.X(f"{group}:O", axis=alt.Axis(labelAngle=0)),
-                y=alt.Y(f"{share}:Q", title=share),
+                y=alt.Y(f"{share}:Q", title=share, scale=alt.Scale(zero=False)),  # as st.line_chart drew it
                 color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom")),
                 tooltip=[group, series, alt.Tooltip(f"{share}:Q", format=".1f")],
             )
