@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 LANGS = {"zh": "中文", "en": "English"}
+STATIC = Path(__file__).parent / "static"
 
 
 def lang() -> str:
@@ -29,28 +33,16 @@ def beijing(column: pd.Series) -> pd.Series:
 
 
 def chinese_builtins() -> None:
-    """Streamlit builds a few texts in English: the file uploader's button and size note, and the keyboard users'
-    "Skip to main content" link. In Chinese, write Chinese over them.
+    """Streamlit builds a few texts in English: the file uploader's button and size note, the keyboard users'
+    "Skip to main content" link, and the labels a screen reader reads on its buttons ("Help for …", "Remove …",
+    "Choose date"). In Chinese, say them in Chinese.
 
-    CSS only (the texts are in Streamlit's own components, with no option to change them): the English is set to
-    size 0 and the Chinese shown in its place, so everything behaves exactly as before. The upload limit shown is
-    the server's own setting.
+    Streamlit has no option for these texts, and a stylesheet can only cover them (a screen reader still reads what
+    is covered), so a short script of the app's own (``static/zh_labels.js``) changes exactly those texts in the
+    page, and in English puts them back. The size note keeps the server's own limit.
     """
-    if lang() != "zh":
-        return
-    limit = float(st.get_option("server.maxUploadSize"))
-    st.html(
-        "<style>"
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p{font-size:0}'
-        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after'
-        '{content:"选择文件";font-size:0.875rem}'
-        '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
-        '[data-testid="stFileUploaderDropzoneInstructions"] span::after'
-        f'{{content:"或把文件拖到这里 · 每个文件不超过 {limit:g} MB";font-size:0.875rem}}'
-        '[data-testid="stSkipToContent"]{font-size:0}'
-        '[data-testid="stSkipToContent"]::after{content:"跳到主要内容";font-size:1rem}'
-        "</style>"
-    )
+    script = (STATIC / "zh_labels.js").read_text(encoding="utf-8")
+    st.html(f"<script>window.__outreachLang = {json.dumps(lang())};\n{script}</script>", unsafe_allow_javascript=True)
 
 
 def lang_key(key: str) -> str:

@@ -33,16 +33,55 @@ times = [
 ]  # a session must end by 23:30: times of day stop at 23:59
 to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
 
-with st.form("plan_form"):
-    c1, c2, c3, c4 = st.columns(4)
-    # bounded: a date typed in another order ("12/7/2026" read as the year 1272) is refused, never planned
-    start = c1.date_input(
+PLAN_REACH = dt.timedelta(days=366)  # a plan's first day lies within a year of today
+
+
+def day_in_words(day: dt.date) -> str:
+    """A day as people say it: 2026年12月7日（星期一）, Monday 7 December 2026."""
+    weekday = "一二三四五六日"[day.weekday()]
+    return t(f"{day.year}年{day.month}月{day.day}日（星期{weekday}）", f"{day:%A} {day.day} {day:%B} {day.year}")
+
+
+def first_day_problem(day: dt.date) -> str | None:
+    """Why ``day`` cannot start a plan (more than a year from today: most often a date typed in another order,
+    12/7/2026 read year first as 1272/02/06), in the reader's language; None when it can."""
+    low, high = today - PLAN_REACH, today + PLAN_REACH
+    if low <= day <= high:
+        return None
+    return t(
+        f"第一天是 {day_in_words(day)}，离今天太远，不能做计划。日期框按“年/月/日”的顺序输入，"
+        f"例如 {next_monday:%Y/%m/%d}；第一天须在{day_in_words(low)}到{day_in_words(high)}之间。",
+        f"The first day reads {day_in_words(day)}, too far from today to plan. The date box takes year/month/day "
+        f"in that order, e.g. {next_monday:%Y/%m/%d}; the first day must lie between {day_in_words(low)} and "
+        f"{day_in_words(high)}.",
+    )
+
+
+@st.fragment
+def first_day() -> None:
+    """The plan's first day, said in words beside the box as it is typed (the box reads what is typed year first,
+    so a day typed in another order shows as another date, said here, and is refused, never planned). Any date is
+    taken in, so the refusal is this page's, in the reader's language, not the widget's own English."""
+    d1, d2 = st.columns([1, 3], vertical_alignment="bottom")
+    day = d1.date_input(
         t("第一天", "First day"),
         next_monday,
-        min_value=next_monday - dt.timedelta(days=366),
-        max_value=next_monday + dt.timedelta(days=366),
+        min_value=dt.date(1, 1, 1),
+        max_value=dt.date(9999, 12, 31),
         key="plan_start",
+        format="YYYY/MM/DD",
     )
+    problem = first_day_problem(day)
+    if problem:
+        d2.error(problem)
+    else:
+        d2.markdown(t(f"将从 **{day_in_words(day)}** 起做计划。", f"The plan starts on **{day_in_words(day)}**."))
+
+
+first_day()
+start = st.session_state.get("plan_start", next_monday)
+with st.form("plan_form"):
+    c2, c3, c4 = st.columns(3)
     days = c2.number_input(t("天数", "Days"), 1, 31, 7, key="plan_days")
     roster_teams = access.team_names(eng, me)
     if roster_teams:  # the roster's teams, by name: the plan, its sheets and the phone page say who goes
@@ -136,7 +175,9 @@ with st.form("plan_form"):
     )
     submitted = st.form_submit_button(t("生成计划", "Make the plan"), type="primary")
 
-if submitted:
+if submitted and (problem := first_day_problem(start)):  # the box above says so too; never a plan for another day
+    st.error(problem)
+elif submitted:
     request = planner.PlanRequest(
         start=start,
         days=int(days),

@@ -7,8 +7,19 @@ import streamlit as st
 
 from dashboard import auth, resources
 from dashboard.core import access
-from dashboard.core.geo import districts
+from dashboard.core.geo import districts, streets
 from dashboard.core.intake import templates
+from dashboard.core.intake.columns import (
+    ENTERPRISE_COLUMNS,
+    INDUSTRIES,
+    OUTCOMES,
+    SESSION_COLUMNS,
+    SESSION_TYPE_LABELS,
+    SITE_COLUMNS,
+    SITE_TYPES,
+    UNION_STATUSES,
+    VISIT_COLUMNS,
+)
 from dashboard.i18n import beijing, lang, md_escape, t
 
 st.title(t("上传", "Upload"))
@@ -78,14 +89,15 @@ gcj = kind in ("sites", "enterprises") and st.checkbox(
 )
 limit_mb = min(float(st.get_option("server.maxUploadSize")), access.max_upload_mb())  # the server's and the importer's
 upload = st.file_uploader(
-    t("选择CSV或Excel文件", "Choose a CSV or Excel file"),
-    type=["csv", "xlsx", "xls", "txt"],
-    key=f"uploader_{kind}",
-    help=t(
+    t("选择CSV或Excel文件", "Choose a CSV or Excel file"), type=["csv", "xlsx", "xls", "txt"], key=f"uploader_{kind}"
+)
+# the limits said in words under the box (a tooltip's button would be one more English label for a screen reader)
+st.caption(
+    t(
         f"单个文件不超过 {limit_mb:g} MB、{access.max_upload_rows():,} 行；更大的文件请按月或按区拆分。",
         f"Up to {limit_mb:g} MB and {access.max_upload_rows():,} rows per file; split larger files by month or "
         "district.",
-    ),
+    )
 )
 
 
@@ -104,7 +116,7 @@ def run_import(data: bytes, name: str, dry_run: bool) -> access.ImportReport:
 def problems_table(report: access.ImportReport) -> pd.DataFrame:
     rows = [
         {
-            "row": p.row,
+            "row": pd.NA if p.row is None else p.row,
             "column": p.column,
             "value": p.value,
             "level": t("错误", "error") if p.severity == "error" else t("提示", "note"),
@@ -112,10 +124,97 @@ def problems_table(report: access.ImportReport) -> pd.DataFrame:
         }
         for p in report.problems
     ]
-    return pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
+    table = pd.DataFrame(rows, columns=["row", "column", "value", "level", "message"])
+    table["row"] = table["row"].astype("Int64")
+    return table
+
+
+# The rows to import as people read them: each kind's columns under the headers of its template, in the file's order
+PREVIEW: dict[str, list[tuple[str, str]]] = {  # stored column -> the file's column it came from
+    "sessions": [
+        ("session_id", "session_id"),
+        ("session_type", "session_type"),
+        ("date", "date"),
+        ("start_min", "start_time"),
+        ("end_min", "end_time"),
+        ("district", "district"),
+        ("street_code", "street"),
+        ("site_id", "site_id"),
+        *[(c, c) for c in ("staff", "consultations", "applications", "members_joined")],
+        *[(c, c) for c in ("enterprises_reached", "unions_founded", "notes")],
+    ],
+    "sites": [
+        *[("name" if c.name == "site_name" else c.name, c.name) for c in SITE_COLUMNS],
+    ],
+    "enterprises": [
+        *[
+            ({"enterprise_name": "name", "head_office": "head_office_id"}.get(c.name, c.name), c.name)
+            for c in ENTERPRISE_COLUMNS
+        ],
+    ],
+    "visits": [
+        ("enterprise_id", "enterprise_id"),
+        ("visited_on", "date"),
+        *[(c.name, c.name) for c in VISIT_COLUMNS if c.name not in ("enterprise_id", "enterprise_name", "date")],
+    ],
+}
+HEADERS = {
+    kind: {c.name: (c.zh, c.name.replace("_", " ")) for c in columns}
+    for kind, columns in (
+        ("sessions", SESSION_COLUMNS),
+        ("sites", SITE_COLUMNS),
+        ("enterprises", ENTERPRISE_COLUMNS),
+        ("visits", VISIT_COLUMNS),
+    )
+}
+
+
+def readable_preview(kind: str, rows: pd.DataFrame, services: dict[str, str]) -> pd.DataFrame:
+    """The rows to import in words: the file's headers, names for districts, streets, types and outcomes, times of
+    day and dates as written in a sheet; blanks stay blank (shown as —), nothing in codes a reader has to look up."""
+    code = lang()
+    hhmm = lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}"  # noqa: E731
+    out = {t("行号", "Row"): rows["_row"]} if "_row" in rows else {}
+    for stored, column in PREVIEW[kind]:
+        if stored not in rows:
+            continue
+        values = rows[stored].astype(object).where(rows[stored].notna(), None)
+        if stored in ("start_min", "end_min"):
+            values = values.map(hhmm, na_action="ignore")
+        elif stored in ("date", "visited_on", "founded_on", "union_founded_on", "registered_on"):
+            values = pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d").astype(object)
+        elif stored == "district":
+            values = values.map(lambda d: districts.name(d, code), na_action="ignore")
+        elif stored == "street_code":
+            values = values.map(streets.name, na_action="ignore")  # the district is in its own column
+        elif stored == "session_type":
+            values = values.map(lambda k: SESSION_TYPE_LABELS[k] if code == "zh" else k, na_action="ignore")
+        elif stored == "site_type":
+            values = values.map(lambda k: SITE_TYPES.get(k, k) if code == "zh" else k, na_action="ignore")
+        elif stored == "union_status":
+            values = values.map(lambda k: t(*UNION_STATUSES[k]) if k in UNION_STATUSES else k, na_action="ignore")
+        elif stored == "industry":
+            values = values.map(lambda k: f"{k} {INDUSTRIES.get(k, '')}".strip() if code == "zh" else k, "ignore")
+        elif stored == "outcome":
+            joint = rows["union_kind"].eq("joint") if "union_kind" in rows else pd.Series(False, index=rows.index)
+            words = values.map(lambda k: t(*OUTCOMES[k]) if k in OUTCOMES else k, na_action="ignore")
+            values = words.where(~joint, t("联合建会", "Joined a joint union"))
+        elif stored in ("services_offered", "services_asked"):
+            values = values.map(lambda k: "、".join(services.get(x, x) for x in str(k).split("|")), na_action="ignore")
+        zh, en = HEADERS[kind].get(column, (column, column))
+        out[t(zh, en)] = values.where(values.notna(), None)
+    return pd.DataFrame(out)
 
 
 LISTED = 30  # problems listed as text; the rest in the table
+# why a row is set aside, by the note that says so
+SET_ASIDE = {
+    "totals_row": ("合计行", "a totals row"),
+    "example_row": ("模板的示例行", "the template's examples"),
+    "not_reported": ("还没填写结果的场次", "sessions without results yet"),
+    "cancelled": ("标为未开展的场次", "sessions marked not held"),
+    "duplicate_same": ("与另一行完全相同的重复行", "rows repeating another word for word"),
+}
 
 
 def problem_line(row) -> str:
@@ -160,26 +259,40 @@ if upload is not None:
         st.error(t(report.problems[0].zh, report.problems[0].en))
     else:
         blocked = report.status == "refused"
-        # a file refused whole imports nothing: no counts or preview of rows "to import"
-        shown = (
-            [("total", "总行数", "Rows"), ("rejected", "有错误", "With errors")]
-            if blocked
-            else [
-                ("total", "总行数", "Rows"),
-                ("inserted", "将新增", "To insert"),
-                ("updated", "将更新", "To update"),
-                ("unchanged", "未变", "Unchanged"),
-                ("rejected", "有错误", "With errors"),
-            ]
-        )
         counts = report.counts()
         # the rows the checks found wrong, as the list below names them (a file refused for its district or its
         # keys has its rows counted here too, not 0 beside "2 errors")
         counts["rejected"] = max(counts["rejected"], len({p.row for p in report.errors if p.row is not None}))
-        for col, (key, zh, en) in zip(st.columns(5), shown, strict=False):  # fewer counts than columns when refused
-            col.metric(t(zh, en), f"{counts[key]:,}")
+        # problems of the file as a whole (a missing column): no row to count them against, so counted apart
+        counts["file"] = sum(1 for p in report.errors if p.row is None)
+        written = counts["inserted"] + counts["updated"] + counts["unchanged"]
+        # every row of the file is counted once: set aside (a totals row, examples, results not yet filled in, a
+        # row repeated word for word) is what is neither written nor wrong
+        counts["set_aside"] = max(counts["total"] - written - counts["rejected"], 0)
+        if blocked:
+            counts["set_aside"] = min(counts["set_aside"], report.set_aside)  # the rest are fine but wait for a fix
+        # a file refused whole imports nothing: no counts or preview of rows "to import"
+        shown = [("total", "总行数", "Rows")]
+        if not blocked:
+            shown += [("inserted", "将新增", "To insert"), ("updated", "将更新", "To update")]
+            shown += [("unchanged", "未变", "Unchanged")]
+        shown += [("rejected", "有错误的行", "Rows with errors")]
+        shown += [("set_aside", "暂不导入", "Set aside")] if counts["set_aside"] else []
+        shown += [("file", "整个文件的问题", "Problems of the file")] if counts["file"] else []
+        with st.container(horizontal=True, gap="large"):  # side by side, wrapping on a phone instead of a tall stack
+            for key, zh, en in shown:
+                st.metric(t(zh, en), f"{counts[key]:,}", width="content")
+        if counts["set_aside"]:
+            found = {p.code for p in report.problems} | {p.of for p in report.problems}
+            why = [t(*SET_ASIDE[code]) for code in SET_ASIDE if code in found] or [t(*SET_ASIDE["duplicate_same"])]
+            st.caption(
+                t(
+                    f"暂不导入的 {counts['set_aside']:,} 行不算错误：{'、'.join(why)}（见下方提示）。",
+                    f"The {counts['set_aside']:,} rows set aside are not errors: {'; '.join(why)} (see the notes "
+                    "below).",
+                )
+            )
         table = problems_table(report)
-        errors = table[table["level"] == t("错误", "error")]
         if len(table):
             st.markdown(
                 t("**检查结果**（每个问题都对应文件中的行号）", "**Checks** (each problem against its row in the file)")
@@ -195,7 +308,11 @@ if upload is not None:
                 )
             with st.expander(t(f"表格（{len(table):,} 条）", f"As a table ({len(table):,})")):
                 st.dataframe(
-                    table, hide_index=True, column_config=PROBLEM_COLUMNS, height=min(400, 40 + 35 * len(table))
+                    table,
+                    hide_index=True,
+                    column_config=PROBLEM_COLUMNS,
+                    height=min(400, 40 + 35 * len(table)),
+                    placeholder="—",
                 )
         if len(report.rejected_rows):
             st.markdown(t("**有错误的行**", "**Rows with errors**"))
@@ -207,12 +324,15 @@ if upload is not None:
                 ),
                 hide_index=True,
                 height=min(300, 40 + 35 * len(report.rejected_rows)),
+                placeholder="—",
             )
         if len(report.preview) and not blocked:
             with st.expander(
                 t(f"预览将导入的 {len(report.preview):,} 行", f"Preview the {len(report.preview):,} rows to import")
             ):
-                st.dataframe(report.preview.drop(columns=["row_hash"], errors="ignore").head(500), hide_index=True)
+                services = resources.service_names(me, lang(), resources.version()) if kind == "visits" else {}
+                shown_rows = readable_preview(kind, report.preview.head(500), services)
+                st.dataframe(shown_rows, hide_index=True, placeholder="—")
         outside = [p for p in report.problems if p.code == "out_of_scope"]
         if outside:
             rows = "、".join(str(p.row) for p in outside[:20]) + ("…" if len(outside) > 20 else "")
@@ -237,12 +357,33 @@ if upload is not None:
                     "imported (not even with 'skip rows with errors'). Correct those rows and upload again.",
                 )
             )
+        elif blocked and counts["file"]:  # the counts above, in the same words
+            also = t(f"，另有 {counts['rejected']:,} 行有错误", f", and {counts['rejected']:,} rows have errors")
+            st.error(
+                t(
+                    f"文件本身有 {counts['file']:,} 个问题（上面标为“整个文件”的各条）"
+                    + (also if counts["rejected"] else "")
+                    + "：整份文件不会导入。请改正后重新上传。",
+                    f"The file itself has {counts['file']:,} problems (those marked 'whole file' above)"
+                    + (also if counts["rejected"] else "")
+                    + ": nothing will be imported. Fix them and upload again.",
+                )
+            )
+        elif blocked and skip_invalid:
+            st.error(
+                t(
+                    f"{counts['rejected']:,} 行都有错误，没有可以导入的行。请改正后重新上传。",
+                    f"All {counts['rejected']:,} rows have errors: there is nothing to import. Fix them and upload "
+                    "again.",
+                )
+            )
         elif blocked:
             st.error(
                 t(
-                    f"有 {len(errors)} 个错误，整份文件不会导入。请改正后重新上传，或勾选“跳过有错误的行”。",
-                    f"{len(errors)} errors: nothing will be imported. Fix them and upload again, or tick 'skip rows "
-                    "with errors'.",
+                    f"有 {counts['rejected']:,} 行有错误，整份文件不会导入。请改正这些行后重新上传，"
+                    "或勾选“跳过有错误的行”只导入其余的行。",
+                    f"{counts['rejected']:,} rows have errors: nothing will be imported. Fix those rows and upload "
+                    "again, or tick 'skip rows with errors' to import the others.",
                 )
             )
         nothing = not blocked and counts["inserted"] + counts["updated"] == 0
@@ -298,9 +439,31 @@ if upload is not None:
         else:
             st.error(t("未导入，数据库没有任何改动。", "Not imported; the database is unchanged."))
 
+
+def area_summary(codes: object) -> str:
+    """An upload's areas (its stored codes, comma-separated) in a few words: up to three districts by name, else
+    how many; within one district, up to three streets by name, else how many."""
+    if not isinstance(codes, str) or not codes:
+        return ""
+    by_district: dict[str, list[str]] = {}
+    for code in codes.split(","):
+        by_district.setdefault(code[:6], []).extend([code] if len(code) == 9 else [])
+    names = [districts.name(d, lang()) for d in sorted(by_district)]
+    if len(names) > 1:
+        if len(names) <= 3:
+            return t("、", ", ").join(names)
+        return t(f"{'、'.join(names[:3])}等 {len(names)} 个区", f"{', '.join(names[:3])} and {len(names) - 3} more")
+    street_names = sorted({streets.name(c) or "" for c in by_district[sorted(by_district)[0]]} - {""})
+    if not street_names:
+        return names[0]
+    if len(street_names) <= 3:
+        return t(f"{names[0]}{'、'.join(street_names)}", f"{names[0]}: {', '.join(street_names)}")
+    return t(f"{names[0]}（{len(street_names)} 个街道）", f"{names[0]} ({len(street_names)} streets)")
+
+
 st.subheader(t("上传记录", "Upload history"))
 history = resources.upload_history(me, resources.version())
-history["districts"] = history["districts"].map(lambda d: districts.names(d, lang()))
+history["districts"] = history["districts"].map(area_summary)
 history["uploaded_at"] = beijing(history["uploaded_at"])
 history["uploaded_by"] = history["uploaded_by"].fillna("—")  # the sample and early imports name nobody
 history["kind"] = history["kind"].map({k: t(*KINDS[k]) for k in KINDS}).fillna("")

@@ -14,6 +14,7 @@ from dashboard.core.recommender import store, training
 from dashboard.core.reports import kpi, plans
 from dashboard.core.storage import db
 from dashboard.core.storage.schema import training_jobs
+from tests.english import english_words
 
 from .conftest import open_page, sign_in
 
@@ -126,7 +127,8 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app, setup):
     assert any("整份文件不会导入" in e.value for e in at.error)
     assert at.button(key="upload_confirm").disabled
     wrong_rows = set(problems.loc[problems["level"] == "错误", "row"].dropna().astype(int))
-    assert metric(at, "有错误") == f"{len(wrong_rows):,}"  # the count above agrees with the list below
+    assert metric(at, "有错误的行") == f"{len(wrong_rows):,}"  # the count above agrees with the list below
+    assert any(e.value.startswith(f"有 {len(wrong_rows)} 行有错误") for e in at.error)  # and with the message
     assert not any("●" in m.value for m in at.markdown)  # one bullet a line, the level in a word
     assert not [m for m in at.metric if m.label == "将新增"]  # refused whole: nothing "to import"
     assert not [e for e in at.expander if e.label.startswith("预览将导入")]
@@ -209,6 +211,22 @@ def test_plan_page_makes_downloads_and_saves_a_plan(app, setup):
     again = at.dataframe[0].value
     first_pairs = set(zip(table["日期"].astype(str), table["点位"], strict=True))
     assert not first_pairs & set(zip(again["日期"].astype(str), again["点位"], strict=True))
+
+
+def test_a_first_day_typed_in_another_order_is_said_in_words_and_refused_never_planned(app, setup):
+    """12/7/2026 typed into the year-first box reads 1272/02/06: the page says that date in words and plans nothing."""
+    at = open_page(app, "plan", "chaoyang")
+    monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
+    said = f"将从 **{monday.year}年{monday.month}月{monday.day}日（星期一）** 起做计划"
+    assert any(said in m.value for m in at.markdown)
+    at.date_input(key="plan_start").set_value(dt.date(1272, 2, 6)).run()
+    assert any("第一天是 1272年2月6日（星期六）" in e.value and "年/月/日" in e.value for e in at.error)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    assert not at.exception
+    assert "plan_result" not in at.session_state and not [m for m in at.metric if m.label == "场次"]
+    refusals = [e.value for e in at.error if "1272年2月6日" in e.value]
+    assert len(refusals) == 2  # beside the box, and where the plan would have been
+    assert english_words(refusals) == set()
 
 
 def test_sessions_are_ticked_off_one_by_one_by_team(app, setup):

@@ -1,0 +1,125 @@
+// Streamlit's own English in a Chinese page, said in Chinese: the file uploader's button and size note, the keyboard
+// users' "Skip to main content" link, and the labels screen readers read (aria-label: "Help for …", "Remove …").
+// Streamlit has no option for these texts. i18n.chinese_builtins loads this file with window.__outreachLang set; in
+// English it puts every text it changed back. Only exact texts of Streamlit's are changed, never the users' data.
+(() => {
+  const w = window;
+  if (!w.__outreachLabels) {
+    // text nodes, matched whole, only inside these Streamlit parts
+    const PARTS = "[data-testid=stFileUploader], [data-testid=stSkipToContent]";
+    const size = (s) => s.replace(/^([\d.,]+)\s*([KMG]?B)$/, "$1 $2");
+    const TEXTS = [
+      [/^Upload$/, () => "选择文件"],
+      [/^Upload directories$/, () => "选择文件夹"],
+      [/^(.+?) per file$/, (m) => `或把文件拖到这里 · 每个文件不超过 ${size(m[1])}`],
+      [/^Drag and drop (?:a file|files) here$/, () => "把文件拖到这里"],
+      [/^add icon$/, () => "添加文件"],
+      [/^Skip to main content$/, () => "跳到主要内容"],
+    ];
+    // aria-label anywhere: Streamlit's widgets and tables name their buttons in English (a chart's own description,
+    // written by Vega, is not among them)
+    const LABELS = [
+      [/^Help for (.+)$/s, (m) => `说明：${m[1]}`],
+      [/^file upload$/, () => "选择文件"],
+      [/^Add files$/, () => "添加文件"],
+      [/^Remove (.+)$/s, (m) => `移除 ${m[1]}`],
+      [/^Choose date$/, () => "选择日期"],
+      [/^Choose date range$/, () => "选择日期范围"],
+      [/^(year|month|day), (.+)$/s, (m) => `${{ year: "年", month: "月", day: "日" }[m[1]]}，${said(m[2])}`],
+      [/^(.+) (start|end) date$/s, (m) => `${m[1]}：${m[2] === "start" ? "开始日期" : "结束日期"}`],
+      [/^(.+) — (start|end)$/s, (m) => `${m[1]} — ${m[2] === "start" ? "起" : "止"}`],
+      [/^App pages$/, () => "页面"],
+      [/^Link to heading$/, () => "链接到这个标题"],
+      [/^Download as CSV$/, () => "下载为 CSV"],
+      [/^Fullscreen$/, () => "全屏"],
+      [/^Close fullscreen$/, () => "退出全屏"],
+      [/^Search$/, () => "搜索"],
+      [/^Show\/hide columns$/, () => "显示或隐藏列"],
+      [/^Add row$/, () => "添加一行"],
+      [/^Show password$/, () => "显示密码"],
+      [/^Hide password$/, () => "隐藏密码"],
+      [/^Clear value$/, () => "清除"],
+      [/^Clear all$/, () => "全部清除"],
+      [/^Open$/, () => "展开"],
+      [/^Close$/, () => "关闭"],
+      [/^Increment$/, () => "加一"],
+      [/^Decrement$/, () => "减一"],
+      [/^Selected values$/, () => "已选"],
+      [/^Main menu$/, () => "主菜单"],
+      [/^Sidebar$/, () => "侧栏"],
+      [/^Expand sidebar$/, () => "展开侧栏"],
+      [/^Collapse sidebar$/, () => "收起侧栏"],
+    ];
+    const said = (value) => rewrite(LABELS, value) ?? value; // a label inside a label
+    const changed = new Map(); // a text node or an element -> the English it held
+    const rewrite = (rules, value) => {
+      for (const [pattern, say] of rules) {
+        const m = value.trim().match(pattern);
+        if (m) return say(m);
+      }
+      return null;
+    };
+    const text = (node) => {
+      const parent = node.parentElement;
+      if (!parent || !parent.closest(PARTS)) return;
+      const said = rewrite(TEXTS, node.nodeValue);
+      if (said !== null && said !== node.nodeValue) {
+        if (!changed.has(node)) changed.set(node, node.nodeValue);
+        node.nodeValue = said;
+      }
+    };
+    const label = (element) => {
+      const said = rewrite(LABELS, element.getAttribute("aria-label") || "");
+      if (said !== null) {
+        if (!element.__outreachLabel) changed.set(element, element.getAttribute("aria-label"));
+        element.__outreachLabel = said;
+        element.setAttribute("aria-label", said);
+      }
+    };
+    const walk = (root) => {
+      if (root.nodeType === Node.TEXT_NODE) return text(root);
+      if (root.nodeType !== Node.ELEMENT_NODE) return;
+      if (root.hasAttribute("aria-label")) label(root);
+      root.querySelectorAll("[aria-label]").forEach(label);
+      if (root.matches(PARTS) || root.closest(PARTS) || root.querySelector(PARTS)) {
+        const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        while (texts.nextNode()) text(texts.currentNode);
+      }
+    };
+    const observer = new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === "childList") r.addedNodes.forEach(walk);
+        else if (r.type === "characterData") text(r.target);
+        else if (r.type === "attributes" && r.target.getAttribute("aria-label") !== r.target.__outreachLabel) {
+          r.target.__outreachLabel = undefined; // Streamlit set a new label: translate that one
+          label(r.target);
+        }
+      }
+    });
+    w.__outreachLabels = {
+      on() {
+        walk(document.body);
+        observer.observe(document.body, {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+          attributeFilter: ["aria-label"],
+        });
+      },
+      off() {
+        observer.disconnect();
+        changed.forEach((english, node) => {
+          if (node.nodeType === Node.TEXT_NODE) node.nodeValue = english;
+          else {
+            node.__outreachLabel = undefined;
+            node.setAttribute("aria-label", english);
+          }
+        });
+        changed.clear();
+      },
+    };
+  }
+  if (w.__outreachLang === "zh") w.__outreachLabels.on();
+  else w.__outreachLabels.off();
+})();
