@@ -27,6 +27,12 @@ def model(world):
 
 
 @pytest.fixture(scope="module")
+def backtest(world):
+    """The backtest from 2024-09-01 (a minute: several refits), read by the tests of its parts."""
+    return V.backtest(world.register, world.visits, "2024-09-01")
+
+
+@pytest.fixture(scope="module")
 def fitted_plan(world, model):
     return V.plan(world.register, world.visits, model, world.plan_start, days=14, staff=5, per_day=4)
 
@@ -368,8 +374,8 @@ def test_baseline_policies_plan_too(world):
         V.plan(world.register, world.visits, None, world.plan_start, days=7, staff=2)
 
 
-def test_backtest_is_json_simple(world):
-    result = V.backtest(world.register, world.visits, "2024-09-01")
+def test_backtest_is_json_simple(backtest):
+    result = backtest
     json.dumps(result)
     assert result["test_visits"] > 50 and 0 < result["k"] <= result["test_visits"]
     for key in ("members_captured_model", "members_captured_largest", "members_captured_unvisited"):
@@ -489,13 +495,13 @@ def test_recalibration_takes_out_an_overconfident_estimators_sharpness_and_drift
     assert V.recalibration(overconfident[:100], np.r_[np.ones(5), np.zeros(95)].astype(int)) == (0.0, 1.0)
 
 
-def test_backtest_calibration_pools_earlier_windows_each_judged_by_its_own_past(world):
-    result = V.backtest(world.register, world.visits, "2024-09-01")
+def test_backtest_calibration_pools_earlier_windows_each_judged_by_its_own_past(backtest, model):
+    result = backtest
     latest_only = result["test_visits"]
     assert result["calibration_windows"] > 1
     pooled = sum(d["visits"] for d in result["calibration"])
     assert pooled > latest_only  # more visits than the latest window alone hold
-    card = V.VisitModel().fit(world.register, world.visits, world.plan_start).card()
+    card = model.card()  # the model fitted on every visit before the plan starts
     assert len(card["recalibration"]) == 2 and 0.25 <= card["recalibration"][1] <= 1.5
 
 
