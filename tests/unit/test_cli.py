@@ -2,12 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -21,16 +21,10 @@ def cli(tmp_path):
         "OUTREACH_MODEL_DIR": str(tmp_path / "models"),
     }
 
-    def run(*args, cwd=tmp_path, stdin: str | None = None):
-        return subprocess.run(
-            [sys.executable, "-m", "dashboard", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            input=stdin,
-        )
+    def run(*args, stdin: str | None = None, fresh: bool = False):
+        """``python -m dashboard ARGS`` in a process of its own (forked from one that imported it; ``fresh``: a new
+        interpreter, see tests/cli_process.py)."""
+        return cli_process.run(list(args), env=env, stdin=stdin, fresh=fresh)
 
     return run
 
@@ -38,7 +32,7 @@ def cli(tmp_path):
 def test_init_then_import_then_kpi(cli):
     from dashboard.core.storage.db import head_revision
 
-    assert head_revision() in cli("init").stdout
+    assert head_revision() in cli("init", fresh=True).stdout  # a new interpreter, as a user starts it
     assert "已是最新" in cli("--lang", "zh", "init").stdout
     sites = cli("sites", "import", str(FIXTURES / "sites" / "valid_zh.csv"))
     assert sites.returncode == 0, sites.stdout + sites.stderr

@@ -3,8 +3,6 @@ tools rely on (Chinese headers, one row per visit in route order, within the cal
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +11,7 @@ import pytest
 from dashboard.core.geo import districts
 from dashboard.core.recommender import visits
 from data import visit_worlds
+from tests import cli_process
 
 ROOT = Path(__file__).resolve().parents[2]
 STATUS = {"none": "未建会", "founded": "已建会", "joint": "联合工会"}
@@ -83,19 +82,13 @@ def cli(tmp_path_factory):
         "OUTREACH_MODEL_DIR": str(tmp / "models"),
     }
 
-    def run(*args, stdin: str | None = None):
-        return subprocess.run(
-            [sys.executable, "-m", "dashboard", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            input=stdin,
-        )
+    def run(*args, stdin: str | None = None, fresh: bool = False):
+        """``python -m dashboard ARGS`` in a process of its own (forked from one that imported it, see
+        tests/cli_process.py; ``fresh``: a new interpreter)."""
+        return cli_process.run(list(args), env=env, stdin=stdin, timeout=300, fresh=fresh)
 
     register, history, world = world_files(tmp)
-    imported = run("enterprises", "import", str(register))
+    imported = run("enterprises", "import", str(register), fresh=True)  # a new interpreter, as a user starts it
     assert imported.returncode == 0, imported.stdout + imported.stderr
     recorded = run("outcomes", "import", str(history))
     assert recorded.returncode == 0 and "新增" in recorded.stdout, recorded.stdout + recorded.stderr

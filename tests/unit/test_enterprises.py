@@ -167,26 +167,19 @@ def test_personal_data_is_deleted_on_request_within_scope(engine, fixture_bytes)
 
 def test_the_command_line_imports_exports_and_forgets(tmp_path):
     import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     import openpyxl
 
+    from tests import cli_process
+
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "OUTREACH_DB_URL": f"sqlite:///{tmp_path / 'e.sqlite'}", "OUTREACH_SAMPLE": "0"}
 
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "dashboard", "--lang", "zh", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def run(*args, fresh=False):  # a process of its own, forked from one that imported the dashboard
+        return cli_process.run(["--lang", "zh", *args], env=env, fresh=fresh)
 
-    assert run("init").returncode == 0
+    assert run("init", fresh=True).returncode == 0  # a new interpreter, as a user starts it
     register = root / "tests" / "fixtures" / "enterprises" / "register_zh.csv"
     done = run("enterprises", "import", str(register))
     assert done.returncode == 0, done.stderr
