@@ -12,6 +12,7 @@ from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import ROLE_LABELS
 from dashboard.core.geo import areas, districts, streets
 from dashboard.core.recommender import calendar as cal
+from dashboard.core.storage import audit
 from dashboard.core.storage.audit import ACTIONS
 from dashboard.i18n import beijing, lang, lang_key, md_escape, t
 
@@ -33,142 +34,6 @@ def attempt(action, success: str) -> None:
         st.success(md_escape(success))  # alerts render Markdown; account names are the user's text
     except AccountError as exc:
         st.error(md_escape(exc.text(lang())))
-
-
-DETAIL_KEYS = {
-    "file": "文件",
-    "kind": "类型",
-    "rows": "行数",
-    "inserted": "新增",
-    "updated": "更新",
-    "unchanged": "未变",
-    "rejected": "拒绝",
-    "status": "结果",
-    "what": "内容",
-    "format": "格式",
-    "reason": "原因",
-    "user": "账号",
-    "role": "角色",
-    "year": "年度",
-    "date": "日期",
-    "day_type": "日期类型",
-    "plan_id": "计划编号",
-    "job": "任务",
-    "teams": "小组数",
-    "days": "天数",
-    "start": "开始日期",
-    "dry_run": "仅检查",
-    "why": "原因",
-    "after_import": "导入后",
-    "applications": "现场申请入会人数",
-    "worker_sessions": "职工沟通会场次",
-    "members": "发展会员数",
-    "unions_founded": "建会企业数",
-    "enterprise_sessions": "企业沟通会场次",
-    "name": "名称",
-    "sessions": "场次数",
-    "sha256": "文件指纹",
-    "total": "总行数",
-    "new_sites": "新点位",
-    "upload_id": "上传编号",
-    "districts": "区",
-    "district": "区",
-    "data": "数据",
-    "ticked": "勾选",
-    "via": "方式",
-    "note": "说明",
-    "period": "期间",
-    "ids": "编号",
-    "enterprises": "企业数",
-    "removed": "删除条数",
-    "key": "编号",
-    "keys": "编号",
-    "before": "原属",
-    "after": "迁至",
-}
-DETAIL_VALUES = {
-    "sessions": "场次",
-    "sites": "点位",
-    "enterprises": "企业名录",
-    "report": "报告",
-    "pdf": "PDF",
-    "forget_contacts": "删除个人信息",
-    "moved": "迁移记录归属",
-    "site": "点位",
-    "enterprise": "企业",
-    "site_taken": "点位编号已被其他区域使用",
-    "enterprise_taken": "信用代码已在其他区域登记",
-    "bad": "密码错误",
-    "locked": "已锁定",
-    "disabled": "已停用",
-    "import": "导入",
-    "plan": "计划",
-    "admin": "管理员",
-    "true": "是",
-    "false": "否",
-    "written": "已写入",
-    "refused": "被拒绝",
-    "password": "密码",
-    "planner": "计划员",
-    "leadership": "领导",
-    "sso": "单点登录",
-    "stale": "模型落后于数据",
-    "xlsx": "Excel",
-    "csv": "CSV",
-    "kpi": "指标",
-    "audit": "审计日志",
-    "users": "账号",
-    "targets": "目标",
-    "first_start": "首次启动",
-    "visits": "企业走访",
-    "outcomes": "走访结果",
-    "calendar": "日历调整",
-    "field_link": "组长链接",
-    "funnel": "企业漏斗",
-    "monthly": "月度趋势",
-    "move": "归属迁移",
-    "pipeline": "建会进展",
-    "plan_cancel": "计划场次取消",
-    "plan_done": "计划场次完成",
-    "plan_saved": "保存计划",
-    "record_area": "记录归属",
-    "reporting": "填报情况",
-    "retrain": "重新训练",
-    "roster": "小组名单",
-    "service_packages": "服务包",
-    "site_history": "点位历史",
-    "streets": "街道",
-    "totals": "汇总指标",
-    "leader": "领导",
-    "team_lead": "组长",
-    "command": "命令行",
-    "phone": "手机填报",
-    "upload": "上传",
-    "none": "无",
-}
-
-
-def detail_zh(raw: object) -> str:
-    """An audit entry's details with Chinese names (values as recorded, common ones in Chinese)."""
-    if raw is None or (isinstance(raw, float) and raw != raw) or raw == "":  # no details: blank, not "nan"
-        return ""
-    try:
-        items = json.loads(str(raw))
-    except ValueError:
-        return str(raw)
-    if not isinstance(items, dict):
-        return str(raw)
-    shown = []
-    for key, value in items.items():
-        if value is None:
-            continue
-        if isinstance(value, list):
-            text = "、".join(DETAIL_VALUES.get(str(v), str(v)) for v in value)
-        else:
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            text = DETAIL_VALUES.get(text, text)
-        shown.append(f"{DETAIL_KEYS.get(key, key)}：{text}")
-    return "；".join(shown)
 
 
 users_tab, audit_tab, calendar_tab, services_tab, move_tab = st.tabs(
@@ -201,6 +66,7 @@ with users_tab:
             "created_at": t("创建时间（北京）", "Created (Beijing)"),
             "last_login": t("最近登录（北京）", "Last sign-in (Beijing)"),
         },
+        placeholder="—",
     )
     add_col, change_col = st.columns(2)
     with add_col, st.form("user_add", clear_on_submit=True):
@@ -292,8 +158,7 @@ with audit_tab:
     log["role"] = log["role"].map(lambda r: role_name(r) if r in ROLE_LABELS else "")
     log["at"] = beijing(log["at"])
     log["districts"] = log["districts"].map(lambda d: districts.names(d, lang()))
-    if lang() == "zh":
-        log["detail"] = log["detail"].map(detail_zh)
+    log["detail"] = log["detail"].map(lambda d: audit.describe(d, shown_lang))
     st.dataframe(
         log,
         hide_index=True,
@@ -306,6 +171,7 @@ with audit_tab:
             "districts": t("区", "Districts"),
             "detail": t("详情", "Detail"),
         },
+        placeholder="—",
     )
     st.download_button(
         t("导出审计日志（Excel）", "Export the audit log (Excel)"),
@@ -332,6 +198,7 @@ with calendar_tab:
                 }
             ).sort_values("date"),
             hide_index=True,
+            placeholder="—",
         )
     with st.form("calendar_set"):
         c1, c2, c3 = st.columns([1, 1, 2])
@@ -377,6 +244,7 @@ with services_tab:
         ],
         hide_index=True,
         column_config={"zh": t("中文名称", "Chinese"), "en": t("英文名称", "English"), "active": t("状态", "Status")},
+        placeholder="—",
     )
     with st.form("service_add", clear_on_submit=True):
         a1, a2 = st.columns(2)
@@ -451,6 +319,7 @@ with move_tab:
                 }
             ),
             hide_index=True,
+            placeholder="—",
         )
     with st.form("move_record"):
         m1, m2 = st.columns([1, 2])

@@ -56,6 +56,15 @@ def stage_name(key: str) -> str:
     return STAGES[key][0 if shown_lang == "zh" else 1]
 
 
+def given(value: object) -> str:
+    """A register field as shown: "—" where it was left empty (never "nan" or "None")."""
+    return (
+        "—"
+        if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == ""
+        else str(value)
+    )
+
+
 def one_enterprise(found: pd.DataFrame) -> None:
     """The chosen enterprise: its register entry (the head and contact only for its district's staff) and visits."""
     labels = dict(zip(found["enterprise_id"], found["name"], strict=True))
@@ -73,22 +82,23 @@ def one_enterprise(found: pd.DataFrame) -> None:
     facts = {
         t("统一社会信用代码 / 编号", "Credit code / id"): e["enterprise_id"],
         t("区", "District"): districts.name(e["district"], shown_lang),
-        t("街道乡镇", "Street"): e.get("street") or "—",
-        t("地址", "Address"): e.get("address") or "—",
-        t("行业", "Industry"): INDUSTRIES.get(e.get("industry") or "", "—"),
+        t("街道乡镇", "Street"): given(e.get("street")),
+        t("地址", "Address"): given(e.get("address")),
+        t("行业", "Industry"): INDUSTRIES.get(given(e.get("industry")), "—"),
         t("员工数", "Staff"): "—" if pd.isna(e.get("staff")) else f"{int(e['staff']):,}",
         t("建会状态", "Union"): status.get(e["union_status"], e["union_status"])
-        + (f"（{e['union_founded_on']}）" if e.get("union_founded_on") else ""),
+        + (f"（{e['union_founded_on']}）" if given(e.get("union_founded_on")) != "—" else ""),
         t("进展", "Stage"): stage_name(row["stage"]),
     }
     if me.can_write:  # personal data: for those who work the district only
-        facts[t("负责人", "Head")] = e.get("head_name") or "—"
-        facts[t("联系方式", "Contact")] = e.get("contact") or "—"
+        facts[t("负责人", "Head")] = given(e.get("head_name"))
+        facts[t("联系方式", "Contact")] = given(e.get("contact"))
     st.dataframe(
         pd.DataFrame({"k": list(facts), "v": [str(x) for x in facts.values()]}),
         column_config={"k": t("项目", "Item"), "v": t("内容", "Value")},
         hide_index=True,
         width="stretch",
+        placeholder="—",
     )
     history = page["history"]
     st.markdown(f"**{t('沟通记录', 'Visits')}**（{len(history)}）")
@@ -126,6 +136,7 @@ def one_enterprise(found: pd.DataFrame) -> None:
             },
             hide_index=True,
             width="stretch",
+            placeholder="—",
         )
 
 
@@ -167,7 +178,7 @@ with tab_pipeline:
                 | {"total": t("合计", "Total"), "union_rate": t("建会率 %", "Union rate %")}
             ).round({t("建会率 %", "Union rate %"): 1})
             table.index.name = t("街道乡镇", "Street")
-            st.dataframe(table, width="stretch", height=min(420, 36 * (len(table) + 1)))
+            st.dataframe(table, width="stretch", height=min(420, 36 * (len(table) + 1)), placeholder="—")
     st.subheader(t("建会企业获得的服务包", "Service packages of the enterprises that founded"))
     names = resources.service_names(me, shown_lang, v)
     services = result["services"].copy()
@@ -186,6 +197,7 @@ with tab_pipeline:
                 "asked_all": st.column_config.NumberColumn(t("所有企业需求", "Asked, all"), format="localized"),
             },
             width="stretch",
+            placeholder="—",
         )
         st.caption(
             t(
@@ -225,6 +237,7 @@ with tab_waiting:
         },
         hide_index=True,
         width="stretch",
+        placeholder="—",
     )
     if len(waiting) > 200:
         st.caption(t(f"只列出前 200 家（共 {len(waiting):,} 家）。", f"The first 200 of {len(waiting):,}."))
@@ -342,6 +355,7 @@ def visit_plan_tab() -> None:
                 t("建会后可发展会员", "Members if founded"), format="%.0f"
             ),
         },
+        placeholder="—",
     )
     eng = resources.engine()
     st.download_button(

@@ -338,4 +338,5 @@ st.dataframe(
         "enterprises_reached": count(t("涉及企业", "Enterprises reached")),
         "unions_founded": count(t("建会", "Unions founded")),
     },
+    placeholder="—",
 )

@@ -342,6 +342,7 @@ if "plan_result" in st.session_state:
                     t("导航", "Directions"), display_text=t("在地图应用中打开", "Open in maps")
                 )
             },
+            placeholder="—",
         )
         why_window(coords)
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
@@ -548,6 +549,7 @@ else:
             ),
             hide_index=True,
             column_config={t("建会概率", "P(found)"): st.column_config.NumberColumn(format="percent")},
+            placeholder="—",
         )
         st.stop()
     rows["expected_applications"] = rows["expected_applications"].round().astype("Int64")  # whole people
@@ -582,6 +584,7 @@ else:
                 "session_id": t("场次编号", "Session id"),
             },
             key=f"plan_rows_{plan_id}",
+            placeholder="—",
         )
         ticks = dict(zip(edited["id"], edited["done"], strict=True))
     else:  # a checkbox per session, big enough for a thumb, grouped by day; one team at a time if chosen
@@ -700,4 +703,5 @@ else:
                 }
             ),
             hide_index=True,
+            placeholder="—",
         )
