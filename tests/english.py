@@ -26,20 +26,14 @@ ALLOWED = {
     "gcj",
     "wgs",
     "gb",
-    "python",
+    "python",  # library versions on the model card (a command line is caught by RAW below)
     "scikit",  # library versions on the model card
     "learn",
     "numpy",
     "pandas",
     "joblib",
-    "dashboard",
-    "users",
-    "add",
-    "role",
-    "admin",
     "ics",
     "sso",
-    "poisson",
     "english",  # the language switch offers English, in English
     "language",
     "geo",  # the directions links' address (geo:…); people see 在地图应用中打开
@@ -49,14 +43,11 @@ ALLOWED = {
     "leader",
     "sample",
     "system",
-    "glm",
-    "hgb",
     "top",
-    "nan",
 }
 # What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
 # a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
-DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "detail", "value", "session"}
+DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "value", "session"}
 # credit codes and register ids, enterprise names, and a service package's English name (the admin edits it)
 DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}
 # a plan's directions: map apps' addresses, shown as a link text ("在地图应用中打开"), never read
@@ -77,4 +68,24 @@ def english_words(texts) -> set[str]:
         for word in WORD.findall(CODE.sub(" ", COLOUR.sub("[", str(text)))):
             if word.lower() not in ALLOWED:
                 found.add(word)
+    return found
+
+
+# Raw values where words belong: a missing value as Python or pandas prints it, a street's 9-digit code where its name
+# belongs, a command line or a benchmark's path (a planner has neither). Credit codes and register ids are data.
+RAW = re.compile(
+    r"(?<![A-Za-z])(?:None|nan|NaN|NaT)(?![A-Za-z])"
+    r"|(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])"
+    r"|python -m|bench/"
+)
+DATA_CODES = re.compile(r"(?<![0-9A-Za-z])[0-9A-Z]{18}(?![0-9A-Za-z])|E-\d{6}-[0-9A-F]{10}")
+
+
+def raw_values(texts) -> set[str]:
+    """The raw values (``None``, ``nan``, ``NaT``, street codes, command lines, bench paths) in ``texts``."""
+    found = set()
+    for text in texts:
+        if text is None:
+            continue
+        found |= {m.group(0) for m in RAW.finditer(DATA_CODES.sub(" ", str(text)))}
     return found
