@@ -38,6 +38,7 @@ ALLOWED = {
     "language",
     "geo",  # the directions links' address (geo:…); people see 在地图应用中打开
     # account names are the users' own data (the sample's demo accounts and its loader)
+    "admin",
     "chaoyang",
     "haidian",
     "leader",
