@@ -46,8 +46,8 @@ ALLOWED = {
     "system",
     "top",
 }
-# What users typed or named (file names, notes, account names), ids (P3-001-9f2c…), and the audit log's details,
-# a record whose keys are shown in Chinese and whose values stay as recorded (file names, codes).
+# What users typed or named (file names, notes, account names) and ids (P3-001-9f2c…). The audit log's details are
+# scanned: their keys and recorded words are said in Chinese (file names and codes are data, see CODE).
 DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "value", "session"}
 # credit codes and register ids, enterprise names, and a service package's English name (the admin edits it)
 DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}
