@@ -11,6 +11,8 @@ ALLOWED = {
     "excel",
     "xlsx",
     "pdf",
+    "png",  # 下载为 PNG (a chart's download button)
+    "svg",
     "utf",
     "bom",
     "gbk",

@@ -30,9 +30,12 @@ PAGE_TEXT = """() => {
   return copy.innerText || copy.textContent;
 }"""
 
-SPOKEN = """() => [...document.querySelectorAll('[aria-label], [aria-valuetext], [role=combobox][placeholder]')]
-  .filter(e => !e.closest('svg'))
-  .flatMap(e => ['aria-label', 'aria-valuetext', 'placeholder'].map(a => e.getAttribute(a)).filter(Boolean))"""
+SPOKEN = """() => [
+  ...[...document.querySelectorAll('[aria-label], [aria-valuetext]')].filter(e => !e.closest('svg'))
+    .flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('aria-valuetext')]),
+  ...[...document.querySelectorAll('[data-testid=stSelectbox] input, [data-testid=stMultiSelect] input')]
+    .map(e => e.getAttribute('placeholder')),
+].filter(Boolean)"""
 
 
 def _map_bounds(visit, index: int = 0) -> tuple[float, float, float, float]:
