@@ -257,3 +257,18 @@ def test_the_charts_name_their_tooltips_in_chinese():
     )
     shown = chart_texts(charts.reporting(weekly).to_dict())
     assert "情况" in shown and english_words(shown) == set(), shown
+
+
+def test_a_refusal_in_the_audit_log_reads_in_the_readers_language(setup):
+    """A refused request is logged with its reason in both languages: the Chinese log says it in Chinese."""
+    from dashboard.core import access
+    from dashboard.core.access.scope import Scope
+    from dashboard.core.storage import audit
+
+    planner = Scope("chaoyang", "planner", ("110105",))
+    with pytest.raises(access.PermissionDenied) as refused:
+        access.request_retrain(setup[2], planner, "admin")  # retraining on request is an admin's
+    entry = audit.entries(setup[2], action="denied").iloc[0]["detail"]
+    zh, en = audit.describe(entry, "zh"), audit.describe(entry, "en")
+    assert f"原因：{refused.value.zh}" in zh and english_words([zh]) == set(), zh
+    assert refused.value.en in en and "reason zh" not in en, en

@@ -44,7 +44,7 @@ _T = TypeVar("_T")
 
 
 def _refuse(engine: sa.Engine, scope: Scope, error: PermissionDenied, **detail: Any) -> PermissionDenied:
-    audit.record(engine, scope, "denied", reason=error.en, **detail)
+    audit.record(engine, scope, "denied", reason=error.en, reason_zh=error.zh, **detail)  # the log is read in both
     return error
 
 
