@@ -231,8 +231,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "nul_in_file": (
         ERROR,
-        "文件第 {value} 行含有空字符，通常说明文件已损坏或不是文本。"
-        "请在Excel中打开并另存为“CSV UTF-8”后再上传。",
+        "文件第 {value} 行含有空字符，通常说明文件已损坏或不是文本。请在Excel中打开并另存为“CSV UTF-8”后再上传。",
         "Line {value} of the file holds a NUL character, which usually means the file is damaged or not text. Open it "
         "in Excel, save it as 'CSV UTF-8' and upload that.",
     ),
