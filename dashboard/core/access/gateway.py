@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from dashboard.core import export
 from dashboard.core.access import accounts, field_links, web_sessions
 from dashboard.core.access.scope import PermissionDenied, Scope
-from dashboard.core.geo import areas, districts, navigation, streets
+from dashboard.core.geo import areas, districts, maps, navigation, streets
 from dashboard.core.intake import field_entry, ingest, ownership, tabular
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import store, training, visit_store
@@ -27,7 +27,7 @@ from dashboard.core.reports import briefing, freshness, kpi, periods, pipeline, 
 from dashboard.core.reports import enterprises as enterprises_register
 from dashboard.core.reports import reporting as reporting_mod
 from dashboard.core.reports import roster as roster_mod
-from dashboard.core.storage import audit, services
+from dashboard.core.storage import audit, services, settings
 from dashboard.core.storage.enterprise_tables import read_contacts
 from dashboard.core.storage.site_tables import read_sites
 
@@ -540,6 +540,51 @@ def update_service(
             audit.record(conn, scope, "service_change", key=key, zh=zh, en=en, active=active)
     except sa.exc.IntegrityError:
         raise ValueError(f"{zh} is already in the list") from None
+
+
+def map_tiles(engine: sa.Engine, scope: Scope) -> maps.Tiles:
+    """The basemap every map draws (the admin's preset): everyone reads it. None set, or a stored value that fails
+    the rules: no basemap (the maps draw their reference layer alone)."""
+    with engine.connect() as conn:
+        return maps.Tiles.from_json(settings.read(conn, "map_tiles"))
+
+
+def set_map_tiles(
+    engine: sa.Engine,
+    scope: Scope,
+    kind: str | None,
+    *,
+    url: str | None = None,
+    key: str | None = None,
+    attribution: str | None = None,
+    subdomains: str | None = None,
+) -> maps.Tiles:
+    """Set (or with ``kind`` "none", clear) the basemap every map draws (admin). Raises
+    :class:`maps.TileSettingError` for a key or URL template that fails the rules; audited, the 天地图 key by its
+    last four characters only."""
+    _guard(engine, scope, scope.require_admin, what="map_tiles")
+    tiles = maps.checked_tiles(kind, url=url, attribution=attribution, key=key, subdomains=subdomains)
+    with engine.begin() as conn:
+        settings.write(conn, "map_tiles", None if tiles.kind == "none" else tiles.to_json())
+        audit.record(
+            conn,
+            scope,
+            "map_tiles",
+            kind=tiles.kind,
+            url=tiles.url,
+            tk=f"…{tiles.key[-4:]}" if tiles.key else None,
+            attribution=tiles.attribution,
+        )
+    return tiles
+
+
+def street_names(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+    """Each street's name at its sites' centre (``code``, ``name``, ``lat``, ``lon``), within the caller's areas:
+    the maps' reference layer (there are no street boundaries to draw)."""
+    centre = streets.centres(read_sites(engine, scope.readable())[["street_code", "lat", "lon"]])
+    return centre.reset_index(names="code").assign(name=lambda f: f["code"].map(streets.name))[
+        ["code", "name", "lat", "lon"]
+    ]
 
 
 def enterprise_pipeline(

@@ -8,12 +8,18 @@
   ``{`` ``}`` too, because branca renders a map's generated script a second time as Jinja2 source, so text with
   ``{{ }}`` or ``{% %}`` in it would run on the server). Feature properties are built by :func:`properties`, which
   passes every value through it, so no field of a layer can be missed.
-* Tiles are a setting: none (the map still works), OpenStreetMap, Gaode (then every shape and point is shifted to
-  GCJ-02 so it sits on Gaode's streets), or a custom URL template for an internal tile server.
+* Tiles are the admin's preset (:class:`Tiles`, checked by :func:`checked_tiles`): none, 天地图 (with its key), an
+  intranet tile server's {z}/{x}/{y} URL template, or a GCJ-02 tile source such as an intranet AMap mirror (then
+  every shape and point is shifted to GCJ-02 so it sits on the tiles' streets). Whatever is set, every map also
+  draws a light reference of our own data (:func:`add_reference`: district outlines and names, street names at their
+  sites' centres), so a map is readable with no tiles, or with tiles that do not load.
+* Colours: each kind of layer has its own scale, so none can be read for another: districts (areas) in grey-blue,
+  sites (dots) orange to dark red, unionless enterprises (dots) in greens, the session heat in purple.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import itertools
 import json
@@ -36,9 +42,15 @@ if TYPE_CHECKING:
 
 BEIJING_CENTRE = (40.05, 116.40)
 VENDOR = "/app/static/vendor"
-# Sequential palette (ColorBrewer YlOrRd, 6 classes) used for both the map and the page's legend.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+# One sequential scale per kind of layer (6 classes each, the map's and the page's legend alike), chosen so that
+# no two can be mistaken for each other: areas in a light grey-blue, sites from orange to dark red, unionless
+# enterprises in greens; the heat layer's purple gradient is :data:`HEAT_GRADIENT`.
+DISTRICT_PALETTE = ("#eef2f7", "#d3dde9", "#b3c5da", "#8da8c6", "#6a8ab0", "#486d96")
+SITE_PALETTE = ("#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#990000")
+ENTERPRISE_PALETTE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#005a32")
+PALETTE = SITE_PALETTE  # the default scale of point layers
 NO_DATA = "#d9d9d9"
+HEAT_GRADIENT = {0.2: "#e7c6f5", 0.45: "#c77ee0", 0.7: "#8e3bc0", 1.0: "#4b0f7a"}
 
 
 def use_local_assets(base: str = VENDOR) -> None:
@@ -74,29 +86,174 @@ def properties(values: dict) -> dict[str, str]:
     return {str(key): safe_text(value) for key, value in values.items()}
 
 
+TILE_KINDS = ("none", "tianditu", "intranet", "gcj02")
+URL_LIMIT = 500  # characters of a tile URL template
+ATTRIBUTION_LIMIT = 120
+# 天地图's vector map and its labels, Web Mercator (TILEMATRIXSET=w), eight hosts t0-t7; CGCS2000 is WGS-84 to
+# within centimetres, so nothing is shifted
+TIANDITU_URLS = tuple(
+    f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+    "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+    for layer in ("vec", "cva")
+)
+TIANDITU_SUBDOMAINS = "01234567"
+TIANDITU_ATTRIBUTION = "© 天地图 国家地理信息公共服务平台"
+DEFAULT_ATTRIBUTION = {"intranet": "内网瓦片", "gcj02": "GCJ-02 瓦片"}
+
+# A tile URL: http(s), a host without user:password@, no spaces, quotes, angle brackets, backticks, $ or backslashes,
+# and no brace but Leaflet's placeholders {s} {x} {y} {z} {r} (so it can be neither HTML, script, nor template source)
+_URL_CHAR = r"[^\x00-\x20\x7f\"'<>{}`$\\@]"
+_TILE_URL = re.compile(rf"https?://(?:{_URL_CHAR}|\{{[sxyzr]\}})+")
+_KEY = re.compile(r"[0-9A-Za-z]{16,64}", re.ASCII)
+_SUBDOMAINS = re.compile(r"[0-9A-Za-z]{1,16}", re.ASCII)
+
+
+class TileSettingError(ValueError):
+    """A basemap setting refused, saying what to fix in both languages."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
 @dataclass(frozen=True)
 class Tiles:
-    """A basemap choice. ``kind``: none | osm | gaode | custom (with ``url`` a {z}/{x}/{y} template)."""
+    """The basemap every map draws: ``kind`` is one of :data:`TILE_KINDS`. ``tianditu`` takes ``key`` (the 天地图
+    key, ``tk=``); ``intranet`` (Web Mercator, WGS-84) and ``gcj02`` (tiles drawn in GCJ-02, e.g. an intranet AMap
+    mirror) take ``url``, a {z}/{x}/{y} template, with optional ``subdomains`` for {s} and ``attribution``.
+
+    Build one from an admin's input with :func:`checked_tiles`; a value read back is checked again
+    (:meth:`from_json`), so a template that fails the rules is never drawn."""
 
     kind: str = "none"
     url: str | None = None
     attribution: str | None = None
+    key: str | None = None
+    subdomains: str | None = None
 
     @property
     def gcj02(self) -> bool:
-        return self.kind == "gaode"
+        return self.kind == "gcj02"
 
     @property
     def usable_url(self) -> str | None:
-        """The custom URL template if it is a plain http(s) URL with only {s} {x} {y} {z} {r} placeholders."""
-        return self.url if self.url and _TILE_URL.fullmatch(self.url) else None
+        """The URL template if it passes the rules (http(s), {z} {x} {y}, no markup, not too long), else None."""
+        return self.url if self.url and _url_problem(self.url) is None else None
+
+    def layers(self) -> list[tuple[str, str, str | None]]:
+        """(URL template, attribution, subdomains) of each tile layer to draw, bottom first; none if unusable."""
+        if self.kind == "tianditu" and self.key and _KEY.fullmatch(self.key):
+            return [
+                (url.replace("{key}", self.key), TIANDITU_ATTRIBUTION, TIANDITU_SUBDOMAINS) for url in TIANDITU_URLS
+            ]
+        if self.kind in ("intranet", "gcj02") and (url := self.usable_url):
+            attribution = self.attribution or DEFAULT_ATTRIBUTION[self.kind]
+            return [(url, attribution, self.subdomains if self.subdomains and "{s}" in url else None)]
+        return []
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in dataclasses.asdict(self).items() if v}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Tiles:
+        """The stored setting, checked again; no basemap if there is none or it fails the rules."""
+        if not raw:
+            return cls()
+        try:
+            value = json.loads(raw)
+            return checked_tiles(**{k: value.get(k) for k in ("kind", "url", "attribution", "key", "subdomains")})
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+    def described(self, lang: str = "zh") -> str:
+        """What is set, for the admin (the key shown by its last four characters only)."""
+        names = TILE_KIND_NAMES[self.kind]
+        name = names[0] if lang == "zh" else names[1]
+        if self.kind == "tianditu" and self.key:
+            return f"{name}（{'密钥' if lang == 'zh' else 'key'} …{self.key[-4:]}）"
+        if self.url:
+            return f"{name}：{self.url}" if lang == "zh" else f"{name}: {self.url}"
+        return name
 
 
-_TILE_URL = re.compile(r"https?://[^\s\"'<>{}`$\\]+(?:\{[sxyzr]\}[^\s\"'<>{}`$\\]*)*")
+TILE_KIND_NAMES = {
+    "none": ("无底图（只画区界和街道名称）", "No basemap (district outlines and street names only)"),
+    "tianditu": ("天地图（需密钥）", "Tianditu (needs a key)"),
+    "intranet": ("内网瓦片服务（WGS-84）", "Intranet tile server (WGS-84)"),
+    "gcj02": ("GCJ-02 瓦片（如内网高德镜像）", "GCJ-02 tiles (e.g. an intranet AMap mirror)"),
+}
 
 
-GAODE_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
-OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+def _url_problem(url: str) -> tuple[str, str] | None:
+    """Why ``url`` cannot be a tile URL template (Chinese, English), or None when it can."""
+    if len(url) > URL_LIMIT:
+        return (
+            f"地址太长（{len(url)} 个字符，上限 {URL_LIMIT}）。",
+            f"The URL is too long ({len(url)} characters; the limit is {URL_LIMIT}).",
+        )
+    if not re.match(r"https?://", url, re.ASCII):
+        return ("地址须以 http:// 或 https:// 开头。", "The URL must start with http:// or https://.")
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in url]
+    if missing:
+        return (
+            f"地址须含 {{z}} {{x}} {{y}} 三个占位符，缺少 {' '.join(missing)}。",
+            f"The URL must hold the placeholders {{z}} {{x}} {{y}}; {' '.join(missing)} missing.",
+        )
+    if not _TILE_URL.fullmatch(url) or not url.isprintable():
+        return (
+            "地址里不能有空格、引号、尖括号、反引号、$、反斜杠、@（用户名密码），花括号只能用于 {z} {x} {y} {s} {r}。",
+            "The URL may not contain spaces, quotes, angle brackets, backticks, $, backslashes or @ (a user name "
+            "and password); braces only as {z} {x} {y} {s} {r}.",
+        )
+    return None
+
+
+def checked_tiles(
+    kind: str | None,
+    url: str | None = None,
+    attribution: str | None = None,
+    key: str | None = None,
+    subdomains: str | None = None,
+) -> Tiles:
+    """A basemap preset from what an admin typed, or :class:`TileSettingError` saying what to fix. Only the fields
+    the kind uses are kept; text is stripped."""
+    kind = (kind or "none").strip()
+    if kind not in TILE_KINDS:
+        raise TileSettingError(f"没有“{kind}”这种底图。", f"No such basemap: {kind!r}.")
+    if kind == "none":
+        return Tiles()
+    if kind == "tianditu":
+        key = (key or "").strip()
+        if not _KEY.fullmatch(key):
+            raise TileSettingError(
+                "天地图密钥（tk）是 16–64 位字母和数字：请从天地图控制台复制“浏览器端”密钥。",
+                "A Tianditu key (tk) is 16-64 letters and digits: copy the browser key from the Tianditu console.",
+            )
+        return Tiles("tianditu", key=key)
+    url = (url or "").strip()
+    if not url:
+        raise TileSettingError(
+            "请填写瓦片地址模板（含 {z} {x} {y} 占位符）。",
+            "Enter the tile URL, e.g. http://tiles.intranet/{z}/{x}/{y}.png.",
+        )
+    if problem := _url_problem(url):
+        raise TileSettingError(*problem)
+    subdomains = (subdomains or "").strip() or None
+    if subdomains and not _SUBDOMAINS.fullmatch(subdomains):
+        raise TileSettingError(
+            "子域名是 1–16 个字母或数字（每个字符一个，替换地址中的 {s}，如 1234）。",
+            "Subdomains are 1-16 letters or digits (one each, in place of {s} in the URL, e.g. 1234).",
+        )
+    attribution = " ".join((attribution or "").split()) or None
+    if attribution and (len(attribution) > ATTRIBUTION_LIMIT or not attribution.isprintable()):
+        raise TileSettingError(
+            f"版权说明最多 {ATTRIBUTION_LIMIT} 个字符。",
+            f"The credit line takes at most {ATTRIBUTION_LIMIT} characters.",
+        )
+    return Tiles(kind, url=url, attribution=attribution, subdomains=subdomains if "{s}" in url else None)
 
 
 class MetricScale(folium.MacroElement):
@@ -127,19 +284,74 @@ class AttributionPrefix(folium.MacroElement):
         self.prefix = prefix
 
 
+class Background(folium.MacroElement):
+    """A light paper colour under everything, in place of Leaflet's grey (tiles cover it where they load)."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.getContainer().style.background = {{ this.colour|tojson }};"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, colour: str = "#f4f3ee") -> None:
+        super().__init__()
+        self.colour = colour
+
+
+# Leaflet panes around its overlay pane (400: the heat and the routes): the reference's outlines and the area fills
+# below it; the street names above it (neither a fill nor the heat washes them out), and the dots above the names
+# (no name hides a dot)
+PANES = {"reference": 350, "areas": 380, "referenceLabels": 420, "districtNames": 425, "points": 430}
+INTERACTIVE_PANES = ("areas", "points")
+STREET_LABEL_ZOOM = 10.5  # street names from this zoom in (a district or closer); the whole city would be a blur
+
+
+class Panes(folium.MacroElement):
+    """The panes of :data:`PANES`, made before any layer is added to them; the reference's take no clicks."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "{% for name, z in this.panes.items() %}"
+        "(function (pane) { pane.style.zIndex = {{ z|tojson }};"
+        "{% if name not in this.interactive %} pane.style.pointerEvents = 'none';{% endif %}"
+        " })({{ this._parent.get_name() }}.createPane({{ name|tojson }}));"
+        "{% endfor %}"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.panes = dict(PANES)
+        self.interactive = INTERACTIVE_PANES
+
+
+def _dot(radius: float, weight: int, colour: str, opacity: float) -> folium.CircleMarker:
+    """The circle a point layer draws for each feature, in the dots' pane (folium keeps no ``pane`` argument of a
+    marker, so it is set on its options, which are written as JSON)."""
+    marker = folium.CircleMarker(radius=radius, weight=weight, color=colour, fill=True, fill_opacity=opacity)
+    marker.options["pane"] = "points"
+    return marker
+
+
 def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
-    """An empty map of Beijing with the chosen basemap (or none)."""
+    """An empty map of Beijing with the admin's basemap (or none) on a light background."""
     # zoomSnap 0.25: fitting a district's or a plan's bounds frames them closely, not at the next whole zoom out
     m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, zoom_snap=0.25)
     MetricScale().add_to(m)
     AttributionPrefix().add_to(m)
-    if tiles.kind == "osm":
-        folium.TileLayer(OSM_URL, attr="© OpenStreetMap contributors", name="OpenStreetMap", max_zoom=18).add_to(m)
-    elif tiles.kind == "gaode":
-        folium.TileLayer(GAODE_URL, attr="© 高德地图 AutoNavi", name="高德", subdomains="1234", max_zoom=18).add_to(m)
-    elif tiles.kind == "custom" and tiles.usable_url:
-        attribution = safe_text(tiles.attribution or "internal tiles")
-        folium.TileLayer(tiles.usable_url, attr=attribution, name="tiles", max_zoom=18).add_to(m)
+    Background().add_to(m)
+    Panes().add_to(m)
+    for i, (url, attribution, subdomains) in enumerate(tiles.layers()):
+        # the URL is data: folium writes it with tojson, and it has passed the template rules (no markup, no braces
+        # but the placeholders); the credit line is text, escaped like every user string
+        folium.TileLayer(
+            url,
+            attr=safe_text(attribution),
+            name=f"basemap{i}",
+            max_zoom=18,
+            max_native_zoom=18,
+            subdomains=subdomains or "abc",  # Leaflet's own default where the URL has no {s}
+        ).add_to(m)
     if tiles.gcj02:
         lat, lon = location
         glon, glat = wgs_to_gcj(lon, lat)
@@ -168,9 +380,9 @@ def classify(values: pd.Series, n: int = len(PALETTE)) -> tuple[pd.Series, list[
     return cls.where(values.notna(), -1), edges
 
 
-def legend(edges: list[float], fmt: str = "{:,.0f}") -> list[tuple[str, str]]:
-    """(colour, label) pairs for the page to draw next to the map."""
-    return [(PALETTE[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(itertools.pairwise(edges))]
+def legend(edges: list[float], fmt: str = "{:,.0f}", palette: tuple[str, ...] = PALETTE) -> list[tuple[str, str]]:
+    """(colour, label) pairs for the page to draw next to the map, in the layer's own scale."""
+    return [(palette[i], f"{fmt.format(a)} – {fmt.format(b)}") for i, (a, b) in enumerate(itertools.pairwise(edges))]
 
 
 def _shown(value: object, fmt: str) -> object:
@@ -192,7 +404,8 @@ def district_layer(
     tiles: Tiles = Tiles(),
     name: str = "districts",
 ) -> tuple[folium.GeoJson, list]:
-    """A choropleth of ``value_col`` as one GeoJson layer styled per feature (no branca colour map).
+    """A choropleth of ``value_col`` as one GeoJson layer styled per feature (no branca colour map), in the areas'
+    grey-blue scale (:data:`DISTRICT_PALETTE`).
 
     Returns the layer and the legend entries.
     """
@@ -202,7 +415,7 @@ def district_layer(
         props = properties(
             {
                 "adcode": row["adcode"],
-                "_fill": PALETTE[c] if c >= 0 else NO_DATA,
+                "_fill": DISTRICT_PALETTE[c] if c >= 0 else NO_DATA,
                 "label": row[label_col],
                 **{col: _shown(row[col], "{:,.0f}") for col in tooltip_cols},
             }
@@ -214,17 +427,18 @@ def district_layer(
         name=name,
         style_function=lambda f: {
             "fillColor": f["properties"]["_fill"],
-            "color": "#555555",
+            "color": "#5b6b7c",
             "weight": 1,
-            "fillOpacity": 0.65,
+            "fillOpacity": 0.7,
         },
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(
             fields=["label", *tooltip_cols], aliases=["", *_aliases(tooltip_cols.values())], sticky=True
         ),
         smooth_factor=1.0,
+        pane="areas",  # under the street names and the dots
     )
-    return layer, legend(edges)
+    return layer, legend(edges, palette=DISTRICT_PALETTE)
 
 
 def _point(lat: float, lon: float) -> dict:
@@ -239,7 +453,8 @@ def site_layer(
     name: str = "sites",
     radius: int = 6,
 ) -> tuple[folium.GeoJson, list]:
-    """Sites as circle markers coloured by ``value_col`` in one GeoJson layer (fast, and a click returns the feature).
+    """Sites as circle markers coloured by ``value_col`` (orange to dark red, :data:`SITE_PALETTE`) in one GeoJson
+    layer (fast, and a click returns the feature).
 
     ``sites`` needs ``site_id, lat, lon`` and the named columns. Rows without coordinates are skipped.
     """
@@ -249,16 +464,16 @@ def site_layer(
     features = []
     for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
         shown = {col: _shown(row[col], "{:,.0f}") if isinstance(row[col], float) else row[col] for col in tooltip_cols}
-        props = properties({"site_id": row["site_id"], "_fill": PALETTE[c] if c >= 0 else NO_DATA, **shown})
+        props = properties({"site_id": row["site_id"], "_fill": SITE_PALETTE[c] if c >= 0 else NO_DATA, **shown})
         features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
-        marker=folium.CircleMarker(radius=radius, weight=1, color="#333333", fill=True, fill_opacity=0.9),
+        marker=_dot(radius, 1, "#333333", 0.9),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
     )
-    return layer, legend(edges)
+    return layer, legend(edges, palette=SITE_PALETTE)
 
 
 def _sized_circles(
@@ -268,23 +483,25 @@ def _sized_circles(
     tooltip_cols: dict[str, str],
     tiles: Tiles,
     name: str,
+    palette: tuple[str, ...],
 ) -> tuple[folium.GeoJson, list]:
-    """Circles of the given radii (px) coloured by the quantile class of ``value_col``, as one GeoJson layer."""
+    """Circles of the given radii (px) coloured by the quantile class of ``value_col`` in ``palette``, as one
+    GeoJson layer."""
     cls, edges = classify(located[value_col])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     features = []
     for i, (row, c) in enumerate(zip(located.to_dict("records"), cls, strict=True)):
         shown = {col: _shown(row[col], "{:,.0f}") for col in tooltip_cols}  # 1,234 whether stored as int or float
-        props = properties({"_fill": PALETTE[c] if c >= 0 else NO_DATA, "_r": str(radius[i]), **shown})
+        props = properties({"_fill": palette[c] if c >= 0 else NO_DATA, "_r": str(radius[i]), **shown})
         features.append({"type": "Feature", "properties": props, "geometry": _point(lat[i], lon[i])})
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
-        marker=folium.CircleMarker(radius=5, weight=1, color="#333333", fill=True, fill_opacity=0.8),
+        marker=_dot(5, 1, "#333333", 0.8),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "radius": float(f["properties"]["_r"])},
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=_aliases(tooltip_cols.values())),
     )
-    return layer, legend(edges)
+    return layer, legend(edges, palette=palette)
 
 
 def enterprise_layer(
@@ -294,11 +511,12 @@ def enterprise_layer(
     tiles: Tiles = Tiles(),
     name: str = "enterprises",
 ) -> tuple[folium.GeoJson, list]:
-    """Enterprises as circles sized by staff (3–12 px, by the log of staff) and coloured by ``value_col``."""
+    """Enterprises as circles sized by staff (3–12 px, by the log of staff) and coloured by ``value_col`` in greens
+    (:data:`ENTERPRISE_PALETTE`: not the sites' reds)."""
     located = frame.dropna(subset=["lat", "lon"])
     staff = pd.to_numeric(located["staff"], errors="coerce").fillna(1).clip(lower=1).to_numpy(dtype=float)
     radius = np.clip(3 + 3 * np.log10(staff), 3, 12).round(1)
-    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name)
+    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name, ENTERPRISE_PALETTE)
 
 
 def street_layer(
@@ -318,7 +536,7 @@ def street_layer(
     value = pd.to_numeric(located[value_col], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
     top = value.max() if len(value) else 0.0
     radius = (6 + 16 * np.sqrt(value / top) if top > 0 else np.full(len(value), 6.0)).round(1)
-    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name)
+    return _sized_circles(located, value_col, radius, tooltip_cols, tiles, name, SITE_PALETTE)
 
 
 MAX_SITES = 2000  # markers a map draws: beyond a few thousand the page lags for seconds and weighs megabytes
@@ -331,17 +549,28 @@ def most_valuable(sites: pd.DataFrame, value_col: str, limit: int = MAX_SITES) -
     return sites.sort_values(value_col, ascending=False, na_position="last").head(limit), len(sites) - limit
 
 
+HEAT_FLOOR = 0.35  # the least weight of a site with any session: every such site shows
+
+
 def heat_layer(points: pd.DataFrame, weight_col: str, tiles: Tiles = Tiles(), name: str = "heat") -> HeatMap:
-    """Session history as a heat map (one point per site, weighted by ``weight_col``)."""
+    """Session history as a heat map in purple (:data:`HEAT_GRADIENT`; one point per site, weighted by
+    ``weight_col``).
+
+    Weights are scaled to the 90th percentile of the sites that have any (capped at 1), not to the busiest one, and
+    a site with any session weighs at least :data:`HEAT_FLOOR`: one site with many sessions would otherwise leave
+    every other spot all but transparent.
+    """
     located = points.dropna(subset=["lat", "lon"])
     lat, lon = shift_points(located["lat"], located["lon"], tiles)
     weights = located[weight_col].to_numpy(dtype=float)
-    scale = weights.max() if len(weights) and weights.max() > 0 else 1.0
+    positive = weights[weights > 0]
+    scale = float(np.quantile(positive, 0.9)) if len(positive) else 1.0
+    shown = np.where(weights > 0, np.clip(weights / scale, HEAT_FLOOR, 1.0), 0.0)
     data = [
-        [round(float(a), 5), round(float(b), 5), round(float(w / scale), 4)]
-        for a, b, w in zip(lat, lon, weights, strict=True)
+        [round(float(a), 5), round(float(b), 5), round(float(w), 4)] for a, b, w in zip(lat, lon, shown, strict=True)
     ]
-    return HeatMap(data, name=name, radius=14, blur=18, min_opacity=0.25)
+    # Leaflet.heat fades points by 2^(zoom - max_zoom): at 10, the city's view (9) keeps half, a district's all
+    return HeatMap(data, name=name, radius=22, blur=16, min_opacity=0.45, max_zoom=10, gradient=HEAT_GRADIENT)
 
 
 def map_html(m: folium.Map) -> str:
@@ -386,7 +615,7 @@ def plan_layer(
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
-        marker=folium.CircleMarker(radius=9, weight=2, color="#222222", fill=True, fill_opacity=0.95),
+        marker=_dot(9, 2, "#222222", 0.95),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"]},
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip_cols), aliases=aliases),
         popup=folium.GeoJsonPopup(fields=list(tooltip_cols), aliases=aliases),
@@ -448,18 +677,22 @@ def fit_areas(m: folium.Map, gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles()) -> N
 
 
 def area_labels(
-    gdf: gpd.GeoDataFrame, label_col: str, tiles: Tiles = Tiles(), name: str = "labels"
+    gdf: gpd.GeoDataFrame, label_col: str, tiles: Tiles = Tiles(), name: str = "labels", pane: str | None = None
 ) -> folium.FeatureGroup:
-    """Each area's name at a point inside it, readable without tiles (text escaped like every user string)."""
+    """Each area's name at a point inside it, readable without tiles (text escaped like every user string); in
+    ``pane`` if given (else Leaflet's marker pane, above everything)."""
     group = folium.FeatureGroup(name=name, control=False)
     for _, row in gdf.iterrows():
         point = row.geometry.representative_point()
         lat, lon = shift_points([point.y], [point.x], tiles)
-        folium.Marker(
+        marker = folium.Marker(
             [float(lat[0]), float(lon[0])],
             icon=folium.DivIcon(html=f'<div style="{LABEL_STYLE}">{safe_text(row[label_col])}</div>', icon_size=(0, 0)),
             interactive=False,
-        ).add_to(group)
+        )
+        if pane:
+            marker.options["pane"] = pane
+        marker.add_to(group)
     return group
 
 
@@ -467,3 +700,92 @@ LABEL_STYLE = (
     "transform:translate(-50%,-50%);white-space:nowrap;font:600 12px sans-serif;color:#222;"
     "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;pointer-events:none"
 )
+
+
+REFERENCE_STREET_STYLE = (
+    "transform:translate(-50%,-50%);white-space:nowrap;font:12px sans-serif;color:#4a4f57;letter-spacing:1px;"
+    "text-shadow:0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:none"
+)
+
+
+def outline_layer(gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles(), name: str = "outlines") -> folium.GeoJson:
+    """Areas' boundaries as thin grey lines, no fill, under everything (the reference pane); nothing of the user's
+    text reaches it (geometry only)."""
+    features = [
+        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(shift_geometry(geom, tiles))}
+        for geom in gdf.geometry
+    ]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        style_function=lambda f: {"color": "#7d8793", "weight": 1.5, "fill": False, "opacity": 0.9},
+        smooth_factor=1.0,
+        pane="reference",
+        interactive=False,
+        control=False,
+    )
+
+
+class StreetLabels(folium.MacroElement):
+    """Street names at their points, from :data:`STREET_LABEL_ZOOM` in, in their own pane.
+
+    Where a basemap's tiles load they carry their own names, so ours step aside once a tile has arrived; where
+    none is set, or its server cannot be reached, ours stay. Names are made safe (:func:`safe_text`) and written as
+    JSON; the browser shows them as text.
+    """
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map, data, style, minZoom) {"
+        "  var pane = map.getPane('referenceLabels'), tilesShown = false;"
+        "  data.forEach(function (d) {"
+        "    L.marker([d[0], d[1]], {pane: 'referenceLabels', interactive: false, keyboard: false,"
+        "      icon: L.divIcon({className: 'reference-street', iconSize: [0, 0],"
+        "        html: '<div style=\"' + style + '\">' + d[2] + '</div>'})}).addTo(map);"
+        "  });"
+        "  function update() { pane.style.display = (!tilesShown && map.getZoom() >= minZoom) ? '' : 'none'; }"
+        "  map.on('zoomend', update);"
+        "{% for layer in this.tile_layers %}"
+        "  {{ layer.get_name() }}.on('tileload', function () { tilesShown = true; update(); });"
+        "{% endfor %}"
+        "  update();"
+        "})({{ this._parent.get_name() }}, {{ this.data|tojson }}, {{ this.style|tojson }},"
+        " {{ this.min_zoom|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self, data: list[list], tile_layers: list[folium.TileLayer], min_zoom: float = STREET_LABEL_ZOOM
+    ) -> None:
+        super().__init__()
+        self._name = "StreetLabels"
+        self.data = data
+        self.tile_layers = list(tile_layers)  # named when drawn: streamlit-folium renames every layer
+        self.style = REFERENCE_STREET_STYLE
+        self.min_zoom = float(min_zoom)
+
+
+def add_reference(
+    m: folium.Map,
+    outlines: gpd.GeoDataFrame,
+    street_points: pd.DataFrame,
+    tiles: Tiles = Tiles(),
+    *,
+    district_labels: str | None = None,
+) -> None:
+    """The light reference every map draws under its data, from our own files only: ``outlines`` (district
+    boundaries) as grey lines, with each district's name from its ``district_labels`` column if given, and each
+    street's name at its point (``street_points``: ``name``, ``lat``, ``lon``, WGS-84; see
+    :func:`dashboard.core.geo.streets.centres`). Shifted like every layer when the tiles are GCJ-02."""
+    outline_layer(outlines, tiles).add_to(m)
+    if district_labels is not None:
+        area_labels(outlines, district_labels, tiles, name="district_names", pane="districtNames").add_to(m)
+    located = street_points.dropna(subset=["lat", "lon"])
+    located = located[located["name"].astype(str).str.strip() != ""]
+    lat, lon = shift_points(located["lat"], located["lon"], tiles)
+    data = [
+        [round(float(a), 5), round(float(b), 5), safe_text(name)]
+        for a, b, name in zip(lat, lon, located["name"], strict=True)
+    ]
+    tile_layers = [child for child in m._children.values() if isinstance(child, folium.TileLayer)]
+    StreetLabels(data, tile_layers).add_to(m)
