@@ -12,15 +12,23 @@ from dashboard.core.access.scope import Scope
 from dashboard.core.geo import maps
 from dashboard.i18n import lang
 
+# how a legend's swatch is drawn, like the layer it explains: an area's fill, a dot, a blur of the heat map
+SWATCH = {
+    "area": "border-radius:2px;border:1px solid #5b6b7c",
+    "dot": "border-radius:50%;border:1px solid #333",
+    "heat": "border-radius:50%;filter:blur(1.5px)",
+}
 
-def legend(title: str, entries: list[tuple[str, str]]) -> None:
-    """A legend: the layer's title and one colour swatch per class (all text escaped)."""
+
+def legend(title: str, entries: list[tuple[str, str]], shape: str = "area") -> None:
+    """A legend: the layer's title and one colour swatch per class, shaped like the layer (``shape``: a key of
+    :data:`SWATCH`), all text escaped."""
     if not entries:
         return
     chips = "".join(
         f'<span style="display:inline-block;margin-right:12px">'
-        f'<span style="display:inline-block;width:14px;height:14px;background:{colour};'
-        f'border:1px solid #888;vertical-align:middle"></span> {html.escape(label)}</span>'
+        f'<span style="display:inline-block;width:14px;height:14px;background:{html.escape(colour)};'
+        f'{SWATCH[shape]};vertical-align:middle"></span> {html.escape(label)}</span>'
         for colour, label in entries
     )
     st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")
@@ -38,3 +46,19 @@ def frame_districts(m: folium.Map, current: Scope, district: str | None, tiles: 
     maps.fit_areas(m, focus, tiles)
     named = bounds.assign(label=bounds["name_zh"] if lang() == "zh" else bounds["name_en"])
     maps.area_labels(named, "label", tiles).add_to(m)
+
+
+def basemap(current: Scope) -> maps.Tiles:
+    """The admin's basemap preset, for every map of the page."""
+    return resources.map_tiles(current)
+
+
+def reference(m: folium.Map, current: Scope, tiles: maps.Tiles, *, district_names: bool = True) -> None:
+    """The light reference under a map's data (:func:`maps.add_reference`): district outlines, with their names
+    unless the page names them itself (:func:`frame_districts`), and the streets of the caller's areas at their
+    sites' centres."""
+    bounds = resources.boundaries()
+    if district_names:
+        bounds = bounds.assign(label=bounds["name_zh"] if lang() == "zh" else bounds["name_en"])
+    street_points = resources.street_names(current, resources.version())
+    maps.add_reference(m, bounds, street_points, tiles, district_labels="label" if district_names else None)

@@ -181,6 +181,18 @@ def boundaries():
     return districts.boundaries()
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=1000)
+def map_tiles(scope: Scope) -> maps.Tiles:
+    """The admin's basemap preset (an admin's change clears it at once; other processes within a minute)."""
+    return access.map_tiles(engine(), scope)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+def street_names(scope: Scope, v: str) -> pd.DataFrame:
+    """The maps' reference street names: each street within the caller's areas at its sites' centre."""
+    return access.street_names(engine(), scope)
+
+
 def data_changed() -> None:
     """Call after any write: cached query results and the model handle are stale."""
     st.cache_data.clear()

@@ -60,6 +60,7 @@ COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary
 CODE = re.compile(
     r"`[^`]*`|\b[\w/.-]+\.(?:py|csv|xlsx|ics|html|md)\b"  # commands and file names are code
     r"|(?<![0-9A-Za-z])[0-9A-Z]{18}(?![0-9A-Za-z])|E-\d{6}-[0-9A-F]{10}"  # credit codes and register ids are data
+    r"|https?://[^\s；;，,]+"  # an address an admin typed (a tile server's, in the audit log) is data
 )
 
 

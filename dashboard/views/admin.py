@@ -10,7 +10,7 @@ from dashboard import auth, resources
 from dashboard.core import access
 from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import ROLE_LABELS
-from dashboard.core.geo import areas, districts, streets
+from dashboard.core.geo import areas, districts, maps, streets
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.storage import audit
 from dashboard.core.storage.audit import ACTIONS
@@ -36,13 +36,14 @@ def attempt(action, success: str) -> None:
         st.error(md_escape(exc.text(lang())))
 
 
-users_tab, audit_tab, calendar_tab, services_tab, move_tab = st.tabs(
+users_tab, audit_tab, calendar_tab, services_tab, move_tab, tiles_tab = st.tabs(
     [
         t("账号", "Accounts"),
         t("审计日志", "Audit log"),
         t("日历调整", "Calendar"),
         t("服务包", "Service packages"),
         t("归属迁移", "Move a record"),
+        t("底图", "Basemap"),
     ]
 )
 
@@ -357,3 +358,76 @@ with move_tab:
                         f"{areas.name(areas.finest(*moved.after) or '', 'en')}, with {moved.followed} rows.",
                     )
                 )
+
+
+with tiles_tab:
+    st.caption(
+        t(
+            "地图、计划和企业走访路线的底图。不设置时，地图画出本系统自带的区界和街道名称"
+            "（街道名称在该街道点位的中心），不需要访问互联网；设置后底图加载不出来时，这些参照照样显示。"
+            "天地图需要在天地图控制台申请的“浏览器端”密钥；内网瓦片服务填 {z}/{x}/{y} 地址模板；"
+            "GCJ-02 瓦片（如内网高德镜像）会把所有图层换算到 GCJ-02 坐标，与底图对齐。",
+            "The basemap of the Map, Plan and visit-route maps. With none set, the maps draw the district outlines and "
+            "street names this system carries (a street's name at the centre of its sites), with no Internet needed; "
+            "with one set, these still show when its tiles cannot be loaded. Tianditu needs a browser key from the "
+            "Tianditu console; an intranet tile server takes a {z}/{x}/{y} URL template; GCJ-02 tiles (e.g. an "
+            "intranet AMap mirror) shift every layer to GCJ-02 so it lines up.",
+        )
+    )
+    current_tiles = access.map_tiles(eng, me)
+    st.markdown(t("**现在：**", "**Now:** ") + md_escape(current_tiles.described(shown_lang)))
+    with st.form("map_tiles"):
+        tiles_kind = st.selectbox(
+            t("底图来源", "Basemap source"),
+            list(maps.TILE_KINDS),
+            index=list(maps.TILE_KINDS).index(current_tiles.kind),
+            format_func=lambda k: maps.TILE_KIND_NAMES[k][0 if shown_lang == "zh" else 1],
+            key=lang_key("tiles_kind"),
+        )
+        tiles_key = st.text_input(
+            t(
+                "天地图密钥 tk（选天地图时填；留空沿用现有密钥）",
+                "Tianditu key, tk (for Tianditu; blank: keep the current one)",
+            ),
+            type="password",
+            max_chars=64,
+            key="tiles_key",
+        )
+        tiles_url = st.text_input(
+            t("瓦片地址模板（内网瓦片或 GCJ-02 时填）", "Tile URL template (for intranet or GCJ-02 tiles)"),
+            value=current_tiles.url or "",
+            placeholder="http://tiles.intranet/{z}/{x}/{y}.png",
+            key="tiles_url",
+        )
+        k1, k2 = st.columns([1, 2])
+        tiles_subdomains = k1.text_input(
+            t("子域名（地址含 {s} 时，如 1234）", "Subdomains (if the URL has {s}, e.g. 1234)"),
+            value=current_tiles.subdomains or "",
+            max_chars=16,
+            key="tiles_subdomains",
+        )
+        tiles_attribution = k2.text_input(
+            t("版权说明（显示在地图右下角）", "Credit line (shown at the map's bottom right)"),
+            value=current_tiles.attribution or "",
+            max_chars=maps.ATTRIBUTION_LIMIT,
+            key="tiles_attribution",
+        )
+        save_col, clear_col = st.columns(2)
+        save_tiles = save_col.form_submit_button(t("保存底图", "Save the basemap"), type="primary")
+        clear_tiles = clear_col.form_submit_button(t("不用底图", "No basemap"))
+    if save_tiles or clear_tiles:
+        try:
+            saved = access.set_map_tiles(
+                eng,
+                me,
+                "none" if clear_tiles else tiles_kind,
+                url=tiles_url,
+                key=tiles_key.strip() or (current_tiles.key if current_tiles.kind == "tianditu" else None),
+                attribution=tiles_attribution,
+                subdomains=tiles_subdomains,
+            )
+        except maps.TileSettingError as exc:
+            st.error(md_escape(exc.text(shown_lang)))
+        else:
+            resources.data_changed()
+            st.success(t("已保存：", "Saved: ") + md_escape(saved.described(shown_lang)))

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import auth, resources
+from dashboard import auth, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import INDUSTRIES, OUTCOMES
@@ -412,7 +412,9 @@ def visit_plan_tab() -> None:
     ).dropna(subset=["lat", "lon"])
     if located.empty:
         return
-    m = maps.base_map()
+    tiles = map_widgets.basemap(me)
+    m = maps.base_map(tiles)
+    map_widgets.reference(m, me, tiles)  # district outlines and street names: never dots alone on grey
     maps.plan_layer(
         located,
         {
@@ -421,12 +423,13 @@ def visit_plan_tab() -> None:
             "order": t("顺序", "Order"),
             "why": t("理由", "Why"),
         },
+        tiles,
         name="visits",
     ).add_to(m)
     for _, day in located.groupby("staff_no"):
         route = day.sort_values("order")
-        maps.route_line(route["lat"], route["lon"], int(route["staff_no"].iloc[0])).add_to(m)
-    maps.fit(m, located["lat"], located["lon"])
+        maps.route_line(route["lat"], route["lon"], int(route["staff_no"].iloc[0]), tiles).add_to(m)
+    maps.fit(m, located["lat"], located["lon"], tiles)
     st_folium(m, height=420, use_container_width=True, returned_objects=[], key="visit_map")
 
 

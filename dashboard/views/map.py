@@ -2,7 +2,6 @@
 
 import datetime as dt
 import html
-import os
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +24,7 @@ if first is None or last is None:  # both or neither: the first and last session
     st.info(t("还没有场次数据。请先在“上传”页导入。", "No sessions yet. Import some on the Upload page."))
     st.stop()
 
-c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1])
+c1, c2, c0, c3, c4 = st.columns([2, 1, 1, 2, 1], vertical_alignment="bottom")
 span = c1.date_input(
     t("日期范围", "Date range"),
     (max(first, last - dt.timedelta(days=365)), last),
@@ -53,30 +52,23 @@ types = c3.multiselect(
     key=lang_key("map_types"),
     placeholder=t("全部类型", "All types"),
 )
-tile_kinds = {
-    "none": t("无底图", "No basemap"),
-    "osm": "OpenStreetMap",
-    "gaode": t("高德", "Gaode"),
-    "custom": t("内网瓦片", "Internal tiles"),
-}
-default_tiles = os.environ.get("OUTREACH_TILES", "none")
-tiles_kind = c4.selectbox(
+preset = map_widgets.basemap(me)
+show_tiles = c4.toggle(
     t("底图", "Basemap"),
-    list(tile_kinds),
-    index=list(tile_kinds).index(default_tiles) if default_tiles in tile_kinds else 0,
-    format_func=lambda k: tile_kinds[k],
-    key=lang_key("map_tiles"),
-)
-tiles = maps.Tiles(tiles_kind, os.environ.get("OUTREACH_TILES_URL"), os.environ.get("OUTREACH_TILES_ATTRIBUTION"))
-if tiles_kind == "custom" and not tiles.usable_url:
-    st.warning(
-        t(
-            "未设置内网瓦片地址，或地址不是 http(s)://…/{z}/{x}/{y}.png 的形式（环境变量 OUTREACH_TILES_URL），"
-            "地图不显示底图。",
-            "No usable internal tile URL (OUTREACH_TILES_URL, like http(s)://…/{z}/{x}/{y}.png): the map has no "
-            "basemap.",
-        )
+    preset.kind != "none",
+    key="map_basemap",
+    disabled=preset.kind == "none",
+    help=t(
+        f"管理员设置的底图：{preset.described('zh')}。关掉只看区界和街道名称。",
+        f"The basemap the administrator set: {preset.described('en')}. Off: district outlines and street names only.",
     )
+    if preset.kind != "none"
+    else t(
+        "管理员尚未设置底图（管理 → 底图）：地图画出区界和街道名称作参照。",
+        "No basemap set by an administrator (Admin → Basemap): the map draws district outlines and street names.",
+    ),
+)
+tiles = preset if show_tiles else maps.Tiles()
 
 l1, l2, l3, l4 = st.columns(4)
 show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")
@@ -124,6 +116,7 @@ else:
     )
 
 m = maps.base_map(tiles)
+map_widgets.reference(m, me, tiles, district_names=False)  # frame_districts names the districts
 legends = []
 if show_density:
     shown = stats.copy()
@@ -154,17 +147,20 @@ if show_density:
             },
             tiles,
         )
-        title = t("建会率（名录企业中已建会的比例，%）", "Union rate (share of registered enterprises with one, %)")
+        title = t(
+            "区底色 · 建会率（名录企业中已建会的比例，%）",
+            "District fill · union rate (share of registered enterprises with one, %)",
+        )
     else:
         layer, leg = maps.district_layer(
             geo, "workers_per_km2", "label", {"workers_per_km2": t("职工/平方公里", "workers/km²"), **counts}, tiles
         )
         title = t(
-            "职工密度（人/平方公里，按点位周边职工数估计）",
-            "Worker density (per km², estimated from sites' nearby workers)",
+            "区底色 · 职工密度（人/平方公里，按点位周边职工数估计）",
+            "District fill · worker density (per km², estimated from sites' nearby workers)",
         )
     layer.add_to(m)
-    legends.append((title, leg))
+    legends.append((title, leg, "area"))
 if show_heat and session_type == "enterprise":
     st.caption(
         t(
@@ -175,10 +171,15 @@ if show_heat and session_type == "enterprise":
     )
 elif show_heat and len(site_frame):
     maps.heat_layer(site_frame[site_frame["sessions"] > 0], "sessions", tiles).add_to(m)
-    legends.append(  # Leaflet.heat's own gradient, from few sessions held nearby to many
+    legends.append(  # the heat layer's own gradient, from few sessions held nearby to many
         (
-            t("历史场次热力（所选期间，按点位场次数）", "Session history heat (the period, by sessions per site)"),
-            [("blue", t("少", "few")), ("lime", t("中", "some")), ("red", t("多", "many"))],
+            t("紫色热力 · 历史场次（所选期间，按点位场次数）", "Purple heat · past sessions (the period, per site)"),
+            [
+                (maps.HEAT_GRADIENT[0.2], t("少", "few")),
+                (maps.HEAT_GRADIENT[0.7], t("中", "some")),
+                (maps.HEAT_GRADIENT[1.0], t("多", "many")),
+            ],
+            "heat",
         )
     )
 site_frame["type_label"] = site_frame["site_type"].map(lambda k: SITE_TYPES.get(k, k) if lang() == "zh" else k)
@@ -209,7 +210,7 @@ if show_sites and len(site_frame):
         tiles,
     )
     layer.add_to(m)
-    legends.append((value_label, leg))
+    legends.append((t("圆点 · 点位：", "Dots · sites: ") + value_label, leg, "dot"))
 
 if show_enterprises:
     outlook_e = resources.enterprise_outlook(me, district, today, v)
@@ -238,18 +239,19 @@ if show_enterprises:
         legends.append(
             (
                 t(
-                    "未建会企业：走访后预计发展会员（圈大小为员工数）",
-                    "Unionless enterprises: expected members of a visit (size: staff)",
+                    "绿色圆点 · 未建会企业：走访后预计发展会员（圈大小为员工数）",
+                    "Green dots · unionless enterprises: expected members of a visit (size: staff)",
                 ),
                 leg,
+                "dot",
             )
         )
 
 map_widgets.frame_districts(m, me, district, tiles)
 out = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="main_map")
 
-for title, entries in legends:
-    map_widgets.legend(title, entries)
+for title, entries, shape in legends:
+    map_widgets.legend(title, entries, shape)
 
 clicked = (out or {}).get("last_active_drawing") or {}
 site_id = html.unescape(clicked.get("properties", {}).get("site_id", "")) if clicked else ""

@@ -348,7 +348,9 @@ if "plan_result" in st.session_state:
         coords["when"] = coords["date"].astype(str) + " " + coords["start_time"] + "–" + coords["end_time"]
         coords["team_label"] = team_labels(coords)
         coords["why"] = coords["reason"] if lang() == "zh" else coords["reason_en"]
-        m = maps.base_map()
+        tiles = map_widgets.basemap(me)
+        m = maps.base_map(tiles)
+        map_widgets.reference(m, me, tiles)  # district outlines and street names: never dots alone on grey
         maps.plan_layer(
             coords,
             {
@@ -358,8 +360,9 @@ if "plan_result" in st.session_state:
                 "expected_applications": t("预计申请", "Expected"),
                 "why": t("理由", "Why"),
             },
+            tiles,
         ).add_to(m)
-        maps.fit(m, coords["lat"], coords["lon"])  # the plan's sites, not the whole city
+        maps.fit(m, coords["lat"], coords["lon"], tiles)  # the plan's sites, not the whole city
         st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
         legend_names = dict(zip(coords["team"].astype(int), coords["team_label"], strict=True))
         map_widgets.legend(
