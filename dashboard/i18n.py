@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -41,8 +42,16 @@ def chinese_builtins() -> None:
     is covered), so a short script of the app's own (``static/zh_labels.js``) changes exactly those texts in the
     page, and in English puts them back. The size note keeps the server's own limit.
     """
-    script = (STATIC / "zh_labels.js").read_text(encoding="utf-8")
-    st.html(f"<script>window.__outreachLang = {json.dumps(lang())};\n{script}</script>", unsafe_allow_javascript=True)
+    st.html(
+        f"<script>window.__outreachLang = {json.dumps(lang())};\n{_labels_script()}</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+@functools.cache
+def _labels_script() -> str:
+    """The page script of :func:`chinese_builtins`, read from disk once per process (not on every rerun)."""
+    return (STATIC / "zh_labels.js").read_text(encoding="utf-8")
 
 
 def lang_key(key: str) -> str:

@@ -116,10 +116,7 @@ def train(
         result = evaluation.backtest(history, random_state=random_state, progress=progress, **kwargs)
     except ValueError as too_short:
         # A new union's few months cannot be split for a backtest; a model of them still beats no model.
-        if len(history) < MIN_SESSIONS:
-            raise NotEnoughHistory(
-                f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
-            ) from None
+        _require_enough(history)
         result = {"skipped": str(too_short), "chosen": (estimators or ("glm_curve",))[0], "model": None}
     if progress:
         progress(0.8, "fit on all history")
@@ -127,23 +124,7 @@ def train(
     fitted = result.pop("model")
     if fitted is not None:
         model.dispersion_ = fitted.dispersion_
-    card = {
-        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "data_from": str(history["date"].min().date()),
-        "data_to": str(history["date"].max().date()),
-        "sessions": int(len(history)),
-        "sites_with_history": int(history["site_id"].nunique()),
-        "data_hash": data_hash(engine),
-        "versions": versions(),
-        "estimator": result["chosen"],
-        "random_state": random_state,
-        "backtest": result,
-        "train_seconds": round(time.perf_counter() - t0, 1),
-        # how far the history bears out the published rest times (curve models; 1 as published, 0 flat)
-        **(
-            {"published_hours_weight": round(model.published_weight_, 2)} if hasattr(model, "published_weight_") else {}
-        ),
-    }
+    card = _card(engine, history, model, result["chosen"], random_state, t0, backtest=result)
     save(model, card, *_paths(directory))
     if progress:
         progress(1.0, "saved")
@@ -155,12 +136,26 @@ def train_quick(engine: sa.Engine, *, directory: Path | None = None, random_stat
     install the first plan waits seconds, not minutes, and the card says the model is not yet evaluated."""
     t0 = time.perf_counter()
     history = features.load_history(engine)
+    _require_enough(history)
+    model = make_model(QUICK_ESTIMATOR, random_state=random_state).fit(history, cal.load_overrides(engine))
+    skipped = {"skipped": "quick first model: the full training evaluates and replaces it"}
+    card = _card(engine, history, model, QUICK_ESTIMATOR, random_state, t0, backtest=skipped, quick=True)
+    save(model, card, *_paths(directory or model_dir()))
+    return Loaded(model, card, [])
+
+
+def _require_enough(history: pd.DataFrame) -> None:
     if len(history) < MIN_SESSIONS:
         raise NotEnoughHistory(
             f"not enough history to train: {len(history)} worker sessions, at least {MIN_SESSIONS} needed"
         )
-    model = make_model(QUICK_ESTIMATOR, random_state=random_state).fit(history, cal.load_overrides(engine))
-    card = {
+
+
+def _card(
+    engine: sa.Engine, history: pd.DataFrame, model: Any, estimator: str, random_state: int, t0: float, **extra: Any
+) -> dict[str, Any]:
+    """A trained model's card: its data range and hash, library versions, what was fitted and how long it took."""
+    return {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data_from": str(history["date"].min().date()),
         "data_to": str(history["date"].max().date()),
@@ -168,14 +163,15 @@ def train_quick(engine: sa.Engine, *, directory: Path | None = None, random_stat
         "sites_with_history": int(history["site_id"].nunique()),
         "data_hash": data_hash(engine),
         "versions": versions(),
-        "estimator": QUICK_ESTIMATOR,
+        "estimator": estimator,
         "random_state": random_state,
-        "quick": True,
-        "backtest": {"skipped": "quick first model: the full training evaluates and replaces it"},
+        **extra,
         "train_seconds": round(time.perf_counter() - t0, 1),
+        # how far the history bears out the published rest times (curve models; 1 as published, 0 flat)
+        **(
+            {"published_hours_weight": round(model.published_weight_, 2)} if hasattr(model, "published_weight_") else {}
+        ),
     }
-    save(model, card, *_paths(directory or model_dir()))
-    return Loaded(model, card, [])
 
 
 def save(
@@ -271,13 +267,14 @@ def load(
                 model = joblib.load(model_path)
             if not isinstance(model, OutreachModel | CurveModel):
                 raise TypeError(type(model).__name__)
-            note = (
-                [(f"模型训练后{STALE_DATA[0]}，建议重新训练。", f"{STALE_DATA[1].capitalize()}: retrain the model.")]
-                if stale and reason == STALE_DATA
-                else [(f"{QUICK[0]}，训练好后自动替换。", f"{QUICK[1].capitalize()}; it replaces this one when done.")]
-                if stale
-                else []
-            )
+            notes = {
+                STALE_DATA: (
+                    f"模型训练后{STALE_DATA[0]}，建议重新训练。",
+                    f"{STALE_DATA[1].capitalize()}: retrain the model.",
+                ),
+                QUICK: (f"{QUICK[0]}，训练好后自动替换。", f"{QUICK[1].capitalize()}; it replaces this one when done."),
+            }
+            note = [notes[reason]] if stale and reason is not None else []
             return Loaded(model, json.loads(card_path.read_text(encoding="utf-8")), note)
         except Exception as exc:  # any unreadable file means the same thing to the user
             reason = ("模型文件损坏或无法读取", f"the model file could not be read ({type(exc).__name__})")

@@ -146,3 +146,10 @@ def as_date(value: Any) -> dt.date:
     """A date from a date, datetime, Timestamp or ISO string."""
     day: dt.date = pd.Timestamp(value).date()
     return day
+
+
+def positions(register: pd.DataFrame) -> pd.Series:
+    """Each enterprise id's row position in ``register`` (index: the id as text; the first row where one repeats)."""
+    ids = register["enterprise_id"].astype(str).to_numpy()
+    at = pd.Series(np.arange(len(ids)), index=ids)
+    return at[~at.index.duplicated()]

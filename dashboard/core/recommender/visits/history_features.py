@@ -24,6 +24,7 @@ from .common import (
     day_numbers,
     founding_days,
     planar_km,
+    positions,
     segment_counts,
     staff_of,
 )
@@ -82,9 +83,7 @@ def member_rates(register: pd.DataFrame, visits: pd.DataFrame) -> np.ndarray:
         return base
     industry = register["industry"].astype("string").fillna("?").to_numpy(dtype=str)
     founded = visits[visits["outcome"].astype("string") == "founded"]
-    ids = register["enterprise_id"].astype(str)
-    at = pd.Series(np.arange(len(register)), index=ids.to_numpy())
-    at = at[~at.index.duplicated()]
+    at = positions(register)
     got = founded.drop_duplicates("enterprise_id", keep="last").assign(
         at=lambda f: f["enterprise_id"].astype(str).map(at)
     )
@@ -217,9 +216,7 @@ def _feature_rows(
     register: pd.DataFrame, visits: pd.DataFrame, rows: np.ndarray, t: np.ndarray, founded_day: np.ndarray
 ) -> pd.DataFrame:
     """Features of register rows ``rows`` (positions) as of days ``t`` (one per query row), from visits before."""
-    ids = register["enterprise_id"].astype(str).to_numpy()
-    code_of = pd.Series(np.arange(len(ids)), index=ids)
-    code_of = code_of[~code_of.index.duplicated()]
+    code_of = positions(register)
     if len(visits):
         v_code = visits["enterprise_id"].astype(str).map(code_of).to_numpy(dtype=float)
         keep = ~np.isnan(v_code)
@@ -325,9 +322,7 @@ def training_frame(register: pd.DataFrame, visits: pd.DataFrame, until: Any) -> 
     the visit itself and any visit of the same day are not in its own features.
     """
     t_end = day_number(until)
-    ids = register["enterprise_id"].astype(str)
-    code_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    code_of = code_of[~code_of.index.duplicated()]
+    code_of = positions(register)
     if not len(visits):
         return pd.DataFrame(columns=FEATURES), pd.Series(dtype=int, name="founded")
     known = visits[day_numbers(visits["visited_on"]) < t_end]  # what was on record at ``until``

@@ -15,6 +15,7 @@ from .common import (
     day_number,
     day_numbers,
     founding_days,
+    positions,
     staff_of,
     unvisited_key,
 )
@@ -36,11 +37,8 @@ def _fold(
     window = visits[(vday >= t0) & (vday < t0 + HORIZON_DAYS)]
     model = VisitModel().fit(register, visits, cutoff)
     X = features(register, past, cutoff)
-    ids = register["enterprise_id"].astype(str)
     first = window.sort_values("visited_on").drop_duplicates("enterprise_id")
-    pos_of = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
-    pos_of = pos_of[~pos_of.index.duplicated()]
-    pos = first["enterprise_id"].astype(str).map(pos_of)
+    pos = first["enterprise_id"].astype(str).map(positions(register))
     first = first[pos.notna().to_numpy()]
     pos = pos.dropna().to_numpy(dtype=np.int64)
     open_ = ~(fday[pos] < t0)  # no union of its own at the cutoff
