@@ -58,6 +58,14 @@ def engine(empty_engine):
     return empty_engine
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m deselect
+def pytest_collection_modifyitems(items):
+    """Tell tests/artefacts.py which artefacts this run's tests use (a waiting worker builds them meanwhile)."""
+    from tests import artefacts
+
+    artefacts.want({name for item in items for name in getattr(item, "fixturenames", ())})
+
+
 @pytest.fixture
 def fixture_bytes():
     def read(name: str) -> bytes:

@@ -1,5 +1,6 @@
-"""Shared AppTest fixtures: one sample database and model for the app tests, and signing in through the form."""
+"""Shared AppTest fixtures: a copy of the sample database and its models for each test, and signing in."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,27 +8,41 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core.access import accounts
-from dashboard.core.recommender import store, visit_store
+from dashboard.core.recommender import store
 from dashboard.core.storage import db
+from tests import artefacts
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboard" / "app.py")
 
 
-@pytest.fixture(scope="session")
-def setup(tmp_path_factory):
-    """A database the app fills with the sample on first start, and a model trained on it (module-wide)."""
-    tmp = tmp_path_factory.mktemp("app")
-    url = f"sqlite:///{tmp / 'app.sqlite'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    from data import enterprise_sample, sample
+def _build(out: Path) -> None:
+    """The sample and register database and its visit model, with a stall model of the family a retrain picks."""
+    artefacts.copy("register", artefacts.register_database, out)
+    engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
+    store.train(engine, directory=out / "models", estimators=("glm_curve",))
+    engine.dispose()
 
-    sample.load(engine)
-    enterprise_sample.load(engine)
-    store.train(engine, directory=tmp / "models", estimators=("glm_curve",))  # the family a retrain picks
-    visit_store.train(engine, directory=tmp / "models")
-    return url, tmp / "models", engine
+
+artefacts.declare("app", _build, fixture="built")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """This worker's copy of the app artefact (built once per code version, see tests/artefacts.py)."""
+    return artefacts.copy("app", _build, tmp_path_factory.mktemp("app-built"))
+
+
+@pytest.fixture
+def setup(built, tmp_path):
+    """A database holding the sample and the register, and models trained on it: this test's own copy (a test
+    that writes changes no other test's data)."""
+    here = shutil.copytree(built, tmp_path / "app")
+    url = f"sqlite:///{here / 'db.sqlite'}"
+    engine = db.make_engine(url)
+    yield url, here / "models", engine
+    engine.dispose()
+    shutil.rmtree(here, ignore_errors=True)  # ~60 MB a test: kept, a run's copies would fill the disk
 
 
 @pytest.fixture

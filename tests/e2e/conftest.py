@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.core.access.accounts import DEMO_ACCOUNTS
+from tests import artefacts
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,23 +40,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The app on the sample data plus two sites with hostile names, and a trained model."""
-    if CHROMIUM is None:
-        pytest.skip("no chromium")
-    sys.path.insert(0, str(ROOT))
+def _build(out: Path) -> None:
+    """The sample and register database and its visit model, plus two sites with hostile names and a stall model
+    trained with them."""
     from dashboard.core.intake import ingest
-    from dashboard.core.recommender import store, visit_store
+    from dashboard.core.recommender import store
     from dashboard.core.storage import db
-    from data import enterprise_sample, sample
 
-    tmp = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{tmp / 'e2e.sqlite'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sample.load(engine)
-    enterprise_sample.load(engine)
+    artefacts.copy("register", artefacts.register_database, out)
+    engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
     rows = "\n".join(
         f'{sid},"{name.replace(chr(34), chr(34) * 2)}",朝阳区,{lat},{lon},配送站点,150'
         for sid, (name, lat, lon) in HOSTILE.items()
@@ -63,8 +56,25 @@ def server(tmp_path_factory):
     ingest.import_sites(
         engine, f"点位编号,点位名称,所属区,纬度,经度,点位类型,周边职工数\n{rows}\n".encode(), "hostile.csv"
     )
-    store.train(engine, directory=tmp / "models", estimators=("hgb_poisson",))
-    visit_store.train(engine, directory=tmp / "models")
+    store.train(engine, directory=out / "models", estimators=("hgb_poisson",))
+    engine.dispose()
+
+
+if CHROMIUM is not None:
+    artefacts.declare("browser", _build, fixture="server")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app on the sample data plus two sites with hostile names, and a trained model (this worker's copy of
+    an artefact built once per code version, see tests/artefacts.py)."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium")
+    from dashboard.core.storage import db
+
+    tmp = artefacts.copy("browser", _build, tmp_path_factory.mktemp("e2e"))
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+    engine = db.make_engine(url)
     port = _free_port()
     env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(tmp / "models"), "OUTREACH_SAMPLE": "0"}
     proc = subprocess.Popen(

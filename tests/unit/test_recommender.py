@@ -16,6 +16,7 @@ from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, recommend, store
 from dashboard.core.storage import db
 from data import sample
+from tests import artefacts
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = dt.date(2026, 11, 30)
@@ -26,14 +27,25 @@ def world():
     return sample.generate()
 
 
+def _trained_sample(out: Path) -> None:
+    """The sample in ``db.sqlite`` and a model chosen by the full backtest (every family) in ``models/``."""
+    artefacts.copy("sample", artefacts.sample_database, out)
+    engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
+    store.train(engine, directory=out / "models")
+    engine.dispose()
+
+
+artefacts.declare("trained-sample", _trained_sample, fixture="trained")
+
+
 @pytest.fixture(scope="module")
-def trained(world, tmp_path_factory):
-    """The sample in a database and a model trained on it, shared by this module (training takes ~20 s)."""
-    tmp = tmp_path_factory.mktemp("rec")
-    engine = db.make_engine(f"sqlite:///{tmp / 'r.sqlite'}")
-    db.upgrade(engine)
-    sample.load(engine)
-    loaded = store.train(engine, directory=tmp / "models")
+def trained(tmp_path_factory):
+    """The sample in a database and a model trained on it, shared by this module (the backtest of every family
+    takes minutes: built once per code version, see tests/artefacts.py)."""
+    tmp = artefacts.copy("trained-sample", _trained_sample, tmp_path_factory.mktemp("rec"))
+    engine = db.make_engine(f"sqlite:///{tmp / 'db.sqlite'}")
+    loaded = store.load(engine, directory=tmp / "models", retrain=False)  # raises if the model does not fit the data
+    assert loaded.messages == []
     return engine, loaded, tmp / "models"
 
 
