@@ -460,16 +460,19 @@ def visit_model_section() -> None:
             .properties(height=220)
         )
         worst = float((deciles["predicted"] - deciles["realised"]).abs().max())
-        windows, pooled = int(bt.get("calibration_windows", 1)), int(deciles["visits"].sum())
+        windows = int(bt.get("calibration_windows", 1))
+        # the city's count only for those who read the city (a district's planner reads "the city's")
+        pooled = int(deciles["visits"].sum())
+        zh_visits, en_visits = (f"的 {pooled:,} 次", f"{pooled:,}") if city else ("全市的", "the city's")
         st.caption(
             t(
-                f"回测最近 {windows} 个 90 天里的 {pooled:,} 次实际走访（每段只用当时以前的记录训练），按预测的"
-                "建会可能性分成若干组，每组的平均预测值和 90 天内实际建会的比例；两条线越接近越可信。"
+                f"回测最近 {windows} 个 90 天里{zh_visits}实际走访（每段只用当时以前的记录训练），按预测的建会可能性"
+                "分成若干组，每组的平均预测值和 90 天内实际建会的比例；两条线越接近越可信。"
                 f"最大相差 {100 * worst:.1f} 个百分点。",
-                f"The {pooled:,} visits made in the backtest's last {windows} windows of 90 days (each judged "
-                "by a model trained on what was known before it), grouped by predicted P: each group's mean "
-                "prediction beside the share that founded within 90 days; the closer the lines, the more honest. "
-                f"Largest gap {100 * worst:.1f} points.",
+                f"The {en_visits} visits made in the backtest's last {windows} windows of 90 days (each judged by a "
+                "model trained on what was known before it), grouped by predicted P: each group's mean prediction "
+                "beside the share that founded within 90 days; the closer the lines, the more honest. Largest gap "
+                f"{100 * worst:.1f} points.",
             )
         )
 

@@ -240,3 +240,6 @@ def test_a_planners_model_page_holds_no_city_wide_counts(app, setup):
     assert not {"训练用职工沟通会场次", "有历史的点位", "数据指纹"} & set(card["item"])
     assert not [i for i in card["item"] if "休息时段" in i]  # nor a figure estimated from every district's sessions
     assert not [c for c in at.caption if "场）" in c.value]  # the backtest's session counts are left out too
+    # the visit model's calibration says "the city's visits", not how many the city made
+    calibration = [c.value for c in at.caption if "个 90 天里" in c.value]
+    assert calibration and all("全市的实际走访" in c and " 次实际走访" not in c for c in calibration)
