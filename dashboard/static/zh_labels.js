@@ -57,6 +57,7 @@
       [/^Sidebar$/, () => "侧栏"],
       [/^Expand sidebar$/, () => "展开侧栏"],
       [/^Collapse sidebar$/, () => "收起侧栏"],
+      [/^progress$/i, () => "进度"], // a progress bar (the sidebar's training notice, the targets' progress)
     ];
     // the month a date box's month segment reads out ("12 – December", react-aria in the en-US locale Streamlit
     // gives the box) and the placeholder of a select box with nothing chosen

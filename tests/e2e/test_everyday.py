@@ -109,6 +109,22 @@ def test_no_english_in_the_browser_in_chinese(visit, path):
         assert english_words([x for pair in names for x in pair]) == set(), uploader.aria_snapshot()
 
 
+def test_a_progress_bar_appearing_later_is_named_in_chinese(visit):
+    """The training notice's progress bar comes and goes while a page is open (on CI it appeared on every page while
+    the first model trained, and was read out as "progress"): one added after the page loaded is said in Chinese."""
+    page = visit.open("/")
+    page.evaluate(
+        """() => {
+          const bar = document.createElement('div');
+          bar.id = 'late-bar';
+          bar.setAttribute('role', 'progressbar');
+          bar.setAttribute('aria-label', 'progress');
+          document.querySelector('[data-testid=stMain]').appendChild(bar);
+        }"""
+    )
+    page.wait_for_function("() => document.getElementById('late-bar').getAttribute('aria-label') === '进度'")
+
+
 def _make_plan(page, visit) -> None:
     """Press 生成计划 and wait for the plan. Once, on a loaded CI machine, a first press brought no plan within two
     minutes (cause not found: the app showed nothing wrong); a person would press again, and so does this."""
