@@ -177,8 +177,9 @@ def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd
 
 @st.cache_resource(show_spinner=False)
 def boundaries():
-    """District boundaries (a GeoDataFrame: a resource, never a hashed argument)."""
-    return districts.boundaries()
+    """District boundaries, light enough to draw (:func:`maps.light_outlines`; a GeoDataFrame: a resource, never a
+    hashed argument)."""
+    return maps.light_outlines(districts.boundaries())
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=1000)

@@ -137,6 +137,12 @@ def _every_builder(text: str) -> str:
         }
     )
     m = maps.base_map(maps.Tiles("intranet", "http://tiles.intranet.local/{z}/{x}/{y}.png", text))
+    _layers(m, sites, text)
+    return maps.map_html(m)
+
+
+def _layers(m: folium.Map, sites: pd.DataFrame, text: str) -> None:
+    """Every layer a page can draw, with ``text`` in each field that reaches it."""
     maps.site_layer(sites, "value", {"name": text, "type_label": text, "when": "t", "site_id": "id"})[0].add_to(m)
     gdf = districts.boundaries().head(2).assign(v=[1.0, 2.0], label=text, extra=text)
     maps.district_layer(gdf, "v", "label", {"extra": text, "v": text})[0].add_to(m)
@@ -146,8 +152,9 @@ def _every_builder(text: str) -> str:
     maps.plan_layer(plan, cols).add_to(m)
     maps.heat_layer(sites.assign(w=1), "w").add_to(m)
     maps.street_layer(sites.assign(name=text, applications=3), "applications", {"name": text})[0].add_to(m)
+    maps.enterprise_layer(sites.assign(staff=30), "value", {"name": text})[0].add_to(m)
+    maps.route_line([39.93, 39.95], [116.45, 116.47], team=1).add_to(m)
     maps.add_reference(m, gdf, sites.assign(name=text), district_labels="label")
-    return maps.map_html(m)
 
 
 @pytest.mark.parametrize("text", TEMPLATE_PAYLOADS)
@@ -428,3 +435,34 @@ def test_street_names_sit_above_the_heat_and_below_the_dots(hostile_sites):
         m = maps.base_map()
         layer.add_to(m)
         assert '"pane": "points"' in maps.map_html(m)
+
+
+def test_every_layer_is_whole_after_one_render():
+    """The pages draw maps rendered once (map_widgets.show: st_folium with render=False). A folium element that
+    adds to the map while it renders (a Marker's icon) would be missing from a single render: none may."""
+    from streamlit_folium import _get_header, _get_html, _get_map_string
+
+    def script(render_twice: bool) -> tuple[str, ...]:
+        m = maps.base_map(maps.Tiles("intranet", "http://tiles.intranet.local/{z}/{x}/{y}.png", "credit"))
+        sites = pd.DataFrame(
+            {
+                "site_id": ["S1"],
+                "name": ["名称"],
+                "type_label": ["写字楼"],
+                "when": ["10:00"],
+                "lat": [39.93],
+                "lon": [116.45],
+                "value": [1.0],
+            }
+        )
+        _layers(m, sites, "名称")
+        maps.fit(m, [39.9, 40.0], [116.3, 116.5])
+        if render_twice:
+            m.get_root().render()
+        m.render()
+        parts = (_get_html(m), _get_header(m), _get_map_string(m))
+        return tuple(re.sub(r"_[0-9a-f]{32}", "_ID", part) for part in parts)
+
+    once, twice = script(False), script(True)
+    assert once == twice
+    assert "area-label" in once[2] and _as_sent("名称") in once[2]  # the district names are drawn

@@ -333,10 +333,24 @@ def _dot(radius: float, weight: int, colour: str, opacity: float) -> folium.Circ
     return marker
 
 
+class Map(folium.Map):
+    """A folium map whose bounds are the frame it was fitted to (:func:`fit`), not every layer's coordinates.
+
+    streamlit-folium asks a map for its bounds on every page run, to fill a default value (``bounds``) our pages
+    never ask it to return; folium would walk every coordinate of every layer (the district outlines alone are
+    thousands) each time.
+    """
+
+    framed: list[list[float]] | None = None
+
+    def get_bounds(self) -> list[list[float | None]]:
+        return [list(corner) for corner in self.framed] if self.framed else [[None, None], [None, None]]
+
+
 def base_map(tiles: Tiles = Tiles(), *, location: tuple[float, float] = BEIJING_CENTRE, zoom: int = 9) -> folium.Map:
     """An empty map of Beijing with the admin's basemap (or none) on a light background."""
     # zoomSnap 0.25: fitting a district's or a plan's bounds frames them closely, not at the next whole zoom out
-    m = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, zoom_snap=0.25)
+    m = Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=18, min_zoom=7, zoom_snap=0.25)
     MetricScale().add_to(m)
     AttributionPrefix().add_to(m)
     Background().add_to(m)
@@ -666,6 +680,8 @@ def fit(m: folium.Map, lat: npt.ArrayLike, lon: npt.ArrayLike, tiles: Tiles = Ti
     south, north = float(glat.min()) - pad_deg, float(glat.max()) + pad_deg
     west, east = float(glon.min()) - pad_deg, float(glon.max()) + pad_deg
     FitBounds([[south, west], [north, east]]).add_to(m)
+    if isinstance(m, Map):
+        m.framed = [[south, west], [north, east]]
 
 
 def fit_areas(m: folium.Map, gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles()) -> None:
@@ -676,24 +692,45 @@ def fit_areas(m: folium.Map, gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles()) -> N
     fit(m, [south, north], [west, east], tiles, pad_deg=0.0)
 
 
+class AreaLabels(folium.MacroElement):
+    """Names at points (each area's), as text in one element: a few lines of script and the names as JSON, where a
+    marker per name would each be a template to render on every page run. Names are made safe (:func:`safe_text`);
+    the browser shows them as text."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map, data, style, pane) {"
+        "  data.forEach(function (d) {"
+        "    var options = {interactive: false, keyboard: false, icon: L.divIcon({className: 'area-label',"
+        "      iconSize: [0, 0], html: '<div style=\"' + style + '\">' + d[2] + '</div>'})};"
+        "    if (pane) { options.pane = pane; }"
+        "    L.marker([d[0], d[1]], options).addTo(map);"
+        "  });"
+        "})({{ this._parent.get_name() }}, {{ this.data|tojson }}, {{ this.style|tojson }}, {{ this.pane|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data: list[list], pane: str | None = None, name: str = "labels") -> None:
+        super().__init__()
+        self._name = "AreaLabels"
+        self.layer_name = name
+        self.data = data
+        self.style = LABEL_STYLE
+        self.pane = pane
+
+
 def area_labels(
     gdf: gpd.GeoDataFrame, label_col: str, tiles: Tiles = Tiles(), name: str = "labels", pane: str | None = None
-) -> folium.FeatureGroup:
+) -> AreaLabels:
     """Each area's name at a point inside it, readable without tiles (text escaped like every user string); in
     ``pane`` if given (else Leaflet's marker pane, above everything)."""
-    group = folium.FeatureGroup(name=name, control=False)
-    for _, row in gdf.iterrows():
-        point = row.geometry.representative_point()
-        lat, lon = shift_points([point.y], [point.x], tiles)
-        marker = folium.Marker(
-            [float(lat[0]), float(lon[0])],
-            icon=folium.DivIcon(html=f'<div style="{LABEL_STYLE}">{safe_text(row[label_col])}</div>', icon_size=(0, 0)),
-            interactive=False,
-        )
-        if pane:
-            marker.options["pane"] = pane
-        marker.add_to(group)
-    return group
+    points = gdf.geometry.representative_point()
+    lat, lon = shift_points(points.y.to_numpy(), points.x.to_numpy(), tiles)
+    data = [
+        [round(float(a), 5), round(float(b), 5), safe_text(label)]
+        for a, b, label in zip(lat, lon, gdf[label_col], strict=True)
+    ]
+    return AreaLabels(data, pane, name)
 
 
 LABEL_STYLE = (
@@ -706,6 +743,22 @@ REFERENCE_STREET_STYLE = (
     "transform:translate(-50%,-50%);white-space:nowrap;font:12px sans-serif;color:#4a4f57;letter-spacing:1px;"
     "text-shadow:0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:none"
 )
+
+
+OUTLINE_TOLERANCE_DEG = 0.0005  # about 50 m: under 3 pixels at a street's zoom (13), under 1 at the city's
+OUTLINE_GRID_DEG = 1e-4  # about 10 m: coordinates of four decimals
+
+
+def light_outlines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Area boundaries light enough to draw on every page run: simplified within :data:`OUTLINE_TOLERANCE_DEG` and
+    rounded to :data:`OUTLINE_GRID_DEG` (WGS-84 degrees).
+
+    The shipped district outlines hold about 15,000 points; every map of every page carries them, as JSON the
+    server writes and the browser reads on each run. For drawing only: what is computed from areas (which district
+    a site is in, areas in km²) uses the shipped outlines.
+    """
+    simplified = shapely.simplify(gdf.geometry.to_numpy(), OUTLINE_TOLERANCE_DEG, preserve_topology=True)
+    return gdf.set_geometry(shapely.set_precision(simplified, OUTLINE_GRID_DEG), crs=gdf.crs)
 
 
 def outline_layer(gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles(), name: str = "outlines") -> folium.GeoJson:
