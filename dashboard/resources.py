@@ -135,9 +135,19 @@ def street_stats(scope: Scope, district: str, date_from, date_to, v: str) -> pd.
     return access.street_stats(engine(), scope, district, date_from, date_to)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _every_site_stats(date_from, date_to, v: str) -> pd.DataFrame:
+    """Every site's figures for the dates, read once for every caller (each is given only their own rows). The map's
+    default period ends on each caller's last session day, so a storm of street unions asks for a few dozen periods:
+    64 kept (each a row per site)."""
+    return access.every_site_stats(engine(), date_from, date_to)
+
+
 def site_stats(scope: Scope, date_from, date_to, district, v: str) -> pd.DataFrame:
-    return access.site_stats(engine(), scope, date_from, date_to, district)
+    """The caller's sites (of ``district`` if given), taken from the figures of every site read once: a street
+    union's first page costs a filter, not a query of its own."""
+    every = _every_site_stats(date_from, date_to, v)
+    return access.site_stats(engine(), scope, date_from, date_to, district, every=every)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
@@ -155,11 +165,13 @@ def upload_history(scope: Scope, v: str) -> pd.DataFrame:
     return access.upload_history(engine(), scope)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
 def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd.DataFrame:
-    """Each site's best window on ``day`` and its expected applications (empty without a model).
+    """Each of the caller's sites' best window on ``day`` and its expected applications (empty without a model).
 
     Depends only on the data version, district and day, so map reruns (layers, date range, site types) reuse it.
+    Per caller, not shared: the day is the one after the caller's own last session, and street unions' last days
+    differ (95 different days among the sample's 325 streets), while a street's few sites cost little.
     """
     loaded = model(v)
     sites = site_stats(scope, None, None, district, v)

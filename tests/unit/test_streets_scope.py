@@ -146,6 +146,23 @@ def test_every_read_keeps_to_the_planners_street(world):
     assert list(access.upload_history(world, STREET)["file_name"]) == []  # the admin's files span streets
 
 
+def test_every_sites_figures_read_once_give_each_caller_exactly_their_own_read(world):
+    """The dashboard reads every site's figures once and shares them (access.every_site_stats): each caller gets
+    from them what a read of their own gives, and a district they may not read is refused all the same."""
+    for dates in ((None, None), (dt.date(2026, 5, 9), dt.date(2026, 5, 31))):
+        every = access.every_site_stats(world, *dates)
+        for scope, district in ((ADMIN, None), (ADMIN, "110108"), (CHAOYANG, None), (STREET, None), (STREET, "110105")):
+            own = access.site_stats(world, scope, *dates, district)
+            shared = access.site_stats(world, scope, *dates, district, every=every)
+            pd.testing.assert_frame_equal(
+                shared.sort_values("site_id").reset_index(drop=True), own.sort_values("site_id").reset_index(drop=True)
+            )
+    assert set(access.site_stats(world, STREET, every=every)["site_id"]) == {"JW-1"}
+    for other in (CHAOWAI, "110108"):
+        with pytest.raises(PermissionDenied):
+            access.site_stats(world, STREET, district=other, every=every)
+
+
 def test_the_street_ranking_and_the_leaders_report_break_a_district_down_by_street(world):
     stats = access.street_stats(world, CHAOYANG, "110105")
     ranked = stats.set_index("code")

@@ -19,11 +19,13 @@ def read_register(
     *,
     with_contacts: bool = False,
     only: tuple[str, ...] | None = None,
+    ids: list[str] | None = None,
 ) -> pd.DataFrame:
     """Every enterprise in ``district`` (an adcode, a tuple of them, or None for all), largest first.
 
     ``with_contacts`` adds ``head_name`` and ``contact``: personal data, for those who work the district only.
-    ``only`` reads just those register columns (a count needs no names or addresses).
+    ``only`` reads just those register columns (a count needs no names or addresses); ``ids`` just those
+    enterprises (one enterprise's page needs one row, not its district's twenty thousand).
     """
     names_read = only or REGISTER_COLUMNS
     columns = [enterprises.c[c] for c in names_read]
@@ -34,6 +36,8 @@ def read_register(
         )
     if (condition := areas.sql(enterprises.c.district, district)) is not None:
         query = query.where(condition)
+    if ids is not None:
+        query = query.where(enterprises.c.enterprise_id.in_(ids))
     query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
     names = list(names_read) + (["head_name", "contact"] if with_contacts else [])
     with engine.connect() as conn:
