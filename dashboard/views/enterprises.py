@@ -5,9 +5,8 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import auth, map_widgets, resources
+from dashboard import auth, dates, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import INDUSTRIES, OUTCOMES
@@ -38,14 +37,14 @@ if staged.empty:
 
 ALL = "__all__"
 streets = sorted(s for s in staged["street"].dropna().unique())
-street = (  # a register without streets has no street to choose
+street = (  # a register without streets has no street to choose, a street union's one street no other
     c2.selectbox(
         t("街道乡镇", "Street"),
         [ALL, *streets],
         format_func=lambda s: ("全部街道" if shown_lang == "zh" else "All streets") if s == ALL else s,
         key=lang_key("ent_street"),
     )
-    if streets
+    if len(streets) > 1
     else ALL
 )
 if street != ALL:
@@ -277,6 +276,27 @@ SHEET_EN = {  # the visit sheet's Chinese headers (the command's CSV contract) a
 }
 
 
+next_monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+VISIT_START = (("开始日期", "The start"), ("安排走访", "plan visits"))  # what the box is, what a date too far refuses
+
+
+@st.fragment
+def visit_start() -> None:
+    """The visits' first day, said in words beside the box as it is typed; a day typed in another order (12/7/2026
+    read year first as 1272/02/06) shows as that date and is refused in the reader's language, never planned."""
+    what, act = VISIT_START
+    dates.box(
+        st.columns([1, 3], vertical_alignment="bottom"),
+        t("开始日期", "Start"),
+        next_monday,
+        "visit_start",
+        today=today,
+        what=what,
+        act=act,
+        said=("走访从 **{day}** 起安排。", "The visits start on **{day}**."),
+    )
+
+
 def visit_plan_tab() -> None:
     """Which enterprises to visit in the coming days, for K staff with N visits a day, and why."""
     st.caption(
@@ -289,20 +309,18 @@ def visit_plan_tab() -> None:
             "proposed together for a joint union.",
         )
     )
-    monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+    visit_start()
+    start = st.session_state.get("visit_start", next_monday)
     with st.form("visit_plan_form"):
-        f1, f2, f3, f4 = st.columns(4)
-        start = f1.date_input(
-            t("开始日期", "Start"),
-            monday,
-            min_value=monday - dt.timedelta(days=366),
-            max_value=monday + dt.timedelta(days=366),
-            key="visit_start",
-        )
+        f2, f3, f4 = st.columns(3)
         days = f2.number_input(t("天数", "Days"), 1, 92, 10, key="visit_days")
         staff = f3.number_input(t("工作人员数", "Staff"), 1, 500, 5, key="visit_staff")
         per_day = f4.number_input(t("每人每天走访", "Visits per person a day"), 1, 12, 4, key="visit_per_day")
         asked = st.form_submit_button(t("生成走访计划", "Plan visits"), type="primary")
+    if asked and (refused := dates.problem(start, today, next_monday, *VISIT_START)):  # never a plan for another day
+        st.error(refused)
+        st.session_state.pop("visit_request", None)
+        return
     if asked:
         st.session_state["visit_request"] = (start, int(days), int(staff), int(per_day), district)
     request = st.session_state.get("visit_request")
@@ -311,6 +329,12 @@ def visit_plan_tab() -> None:
     with st.spinner(t("正在生成走访计划……", "Planning visits...")):
         start, days, staff, per_day, where = request
         plan, messages = resources.visit_plan(me, start, days, staff, per_day, where, v)
+    st.markdown(  # the day the plan was made for, in words: never another date than the person meant, unseen
+        t(
+            f"**走访计划：{dates.in_words(start)}起，{days}天**",
+            f"**Visit plan: {days} days from {dates.in_words(start)}**",
+        )
+    )
     for zh, en in messages:
         st.info(zh if shown_lang == "zh" else en)
     if plan.empty:
@@ -430,7 +454,7 @@ def visit_plan_tab() -> None:
         route = day.sort_values("order")
         maps.route_line(route["lat"], route["lon"], int(route["staff_no"].iloc[0]), tiles).add_to(m)
     maps.fit(m, located["lat"], located["lon"], tiles)
-    st_folium(m, height=420, use_container_width=True, returned_objects=[], key="visit_map")
+    map_widgets.show(m, height=420, key="visit_map")
 
 
 if rest:

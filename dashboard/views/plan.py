@@ -1,6 +1,7 @@
 """计划 Plan: where and when each team should hold worker sessions next, with reasons; download and save."""
 
 import datetime as dt
+import json
 import os
 from collections.abc import Callable
 from typing import cast
@@ -8,11 +9,10 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import auth, charts, map_widgets, resources
+from dashboard import auth, charts, dates, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import areas, maps, navigation
+from dashboard.core.geo import areas, maps, navigation, streets
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import planner, recommend
@@ -33,49 +33,30 @@ times = [
 ]  # a session must end by 23:30: times of day stop at 23:59
 to_min = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
 
-PLAN_REACH = dt.timedelta(days=366)  # a plan's first day lies within a year of today
-
-
-def day_in_words(day: dt.date) -> str:
-    """A day as people say it: 2026年12月7日（星期一）, Monday 7 December 2026."""
-    weekday = "一二三四五六日"[day.weekday()]
-    return t(f"{day.year}年{day.month}月{day.day}日（星期{weekday}）", f"{day:%A} {day.day} {day:%B} {day.year}")
+FIRST_DAY = (("第一天", "The first day"), ("做计划", "plan"))  # what the box is, what a date too far refuses
 
 
 def first_day_problem(day: dt.date) -> str | None:
     """Why ``day`` cannot start a plan (more than a year from today: most often a date typed in another order,
     12/7/2026 read year first as 1272/02/06), in the reader's language; None when it can."""
-    low, high = today - PLAN_REACH, today + PLAN_REACH
-    if low <= day <= high:
-        return None
-    return t(
-        f"第一天是 {day_in_words(day)}，离今天太远，不能做计划。日期框按“年/月/日”的顺序输入，"
-        f"例如 {next_monday:%Y/%m/%d}；第一天须在{day_in_words(low)}到{day_in_words(high)}之间。",
-        f"The first day reads {day_in_words(day)}, too far from today to plan. The date box takes year/month/day "
-        f"in that order, e.g. {next_monday:%Y/%m/%d}; the first day must lie between {day_in_words(low)} and "
-        f"{day_in_words(high)}.",
-    )
+    return dates.problem(day, today, next_monday, *FIRST_DAY)
 
 
 @st.fragment
 def first_day() -> None:
     """The plan's first day, said in words beside the box as it is typed (the box reads what is typed year first,
-    so a day typed in another order shows as another date, said here, and is refused, never planned). Any date is
-    taken in, so the refusal is this page's, in the reader's language, not the widget's own English."""
-    d1, d2 = st.columns([1, 3], vertical_alignment="bottom")
-    day = d1.date_input(
+    so a day typed in another order shows as another date, said here, and is refused, never planned)."""
+    what, act = FIRST_DAY
+    dates.box(
+        st.columns([1, 3], vertical_alignment="bottom"),
         t("第一天", "First day"),
         next_monday,
-        min_value=dt.date(1, 1, 1),
-        max_value=dt.date(9999, 12, 31),
-        key="plan_start",
-        format="YYYY/MM/DD",
+        "plan_start",
+        today=today,
+        what=what,
+        act=act,
+        said=("将从 **{day}** 起做计划。", "The plan starts on **{day}**."),
     )
-    problem = first_day_problem(day)
-    if problem:
-        d2.error(problem)
-    else:
-        d2.markdown(t(f"将从 **{day_in_words(day)}** 起做计划。", f"The plan starts on **{day_in_words(day)}**."))
 
 
 first_day()
@@ -113,12 +94,15 @@ with st.form("plan_form"):
     # the streets that hold sites the caller may plan; a street planner's plan stays in their streets by default
     street_codes = sorted(site_frame["street_code"].dropna().unique()) if "street_code" in site_frame else []
     s1, s2 = st.columns([2, 1])
+    any_street = (  # a street union's planner holds streets, not the district: "any" means any of theirs
+        t("不限（您负责街道的全部点位）", "Any (every site of your streets)")
+        if me.streets
+        else t("不限（所选区的全部点位）", "Any (every site of the district)")
+    )
     street = s1.selectbox(
         t("街道（乡镇）", "Street or township"),
         [None, *street_codes],
-        format_func=lambda c: (
-            t("不限（所选区的全部点位）", "Any (every site of the district)") if c is None else areas.name(c, lang())
-        ),
+        format_func=lambda c: any_street if c is None else areas.name(c, lang()),
         key=lang_key("plan_street"),
     )
     with_neighbours = s2.toggle(
@@ -220,6 +204,7 @@ elif submitted:
     with st.spinner(t("正在排计划……", "Planning...")):
         result, messages = access.recommend(eng, me, request, loaded, chosen_teams)
     st.session_state["plan_result"] = (result, messages, request)
+    st.session_state["plan_made"] = st.session_state.get("plan_made", 0) + 1  # a new plan: bring it into view once
 
 
 preferred_app = navigation.preferred(st.context.headers.get("User-Agent", ""))
@@ -250,14 +235,26 @@ def history_text(n: int, mean) -> str:
 
 
 def plan_table(result: pd.DataFrame) -> pd.DataFrame:
-    """The plan as planners read it: whole people, the interval, the site's own record, and directions."""
+    """The plan as planners read it: whole people, the interval, the site's own record, and directions beside the
+    site. A street union's planner reads each site's street (their area), everyone else its district."""
+    if me.streets and "street_code" in result:
+        where = {
+            t("街道乡镇", "Street"): [
+                (streets.name(c) or "—") if isinstance(c, str) else "—" for c in result["street_code"]
+            ]
+        }
+    else:
+        where = {t("所属区", "District"): result["district"]}
     return pd.DataFrame(
         {
             t("小组", "Team"): team_labels(result),
             t("日期", "Date"): result["date"],
             t("时间", "Time"): result["start_time"] + "–" + result["end_time"],
             t("点位", "Site"): result["site_name"],
-            t("所属区", "District"): result["district"],
+            t("导航", "Directions"): [
+                navigation.links(a, b, name).get(preferred_app)
+                for a, b, name in zip(result["lat"], result["lon"], result["site_name"], strict=True)
+            ],
             t("预计申请入会", "Expected applications"): result["expected_applications"],
             t("80%区间", "80% interval"): result["applications_low"].astype(str)
             + "–"
@@ -266,13 +263,34 @@ def plan_table(result: pd.DataFrame) -> pd.DataFrame:
                 history_text(n, m)
                 for n, m in zip(result["history_sessions"], result["history_applications"], strict=True)
             ],
+            **where,
             t("理由", "Why"): result["reason"] if lang() == "zh" else result["reason_en"],
-            t("导航", "Directions"): [
-                navigation.links(a, b, name).get(preferred_app)
-                for a, b, name in zip(result["lat"], result["lon"], result["site_name"], strict=True)
-            ],
         }
     )
+
+
+def plan_columns() -> dict:
+    """Widths that fit the plan table in a desk screen's width (980 px beside the sidebar at 1440 px): the
+    short columns narrow, the link to the map app said in four characters, the reason taking the rest and wrapped
+    (rows tall enough, :data:`PLAN_ROW_HEIGHT`). On a phone the table scrolls sideways, each column still readable."""
+    return {
+        t("小组", "Team"): st.column_config.TextColumn(width=56),
+        t("日期", "Date"): st.column_config.DateColumn(format="MM-DD", width=60),
+        t("时间", "Time"): st.column_config.TextColumn(width=88),
+        t("点位", "Site"): st.column_config.TextColumn(width=126),
+        t("导航", "Directions"): st.column_config.LinkColumn(
+            t("导航", "Directions"), display_text=t("打开地图", "Open map"), width=72
+        ),
+        t("预计申请入会", "Expected applications"): st.column_config.NumberColumn(width=92),
+        t("80%区间", "80% interval"): st.column_config.TextColumn(width=64),
+        t("本点位同类时段历史", "This site at such hours before"): st.column_config.TextColumn(width=134),
+        t("所属区", "District"): st.column_config.TextColumn(width=60),
+        t("街道乡镇", "Street"): st.column_config.TextColumn(width=72),
+        t("理由", "Why"): st.column_config.TextColumn(width=210),
+    }
+
+
+PLAN_ROW_HEIGHT = 84  # above 4rem Streamlit wraps a cell's text: four lines, a long reason whole
 
 
 def why_window(rows: pd.DataFrame) -> None:
@@ -312,8 +330,50 @@ def why_window(rows: pd.DataFrame) -> None:
         )
 
 
+PLAN_ANCHOR = "plan-made"  # the made plan's heading: brought into view once when a new plan is made
+
+
+# Scroll the heading with the id ANCHOR to the top of the window: now, and again once the run has ended and the
+# page has settled (what is drawn above it, the spinner, may still move it); never after the person scrolls.
+SCROLL_SCRIPT = """(() => {
+  const heading = () => document.getElementById(ANCHOR);
+  const idle = () => document.querySelector("[data-testid=stApp]")?.getAttribute("data-test-script-state")
+    === "notRunning";
+  let moved = false;
+  for (const kind of ["wheel", "touchmove", "keydown"]) {
+    document.addEventListener(kind, () => { moved = true; }, { once: true, passive: true });
+  }
+  const show = () => { if (!moved && heading()) heading().scrollIntoView({ block: "start" }); };
+  let waited = 0;
+  const wait = () => {
+    show();
+    if (heading() && idle()) setTimeout(show, 400);
+    else if ((waited += 100) < 20000) setTimeout(wait, 100);
+  };
+  wait();
+})();"""
+
+
+def bring_into_view(anchor: str, nonce: int) -> None:
+    """Bring the element ``anchor`` names into view once (the app's own script, nothing fetched). ``nonce`` makes
+    each new plan's script a new element, so that it runs again."""
+    script = SCROLL_SCRIPT.replace("ANCHOR", json.dumps(anchor))
+    st.html(f"<script>/* {int(nonce)} */\n{script}</script>", unsafe_allow_javascript=True)
+
+
 if "plan_result" in st.session_state:
     result, messages, request = st.session_state["plan_result"]
+    st.subheader(
+        t(
+            f"计划：{dates.in_words(request.start)}起，{request.days}天",
+            f"The plan: {request.days} days from {dates.in_words(request.start)}",
+        ),
+        anchor=PLAN_ANCHOR,
+    )
+    made = st.session_state.get("plan_made", 0)
+    if made and st.session_state.get("plan_shown") != made:  # only on the run that made it, not on every rerun
+        st.session_state["plan_shown"] = made
+        bring_into_view(PLAN_ANCHOR, made)
     for m in messages:
         st.info(t(*m))
     if result.empty:
@@ -333,15 +393,13 @@ if "plan_result" in st.session_state:
                     "out what they bring (see their reasons).",
                 )
             )
-        coords = result.merge(site_frame[["site_id", "lat", "lon"]], on="site_id", how="left")
+        placed = site_frame[["site_id", "lat", "lon", *(["street_code"] if "street_code" in site_frame else [])]]
+        coords = result.merge(placed, on="site_id", how="left")
         st.dataframe(
             plan_table(coords),
             hide_index=True,
-            column_config={
-                t("导航", "Directions"): st.column_config.LinkColumn(
-                    t("导航", "Directions"), display_text=t("在地图应用中打开", "Open in maps")
-                )
-            },
+            column_config=plan_columns(),
+            row_height=PLAN_ROW_HEIGHT,
             placeholder="—",
         )
         why_window(coords)
@@ -363,7 +421,7 @@ if "plan_result" in st.session_state:
             tiles,
         ).add_to(m)
         maps.fit(m, coords["lat"], coords["lon"], tiles)  # the plan's sites, not the whole city
-        st_folium(m, height=460, use_container_width=True, returned_objects=[], key="plan_map")
+        map_widgets.show(m, height=460, key="plan_map")
         legend_names = dict(zip(coords["team"].astype(int), coords["team_label"], strict=True))
         map_widgets.legend(
             t("小组", "Teams"),
@@ -681,9 +739,10 @@ else:
             t("按惯例估计", "Habit, estimated"),
             "—" if habit is None or pd.isna(habit) else f"{habit:,.0f}",
             help=t(
-                "同样场数安排在本区历史申请最多的点位（惯用时段），按这些点位以往的场均申请估计。",
-                "As many sessions at the district's sites with the most past sign-ups (at their usual hours), "
-                "estimated by those sites' past means per session.",
+                f"同样场数安排在{'本街道' if me.streets else '本区'}历史申请最多的点位（惯用时段），"
+                "按这些点位以往的场均申请估计。",
+                f"As many sessions at the {'street' if me.streets else 'district'}'s sites with the most past "
+                "sign-ups (at their usual hours), estimated by those sites' past means per session.",
             ),
         )
         done = review[review["actual"].notna()]

@@ -10,6 +10,7 @@ from dashboard.core import access
 from dashboard.core.access.scope import Scope
 from dashboard.core.recommender import visits
 from dashboard.core.reports import kpi
+from tests.english import english_words
 
 from .conftest import APP, open_page
 from .test_pages import map_script
@@ -82,6 +83,35 @@ def test_a_planner_plans_visits_with_reasons_and_a_download(app, setup):
     assert len(day.options) == len(workdays)
     day.set_value(workdays[-1]).run()
     assert not at.exception
+
+
+def test_a_visit_plans_start_typed_in_another_order_is_said_in_words_and_refused_never_planned(app, setup):
+    """12/7/2026 typed into the year-first box reads 1272/02/06: said in words beside the box and refused in Chinese
+    (as is a day more than a year ahead, which the box once refused in Streamlit's English); the plan made says the
+    day it was made for."""
+    at = open_page(app, "enterprises", "chaoyang")
+    monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
+    in_words = f"{monday.year}年{monday.month}月{monday.day}日（星期一）"
+    assert any(f"走访从 **{in_words}** 起安排" in m.value for m in at.markdown)
+    at.date_input(key="visit_start").set_value(dt.date(1272, 2, 6)).run()
+    assert not at.exception
+    [beside] = [e.value for e in at.error]
+    assert beside.startswith("开始日期是 1272年2月6日（星期六），离今天太远，不能安排走访") and "年/月/日" in beside
+    next(b for b in at.button if b.label == "生成走访计划").click().run()
+    assert not at.exception
+    assert not [d for d in at.dataframe if "理由" in d.value.columns]  # nothing planned for another day
+    refusals = [e.value for e in at.error]
+    assert len(refusals) == 2 and all("1272年2月6日" in r for r in refusals)  # beside the box, and below the form
+    far = monday + dt.timedelta(days=400)
+    at.date_input(key="visit_start").set_value(far).run()
+    [beside] = [e.value for e in at.error]
+    assert f"开始日期是 {far.year}年{far.month}月{far.day}日" in beside
+    assert english_words(refusals + [beside]) == set()
+    at.date_input(key="visit_start").set_value(monday).run()
+    assert not at.error
+    next(b for b in at.button if b.label == "生成走访计划").click().run()
+    assert any(m.value == f"**走访计划：{in_words}起，10天**" for m in at.markdown)
+    assert next(d.value for d in at.dataframe if "理由" in d.value.columns)["日期"].min() >= monday
 
 
 def test_leadership_reads_the_pipeline_but_has_no_visit_plan(app):
