@@ -132,6 +132,19 @@ def _places(rng: np.random.Generator, counts: pd.Series) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _street_places(seed: int, frame: pd.DataFrame) -> pd.Series:
+    """The place each enterprise's name begins with (:func:`sample._places_of`): a landmark or the name of the street
+    the import will place it in (the register has no street: the import takes the street whose sample sites' centre
+    lies nearest, as :func:`streets.nearest` does here), so 建外街道's enterprises are 北京国贸…, not 北京望京…; its
+    employment centre's name where no street is near."""
+    from dashboard.core.geo import streets
+
+    sites = sample._place_sites(np.random.default_rng(seed))  # the sample's sites: the first draws of its generator
+    sites["street_code"] = streets.resolve_series(sites["street"], sites["district"])
+    code = streets.nearest(frame["lat"], frame["lon"], frame["district"], streets.centres(sites))
+    return sample._places_of(frame.assign(street=code.map(lambda c: streets.name(c) if isinstance(c, str) else None)))
+
+
 def generate(seed: int = sample.DEFAULT_SEED, n: int = N_ENTERPRISES, sessions: pd.DataFrame | None = None) -> Register:
     """The register and its ground truth; ``sessions`` are the sample's (generated when not given)."""
     rng = np.random.default_rng(seed + 4754)
@@ -147,10 +160,11 @@ def generate(seed: int = sample.DEFAULT_SEED, n: int = N_ENTERPRISES, sessions: 
     staff = np.exp(np.log(STAFF_MEDIAN) + rng.normal(0, STAFF_SIGMA, n))
     frame["staff"] = np.clip(np.round(staff), 1, 20_000).astype(int)
     frame["credit_code"] = _credit_codes(rng, frame["district"])
-    number = frame.groupby(["centre", "industry"]).cumcount() + 1
+    frame["place"] = _street_places(seed, frame)
+    number = frame.groupby(["place", "industry"]).cumcount() + 1
     frame["enterprise_name"] = (
         "北京"
-        + frame["centre"]
+        + frame["place"]
         + frame["industry"].map(NAME_WORDS)
         + number.map(lambda k: "" if k == 1 else f"{k}号")
         + "有限公司"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,16 +359,17 @@ def _place_sites(rng: np.random.Generator) -> pd.DataFrame:
             stype = TYPES[rng.choice(len(TYPES), p=np.array(mix) / sum(mix))]
             rows.append((adcode, label, lat, lon, stype))
     frame = pd.DataFrame(rows, columns=["district", "centre", "lat", "lon", "site_type"])
-    frame["n"] = frame.groupby(["centre", "site_type"]).cumcount() + 1
     from dashboard.core.intake.columns import SITE_TYPES
 
-    frame["site_name"] = frame["centre"] + frame["site_type"].map(SITE_TYPES) + frame["n"].astype(str) + "号"
     frame["site_id"] = frame["district"] + "-" + (frame.groupby("district").cumcount() + 1).map("{:03d}".format)
     med = frame["site_type"].map(WORKERS_MEDIAN)
     frame["workers_nearby"] = np.round(med * np.exp(rng.normal(0, 0.6, len(frame))), -1).clip(lower=20).astype(int)
     frame["lat"] = frame["lat"].round(5)
     frame["lon"] = frame["lon"].round(5)
     frame["street"] = _streets_of(frame)
+    frame["place"] = _places_of(frame)
+    frame["n"] = frame.groupby(["place", "site_type"]).cumcount() + 1
+    frame["site_name"] = frame["place"] + frame["site_type"].map(SITE_TYPES) + frame["n"].astype(str) + "号"
     return frame[["site_id", "site_name", "district", "street", "lat", "lon", "site_type", "workers_nearby"]]
 
 
@@ -390,6 +392,40 @@ def _streets_of(frame: pd.DataFrame) -> pd.Series:
         ) ** 2
         out[group.index] = [names[i] for i in d.argmin(axis=1)]
     return out
+
+
+# Places people name within a street, for its sites' names (the street's own short name where none is listed)
+LANDMARKS = {
+    "建外街道": ("国贸", "建外SOHO", "永安里", "建外"),
+    "望京街道": ("望京", "望京SOHO"),
+    "酒仙桥街道": ("酒仙桥", "798"),
+    "中关村街道": ("中关村",),
+    "金融街街道": ("金融街",),
+    "北京经济技术开发区": ("亦庄",),  # the development zones go by shorter names
+    "中关村国家自主创新示范区大兴生物医药产业基地": ("生物医药基地",),
+    "大兴经济开发区": ("大兴开发区",),
+    "大兴国际机场": ("大兴机场",),
+    "北京雁栖经济开发区": ("雁栖",),
+    "中关村科技园区密云园": ("密云园",),
+}
+
+
+def _places_of(frame: pd.DataFrame) -> pd.Series:
+    """The place each site's name begins with: a landmark of its street (taken in turn), else the street's name
+    without 街道 / 地区 / 镇 / 乡, so that a street's sites carry names of that street (建外街道's are 国贸…, 建外SOHO…,
+    not 望京…); a site without a street keeps its employment centre's name."""
+    street = frame["street"]
+    turn = frame.groupby(street.fillna("")).cumcount()
+    out = []
+    for name, k, centre in zip(street, turn, frame["centre"], strict=True):
+        if not isinstance(name, str) or not name:
+            out.append(centre)
+        elif name in LANDMARKS:
+            out.append(LANDMARKS[name][k % len(LANDMARKS[name])])
+        else:
+            short = re.sub(r"(街道|地区|镇|乡)$", "", name)
+            out.append(short if len(short) >= 2 else name)
+    return pd.Series(out, index=frame.index)
 
 
 def _monthly_plan(kind: str) -> pd.Series:

@@ -38,7 +38,8 @@ ALLOWED = {
     "sso",
     "english",  # the language switch offers English, in English
     "language",
-    "geo",  # the directions links' address (geo:…); people see 在地图应用中打开
+    "geo",  # the directions links' address (geo:…); people see 打开地图
+    "soho",  # 建外SOHO, 望京SOHO: Beijing places as people name them (the sample's sites and enterprises)
     # account names are the users' own data (the sample's demo accounts and its loader)
     "admin",
     "chaoyang",
@@ -53,7 +54,7 @@ ALLOWED = {
 DATA_COLUMNS = {"file_name", "notes", "sso_email", "session_id", "name", "actor", "value", "session"}
 # credit codes and register ids, enterprise names, and a service package's English name (the admin edits it)
 DATA_COLUMNS |= {"企业编号", "企业名称", "enterprise_id", "en"}
-# a plan's directions: map apps' addresses, shown as a link text ("在地图应用中打开"), never read
+# a plan's directions: map apps' addresses, shown as a link text ("打开地图"), never read
 DATA_COLUMNS |= {"导航"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 COLOUR = re.compile(r":(?:red|green|gray|grey|blue|orange|violet|rainbow|primary)\[")  # markdown colour, not text

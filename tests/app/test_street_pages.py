@@ -28,15 +28,19 @@ def test_a_street_without_sites_opens_every_page(app, setup, page):
     open_page(app, page, "street-empty")
 
 
-def test_the_kpi_page_ranks_only_the_planners_own_street(app, setup):
+def test_the_kpi_page_ranks_only_the_planners_own_streets(app, setup):
     engine = setup[2]
     frame = read_sites(engine, "110105")
-    street = frame["street_code"].value_counts().index[0]
-    _street_account(engine, "street-busy", street)
-    at = open_page(app, "kpi", "street-busy")
+    two = list(frame["street_code"].value_counts().index[:2])
+    accounts.add_user(engine, "streets-two", "planner", PASSWORD, by=Scope("test", "admin"), streets_=two)
+    PASSWORDS["streets-two"] = PASSWORD
+    at = open_page(app, "kpi", "streets-two")
     table = next(d.value for d in at.dataframe if "sites" in d.value.columns and "rank" in d.value.columns)
-    assert list(table["name"]) == [streets.name(street)]
-    assert int(table["sites"].iloc[0]) == int((frame["street_code"] == street).sum())
+    assert sorted(table["name"]) == sorted(streets.name(c) for c in two)  # theirs, no other street of 朝阳
+    assert table.set_index("name")["sites"].to_dict() == {
+        streets.name(c): int((frame["street_code"] == c).sum()) for c in two
+    }
+    assert "我负责的街道（乡镇）排名" in [h.value for h in at.subheader]  # their streets, not 朝阳区各街道
 
 
 def test_a_street_planners_area_picker_names_their_street_not_the_district(app, setup):
@@ -46,3 +50,23 @@ def test_a_street_planners_area_picker_names_their_street_not_the_district(app, 
     at = open_page(app, "enterprises", "street-busy")
     picker = at.selectbox(key="ent_district@zh")
     assert picker.label == "街道乡镇" and picker.options == ["朝阳区" + streets.name(street)]
+
+
+def test_the_demo_street_plans_its_own_places_and_reads_its_street_not_the_district(app, setup):
+    """朝阳区建外街道's planner (the demo account jianwai): the plan's sites carry names of 建外 (国贸, 建外SOHO,
+    永安里), not of 望京 or 酒仙桥; the table says each site's street where a district planner's says its district; the
+    Enterprises page has no second street picker holding the one street, and its enterprises are 建外's too."""
+    at = open_page(app, "plan", "jianwai")
+    assert at.selectbox(key="plan_street@zh").options[0] == "不限（您负责街道的全部点位）"
+    at.number_input(key="plan_teams").set_value(2)
+    at.number_input(key="plan_days").set_value(2)
+    next(b for b in at.button if b.label == "生成计划").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert "所属区" not in table.columns and set(table["街道乡镇"]) == {"建外街道"}
+    assert table["点位"].str.match(r"^(国贸|建外SOHO|永安里|建外)").all(), list(table["点位"])
+    at.switch_page("views/enterprises.py").run()
+    assert not at.exception
+    assert [s.label for s in at.selectbox].count("街道乡镇") == 1  # their street, once
+    waiting = next(d.value for d in at.dataframe if "days_waiting" in d.value.columns)
+    assert len(waiting) and not waiting["name"].str.contains("望京|酒仙桥").any()

@@ -117,7 +117,10 @@ def recommend(
     messages = list(loaded.messages)
     if picks.empty:
         return pd.DataFrame(columns=planner.PLAN_COLUMNS), messages + [
-            ("没有可选的点位（检查区和排除条件）。", "No candidate sites (check the district and exclusions).")
+            (
+                "没有可选的点位（检查所选的区、街道和排除的点位）。",
+                "No candidate sites (check the district, street and sites left out).",
+            )
         ]
     frame = picks.merge(sites[["site_id"]], on="site_id")
     frame["date"] = pd.to_datetime(frame["date"])
