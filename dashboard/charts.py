@@ -8,24 +8,29 @@ import pandas as pd
 from dashboard.i18n import lang, t
 
 
-def funnel(stages: list[str], counts: list[int]) -> alt.Chart:
-    """Horizontal bars, one per stage, top to bottom in the funnel's order, with the count on each bar."""
+def funnel(stages: list[str], counts: list[int], unit: str) -> alt.LayerChart:
+    """Horizontal bars, one per stage, top to bottom in the funnel's order, with the count on each bar.
+
+    Every stage counts one thing (``unit``, the axis title: 人数 or 家数): people and enterprises on one axis would
+    dwarf the smaller bars, so a figure of another unit belongs beside the funnel, not in it."""
     frame = pd.DataFrame({"stage": stages, "count": counts})
     bars = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("count:Q", title=t("人数 / 家数", "Count"), axis=alt.Axis(format=",d")),
+            x=alt.X("count:Q", title=unit, axis=alt.Axis(format=",d", tickMinStep=1)),
             y=alt.Y("stage:N", title=None, sort=stages),
-            tooltip=[alt.Tooltip("stage:N", title=t("环节", "Stage")), alt.Tooltip("count:Q", format=",", title="")],
+            tooltip=[alt.Tooltip("stage:N", title=t("环节", "Stage")), alt.Tooltip("count:Q", format=",", title=unit)],
         )
     )
     text = bars.mark_text(align="left", dx=4).encode(text=alt.Text("count:Q", format=","))
-    return (bars + text).properties(height=40 * len(stages) + 30)
+    # the height holds the axis below the bars too (Streamlit fits the whole chart to it): 36 px a bar, 70 the axis
+    return (bars + text).properties(height=36 * len(stages) + 70)
 
 
 def monthly(frame: pd.DataFrame, value: str, title: str) -> alt.LayerChart | alt.FacetChart:
-    """A monthly trend: one label per month (2023年4月 / Apr 2023), the measure's name on the axis.
+    """A monthly trend: one label per month (2023年4月 / Apr 2023), each month once and in order (``frame`` holds a
+    row per month, as :func:`queries.monthly` gives it over a period), the measure's name on the axis.
 
     Months some district has not reported yet (``complete`` False, see :func:`freshness.mark_months`) are drawn as
     hollow grey points on a dashed line and say so in their tooltip: a late report is not a fall.
@@ -39,7 +44,8 @@ def monthly(frame: pd.DataFrame, value: str, title: str) -> alt.LayerChart | alt
     frame["status"] = [complete_text if c else partial_text for c in frame["complete"]]
     order = frame["label"].tolist()
     x = alt.X("label:O", title=t("月份", "Month"), sort=order, axis=alt.Axis(labelAngle=-30))
-    y = alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d"))
+    # counts: whole-number ticks only (a street's 0, 1 or 2 unions a month must not read 0, 0, 1, 1, 1, 2)
+    y = alt.Y(f"{value}:Q", title=title, axis=alt.Axis(format=",d", tickMinStep=1))
     tooltip = [
         alt.Tooltip("label:O", title=t("月份", "Month")),
         alt.Tooltip(f"{value}:Q", title=title, format=","),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import folium
+import pandas as pd
 import streamlit as st
 
 from dashboard import resources
@@ -35,17 +36,34 @@ def legend(title: str, entries: list[tuple[str, str]], shape: str = "area") -> N
 
 
 def frame_districts(m: folium.Map, current: Scope, district: str | None, tiles: maps.Tiles) -> None:
-    """Zoom to the chosen district, else the caller's districts, else the whole city; name every district."""
+    """Zoom to the chosen district, else the caller's districts, else the whole city; name every district.
+
+    Where what the caller looks at is held in streets (a street union's planner), the map frames their streets'
+    sites instead: there are no street boundaries, and the whole district would make a street a speck."""
     bounds = resources.boundaries()
-    if district:
-        focus = bounds[bounds["adcode"] == district]
-    elif current.districts:
-        focus = bounds[bounds["adcode"].isin(current.districts)]
+    sites = street_sites(current, district)
+    if len(sites):
+        maps.fit(m, sites["lat"], sites["lon"], tiles, pad_deg=0.01)
     else:
-        focus = bounds
-    maps.fit_areas(m, focus, tiles)
+        if district:
+            focus = bounds[bounds["adcode"] == district]
+        elif current.districts:
+            focus = bounds[bounds["adcode"].isin(current.districts)]
+        else:
+            focus = bounds
+        maps.fit_areas(m, focus, tiles)
     named = bounds.assign(label=bounds["name_zh"] if lang() == "zh" else bounds["name_en"])
     maps.area_labels(named, "label", tiles).add_to(m)
+
+
+def street_sites(current: Scope, district: str | None) -> pd.DataFrame:
+    """The located sites (``lat``, ``lon``) of the caller's streets when every district in view (``district``, else
+    all of the caller's) is held in streets; else none (the view is of whole districts)."""
+    looked_at = [district] if district else list(current.districts or ())
+    if not current.by_street or not looked_at or not all(current.streets_in(d) for d in looked_at):
+        return pd.DataFrame(columns=["lat", "lon"])
+    sites = resources.site_stats(current, None, None, district, resources.version())
+    return sites[["lat", "lon"]].dropna()
 
 
 def basemap(current: Scope) -> maps.Tiles:

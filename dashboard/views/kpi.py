@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
-from dashboard.core.geo import districts, maps, streets
+from dashboard.core.geo import areas, districts, maps, streets
 from dashboard.core.reports import briefing, kpi, periods, targets
 from dashboard.i18n import lang, lang_key, t
 
@@ -98,11 +98,29 @@ def comparison_line(key: str) -> str:
     )
 
 
+# On a phone Streamlit stacks columns one under another: eight cards would take five screens. Below 640 px these rows
+# keep two cards side by side, the figures a size smaller (scoped to this page's card rows, the headline and the
+# enterprise ones; a desk's 1440 px unchanged).
+CARDS = "[class*=st-key-kpi_cards]"  # the containers keyed kpi_cards…: the headline and the enterprise cards
+st.html(
+    "<style>@media (max-width: 640px) {"
+    f"{CARDS} [data-testid=stHorizontalBlock]{{display:flex!important;flex-flow:row wrap!important;"
+    "gap:0.5rem!important}"
+    f"{CARDS} [data-testid=stHorizontalBlock]>[data-testid=stColumn]{{width:calc(50% - 0.25rem)!important;"
+    "flex:0 0 calc(50% - 0.25rem)!important;min-width:0!important;margin-bottom:0!important}"
+    f"{CARDS} [data-testid=stMetric]{{padding:0.5rem 0.6rem!important}}"
+    f"{CARDS} [data-testid=stMetricValue]{{font-size:1.5rem!important}}"
+    f"{CARDS} [data-testid=stMetricLabel] p{{font-size:0.8rem!important}}"
+    f"{CARDS} [data-testid=stCaptionContainer]{{font-size:0.7rem!important;line-height:1.3!important}}"
+    f"{CARDS} div:has(> [data-testid=stMetricDelta]){{flex-wrap:wrap;row-gap:2px}}"  # 同比 under a long change
+    "}</style>"
+)
+cards = st.container(key="kpi_cards")
 for group in (
     ("worker_sessions", "consultations", "applications", "members_total"),
     ("enterprise_sessions", "enterprises_reached", "unions_founded", "members_from_enterprise_sessions"),
 ):
-    for col, key in zip(st.columns(4), group, strict=True):
+    for col, key in zip(cards.columns(4), group, strict=True):
         with col:
             if compared:
                 yoy = cmp.at[key, "yoy"]
@@ -123,7 +141,10 @@ for group in (
 st.subheader(t("转化漏斗", "Funnel"))
 f1, f2 = st.columns(2)
 rate = lambda a, b: f"{a / b:.1%}" if b else "—"  # noqa: E731
-f1.altair_chart(charts.funnel([label("consultations"), label("applications")], [k["consultations"], k["applications"]]))
+people, firms = t("人数", "People"), t("家数", "Enterprises")
+f1.altair_chart(
+    charts.funnel([label("consultations"), label("applications")], [k["consultations"], k["applications"]], people)
+)
 f1.caption(
     t(
         f"咨询→申请入会：{rate(k['applications'], k['consultations'])}；场均申请 "
@@ -132,18 +153,23 @@ f1.caption(
         f"{k['applications'] / max(k['worker_sessions'], 1):.1f} applications per session",
     )
 )
-f2.altair_chart(  # in the order enterprises move through it
+# enterprises as they move through it (家); the members they bring are people, a unit of their own: beside the
+# funnel, not a third bar that would dwarf the enterprises
+f2.altair_chart(
     charts.funnel(
-        [label("enterprises_reached"), label("unions_founded"), label("members_from_enterprise_sessions")],
-        [k["enterprises_reached"], k["unions_founded"], k["members_from_enterprise_sessions"]],
+        [label("enterprises_reached"), label("unions_founded")], [k["enterprises_reached"], k["unions_founded"]], firms
     )
 )
 f2.caption(
     t(
-        f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}；每家建会企业发展会员 "
-        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} 人",
-        f"Enterprise → union founded: {rate(k['unions_founded'], k['enterprises_reached'])}; "
-        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} members per founded union",
+        f"涉及企业→建会：{rate(k['unions_founded'], k['enterprises_reached'])}。"
+        f"建会企业发展会员 {k['members_from_enterprise_sessions']:,} 人，每家建会企业 "
+        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} 人"
+        "（人数与家数单位不同，不画在同一条轴上）",
+        f"Enterprise → union founded: {rate(k['unions_founded'], k['enterprises_reached'])}. "
+        f"{k['members_from_enterprise_sessions']:,} members from founded unions, "
+        f"{k['members_from_enterprise_sessions'] / max(k['unions_founded'], 1):.0f} per founded union (people, not "
+        "enterprises: not drawn on the same axis)",
     )
 )
 
@@ -165,7 +191,7 @@ if int(ent.at["visited", "current"]) == 0 and int(ent.at["founded", "current"]) 
         )
     )
 else:
-    for col, key in zip(st.columns(len(ENT_LABELS)), ENT_LABELS, strict=True):
+    for col, key in zip(st.container(key="kpi_cards_enterprises").columns(len(ENT_LABELS)), ENT_LABELS, strict=True):
         now, yoy = ent.at[key, "current"], ent.at[key, "yoy"]
         is_rate = key.startswith("founding_rate")
         shown = briefing.percent(now) if is_rate else f"{int(now):,}"
@@ -227,78 +253,106 @@ if len(months) and not months["complete"].all():
         )
     )
 
-st.subheader(t("各区排名", "District ranking"))
 stats = resources.district_stats(me, date_from, date_to, v)
 ranked = briefing.district_ranking(stats)
 ranked["name"] = ranked["name_zh"] if lang() == "zh" else ranked["name_en"]
 ranked["conversion"] = ranked["conversion"] * 100  # one percentage format on the page: 25.8%
-if district is not None and len(ranked) > 1:  # the chosen district, keeping its place among all
-    chosen = ranked.set_index("adcode").loc[district]
-    st.caption(
-        t(
-            f"{chosen['name']} 在 {len(ranked)} 个区中排第 {int(chosen['rank'])} 名（按现场申请入会人数）。",
-            f"{chosen['name']} ranks {int(chosen['rank'])} of {len(ranked)} (by applications).",
-        )
-    )
-ranking = ranked[
-    [
-        "rank",
-        "name",
-        "worker_sessions",
-        "applications",
-        "conversion",
-        "enterprise_sessions",
-        "unions_founded",
-        "members",
-    ]
-]
-shown_ranking = ranking if district is None else ranking[ranked["adcode"] == district]
 count = lambda title: st.column_config.NumberColumn(title, format="localized")  # noqa: E731  1,234
-st.dataframe(
-    shown_ranking,
-    column_config={
-        "rank": st.column_config.NumberColumn(t("名次", "Rank"), width=50),
-        "name": st.column_config.TextColumn(t("区", "District"), width=110),
-        "worker_sessions": count(label("worker_sessions")),
-        "applications": count(label("applications")),
-        "conversion": st.column_config.NumberColumn(t("咨询转化率", "Conversion"), format="%.1f%%"),
-        "enterprise_sessions": count(label("enterprise_sessions")),
-        "unions_founded": count(label("unions_founded")),
-        "members": count(label("members_total")),
-    },
-    hide_index=True,
-    width="stretch",
-    height="content",
-    placeholder="—",
-)
 home = district or (me.districts[0] if me.districts and len(me.districts) == 1 else None)
-street_table = None
-if home is not None:
-    st.subheader(
-        t(f"{districts.name(home)}各街道（乡镇）排名", f"Streets and townships of {districts.name(home, 'en')}")
-    )
-    street_table = briefing.district_ranking(resources.street_stats(me, home, date_from, date_to, v))
-    street_table["conversion"] = street_table["conversion"] * 100
+in_streets = bool(home is not None and me.streets_in(home))  # a street union's planner: their streets, not 区
+mine = areas.names(me.areas, shown_lang) if me.areas is not None else ""
+if len(ranked) > 1:
+    st.subheader(t("各区排名", "District ranking"))
+    if district is not None:  # the chosen district, keeping its place among all
+        chosen = ranked.set_index("adcode").loc[district]
+        st.caption(
+            t(
+                f"{chosen['name']} 在 {len(ranked)} 个区中排第 {int(chosen['rank'])} 名（按现场申请入会人数）。",
+                f"{chosen['name']} ranks {int(chosen['rank'])} of {len(ranked)} (by applications).",
+            )
+        )
+    ranking = ranked[
+        [
+            "rank",
+            "name",
+            "worker_sessions",
+            "applications",
+            "conversion",
+            "enterprise_sessions",
+            "unions_founded",
+            "members",
+        ]
+    ]
     st.dataframe(
-        street_table[
-            ["rank", "name", "sites", "worker_sessions", "applications", "conversion", "unions_founded", "members"]
-        ],
+        ranking if district is None else ranking[ranked["adcode"] == district],
         column_config={
             "rank": st.column_config.NumberColumn(t("名次", "Rank"), width=50),
-            "name": st.column_config.TextColumn(t("街道（乡镇）", "Street"), width=120),
-            "sites": count(t("点位数", "Sites")),
+            "name": st.column_config.TextColumn(t("区", "District"), width=110),
             "worker_sessions": count(label("worker_sessions")),
             "applications": count(label("applications")),
             "conversion": st.column_config.NumberColumn(t("咨询转化率", "Conversion"), format="%.1f%%"),
+            "enterprise_sessions": count(label("enterprise_sessions")),
             "unions_founded": count(label("unions_founded")),
             "members": count(label("members_total")),
         },
         hide_index=True,
         width="stretch",
-        height="content" if len(street_table) <= 8 else 320,  # a street union's one row, or a district's 43
-        key="kpi_streets",
+        height="content",
         placeholder="—",
     )
+elif not in_streets:  # a district's planner: no other district to rank against; their streets below
+    st.subheader(t("排名", "Ranking"))
+    st.caption(
+        t(
+            f"这个账号只能看到{mine}的数据，没有别的区可以一起比，所以这里不列各区排名（一行的排名说明不了什么）；"
+            "下面按街道（乡镇）排名。",
+            f"This account sees {mine} only: with no other district to compare, there is no district ranking here "
+            "(a ranking of one says nothing); its streets are ranked below.",
+        )
+    )
+street_table = None
+if home is not None:
+    street_table = briefing.district_ranking(resources.street_stats(me, home, date_from, date_to, v))
+    street_table["conversion"] = street_table["conversion"] * 100
+    if len(street_table) > 1:
+        st.subheader(
+            t("我负责的街道（乡镇）排名", "Ranking of my streets")
+            if in_streets
+            else t(
+                f"{districts.name(home)}各街道（乡镇）排名", f"Streets and townships of {districts.name(home, 'en')}"
+            )
+        )
+        st.dataframe(
+            street_table[
+                ["rank", "name", "sites", "worker_sessions", "applications", "conversion", "unions_founded", "members"]
+            ],
+            column_config={
+                "rank": st.column_config.NumberColumn(t("名次", "Rank"), width=50),
+                "name": st.column_config.TextColumn(t("街道（乡镇）", "Street"), width=120),
+                "sites": count(t("点位数", "Sites")),
+                "worker_sessions": count(label("worker_sessions")),
+                "applications": count(label("applications")),
+                "conversion": st.column_config.NumberColumn(t("咨询转化率", "Conversion"), format="%.1f%%"),
+                "unions_founded": count(label("unions_founded")),
+                "members": count(label("members_total")),
+            },
+            hide_index=True,
+            width="stretch",
+            height="content" if len(street_table) <= 8 else 320,  # a street union's few rows, or a district's 43
+            key="kpi_streets",
+            placeholder="—",
+        )
+    elif in_streets:  # a street union's one street: nothing to rank it against that this account may see
+        st.subheader(t("排名", "Ranking"))
+        st.caption(
+            t(
+                f"这个账号只能看到{mine}的数据。一个街道没有可比的对象（别的街道的数字不对本账号公开），所以这里不列排名；"
+                "本街道的数字见上方卡片，地图上是它的点位所在。",
+                f"This account sees {mine} only. One street has nothing to be ranked against (other streets' figures "
+                "are not shown to this account), so there is no ranking here; its figures are in the cards above and "
+                "the map shows where its sites are.",
+            )
+        )
     st.caption(
         t(
             "街道没有可用的边界数据：地图上每个街道画成一个圆，位置是该街道点位的平均位置，圆的面积与现场申请入会人数成正比；"
@@ -307,13 +361,23 @@ if home is not None:
             "sites, its area proportional to applications; streets without sites are in the table only. 未标街道 "
             "holds the sites and sessions without a street.",
         )
+        if len(street_table) > 1
+        else t(
+            "街道没有可用的边界数据：地图上的圆在本街道点位的平均位置，地图按这些点位取景。",
+            "No street boundaries are available: the circle sits at the mean position of the street's sites, and the "
+            "map is framed on those sites.",
+        )
     )
-geo = resources.boundaries().merge(ranked[["adcode", "applications", "members", "name"]], on="adcode")
-m = maps.base_map(zoom=8)
-layer, leg = maps.district_layer(
-    geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}
-)
-layer.add_to(m)
+tiles = map_widgets.basemap(me)  # the admin's preset, as on the Map and Plan pages
+m = maps.base_map(tiles, zoom=8)
+map_widgets.reference(m, me, tiles, district_names=False)  # frame_districts names the districts
+leg: list = []
+if not in_streets:  # a street union's figures painted over their whole district would read as the district's
+    geo = resources.boundaries().merge(ranked[["adcode", "applications", "members", "name"]], on="adcode")
+    layer, leg = maps.district_layer(
+        geo, "applications", "name", {"applications": label("applications"), "members": label("members_total")}, tiles
+    )
+    layer.add_to(m)
 street_legend = None
 if street_table is not None and len(street_table):
     centres = streets.centres(resources.site_stats(me, None, None, home, v))
@@ -328,11 +392,12 @@ if street_table is not None and len(street_table):
                 "sites": t("点位数", "Sites"),
                 "members": label("members_total"),
             },
+            tiles,
         )
         circles.add_to(m)
-map_widgets.frame_districts(m, me, home if street_legend is not None else district, maps.Tiles())
+map_widgets.frame_districts(m, me, home if street_legend is not None else district, tiles)
 st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
-map_widgets.legend(label("applications"), leg)
+map_widgets.legend(t("区底色 · ", "District fill · ") + label("applications"), leg)
 if street_legend is not None:
     map_widgets.legend(t("街道：现场申请入会人数（圆的面积）", "Streets: applications (circle area)"), street_legend)
 

@@ -70,8 +70,21 @@ show_tiles = c4.toggle(
 )
 tiles = preset if show_tiles else maps.Tiles()
 
+# a street union's planner looks at their streets: the map frames them (map_widgets.frame_districts), and the
+# density, known per district only, would paint the whole frame one grey: off unless they ask for it
+in_streets = me.by_street and all(me.streets_in(d) for d in ([district] if district else me.districts or ()))
 l1, l2, l3, l4 = st.columns(4)
-show_density = l1.toggle(t("职工密度（区）", "Worker density (districts)"), True, key="map_l_density")
+show_density = l1.toggle(
+    t("职工密度（区）", "Worker density (districts)"),
+    not in_streets,
+    key="map_l_density",
+    help=t(
+        "职工密度按区估计，街道没有单独的数字：打开后整个区同一种颜色。",
+        "Worker density is estimated per district, not per street: on, the whole district has one colour.",
+    )
+    if in_streets
+    else None,
+)
 show_heat = l2.toggle(t("历史场次热力", "Session history heat"), True, key="map_l_heat")
 show_sites = l3.toggle(t("点位预计效果", "Sites by predicted yield"), True, key="map_l_sites")
 show_enterprises = l4.toggle(
@@ -315,7 +328,8 @@ else:
         t("点击地图上的点位查看其历史和最佳时段。", "Click a site on the map to see its history and best hours.")
     )
 
-st.subheader(t("各区统计", "By district"))
+# a street union's row is their streets (朝阳区建外街道), not a district: the heading and column say so
+st.subheader(t("我负责的街道统计", "My streets") if in_streets else t("各区统计", "By district"))
 type_columns = {
     "all": ["worker_sessions", "consultations", "applications", "enterprise_sessions", "unions_founded"],
     "worker": ["worker_sessions", "consultations", "applications"],
@@ -330,7 +344,7 @@ st.dataframe(
     table.sort_values("workers_per_km2", ascending=False),
     hide_index=True,
     column_config={
-        "name": t("区", "District"),
+        "name": t("街道（乡镇）", "Street") if in_streets else t("区", "District"),
         "workers_per_km2": count(t("职工/平方公里", "Workers/km²")),
         "sites": count(t("点位", "Sites")),
         "worker_sessions": count(t("职工沟通会", "Worker sessions")),

@@ -72,8 +72,10 @@ def test_a_planner_sees_only_their_district_and_cached_numbers_are_not_shared(ap
     mine = access.totals(engine, CHAOYANG, None, year_start, last)
     assert metric(planner_view, "现场申请入会人数") == f"{mine['applications']:,}" != f"{city['applications']:,}"
     assert planner_view.selectbox(key="kpi_district@zh").options == ["朝阳区"]
-    ranking = planner_view.dataframe[0].value
-    assert list(ranking["name"]) == ["朝阳区"]
+    # no district ranking of one row (朝阳 alone), and a caption saying why; 朝阳's streets are ranked instead
+    assert not [d for d in planner_view.dataframe if "enterprise_sessions" in d.value.columns]
+    assert any("没有别的区可以一起比" in c.value for c in planner_view.caption)
+    assert "朝阳区各街道（乡镇）排名" in [h.value for h in planner_view.subheader]
     assert not [b for b in planner_view.button if b.label == "保存目标"]  # targets are an admin's
 
 

@@ -66,3 +66,15 @@ def test_saved_plan_rows_link_to_uploaded_results(engine, fixture_bytes):
     assert report.status == "written" and report.inserted == 1
     rows = plans.rows(engine, plan_id)
     assert bool(rows.loc[0, "done"]) and rows.loc[0, "applications"] == 11
+
+
+def test_a_quarters_trend_has_each_of_its_months_once_a_quiet_one_as_zero(engine, fixture_bytes):
+    ingest.import_sites(engine, fixture_bytes("sites/valid_zh.csv"), "sites.csv")
+    ingest.import_sessions(engine, fixture_bytes("sessions/valid_zh.csv"), "may.csv", today=TODAY)
+    totals = kpi.totals(engine)
+    months = queries.monthly(engine, dt.date(2023, 4, 1), dt.date(2023, 6, 30))  # Q2: sessions in May only
+    assert list(months["month"].dt.strftime("%Y-%m")) == ["2023-04", "2023-05", "2023-06"]
+    assert list(months["applications"]) == [0, totals["applications"], 0]
+    assert months["worker_sessions"].dtype.kind == "i"  # whole counts, zeros included
+    late = queries.monthly(engine, dt.date(2023, 7, 1), dt.date(2023, 8, 10))  # nothing held: still its months
+    assert list(late["month"].dt.strftime("%Y-%m")) == ["2023-07", "2023-08"] and late["members"].sum() == 0

@@ -205,7 +205,10 @@ def monthly(
     date_to: dt.date | None = None,
     district: str | tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size)."""
+    """Totals per calendar month, aggregated in the database (a few hundred rows back, whatever the history size).
+
+    With both ``date_from`` and ``date_to``, every month they touch has its row, zeros where nothing was held: a
+    trend over a quarter shows its three months each once, a quiet month as a zero rather than a gap."""
     year, month = sa.extract("year", sessions.c.date), sa.extract("month", sessions.c.date)
     q = _filtered(
         sa.select(year.label("y"), month.label("m"), *aggregates()).group_by(year, month), date_from, date_to, district
@@ -221,10 +224,17 @@ def monthly(
     ]
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(q).mappings().all()).rename(columns={"members_total": "members"})
-    if frame.empty:
+    if frame.empty and (date_from is None or date_to is None):
         return pd.DataFrame(columns=columns)
-    frame["month"] = pd.to_datetime({"year": frame["y"].astype(int), "month": frame["m"].astype(int), "day": 1})
-    out = frame[columns].sort_values("month").reset_index(drop=True)
+    if frame.empty:
+        frame = pd.DataFrame(columns=columns)
+    else:
+        frame["month"] = pd.to_datetime({"year": frame["y"].astype(int), "month": frame["m"].astype(int), "day": 1})
+    out = frame[columns].set_index("month")
+    if date_from is not None and date_to is not None and date_from <= date_to:
+        every = pd.date_range(pd.Timestamp(date_from).replace(day=1), pd.Timestamp(date_to), freq="MS")
+        out = out.reindex(out.index.union(every), fill_value=0)
+    out = out.sort_index().rename_axis("month").reset_index()
     out[columns[1:]] = out[columns[1:]].astype(int)
     return out
 
