@@ -7,6 +7,7 @@ import html
 import folium
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from dashboard import resources
 from dashboard.core.access.scope import Scope
@@ -33,6 +34,18 @@ def legend(title: str, entries: list[tuple[str, str]], shape: str = "area") -> N
         for colour, label in entries
     )
     st.html(f"<div style='font-size:0.85rem'><b>{html.escape(title)}</b><br>{chips}</div>")
+
+
+def show(m: folium.Map, *, height: int, key: str, returned_objects: tuple[str, ...] = ()) -> dict | None:
+    """Draw ``m`` across the page (streamlit-folium), rendered once.
+
+    st_folium renders a map twice by default (the whole page, then the map), for elements that add to a map while
+    it renders; ours add nothing then (tests/unit/test_maps.py checks every layer), and a page run of a map page
+    spent about a third of its time in the second rendering.
+    """
+    return st_folium(
+        m, height=height, use_container_width=True, returned_objects=list(returned_objects), key=key, render=False
+    )
 
 
 def frame_districts(m: folium.Map, current: Scope, district: str | None, tiles: maps.Tiles) -> None:

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core import access
@@ -396,7 +395,7 @@ if street_table is not None and len(street_table):
         )
         circles.add_to(m)
 map_widgets.frame_districts(m, me, home if street_legend is not None else district, tiles)
-st_folium(m, height=420, use_container_width=True, returned_objects=[], key="kpi_map")
+map_widgets.show(m, height=420, key="kpi_map")
 map_widgets.legend(t("区底色 · ", "District fill · ") + label("applications"), leg)
 if street_legend is not None:
     map_widgets.legend(t("街道：现场申请入会人数（圆的面积）", "Streets: applications (circle area)"), street_legend)

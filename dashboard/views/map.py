@@ -5,7 +5,6 @@ import html
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import auth, charts, map_widgets, resources
 from dashboard.core.geo import districts, maps
@@ -261,7 +260,7 @@ if show_enterprises:
         )
 
 map_widgets.frame_districts(m, me, district, tiles)
-out = st_folium(m, height=560, use_container_width=True, returned_objects=["last_active_drawing"], key="main_map")
+out = map_widgets.show(m, height=560, returned_objects=("last_active_drawing",), key="main_map")
 
 for title, entries, shape in legends:
     map_widgets.legend(title, entries, shape)
