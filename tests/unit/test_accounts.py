@@ -1,6 +1,9 @@
 """Accounts: salted hashes, rate-limited sign-in, expiring sessions, admin-only account changes."""
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +13,8 @@ from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import PermissionDenied, Scope
 from dashboard.core.storage import audit
 from dashboard.core.storage.schema import users
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OPERATOR = Scope("system:test", "admin")
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -29,6 +34,17 @@ def test_passwords_are_stored_only_as_salted_argon2_hashes(people):
         stored = dict(conn.execute(sa.select(users.c.name, users.c.password_hash)).all())
     assert stored["cy"].startswith("$argon2id$") and "chaoyang-pw-1" not in stored["cy"]
     assert stored["cy"] != stored["cy2"]  # same password, different salt
+
+
+def test_the_app_hashes_at_productions_cost():
+    """The suite hashes cheaply (tests/conftest.py); the app, started without it, at argon2-cffi's production
+    parameters (argon2id, 64 MiB, 3 passes: RFC 9106's second recommended setting)."""
+    code = (
+        "from dashboard.core.access import accounts as a; h = a._hasher; "
+        "print(h.type.name, h.memory_cost, h.time_cost, a._DUMMY.startswith('$argon2id$v=19$m=65536,t=3'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["ID", "65536", "3", "True"]
 
 
 def test_sign_in_gives_the_accounts_scope(people):
