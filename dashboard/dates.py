@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import streamlit as st
+
 from dashboard.i18n import t
 
 REACH = dt.timedelta(days=366)  # a plan's first day lies within a year of today
@@ -38,7 +40,6 @@ def problem(day: dt.date, today: dt.date, example: dt.date, what: tuple[str, str
 
 
 def box(
-    columns,
     label: str,
     default: dt.date,
     key: str,
@@ -48,8 +49,9 @@ def box(
     act: tuple[str, str],
     said: tuple[str, str],
 ) -> dt.date:
-    """A year-first date box in ``columns[0]`` that takes any date, and beside it in ``columns[1]`` the date it holds
-    in words (``said``, with ``{day}`` where the date goes) or, too far from today, the refusal (:func:`problem`)."""
+    """A year-first date box that takes any date, and beside it the date it holds in words (``said``, with ``{day}``
+    where the date goes) or, too far from today, the refusal (:func:`problem`)."""
+    columns = st.columns([1, 3], vertical_alignment="bottom")
     day = columns[0].date_input(
         label, default, min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31), key=key, format="YYYY/MM/DD"
     )

@@ -69,11 +69,17 @@ def frame_districts(m: folium.Map, current: Scope, district: str | None, tiles: 
     maps.area_labels(named, "label", tiles).add_to(m)
 
 
-def street_sites(current: Scope, district: str | None) -> pd.DataFrame:
-    """The located sites (``lat``, ``lon``) of the caller's streets when every district in view (``district``, else
-    all of the caller's) is held in streets; else none (the view is of whole districts)."""
+def held_in_streets(current: Scope, district: str | None) -> bool:
+    """Whether every district in view (``district``, else all of the caller's) is held in streets: a street union's
+    planner looks at their streets, not at whole districts."""
     looked_at = [district] if district else list(current.districts or ())
-    if not current.by_street or not looked_at or not all(current.streets_in(d) for d in looked_at):
+    return current.by_street and bool(looked_at) and all(current.streets_in(d) for d in looked_at)
+
+
+def street_sites(current: Scope, district: str | None) -> pd.DataFrame:
+    """The located sites (``lat``, ``lon``) of the caller's streets when the view is held in streets
+    (:func:`held_in_streets`); else none (the view is of whole districts)."""
+    if not held_in_streets(current, district):
         return pd.DataFrame(columns=["lat", "lon"])
     sites = resources.site_stats(current, None, None, district, resources.version())
     return sites[["lat", "lon"]].dropna()

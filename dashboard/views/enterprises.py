@@ -286,7 +286,6 @@ def visit_start() -> None:
     read year first as 1272/02/06) shows as that date and is refused in the reader's language, never planned."""
     what, act = VISIT_START
     dates.box(
-        st.columns([1, 3], vertical_alignment="bottom"),
         t("开始日期", "Start"),
         next_monday,
         "visit_start",

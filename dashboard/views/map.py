@@ -71,7 +71,7 @@ tiles = preset if show_tiles else maps.Tiles()
 
 # a street union's planner looks at their streets: the map frames them (map_widgets.frame_districts), and the
 # density, known per district only, would paint the whole frame one grey: off unless they ask for it
-in_streets = me.by_street and all(me.streets_in(d) for d in ([district] if district else me.districts or ()))
+in_streets = map_widgets.held_in_streets(me, district)
 l1, l2, l3, l4 = st.columns(4)
 show_density = l1.toggle(
     t("职工密度（区）", "Worker density (districts)"),

@@ -48,7 +48,6 @@ def first_day() -> None:
     so a day typed in another order shows as another date, said here, and is refused, never planned)."""
     what, act = FIRST_DAY
     dates.box(
-        st.columns([1, 3], vertical_alignment="bottom"),
         t("第一天", "First day"),
         next_monday,
         "plan_start",
