@@ -37,6 +37,7 @@ import datetime as dt
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -258,6 +259,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def profile(procs: list[subprocess.Popen], folder: Path) -> list[subprocess.Popen]:
+    """Start py-spy on each app process: collapsed stacks (``--format raw``) of the threads holding the GIL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return [
+        subprocess.Popen(
+            [str(spy), "record", "--pid", str(p.pid), "--gil", "--rate", "50", "--format", "raw"]
+            + ["--output", str(folder / f"app-{i}.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, p in enumerate(procs)
+    ]
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
@@ -277,6 +293,12 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=60.0, help="mean seconds between one account's pages")
     parser.add_argument("--minutes", type=float, default=3.0, help="how long every account keeps switching")
     parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the accounts start")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="a folder: sample the app processes with py-spy (pip install py-spy) during the load, one collapsed-"
+        "stack file per process (only threads holding the GIL, so what the CPU ran)",
+    )
     args = parser.parse_args()
     url = database(args.pg)
     procs = []
@@ -288,9 +310,13 @@ def main() -> int:
             procs = [p for p, _ in procs_bases]
             everyone = make_accounts(engine, [b for _, b in procs_bases])
             print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
+            spies = [] if args.profile is None else profile(procs, args.profile)
             cpu0, wall0 = sum(cpu_seconds(p.pid) for p in procs), time.perf_counter()
             alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
             cpu, wall = sum(cpu_seconds(p.pid) for p in procs) - cpu0, time.perf_counter() - wall0
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+                spy.wait(timeout=60)
     finally:
         for p in procs:
             p.terminate()

@@ -157,14 +157,19 @@ def copy(name: str, build: Build, to: Path) -> Path:
 
 
 def sample_database(out: Path) -> None:
-    """``db.sqlite``: the newest schema and the sample (sites and sessions, ``data/sample.py``)."""
+    """``db.sqlite``: the newest schema and the sample (sites and sessions, ``data/sample.py``); ``load.json``: what
+    the import reported (each file's status and problems), for the test that the sample imports clean."""
+    import json
+
     from dashboard.core.storage import db
     from data import sample
 
     engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
     db.upgrade(engine)
-    sample.load(engine)
+    reports = sample.load(engine)
     engine.dispose()  # closes the connections: the write-ahead log is folded into the file
+    said = {"status": [r.status for r in reports], "problems": [str(p) for r in reports for p in r.problems]}
+    (out / "load.json").write_text(json.dumps(said, ensure_ascii=False), encoding="utf-8")
 
 
 def register_database(out: Path) -> None:

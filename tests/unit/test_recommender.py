@@ -4,8 +4,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +14,8 @@ from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, recommend, store
 from dashboard.core.storage import db
 from data import sample
-from tests import artefacts
+from tests import artefacts, cli_process
 
-ROOT = Path(__file__).resolve().parents[2]
 MONDAY = dt.date(2026, 11, 30)
 
 
@@ -287,11 +284,8 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
     engine, _, directory = trained
     env = {**os.environ, "OUTREACH_DB_URL": str(engine.url), "OUTREACH_MODEL_DIR": str(directory)}
     out = tmp_path / "plan.csv"
-    result = subprocess.run(
+    result = cli_process.run(
         [
-            sys.executable,
-            "-m",
-            "dashboard",
             "recommend",
             "--start",
             "2026-11-30",
@@ -304,10 +298,7 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
             "--out",
             str(out),
         ],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -329,11 +320,8 @@ def test_cli_recommend_writes_an_excel_friendly_csv(trained, tmp_path):
 def test_cli_recommend_respects_a_booked_file(trained, tmp_path):
     engine, loaded, directory = trained
     env = {**os.environ, "OUTREACH_DB_URL": str(engine.url), "OUTREACH_MODEL_DIR": str(directory)}
-    run = lambda *extra: subprocess.run(  # noqa: E731
+    run = lambda *extra: cli_process.run(  # noqa: E731
         [
-            sys.executable,
-            "-m",
-            "dashboard",
             "recommend",
             "--start",
             "2026-11-30",
@@ -345,10 +333,7 @@ def test_cli_recommend_respects_a_booked_file(trained, tmp_path):
             str(tmp_path / "p.csv"),
             *extra,
         ],
-        cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert run().returncode == 0

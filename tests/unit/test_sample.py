@@ -88,13 +88,17 @@ def test_truth_prefers_rest_hours_and_penalises_recent_visits(generated):
 
 
 def test_loaded_sample_kpis_equal_the_published_totals(tmp_path):
-    from dashboard.core.storage import db
+    """The sample as the app loads it (the artefact every app test starts from: a fresh schema, ``sample.load``)."""
+    import json
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
-    db.upgrade(engine)
-    reports = sample.load(engine)
-    assert [r.status for r in reports] == ["written", "written"]
-    assert not [p for r in reports for p in r.problems]  # the sample is clean: no warnings either
+    from dashboard.core.storage import db
+    from tests import artefacts
+
+    out = artefacts.copy("sample", artefacts.sample_database, tmp_path)
+    said = json.loads((out / "load.json").read_text(encoding="utf-8"))
+    assert said["status"] == ["written", "written"]
+    assert said["problems"] == []  # the sample is clean: no warnings either
+    engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
     totals = kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=sample.PUBLISHED_END)
     for key, target in sample.PUBLISHED.items():
         assert totals[key] == pytest.approx(target, rel=0.01), key
