@@ -165,16 +165,13 @@ def upload_history(scope: Scope, v: str) -> pd.DataFrame:
     return access.upload_history(engine(), scope)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
-def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd.DataFrame:
-    """Each of the caller's sites' best window on ``day`` and its expected applications (empty without a model).
-
-    Depends only on the data version, district and day, so map reruns (layers, date range, site types) reuse it.
-    Per caller, not shared: the day is the one after the caller's own last session, and street unions' last days
-    differ (95 different days among the sample's 325 streets), while a street's few sites cost little.
-    """
+@st.cache_data(ttl=600, show_spinner=False, max_entries=8)
+def _every_site_outlook(day: dt.date, v: str) -> pd.DataFrame:
+    """Every site's best window on ``day`` and its expected applications, predicted once for every caller (each is
+    given only their own sites, :func:`site_outlook`). A site's outlook is its own row and the model's, whoever
+    asks; predicting the city's 600 sites costs about what a dozen street unions' few sites cost one by one."""
     loaded = model(v)
-    sites = site_stats(scope, None, None, district, v)
+    sites = _every_site_stats(None, None, v)
     if loaded is None or sites.empty:
         return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
     from dashboard.core.intake.columns import SITE_TYPES
@@ -185,6 +182,14 @@ def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd
     return recommend.site_outlook(
         loaded.model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"], strict=True))
     )
+
+
+def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd.DataFrame:
+    """Each of the caller's sites' best window on ``day`` and its expected applications (empty without a model):
+    their rows of :func:`_every_site_outlook`."""
+    mine = site_stats(scope, None, None, district, v)["site_id"]
+    every = _every_site_outlook(day, v)
+    return every[every["site_id"].isin(mine)].reset_index(drop=True)
 
 
 @st.cache_resource(show_spinner=False)

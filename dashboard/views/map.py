@@ -105,13 +105,19 @@ if types:
 loaded = resources.model(v)
 for note in loaded.messages if loaded is not None else []:
     st.caption(t(*note))
-today = last + dt.timedelta(days=1)
+# the sites' outlook is for tomorrow (as the Plan page plans from today), the same day for every caller, so one
+# prediction of every site serves them all (resources.site_outlook); a database whose sessions run ahead of the
+# calendar looks at the day after its last
+outlook_day = max(dt.date.today(), last) + dt.timedelta(days=1)
 if loaded is not None:
-    outlook = resources.site_outlook(me, district, today, v)
+    outlook = resources.site_outlook(me, district, outlook_day, v)
     site_frame = site_frame.merge(outlook, on="site_id", how="left")
     value_col, value_label = (
         "expected_applications",
-        t("预计申请入会（最佳时段）", "Expected applications (best window)"),
+        t(
+            f"预计申请入会（{outlook_day.month}月{outlook_day.day}日最佳时段）",
+            f"Expected applications ({outlook_day:%d %b}, best window)",
+        ),
     )
 else:
     site_frame["expected_applications"] = (site_frame["applications"] / site_frame["sessions"]).where(
@@ -225,7 +231,7 @@ if show_sites and len(site_frame):
     legends.append((t("圆点 · 点位：", "Dots · sites: ") + value_label, leg, "dot"))
 
 if show_enterprises:
-    outlook_e = resources.enterprise_outlook(me, district, today, v)
+    outlook_e = resources.enterprise_outlook(me, district, outlook_day, v)
     drawn_e, left_out_e = maps.most_valuable(outlook_e, "expected_members")
     if left_out_e:
         st.caption(
@@ -296,7 +302,7 @@ if site_id and site_id in set(site_frame["site_id"]):
         row = site.copy()
         row["site_id"] = site_id
         row["model_type"] = row["site_type"] if row["site_type"] in SITE_TYPES else "other"
-        curve = recommend.site_curve(loaded.model, row, recommend.typical_days(today))
+        curve = recommend.site_curve(loaded.model, row, recommend.typical_days(outlook_day))
         curve["day"] = curve["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
         h2.markdown(
             t("**时段曲线（模型学到的每小时预计申请入会）**", "**The site's hours (expected applications per hour)**")

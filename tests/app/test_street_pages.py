@@ -70,3 +70,23 @@ def test_the_demo_street_plans_its_own_places_and_reads_its_street_not_the_distr
     assert [s.label for s in at.selectbox].count("街道乡镇") == 1  # their street, once
     waiting = next(d.value for d in at.dataframe if "days_waiting" in d.value.columns)
     assert len(waiting) and not waiting["name"].str.contains("望京|酒仙桥").any()
+
+
+def test_a_street_planners_map_draws_their_sites_outlook_and_no_other_streets_site(app, setup):
+    """The sites' outlook is predicted for every site once and shared between callers (resources.site_outlook):
+    jianwai's map carries 建外's sites with their figures, and not one site of 朝阳's other streets."""
+    import json
+
+    from .test_pages import map_script
+
+    at = open_page(app, "map", "jianwai")
+    script = map_script(at)
+    sites = read_sites(setup[2])
+    chaoyang = sites[sites["district"] == "110105"]
+    mine = chaoyang[chaoyang["street_code"] == "110105001"]["site_id"]
+    others = chaoyang[chaoyang["street_code"] != "110105001"]["site_id"]
+    sent = lambda s: json.dumps(s)[1:-1]  # noqa: E731  as the map's JSON writes it
+    assert len(mine) and all(f'"site_id": "{sent(s)}"' in script for s in mine)
+    assert not [s for s in others if f'"{sent(s)}"' in script]
+    legend = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert "最佳时段" in legend  # coloured by the model's outlook for a named day, not the historical average

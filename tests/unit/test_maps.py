@@ -86,7 +86,7 @@ def test_gcj02_tiles_shift_everything_to_gcj02(hostile_sites):
     maps.add_reference(m_plain, gdf, street)
     maps.add_reference(m_shift, gdf, street, GCJ02)
     assert "[39.909, 116.456," in maps.map_html(m_plain) and "[39.909, 116.456," not in maps.map_html(m_shift)
-    outline = next(c for c in m_shift._children.values() if isinstance(c, folium.GeoJson))
+    outline = next(c for c in m_shift._children.values() if isinstance(c, maps.Outlines))
     assert outline.data["features"][0]["geometry"] == b
 
 
@@ -322,7 +322,7 @@ def test_with_no_preset_the_map_draws_our_own_reference_and_fetches_nothing():
     page = maps.map_html(m)
     assert "L.tileLayer" not in page and not CDN.search(page)
     assert not re.search(r"https?://(?!.*app/static)", page.replace("http://www.w3.org", ""))  # no tile or data URL
-    outlines = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    outlines = [c for c in m._children.values() if isinstance(c, maps.Outlines)]
     assert len(outlines) == 1 and len(outlines[0].data["features"]) == len(bounds) == 16  # every district's outline
     assert '"pane": "reference"' in page and 'createPane("reference")' in page
     assert all(_as_sent(name) in page for name in bounds["name_zh"])  # district names
@@ -466,3 +466,44 @@ def test_every_layer_is_whole_after_one_render():
     once, twice = script(False), script(True)
     assert once == twice
     assert "area-label" in once[2] and _as_sent("名称") in once[2]  # the district names are drawn
+
+
+def test_maps_render_without_a_second_template_pass_to_the_same_page():
+    """dashboard/core/geo/rendering.py keeps each element's output as text instead of compiling it as a template
+    again: the page a browser loads, and what streamlit-folium sends, are the same as with branca's own rendering,
+    for every layer the pages draw (basemap, reference, districts, sites, plan, heat, streets, enterprises, routes)."""
+    from streamlit_folium import _get_header, _get_html, _get_map_string
+
+    from dashboard.core.geo import rendering
+
+    def pages() -> tuple[str, ...]:
+        built = []
+        for _ in range(2):  # a whole page, then streamlit-folium's parts of another
+            m = maps.base_map(maps.Tiles("intranet", "http://tiles.intranet.local/{z}/{x}/{y}.png", "credit"))
+            sites = pd.DataFrame(
+                {
+                    "site_id": ["S1", "S2"],
+                    "name": ["名称", "国贸 <b>&"],
+                    "type_label": ["写字楼", "商场"],
+                    "when": ["10:00", "14:30"],
+                    "lat": [39.93, 39.95],
+                    "lon": [116.45, 116.47],
+                    "value": [1.0, 2.5],
+                }
+            )
+            _layers(m, sites, "名称")
+            maps.fit(m, [39.9, 40.0], [116.3, 116.5])
+            built.append(m)
+        whole = maps.map_html(built[0])
+        built[1].render()
+        parts = (whole, _get_html(built[1]), _get_header(built[1]), _get_map_string(built[1]))
+        return tuple(re.sub(r"_[0-9a-f]{32}", "_ID", part) for part in parts)
+
+    ours = pages()
+    rendering.uninstall()
+    try:
+        branca_own = pages()
+    finally:
+        rendering.install()
+    assert ours == branca_own
+    assert "L.geoJson(" in ours[0] and "area-label" in ours[0] and _as_sent("名称") in ours[3]

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import itertools
 import json
@@ -35,7 +36,10 @@ import pandas as pd
 import shapely
 from folium.plugins import HeatMap
 
+from dashboard.core.geo import rendering
 from dashboard.core.geo.gcj02 import wgs_to_gcj
+
+rendering.install()  # every map rendered without branca's second template pass (see rendering.py)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -761,22 +765,48 @@ def light_outlines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.set_geometry(shapely.set_precision(simplified, OUTLINE_GRID_DEG), crs=gdf.crs)
 
 
-def outline_layer(gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles(), name: str = "outlines") -> folium.GeoJson:
-    """Areas' boundaries as thin grey lines, no fill, under everything (the reference pane); nothing of the user's
-    text reaches it (geometry only)."""
+class Outlines(folium.MacroElement):
+    """Areas' boundaries as thin grey lines, no fill, not interactive, in the reference pane: the JSON written once
+    per set of areas and kept (:func:`_outline_features`), where a ``folium.GeoJson`` converts and writes every
+    outline on every page run (about a tenth of a street union's first map page). Geometry only: no user text."""
+
+    _template = folium.template.Template(
+        "{% macro script(this, kwargs) %}"
+        "L.geoJson({{ this.json }}, {{ this.options|tojson }}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data: dict, json_text: str, name: str = "outlines") -> None:
+        super().__init__()
+        self._name = "Outlines"
+        self.layer_name = name
+        self.data = data  # the FeatureCollection (shared between maps: read, never change)
+        self.json = json_text
+        self.options = {
+            "pane": "reference",
+            "interactive": False,
+            "smoothFactor": 1.0,
+            "style": {"color": "#7d8793", "weight": 1.5, "fill": False, "opacity": 0.9},
+        }
+
+
+@functools.lru_cache(maxsize=16)
+def _outline_features(shapes: tuple[bytes, ...], gcj02: bool) -> tuple[dict, str]:
+    """The FeatureCollection of ``shapes`` (WKB; shifted to GCJ-02 if asked) and its JSON, made once per set."""
+    tiles = Tiles("gcj02") if gcj02 else Tiles()
     features = [
         {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(shift_geometry(geom, tiles))}
-        for geom in gdf.geometry
+        for geom in shapely.from_wkb(list(shapes))
     ]
-    return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=name,
-        style_function=lambda f: {"color": "#7d8793", "weight": 1.5, "fill": False, "opacity": 0.9},
-        smooth_factor=1.0,
-        pane="reference",
-        interactive=False,
-        control=False,
-    )
+    collection = {"type": "FeatureCollection", "features": features}
+    return collection, json.dumps(collection, separators=(",", ":"))
+
+
+def outline_layer(gdf: gpd.GeoDataFrame, tiles: Tiles = Tiles(), name: str = "outlines") -> Outlines:
+    """Areas' boundaries as thin grey lines, no fill, under everything (the reference pane); nothing of the user's
+    text reaches it (geometry only)."""
+    data, text = _outline_features(tuple(shapely.to_wkb(gdf.geometry.to_numpy())), tiles.gcj02)
+    return Outlines(data, text, name)
 
 
 class StreetLabels(folium.MacroElement):
