@@ -37,6 +37,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import statistics
@@ -259,13 +260,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def profile(procs: list[subprocess.Popen], folder: Path) -> list[subprocess.Popen]:
-    """Start py-spy on each app process: collapsed stacks (``--format raw``) of the threads holding the GIL."""
+def postgres_seconds() -> float:
+    """CPU time the machine's PostgreSQL processes (server and backends) have used so far (a backend that exits
+    takes its time with it: read while the app's pools hold their connections)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith("postgres"):
+                    total += cpu_seconds(int(entry.name))
+            except OSError:  # ended meanwhile
+                continue
+    return total
+
+
+def own_seconds() -> float:
+    """This process's CPU time (the bench's clients: every tab's websocket, the leak search)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def profile(procs: list[subprocess.Popen], folder: Path, waits: bool = False) -> list[subprocess.Popen]:
+    """Start py-spy on each app process: collapsed stacks (``--format raw``) of the threads holding the GIL (where
+    the CPU goes), or with ``waits`` of every thread, idle ones included, without pausing the process (where the
+    time goes: what pages wait for)."""
     folder.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
+    what = ["--idle", "--nonblocking", "--rate", "10"] if waits else ["--gil", "--rate", "50"]
     return [
         subprocess.Popen(
-            [str(spy), "record", "--pid", str(p.pid), "--gil", "--rate", "50", "--format", "raw"]
+            [str(spy), "record", "--pid", str(p.pid), *what, "--format", "raw"]
             + ["--output", str(folder / f"app-{i}.txt")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -299,6 +323,11 @@ def main() -> int:
         help="a folder: sample the app processes with py-spy (pip install py-spy) during the load, one collapsed-"
         "stack file per process (only threads holding the GIL, so what the CPU ran)",
     )
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="with --profile: sample every thread, idle ones included (what the pages wait for), not only the CPU",
+    )
     args = parser.parse_args()
     url = database(args.pg)
     procs = []
@@ -310,10 +339,12 @@ def main() -> int:
             procs = [p for p, _ in procs_bases]
             everyone = make_accounts(engine, [b for _, b in procs_bases])
             print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
-            spies = [] if args.profile is None else profile(procs, args.profile)
+            spies = [] if args.profile is None else profile(procs, args.profile, args.waits)
             cpu0, wall0 = sum(cpu_seconds(p.pid) for p in procs), time.perf_counter()
+            others0 = own_seconds(), postgres_seconds()
             alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
             cpu, wall = sum(cpu_seconds(p.pid) for p in procs) - cpu0, time.perf_counter() - wall0
+            client, pg = own_seconds() - others0[0], postgres_seconds() - others0[1]
             for spy in spies:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
                 spy.wait(timeout=60)
@@ -356,7 +387,9 @@ def main() -> int:
     runs = len(every) + len(openings) + sum(len(v) for v in alone.values())
     print(
         f"app processes: {cpu:.0f} s of CPU over {wall:.0f} s ({cpu / wall:.2f} of {os.cpu_count()} cores), "
-        f"{cpu / max(runs, 1):.2f} s per page run ({runs} runs, tab openings and the baseline included)"
+        f"{cpu / max(runs, 1):.2f} s per page run ({runs} runs, tab openings and the baseline included); on the same "
+        f"cores the bench's clients used {client:.0f} s ({client / wall:.2f} cores) and PostgreSQL {pg:.0f} s "
+        f"({pg / wall:.2f})"
     )
     leaks = [(a.name, leak) for a in everyone for leak in a.leaks]
     errors = [(a.name, e) for a in everyone for e in a.errors]

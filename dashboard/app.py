@@ -62,6 +62,7 @@ PAGE_PATHS = ("plan", "enterprises", "kpi", "reporting", "teams", "upload", "mod
 
 
 def run() -> None:
+    resources.new_run()  # the data version is read once per run (resources.version)
     resources.engine()  # first start: create the database and load the sample before any page reads it
     resources.training_worker()  # this process's background retrainer (queues the first training if needed)
     current = auth.require()
@@ -91,7 +92,8 @@ def run() -> None:
 
 
 try:
-    run()
+    with resources.run_slot():  # a few page runs at a time in this process (see resources.run_slot)
+        run()
 except SQLAlchemyError as error:  # read-only, full or unreachable database: say so, without SQL or parameters
     logging.getLogger("dashboard").error("database error", exc_info=error)  # the details, for the server's log
     st.error(db.explain(error).text(lang()))

@@ -9,10 +9,13 @@ the scope.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import threading
+import time
+from collections.abc import Iterator
 
 import pandas as pd
 import streamlit as st
@@ -56,9 +59,55 @@ def model(version_key: str):
         return None
 
 
+def _concurrent_runs() -> int:
+    try:
+        return max(1, int(os.environ.get("OUTREACH_CONCURRENT_RUNS", "4")))
+    except ValueError:
+        return 4
+
+
+_SLOTS = threading.BoundedSemaphore(_concurrent_runs())
+
+
+@contextlib.contextmanager
+def run_slot() -> Iterator[None]:
+    """Hold one of this process's page-run slots (``OUTREACH_CONCURRENT_RUNS``, 4 by default) for a page run.
+
+    Streamlit runs every tab's page in a thread of its own, and Python runs one thread at a time. With a hundred
+    tabs opening at once, a hundred runs took turns at the interpreter and queued behind each other's locks
+    (Streamlit's caches, the connection pool): an app process used half a core while its tabs waited a minute
+    (``bench/street_load.py --profile DIR --waits``). A few runs at a time finish in the time they need, and the
+    others wait their turn without taking it from them.
+    """
+    with _SLOTS:
+        yield
+
+
+_RUN = threading.local()  # this script thread's version: read once per page run (:func:`version`)
+VERSION_REUSE_S = 1.0
+
+
 def version() -> str:
-    """Changes with every upload and every newly saved model: the key of every cached read."""
-    return f"{access.data_version(engine())}:{access.model_stamp()}"
+    """Changes with every upload and every newly saved model: the key of every cached read.
+
+    Read once per page run: a page asks for it several times (the page, its map's frame, its reference), and each
+    reading is two queries; in a storm of tabs opening, pages queued for the pool's connections more than for the
+    CPU (``py-spy dump`` of an app process under ``bench/street_load.py``). :func:`new_run` (app.py, at the start
+    of every run) forgets it, and so does :func:`data_changed` after a write; a fragment's run (which does not start
+    in app.py) reads it again once it is more than :data:`VERSION_REUSE_S` old.
+    """
+    now = time.monotonic()
+    known = getattr(_RUN, "version", None)
+    if known is not None and now - known[1] < VERSION_REUSE_S:
+        return known[0]
+    value = f"{access.data_version(engine())}:{access.model_stamp()}"
+    _RUN.version = (value, now)
+    return value
+
+
+def new_run() -> None:
+    """A page run starts: the data version is read afresh (:func:`version`)."""
+    _RUN.version = None
 
 
 _WAKE = threading.Event()
@@ -135,11 +184,12 @@ def street_stats(scope: Scope, district: str, date_from, date_to, v: str) -> pd.
     return access.street_stats(engine(), scope, district, date_from, date_to)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)
 def _every_site_stats(date_from, date_to, v: str) -> pd.DataFrame:
     """Every site's figures for the dates, read once for every caller (each is given only their own rows). The map's
     default period ends on each caller's last session day, so a storm of street unions asks for a few dozen periods:
-    64 kept (each a row per site)."""
+    64 kept (each a row per site). No time limit: the data version ``v`` is in the key, and a shared entry that
+    expired would hold every caller of the moment while one thread read it again."""
     return access.every_site_stats(engine(), date_from, date_to)
 
 
@@ -165,7 +215,7 @@ def upload_history(scope: Scope, v: str) -> pd.DataFrame:
     return access.upload_history(engine(), scope)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _every_site_outlook(day: dt.date, v: str) -> pd.DataFrame:
     """Every site's best window on ``day`` and its expected applications, predicted once for every caller (each is
     given only their own sites, :func:`site_outlook`). A site's outlook is its own row and the model's, whoever
@@ -213,6 +263,7 @@ def street_names(scope: Scope, v: str) -> pd.DataFrame:
 
 def data_changed() -> None:
     """Call after any write: cached query results and the model handle are stale."""
+    new_run()
     st.cache_data.clear()
     model.clear()
     visit_model.clear()

@@ -38,6 +38,10 @@ class Rendered(branca.element.Element):
         return text[:-1] if text.endswith("\n") else text
 
 
+def _given(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
 def _render(self: branca.element.MacroElement, **kwargs: Any) -> None:
     """``MacroElement.render`` with the macros' output kept as text (see the module's docstring)."""
     figure = self.get_root()
@@ -46,8 +50,7 @@ def _render(self: branca.element.MacroElement, **kwargs: Any) -> None:
     for part in ("header", "html"):
         macro = macros.get(part)
         if macro is not None:
-            text = macro(self, kwargs)
-            getattr(figure, part).add_child(Rendered(lambda text=text: text), name=self.get_name())
+            getattr(figure, part).add_child(Rendered(_given(macro(self, kwargs))), name=self.get_name())
     script = macros.get("script")
     if script is not None:
         figure.script.add_child(Rendered(lambda: script(self, kwargs)), name=self.get_name())
