@@ -21,8 +21,12 @@ The app processes' CPU time over the run, per page run, says how many page runs 
 
 Measured on this 2-core machine (2026-11-30): ``--minutes 4 --think 300 --ramp 240`` (every account opens its tab
 within 4 minutes, then switches a page every 5 minutes on average) p95 0.25 s; a page a minute each (``--think 60
---ramp 240``) p95 0.48 s; with every tab opened within 30 s (``--minutes 2 --think 60 --ramp 30``) the two cores
-saturate: tab openings take about 45 s and page p95 about 30 s. README.md has the figures.
+--ramp 240``) p95 0.48 s; with every tab opened within 30 s (``--minutes 2 --think 60 --ramp 30``, 2026-12-06)
+tab openings take 8.7 s (median) and every page run's p95 is 17 s (52 s before page runs were held to a few at a time
+per process). README.md has the figures.
+
+``--profile DIR`` samples the app processes with py-spy (``pip install py-spy``) while the load runs: where the CPU
+goes (threads holding the GIL), or with ``--waits`` what every thread waits for (idle threads included).
 
 Usage::
 
@@ -317,6 +321,7 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=60.0, help="mean seconds between one account's pages")
     parser.add_argument("--minutes", type=float, default=3.0, help="how long every account keeps switching")
     parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the accounts start")
+    parser.add_argument("--processes", type=int, default=2, help="app processes the accounts are spread over")
     parser.add_argument(
         "--profile",
         type=Path,
@@ -335,7 +340,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             engine = build(url, Path(tmp) / "models")
-            procs_bases = [serve(url, Path(tmp) / "models") for _ in range(2)]
+            procs_bases = [serve(url, Path(tmp) / "models") for _ in range(args.processes)]
             procs = [p for p, _ in procs_bases]
             everyone = make_accounts(engine, [b for _, b in procs_bases])
             print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
@@ -359,8 +364,8 @@ def main() -> int:
     every = [v for path, values in by_page.items() if path != "first" for v in values]
     print(
         f"\n{len(everyone)} accounts ({sum(a.street is not None for a in everyone)} streets, "
-        f"{sum(a.street is None for a in everyone)} districts) on 2 app processes, think {args.think:.0f} s, "
-        f"{args.minutes:.0f} min: {len(every)} page runs"
+        f"{sum(a.street is None for a in everyone)} districts) on {args.processes} app processes, "
+        f"think {args.think:.0f} s, {args.minutes:.0f} min: {len(every)} page runs"
     )
     print(
         "first visit of each page, one district account alone (target < 1.5 s): "
