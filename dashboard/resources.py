@@ -224,14 +224,9 @@ def _every_site_outlook(day: dt.date, v: str) -> pd.DataFrame:
     sites = _every_site_stats(None, None, v)
     if loaded is None or sites.empty:
         return pd.DataFrame(columns=["site_id", "best_start", "expected_applications"])
-    from dashboard.core.intake.columns import SITE_TYPES
     from dashboard.core.recommender import recommend
 
-    visited = sites.dropna(subset=["last_visit"])
-    typed = sites.assign(model_type=sites["site_type"].where(sites["site_type"].isin(SITE_TYPES), "other"))
-    return recommend.site_outlook(
-        loaded.model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"], strict=True))
-    )
+    return recommend.stats_outlook(loaded.model, sites, day)
 
 
 def site_outlook(scope: Scope, district: str | None, day: dt.date, v: str) -> pd.DataFrame:

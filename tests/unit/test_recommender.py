@@ -360,16 +360,12 @@ def test_a_sites_outlook_is_the_same_predicted_alone_or_with_the_city(trained):
     """The map predicts every site's outlook once and gives each caller their rows (resources.site_outlook): that
     is only right if a site's best window and figure do not depend on which other sites are predicted with it."""
     from dashboard.core import access
-    from dashboard.core.intake.columns import SITE_TYPES
 
     engine, loaded, _ = trained
     every = access.every_site_stats(engine, None, None)
-    typed = every.assign(model_type=every["site_type"].where(every["site_type"].isin(SITE_TYPES), "other"))
-    visited = typed.dropna(subset=["last_visit"])
-    last = dict(zip(visited["site_id"], visited["last_visit"], strict=True))
     day = dt.date(2026, 12, 7)
-    city = recommend.site_outlook(loaded.model, typed, day, last=last).set_index("site_id")
-    few = typed[typed["district"] == "110105"].head(3)
-    alone = recommend.site_outlook(loaded.model, few, day, last=last).set_index("site_id")
-    assert len(city) == len(typed) and list(alone.index) == list(few["site_id"])
+    city = recommend.stats_outlook(loaded.model, every, day).set_index("site_id")
+    few = every[every["district"] == "110105"].head(3)
+    alone = recommend.stats_outlook(loaded.model, few, day).set_index("site_id")
+    assert len(city) == len(every) and list(alone.index) == list(few["site_id"])
     pd.testing.assert_frame_equal(alone, city.loc[alone.index], check_exact=False, rtol=1e-9)

@@ -100,5 +100,6 @@ def test_loaded_sample_kpis_equal_the_published_totals(tmp_path):
     assert said["problems"] == []  # the sample is clean: no warnings either
     engine = db.make_engine(f"sqlite:///{out / 'db.sqlite'}")
     totals = kpi.totals(engine, date_from=dt.date(2018, 4, 1), date_to=sample.PUBLISHED_END)
+    engine.dispose()
     for key, target in sample.PUBLISHED.items():
         assert totals[key] == pytest.approx(target, rel=0.01), key

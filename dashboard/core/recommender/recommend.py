@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
 from dashboard.core.recommender import features, planner, store
 from dashboard.core.recommender.store import StallModel
@@ -156,6 +157,14 @@ def site_outlook(
     frame["value"] = model.predict_mean(frame, "applications", features.build(frame, overrides))
     best = frame.loc[frame.groupby("site_id")["value"].idxmax(), ["site_id", "start_min", "value"]]
     return best.rename(columns={"start_min": "best_start", "value": "expected_applications"}).reset_index(drop=True)
+
+
+def stats_outlook(model: StallModel, stats: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """:func:`site_outlook` of sites as the site statistics give them (``site_type``, ``last_visit``): each site's type
+    folded into the model's categories, and the days since its last visit."""
+    visited = stats.dropna(subset=["last_visit"])
+    typed = stats.assign(model_type=stats["site_type"].where(stats["site_type"].isin(SITE_TYPES), "other"))
+    return site_outlook(model, typed, day, last=dict(zip(visited["site_id"], visited["last_visit"], strict=True)))
 
 
 def site_profile(
