@@ -48,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import defaultdict
@@ -148,6 +149,36 @@ def make_accounts(engine: sa.Engine, servers: list[str]) -> list[Account]:
         forbidden += [n.encode() for n in names] + [json.dumps(n).strip('"').encode() for n in names]
         out.append(Account(name, token, servers[i % len(servers)], street, district, tuple(forbidden)))
     return out
+
+
+def save_accounts(everyone: list[Account], path: Path) -> None:
+    rows = [
+        {
+            "name": a.name,
+            "token": a.token,
+            "street": a.street,
+            "district": a.district,
+            "forbidden": [f.decode() for f in a.forbidden],
+        }
+        for a in everyone
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows))
+
+
+def load_accounts(path: Path, servers: list[str]) -> list[Account]:
+    rows = json.loads(path.read_text())
+    return [
+        Account(
+            r["name"],
+            r["token"],
+            servers[i % len(servers)],
+            r["street"],
+            r["district"],
+            tuple(f.encode() for f in r["forbidden"]),
+        )
+        for i, r in enumerate(rows)
+    ]
 
 
 def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
@@ -258,6 +289,47 @@ async def baseline(account: Account, repeats: int = 5) -> dict[str, list[float]]
     return times
 
 
+class CpuTimeline:
+    """The app processes' CPU, read every ``step`` seconds while the load runs: a whole run's average hides a burst
+    (every tab opening at once) that holds every core while the rest of the run is quiet."""
+
+    def __init__(self, pids: list[int], step: float = 5.0):
+        self.pids, self.step, self.cores = pids, step, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        last = sum(cpu_seconds(p) for p in self.pids)
+        while not self._stop.wait(self.step):
+            now = sum(cpu_seconds(p) for p in self.pids)
+            self.cores.append((now - last) / self.step)
+            last = now
+
+    def __enter__(self) -> CpuTimeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def line(self) -> str:
+        return " ".join(f"{c:.1f}" for c in self.cores)
+
+
+def settle(pids: list[int], limit: float = 120.0) -> float:
+    """Wait until the app processes are idle (under 5% of a core for half a second): a server warms its caches as it
+    starts (dashboard/server.py), and the first visit is measured on a server that is up, not one still starting.
+    Returns the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        before = sum(cpu_seconds(p) for p in pids)
+        time.sleep(0.5)
+        if sum(cpu_seconds(p) for p in pids) - before < 0.025 * len(pids):
+            break
+    return time.perf_counter() - t0
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system, every thread) a process has used so far, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -290,7 +362,8 @@ def profile(procs: list[subprocess.Popen], folder: Path, waits: bool = False) ->
     time goes: what pages wait for)."""
     folder.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
-    what = ["--idle", "--nonblocking", "--rate", "10"] if waits else ["--gil", "--rate", "50"]
+    rate = os.environ.get("PYSPY_RATE", "50")  # samples a second
+    what = ["--idle", "--nonblocking", "--rate", "10"] if waits else ["--gil", "--rate", rate]
     return [
         subprocess.Popen(
             [str(spy), "record", "--pid", str(p.pid), *what, "--format", "raw"]
@@ -315,6 +388,41 @@ async def run(everyone: list[Account], think: float, minutes: float, ramp: float
     return alone
 
 
+async def one_by_one(everyone: list[Account], count: int, pid: int) -> None:
+    """Open ``count`` street accounts' tabs one after another on the first app process, each visiting every page
+    once (after one account to warm what all scopes share): each page's first visit for a new scope, its time and
+    the app's CPU for it, i.e. what a storm costs without its queue."""
+    mine = [a for a in everyone if a.street is not None and a.server == everyone[0].server]
+    times: dict[str, list[float]] = defaultdict(list)
+    cpus: dict[str, list[float]] = defaultdict(list)
+    # a tab kept open throughout, as in a storm: Streamlit forgets the pages' compiled code when its last tab closes
+    holder = Tab(mine[-1])
+    await holder.open()
+    await holder.page("")
+    for i, account in enumerate(mine[: count + 1]):
+        tab = Tab(account)
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        await tab.open()
+        if i:
+            times["(connect)"].append(time.perf_counter() - t0)
+            cpus["(connect)"].append(cpu_seconds(pid) - cpu0)
+        for path in PAGES[1:2] + PAGES[:1] + PAGES[2:]:  # the landing page first, then the others
+            cpu0 = cpu_seconds(pid)
+            elapsed = await tab.page(path)
+            if i:  # the first warms the shared caches (every site's figures and outlook)
+                times[path].append(elapsed)
+                cpus[path].append(cpu_seconds(pid) - cpu0)
+        await tab.close()
+    await holder.close()
+    print(f"{count} street accounts, one at a time, each page's first visit:")
+    print(f"{'page':<14}{'median s':>10}{'p95 s':>8}{'CPU median s':>14}{'CPU mean s':>12}")
+    for path, values in times.items():
+        print(
+            f"{path if path.startswith('(') else '/' + path:<14}{statistics.median(values):>10.3f}{p95(values):>8.3f}"
+            f"{statistics.median(cpus[path]):>14.3f}{statistics.mean(cpus[path]):>12.3f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="a server to use")
@@ -333,21 +441,51 @@ def main() -> int:
         action="store_true",
         help="with --profile: sample every thread, idle ones included (what the pages wait for), not only the CPU",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="a folder: keep the built database, its models and the accounts there and reuse them on the next run "
+        "with the same folder (saves the 4 minutes of building and training when measuring a change in the app; "
+        "the database is left on the server until a run without --keep)",
+    )
+    parser.add_argument(
+        "--one-by-one",
+        type=int,
+        metavar="N",
+        help="instead of the load: open N street accounts' tabs one after another and report each opening's time "
+        "and CPU (what a storm's tab opening costs, without the queue)",
+    )
     args = parser.parse_args()
-    url = database(args.pg)
+    kept = args.keep is not None and (args.keep / "accounts.json").exists()
+    url = args.pg.rsplit("/", 1)[0] + "/" + DATABASE if kept else database(args.pg)
     procs = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            folder = args.keep or Path(tmp)
             t0 = time.perf_counter()
-            engine = build(url, Path(tmp) / "models")
-            procs_bases = [serve(url, Path(tmp) / "models") for _ in range(args.processes)]
+            engine = db.make_engine(url) if kept else build(url, folder / "models")
+            procs_bases = [serve(url, folder / "models") for _ in range(args.processes)]
             procs = [p for p, _ in procs_bases]
-            everyone = make_accounts(engine, [b for _, b in procs_bases])
+            servers = [b for _, b in procs_bases]
+            if kept:
+                everyone = load_accounts(args.keep / "accounts.json", servers)
+            else:
+                everyone = make_accounts(engine, servers)
+                if args.keep is not None:
+                    save_accounts(everyone, args.keep / "accounts.json")
             print(f"built, trained and signed in {len(everyone)} accounts in {time.perf_counter() - t0:.0f} s")
+            print(f"the app processes warmed their caches in {settle([p.pid for p in procs]):.1f} s")
             spies = [] if args.profile is None else profile(procs, args.profile, args.waits)
+            if args.one_by_one:
+                asyncio.run(one_by_one(everyone, args.one_by_one, procs[0].pid))
+                for spy in spies:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
+                return 0
             cpu0, wall0 = sum(cpu_seconds(p.pid) for p in procs), time.perf_counter()
             others0 = own_seconds(), postgres_seconds()
-            alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
+            with CpuTimeline([p.pid for p in procs]) as timeline:
+                alone = asyncio.run(run(everyone, args.think, args.minutes, args.ramp))
             cpu, wall = sum(cpu_seconds(p.pid) for p in procs) - cpu0, time.perf_counter() - wall0
             client, pg = own_seconds() - others0[0], postgres_seconds() - others0[1]
             for spy in spies:
@@ -356,7 +494,8 @@ def main() -> int:
     finally:
         for p in procs:
             p.terminate()
-        drop(args.pg)
+        if args.keep is None:
+            drop(args.pg)
     by_page: dict[str, list[float]] = defaultdict(list)
     for a in everyone:
         for path, values in a.times.items():
@@ -396,6 +535,7 @@ def main() -> int:
         f"cores the bench's clients used {client:.0f} s ({client / wall:.2f} cores) and PostgreSQL {pg:.0f} s "
         f"({pg / wall:.2f})"
     )
+    print(f"app processes' cores, every {timeline.step:.0f} s (the baseline first, then the storm): {timeline.line()}")
     leaks = [(a.name, leak) for a in everyone for leak in a.leaks]
     errors = [(a.name, e) for a in everyone for e in a.errors]
     print(f"leaks: {len(leaks)} (target 0)" + "".join(f"\n  {n}: {x}" for n, x in leaks[:20]))

@@ -184,13 +184,21 @@ def street_stats(scope: Scope, district: str, date_from, date_to, v: str) -> pd.
     return access.street_stats(engine(), scope, district, date_from, date_to)
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _every_site_days(v: str):
+    """Every site's worker sessions per day (``queries.SiteDays``), read once per data version for every caller:
+    any period's figures are then a sum in memory. No time limit: ``v`` is in the key."""
+    return access.every_site_days(engine())
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _every_site_stats(date_from, date_to, v: str) -> pd.DataFrame:
-    """Every site's figures for the dates, read once for every caller (each is given only their own rows). The map's
-    default period ends on each caller's last session day, so a storm of street unions asks for a few dozen periods:
-    64 kept (each a row per site). No time limit: the data version ``v`` is in the key, and a shared entry that
-    expired would hold every caller of the moment while one thread read it again."""
-    return access.every_site_stats(engine(), date_from, date_to)
+    """Every site's figures for the dates, summed from :func:`_every_site_days` for every caller (each is given only
+    their own rows). The map's default period ends on each caller's last session day, so a storm of street unions
+    asks for a few dozen periods: 64 kept (each a row per site), each a sum in memory rather than a query. No time
+    limit: the data version ``v`` is in the key, and a shared entry that expired would hold every caller of the
+    moment while one thread made it again."""
+    return _every_site_days(v).stats(date_from, date_to)
 
 
 def site_stats(scope: Scope, date_from, date_to, district, v: str) -> pd.DataFrame:
@@ -252,8 +260,9 @@ def map_tiles(scope: Scope) -> maps.Tiles:
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=1000)
 def street_names(scope: Scope, v: str) -> pd.DataFrame:
-    """The maps' reference street names: each street within the caller's areas at its sites' centre."""
-    return access.street_names(engine(), scope)
+    """The maps' reference street names: each street within the caller's areas at its sites' centre (from every
+    site's rows read once, :func:`_every_site_stats`)."""
+    return access.street_names(engine(), scope, every=_every_site_stats(None, None, v))
 
 
 def data_changed() -> None:
@@ -310,3 +319,22 @@ def enterprise_outlook(scope: Scope, district: str | None, as_of: dt.date, v: st
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def enterprise_district_rates(scope: Scope, v: str) -> pd.DataFrame:
     return access.enterprise_district_rates(engine(), scope)
+
+
+def warm() -> None:
+    """Make what every first page needs before anyone asks (dashboard/server.py runs this in a thread as the server
+    starts): the database (on a fresh install, the sample), the models, every site's figures and tomorrow's outlook,
+    the district outlines, and the imports behind the pages (maps, the model's libraries). A first visit
+    then costs what its own scope needs; one that comes meanwhile waits for the same work rather than doing it
+    twice (each cache computes a value once). Also starts the background retrainer, so a fresh install's first
+    model trains from the server's start, not from its first page."""
+    import dashboard.map_widgets  # noqa: F401  (folium, branca, streamlit-folium)
+
+    engine()
+    training_worker()
+    v = version()
+    model(v)
+    visit_model(v)
+    _every_site_stats(None, None, v)
+    _every_site_outlook(dt.date.today() + dt.timedelta(days=1), v)
+    boundaries()

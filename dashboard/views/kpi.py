@@ -141,8 +141,8 @@ st.subheader(t("转化漏斗", "Funnel"))
 f1, f2 = st.columns(2)
 rate = lambda a, b: f"{a / b:.1%}" if b else "—"  # noqa: E731
 people, firms = t("人数", "People"), t("家数", "Enterprises")
-f1.altair_chart(
-    charts.funnel([label("consultations"), label("applications")], [k["consultations"], k["applications"]], people)
+charts.show(
+    f1, charts.funnel([label("consultations"), label("applications")], [k["consultations"], k["applications"]], people)
 )
 f1.caption(
     t(
@@ -154,10 +154,11 @@ f1.caption(
 )
 # enterprises as they move through it (家); the members they bring are people, a unit of their own: beside the
 # funnel, not a third bar that would dwarf the enterprises
-f2.altair_chart(
+charts.show(
+    f2,
     charts.funnel(
         [label("enterprises_reached"), label("unions_founded")], [k["enterprises_reached"], k["unions_founded"]], firms
-    )
+    ),
 )
 f2.caption(
     t(
@@ -240,8 +241,8 @@ metric = st.segmented_control(
     key="kpi_trend_metric",
 )
 shown = metric or "applications"
-st.altair_chart(
-    charts.monthly(months, shown, label(shown) if shown in LABELS else t("发展会员数", "Members")), width="stretch"
+charts.show(
+    st, charts.monthly(months, shown, label(shown) if shown in LABELS else t("发展会员数", "Members")), width="stretch"
 )
 if len(months) and not months["complete"].all():
     st.caption(

@@ -307,7 +307,7 @@ if site_id and site_id in set(site_frame["site_id"]):
         h2.markdown(
             t("**时段曲线（模型学到的每小时预计申请入会）**", "**The site's hours (expected applications per hour)**")
         )
-        h2.altair_chart(charts.curve(curve))
+        charts.show(h2, charts.curve(curve))
         h2.caption(
             t(
                 "一场沟通会预计的人数是曲线在其时段内的面积：两小时的场次就是这两小时的四个半小时之和。"

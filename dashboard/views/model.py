@@ -2,12 +2,11 @@
 
 import datetime as dt
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, resources
+from dashboard import auth, charts, resources
 from dashboard.core import access
 from dashboard.core.intake.columns import SITE_TYPES
 from dashboard.core.recommender import calendar as cal
@@ -167,32 +166,44 @@ def backtest_section(bt: dict) -> None:
             )
         )
         top = float(max(cal_frame["expected"].max(), cal_frame["actual"].max())) * 1.05
-        points = (
-            alt.Chart(cal_frame)
-            .mark_circle(size=90)
-            .encode(
-                x=alt.X(
-                    "expected:Q",
+        points = {
+            "data": {"name": "groups"},
+            "mark": {"type": "circle", "size": 90},
+            "encoding": {
+                "x": charts.field(
+                    "expected",
+                    "quantitative",
                     title=t("预计场均申请入会", "Expected applications per session"),
-                    scale=alt.Scale(domain=[0, top]),
+                    scale={"domain": [0, top]},
                 ),
-                y=alt.Y(
-                    "actual:Q",
+                "y": charts.field(
+                    "actual",
+                    "quantitative",
                     title=t("实际场均申请入会", "Actual applications per session"),
-                    scale=alt.Scale(domain=[0, top]),
+                    scale={"domain": [0, top]},
                 ),
-                tooltip=[  # titled: a tooltip otherwise shows the frame's English column names
-                    alt.Tooltip("expected:Q", format=".1f", title=t("预计场均", "Expected")),
-                    alt.Tooltip("actual:Q", format=".1f", title=t("实际场均", "Actual")),
-                    alt.Tooltip("inside:Q", format=".0%", title=t("落在80%区间内", "Inside the 80% interval")),
-                    alt.Tooltip("sessions:Q", format=",", title=t("场次", "Sessions")),
+                "tooltip": [  # titled: a tooltip otherwise shows the frame's English column names
+                    charts.field("expected", "quantitative", format=".1f", title=t("预计场均", "Expected")),
+                    charts.field("actual", "quantitative", format=".1f", title=t("实际场均", "Actual")),
+                    charts.field(
+                        "inside", "quantitative", format=".0%", title=t("落在80%区间内", "Inside the 80% interval")
+                    ),
+                    charts.field("sessions", "quantitative", format=",", title=t("场次", "Sessions")),
                 ],
-            )
+            },
+        }
+        diagonal = {
+            "data": {"name": "diagonal"},
+            "mark": {"type": "line", "strokeDash": [4, 4], "color": "#888"},
+            "encoding": {"x": charts.field("v", "quantitative"), "y": charts.field("v", "quantitative")},
+        }
+        charts.show(
+            st,
+            charts.spec(
+                {"groups": cal_frame, "diagonal": pd.DataFrame({"v": [0, top]})},
+                {"layer": [diagonal, points], "height": 300},
+            ),
         )
-        diagonal = (
-            alt.Chart(pd.DataFrame({"v": [0, top]})).mark_line(strokeDash=[4, 4], color="#888").encode(x="v:Q", y="v:Q")
-        )
-        st.altair_chart((diagonal + points).properties(height=300))
         st.caption(
             t(
                 f"点落在虚线上说明预计准确；留出期有 {inside:.0%} "
@@ -285,19 +296,28 @@ else:
     grid[day_kind] = grid["day_type"].map(cal.DAY_TYPE_LABELS if lang() == "zh" else {k: k for k in cal.DAY_TYPES})
     grid[start_at] = [f"{m // 60:02d}:{m % 60:02d}" for m in grid["start_min"]]
     grid = grid.rename(columns={"expected": expected})[[kind, day_kind, start_at, expected]]
-    chart = (
-        alt.Chart(grid)
-        .mark_rect()
-        .encode(
-            x=alt.X(f"{start_at}:O", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
-            y=alt.Y(f"{kind}:N", title=None),
-            color=alt.Color(f"{expected}:Q", scale=alt.Scale(scheme="yelloworangered")),
-            tooltip=[kind, day_kind, start_at, alt.Tooltip(f"{expected}:Q", format=".1f")],
-        )
-        .properties(height=220)
-        .facet(row=alt.Row(f"{day_kind}:N", title=None))
+    cells = {
+        "mark": {"type": "rect"},
+        "encoding": {
+            "x": charts.field(start_at, "ordinal", title=t("开始时间（2小时场次）", "Start (2-hour session)")),
+            "y": charts.field(kind, "nominal", title=None),
+            "color": charts.field(expected, "quantitative", scale={"scheme": "yelloworangered"}),
+            "tooltip": [
+                charts.field(kind, "nominal"),
+                charts.field(day_kind, "nominal"),
+                charts.field(start_at, "ordinal"),
+                charts.field(expected, "quantitative", format=".1f"),
+            ],
+        },
+        "height": 220,
+    }
+    charts.show(
+        st,
+        charts.spec(
+            {"grid": grid},
+            {"data": {"name": "grid"}, "facet": {"row": charts.field(day_kind, "nominal", title=None)}, "spec": cells},
+        ),
     )
-    st.altair_chart(chart)
     st.caption(
         t(
             "每类点位取典型规模、最常见的区、近期未去过；数值为模型预计的一场2小时职工沟通会的现场申请入会人数。",
@@ -448,16 +468,27 @@ def visit_model_section() -> None:
         series, share = t("曲线", "Line"), t("百分比", "Per cent")
         group = chart.index.name
         long = chart.reset_index().melt(id_vars=group, var_name=series, value_name=share)
-        st.altair_chart(  # not st.line_chart: its tooltips and screen-reader texts say "value" in English
-            alt.Chart(long)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X(f"{group}:O", axis=alt.Axis(labelAngle=0)),
-                y=alt.Y(f"{share}:Q", title=share, scale=alt.Scale(zero=False)),  # as st.line_chart drew it
-                color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="bottom")),
-                tooltip=[group, series, alt.Tooltip(f"{share}:Q", format=".1f")],
-            )
-            .properties(height=220)
+        charts.show(  # not st.line_chart: its tooltips and screen-reader texts say "value" in English
+            st,
+            charts.spec(
+                {"deciles": long},
+                {
+                    "data": {"name": "deciles"},
+                    "mark": {"type": "line", "point": True},
+                    "encoding": {
+                        "x": charts.field(group, "ordinal", axis={"labelAngle": 0}),
+                        # as st.line_chart drew it
+                        "y": charts.field(share, "quantitative", title=share, scale={"zero": False}),
+                        "color": charts.field(series, "nominal", title=None, legend={"orient": "bottom"}),
+                        "tooltip": [
+                            charts.field(group, "ordinal"),
+                            charts.field(series, "nominal"),
+                            charts.field(share, "quantitative", format=".1f"),
+                        ],
+                    },
+                    "height": 220,
+                },
+            ),
         )
         worst = float((deciles["predicted"] - deciles["realised"]).abs().max())
         windows = int(bt.get("calibration_windows", 1))

@@ -316,7 +316,7 @@ def why_window(rows: pd.DataFrame) -> None:
         curve = recommend.site_curve(loaded.model, site, {row["day_type"]: row["date"]})
         start, end = (int(x[:2]) * 60 + int(x[3:]) for x in (row["start_time"], row["end_time"]))
         day = cal.DAY_TYPE_LABELS[row["day_type"]] if lang() == "zh" else row["day_type"]
-        st.altair_chart(charts.curve(curve, (start, end), day))
+        charts.show(st, charts.curve(curve, (start, end), day))
         st.caption(
             t(
                 "阴影为计划时段：预计人数约为曲线在阴影内的面积（近期去过的点位会略少）。曲线来自该点位和同类点位的全部场次，"

@@ -57,7 +57,7 @@ if len(overdue):
 st.subheader(t("按周、按小组", "By week and team"))
 weekly = reporting.by_week_and_team(frame)
 week_label = lambda d: f"{d:%m-%d} {t('起', 'on')}"  # noqa: E731
-st.altair_chart(charts.reporting(weekly), width="stretch")
+charts.show(st, charts.reporting(weekly), width="stretch")
 st.dataframe(
     weekly.assign(
         week=[week_label(d) for d in weekly["week"]],

@@ -262,7 +262,7 @@ def test_the_charts_name_their_tooltips_in_chinese():
             **{k: [1] for k in charts.REPORTING_COLOURS},
         }
     )
-    shown = chart_texts(charts.reporting(weekly).to_dict())
+    shown = chart_texts(charts.reporting(weekly))
     assert "情况" in shown and english_words(shown) == set(), shown
 
 

@@ -1,6 +1,7 @@
 """Each role against each page under AppTest: what it may see and do, and what it is refused."""
 
 import datetime as dt
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,6 +11,7 @@ from dashboard.core.access import accounts
 from dashboard.core.access.scope import Scope
 from dashboard.core.reports import kpi
 from dashboard.core.storage import audit
+from tests.vega import problems
 
 from .conftest import APP, open_page, sign_in
 
@@ -54,6 +56,8 @@ def test_each_role_reaches_only_its_pages(app, user):
             app.switch_page(f"views/{page}.py").run()
             assert not app.exception, (page, [e.value for e in app.exception])
             assert app.title[0].value == TITLES[page], page
+            for chart in app.get("vega_lite_chart"):  # written by hand (dashboard/charts.py): Vega-Lite's schema
+                assert problems(json.loads(chart.proto.spec)) == [], page
         else:
             with pytest.raises(ValueError):  # not in this role's navigation: no such page is registered for them
                 app.switch_page(f"views/{page}.py").run()

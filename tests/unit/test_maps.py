@@ -421,6 +421,14 @@ def test_street_names_come_from_the_callers_own_sites(engine, fixture_bytes):
     assert tuple(everyone.loc["建外街道", ["lat", "lon"]]) == pytest.approx((39.909, 116.456))  # its site's centre
     own = access.street_names(engine, planner)
     assert set(own["code"].str[:6]) == {"110105"}  # a 朝阳 planner sees 朝阳's streets, not 海淀's
+    # from every site's rows read once (the dashboard shares them): the same names, still only the caller's
+    every = access.every_site_stats(engine)
+    for scope, alone in ((admin, everyone.reset_index()), (planner, own)):
+        shared = access.street_names(engine, scope, every=every)
+        pd.testing.assert_frame_equal(
+            shared.sort_values("code").reset_index(drop=True)[alone.columns.sort_values()],
+            alone.sort_values("code").reset_index(drop=True)[alone.columns.sort_values()],
+        )
 
 
 def test_street_names_sit_above_the_heat_and_below_the_dots(hostile_sites):

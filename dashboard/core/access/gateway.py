@@ -176,6 +176,12 @@ def every_site_stats(
     return queries.site_stats(engine, date_from, date_to, None)
 
 
+def every_site_days(engine: sa.Engine) -> queries.SiteDays:
+    """Every site's worker sessions per day, for no caller in particular: :func:`every_site_stats` of any period
+    without a query (``.stats(date_from, date_to)``), shown to no one but through :func:`site_stats` (``every``)."""
+    return queries.SiteDays.read(engine)
+
+
 def street_stats(
     engine: sa.Engine,
     scope: Scope,
@@ -597,10 +603,15 @@ def set_map_tiles(
     return tiles
 
 
-def street_names(engine: sa.Engine, scope: Scope) -> pd.DataFrame:
+def street_names(engine: sa.Engine, scope: Scope, *, every: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each street's name at its sites' centre (``code``, ``name``, ``lat``, ``lon``), within the caller's areas:
-    the maps' reference layer (there are no street boundaries to draw)."""
-    centre = streets.centres(read_sites(engine, scope.readable())[["street_code", "lat", "lon"]])
+    the maps' reference layer (there are no street boundaries to draw).
+
+    ``every``: every site's rows read once and shared between callers (:func:`every_site_stats`); the caller's are
+    taken from it by each site's stored district and street, as a read of their own would."""
+    where = scope.readable()
+    found = read_sites(engine, where) if every is None else areas.keep(every, where)
+    centre = streets.centres(found[["street_code", "lat", "lon"]])
     return centre.reset_index(names="code").assign(name=lambda f: f["code"].map(streets.name))[
         ["code", "name", "lat", "lon"]
     ]
