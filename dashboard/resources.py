@@ -324,12 +324,13 @@ def enterprise_district_rates(scope: Scope, v: str) -> pd.DataFrame:
 def warm() -> None:
     """Make what every first page needs before anyone asks (dashboard/server.py runs this in a thread as the server
     starts): the database (on a fresh install, the sample), the models, every site's figures and tomorrow's outlook,
-    the district outlines, and the imports behind the pages (maps, the model's libraries). A first visit
-    then costs what its own scope needs; one that comes meanwhile waits for the same work rather than doing it
-    twice (each cache computes a value once). Also starts the background retrainer, so a fresh install's first
-    model trains from the server's start, not from its first page."""
-    import dashboard.map_widgets  # noqa: F401  (folium, branca, streamlit-folium)
+    the district outlines (and with them the model's and the maps' libraries). A first visit then costs what its own
+    scope needs; one that comes meanwhile waits for the same work rather than doing it twice (each cache computes a
+    value once). Also starts the background retrainer, so a fresh install's first model trains from the server's
+    start, not from its first page.
 
+    Not streamlit-folium: a Streamlit component imported outside a page run is registered without the page's
+    context, and every map then stayed empty in the browser (tests/e2e caught it)."""
     engine()
     training_worker()
     v = version()
