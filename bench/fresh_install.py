@@ -92,7 +92,8 @@ def main() -> int:
                         raise RuntimeError("no plan within 15 minutes of the start")
                     page.wait_for_timeout(1000)  # the page says the model is training; a planner tries again
                 planned = time.perf_counter() - t0
-                said = [t for t in page.locator("[data-testid=stCaptionContainer]").all_inner_texts() if "模型" in t]
+                notes = page.locator("[data-testid=stAlert], [data-testid=stCaptionContainer]").all_inner_texts()
+                said = [t for t in notes if "模型" in t]
                 browser.close()
         finally:
             proc.terminate()
@@ -103,7 +104,8 @@ def main() -> int:
         f"first plan: {planned:.1f} s after the start, {planned - first_page:.1f} s after the first page "
         f"(target < 30 s), {tries} press(es) of 生成计划"
     )
-    print("the plan page says: " + (" | ".join(s.replace("\n", " ")[:160] for s in said[:3]) or "(no model caption)"))
+    words = " | ".join(s.replace("\n", " ")[:160] for s in said[:3])
+    print("the plan page says: " + (words or "(no word on the model)"))
     return 0
 
 

@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from dashboard.core.intake.columns import Column, header_lookup, normalise_header
@@ -247,7 +248,11 @@ def _totals_rows(frame: pd.DataFrame) -> pd.Series:
     cells = frame.fillna("").astype(str).apply(lambda col: col.str.strip())
     if cells.empty:
         return pd.Series("", index=frame.index, dtype=object)
-    first = cells.where(cells != "").bfill(axis=1).iloc[:, 0].fillna("")
+    # each row's first non-empty cell, by position (bfill along a row transposed the frame: 10 s for 90,000 rows)
+    values = cells.to_numpy(dtype=object)
+    filled = values != ""
+    picked = values[np.arange(len(values)), filled.argmax(axis=1)]
+    first = pd.Series(np.where(filled.any(axis=1), picked, ""), index=frame.index, dtype=object)
     totals = first.str.replace(r"[\s:：]", "", regex=True).str.fullmatch(TOTALS).fillna(False).astype(bool)
     return first.where(totals, "")
 
