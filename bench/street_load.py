@@ -166,19 +166,18 @@ def save_accounts(everyone: list[Account], path: Path) -> None:
     path.write_text(json.dumps(rows))
 
 
-def load_accounts(path: Path, servers: list[str]) -> list[Account]:
+def load_accounts(engine: sa.Engine, path: Path, servers: list[str]) -> list[Account]:
+    """The kept accounts, each signed in afresh (a kept sign-in ends after 30 idle minutes)."""
     rows = json.loads(path.read_text())
-    return [
-        Account(
-            r["name"],
-            r["token"],
-            servers[i % len(servers)],
-            r["street"],
-            r["district"],
-            tuple(f.encode() for f in r["forbidden"]),
-        )
-        for i, r in enumerate(rows)
-    ]
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for i, r in enumerate(rows):
+        _, ticket = web_sessions.open_session(engine, r["name"], "sso", now, bind=f"load-{r['name']}")
+        token = web_sessions.redeem(engine, ticket, f"load-{r['name']}")
+        assert token is not None
+        forbidden = tuple(f.encode() for f in r["forbidden"])
+        out.append(Account(r["name"], token, servers[i % len(servers)], r["street"], r["district"], forbidden))
+    return out
 
 
 def serve(url: str, models: Path) -> tuple[subprocess.Popen, str]:
@@ -468,7 +467,7 @@ def main() -> int:
             procs = [p for p, _ in procs_bases]
             servers = [b for _, b in procs_bases]
             if kept:
-                everyone = load_accounts(args.keep / "accounts.json", servers)
+                everyone = load_accounts(engine, args.keep / "accounts.json", servers)
             else:
                 everyone = make_accounts(engine, servers)
                 if args.keep is not None:
