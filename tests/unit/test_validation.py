@@ -273,6 +273,19 @@ def test_a_totals_row_under_merged_title_rows_in_excel_is_set_aside(tmp_path):
     assert [(p.row, p.code) for p in result.warnings if p.code == "totals_row"] == [(6, "totals_row")]
 
 
+def test_a_totals_row_is_known_by_its_first_filled_cell_wherever_that_is():
+    text = (
+        "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数\n"
+        "W1,职工沟通会,2023-05-08,9:00,11:00,朝阳区,CY-001,30,8\n"
+        ",,,,,,,,\n"
+        ",  小计：,,,,,,30,8\n"
+    )
+    raw = read_table(text.encode(), "x.csv", SESSION_COLUMNS)
+    result = validate_sessions(raw, KNOWN_SITES, TODAY)
+    assert result.ok and list(result.rows["session_id"]) == ["W1"], [p.zh for p in result.errors]
+    assert [(p.row, p.code) for p in result.warnings if p.code == "totals_row"] == [(4, "totals_row")]
+
+
 def test_a_row_that_merely_mentions_a_total_is_a_record():
     text = (
         "场次编号,类型,日期,开始时间,结束时间,所属区,点位编号,现场咨询人数,现场申请入会人数,备注\n"
