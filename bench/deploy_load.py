@@ -15,11 +15,11 @@ p50/p95, tab openings' p95, the app processes' CPU per page run and their peak m
 database connections seen, the machine's load; then the ratio p95(2)/p95(1) and the cores a page a minute per
 account needs at the measured CPU per page run. Every process it starts is stopped, whatever happens.
 
-Measured on this 2-core machine while other engineers' tests ran (load average 7 -> 19 over the runs), so
-indicative only (2026-12-06, ``--minutes 2``, think 60 s, ramp 240 s): page p95 106 s with 1 process and 81 s with 2
-(ratio 0.76), 0.39 and 0.32 s of app CPU per page run, 172 and 15 failures (pages waiting on a full connection pool
-and dropped tabs, all from the starved CPU: the app processes got 0.9 and 1.1 of the 2 cores), no leak; 1.8 GB and
-1.2 GB peak per app process; nginx 0.005 cores. README.md ("Deploying for many users") sizes from these.
+Measured on this 2-core machine, quiet (2026-12-07, ``--minutes 2``, think 60 s, ramp 240 s, load average 1.1 to 1.5):
+page p95 0.83 s with 1 process and 0.26 s with 2 (ratio 0.31), tab openings p95 0.66 and 0.25 s, 0.076 and 0.068 s
+of app CPU per page run, no failure, no leak; 679 MB and 545 MB peak per app process; at most 7 database
+connections; nginx 0.005 cores. The day before, while other engineers' tests kept the load at 7 to 19, the same
+bench gave p95 106 s and 81 s and failures (starved CPU). README.md ("Deploying for many users") sizes from these.
 
 Usage::
 
