@@ -273,10 +273,18 @@ def data_changed() -> None:
     visit_model.clear()
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _every_enterprise_frames(v: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The city's register and visits, read once per data version for every caller (each is given only their own
+    rows, by the gateway). A resource, not data: 90,000 rows would be copied (unpickled) at every read; callers only
+    filter them. No time limit: ``v`` is in the key."""
+    return access.every_enterprise_frames(engine())
+
+
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def pipeline(scope: Scope, district: str | None, today: dt.date, v: str) -> dict:
     """Where the enterprises of the caller's districts stand (stages, waiting longest, services), by street."""
-    return access.enterprise_pipeline(engine(), scope, district, today, by="street")
+    return access.enterprise_pipeline(engine(), scope, district, today, by="street", every=_every_enterprise_frames(v))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)
@@ -295,7 +303,9 @@ def service_names(scope: Scope, lang_code: str, v: str) -> dict[str, str]:
 def enterprise_funnel(
     scope: Scope, district: str | None, period_key: str, as_of: dt.date | None, v: str = ""
 ) -> pd.DataFrame:
-    return access.enterprise_funnel(engine(), scope, periods.parse(period_key), district, as_of)
+    return access.enterprise_funnel(
+        engine(), scope, periods.parse(period_key), district, as_of, every=_every_enterprise_frames(v)
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -318,16 +328,16 @@ def enterprise_outlook(scope: Scope, district: str | None, as_of: dt.date, v: st
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def enterprise_district_rates(scope: Scope, v: str) -> pd.DataFrame:
-    return access.enterprise_district_rates(engine(), scope)
+    return access.enterprise_district_rates(engine(), scope, every=_every_enterprise_frames(v))
 
 
 def warm() -> None:
     """Make what every first page needs before anyone asks (dashboard/server.py runs this in a thread as the server
     starts): the database (on a fresh install, the sample), the models, every site's figures and tomorrow's outlook,
-    the district outlines (and with them the model's and the maps' libraries). A first visit then costs what its own
-    scope needs; one that comes meanwhile waits for the same work rather than doing it twice (each cache computes a
-    value once). Also starts the background retrainer, so a fresh install's first model trains from the server's
-    start, not from its first page.
+    the city's enterprise register and visits, the district outlines (and with them the model's and the maps'
+    libraries). A first visit then costs what its own scope needs; one that comes meanwhile waits for the same work
+    rather than doing it twice (each cache computes a value once). Also starts the background retrainer, so a fresh
+    install's first model trains from the server's start, not from its first page.
 
     Not streamlit-folium: a Streamlit component imported outside a page run is registered without the page's
     context, and every map then stayed empty in the browser (tests/e2e caught it)."""
@@ -337,5 +347,6 @@ def warm() -> None:
     model(v)
     visit_model(v)
     _every_site_stats(None, None, v)
+    _every_enterprise_frames(v)
     _every_site_outlook(dt.date.today() + dt.timedelta(days=1), v)
     boundaries()

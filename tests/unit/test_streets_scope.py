@@ -173,6 +173,42 @@ def test_every_sites_figures_read_once_give_each_caller_exactly_their_own_read(w
             access.site_stats(world, STREET, district=other, every=every)
 
 
+def _same(a, b) -> None:
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _same(a[key], b[key])
+    else:
+        assert a == b
+
+
+def test_the_citys_enterprises_read_once_give_each_caller_exactly_their_own_figures(world):
+    """The dashboard reads the city's register and visits once and shares them (access.every_enterprise_frames):
+    the pipeline, the funnel and the union rates each caller gets from them equal a read of their own, and a
+    district they may not read is refused all the same."""
+    every = access.every_enterprise_frames(world)
+    today, period = dt.date(2026, 6, 1), periods.parse("2026-05")
+    for scope, district in ((ADMIN, None), (ADMIN, "110108"), (CHAOYANG, None), (STREET, None), (STREET, "110105")):
+        _same(
+            access.enterprise_pipeline(world, scope, district, today, by="street", every=every),
+            access.enterprise_pipeline(world, scope, district, today, by="street"),
+        )
+        _same(
+            access.enterprise_funnel(world, scope, period, district, today, every=every),
+            access.enterprise_funnel(world, scope, period, district, today),
+        )
+        _same(
+            access.enterprise_district_rates(world, scope, every=every), access.enterprise_district_rates(world, scope)
+        )
+    mine = access.enterprise_pipeline(world, STREET, None, today, by="street", every=every)
+    assert "建外科技" in str(mine) and "朝外商贸" not in str(mine)
+    for other in (CHAOWAI, "110108"):
+        with pytest.raises(PermissionDenied):
+            access.enterprise_pipeline(world, STREET, other, today, every=every)
+
+
 def test_the_street_ranking_and_the_leaders_report_break_a_district_down_by_street(world):
     stats = access.street_stats(world, CHAOYANG, "110105")
     ranked = stats.set_index("code")
