@@ -422,7 +422,7 @@ def test_street_names_come_from_the_callers_own_sites(engine, fixture_bytes):
     own = access.street_names(engine, planner)
     assert set(own["code"].str[:6]) == {"110105"}  # a 朝阳 planner sees 朝阳's streets, not 海淀's
     # from every site's rows read once (the dashboard shares them): the same names, still only the caller's
-    every = access.every_site_stats(engine)
+    every = access.every_site_days(engine).stats()
     for scope, alone in ((admin, everyone.reset_index()), (planner, own)):
         shared = access.street_names(engine, scope, every=every)
         pd.testing.assert_frame_equal(

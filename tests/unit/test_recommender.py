@@ -362,7 +362,7 @@ def test_a_sites_outlook_is_the_same_predicted_alone_or_with_the_city(trained):
     from dashboard.core import access
 
     engine, loaded, _ = trained
-    every = access.every_site_stats(engine, None, None)
+    every = access.every_site_days(engine).stats()
     day = dt.date(2026, 12, 7)
     city = recommend.stats_outlook(loaded.model, every, day).set_index("site_id")
     few = every[every["district"] == "110105"].head(3)

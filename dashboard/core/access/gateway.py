@@ -157,9 +157,9 @@ def site_stats(
 ) -> pd.DataFrame:
     """One row per site the caller may read (of ``district`` if given): its sessions and sign-ups in the period.
 
-    ``every``: :func:`every_site_stats` for the same dates, read once and shared between callers (the dashboard
-    caches it); the caller's rows are then taken from it by each site's stored district and street, as a read
-    of their own would.
+    ``every``: every site's figures for the same dates (:func:`every_site_days`), read once and shared between
+    callers (the dashboard caches it); the caller's rows are then taken from it by each site's stored district and
+    street, as a read of their own would.
     """
     where = _guard(engine, scope, lambda: scope.readable(district), what="sites", district=district)
     if every is not None:
@@ -167,18 +167,11 @@ def site_stats(
     return queries.site_stats(engine, date_from, date_to, where)
 
 
-def every_site_stats(
-    engine: sa.Engine, date_from: dt.date | None = None, date_to: dt.date | None = None
-) -> pd.DataFrame:
-    """:func:`site_stats` of every site, for no caller in particular: shown to no one as it is, only through
-    :func:`site_stats` (``every``), which keeps each caller's rows. Thousands of street unions opening their first
-    page at once each need their streets' sites; read once, it costs one query instead of one each."""
-    return queries.site_stats(engine, date_from, date_to, None)
-
-
 def every_site_days(engine: sa.Engine) -> queries.SiteDays:
-    """Every site's worker sessions per day, for no caller in particular: :func:`every_site_stats` of any period
-    without a query (``.stats(date_from, date_to)``), shown to no one but through :func:`site_stats` (``every``)."""
+    """Every site's worker sessions per day, for no caller in particular: any period's figures of every site without
+    a query (``.stats(date_from, date_to)``), shown to no one as they are, only through :func:`site_stats` and
+    :func:`street_names` (``every``), which keep each caller's rows. Thousands of street unions opening their first
+    page at once each need their streets' sites: read once, they cost one query instead of one each."""
     return queries.SiteDays.read(engine)
 
 
@@ -607,7 +600,7 @@ def street_names(engine: sa.Engine, scope: Scope, *, every: pd.DataFrame | None 
     """Each street's name at its sites' centre (``code``, ``name``, ``lat``, ``lon``), within the caller's areas:
     the maps' reference layer (there are no street boundaries to draw).
 
-    ``every``: every site's rows read once and shared between callers (:func:`every_site_stats`); the caller's are
+    ``every``: every site's rows read once and shared between callers (:func:`every_site_days`); the caller's are
     taken from it by each site's stored district and street, as a read of their own would."""
     where = scope.readable()
     found = read_sites(engine, where) if every is None else areas.keep(every, where)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from dashboard.core.geo import areas
 from dashboard.core.geo import streets as streets_mod
 from dashboard.core.reports.kpi import aggregates, filtered, rows_within
+from dashboard.core.storage.db import plain_rows
 from dashboard.core.storage.schema import districts, sessions, sites, uploads
 from dashboard.core.storage.site_tables import read_sites
 
@@ -208,7 +209,7 @@ class SiteDays:
         )
         frame = read_sites(engine, None)
         with engine.connect() as conn:
-            days = pd.DataFrame(conn.execute(per_day).all(), columns=["site_id", "date", *_SITE_FIGURES])
+            days = pd.DataFrame(plain_rows(conn.execute(per_day)), columns=["site_id", "date", *_SITE_FIGURES])
             lasts = _last_visits(conn)
         days["date"] = pd.to_datetime(days["date"])
         for col in _SITE_FIGURES:

@@ -128,6 +128,13 @@ def make_engine(url: str | None = None) -> sa.Engine:
 _IMPORT_LOCK = 20180401  # an arbitrary constant naming the import lock among PostgreSQL advisory locks
 
 
+def plain_rows(result: sa.Result) -> list[tuple]:
+    """A result's rows as plain tuples, to build a frame from: pandas asks each SQLAlchemy row for a ``dtype``,
+    which a row answers by raising inside SQLAlchemy; for the city's 90,000 enterprises that made a frame 3 times
+    slower (0.5 s against 0.15 s)."""
+    return [tuple(row) for row in result]
+
+
 def as_utc(value: dt.datetime) -> dt.datetime:
     """A stored time as an aware UTC datetime: SQLite keeps no zone, and every writer here writes UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -7,6 +7,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard.core.geo import areas
+from dashboard.core.storage.db import plain_rows
 from dashboard.core.storage.schema import enterprise_contacts, enterprise_visits, enterprises
 
 REGISTER_COLUMNS = tuple(c.name for c in enterprises.columns if c.name != "upload_id")
@@ -41,13 +42,7 @@ def read_register(
     query = query.order_by(enterprises.c.staff.desc().nulls_last(), enterprises.c.name)
     names = list(names_read) + (["head_name", "contact"] if with_contacts else [])
     with engine.connect() as conn:
-        return pd.DataFrame(_tuples(conn.execute(query)), columns=names)
-
-
-def _tuples(result: sa.CursorResult) -> list[tuple]:
-    """The rows as plain tuples: pandas asks each SQLAlchemy row for a ``dtype``, which a row answers by raising
-    inside SQLAlchemy; for the city's 90,000 enterprises that made a frame 3 times slower (0.5 s against 0.15 s)."""
-    return [tuple(row) for row in result]
+        return pd.DataFrame(plain_rows(conn.execute(query)), columns=names)
 
 
 def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -56,7 +51,7 @@ def read_visits(engine: sa.Engine, district: str | tuple[str, ...] | None = None
     if (condition := areas.sql(enterprise_visits.c.district, district)) is not None:
         query = query.where(condition)
     with engine.connect() as conn:
-        rows = _tuples(conn.execute(query.order_by(enterprise_visits.c.visited_on)))
+        rows = plain_rows(conn.execute(query.order_by(enterprise_visits.c.visited_on)))
     frame = pd.DataFrame(rows, columns=VISIT_COLUMNS)
     for column in ("visited_on", "founded_on"):
         frame[column] = pd.to_datetime(frame[column])
