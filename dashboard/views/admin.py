@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, resources
+from dashboard import auth, downloads, resources
 from dashboard.core import access
 from dashboard.core.access.accounts import AccountError
 from dashboard.core.access.scope import ROLE_LABELS
@@ -174,7 +174,8 @@ with audit_tab:
         },
         placeholder="—",
     )
-    st.download_button(
+    downloads.button(
+        st,
         t("导出审计日志（Excel）", "Export the audit log (Excel)"),
         lambda: access.export_workbook(eng, me, "audit_log", {"audit": log}),
         file_name=f"audit_{dt.date.today()}.xlsx",

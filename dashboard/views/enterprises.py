@@ -6,7 +6,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, dates, map_widgets, resources
+from dashboard import auth, dates, downloads, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import districts, maps
 from dashboard.core.intake.columns import INDUSTRIES, OUTCOMES
@@ -381,7 +381,8 @@ def visit_plan_tab() -> None:
         placeholder="—",
     )
     eng = resources.engine()
-    st.download_button(
+    downloads.button(
+        st,
         t("下载走访计划 CSV", "Download the visit plan (CSV)"),
         lambda: access.export_csv(eng, me, "visits", sheet, district),
         file_name=f"走访计划_{request[0]:%Y%m%d}.csv",

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, map_widgets, resources
+from dashboard import auth, charts, downloads, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import areas, districts, maps, streets
 from dashboard.core.reports import briefing, kpi, periods, targets
@@ -481,7 +481,8 @@ st.caption(
 )
 name = f"{t('双沟通报告', 'outreach_report')}_{period.key.replace('..', '_')}"
 d1, d2 = st.columns(2)
-d1.download_button(
+downloads.button(
+    d1,
     t("下载 Excel 报告", "Download the Excel report"),
     lambda: access.leader_report(resources.engine(), me, period, "xlsx", district, last, lang()),
     file_name=f"{name}.xlsx",
@@ -491,7 +492,8 @@ d1.download_button(
 if briefing.cjk_font() is None:
     d2.warning(t(briefing.NoChineseFont.zh, briefing.NoChineseFont.en))
 else:
-    d2.download_button(
+    downloads.button(
+        d2,
         t("下载 PDF 报告（可打印）", "Download the PDF report (printable)"),
         lambda: access.leader_report(resources.engine(), me, period, "pdf", district, last, lang()),
         file_name=f"{name}.pdf",

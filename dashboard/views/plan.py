@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, dates, map_widgets, resources
+from dashboard import auth, charts, dates, downloads, map_widgets, resources
 from dashboard.core import access
 from dashboard.core.geo import areas, maps, navigation, streets
 from dashboard.core.intake.columns import SITE_TYPES
@@ -432,13 +432,15 @@ if "plan_result" in st.session_state:
 
         d1, d2, d3 = st.columns(3)
         zh = planner.for_people(result, lang())  # Chinese headers and values in Chinese mode
-        d1.download_button(
+        downloads.button(
+            d1,
             t("下载 Excel", "Download Excel"),
             lambda: access.export_workbook(eng, me, "plan", {t("计划", "plan"): zh}, access.plan_districts(result)),
             file_name=f"plan_{request.start}.xlsx",
             key="plan_xlsx",
         )
-        d2.download_button(
+        downloads.button(
+            d2,
             t("下载 CSV", "Download CSV"),
             lambda: access.export_csv(eng, me, "plan", zh, access.plan_districts(result)),
             file_name=f"plan_{request.start}.csv",
@@ -461,14 +463,16 @@ if "plan_result" in st.session_state:
                     title = t(f"{request.start} 起的计划", f"Plan from {request.start}")
                     return team_sheet.html_sheet(coords, int(team), title, lang(), label).encode("utf-8")
 
-                st.download_button(
+                downloads.button(
+                    st,
                     t(f"{label} 打印表", f"{label}: sheet to print"),
                     sheet,
                     file_name=f"team{team}_{request.start}.html",
                     mime="text/html",
                     key=f"plan_sheet_{team}",
                 )
-                st.download_button(
+                downloads.button(
+                    st,
                     t(f"{label} 日历（.ics）", f"{label}: calendar (.ics)"),
                     team_ics,
                     file_name=f"team{team}_{request.start}.ics",
@@ -558,7 +562,8 @@ else:
                 q1, q2 = st.columns([1, 3])
                 q1.image(team_sheet.qr_png(held), width=150)
                 q2.code(held, language=None)
-                q2.download_button(
+                downloads.button(
+                    q2,
                     t("打印表（含二维码）", "Sheet to print (with the QR code)"),
                     team_sheet.html_sheet(rows, team, str(plan_title), lang(), labels[team], held).encode("utf-8"),
                     file_name=f"plan{plan_id}_team{team}.html",
@@ -689,7 +694,8 @@ else:
             st.warning(
                 t(f"{ahead} 场还没到日子，不能勾选完成。", f"{ahead} sessions lie ahead and cannot be ticked done.")
             )
-    b2.download_button(
+    downloads.button(
+        b2,
         t(
             "下载结果登记表（Excel，填好后在“上传”页导入）",
             "Results sheet (Excel; fill in and import on the Upload page)",

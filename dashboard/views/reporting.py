@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import auth, charts, resources
+from dashboard import auth, charts, downloads, resources
 from dashboard.core import access
 from dashboard.core.reports import reporting
 from dashboard.core.reports.plans import STATES
@@ -107,13 +107,15 @@ else:
     st.dataframe(listed, hide_index=True, column_config=headers, width="stretch", placeholder="—")
     sheets = {str(team)[:28]: part.rename(columns=headers) for team, part in listed.groupby("team_label", sort=True)}
     d1, d2 = st.columns(2)
-    d1.download_button(
+    downloads.button(
+        d1,
         t("下载未填报清单（Excel，每组一页）", "Download (Excel, a sheet per team)"),
         lambda: access.export_workbook(eng, me, "unreported", sheets, district),
         file_name=f"unreported_{today}.xlsx",
         key="unreported_xlsx",
     )
-    d2.download_button(
+    downloads.button(
+        d2,
         t("打印版（每组一页）", "Printable (a page per team)"),
         lambda: printable(listed.rename(columns=headers), headers["team_label"]),
         file_name=f"unreported_{today}.html",

@@ -7,7 +7,7 @@ person removed here is deleted, and every change is audited by counts. Plans ass
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, resources
+from dashboard import auth, downloads, resources
 from dashboard.core import access
 from dashboard.core.access.scope import PermissionDenied
 from dashboard.core.geo import areas, districts, streets
@@ -103,7 +103,8 @@ if len(members):
             "lead": t("组长", "Lead"),
         }
     )
-    s2.download_button(
+    downloads.button(
+        s2,
         t("下载名单（Excel）", "Download (Excel)"),
         lambda: access.export_workbook(eng, me, "roster", {t("小组名单", "roster"): sheet}, area),
         file_name=f"roster_{area}.xlsx",

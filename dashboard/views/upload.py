@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, resources
+from dashboard import auth, downloads, resources
 from dashboard.core import access
 from dashboard.core.geo import districts, streets
 from dashboard.core.intake import templates
@@ -66,7 +66,8 @@ with st.expander(t("下载模板", "Download templates"), expanded=False):
         def template_bytes(lang_code: str = lang_code, fmt: str = fmt) -> bytes:
             return templates.template(kind, lang_code, fmt)
 
-        col.download_button(
+        downloads.button(
+            col,
             f"{t('中文表头', 'Chinese headers') if lang_code == 'zh' else t('英文表头', 'English headers')} · "
             f"{fmt.upper()}",
             template_bytes,
@@ -430,7 +431,8 @@ if upload is not None:
                 )
             rejected_rows = result.rejected_rows
             if len(rejected_rows):
-                st.download_button(
+                downloads.button(
+                    st,
                     t("下载被拒绝的行及原因", "Download the rejected rows with reasons"),
                     lambda: access.export_csv(resources.engine(), me, "rejected_rows", rejected_rows),
                     file_name="rejected.csv",

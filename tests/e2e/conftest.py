@@ -77,6 +77,10 @@ def server(tmp_path_factory):
     engine = db.make_engine(url)
     port = _free_port()
     env = {**os.environ, "OUTREACH_DB_URL": url, "OUTREACH_MODEL_DIR": str(tmp / "models"), "OUTREACH_SAMPLE": "0"}
+    # The server's output goes to a file: a pipe nobody reads fills after 64 KB of log lines, and then the
+    # server's next log line blocks whichever thread wrote it (a download that never comes, late in a run).
+    log_path = tmp / "server.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -95,7 +99,7 @@ def server(tmp_path_factory):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -108,10 +112,12 @@ def server(tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("streamlit did not become healthy: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield {"base": base, "engine": engine}
+        log.close()
+        raise RuntimeError("streamlit did not become healthy: " + log_path.read_text(errors="replace")[-2000:])
+    yield {"base": base, "engine": engine, "log": log_path}
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -210,16 +216,29 @@ class Visit:
         self.context.close()
 
 
+def _server_lines_since(server: dict, start: int) -> None:
+    """Print what the server logged during a test: pytest shows it beside a failure ("Captured stdout teardown")."""
+    with server["log"].open("rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    if text.strip():
+        print("--- the server's log during this test ---\n" + text[-6000:])
+
+
 @pytest.fixture
 def visit(browser, server):
+    start = server["log"].stat().st_size
     v = Visit(browser, server["base"])
     yield v
     v.close()
+    _server_lines_since(server, start)
 
 
 @pytest.fixture
 def phone(browser, server):
     """A tab on a phone (390x844, touch, a phone's user agent)."""
+    start = server["log"].stat().st_size
     v = Visit(browser, server["base"], phone=True)
     yield v
     v.close()
+    _server_lines_since(server, start)
