@@ -129,8 +129,9 @@ def training_worker() -> threading.Thread | None:
     poll = float(os.environ.get("OUTREACH_TRAINING_POLL_S", "5"))
 
     def loop() -> None:
-        # Page threads predict with one OpenMP thread (dashboard/server.py); training uses every core. The limit
-        # belongs to this thread only (OpenMP keeps it per thread).
+        # Page threads predict with one OpenMP thread (dashboard/server.py); training uses every core, at a lower
+        # priority than the pages. The limit belongs to this thread only (OpenMP keeps it per thread).
+        access.training_yields_to_pages()
         with threadpool_limits(limits=len(os.sched_getaffinity(0)), user_api="openmp"):  # the cores we may use
             while True:
                 try:

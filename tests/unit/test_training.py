@@ -161,3 +161,30 @@ def test_a_fresh_install_plans_from_a_quick_model_while_the_full_training_runs(t
     stages.clear()
     training.train_all(eng, directory=models, progress=progress, estimators=("glm_hours",))
     assert "quick first model" not in stages
+
+
+def test_the_training_thread_runs_below_the_pages_and_what_it_starts_inherits_that():
+    """The server's training thread lowers its own priority; page threads (here, the test's) keep theirs, and a
+    thread the training thread starts (its heartbeat, OpenMP's workers) runs at the training's priority."""
+    import os
+
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no thread priorities on this platform")
+    page = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: dict[str, int | None] = {}
+
+    def trainer() -> None:
+        seen["said"] = access.training_yields_to_pages()
+        seen["training"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = threading.Thread(
+            target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        )
+        child.start()
+        child.join()
+
+    thread = threading.Thread(target=trainer)
+    thread.start()
+    thread.join()
+    expected = min(page + training.BACKGROUND_NICENESS, 19)
+    assert seen == {"said": expected, "training": expected, "child": expected}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == page  # this (page) thread is untouched

@@ -184,6 +184,28 @@ def train_all(
     return Trained(stall, skipped, visits)
 
 
+BACKGROUND_NICENESS = 10  # a page run waits for training this much less: pages first, training with what is left
+
+
+def yield_to_pages(by: int = BACKGROUND_NICENESS) -> int | None:
+    """Lower the calling thread's CPU priority by ``by`` (Linux niceness), for a server's training thread; returns
+    the thread's niceness after, or None where threads have no priority of their own.
+
+    Training shares the app process's cores with every page run. At the same priority a retrain after an upload took
+    half the cores for minutes (the browser tests' server, ``ps`` during CI), and every page waited its turn. Threads
+    the training thread starts afterwards (the heartbeat, OpenMP's workers for its own parallel loops) inherit the
+    lower priority; page threads keep theirs. Lowering is always allowed; raising it back would need root.
+    """
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return None
+    me = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, me, min(os.getpriority(os.PRIO_PROCESS, me) + by, 19))
+        return os.getpriority(os.PRIO_PROCESS, me)
+    except OSError:  # a platform whose threads share the process's priority
+        return None
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
 
