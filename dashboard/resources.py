@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from dashboard.core import access
 from dashboard.core.access.scope import Scope
 from dashboard.core.geo import districts, maps
+from dashboard.core.recommender import training
 from dashboard.core.reports import periods
 from dashboard.core.storage import db
 
@@ -131,7 +132,7 @@ def training_worker() -> threading.Thread | None:
     def loop() -> None:
         # Page threads predict with one OpenMP thread (dashboard/server.py); training uses every core, at a lower
         # priority than the pages. The limit belongs to this thread only (OpenMP keeps it per thread).
-        access.training_yields_to_pages()
+        training.yield_to_pages()
         with threadpool_limits(limits=len(os.sched_getaffinity(0)), user_api="openmp"):  # the cores we may use
             while True:
                 try:

@@ -174,7 +174,7 @@ def test_the_training_thread_runs_below_the_pages_and_what_it_starts_inherits_th
     seen: dict[str, int | None] = {}
 
     def trainer() -> None:
-        seen["said"] = access.training_yields_to_pages()
+        seen["said"] = training.yield_to_pages()
         seen["training"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         child = threading.Thread(
             target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))

@@ -1014,11 +1014,6 @@ def run_training(engine: sa.Engine) -> list[training.Job]:
     return training.run_pending(engine)
 
 
-def training_yields_to_pages() -> int | None:
-    """The server's training thread, as it starts: run below the pages' priority (see ``training.yield_to_pages``)."""
-    return training.yield_to_pages()
-
-
 def model_stamp() -> str:
     """Changes when a new model (for stalls or visits) is saved; the app's caches of the models are keyed by it."""
     return f"{store.stamp()}/{visit_store.stamp()}"

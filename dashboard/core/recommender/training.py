@@ -196,7 +196,7 @@ def yield_to_pages(by: int = BACKGROUND_NICENESS) -> int | None:
     the training thread starts afterwards (the heartbeat, OpenMP's workers for its own parallel loops) inherit the
     lower priority; page threads keep theirs. Lowering is always allowed; raising it back would need root.
     """
-    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+    if not hasattr(os, "setpriority"):
         return None
     me = threading.get_native_id()
     try:
